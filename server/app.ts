@@ -1,0 +1,98 @@
+import { serveStatic } from '@hono/node-server/serve-static';
+import { Hono } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import { secureHeaders } from 'hono/secure-headers';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { ErrorBody } from '../src/lib/shared/errors.js';
+import { sessionMiddleware } from './auth/middleware.js';
+import type { AppDeps } from './deps.js';
+import { AppError, fromDatabaseError } from './errors.js';
+import type { AppEnv } from './http/env.js';
+import { originCheck } from './http/origin-check.js';
+import { requestContext } from './http/request-context.js';
+import { authRoutes } from './routes/auth.js';
+import { healthRoutes } from './routes/health.js';
+import { audit } from './services/audit.js';
+
+/** The API, chained so that `AppType` carries every route's types to the browser client. */
+export function createApi(deps: AppDeps) {
+  return new Hono<AppEnv>()
+    .basePath('/api')
+    .use(originCheck(deps.config.ALLOWED_ORIGINS, deps.config.TRUST_PROXY))
+    .use(sessionMiddleware(deps.auth, deps.config.TRUST_PROXY))
+    .route('/health', healthRoutes(deps))
+    .route('/auth', authRoutes(deps));
+}
+
+export type AppType = ReturnType<typeof createApi>;
+
+export interface CreateAppOptions {
+  /** Directory of the built SPA; when absent only the API is served. */
+  staticDir?: string;
+}
+
+export function createApp(deps: AppDeps, options: CreateAppOptions = {}) {
+  const app = new Hono<AppEnv>();
+  app.use(requestContext(deps.logger, deps.config.TRUST_PROXY));
+  app.use(secureHeaders({ xFrameOptions: 'DENY', referrerPolicy: 'same-origin', crossOriginOpenerPolicy: 'same-origin' }));
+  app.route('/', createApi(deps));
+
+  app.notFound((c) => {
+    if (c.req.path.startsWith('/api/') || c.req.path === '/api') {
+      return c.json<ErrorBody>({ error: { code: 'not_found', message: `No route for ${c.req.method} ${c.req.path}` } }, 404);
+    }
+    return c.text('Not found', 404);
+  });
+
+  app.onError(async (err, c) => {
+    const known = toAppError(err);
+    if (known) {
+      if (known.code === 'forbidden') {
+        await audit({
+          action: 'access.denied',
+          actorUserId: c.var.user?.id ?? null,
+          targetType: 'route',
+          targetId: `${c.req.method} ${c.req.path}`,
+          ip: c.var.ip,
+          details: { message: known.message }
+        }).catch((e) => c.var.log?.error({ err: e }, 'audit failed'));
+      }
+      for (const [k, v] of Object.entries(known.headers ?? {})) c.header(k, v);
+      const body: ErrorBody = { error: { code: known.code, message: known.message } };
+      if (known.details !== undefined) body.error.details = known.details;
+      return c.json(body, known.status as 400);
+    }
+    (c.var.log ?? deps.logger).error({ err }, 'unhandled error');
+    return c.json<ErrorBody>({ error: { code: 'internal', message: 'Something went wrong on our side' } }, 500);
+  });
+
+  if (options.staticDir && existsSync(options.staticDir)) mountSpa(app, options.staticDir);
+  return app;
+}
+
+function toAppError(err: unknown): AppError | null {
+  if (err instanceof AppError) return err;
+  if (err instanceof HTTPException) {
+    // Hono's own refusals: malformed JSON, body too large, and the like.
+    const code = err.status === 413 ? 'bad_request' : err.status === 401 ? 'unauthenticated' : 'bad_request';
+    return new AppError(code, err.message || 'Bad request');
+  }
+  return fromDatabaseError(err);
+}
+
+/** Serves the built SvelteKit SPA: hashed assets cached forever, every other path gets the app shell. */
+function mountSpa(app: Hono<AppEnv>, dir: string) {
+  const root = path.relative(process.cwd(), dir) || '.';
+  const shell = readFileSync(path.join(dir, '200.html'), 'utf8');
+  app.use('/_app/immutable/*', async (c, next) => {
+    await next();
+    if (c.res.status === 200) c.header('Cache-Control', 'public, max-age=31536000, immutable');
+  });
+  app.use('*', serveStatic({ root }));
+  app.get('*', (c) => {
+    if (c.req.path.startsWith('/api/') || c.req.path.startsWith('/socket.io/')) return c.notFound();
+    c.header('Cache-Control', 'no-cache');
+    return c.html(shell);
+  });
+}

@@ -1,0 +1,30 @@
+import { Lucia, TimeSpan } from 'lucia';
+import type { UserRole } from '../../src/lib/shared/enums.js';
+import type { Config } from '../config.js';
+import { SequelizeSessionAdapter, type SessionContext } from './session-adapter.js';
+
+export const SESSION_COOKIE = 'pulse_session';
+
+export function createLucia(config: Pick<Config, 'SESSION_IDLE_MINUTES' | 'SESSION_MAX_HOURS'>, secureCookie: boolean) {
+  return new Lucia(new SequelizeSessionAdapter(config.SESSION_MAX_HOURS * 3_600_000), {
+    sessionExpiresIn: new TimeSpan(config.SESSION_IDLE_MINUTES, 'm'),
+    sessionCookie: {
+      name: SESSION_COOKIE,
+      // A browser-session cookie: closing the browser signs out as well.
+      expires: false,
+      attributes: { sameSite: 'lax', secure: secureCookie, path: '/' }
+    },
+    getUserAttributes: (a) => ({ email: a.email, name: a.name, role: a.role, teamId: a.teamId })
+  });
+}
+
+export type Auth = ReturnType<typeof createLucia>;
+
+declare module 'lucia' {
+  interface Register {
+    Lucia: Auth;
+    UserId: number;
+    DatabaseUserAttributes: { email: string; name: string; role: UserRole; teamId: number | null };
+    DatabaseSessionAttributes: Partial<SessionContext> & { createdAt?: Date };
+  }
+}

@@ -1,0 +1,53 @@
+import type { Context } from 'hono';
+import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
+import { createMiddleware } from 'hono/factory';
+import type { Cookie } from 'lucia';
+import type { UserRole } from '../../src/lib/shared/enums.js';
+import { AppError } from '../errors.js';
+import type { AppEnv, SignedInEnv } from '../http/env.js';
+import { requestOrigin } from '../http/origin-check.js';
+import type { Auth } from './lucia.js';
+
+/** Writes a lucia cookie; Secure whenever the browser reached Pulse over TLS. */
+export function writeSessionCookie(c: Context, cookie: Cookie, trustProxy: boolean) {
+  const secure = requestOrigin(c.req.url, { get: (n) => c.req.header(n) }, trustProxy).startsWith('https:');
+  if (cookie.value === '') {
+    deleteCookie(c, cookie.name, { path: '/', secure, httpOnly: true, sameSite: 'Lax' });
+    return;
+  }
+  setCookie(c, cookie.name, cookie.value, {
+    path: '/',
+    httpOnly: true,
+    sameSite: 'Lax',
+    secure,
+    ...(cookie.attributes.maxAge !== undefined ? { maxAge: cookie.attributes.maxAge } : {})
+  });
+}
+
+/** Resolves the session cookie to a user; slides the idle expiry forward when due. */
+export const sessionMiddleware = (auth: Auth, trustProxy: boolean) =>
+  createMiddleware<AppEnv>(async (c, next) => {
+    const sessionId = getCookie(c, auth.sessionCookieName);
+    if (sessionId) {
+      const { session, user } = await auth.validateSession(sessionId);
+      if (session?.fresh) writeSessionCookie(c, auth.createSessionCookie(session.id), trustProxy);
+      if (!session) writeSessionCookie(c, auth.createBlankSessionCookie(), trustProxy);
+      c.set('session', session);
+      c.set('user', user);
+    }
+    await next();
+  });
+
+export const requireUser = createMiddleware<SignedInEnv>(async (c, next) => {
+  if (!c.var.user || !c.var.session) throw new AppError('unauthenticated', 'Sign in to continue');
+  await next();
+});
+
+export const requireRole = (...roles: UserRole[]) =>
+  createMiddleware<SignedInEnv>(async (c, next) => {
+    if (!c.var.user) throw new AppError('unauthenticated', 'Sign in to continue');
+    if (!roles.includes(c.var.user.role)) {
+      throw new AppError('forbidden', `This needs the ${roles.join(' or ')} role`);
+    }
+    await next();
+  });

@@ -1,0 +1,30 @@
+import type { User } from 'lucia';
+
+// Who may do what, object by object. Routes and the socket hub ask these; nothing else decides.
+
+export const isManager = (user: User) => user.role === 'manager' || user.role === 'admin';
+
+/** Agents work their own team's tickets; managers and admins see every team. */
+export function canViewTicket(user: User, ticket: { teamId: number }) {
+  return isManager(user) || (user.teamId !== null && user.teamId === ticket.teamId);
+}
+
+export const canWorkTicket = canViewTicket;
+
+/** Customer records are shared by the whole support organisation. */
+export function canViewCustomer(_user: User) {
+  return true;
+}
+
+/** Refunds and cancellations move money: managers, admins, and agents on the customer's ticket. */
+export function canChangeOrder(user: User) {
+  return isManager(user) || user.role === 'agent';
+}
+
+export function canManageUsers(user: User) {
+  return user.role === 'admin';
+}
+
+export function canManageTeams(user: User) {
+  return isManager(user);
+}

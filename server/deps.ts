@@ -1,0 +1,14 @@
+import type { Logger } from 'pino';
+import type { Sequelize } from 'sequelize';
+import type { Auth } from './auth/lucia.js';
+import type { Config } from './config.js';
+
+/** What the HTTP app needs from the composition root; tests build the same thing. */
+export interface AppDeps {
+  config: Config;
+  sequelize: Sequelize;
+  auth: Auth;
+  logger: Logger;
+  /** State of the change listener's LISTEN connection. */
+  listenerState: () => 'connected' | 'reconnecting' | 'stopped';
+}

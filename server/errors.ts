@@ -1,0 +1,44 @@
+import { ERROR_CODES, type ErrorCode } from '../src/lib/shared/errors.js';
+
+/** Services throw this; `app.onError` turns it into the one error shape. */
+export class AppError extends Error {
+  readonly status: number;
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details?: unknown,
+    readonly headers?: Record<string, string>
+  ) {
+    super(message);
+    this.status = ERROR_CODES[code];
+  }
+}
+
+export const notFound = (what: string) => new AppError('not_found', `${what} not found`);
+export const forbidden = (message = 'You are not allowed to do that') => new AppError('forbidden', message);
+
+// Postgres SQLSTATE classes a client caused (bad data) rather than the server.
+const CLIENT_SQLSTATES: Record<string, { code: ErrorCode; message: string }> = {
+  '23505': { code: 'conflict', message: 'That already exists' },
+  '23503': { code: 'unprocessable', message: 'A referenced record does not exist' },
+  '23514': { code: 'unprocessable', message: 'The data breaks a rule' },
+  '23502': { code: 'unprocessable', message: 'A required value is missing' },
+  '22P02': { code: 'validation_failed', message: 'A value has the wrong format' },
+  '22001': { code: 'validation_failed', message: 'A value is too long' },
+  '22003': { code: 'validation_failed', message: 'A number is out of range' },
+  '22007': { code: 'validation_failed', message: 'A date has the wrong format' },
+  '22008': { code: 'validation_failed', message: 'A date is out of range' },
+  '40001': { code: 'conflict', message: 'A concurrent change won; try again' },
+  '40P01': { code: 'conflict', message: 'A concurrent change won; try again' }
+};
+
+/** Maps a database error that bad input caused to an AppError; anything else stays a 500. */
+export function fromDatabaseError(err: unknown): AppError | null {
+  const original = (err as { original?: { code?: string; constraint?: string } })?.original ??
+    (err as { parent?: { code?: string; constraint?: string } })?.parent ??
+    (err as { code?: string; constraint?: string });
+  const sqlState = typeof original?.code === 'string' ? original.code : undefined;
+  if (!sqlState || !(sqlState in CLIENT_SQLSTATES)) return null;
+  const known = CLIENT_SQLSTATES[sqlState];
+  return new AppError(known.code, known.message, original?.constraint ? { constraint: original.constraint } : undefined);
+}

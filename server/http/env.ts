@@ -1,0 +1,18 @@
+import type { Session, User } from 'lucia';
+import type { Logger } from 'pino';
+
+/** What every request handler can read from the context. */
+export interface AppEnv {
+  Variables: {
+    requestId: string;
+    log: Logger;
+    ip: string | null;
+    user: User | null;
+    session: Session | null;
+  };
+}
+
+/** Handlers behind `requireUser` read a user that is known to be there. */
+export interface SignedInEnv extends AppEnv {
+  Variables: AppEnv['Variables'] & { user: User; session: Session };
+}

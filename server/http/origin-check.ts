@@ -1,0 +1,41 @@
+import { createMiddleware } from 'hono/factory';
+import { AppError } from '../errors.js';
+import type { AppEnv } from './env.js';
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/** The request's own origin, as the browser would write it. */
+export function requestOrigin(url: string, headers: { get(name: string): string | null | undefined }, trustProxy: boolean) {
+  const own = new URL(url);
+  if (trustProxy) {
+    const proto = headers.get('x-forwarded-proto')?.split(',')[0]?.trim();
+    const host = headers.get('x-forwarded-host')?.split(',')[0]?.trim();
+    if (proto) own.protocol = `${proto}:`;
+    if (host) own.host = host;
+  }
+  return own.origin;
+}
+
+export function isAllowedOrigin(origin: string | null | undefined, ownOrigin: string, allowed: string[]) {
+  return !!origin && (origin === ownOrigin || allowed.includes(origin));
+}
+
+/**
+ * Cross-site request forgery guard: every state-changing request must say where it comes
+ * from (Origin, or Referer when a browser leaves Origin out) and that must be Pulse itself.
+ */
+export const originCheck = (allowed: string[], trustProxy: boolean) =>
+  createMiddleware<AppEnv>(async (c, next) => {
+    if (!SAFE_METHODS.has(c.req.method)) {
+      const own = requestOrigin(c.req.url, { get: (n) => c.req.header(n) }, trustProxy);
+      let origin = c.req.header('origin');
+      if (!origin) {
+        const referer = c.req.header('referer');
+        origin = referer && URL.canParse(referer) ? new URL(referer).origin : undefined;
+      }
+      if (!isAllowedOrigin(origin, own, allowed)) {
+        throw new AppError('origin_rejected', 'This request did not come from Pulse (Origin check failed)');
+      }
+    }
+    await next();
+  });

@@ -1,0 +1,65 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startEmbeddedPostgres, type EmbeddedDatabase } from '../db/embedded.js';
+import { migrateDatabase } from '../db/migrate.js';
+import { DEMO_PASSWORD, DEMO_USERS } from '../db/seed/demo-users.js';
+import { seedIfEmpty } from '../db/seed/index.js';
+import { loadConfig } from './config.js';
+import { ensureFrontendBuilt } from './frontend-build.js';
+import { createLogger } from './logger.js';
+import { startPulse, type RunningPulse } from './pulse.js';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+/** `npm start`: embedded Postgres unless DATABASE_URL is set, demo data on first start, one port. */
+async function main() {
+  const config = loadConfig();
+  const logger = createLogger(config.LOG_LEVEL);
+  const say = (msg: string) => process.stdout.write(`${msg}\n`);
+
+  let embedded: EmbeddedDatabase | undefined;
+  let pulse: RunningPulse | undefined;
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    say(`\n${signal}: stopping Pulse...`);
+    await pulse?.close().catch((err) => logger.error({ err }, 'server close failed'));
+    await embedded?.stop().catch((err) => logger.error({ err }, 'embedded Postgres stop failed'));
+    say('Stopped.');
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+
+  let databaseUrl = config.DATABASE_URL;
+  if (!databaseUrl) {
+    const dir = path.resolve(root, config.DATA_DIR, 'postgres');
+    say(`Starting embedded Postgres (data in ${path.relative(root, dir)}, port ${config.EMBEDDED_PG_PORT})...`);
+    embedded = await startEmbeddedPostgres({ dir, port: config.EMBEDDED_PG_PORT, log: (l) => logger.debug(l) });
+    databaseUrl = embedded.url;
+  }
+
+  await migrateDatabase(databaseUrl);
+  const seedWanted = config.SEED_DEMO_DATA ?? !!embedded;
+  if (seedWanted && (await seedIfEmpty(databaseUrl, { log: say }))) say('Demo data generated.');
+
+  ensureFrontendBuilt(root, say);
+  pulse = await startPulse({ config, databaseUrl, logger, staticDir: path.join(root, 'build') });
+
+  say('');
+  say(`  Pulse is running at ${pulse.url}`);
+  say('');
+  if (seedWanted) {
+    say(`  Demo logins (password "${DEMO_PASSWORD}"):`);
+    for (const u of DEMO_USERS.slice(0, 5)) say(`    ${u.role.padEnd(8)} ${u.email}`);
+    say(`    ...and ${DEMO_USERS.length - 5} more agents (see README)`);
+    say('');
+  }
+  say('  Press Ctrl-C to stop.');
+}
+
+main().catch((err) => {
+  process.stderr.write(`Pulse failed to start: ${err instanceof Error ? err.stack : String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,41 @@
+import { Hono } from 'hono';
+import { getCookie } from 'hono/cookie';
+import { LoginBody } from '../../src/lib/shared/schemas/auth.js';
+import { requireUser, writeSessionCookie } from '../auth/middleware.js';
+import type { AppDeps } from '../deps.js';
+import type { AppEnv } from '../http/env.js';
+import { validate } from '../http/validate.js';
+import { presentUser } from '../presenters/user.js';
+import { currentUser, login, logout } from '../services/auth.js';
+
+export const authRoutes = (deps: AppDeps) => {
+  const { auth, config, sequelize } = deps;
+  const limits = {
+    maxFailuresPerAccount: config.LOGIN_MAX_FAILURES,
+    maxFailuresPerAddress: config.LOGIN_MAX_FAILURES * 4,
+    windowMinutes: config.LOGIN_WINDOW_MINUTES
+  };
+  return new Hono<AppEnv>()
+    .post('/login', validate('json', LoginBody), async (c) => {
+      const { email, password } = c.req.valid('json');
+      const { user, session } = await login(sequelize, auth, limits, {
+        email,
+        password,
+        ip: c.var.ip,
+        userAgent: c.req.header('user-agent') ?? null,
+        previousSessionId: getCookie(c, auth.sessionCookieName)
+      });
+      writeSessionCookie(c, auth.createSessionCookie(session.id), config.TRUST_PROXY);
+      return c.json({ user: presentUser(user) });
+    })
+    .post('/logout', requireUser, async (c) => {
+      const { session, user } = c.var;
+      await logout(auth, session.id, user.id, c.var.ip);
+      writeSessionCookie(c, auth.createBlankSessionCookie(), config.TRUST_PROXY);
+      return c.json({ ok: true as const });
+    })
+    .get('/me', requireUser, async (c) => {
+      const user = await currentUser(c.var.user!.id);
+      return c.json({ user: presentUser(user) });
+    });
+};

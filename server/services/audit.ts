@@ -1,0 +1,22 @@
+import { AuditEntry } from '../models/index.js';
+
+export interface AuditEvent {
+  action: string;
+  actorUserId?: number | null;
+  targetType?: string;
+  targetId?: string | number;
+  ip?: string | null;
+  details?: Record<string, unknown>;
+}
+
+/** Appends to audit_log (the database refuses updates and deletes of it). */
+export async function audit(event: AuditEvent): Promise<void> {
+  await AuditEntry.create({
+    action: event.action,
+    actorUserId: event.actorUserId ?? null,
+    targetType: event.targetType ?? null,
+    targetId: event.targetId === undefined ? null : String(event.targetId),
+    ip: event.ip ?? null,
+    details: event.details ?? {}
+  });
+}

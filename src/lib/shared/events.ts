@@ -1,0 +1,84 @@
+import type {
+  CustomerSummary,
+  LoyaltyAccountSummary,
+  LoyaltyEntry,
+  OrderSummary,
+  TicketMessage,
+  TicketSummary
+} from './schemas/live.js';
+
+/**
+ * Every database-originated event carries:
+ * - `seq`: its change_log id (unique; the client drops a seq it already applied);
+ * - `horizon`: a resume cursor. Every change of a transaction below it was sent before this
+ *   event, so a client that reconnects with the horizon of the last event it applied is sent
+ *   everything it may have missed (and drops the seqs it already has).
+ */
+export interface LiveMeta {
+  seq: number;
+  horizon: string;
+  /** When the change was written (database clock, ISO). */
+  at: string;
+}
+
+export interface Change<T> extends LiveMeta {
+  op: 'insert' | 'update' | 'delete';
+  data: T;
+  /** On updates, the previous values of the fields that changed. */
+  old?: Partial<T>;
+}
+
+export interface LoyaltyChange extends LiveMeta {
+  customerId: number;
+  account?: LoyaltyAccountSummary;
+  entry?: LoyaltyEntry;
+}
+
+export type ConnectionState = 'connecting' | 'live' | 'reconnecting' | 'offline';
+
+export interface Viewer {
+  userId: number;
+  name: string;
+  typing: boolean;
+}
+
+export type Ack<T> = (result: { data: T } | { error: { code: string; message: string } }) => void;
+
+/** Server to client: past tense. */
+export interface ServerToClientEvents {
+  'live:ready': (info: { horizon: string; replayed: number }) => void;
+  /** The gap since the client's cursor is gone from the log, or a burst was too big to send: reload. */
+  'live:resync': (info: { reason: 'retention' | 'burst'; topics: string[]; horizon: string }) => void;
+  'order:created': (e: Change<OrderSummary>) => void;
+  'order:updated': (e: Change<OrderSummary>) => void;
+  'ticket:created': (e: Change<TicketSummary>) => void;
+  'ticket:updated': (e: Change<TicketSummary>) => void;
+  'ticket:message_added': (e: Change<TicketMessage>) => void;
+  'loyalty:changed': (e: LoyaltyChange) => void;
+  'customer:updated': (e: Change<CustomerSummary>) => void;
+  'presence:changed': (info: { ticketId: number; viewers: Viewer[] }) => void;
+}
+
+/** Client to server: imperative, answered through an ack. */
+export interface ClientToServerEvents {
+  'ticket:watch': (ticketId: number, ack: Ack<{ viewers: Viewer[] }>) => void;
+  'ticket:unwatch': (ticketId: number, ack?: Ack<{ ok: true }>) => void;
+  'ticket:typing': (payload: { ticketId: number; typing: boolean }) => void;
+  'customer:watch': (customerId: number, ack: Ack<{ ok: true }>) => void;
+  'customer:unwatch': (customerId: number) => void;
+}
+
+export interface SocketData {
+  userId: number;
+  name: string;
+  role: 'agent' | 'manager' | 'admin';
+  teamId: number | null;
+  /** SHA-256 of the session id, to find the socket when the session ends. */
+  sessionHash: string;
+  sessionExpiresAt: number;
+}
+
+/** Handshake `auth` a client sends; `horizon` is the cursor of the last event it applied. */
+export interface HandshakeAuth {
+  horizon?: string;
+}

@@ -1,0 +1,11 @@
+// Socket.IO room names, `scope:id`. Rooms from auth are joined at connect; topic rooms only
+// after a policy check.
+
+export const rooms = {
+  user: (id: number) => `user:${id}`,
+  team: (id: number) => `team:${id}`,
+  managers: 'role:manager',
+  ticket: (id: number) => `ticket:${id}`,
+  customer: (id: number) => `customer:${id}`,
+  wallboard: 'wallboard'
+} as const;

@@ -1,0 +1,99 @@
+import { z } from 'zod';
+import {
+  LOYALTY_ENTRY_KINDS,
+  LOYALTY_TIERS,
+  MESSAGE_AUTHORS,
+  ORDER_STATUSES,
+  SALES_CHANNELS,
+  TICKET_CHANNELS,
+  TICKET_PRIORITIES,
+  TICKET_STATUSES
+} from '../enums.js';
+
+// The shapes live events carry. The API's list endpoints present the same shapes, so a screen
+// can merge an event into what it loaded without translating.
+
+const isoDate = z.string();
+/** Money travels as an exact decimal string, e.g. "129.90". */
+export const Money = z.string().regex(/^-?\d+\.\d{2}$/);
+
+export const OrderSummary = z.object({
+  id: z.number().int(),
+  customerId: z.number().int(),
+  orderDate: isoDate,
+  status: z.enum(ORDER_STATUSES),
+  total: Money,
+  currency: z.string(),
+  channel: z.enum(SALES_CHANNELS),
+  externalId: z.string().nullable()
+});
+export type OrderSummary = z.infer<typeof OrderSummary>;
+
+export const TicketSummary = z.object({
+  id: z.number().int(),
+  customerId: z.number().int(),
+  orderId: z.number().int().nullable(),
+  subject: z.string(),
+  status: z.enum(TICKET_STATUSES),
+  priority: z.enum(TICKET_PRIORITIES),
+  channel: z.enum(TICKET_CHANNELS),
+  assigneeId: z.number().int().nullable(),
+  teamId: z.number().int(),
+  tags: z.array(z.string()),
+  firstResponseDueAt: isoDate.nullable(),
+  resolutionDueAt: isoDate.nullable(),
+  firstRespondedAt: isoDate.nullable(),
+  resolvedAt: isoDate.nullable(),
+  csatScore: z.number().int().nullable(),
+  lastMessageAt: isoDate,
+  version: z.number().int(),
+  createdAt: isoDate,
+  updatedAt: isoDate
+});
+export type TicketSummary = z.infer<typeof TicketSummary>;
+
+export const TicketMessage = z.object({
+  id: z.number().int(),
+  ticketId: z.number().int(),
+  authorType: z.enum(MESSAGE_AUTHORS),
+  authorUserId: z.number().int().nullable(),
+  body: z.string(),
+  internal: z.boolean(),
+  createdAt: isoDate
+});
+export type TicketMessage = z.infer<typeof TicketMessage>;
+
+export const LoyaltyAccountSummary = z.object({
+  id: z.number().int(),
+  customerId: z.number().int(),
+  balance: z.number().int(),
+  lifetimePoints: z.number().int(),
+  tier: z.enum(LOYALTY_TIERS)
+});
+export type LoyaltyAccountSummary = z.infer<typeof LoyaltyAccountSummary>;
+
+export const LoyaltyEntry = z.object({
+  id: z.number().int(),
+  accountId: z.number().int(),
+  customerId: z.number().int(),
+  kind: z.enum(LOYALTY_ENTRY_KINDS),
+  points: z.number().int(),
+  reason: z.string(),
+  orderId: z.number().int().nullable(),
+  createdAt: isoDate
+});
+export type LoyaltyEntry = z.infer<typeof LoyaltyEntry>;
+
+export const CustomerSummary = z.object({
+  id: z.number().int(),
+  email: z.string(),
+  firstName: z.string(),
+  lastName: z.string(),
+  phone: z.string().nullable(),
+  language: z.string(),
+  tags: z.array(z.string()),
+  marketingConsent: z.boolean(),
+  createdAt: isoDate,
+  updatedAt: isoDate
+});
+export type CustomerSummary = z.infer<typeof CustomerSummary>;

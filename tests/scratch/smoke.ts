@@ -1,0 +1,15 @@
+import { startEmbeddedPostgres } from '/work/main/db/embedded.ts';
+import { createSequelize } from '/work/main/server/db.ts';
+import { migrateUp, migrator } from '/work/main/db/migrate.ts';
+const t0 = Date.now();
+const db = await startEmbeddedPostgres({ dir: '/tmp/pulse-smoke/pg', port: 55999, fast: true, log: (l) => {} });
+console.log('started', Date.now() - t0, db.created);
+const s = createSequelize(db.url);
+console.log(await migrateUp(s));
+console.log((await s.query("select count(*) from pg_tables where schemaname='public'"))[0]);
+await migrator(s).down({ to: 0 });
+console.log((await s.query("select tablename from pg_tables where schemaname='public'"))[0]);
+await migrateUp(s);
+await s.close();
+await db.stop();
+console.log('total', Date.now() - t0);
