@@ -1,8 +1,6 @@
 import pg from 'pg';
 import { Sequelize } from 'sequelize';
-
-// Postgres `bigint` and `numeric` stay strings (exact); counts that we know are small are cast in SQL.
-// `int8` ids of change_log are parsed where they are read.
+import { initModels } from './models/index.js';
 
 export function createSequelize(url: string, opts: { poolMax?: number; logging?: (sql: string) => void } = {}) {
   return new Sequelize(url, {
@@ -12,4 +10,34 @@ export function createSequelize(url: string, opts: { poolMax?: number; logging?:
     pool: { max: opts.poolMax ?? 10, min: 0, idle: 10_000, acquire: 30_000 },
     define: { underscored: true, timestamps: false }
   });
+}
+
+// Sequelize models are bound to one instance per process, so every server started in this
+// process (the tests start several) shares it, and it closes when the last one stops.
+let shared: { url: string; sequelize: Sequelize; users: number } | undefined;
+
+export function acquireSequelize(url: string): { sequelize: Sequelize; release: () => Promise<void> } {
+  if (shared && shared.url !== url) {
+    throw new Error('One Pulse process serves one database; this one already serves another');
+  }
+  if (!shared) {
+    const sequelize = createSequelize(url);
+    initModels(sequelize);
+    shared = { url, sequelize, users: 0 };
+  }
+  const entry = shared;
+  entry.users += 1;
+  let released = false;
+  return {
+    sequelize: entry.sequelize,
+    release: async () => {
+      if (released) return;
+      released = true;
+      entry.users -= 1;
+      if (entry.users === 0) {
+        if (shared === entry) shared = undefined;
+        await entry.sequelize.close();
+      }
+    }
+  };
 }

@@ -6,8 +6,7 @@ import { migrateUp } from '../db/migrate.js';
 import { createApp } from './app.js';
 import { createLucia } from './auth/lucia.js';
 import type { Config } from './config.js';
-import { createSequelize } from './db.js';
-import { initModels } from './models/index.js';
+import { acquireSequelize } from './db.js';
 import { startRealtime, type Realtime } from './realtime/index.js';
 
 export interface PulseOptions {
@@ -32,8 +31,7 @@ export interface RunningPulse {
  */
 export async function startPulse(opts: PulseOptions): Promise<RunningPulse> {
   const { config, logger } = opts;
-  const sequelize = createSequelize(opts.databaseUrl);
-  initModels(sequelize);
+  const { sequelize, release } = acquireSequelize(opts.databaseUrl);
   if (opts.migrate !== false) await migrateUp(sequelize);
 
   const auth = createLucia(config, false);
@@ -62,7 +60,7 @@ export async function startPulse(opts: PulseOptions): Promise<RunningPulse> {
         await realtime!.close();
         httpServer.closeAllConnections?.();
         await new Promise<void>((resolve) => httpServer.close(() => resolve()));
-        await sequelize.close();
+        await release();
       })())
   };
 }

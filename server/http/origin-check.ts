@@ -7,13 +7,10 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 /** The request's own origin, as the browser would write it. */
 export function requestOrigin(url: string, headers: { get(name: string): string | null | undefined }, trustProxy: boolean) {
   const own = new URL(url);
-  if (trustProxy) {
-    const proto = headers.get('x-forwarded-proto')?.split(',')[0]?.trim();
-    const host = headers.get('x-forwarded-host')?.split(',')[0]?.trim();
-    if (proto) own.protocol = `${proto}:`;
-    if (host) own.host = host;
-  }
-  return own.origin;
+  if (!trustProxy) return own.origin;
+  const proto = headers.get('x-forwarded-proto')?.split(',')[0]?.trim() || own.protocol.slice(0, -1);
+  const host = headers.get('x-forwarded-host')?.split(',')[0]?.trim() || own.host;
+  return `${proto}://${host}`;
 }
 
 export function isAllowedOrigin(origin: string | null | undefined, ownOrigin: string, allowed: string[]) {

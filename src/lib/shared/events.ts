@@ -76,6 +76,10 @@ export interface SocketData {
   /** SHA-256 of the session id, to find the socket when the session ends. */
   sessionHash: string;
   sessionExpiresAt: number;
+  /** Ticket rooms joined after a policy check: ticket id -> the ticket's team id. */
+  watching: Record<number, number>;
+  /** Ticket ids this socket is typing a reply in. */
+  typing: Record<number, boolean>;
 }
 
 /** Handshake `auth` a client sends; `horizon` is the cursor of the last event it applied. */

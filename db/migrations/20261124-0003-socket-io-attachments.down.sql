@@ -1,0 +1,1 @@
+DROP TABLE IF EXISTS socket_io_attachments;

@@ -1,0 +1,124 @@
+import createSubscriber, { type Subscriber } from 'pg-listen';
+import type { Logger } from 'pino';
+import type { ChangeReader, ReadResult } from './change-reader.js';
+
+export const DOORBELL_CHANNEL = 'crm_change';
+
+export interface ListenerOptions {
+  databaseUrl: string;
+  reader: ChangeReader;
+  onChanges: (result: ReadResult) => void;
+  logger: Logger;
+  /** Follow-up read after a doorbell, for transactions that committed just after the ringer. */
+  followUpMs?: number;
+  /** Safety poll: reads even when no doorbell rang (a ringer was busy, a notification was lost). */
+  pollMs?: number;
+}
+
+export type ListenerState = 'connected' | 'reconnecting' | 'stopped';
+
+/**
+ * One LISTEN connection per process. The doorbell only says "read"; every read goes through
+ * the ChangeReader, so delivery after a doorbell, after a reconnect and on the safety poll is
+ * the same code. Reads never overlap: a request during a read schedules one more.
+ */
+export class ChangeListener {
+  private subscriber: Subscriber;
+  private state: ListenerState = 'stopped';
+  private reading = false;
+  private again = false;
+  private followUp: NodeJS.Timeout | undefined;
+  private poll: NodeJS.Timeout | undefined;
+  private closed = false;
+  private readonly followUpMs: number;
+  private readonly pollMs: number;
+
+  constructor(private readonly opts: ListenerOptions) {
+    this.followUpMs = opts.followUpMs ?? 5;
+    this.pollMs = opts.pollMs ?? 250;
+    this.subscriber = createSubscriber(
+      { connectionString: opts.databaseUrl, application_name: 'pulse-listener' },
+      // pg-listen gives up after 3 s by default; a server must outlive any database outage.
+      { retryLimit: Infinity, retryTimeout: 0, retryInterval: (n) => Math.min(250 * n, 2000), paranoidChecking: 5000, parse: (s) => s }
+    );
+    this.subscriber.events.on('connected', () => {
+      this.state = 'connected';
+      opts.logger.info('change listener connected');
+      this.requestRead(); // whatever committed while we were away
+    });
+    this.subscriber.events.on('reconnect', (attempt) => {
+      this.state = 'reconnecting';
+      if (attempt === 1 || attempt % 10 === 0) opts.logger.warn({ attempt }, 'change listener reconnecting');
+    });
+    this.subscriber.events.on('error', (err) => opts.logger.error({ err }, 'change listener error'));
+    this.subscriber.notifications.on(DOORBELL_CHANNEL, () => {
+      this.requestRead();
+      clearTimeout(this.followUp);
+      this.followUp = setTimeout(() => this.requestRead(), this.followUpMs);
+    });
+  }
+
+  get connectionState(): ListenerState {
+    return this.state;
+  }
+
+  async start(): Promise<void> {
+    await this.opts.reader.start();
+    await this.subscriber.connect();
+    await this.subscriber.listenTo(DOORBELL_CHANNEL);
+    this.schedulePoll();
+  }
+
+  /** Reads now, or right after the read in progress. */
+  requestRead(): void {
+    if (this.closed) return;
+    if (this.reading) {
+      this.again = true;
+      return;
+    }
+    this.reading = true;
+    void this.readLoop();
+  }
+
+  /** Resolves once everything committed before the call has been read and handed on. */
+  async drain(): Promise<void> {
+    while (this.reading) await new Promise((r) => setTimeout(r, 1));
+    this.reading = true;
+    try {
+      await this.opts.reader.read(this.opts.onChanges);
+    } finally {
+      this.reading = false;
+    }
+  }
+
+  private async readLoop() {
+    try {
+      do {
+        this.again = false;
+        await this.opts.reader.read(this.opts.onChanges);
+      } while (this.again && !this.closed);
+    } catch (err) {
+      // The database may be restarting: the cursor is unchanged, the next read picks up from it.
+      if (!this.closed) this.opts.logger.warn({ err: (err as Error).message }, 'change read failed; will retry');
+    } finally {
+      this.reading = false;
+    }
+  }
+
+  private schedulePoll() {
+    this.poll = setTimeout(() => {
+      this.requestRead();
+      if (!this.closed) this.schedulePoll();
+    }, this.pollMs);
+    this.poll.unref();
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.state = 'stopped';
+    clearTimeout(this.poll);
+    clearTimeout(this.followUp);
+    while (this.reading) await new Promise((r) => setTimeout(r, 5));
+    await this.subscriber.close().catch(() => undefined);
+  }
+}

@@ -1,0 +1,106 @@
+import type { Logger } from 'pino';
+import type { Viewer } from '../../src/lib/shared/events.js';
+import { rooms } from '../../src/lib/shared/rooms.js';
+import type { PulseServer } from './hub.js';
+import type { PulseSocket } from './socket-auth.js';
+
+const TYPING_TIMEOUT_MS = 6_000;
+
+const ticketIdOf = (value: unknown): number | null =>
+  Number.isSafeInteger(value) && (value as number) > 0 ? (value as number) : null;
+
+/**
+ * Who is viewing a ticket and who is typing in it. State lives on the sockets themselves
+ * (`socket.data`), and the list is read with `fetchSockets()`, which asks every server process
+ * through the Socket.IO adapter: presence works across processes without a store of its own.
+ */
+export class Presence {
+  private typingTimers = new Map<string, NodeJS.Timeout>();
+
+  constructor(
+    private readonly io: PulseServer,
+    private readonly logger: Logger
+  ) {}
+
+  bind(socket: PulseSocket, canWatch: (ticketId: number) => Promise<number | null>) {
+    socket.on('ticket:watch', async (rawId, ack) => {
+      if (typeof ack !== 'function') return;
+      const ticketId = ticketIdOf(rawId);
+      if (!ticketId) return ack({ error: { code: 'validation_failed', message: 'ticketId must be a positive integer' } });
+      const teamId = await canWatch(ticketId).catch(() => null);
+      if (teamId === null) return ack({ error: { code: 'not_found', message: 'Ticket not found' } });
+      socket.data.watching[ticketId] = teamId;
+      await socket.join(rooms.ticket(ticketId));
+      ack({ data: { viewers: await this.broadcast(ticketId) } });
+    });
+
+    socket.on('ticket:unwatch', (rawId, ack) => {
+      const ticketId = ticketIdOf(rawId);
+      if (ticketId) this.unwatch(socket, ticketId);
+      if (typeof ack === 'function') ack({ data: { ok: true } });
+    });
+
+    socket.on('ticket:typing', (payload) => {
+      const ticketId = ticketIdOf(payload?.ticketId);
+      if (!ticketId || socket.data.watching[ticketId] === undefined) return;
+      const typing = payload.typing === true;
+      const key = `${socket.id}:${ticketId}`;
+      clearTimeout(this.typingTimers.get(key));
+      this.typingTimers.delete(key);
+      if (typing) {
+        // A client that stops sending (closed laptop) stops showing as typing.
+        this.typingTimers.set(key, setTimeout(() => this.setTyping(socket, ticketId, false), TYPING_TIMEOUT_MS));
+      }
+      this.setTyping(socket, ticketId, typing);
+    });
+
+    socket.on('disconnect', () => {
+      for (const key of this.typingTimers.keys()) {
+        if (key.startsWith(`${socket.id}:`)) {
+          clearTimeout(this.typingTimers.get(key));
+          this.typingTimers.delete(key);
+        }
+      }
+      for (const ticketId of Object.keys(socket.data.watching ?? {})) void this.broadcast(Number(ticketId));
+    });
+  }
+
+  unwatch(socket: PulseSocket, ticketId: number) {
+    delete socket.data.watching[ticketId];
+    delete socket.data.typing[ticketId];
+    void socket.leave(rooms.ticket(ticketId));
+    void this.broadcast(ticketId);
+  }
+
+  private setTyping(socket: PulseSocket, ticketId: number, typing: boolean) {
+    if (!!socket.data.typing[ticketId] === typing) return;
+    if (typing) socket.data.typing[ticketId] = true;
+    else delete socket.data.typing[ticketId];
+    void this.broadcast(ticketId);
+  }
+
+  /** Reads the viewers from every process and tells the ticket's room. */
+  async broadcast(ticketId: number): Promise<Viewer[]> {
+    const room = rooms.ticket(ticketId);
+    try {
+      const sockets = await this.io.in(room).fetchSockets();
+      const byUser = new Map<number, Viewer>();
+      for (const s of sockets) {
+        const seen = byUser.get(s.data.userId);
+        const typing = !!s.data.typing?.[ticketId];
+        byUser.set(s.data.userId, { userId: s.data.userId, name: s.data.name, typing: typing || !!seen?.typing });
+      }
+      const viewers = [...byUser.values()].sort((a, b) => a.name.localeCompare(b.name));
+      this.io.to(room).emit('presence:changed', { ticketId, viewers });
+      return viewers;
+    } catch (err) {
+      this.logger.warn({ err: (err as Error).message, ticketId }, 'presence broadcast failed');
+      return [];
+    }
+  }
+
+  close() {
+    for (const t of this.typingTimers.values()) clearTimeout(t);
+    this.typingTimers.clear();
+  }
+}

@@ -1,0 +1,36 @@
+import type { IncomingMessage } from 'node:http';
+import type { Socket } from 'socket.io';
+import type { ClientToServerEvents, ServerToClientEvents, SocketData } from '../../src/lib/shared/events.js';
+import type { Auth } from '../auth/lucia.js';
+import { hashSessionId } from '../auth/session-adapter.js';
+import { isAllowedOrigin, requestOrigin } from '../http/origin-check.js';
+
+export type PulseSocket = Socket<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
+
+/** Handshake gate: the upgrade must come from Pulse's own origin (browsers always send Origin on WebSockets). */
+export function originAllowed(req: IncomingMessage, allowed: string[], trustProxy: boolean): boolean {
+  const headers = { get: (n: string) => (req.headers[n.toLowerCase()] as string | undefined) ?? null };
+  const own = requestOrigin(`http://${req.headers.host ?? 'localhost'}${req.url ?? '/'}`, headers, trustProxy);
+  const origin = req.headers.origin;
+  // The handshake URL is plain http from Node's point of view; accept the https twin of our origin too.
+  return isAllowedOrigin(origin, own, allowed) || isAllowedOrigin(origin, own.replace(/^http:/, 'https:'), allowed);
+}
+
+/** Resolves the session cookie of the handshake; the socket carries who it is in `socket.data`. */
+export async function authenticateSocket(auth: Auth, socket: PulseSocket): Promise<boolean> {
+  const sessionId = auth.readSessionCookie(socket.handshake.headers.cookie ?? '');
+  if (!sessionId) return false;
+  const { session, user } = await auth.validateSession(sessionId);
+  if (!session || !user) return false;
+  socket.data = {
+    userId: user.id,
+    name: user.name,
+    role: user.role,
+    teamId: user.teamId,
+    sessionHash: hashSessionId(session.id),
+    sessionExpiresAt: session.expiresAt.getTime(),
+    watching: {},
+    typing: {}
+  };
+  return true;
+}

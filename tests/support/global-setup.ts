@@ -1,0 +1,73 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import type { TestProject } from 'vitest/node';
+import { startEmbeddedPostgres } from '../../db/embedded.js';
+import { migrateDatabase } from '../../db/migrate.js';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    /** A connection URL whose user may create databases (the server's maintenance database). */
+    pgAdminUrl: string;
+    /** Name of the migrated template database each test file copies. */
+    pgTemplate: string;
+  }
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+function withDatabase(url: string, database: string) {
+  const u = new URL(url);
+  u.pathname = `/${database}`;
+  return u.toString();
+}
+
+/**
+ * One Postgres for the whole run: embedded (a throwaway cluster) unless TEST_DATABASE_URL names
+ * a server to use. Migrations are applied once to a template database.
+ */
+export default async function setup(project: TestProject) {
+  let adminUrl: string;
+  let stop = async () => undefined as void;
+  if (process.env.TEST_DATABASE_URL) {
+    adminUrl = withDatabase(process.env.TEST_DATABASE_URL, 'postgres');
+  } else {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'pulse-test-pg-'));
+    const db = await startEmbeddedPostgres({ dir: path.join(dir, 'data'), port: await freePort(), fast: true });
+    adminUrl = withDatabase(db.url, 'postgres');
+    stop = async () => {
+      await db.stop();
+      await rm(dir, { recursive: true, force: true });
+    };
+  }
+
+  const template = `pulse_template_${process.pid}`;
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  await admin.query(`DROP DATABASE IF EXISTS ${template}`);
+  await admin.query(`CREATE DATABASE ${template}`);
+  await admin.end();
+  await migrateDatabase(withDatabase(adminUrl, template));
+
+  project.provide('pgAdminUrl', adminUrl);
+  project.provide('pgTemplate', template);
+
+  return async () => {
+    const cleanup = new pg.Client({ connectionString: adminUrl });
+    await cleanup.connect();
+    await cleanup.query(`DROP DATABASE IF EXISTS ${template} WITH (FORCE)`).catch(() => undefined);
+    await cleanup.end();
+    await stop();
+  };
+}

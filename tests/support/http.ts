@@ -1,0 +1,54 @@
+import type { ErrorBody } from '../../src/lib/shared/errors.js';
+import { PASSWORD } from './fixtures.js';
+
+/** A browser-like HTTP client: keeps the session cookie and sends Pulse's own Origin. */
+export class Browser {
+  cookie = '';
+  constructor(readonly baseUrl: string) {}
+
+  get origin() {
+    return new URL(this.baseUrl).origin;
+  }
+
+  async request(method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
+    const res = await fetch(new URL(path, this.baseUrl), {
+      method,
+      headers: {
+        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+        ...(method !== 'GET' ? { origin: this.origin } : {}),
+        ...(this.cookie ? { cookie: this.cookie } : {}),
+        ...headers
+      },
+      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body)
+    });
+    const setCookie = res.headers.getSetCookie();
+    for (const c of setCookie) {
+      const [pair] = c.split(';');
+      const [name, value] = pair.split('=');
+      if (name === 'pulse_session') this.cookie = value ? `${name}=${value}` : '';
+    }
+    const text = await res.text();
+    const json = text && res.headers.get('content-type')?.includes('json') ? JSON.parse(text) : undefined;
+    return { status: res.status, headers: res.headers, body: json as any, setCookie };
+  }
+
+  get(path: string) {
+    return this.request('GET', path);
+  }
+  post(path: string, body?: unknown, headers?: Record<string, string>) {
+    return this.request('POST', path, body ?? {}, headers);
+  }
+
+  async login(email: string, password = PASSWORD) {
+    const res = await this.post('/api/auth/login', { email, password });
+    if (res.status !== 200) throw new Error(`login failed for ${email}: ${res.status} ${JSON.stringify(res.body)}`);
+    return res;
+  }
+}
+
+export function expectErrorShape(body: unknown): asserts body is ErrorBody {
+  const b = body as ErrorBody;
+  if (!b?.error || typeof b.error.code !== 'string' || typeof b.error.message !== 'string') {
+    throw new Error(`not the error shape: ${JSON.stringify(body)}`);
+  }
+}

@@ -1,0 +1,66 @@
+import { io, type Socket } from 'socket.io-client';
+import type { ClientToServerEvents, ServerToClientEvents } from '../../src/lib/shared/events.js';
+
+export type ClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
+
+/** A real Socket.IO client the way the browser connects: WebSocket, session cookie, Pulse's Origin. */
+export function connectSocket(baseUrl: string, cookie: string, opts: { horizon?: string; origin?: string } = {}): ClientSocket {
+  return io(baseUrl, {
+    path: '/socket.io',
+    transports: ['websocket'],
+    reconnection: false,
+    forceNew: true,
+    extraHeaders: { cookie, origin: opts.origin ?? new URL(baseUrl).origin },
+    auth: opts.horizon ? { horizon: opts.horizon } : {}
+  }) as ClientSocket;
+}
+
+/** Resolves with the `live:ready` info once the socket is connected and resumed. */
+export function whenReady(socket: ClientSocket, timeoutMs = 5000) {
+  return new Promise<{ horizon: string; replayed: number }>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('socket not ready in time')), timeoutMs);
+    socket.once('live:ready', (info) => {
+      clearTimeout(timer);
+      resolve(info);
+    });
+    socket.once('connect_error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+  });
+}
+
+/** Collects every event of the given names, in arrival order. */
+export function record(socket: ClientSocket, names: (keyof ServerToClientEvents)[]) {
+  const events: { name: string; payload: any; receivedAt: number }[] = [];
+  for (const name of names) {
+    socket.on(name as any, (payload: unknown) => events.push({ name, payload, receivedAt: Date.now() }));
+  }
+  return events;
+}
+
+/** Waits for the first event matching `predicate`; rejects after `timeoutMs`. */
+export function waitFor<T = any>(socket: ClientSocket, name: keyof ServerToClientEvents, predicate: (p: T) => boolean = () => true, timeoutMs = 5000) {
+  return new Promise<T>((resolve, reject) => {
+    const handler = (payload: T) => {
+      if (!predicate(payload)) return;
+      clearTimeout(timer);
+      socket.off(name as any, handler as any);
+      resolve(payload);
+    };
+    const timer = setTimeout(() => {
+      socket.off(name as any, handler as any);
+      reject(new Error(`no ${String(name)} within ${timeoutMs} ms`));
+    }, timeoutMs);
+    socket.on(name as any, handler as any);
+  });
+}
+
+/** Polls `check` until it returns true (for conditions on collected events). */
+export async function until(check: () => boolean, timeoutMs = 5000, what = 'condition') {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
