@@ -1,0 +1,186 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RunningPulse } from '../../server/pulse.js';
+import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { createTicket, createWorld } from '../support/fixtures.js';
+import { Browser } from '../support/http.js';
+import { connectSocket, record, until, waitFor, whenReady, type ClientSocket } from '../support/socket.js';
+import { startTestServer } from '../support/server.js';
+
+let db: TestDatabase;
+let server: RunningPulse;
+let world: Awaited<ReturnType<typeof createWorld>>;
+const sockets: ClientSocket[] = [];
+
+async function socketFor(email: string) {
+  const b = new Browser(server.url);
+  await b.login(email);
+  const socket = connectSocket(server.url, b.cookie);
+  sockets.push(socket);
+  await whenReady(socket);
+  return socket;
+}
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  world = await createWorld(db.sql);
+  server = await startTestServer(db.url);
+});
+afterAll(async () => {
+  for (const s of sockets) s.disconnect();
+  await server?.close();
+  await db?.drop();
+});
+
+describe('a change made by plain SQL', () => {
+  it('reaches the team that may see it, and not another team', async () => {
+    const agentA = await socketFor(world.agentA.email);
+    const agentB = await socketFor(world.agentB.email);
+    const seenByB = record(agentB, ['ticket:created', 'ticket:updated', 'ticket:message_added']);
+
+    const committedAt = Date.now();
+    const ticketA = await createTicket(db.sql, { customerId: world.customerId, teamId: world.teamA, subject: 'Team A only' });
+    const created = await waitFor(agentA, 'ticket:created', (e) => e.data.id === ticketA);
+    expect(Date.now() - committedAt).toBeLessThan(1000);
+    expect(created.data).toMatchObject({ subject: 'Team A only', teamId: world.teamA, status: 'new' });
+    expect(created.seq).toBeGreaterThan(0);
+
+    await db.sql.query(`INSERT INTO ticket_messages (ticket_id, author_type, body) VALUES ($1, 'customer', 'Hello?')`, [ticketA]);
+    await waitFor(agentA, 'ticket:message_added', (e) => e.data.ticketId === ticketA);
+
+    // A fence: once B has its own team's change, A's earlier changes would have arrived too.
+    const ticketB = await createTicket(db.sql, { customerId: world.customerId, teamId: world.teamB });
+    await waitFor(agentB, 'ticket:created', (e) => e.data.id === ticketB);
+    expect(seenByB.filter((e) => e.payload.data.id === ticketA || e.payload.data.ticketId === ticketA)).toEqual([]);
+  });
+
+  it('carries the previous values of what changed', async () => {
+    const manager = await socketFor(world.manager.email);
+    const ticket = await createTicket(db.sql, { customerId: world.customerId, teamId: world.teamA });
+    await waitFor(manager, 'ticket:created', (e) => e.data.id === ticket);
+    await db.sql.query(`UPDATE tickets SET priority = 'urgent', version = version + 1 WHERE id = $1`, [ticket]);
+    const updated = await waitFor(manager, 'ticket:updated', (e) => e.data.id === ticket);
+    expect(updated.data.priority).toBe('urgent');
+    expect(updated.old).toMatchObject({ priority: 'normal', version: 1 });
+  });
+});
+
+describe('out-of-order commits', () => {
+  it('delivers a lower id that commits after a higher one', async () => {
+    const manager = await socketFor(world.manager.email);
+    const events = record(manager, ['order:created']);
+    const early = await db.sql.connect();
+    const late = await db.sql.connect();
+    try {
+      await early.query('BEGIN');
+      const first = await early.query(`INSERT INTO orders (customer_id, total) VALUES ($1, 10) RETURNING id`, [world.customerId]);
+      await late.query('BEGIN');
+      const second = await late.query(`INSERT INTO orders (customer_id, total) VALUES ($1, 20) RETURNING id`, [world.customerId]);
+      expect(second.rows[0].id).toBeGreaterThan(first.rows[0].id);
+      await late.query('COMMIT');
+      await waitFor(manager, 'order:created', (e) => e.data.id === second.rows[0].id);
+      await early.query('COMMIT');
+      await waitFor(manager, 'order:created', (e) => e.data.id === first.rows[0].id);
+      const ids = events.map((e) => e.payload.data.id);
+      expect(ids.filter((id) => id === first.rows[0].id)).toHaveLength(1);
+      expect(ids.filter((id) => id === second.rows[0].id)).toHaveLength(1);
+    } finally {
+      early.release();
+      late.release();
+    }
+  });
+});
+
+describe('a long write transaction', () => {
+  it('does not hold back other changes, and its own arrive when it commits', { timeout: 60_000 }, async () => {
+    const manager = await socketFor(world.manager.email);
+    const importer = await db.sql.connect();
+    try {
+      await importer.query('BEGIN');
+      const held = await importer.query(`INSERT INTO orders (customer_id, total, external_id) VALUES ($1, 99, 'IMPORT-1') RETURNING id`, [world.customerId]);
+      const heldId = held.rows[0].id;
+      const heldEvents = record(manager, ['order:created']);
+
+      // For 30 s while the import is open, other writers' changes keep arriving within a second.
+      const lags: number[] = [];
+      const until30s = Date.now() + 30_000;
+      while (Date.now() < until30s) {
+        const t0 = Date.now();
+        const { rows } = await db.sql.query(`INSERT INTO orders (customer_id, total) VALUES ($1, 5) RETURNING id`, [world.customerId]);
+        await waitFor(manager, 'order:created', (e) => e.data.id === rows[0].id, 1000);
+        lags.push(Date.now() - t0);
+        await new Promise((r) => setTimeout(r, 400)); // pacing the writer, not waiting for a result
+      }
+      expect(lags.length).toBeGreaterThan(20);
+      expect(Math.max(...lags)).toBeLessThan(1000);
+      expect(heldEvents.some((e) => e.payload.data.id === heldId)).toBe(false);
+
+      await importer.query('COMMIT');
+      const arrived = await waitFor(manager, 'order:created', (e) => e.data.id === heldId, 1000);
+      expect(arrived.data.externalId).toBe('IMPORT-1');
+    } finally {
+      importer.release();
+    }
+  });
+});
+
+describe('concurrent writers', () => {
+  it('8 writers for 10 s: every change_log row reaches a listening client exactly once', { timeout: 60_000 }, async () => {
+    const manager = await socketFor(world.manager.email);
+    const { rows: seed } = await db.sql.query(
+      `INSERT INTO orders (customer_id, total) SELECT $1, 1 FROM generate_series(1, 64) RETURNING id`,
+      [world.customerId]
+    );
+    const orderIds = seed.map((r) => r.id as number);
+    const { rows: mark } = await db.sql.query(`SELECT coalesce(max(id), 0) AS id FROM change_log`);
+    const fromSeq = Number(mark[0].id);
+    const received = record(manager, ['order:updated', 'order:created']);
+
+    const stopAt = Date.now() + 10_000;
+    let writes = 0;
+    await Promise.all(
+      Array.from({ length: 8 }, async (_, w) => {
+        const client = await db.sql.connect();
+        try {
+          let i = 0;
+          while (Date.now() < stopAt) {
+            const id = orderIds[(w * 8 + (i++ % 8)) % orderIds.length];
+            await client.query(`UPDATE orders SET total = total + 1 WHERE id = $1`, [id]);
+            writes += 1;
+          }
+        } finally {
+          client.release();
+        }
+      })
+    );
+    const { rows: logged } = await db.sql.query(`SELECT id FROM change_log WHERE id > $1 AND topic = 'order' ORDER BY id`, [fromSeq]);
+    const expected = logged.map((r) => Number(r.id));
+    expect(expected.length).toBe(writes);
+    await until(() => new Set(received.map((e) => e.payload.seq)).size >= expected.length, 5000, 'all changes delivered');
+    const seqs = received.map((e) => e.payload.seq as number).filter((s) => s > fromSeq);
+    expect(seqs.length).toBe(expected.length); // none twice
+    expect([...seqs].sort((a, b) => a - b)).toEqual(expected); // none missing
+
+    // Per order, updates arrive in commit order: totals only ever go up.
+    const lastTotal = new Map<number, number>();
+    for (const e of received) {
+      const prev = lastTotal.get(e.payload.data.id) ?? 0;
+      expect(Number(e.payload.data.total)).toBeGreaterThan(prev);
+      lastTotal.set(e.payload.data.id, Number(e.payload.data.total));
+    }
+  });
+});
+
+describe('bursts', () => {
+  it('a transaction touching thousands of rows sends one resync, not thousands of frames', async () => {
+    const manager = await socketFor(world.manager.email);
+    const orders = record(manager, ['order:created', 'order:updated']);
+    const resync = waitFor(manager, 'live:resync', (e) => e.reason === 'burst');
+    await db.sql.query(`INSERT INTO orders (customer_id, total) SELECT $1, 3 FROM generate_series(1, 5000)`, [world.customerId]);
+    const info = await resync;
+    expect(info.topics).toContain('order');
+    // Afterwards, ordinary changes flow again one by one.
+    const { rows } = await db.sql.query(`INSERT INTO orders (customer_id, total) VALUES ($1, 7) RETURNING id`, [world.customerId]);
+    await waitFor(manager, 'order:created', (e) => e.data.id === rows[0].id);
+    expect(orders.length).toBeLessThan(50);
+  });
+});
