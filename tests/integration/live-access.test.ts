@@ -1,0 +1,199 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RunningPulse } from '../../server/pulse.js';
+import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { createTicket, createUser, createWorld } from '../support/fixtures.js';
+import { Browser } from '../support/http.js';
+import { connectSocket, record, waitFor, whenReady, type ClientSocket } from '../support/socket.js';
+import { startTestServer } from '../support/server.js';
+
+let db: TestDatabase;
+let server: RunningPulse;
+let world: Awaited<ReturnType<typeof createWorld>>;
+const sockets: ClientSocket[] = [];
+
+async function signIn(email: string) {
+  const b = new Browser(server.url);
+  await b.login(email);
+  return b;
+}
+
+async function socketFor(b: Browser) {
+  const socket = connectSocket(server.url, b.cookie);
+  sockets.push(socket);
+  await whenReady(socket);
+  return socket;
+}
+
+const disconnected = (socket: ClientSocket, timeoutMs = 1000) =>
+  new Promise<number>((resolve, reject) => {
+    const t0 = Date.now();
+    const timer = setTimeout(() => reject(new Error('socket still connected')), timeoutMs);
+    socket.once('disconnect', () => {
+      clearTimeout(timer);
+      resolve(Date.now() - t0);
+    });
+  });
+
+const watch = (socket: ClientSocket, ticketId: number) =>
+  new Promise<any>((resolve) => socket.emit('ticket:watch', ticketId, resolve));
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  world = await createWorld(db.sql);
+  server = await startTestServer(db.url);
+});
+afterAll(async () => {
+  for (const s of sockets) s.disconnect();
+  await server?.close();
+  await db?.drop();
+});
+
+describe('the handshake', () => {
+  it('refuses a socket without a session', async () => {
+    const socket = connectSocket(server.url, '');
+    sockets.push(socket);
+    await expect(whenReady(socket)).rejects.toThrow(/unauthenticated/);
+  });
+
+  it('refuses a socket from another origin, even with a valid session', async () => {
+    const b = await signIn(world.agentA.email);
+    const socket = connectSocket(server.url, b.cookie, { origin: 'https://evil.example' });
+    sockets.push(socket);
+    await expect(whenReady(socket)).rejects.toThrow();
+  });
+});
+
+describe('a session that ends', () => {
+  it('on logout stops its socket within a second', async () => {
+    const b = await signIn(world.agentA.email);
+    const socket = await socketFor(b);
+    const gone = disconnected(socket);
+    await b.post('/api/auth/logout');
+    expect(await gone).toBeLessThan(1000);
+  });
+
+  it('deleted by SQL stops its socket within a second, and leaves the user other sessions alone', async () => {
+    const phone = await signIn(world.agentB.email);
+    const laptop = await signIn(world.agentB.email);
+    const phoneSocket = await socketFor(phone);
+    const laptopSocket = await socketFor(laptop);
+    const gone = disconnected(phoneSocket);
+    const { createHash } = await import('node:crypto');
+    const hash = createHash('sha256').update(phone.cookie.split('=')[1]).digest('hex');
+    await db.sql.query(`DELETE FROM sessions WHERE id = $1`, [hash]);
+    expect(await gone).toBeLessThan(1000);
+    expect(laptopSocket.connected).toBe(true);
+  });
+
+  it('when the user is deactivated', async () => {
+    const u = await createUser(db.sql, { email: 'temp@test.dev', role: 'agent', teamId: world.teamA });
+    const socket = await socketFor(await signIn(u.email));
+    const gone = disconnected(socket);
+    await db.sql.query(`UPDATE users SET active = false WHERE id = $1`, [u.id]);
+    expect(await gone).toBeLessThan(1000);
+  });
+});
+
+describe('rooms follow access', () => {
+  it('moving an agent to another team moves their open socket within a second', async () => {
+    const mover = await createUser(db.sql, { email: 'mover@test.dev', role: 'agent', teamId: world.teamA });
+    const socket = await socketFor(await signIn(mover.email));
+    const seen = record(socket, ['ticket:created']);
+
+    await db.sql.query(`UPDATE users SET team_id = $1 WHERE id = $2`, [world.teamB, mover.id]);
+    // A manager's socket sees every change, so it tells us when the move has been read.
+    const manager = await socketFor(await signIn(world.manager.email));
+    const t0 = Date.now();
+    const ticketB = await createTicket(db.sql, { customerId: world.customerId, teamId: world.teamB });
+    await waitFor(socket, 'ticket:created', (e) => e.data.id === ticketB, 1000);
+    expect(Date.now() - t0).toBeLessThan(1000);
+
+    const ticketA = await createTicket(db.sql, { customerId: world.customerId, teamId: world.teamA });
+    await waitFor(manager, 'ticket:created', (e) => e.data.id === ticketA);
+    const fence = await createTicket(db.sql, { customerId: world.customerId, teamId: world.teamB });
+    await waitFor(socket, 'ticket:created', (e) => e.data.id === fence);
+    expect(seen.map((e) => e.payload.data.id)).not.toContain(ticketA);
+  });
+
+  it('a promotion to manager opens every team to the socket', async () => {
+    const rising = await createUser(db.sql, { email: 'rising@test.dev', role: 'agent', teamId: world.teamA });
+    const socket = await socketFor(await signIn(rising.email));
+    await db.sql.query(`UPDATE users SET role = 'manager' WHERE id = $1`, [rising.id]);
+    // The role change is read before the next change: retry until the ticket shows.
+    let seen = false;
+    for (let i = 0; i < 5 && !seen; i++) {
+      const ticketB = await createTicket(db.sql, { customerId: world.customerId, teamId: world.teamB });
+      seen = await waitFor(socket, 'ticket:created', (e) => e.data.id === ticketB, 1000).then(() => true, () => false);
+    }
+    expect(seen).toBe(true);
+  });
+});
+
+describe('topic rooms', () => {
+  it('an agent can watch their team’s ticket but not another team’s, even by guessing its id', async () => {
+    const socket = await socketFor(await signIn(world.agentA.email));
+    const own = await createTicket(db.sql, { customerId: world.customerId, teamId: world.teamA });
+    const other = await createTicket(db.sql, { customerId: world.customerId, teamId: world.teamB });
+    const ok = await watch(socket, own);
+    expect(ok.data.viewers.map((v: { name: string }) => v.name)).toContain('Agent A');
+    const refused = await watch(socket, other);
+    expect(refused.error.code).toBe('not_found');
+    const bad = await watch(socket, 'drop table' as unknown as number);
+    expect(bad.error.code).toBe('validation_failed');
+  });
+
+  it('a ticket moved to another team drops the old team’s watchers', async () => {
+    const socket = await socketFor(await signIn(world.agentA.email));
+    const ticket = await createTicket(db.sql, { customerId: world.customerId, teamId: world.teamA });
+    await watch(socket, ticket);
+    await db.sql.query(`UPDATE tickets SET team_id = $1 WHERE id = $2`, [world.teamB, ticket]);
+    await waitFor(socket, 'ticket:updated', (e) => e.data.id === ticket && e.data.teamId === world.teamB);
+    const messages = record(socket, ['ticket:message_added']);
+    await db.sql.query(`INSERT INTO ticket_messages (ticket_id, author_type, body) VALUES ($1, 'customer', 'secret')`, [ticket]);
+    const fence = await createTicket(db.sql, { customerId: world.customerId, teamId: world.teamA });
+    await waitFor(socket, 'ticket:created', (e) => e.data.id === fence);
+    expect(messages).toEqual([]);
+  });
+});
+
+describe('presence', () => {
+  it('shows who else views a ticket and who is typing', async () => {
+    const a = await socketFor(await signIn(world.agentA.email));
+    const m = await socketFor(await signIn(world.manager.email));
+    const ticket = await createTicket(db.sql, { customerId: world.customerId, teamId: world.teamA });
+    await watch(a, ticket);
+    const joined = waitFor(a, 'presence:changed', (p) => p.ticketId === ticket && p.viewers.length === 2);
+    await watch(m, ticket);
+    expect((await joined).viewers.map((v: { name: string }) => v.name)).toEqual(['Agent A', 'Manager M']);
+
+    const typing = waitFor(a, 'presence:changed', (p) => p.viewers.some((v: any) => v.name === 'Manager M' && v.typing));
+    m.emit('ticket:typing', { ticketId: ticket, typing: true });
+    await typing;
+
+    const left = waitFor(a, 'presence:changed', (p) => p.ticketId === ticket && p.viewers.length === 1);
+    m.disconnect();
+    expect((await left).viewers[0].name).toBe('Agent A');
+  });
+});
+
+describe('hardening', () => {
+  it('closes a socket that sends an oversized message, without harming others', async () => {
+    const victim = await socketFor(await signIn(world.agentA.email));
+    const bystander = await socketFor(await signIn(world.agentB.email));
+    const gone = disconnected(victim, 3000);
+    victim.emit('ticket:typing', { ticketId: 1, typing: true, junk: 'x'.repeat(100 * 1024) } as never);
+    await gone;
+    const ticket = await createTicket(db.sql, { customerId: world.customerId, teamId: world.teamB });
+    await waitFor(bystander, 'ticket:created', (e) => e.data.id === ticket);
+  });
+
+  it('rate limits client events per socket', async () => {
+    const socket = await socketFor(await signIn(world.agentA.email));
+    const answers = await Promise.all(
+      Array.from({ length: 80 }, () => new Promise<any>((resolve) => socket.emit('ticket:watch', 999_999, resolve)))
+    );
+    const limited = answers.filter((a) => a.error?.code === 'too_many_requests');
+    expect(limited.length).toBeGreaterThan(20);
+    expect(answers.filter((a) => a.error?.code === 'not_found').length).toBeGreaterThan(20);
+  });
+});
