@@ -9,7 +9,7 @@ export default defineConfig({
     pool: 'forks',
     maxWorkers: 2,
     testTimeout: 30_000,
-    hookTimeout: 120_000,
+    hookTimeout: 60_000,
     reporters: ['default', './tests/support/summary-reporter.ts']
   }
 });

@@ -33,8 +33,7 @@ const PRUNE_EVERY_MS = 10 * 60_000;
 /** Change listener -> reader -> hub, plus the adapter that carries socket-originated events between processes. */
 export async function startRealtime(opts: RealtimeOptions): Promise<Realtime> {
   const { config, logger } = opts;
-  const pool = new pg.Pool({ connectionString: opts.databaseUrl, max: 4, application_name: 'pulse-realtime' });
-  pool.on('error', (err) => logger.warn({ err: err.message }, 'realtime pool connection lost'));
+  const pool = resilientPool(opts.databaseUrl, 'pulse-realtime', 3, logger);
 
   const reader = new ChangeReader(pool);
   const hub = new Hub({
@@ -46,7 +45,7 @@ export async function startRealtime(opts: RealtimeOptions): Promise<Realtime> {
     trustProxy: config.TRUST_PROXY,
     horizon: () => reader.horizon
   });
-  const closeAdapter = await attachAdapter(hub, pool, config, logger);
+  const closeAdapter = await attachAdapter(hub, opts.databaseUrl, config, logger);
   const listener = new ChangeListener({ databaseUrl: opts.databaseUrl, reader, logger, onChanges: (r) => hub.dispatch(r) });
   await listener.start();
 
@@ -73,7 +72,7 @@ export async function startRealtime(opts: RealtimeOptions): Promise<Realtime> {
 }
 
 /** Redis when REDIS_URL is set, otherwise Postgres: no new infrastructure by default. */
-async function attachAdapter(hub: Hub, pool: pg.Pool, config: Config, logger: Logger): Promise<() => Promise<void>> {
+async function attachAdapter(hub: Hub, databaseUrl: string, config: Config, logger: Logger): Promise<() => Promise<void>> {
   if (config.REDIS_URL) {
     const pub = createClient({ url: config.REDIS_URL });
     const sub = pub.duplicate();
@@ -85,11 +84,54 @@ async function attachAdapter(hub: Hub, pool: pg.Pool, config: Config, logger: Lo
       await Promise.allSettled([pub.quit(), sub.quit()]);
     };
   }
+  const connections = adapterConnections(databaseUrl, logger);
   hub.io.adapter(
-    createPostgresAdapter(pool, {
+    createPostgresAdapter(connections as unknown as pg.Pool, {
       tableName: 'socket_io_attachments',
       errorHandler: (err) => logger.warn({ err: err.message }, 'postgres adapter error')
     })
   );
-  return async () => undefined;
+  return connections.end;
+}
+
+/**
+ * A pool whose connections may die under it (a restart, pg_terminate_backend) without taking the
+ * process down: the error is logged and the next query gets a fresh connection.
+ */
+function resilientPool(connectionString: string, name: string, max: number, logger: Logger) {
+  const pool = new pg.Pool({ connectionString, max, application_name: name });
+  const onError = (err: Error) => logger.warn({ err: err.message, pool: name }, 'database connection lost');
+  pool.on('error', onError);
+  pool.on('connect', (client) => client.on('error', onError));
+  return pool;
+}
+
+/**
+ * What the Postgres adapter needs of a pool: queries, and one long-lived connection for its LISTEN.
+ * That connection is a client of its own, so one that dies with a restart never blocks shutdown
+ * (a pool waits for every checked-out client before it ends).
+ */
+function adapterConnections(connectionString: string, logger: Logger) {
+  const name = 'pulse-socket-adapter';
+  const queries = resilientPool(connectionString, name, 2, logger);
+  const listeners = new Set<pg.Client>();
+  return {
+    query: queries.query.bind(queries),
+    connect: async () => {
+      const client = new pg.Client({ connectionString, application_name: name });
+      client.on('error', (err) => logger.warn({ err: err.message, pool: name }, 'database connection lost'));
+      await client.connect();
+      listeners.add(client);
+      return Object.assign(client, {
+        release: () => {
+          listeners.delete(client);
+          void client.end().catch(() => undefined);
+        }
+      });
+    },
+    end: async () => {
+      await Promise.allSettled([...listeners].map((c) => c.end()));
+      await queries.end();
+    }
+  };
 }

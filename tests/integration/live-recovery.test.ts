@@ -1,0 +1,101 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startEmbeddedPostgres, type EmbeddedDatabase } from '../../db/embedded.js';
+import { migrateDatabase } from '../../db/migrate.js';
+import type { RunningPulse } from '../../server/pulse.js';
+import { createWorld } from '../support/fixtures.js';
+import { freePort } from '../support/global-setup.js';
+import { Browser } from '../support/http.js';
+import { connectSocket, record, until, whenReady, type ClientSocket } from '../support/socket.js';
+import { startTestServer } from '../support/server.js';
+
+// This file restarts Postgres, so it runs its own embedded cluster rather than the shared one.
+let dir: string;
+let port: number;
+let embedded: EmbeddedDatabase;
+let sql: pg.Pool;
+let server: RunningPulse;
+let socket: ClientSocket;
+let world: Awaited<ReturnType<typeof createWorld>>;
+
+const startDatabase = () => startEmbeddedPostgres({ dir: path.join(dir, 'data'), port, fast: true });
+
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), 'pulse-recovery-'));
+  port = await freePort();
+  embedded = await startDatabase();
+  await migrateDatabase(embedded.url);
+  sql = new pg.Pool({ connectionString: embedded.url, max: 6 });
+  sql.on('error', () => undefined);
+  world = await createWorld(sql);
+  server = await startTestServer(embedded.url);
+  const b = new Browser(server.url);
+  await b.login(world.manager.email);
+  socket = connectSocket(server.url, b.cookie);
+  await whenReady(socket);
+});
+
+afterAll(async () => {
+  socket?.disconnect();
+  await server?.close();
+  await sql?.end();
+  await embedded?.stop();
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('recovery', () => {
+  it('after the listener connection is killed and Postgres restarts, every change arrives exactly once, in order per entity', { timeout: 90_000 }, async () => {
+    const { rows } = await sql.query(`INSERT INTO orders (customer_id, total) SELECT $1, 1 FROM generate_series(1, 10) RETURNING id`, [world.customerId]);
+    const orderIds = rows.map((r) => r.id as number);
+    const fromSeq = Number((await sql.query(`SELECT coalesce(max(id), 0) AS id FROM change_log`)).rows[0].id);
+    const received = record(socket, ['order:updated']);
+
+    let writing = true;
+    let failures = 0;
+    const writers = Array.from({ length: 3 }, async (_, w) => {
+      let i = 0;
+      while (writing) {
+        try {
+          await sql.query(`UPDATE orders SET total = total + 1 WHERE id = $1`, [orderIds[(w + i++ * 3) % orderIds.length]]);
+        } catch {
+          failures += 1; // Postgres is down: try again, as any outside program would
+          await new Promise((r) => setTimeout(r, 50));
+        }
+      }
+    });
+    const progress = async (n: number) => {
+      const target = received.length + n;
+      await until(() => received.length >= target, 10_000, `${n} more deliveries`);
+    };
+
+    await progress(50);
+    const killed = await sql.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'pulse-listener'`);
+    expect(killed.rowCount).toBe(1);
+    await progress(50);
+
+    await embedded.stop();
+    embedded = await startDatabase();
+    await progress(50); // the listener came back on its own and the writers resumed
+    writing = false;
+    await Promise.all(writers);
+    expect(failures).toBeGreaterThan(0); // writes really did fail while Postgres was down
+
+    const logged = (await sql.query(`SELECT id FROM change_log WHERE id > $1 AND topic = 'order' ORDER BY id`, [fromSeq])).rows.map((r) => Number(r.id));
+    await until(() => received.length >= logged.length, 10_000, 'every logged change delivered');
+    const seqs = received.map((e) => e.payload.seq as number);
+    expect(seqs.length).toBe(logged.length);
+    expect([...seqs].sort((a, b) => a - b)).toEqual(logged);
+
+    const lastSeen = new Map<number, number>();
+    for (const e of received) {
+      const id = e.payload.data.id as number;
+      expect(Number(e.payload.data.total)).toBeGreaterThan(lastSeen.get(id) ?? 0);
+      lastSeen.set(id, Number(e.payload.data.total));
+    }
+    const health = await new Browser(server.url).get('/api/health');
+    expect(health.body).toMatchObject({ db: 'up', listener: 'connected' });
+  });
+});
