@@ -1,0 +1,9 @@
+// A Pulse server in a process of its own, for tests of several processes on one database.
+// Prints one JSON line `{ "url": ... }` once it listens; stops on SIGTERM.
+import { startTestServer } from './server.js';
+
+const server = await startTestServer(process.env.DATABASE_URL!, { LOG_LEVEL: 'silent' });
+process.stdout.write(`${JSON.stringify({ url: server.url })}\n`);
+process.on('SIGTERM', () => {
+  void server.close().then(() => process.exit(0));
+});

@@ -1,0 +1,35 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+
+export interface ChildServer {
+  url: string;
+  stop(): Promise<void>;
+}
+
+/** Starts Pulse in a separate Node process against `databaseUrl`. */
+export function startChildServer(databaseUrl: string, env: Record<string, string> = {}): Promise<ChildServer> {
+  const root = path.resolve(import.meta.dirname, '../..');
+  const child: ChildProcess = spawn(process.execPath, [path.join(root, 'node_modules/tsx/dist/cli.mjs'), 'tests/support/child-server.ts'], {
+    cwd: root,
+    env: { ...process.env, ...env, DATABASE_URL: databaseUrl },
+    stdio: ['ignore', 'pipe', 'inherit']
+  });
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('child server did not start')), 30_000);
+    child.once('exit', (code) => reject(new Error(`child server exited with ${code}`)));
+    createInterface({ input: child.stdout! }).once('line', (line) => {
+      clearTimeout(timer);
+      const { url } = JSON.parse(line) as { url: string };
+      resolve({
+        url,
+        stop: () =>
+          new Promise<void>((done) => {
+            if (child.exitCode !== null) return done();
+            child.once('exit', () => done());
+            child.kill('SIGTERM');
+          })
+      });
+    });
+  });
+}
