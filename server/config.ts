@@ -13,6 +13,7 @@ const EnvSchema = z.object({
   DATA_DIR: z.string().default('.data'),
   EMBEDDED_PG_PORT: z.coerce.number().int().min(1).max(65535).default(54329),
   SEED_DEMO_DATA: bool.optional(),
+  SERVE_FRONTEND: bool.default(true),
   ALLOWED_ORIGINS: z
     .string()
     .default('')

@@ -44,8 +44,8 @@ async function main() {
   const seedWanted = config.SEED_DEMO_DATA ?? !!embedded;
   if (seedWanted && (await seedIfEmpty(databaseUrl, { log: say }))) say('Demo data generated.');
 
-  ensureFrontendBuilt(root, say);
-  pulse = await startPulse({ config, databaseUrl, logger, staticDir: path.join(root, 'build') });
+  if (config.SERVE_FRONTEND) ensureFrontendBuilt(root, say);
+  pulse = await startPulse({ config, databaseUrl, logger, staticDir: config.SERVE_FRONTEND ? path.join(root, 'build') : undefined });
 
   say('');
   say(`  Pulse is running at ${pulse.url}`);

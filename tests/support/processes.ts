@@ -4,13 +4,14 @@ import { createInterface } from 'node:readline';
 
 export interface ChildServer {
   url: string;
+  pid: number;
   stop(): Promise<void>;
 }
 
 /** Starts Pulse in a separate Node process against `databaseUrl`. */
 export function startChildServer(databaseUrl: string, env: Record<string, string> = {}): Promise<ChildServer> {
   const root = path.resolve(import.meta.dirname, '../..');
-  const child: ChildProcess = spawn(process.execPath, [path.join(root, 'node_modules/tsx/dist/cli.mjs'), 'tests/support/child-server.ts'], {
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'tests/support/child-server.ts'], {
     cwd: root,
     env: { ...process.env, ...env, DATABASE_URL: databaseUrl },
     stdio: ['ignore', 'pipe', 'inherit']
@@ -23,6 +24,7 @@ export function startChildServer(databaseUrl: string, env: Record<string, string
       const { url } = JSON.parse(line) as { url: string };
       resolve({
         url,
+        pid: child.pid!,
         stop: () =>
           new Promise<void>((done) => {
             if (child.exitCode !== null) return done();

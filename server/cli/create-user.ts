@@ -1,0 +1,74 @@
+// npm run user:create -- --email ops@shop.com --name "Olive Ops" --role admin [--team "Returns"]
+// Creates a real user for a deployment. The password is read from PULSE_PASSWORD or prompted
+// for (never passed on the command line, where it would land in shell history).
+import { createInterface } from 'node:readline/promises';
+import { parseArgs } from 'node:util';
+import { z } from 'zod';
+import { migrateDatabase } from '../../db/migrate.js';
+import { USER_ROLES } from '../../src/lib/shared/enums.js';
+import { hashPassword, MIN_PASSWORD_LENGTH } from '../auth/password.js';
+import { acquireSequelize } from '../db.js';
+import { Team, User } from '../models/index.js';
+
+const Args = z.object({
+  email: z.string().trim().toLowerCase().pipe(z.email()),
+  name: z.string().trim().min(1).max(120).optional(),
+  role: z.enum(USER_ROLES),
+  team: z.string().trim().min(1).optional()
+});
+
+async function readPassword(): Promise<string> {
+  if (process.env.PULSE_PASSWORD) return process.env.PULSE_PASSWORD;
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  const password = await rl.question('Password: ');
+  rl.close();
+  return password;
+}
+
+async function main() {
+  const { values } = parseArgs({
+    options: { email: { type: 'string' }, name: { type: 'string' }, role: { type: 'string' }, team: { type: 'string' } }
+  });
+  const parsed = Args.safeParse(values);
+  if (!parsed.success) {
+    console.error('Usage: npm run user:create -- --email EMAIL --role agent|manager|admin [--name NAME] [--team TEAM]');
+    console.error(parsed.error.issues.map((i) => `  --${i.path.join('.')}: ${i.message}`).join('\n'));
+    process.exit(2);
+  }
+  const url = process.env.DATABASE_URL;
+  if (!url) {
+    console.error('Set DATABASE_URL to the Postgres Pulse uses.');
+    process.exit(2);
+  }
+  const args = parsed.data;
+  if (args.role === 'agent' && !args.team) {
+    console.error('An agent works a team queue: pass --team NAME.');
+    process.exit(2);
+  }
+  const password = await readPassword();
+  if (password.length < MIN_PASSWORD_LENGTH) {
+    console.error(`The password needs at least ${MIN_PASSWORD_LENGTH} characters.`);
+    process.exit(2);
+  }
+  await migrateDatabase(url);
+  const { release } = acquireSequelize(url);
+  try {
+    const team = args.team ? (await Team.findOrCreate({ where: { name: args.team } }))[0] : null;
+    const user = await User.create({
+      email: args.email,
+      name: args.name ?? args.email.split('@')[0],
+      passwordHash: await hashPassword(password),
+      role: args.role,
+      teamId: team?.id ?? null
+    });
+    console.log(`Created ${user.role} ${user.email} (id ${user.id}${team ? `, team ${team.name}` : ''}).`);
+  } catch (err) {
+    const code = (err as { parent?: { code?: string } }).parent?.code;
+    console.error(code === '23505' ? `A user with email ${args.email} already exists.` : `Could not create the user: ${(err as Error).message}`);
+    process.exitCode = 1;
+  } finally {
+    await release();
+  }
+}
+
+void main();
