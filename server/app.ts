@@ -13,6 +13,9 @@ import { originCheck } from './http/origin-check.js';
 import { requestContext } from './http/request-context.js';
 import { authRoutes } from './routes/auth.js';
 import { healthRoutes } from './routes/health.js';
+import { teamRoutes } from './routes/teams.js';
+import { ticketRoutes } from './routes/tickets.js';
+import { userRoutes } from './routes/users.js';
 import { audit } from './services/audit.js';
 
 /** The API, chained so that `AppType` carries every route's types to the browser client. */
@@ -22,7 +25,10 @@ export function createApi(deps: AppDeps) {
     .use(originCheck(deps.config.ALLOWED_ORIGINS, deps.config.TRUST_PROXY))
     .use(sessionMiddleware(deps.auth, deps.config.TRUST_PROXY))
     .route('/health', healthRoutes(deps))
-    .route('/auth', authRoutes(deps));
+    .route('/auth', authRoutes(deps))
+    .route('/teams', teamRoutes())
+    .route('/users', userRoutes())
+    .route('/tickets', ticketRoutes());
 }
 
 export type AppType = ReturnType<typeof createApi>;

@@ -34,6 +34,10 @@ const CLIENT_SQLSTATES: Record<string, { code: ErrorCode; message: string }> = {
 
 /** Maps a database error that bad input caused to an AppError; anything else stays a 500. */
 export function fromDatabaseError(err: unknown): AppError | null {
+  if ((err as Error)?.name === 'SequelizeValidationError') {
+    const items = (err as { errors?: { path?: string; message?: string }[] }).errors ?? [];
+    return new AppError('validation_failed', 'Some values are missing or invalid', items.map((i) => ({ path: i.path, message: i.message })));
+  }
   const original = (err as { original?: { code?: string; constraint?: string } })?.original ??
     (err as { parent?: { code?: string; constraint?: string } })?.parent ??
     (err as { code?: string; constraint?: string });

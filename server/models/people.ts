@@ -62,9 +62,9 @@ export function initPeople(sequelize: Sequelize) {
       email: { type: DataTypes.TEXT, allowNull: false },
       name: { type: DataTypes.TEXT, allowNull: false },
       passwordHash: { type: DataTypes.TEXT, allowNull: false },
-      role: { type: DataTypes.ENUM(...USER_ROLES), allowNull: false },
+      role: { type: DataTypes.ENUM(...USER_ROLES) },
       teamId: { type: DataTypes.INTEGER, allowNull: true },
-      active: { type: DataTypes.BOOLEAN, allowNull: false },
+      active: { type: DataTypes.BOOLEAN },
       createdAt: { type: DataTypes.DATE },
       updatedAt: { type: DataTypes.DATE }
     },

@@ -1,0 +1,105 @@
+import type {
+  CustomerSummary,
+  LoyaltyAccountSummary,
+  LoyaltyEntry,
+  OrderSummary,
+  TicketMessage,
+  TicketSummary
+} from '../../src/lib/shared/schemas/live.js';
+
+// One presenter per shape, used by the API (from a model's plain attributes) and by the live path
+// (from a change_log row, its keys camel-cased): a screen merges an event into what it loaded.
+
+type Json = Record<string, unknown>;
+
+const iso = (v: unknown) => (v == null ? null : new Date(String(v)).toISOString());
+const money = (v: unknown) => Number(v).toFixed(2);
+const int = (v: unknown) => (v == null ? null : Number(v));
+
+export function presentOrder(d: Json): OrderSummary {
+  return {
+    id: Number(d.id),
+    customerId: Number(d.customerId),
+    orderDate: iso(d.orderDate)!,
+    status: d.status as OrderSummary['status'],
+    total: money(d.total),
+    currency: String(d.currency),
+    channel: d.channel as OrderSummary['channel'],
+    externalId: (d.externalId as string | null) ?? null
+  };
+}
+
+export function presentTicket(d: Json): TicketSummary {
+  return {
+    id: Number(d.id),
+    customerId: Number(d.customerId),
+    orderId: int(d.orderId),
+    subject: String(d.subject),
+    status: d.status as TicketSummary['status'],
+    priority: d.priority as TicketSummary['priority'],
+    channel: d.channel as TicketSummary['channel'],
+    assigneeId: int(d.assigneeId),
+    teamId: Number(d.teamId),
+    tags: (d.tags as string[]) ?? [],
+    firstResponseDueAt: iso(d.firstResponseDueAt),
+    resolutionDueAt: iso(d.resolutionDueAt),
+    firstRespondedAt: iso(d.firstRespondedAt),
+    resolvedAt: iso(d.resolvedAt),
+    csatScore: int(d.csatScore),
+    lastMessageAt: iso(d.lastMessageAt)!,
+    version: Number(d.version),
+    createdAt: iso(d.createdAt)!,
+    updatedAt: iso(d.updatedAt)!
+  };
+}
+
+export function presentMessage(d: Json): TicketMessage {
+  return {
+    id: Number(d.id),
+    ticketId: Number(d.ticketId),
+    authorType: d.authorType as TicketMessage['authorType'],
+    authorUserId: int(d.authorUserId),
+    body: String(d.body),
+    internal: Boolean(d.internal),
+    createdAt: iso(d.createdAt)!
+  };
+}
+
+export function presentLoyaltyAccount(d: Json): LoyaltyAccountSummary {
+  return {
+    id: Number(d.id),
+    customerId: Number(d.customerId),
+    balance: Number(d.balance),
+    lifetimePoints: Number(d.lifetimePoints),
+    tier: d.tier as LoyaltyAccountSummary['tier']
+  };
+}
+
+export function presentLoyaltyEntry(d: Json): LoyaltyEntry {
+  return {
+    id: Number(d.id),
+    accountId: Number(d.accountId),
+    customerId: Number(d.customerId),
+    kind: d.kind as LoyaltyEntry['kind'],
+    points: Number(d.points),
+    reason: String(d.reason),
+    orderId: int(d.orderId),
+    createdAt: iso(d.createdAt)!
+  };
+}
+
+export function presentCustomer(d: Json): CustomerSummary {
+  return {
+    id: Number(d.id),
+    email: String(d.email),
+    firstName: String(d.firstName),
+    lastName: String(d.lastName ?? ''),
+    phone: (d.phone as string | null) ?? null,
+    language: String(d.language ?? 'en'),
+    tags: (d.tags as string[]) ?? [],
+    marketingConsent: Boolean(d.marketingConsent),
+    createdAt: iso(d.createdAt)!,
+    updatedAt: iso(d.updatedAt)!
+  };
+}
+

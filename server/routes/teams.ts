@@ -1,0 +1,19 @@
+import { Hono } from 'hono';
+import { IdParam, TeamBody } from '../../src/lib/shared/schemas/people.js';
+import { requireRole, requireUser } from '../auth/middleware.js';
+import type { AppEnv } from '../http/env.js';
+import { validate } from '../http/validate.js';
+import { createTeam, listTeams, renameTeam } from '../services/teams.js';
+
+/** Every signed-in user reads teams; managers and admins manage them. */
+export const teamRoutes = () =>
+  new Hono<AppEnv>()
+    .get('/', requireUser, async (c) => c.json({ teams: await listTeams() }))
+    .post('/', requireRole('manager', 'admin'), validate('json', TeamBody), async (c) => {
+      const team = await createTeam(c.req.valid('json').name, { user: c.var.user!, ip: c.var.ip });
+      return c.json({ team }, 201);
+    })
+    .patch('/:id', requireRole('manager', 'admin'), validate('param', IdParam), validate('json', TeamBody), async (c) => {
+      const team = await renameTeam(c.req.valid('param').id, c.req.valid('json').name, { user: c.var.user!, ip: c.var.ip });
+      return c.json({ team });
+    });

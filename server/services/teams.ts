@@ -1,0 +1,35 @@
+import type { User } from 'lucia';
+import { QueryTypes } from 'sequelize';
+import type { Team as TeamDto } from '../../src/lib/shared/schemas/people.js';
+import { notFound } from '../errors.js';
+import { Team } from '../models/index.js';
+import { audit } from './audit.js';
+
+interface Actor {
+  user: User;
+  ip: string | null;
+}
+
+export async function listTeams(): Promise<TeamDto[]> {
+  return Team.sequelize!.query<TeamDto>(
+    `SELECT t.id, t.name, count(u.id) FILTER (WHERE u.active)::int AS members
+       FROM teams t LEFT JOIN users u ON u.team_id = t.id
+      GROUP BY t.id ORDER BY t.name`,
+    { type: QueryTypes.SELECT }
+  );
+}
+
+export async function createTeam(name: string, actor: Actor): Promise<TeamDto> {
+  const team = await Team.create({ name });
+  await audit({ action: 'team.created', actorUserId: actor.user.id, targetType: 'team', targetId: team.id, ip: actor.ip, details: { name } });
+  return { id: team.id, name: team.name, members: 0 };
+}
+
+export async function renameTeam(id: number, name: string, actor: Actor): Promise<TeamDto> {
+  const team = await Team.findByPk(id);
+  if (!team) throw notFound('Team');
+  const before = team.name;
+  await team.update({ name });
+  await audit({ action: 'team.renamed', actorUserId: actor.user.id, targetType: 'team', targetId: id, ip: actor.ip, details: { from: before, to: name } });
+  return (await listTeams()).find((t) => t.id === id)!;
+}
