@@ -6,11 +6,12 @@ import {
   type InferCreationAttributes,
   type Sequelize
 } from 'sequelize';
-import { USER_ROLES, type UserRole } from '../../src/lib/shared/enums.js';
+import { AGENT_STATUSES, USER_ROLES, type AgentStatus, type UserRole } from '../../src/lib/shared/enums.js';
 
 export class Team extends Model<InferAttributes<Team>, InferCreationAttributes<Team>> {
   declare id: CreationOptional<number>;
   declare name: string;
+  declare autoAssign: CreationOptional<boolean>;
   declare createdAt: CreationOptional<Date>;
 }
 
@@ -22,6 +23,10 @@ export class User extends Model<InferAttributes<User>, InferCreationAttributes<U
   declare role: CreationOptional<UserRole>;
   declare teamId: number | null;
   declare active: CreationOptional<boolean>;
+  declare status: CreationOptional<AgentStatus>;
+  declare statusChangedAt: CreationOptional<Date>;
+  declare capacity: CreationOptional<number>;
+  declare lastAssignedAt: CreationOptional<Date | null>;
   declare createdAt: CreationOptional<Date>;
   declare updatedAt: CreationOptional<Date>;
 }
@@ -52,6 +57,7 @@ export function initPeople(sequelize: Sequelize) {
     {
       id: { type: DataTypes.INTEGER, primaryKey: true, autoIncrement: true },
       name: { type: DataTypes.TEXT, allowNull: false },
+      autoAssign: { type: DataTypes.BOOLEAN },
       createdAt: { type: DataTypes.DATE }
     },
     { sequelize, tableName: 'teams' }
@@ -65,6 +71,10 @@ export function initPeople(sequelize: Sequelize) {
       role: { type: DataTypes.ENUM(...USER_ROLES) },
       teamId: { type: DataTypes.INTEGER, allowNull: true },
       active: { type: DataTypes.BOOLEAN },
+      status: { type: DataTypes.ENUM(...AGENT_STATUSES) },
+      statusChangedAt: { type: DataTypes.DATE },
+      capacity: { type: DataTypes.INTEGER },
+      lastAssignedAt: { type: DataTypes.DATE, allowNull: true },
       createdAt: { type: DataTypes.DATE },
       updatedAt: { type: DataTypes.DATE }
     },

@@ -38,6 +38,8 @@ export class Ticket extends Model<InferAttributes<Ticket>, InferCreationAttribut
   declare csatScore: number | null;
   declare csatAt: Date | null;
   declare lastMessageAt: CreationOptional<Date>;
+  declare flagged: CreationOptional<boolean>;
+  declare assignedAt: CreationOptional<Date | null>;
   declare version: CreationOptional<number>;
   declare createdAt: CreationOptional<Date>;
   declare updatedAt: CreationOptional<Date>;
@@ -76,6 +78,8 @@ export function initSupport(sequelize: Sequelize) {
       csatScore: { type: DataTypes.SMALLINT, allowNull: true },
       csatAt: nullableDate,
       lastMessageAt: { type: DataTypes.DATE },
+      flagged: { type: DataTypes.BOOLEAN },
+      assignedAt: { type: DataTypes.DATE, allowNull: true },
       version: { type: DataTypes.INTEGER },
       createdAt: { type: DataTypes.DATE },
       updatedAt: { type: DataTypes.DATE }

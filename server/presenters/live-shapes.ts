@@ -47,6 +47,8 @@ export function presentTicket(d: Json): TicketSummary {
     resolvedAt: iso(d.resolvedAt),
     csatScore: int(d.csatScore),
     lastMessageAt: iso(d.lastMessageAt)!,
+    flagged: Boolean(d.flagged),
+    assignedAt: iso(d.assignedAt),
     version: Number(d.version),
     createdAt: iso(d.createdAt)!,
     updatedAt: iso(d.updatedAt)!

@@ -6,6 +6,7 @@ import pg from 'pg';
 import type { TestProject } from 'vitest/node';
 import { startEmbeddedPostgres } from '../../db/embedded.js';
 import { migrateDatabase } from '../../db/migrate.js';
+import { ensureFrontendBuilt } from '../../server/frontend-build.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -38,6 +39,8 @@ function withDatabase(url: string, database: string) {
  * a server to use. Migrations are applied once to a template database.
  */
 export default async function setup(project: TestProject) {
+  // The browser tests drive the built app, as `npm start` serves it.
+  ensureFrontendBuilt(path.resolve(import.meta.dirname, '../..'), (m) => process.stdout.write(`${m}\n`));
   let adminUrl: string;
   let stop = async () => undefined as void;
   if (process.env.TEST_DATABASE_URL) {

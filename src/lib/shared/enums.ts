@@ -26,3 +26,6 @@ export type LoyaltyTier = (typeof LOYALTY_TIERS)[number];
 
 export const LOYALTY_ENTRY_KINDS = ['earn', 'redeem', 'expire', 'adjust', 'reverse'] as const;
 export type LoyaltyEntryKind = (typeof LOYALTY_ENTRY_KINDS)[number];
+
+export const AGENT_STATUSES = ['online', 'busy', 'away', 'offline'] as const;
+export type AgentStatus = (typeof AGENT_STATUSES)[number];

@@ -46,6 +46,8 @@ export const TicketSummary = z.object({
   resolvedAt: isoDate.nullable(),
   csatScore: z.number().int().nullable(),
   lastMessageAt: isoDate,
+  flagged: z.boolean(),
+  assignedAt: isoDate.nullable(),
   version: z.number().int(),
   createdAt: isoDate,
   updatedAt: isoDate
