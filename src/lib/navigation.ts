@@ -1,0 +1,42 @@
+import type { UserRole } from '$shared/enums.js';
+import type { IconName } from './components/icons.js';
+
+export interface NavItem {
+  href: string;
+  label: string;
+  icon: IconName;
+  /** The second key of its `g <key>` go-to shortcut. */
+  key: string;
+  /** One line on what the screen is for (dashboard quick links, tooltips). */
+  summary: string;
+  roles: readonly UserRole[];
+  section: 'workspace' | 'insights' | 'settings';
+}
+
+const EVERYONE = ['agent', 'manager', 'admin'] as const;
+const MANAGERS = ['manager', 'admin'] as const;
+
+export const NAV_ITEMS: readonly NavItem[] = [
+  { href: '/', label: 'Dashboard', icon: 'dashboard', key: 'd', summary: 'Your day at a glance', roles: EVERYONE, section: 'workspace' },
+  { href: '/console', label: 'Console', icon: 'inbox', key: 'c', summary: "Your team's ticket queue, live", roles: EVERYONE, section: 'workspace' },
+  { href: '/customers', label: 'Customers', icon: 'users', key: 'u', summary: 'Orders, tickets and loyalty per person', roles: EVERYONE, section: 'workspace' },
+  { href: '/orders', label: 'Orders', icon: 'bag', key: 'o', summary: 'Every order, status as it changes', roles: EVERYONE, section: 'workspace' },
+  { href: '/products', label: 'Products', icon: 'package', key: 'p', summary: 'Catalogue, prices and reviews', roles: EVERYONE, section: 'workspace' },
+  { href: '/wallboard', label: 'Wallboard', icon: 'monitor', key: 'w', summary: 'Queue, SLA and sales on the TV', roles: MANAGERS, section: 'insights' },
+  { href: '/analytics', label: 'Analytics', icon: 'chart', key: 'a', summary: 'Sales, ticket and loyalty trends', roles: MANAGERS, section: 'insights' },
+  { href: '/admin', label: 'Admin', icon: 'shield', key: 's', summary: 'Users, teams and the audit log', roles: ['admin'], section: 'settings' }
+];
+
+export const NAV_SECTIONS: { id: NavItem['section']; label: string | null }[] = [
+  { id: 'workspace', label: null },
+  { id: 'insights', label: 'Insights' },
+  { id: 'settings', label: 'Settings' }
+];
+
+export function navFor(role: UserRole): NavItem[] {
+  return NAV_ITEMS.filter((item) => item.roles.includes(role));
+}
+
+export function isActive(pathname: string, href: string): boolean {
+  return href === '/' ? pathname === '/' : pathname === href || pathname.startsWith(`${href}/`);
+}
