@@ -2,7 +2,7 @@ import { serveStatic } from '@hono/node-server/serve-static';
 import { Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { secureHeaders } from 'hono/secure-headers';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { ErrorBody } from '../src/lib/shared/errors.js';
 import { sessionMiddleware } from './auth/middleware.js';
@@ -13,6 +13,7 @@ import { originCheck } from './http/origin-check.js';
 import { requestContext } from './http/request-context.js';
 import { authRoutes } from './routes/auth.js';
 import { healthRoutes } from './routes/health.js';
+import { metaRoutes } from './routes/meta.js';
 import { teamRoutes } from './routes/teams.js';
 import { ticketRoutes } from './routes/tickets.js';
 import { userRoutes } from './routes/users.js';
@@ -25,6 +26,7 @@ export function createApi(deps: AppDeps) {
     .use(originCheck(deps.config.ALLOWED_ORIGINS, deps.config.TRUST_PROXY))
     .use(sessionMiddleware(deps.auth, deps.config.TRUST_PROXY))
     .route('/health', healthRoutes(deps))
+    .route('/meta', metaRoutes(deps))
     .route('/auth', authRoutes(deps))
     .route('/teams', teamRoutes())
     .route('/users', userRoutes())
@@ -90,7 +92,14 @@ function toAppError(err: unknown): AppError | null {
 /** Serves the built SvelteKit SPA: hashed assets cached forever, every other path gets the app shell. */
 function mountSpa(app: Hono<AppEnv>, dir: string) {
   const root = path.relative(process.cwd(), dir) || '.';
-  const shell = readFileSync(path.join(dir, '200.html'), 'utf8');
+  // Re-read when a rebuild replaces it, so a running server never serves a shell whose assets are gone.
+  const shellPath = path.join(dir, '200.html');
+  let shell = { html: readFileSync(shellPath, 'utf8'), mtime: statSync(shellPath).mtimeMs };
+  const currentShell = () => {
+    const mtime = statSync(shellPath, { throwIfNoEntry: false })?.mtimeMs;
+    if (mtime && mtime !== shell.mtime) shell = { html: readFileSync(shellPath, 'utf8'), mtime };
+    return shell.html;
+  };
   app.use('/_app/immutable/*', async (c, next) => {
     await next();
     if (c.res.status === 200) c.header('Cache-Control', 'public, max-age=31536000, immutable');
@@ -99,6 +108,6 @@ function mountSpa(app: Hono<AppEnv>, dir: string) {
   app.get('*', (c) => {
     if (c.req.path.startsWith('/api/') || c.req.path.startsWith('/socket.io/')) return c.notFound();
     c.header('Cache-Control', 'no-cache');
-    return c.html(shell);
+    return c.html(currentShell());
   });
 }

@@ -1,0 +1,77 @@
+import { createHash } from 'node:crypto';
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RunningPulse } from '../../server/pulse.js';
+import { launchChromium, signInPage } from '../support/browser.js';
+import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { createWorld, PASSWORD } from '../support/fixtures.js';
+import { startTestServer } from '../support/server.js';
+
+let db: TestDatabase;
+let server: RunningPulse;
+let browser: Browser;
+let world: Awaited<ReturnType<typeof createWorld>>;
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  world = await createWorld(db.sql);
+  server = await startTestServer(db.url, {}, { serveFrontend: true });
+  browser = await launchChromium();
+});
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+  await db?.drop();
+});
+
+describe('signing in, in Chromium', () => {
+  it('says so when the password is wrong, and offers no demo accounts on a real install', async () => {
+    const context = await browser.newContext({ baseURL: server.url });
+    const page = await context.newPage();
+    await page.goto('/login');
+    await page.getByLabel('Email', { exact: true }).fill(world.agentA.email);
+    await page.getByLabel('Password', { exact: true }).fill('not-the-password');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await expect.poll(() => page.getByText('Email or password is incorrect').isVisible()).toBe(true);
+    expect(await page.getByText('Demo accounts').count()).toBe(0);
+    expect(new URL(page.url()).pathname).toBe('/login');
+    await context.close();
+  });
+
+  it('takes an agent to the console, live, with their name in the shell; signing out ends the session', async () => {
+    const { context, page } = await signInPage(browser, server.url, world.agentA.email, PASSWORD);
+    expect(new URL(page.url()).pathname).toBe('/console');
+    await expect.poll(() => page.locator('.sidebar').getByText('Agent A').isVisible()).toBe(true);
+    await expect.poll(() => page.locator('[data-state="live"]:visible').count().then((n) => n > 0), { timeout: 5000 }).toBe(true);
+    // An agent's navigation has no manager screens.
+    expect(await page.getByRole('link', { name: 'Wallboard' }).count()).toBe(0);
+
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.waitForURL('**/login');
+    const me = await page.evaluate(() => fetch('/api/auth/me').then((r) => r.status));
+    expect(me).toBe(401);
+    await context.close();
+  });
+
+  it('brings a signed-out visitor back to the page they asked for', async () => {
+    const context = await browser.newContext({ baseURL: server.url });
+    const page = await context.newPage();
+    await page.goto('/customers');
+    await page.waitForURL('**/login?next=%2Fcustomers');
+    await page.getByLabel('Email', { exact: true }).fill(world.manager.email);
+    await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.waitForURL('**/customers');
+    await context.close();
+  });
+
+  it('returns to the login page within seconds when the session is revoked elsewhere', async () => {
+    const { context, page } = await signInPage(browser, server.url, world.manager.email, PASSWORD);
+    await expect.poll(() => page.locator('[data-state="live"]:visible').count().then((n) => n > 0), { timeout: 5000 }).toBe(true);
+    const cookie = (await context.cookies()).find((c) => c.name === 'pulse_session')!;
+    const hash = createHash('sha256').update(cookie.value).digest('hex');
+    await db.sql.query(`DELETE FROM sessions WHERE id = $1`, [hash]);
+    await page.waitForURL('**/login**', { timeout: 5000 });
+    await context.close();
+  });
+});
