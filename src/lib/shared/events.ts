@@ -57,6 +57,17 @@ export interface ServerToClientEvents {
   'loyalty:changed': (e: LoyaltyChange) => void;
   'customer:updated': (e: Change<CustomerSummary>) => void;
   'presence:changed': (info: { ticketId: number; viewers: Viewer[] }) => void;
+  /** An agent's availability changed (online, busy, away, offline), or their capacity. */
+  'agent:status_changed': (e: LiveMeta & { agent: AgentAvailability }) => void;
+}
+
+export interface AgentAvailability {
+  id: number;
+  name: string;
+  teamId: number | null;
+  status: 'online' | 'busy' | 'away' | 'offline';
+  capacity: number;
+  statusChangedAt: string;
 }
 
 /** Client to server: imperative, answered through an ack. */
