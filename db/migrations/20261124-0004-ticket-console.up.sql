@@ -51,10 +51,25 @@ CREATE UNIQUE INDEX canned_responses_title_key ON canned_responses (coalesce(tea
 CREATE INDEX canned_responses_search_idx ON canned_responses USING gin (search);
 CREATE TRIGGER canned_responses_touch BEFORE UPDATE ON canned_responses FOR EACH ROW EXECUTE FUNCTION touch_updated_at();
 
--- Queue views: open work by team and by assignee, ordered by the SLA clock.
-CREATE INDEX tickets_open_team_due_idx ON tickets (team_id, (coalesce(first_response_due_at, resolution_due_at)))
+-- The SLA clock a ticket is on: first response until answered, then resolution; none once resolved.
+CREATE FUNCTION ticket_sla_due(status ticket_status, first_responded_at timestamptz,
+                               first_response_due_at timestamptz, resolution_due_at timestamptz)
+RETURNS timestamptz LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+  SELECT CASE WHEN status IN ('resolved', 'closed') THEN NULL
+              WHEN first_responded_at IS NULL THEN first_response_due_at
+              ELSE resolution_due_at END
+$$;
+
+-- Queue views: open work by team, by assignee and unassigned, each in SLA order.
+CREATE INDEX tickets_queue_team_idx ON tickets
+  (team_id, ticket_sla_due(status, first_responded_at, first_response_due_at, resolution_due_at), id)
   WHERE status IN ('new', 'open', 'pending');
-CREATE INDEX tickets_open_assignee_idx ON tickets (assignee_id) WHERE status IN ('new', 'open', 'pending');
+CREATE INDEX tickets_queue_assignee_idx ON tickets
+  (assignee_id, ticket_sla_due(status, first_responded_at, first_response_due_at, resolution_due_at), id)
+  WHERE status IN ('new', 'open', 'pending');
+CREATE INDEX tickets_queue_all_idx ON tickets
+  (ticket_sla_due(status, first_responded_at, first_response_due_at, resolution_due_at), id)
+  WHERE status IN ('new', 'open', 'pending');
 
 -- SLA due times: on creation, and again when the priority changes (counted from creation).
 CREATE FUNCTION ticket_sla_due() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -129,7 +144,14 @@ END $$;
 
 CREATE FUNCTION ticket_track_assignment() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  IF NEW.assignee_id IS DISTINCT FROM (CASE WHEN TG_OP = 'UPDATE' THEN OLD.assignee_id END) THEN
+  IF TG_OP = 'INSERT' THEN
+    -- An importer may bring the original assignment time.
+    IF NEW.assignee_id IS NULL THEN
+      NEW.assigned_at := NULL;
+    ELSIF NEW.assigned_at IS NULL THEN
+      NEW.assigned_at := now();
+    END IF;
+  ELSIF NEW.assignee_id IS DISTINCT FROM OLD.assignee_id THEN
     NEW.assigned_at := CASE WHEN NEW.assignee_id IS NULL THEN NULL ELSE now() END;
   END IF;
   RETURN NEW;

@@ -1,0 +1,91 @@
+import type { SeedContext } from './context.js';
+import type { CustomerProfile } from './generate-customers.js';
+import type { OrderFacts } from './generate-orders.js';
+import type { Random } from './random.js';
+import { MINUTE } from './sales-calendar.js';
+import type { CustomerBatches } from './tables.js';
+import { type LoyaltyTier, tierFor } from './vip.js';
+
+/** Vouchers a member can redeem points for: points and their value in dollars. */
+const VOUCHERS = [
+  [5000, 50],
+  [2500, 25],
+  [1000, 10],
+  [500, 5]
+] as const;
+const REDEEM_CHANCE = 0.3;
+
+interface LedgerEvent {
+  at: number;
+  kind: 'earn' | 'reverse' | 'redeem';
+  order: OrderFacts;
+}
+
+/**
+ * A member's account and ledger, replayed in time order the way the shop would have written it:
+ * 1 point per whole dollar when an order ships, the same points taken back when it is refunded, and
+ * now and then a voucher redeemed at checkout. The database trigger keeps balance, lifetime points
+ * and tier; redemptions only spend points whose order will never be refunded, so no reversal can
+ * ever drive the balance below zero. Returns the member's resulting tier (null: not a member).
+ */
+export function generateLoyalty(
+  rng: Random,
+  ctx: SeedContext,
+  profile: CustomerProfile,
+  orders: OrderFacts[],
+  batches: CustomerBatches
+): LoyaltyTier | null {
+  if (!profile.loyaltyMember) return null;
+  const accountId = ctx.ids.loyaltyAccount++;
+  const joinedAt = profile.createdAt + rng.int(0, 10 * MINUTE);
+  batches.loyaltyAccounts.add({ id: accountId, customer_id: profile.id, joined_at: joinedAt, updated_at: joinedAt });
+
+  const events: LedgerEvent[] = [];
+  for (const order of orders) {
+    if (order.orderedAt > joinedAt) {
+      events.push({ at: order.orderedAt - rng.int(MINUTE, 10 * MINUTE), kind: 'redeem', order });
+    }
+    if (order.shippedAt !== null && Math.floor(order.totalCents / 100) > 0) {
+      events.push({ at: order.shippedAt, kind: 'earn', order });
+      if (order.refundedAt !== null) events.push({ at: order.refundedAt, kind: 'reverse', order });
+    }
+  }
+  events.sort((a, b) => a.at - b.at || a.order.id - b.order.id);
+
+  const earnIds = new Map<OrderFacts, number>();
+  let spendable = 0;
+  let lifetime = 0;
+  let redemptions = 0;
+  for (const event of events) {
+    const points = Math.floor(event.order.totalCents / 100);
+    if (event.kind === 'earn') {
+      const entryId = ctx.ids.loyaltyEntry++;
+      earnIds.set(event.order, entryId);
+      if (event.order.refundedAt === null) spendable += points;
+      lifetime += points;
+      batches.loyaltyLedger.add({
+        id: entryId, account_id: accountId, kind: 'earn', points, reason: `Earned on order ${event.order.externalId}`,
+        order_id: event.order.id, reverses_id: null, idempotency_key: `order:${event.order.id}:earn`, created_at: event.at
+      });
+    } else if (event.kind === 'reverse') {
+      lifetime -= points;
+      batches.loyaltyLedger.add({
+        id: ctx.ids.loyaltyEntry++, account_id: accountId, kind: 'reverse', points: -points,
+        reason: `Refund of order ${event.order.externalId}`, order_id: event.order.id,
+        reverses_id: earnIds.get(event.order)!, idempotency_key: `order:${event.order.id}:reverse`, created_at: event.at
+      });
+    } else {
+      const voucher = VOUCHERS.find(([cost]) => cost <= spendable);
+      if (!voucher || !rng.chance(REDEEM_CHANCE)) continue;
+      const [cost, dollars] = voucher;
+      spendable -= cost;
+      redemptions++;
+      batches.loyaltyLedger.add({
+        id: ctx.ids.loyaltyEntry++, account_id: accountId, kind: 'redeem', points: -cost,
+        reason: `Redeemed for a $${dollars} voucher`, order_id: null, reverses_id: null,
+        idempotency_key: `account:${accountId}:redeem:${redemptions}`, created_at: event.at
+      });
+    }
+  }
+  return tierFor(lifetime);
+}
