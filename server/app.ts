@@ -14,6 +14,7 @@ import { requestContext } from './http/request-context.js';
 import { authRoutes } from './routes/auth.js';
 import { healthRoutes } from './routes/health.js';
 import { metaRoutes } from './routes/meta.js';
+import { agentRoutes, cannedRoutes, inboundRoutes, meRoutes, orderRoutes, slaRoutes } from './routes/support.js';
 import { teamRoutes } from './routes/teams.js';
 import { ticketRoutes } from './routes/tickets.js';
 import { userRoutes } from './routes/users.js';
@@ -30,7 +31,13 @@ export function createApi(deps: AppDeps) {
     .route('/auth', authRoutes(deps))
     .route('/teams', teamRoutes())
     .route('/users', userRoutes())
-    .route('/tickets', ticketRoutes());
+    .route('/tickets', ticketRoutes(deps))
+    .route('/inbound', inboundRoutes(deps))
+    .route('/canned-responses', cannedRoutes(deps))
+    .route('/sla-policies', slaRoutes(deps))
+    .route('/agents', agentRoutes(deps))
+    .route('/me', meRoutes(deps))
+    .route('/orders', orderRoutes(deps));
 }
 
 export type AppType = ReturnType<typeof createApi>;

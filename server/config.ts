@@ -26,6 +26,8 @@ const EnvSchema = z.object({
   STORE_TIMEZONE: z.string().default('UTC'),
   CHANGE_LOG_RETENTION_HOURS: z.coerce.number().min(1).default(24),
   REDIS_URL: z.string().url().optional(),
+  /** Bearer token integrations use for /api/inbound and CSAT (at least 24 characters). */
+  INTEGRATION_TOKEN: z.string().min(24).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')
 });
 

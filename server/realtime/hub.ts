@@ -2,7 +2,7 @@ import type { Server as HttpServer } from 'node:http';
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import { Server } from 'socket.io';
-import type { ClientToServerEvents, ServerToClientEvents, SocketData } from '../../src/lib/shared/events.js';
+import type { AgentAvailability, ClientToServerEvents, ServerToClientEvents, SocketData } from '../../src/lib/shared/events.js';
 import { rooms } from '../../src/lib/shared/rooms.js';
 import type { Auth } from '../auth/lucia.js';
 import { canViewTicket, isManager } from '../auth/policies.js';
@@ -126,6 +126,7 @@ export class Hub {
     for (const row of result.rows) {
       if (row.topic === 'session' || row.topic === 'user') {
         this.applyAccessChange(row);
+        if (row.topic === 'user' && row.old && ('status' in row.old || 'team_id' in row.old)) this.emitAvailability(row, result.horizon);
         continue;
       }
       const out = route(row, result.horizon);
@@ -177,6 +178,25 @@ export class Hub {
         if (!canViewTicket(this.userOf(socket.data), { teamId })) this.presence.unwatch(socket, Number(ticketId));
       }
     }
+  }
+
+  /** Agents' availability: their team and the managers see it change. */
+  private emitAvailability(row: ChangeRow, horizon: string) {
+    const d = row.data;
+    const teamRooms = [d.team_id, row.old?.team_id].filter((t): t is number => typeof t === 'number').map(rooms.team);
+    this.io.local.to([rooms.managers, ...teamRooms]).emit('agent:status_changed', {
+      seq: row.id,
+      horizon,
+      at: row.createdAt,
+      agent: {
+        id: Number(d.id),
+        name: String(d.name),
+        teamId: (d.team_id as number | null) ?? null,
+        status: d.status as AgentAvailability['status'],
+        capacity: Number(d.capacity),
+        statusChangedAt: new Date(String(d.status_changed_at)).toISOString()
+      }
+    });
   }
 
   private recheckTicketWatchers(ticketId: number, teamId: number) {

@@ -1,5 +1,6 @@
 import type { ServerToClientEvents } from '../../src/lib/shared/events.js';
 import { rooms } from '../../src/lib/shared/rooms.js';
+import { camelKeys } from '../presenters/camel-keys.js';
 import {
   presentCustomer,
   presentLoyaltyAccount,
@@ -22,9 +23,6 @@ export interface Outgoing {
 
 type Json = Record<string, unknown>;
 
-const camelCase = (key: string) => key.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
-const camelKeys = (row: Json | null): Json | null =>
-  row && Object.fromEntries(Object.entries(row).map(([k, v]) => [camelCase(k), v]));
 
 /** Previous values of changed fields, in the DTO's names (only the ones the DTO has). */
 function presentOld<T extends object>(old: Json | null, present: (d: Json) => T, current: Json): Partial<T> | undefined {
@@ -44,8 +42,8 @@ function presentOld<T extends object>(old: Json | null, present: (d: Json) => T,
  */
 export function route(row: ChangeRow, horizon: string): Outgoing | null {
   const meta = { seq: row.id, horizon, at: row.createdAt };
-  const data = camelKeys(row.data)!;
-  const old = camelKeys(row.old);
+  const data = camelKeys(row.data);
+  const old = row.old && camelKeys(row.old);
   const change = <T extends object>(present: (d: Json) => T) => ({
     ...meta,
     op: row.op,

@@ -1,9 +1,9 @@
 import { Hono } from 'hono';
-import { IdParam, TeamBody } from '../../src/lib/shared/schemas/people.js';
+import { IdParam, TeamBody, TeamPatch } from '../../src/lib/shared/schemas/people.js';
 import { requireRole, requireUser } from '../auth/middleware.js';
 import type { AppEnv } from '../http/env.js';
 import { validate } from '../http/validate.js';
-import { createTeam, listTeams, renameTeam } from '../services/teams.js';
+import { createTeam, listTeams, updateTeam } from '../services/teams.js';
 
 /** Every signed-in user reads teams; managers and admins manage them. */
 export const teamRoutes = () =>
@@ -13,7 +13,7 @@ export const teamRoutes = () =>
       const team = await createTeam(c.req.valid('json').name, { user: c.var.user!, ip: c.var.ip });
       return c.json({ team }, 201);
     })
-    .patch('/:id', requireRole('manager', 'admin'), validate('param', IdParam), validate('json', TeamBody), async (c) => {
-      const team = await renameTeam(c.req.valid('param').id, c.req.valid('json').name, { user: c.var.user!, ip: c.var.ip });
+    .patch('/:id', requireRole('manager', 'admin'), validate('param', IdParam), validate('json', TeamPatch), async (c) => {
+      const team = await updateTeam(c.req.valid('param').id, c.req.valid('json'), { user: c.var.user!, ip: c.var.ip });
       return c.json({ team });
     });

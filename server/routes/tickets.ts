@@ -1,19 +1,35 @@
 import { Hono } from 'hono';
 import { IdParam } from '../../src/lib/shared/schemas/people.js';
-import { authorizeObject } from '../auth/authorize.js';
+import { CsatBody, QueueQuery, ReplyBody, TicketPatch } from '../../src/lib/shared/schemas/tickets.js';
+import { integrationOrRole } from '../auth/integration.js';
 import { requireUser } from '../auth/middleware.js';
-import { canViewTicket } from '../auth/policies.js';
-import { notFound } from '../errors.js';
+import type { AppDeps } from '../deps.js';
 import type { AppEnv } from '../http/env.js';
 import { validate } from '../http/validate.js';
-import { Ticket } from '../models/index.js';
-import { presentTicket } from '../presenters/live-shapes.js';
+import { addAgentMessage, claimTicket, patchTicket, recordCsat } from '../services/tickets/actions.js';
+import { getTicketDetail } from '../services/tickets/detail.js';
+import { listQueue } from '../services/tickets/queue.js';
 
-export const ticketRoutes = () =>
-  new Hono<AppEnv>().get('/:id', requireUser, validate('param', IdParam), async (c) => {
-    const { id } = c.req.valid('param');
-    const ticket = await Ticket.findByPk(id);
-    if (!ticket) throw notFound('Ticket');
-    await authorizeObject(canViewTicket(c.var.user!, ticket), { user: c.var.user!, ip: c.var.ip }, { type: 'ticket', id });
-    return c.json({ ticket: presentTicket(ticket.get({ plain: true }) as Record<string, unknown>) });
-  });
+/** The ticket console's API: every action is a row change that flows back through the live path. */
+export const ticketRoutes = ({ sequelize, config }: AppDeps) =>
+  new Hono<AppEnv>()
+    .get('/', requireUser, validate('query', QueueQuery), async (c) => c.json(await listQueue(sequelize, c.var.user!, c.req.valid('query'))))
+    .get('/:id', requireUser, validate('param', IdParam), async (c) =>
+      c.json(await getTicketDetail(sequelize, { user: c.var.user!, ip: c.var.ip }, c.req.valid('param').id))
+    )
+    .patch('/:id', requireUser, validate('param', IdParam), validate('json', TicketPatch), async (c) => {
+      const ticket = await patchTicket(sequelize, { user: c.var.user!, ip: c.var.ip }, c.req.valid('param').id, c.req.valid('json'));
+      return c.json({ ticket });
+    })
+    .post('/:id/claim', requireUser, validate('param', IdParam), async (c) => {
+      const ticket = await claimTicket(sequelize, { user: c.var.user!, ip: c.var.ip }, c.req.valid('param').id);
+      return c.json({ ticket });
+    })
+    .post('/:id/messages', requireUser, validate('param', IdParam), validate('json', ReplyBody), async (c) => {
+      const result = await addAgentMessage(sequelize, { user: c.var.user!, ip: c.var.ip }, c.req.valid('param').id, c.req.valid('json'));
+      return c.json(result, 201);
+    })
+    .post('/:id/csat', integrationOrRole(config.INTEGRATION_TOKEN, 'manager', 'admin'), validate('param', IdParam), validate('json', CsatBody), async (c) => {
+      const ticket = await recordCsat(sequelize, c.req.valid('param').id, c.req.valid('json').score);
+      return c.json({ ticket });
+    });

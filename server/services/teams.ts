@@ -12,7 +12,7 @@ interface Actor {
 
 export async function listTeams(): Promise<TeamDto[]> {
   return Team.sequelize!.query<TeamDto>(
-    `SELECT t.id, t.name, count(u.id) FILTER (WHERE u.active)::int AS members
+    `SELECT t.id, t.name, t.auto_assign AS "autoAssign", count(u.id) FILTER (WHERE u.active)::int AS members
        FROM teams t LEFT JOIN users u ON u.team_id = t.id
       GROUP BY t.id ORDER BY t.name`,
     { type: QueryTypes.SELECT }
@@ -22,14 +22,15 @@ export async function listTeams(): Promise<TeamDto[]> {
 export async function createTeam(name: string, actor: Actor): Promise<TeamDto> {
   const team = await Team.create({ name });
   await audit({ action: 'team.created', actorUserId: actor.user.id, targetType: 'team', targetId: team.id, ip: actor.ip, details: { name } });
-  return { id: team.id, name: team.name, members: 0 };
+  return { id: team.id, name: team.name, members: 0, autoAssign: true };
 }
 
-export async function renameTeam(id: number, name: string, actor: Actor): Promise<TeamDto> {
+/** Renames a team, or turns its automatic round-robin assignment on or off. */
+export async function updateTeam(id: number, changes: { name?: string; autoAssign?: boolean }, actor: Actor): Promise<TeamDto> {
   const team = await Team.findByPk(id);
   if (!team) throw notFound('Team');
-  const before = team.name;
-  await team.update({ name });
-  await audit({ action: 'team.renamed', actorUserId: actor.user.id, targetType: 'team', targetId: id, ip: actor.ip, details: { from: before, to: name } });
+  const before = { name: team.name, autoAssign: team.autoAssign };
+  await team.update(changes);
+  await audit({ action: 'team.updated', actorUserId: actor.user.id, targetType: 'team', targetId: id, ip: actor.ip, details: { before, changes } });
   return (await listTeams()).find((t) => t.id === id)!;
 }

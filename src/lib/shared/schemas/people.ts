@@ -3,10 +3,14 @@ import { USER_ROLES } from '../enums.js';
 
 export const IdParam = z.object({ id: z.coerce.number().int().positive().max(2_147_483_647) });
 
-export const Team = z.object({ id: z.number().int(), name: z.string(), members: z.number().int() });
+export const Team = z.object({ id: z.number().int(), name: z.string(), members: z.number().int(), autoAssign: z.boolean() });
 export type Team = z.infer<typeof Team>;
 
 export const TeamBody = z.object({ name: z.string().trim().min(1).max(80) });
+export const TeamPatch = z
+  .object({ name: z.string().trim().min(1).max(80), autoAssign: z.boolean() })
+  .partial()
+  .refine((t) => Object.keys(t).length > 0, { message: 'nothing to change' });
 
 export const AdminUser = z.object({
   id: z.number().int(),

@@ -1,0 +1,99 @@
+import type { User } from 'lucia';
+import { QueryTypes, type Sequelize } from 'sequelize';
+import type { OrderSummary } from '../../src/lib/shared/schemas/live.js';
+import { authorizeObject } from '../auth/authorize.js';
+import { canViewTicket, isManager } from '../auth/policies.js';
+import { AppError, notFound } from '../errors.js';
+import { camelKeys } from '../presenters/camel-keys.js';
+import { presentOrder } from '../presenters/live-shapes.js';
+
+export type OrderAction = 'refund' | 'cancel';
+
+const ALLOWED_FROM: Record<OrderAction, string[]> = {
+  cancel: ['pending', 'paid'],
+  refund: ['paid', 'fulfilled', 'shipped', 'delivered']
+};
+
+/**
+ * Refunds or cancels an order and, in the same transaction, reverses the loyalty points it
+ * earned (points the customer already spent are taken back only down to zero) and returns the
+ * points redeemed on it. Agents act through a ticket of the order's customer; managers directly.
+ */
+export async function changeOrder(
+  sequelize: Sequelize,
+  actor: { user: User; ip: string | null },
+  orderId: number,
+  action: OrderAction,
+  ticketId?: number
+): Promise<OrderSummary> {
+  await sequelize.transaction(async (t) => {
+    const [order] = await sequelize.query<{ id: number; customer_id: number; status: string; total: string }>(
+      `SELECT id, customer_id, status, total FROM orders WHERE id = $1 FOR UPDATE`,
+      { bind: [orderId], transaction: t, type: QueryTypes.SELECT }
+    );
+    if (!order) throw notFound('Order');
+    let ticket: { id: number; team_id: number } | undefined;
+    if (ticketId) {
+      [ticket] = await sequelize.query<{ id: number; team_id: number }>(`SELECT id, team_id FROM tickets WHERE id = $1 AND customer_id = $2`, {
+        bind: [ticketId, order.customer_id],
+        transaction: t,
+        type: QueryTypes.SELECT
+      });
+      if (!ticket) throw new AppError('unprocessable', 'The ticket must belong to the order’s customer');
+      await authorizeObject(canViewTicket(actor.user, { teamId: ticket.team_id }), actor, { type: 'ticket', id: ticketId });
+    } else if (!isManager(actor.user)) {
+      throw new AppError('forbidden', 'Agents refund or cancel orders from a ticket of the customer');
+    }
+    if (!ALLOWED_FROM[action].includes(order.status)) {
+      throw new AppError('unprocessable', `A ${order.status} order cannot be ${action === 'refund' ? 'refunded' : 'cancelled'}`);
+    }
+    const next = action === 'refund' ? 'refunded' : 'cancelled';
+    await sequelize.query(`UPDATE orders SET status = $2::order_status WHERE id = $1`, { bind: [orderId, next], transaction: t });
+    const pointsNote = await reverseLoyalty(sequelize, t, orderId);
+    if (ticket) {
+      await sequelize.query(`INSERT INTO ticket_messages (ticket_id, author_type, body) VALUES ($1, 'system', $2)`, {
+        bind: [ticket.id, `${actor.user.name} ${next} order #${orderId} (${Number(order.total).toFixed(2)})${pointsNote}`],
+        transaction: t
+      });
+    }
+  });
+  const [row] = await sequelize.query<Record<string, unknown>>(`SELECT * FROM orders WHERE id = $1`, { bind: [orderId], type: QueryTypes.SELECT });
+  return presentOrder(camelKeys(row));
+}
+
+async function reverseLoyalty(sequelize: Sequelize, t: import('sequelize').Transaction, orderId: number): Promise<string> {
+  const entries = await sequelize.query<{ id: string; account_id: number; kind: string; points: number; balance: number }>(
+    `SELECT l.id, l.account_id, l.kind, l.points, a.balance
+       FROM loyalty_ledger l JOIN loyalty_accounts a ON a.id = l.account_id
+      WHERE l.order_id = $1 AND l.kind IN ('earn', 'redeem')
+        AND NOT EXISTS (SELECT 1 FROM loyalty_ledger r WHERE r.reverses_id = l.id)
+      ORDER BY l.kind DESC, l.id
+        FOR UPDATE OF a`,
+    { bind: [orderId], transaction: t, type: QueryTypes.SELECT }
+  );
+  let net = 0;
+  for (const e of entries) {
+    const [{ balance }] = await sequelize.query<{ balance: number }>(`SELECT balance FROM loyalty_accounts WHERE id = $1`, {
+      bind: [e.account_id],
+      transaction: t,
+      type: QueryTypes.SELECT
+    });
+    if (e.kind === 'redeem' || balance >= e.points) {
+      await sequelize.query(
+        `INSERT INTO loyalty_ledger (account_id, kind, points, reason, order_id, reverses_id, idempotency_key)
+         VALUES ($1, 'reverse', $2, $3, $4, $5, $6)`,
+        { bind: [e.account_id, -e.points, `Order #${orderId} reversed`, orderId, e.id, `order:${orderId}:reverse:${e.id}`], transaction: t }
+      );
+      net -= e.points;
+    } else if (balance > 0) {
+      // Some of the earned points were spent already: take back what is left.
+      await sequelize.query(
+        `INSERT INTO loyalty_ledger (account_id, kind, points, reason, order_id, idempotency_key)
+         VALUES ($1, 'adjust', $2, $3, $4, $5)`,
+        { bind: [e.account_id, -balance, `Order #${orderId} reversed (${e.points - balance} points already spent)`, orderId, `order:${orderId}:clawback:${e.id}`], transaction: t }
+      );
+      net -= balance;
+    }
+  }
+  return net === 0 ? '' : `, ${net > 0 ? '+' : '−'}${Math.abs(net)} points`;
+}

@@ -1,0 +1,189 @@
+import type { User } from 'lucia';
+import { QueryTypes, type Sequelize, type Transaction } from 'sequelize';
+import type { z } from 'zod';
+import type { TicketStatus } from '../../../src/lib/shared/enums.js';
+import {
+  TICKET_TRANSITIONS,
+  type MessageWithAuthor,
+  type QueueTicket,
+  type ReplyBody,
+  type TicketPatch
+} from '../../../src/lib/shared/schemas/tickets.js';
+import { canWorkTicket, isManager } from '../../auth/policies.js';
+import { authorizeObject } from '../../auth/authorize.js';
+import { AppError, notFound } from '../../errors.js';
+import { presentAuthoredMessage } from './detail.js';
+import { queueRow } from './queue.js';
+
+export interface Actor {
+  user: User;
+  ip: string | null;
+}
+
+type Row = Record<string, unknown>;
+
+const STATUS_LABEL: Record<TicketStatus, string> = { new: 'New', open: 'Open', pending: 'Pending', resolved: 'Resolved', closed: 'Closed' };
+
+/** Locks the ticket row for the rest of the transaction, after checking the actor may work it. */
+async function lockTicket(sequelize: Sequelize, t: Transaction, actor: Actor, id: number): Promise<Row> {
+  const [row] = await sequelize.query<Row>(`SELECT * FROM tickets WHERE id = $1 FOR UPDATE`, { bind: [id], transaction: t, type: QueryTypes.SELECT });
+  if (!row) throw notFound('Ticket');
+  await authorizeObject(canWorkTicket(actor.user, { teamId: Number(row.team_id) }), actor, { type: 'ticket', id });
+  return row;
+}
+
+async function systemMessage(sequelize: Sequelize, t: Transaction, ticketId: number, body: string) {
+  await sequelize.query(`INSERT INTO ticket_messages (ticket_id, author_type, body) VALUES ($1, 'system', $2)`, { bind: [ticketId, body], transaction: t });
+}
+
+/** Timestamp columns that follow a status move (reopening clears them). */
+function statusColumns(to: TicketStatus): string[] {
+  if (to === 'resolved') return [`resolved_at = coalesce(resolved_at, now())`, `closed_at = NULL`];
+  if (to === 'closed') return [`resolved_at = coalesce(resolved_at, now())`, `closed_at = now()`];
+  return [`resolved_at = NULL`, `closed_at = NULL`];
+}
+
+function checkTransition(from: TicketStatus, to: TicketStatus) {
+  if (from !== to && !TICKET_TRANSITIONS[from].includes(to)) {
+    throw new AppError('unprocessable', `A ${STATUS_LABEL[from].toLowerCase()} ticket cannot move to ${STATUS_LABEL[to].toLowerCase()}`, {
+      allowed: TICKET_TRANSITIONS[from]
+    });
+  }
+}
+
+/**
+ * Applies a change made against `patch.version`. A stale version is refused with the current
+ * ticket, so nothing someone else saved in between is overwritten.
+ */
+export async function patchTicket(sequelize: Sequelize, actor: Actor, id: number, patch: z.output<typeof TicketPatch>): Promise<QueueTicket> {
+  await sequelize.transaction(async (t) => {
+    const row = await lockTicket(sequelize, t, actor, id);
+    if (Number(row.version) !== patch.version) {
+      throw new AppError('stale_version', 'Someone changed this ticket a moment ago; your change was not saved', {
+        ticket: await queueRow(sequelize, id)
+      });
+    }
+    const sets: string[] = [];
+    const bind: unknown[] = [id];
+    const set = (column: string, value: unknown, cast = '') => {
+      bind.push(value);
+      sets.push(`${column} = $${bind.length}${cast}`);
+    };
+    const notes: string[] = [];
+    const who = actor.user.name;
+
+    if (patch.status && patch.status !== row.status) {
+      checkTransition(row.status as TicketStatus, patch.status);
+      set('status', patch.status, '::ticket_status');
+      sets.push(...statusColumns(patch.status));
+      notes.push(`${who} ${['resolved', 'closed'].includes(row.status as string) && patch.status === 'open' ? 'reopened the ticket' : `set the status to ${STATUS_LABEL[patch.status]}`}`);
+    }
+    if (patch.priority && patch.priority !== row.priority) {
+      set('priority', patch.priority, '::ticket_priority');
+      notes.push(`${who} changed the priority to ${patch.priority}`);
+    }
+    if (patch.assigneeId !== undefined && patch.assigneeId !== row.assignee_id) {
+      if (patch.assigneeId !== null) {
+        const [agent] = await sequelize.query<{ name: string; team_id: number | null; role: string }>(
+          `SELECT name, team_id, role FROM users WHERE id = $1 AND active`,
+          { bind: [patch.assigneeId], transaction: t, type: QueryTypes.SELECT }
+        );
+        if (!agent || (agent.role === 'agent' && agent.team_id !== Number(row.team_id))) {
+          throw new AppError('unprocessable', 'Tickets are assigned to an active member of the ticket’s team');
+        }
+        notes.push(patch.assigneeId === actor.user.id ? `${who} took the ticket` : `${who} assigned the ticket to ${agent.name}`);
+      } else {
+        notes.push(`${who} unassigned the ticket`);
+      }
+      set('assignee_id', patch.assigneeId);
+    }
+    if (patch.tags) set('tags', [...new Set(patch.tags)], '::text[]');
+    if (patch.orderId !== undefined && patch.orderId !== row.order_id) {
+      if (patch.orderId !== null) {
+        const [order] = await sequelize.query<{ id: number }>(`SELECT id FROM orders WHERE id = $1 AND customer_id = $2`, {
+          bind: [patch.orderId, row.customer_id],
+          transaction: t,
+          type: QueryTypes.SELECT
+        });
+        if (!order) throw new AppError('unprocessable', 'The order must be one of this customer’s orders');
+        notes.push(`${who} linked order #${patch.orderId}`);
+      }
+      set('order_id', patch.orderId);
+    }
+    if (sets.length === 0) return;
+    await sequelize.query(`UPDATE tickets SET ${sets.join(', ')}, version = version + 1 WHERE id = $1`, { bind, transaction: t });
+    for (const note of notes) await systemMessage(sequelize, t, id, note);
+  });
+  return (await queueRow(sequelize, id))!;
+}
+
+/** Takes an unassigned ticket. Of two agents claiming at once, exactly one wins; the other is told who. */
+export async function claimTicket(sequelize: Sequelize, actor: Actor, id: number): Promise<QueueTicket> {
+  await sequelize.transaction(async (t) => {
+    const row = await lockTicket(sequelize, t, actor, id);
+    if (row.assignee_id === actor.user.id) return;
+    if (row.assignee_id !== null) {
+      const [holder] = await sequelize.query<{ id: number; name: string }>(`SELECT id, name FROM users WHERE id = $1`, {
+        bind: [row.assignee_id],
+        transaction: t,
+        type: QueryTypes.SELECT
+      });
+      throw new AppError('conflict', `Already assigned to ${holder?.name ?? 'someone else'}`, { assignee: holder ?? null });
+    }
+    if (!isManager(actor.user) && actor.user.role !== 'agent') throw new AppError('forbidden', 'Only agents and managers take tickets');
+    await sequelize.query(
+      `UPDATE tickets SET assignee_id = $2, status = CASE WHEN status = 'new' THEN 'open'::ticket_status ELSE status END,
+              version = version + 1 WHERE id = $1`,
+      { bind: [id, actor.user.id], transaction: t }
+    );
+    await systemMessage(sequelize, t, id, `${actor.user.name} took the ticket`);
+  });
+  return (await queueRow(sequelize, id))!;
+}
+
+/**
+ * A reply (or an internal note). The first public reply stops the first-response clock; a reply
+ * may move the ticket in the same step (reply and set pending, reply and resolve).
+ */
+export async function addAgentMessage(
+  sequelize: Sequelize,
+  actor: Actor,
+  id: number,
+  input: z.output<typeof ReplyBody>
+): Promise<{ message: MessageWithAuthor; ticket: QueueTicket }> {
+  const messageId = await sequelize.transaction(async (t) => {
+    const row = await lockTicket(sequelize, t, actor, id);
+    const from = row.status as TicketStatus;
+    const to: TicketStatus = input.status ?? (!input.internal && from === 'new' ? 'open' : from);
+    checkTransition(from, to);
+    const [inserted] = await sequelize.query<{ id: number }>(
+      `INSERT INTO ticket_messages (ticket_id, author_type, author_user_id, body, internal) VALUES ($1, 'agent', $2, $3, $4) RETURNING id`,
+      { bind: [id, actor.user.id, input.body, input.internal], transaction: t, type: QueryTypes.SELECT }
+    );
+    const sets = [`last_message_at = now()`, `version = version + 1`];
+    if (!input.internal) sets.push(`first_responded_at = coalesce(first_responded_at, now())`);
+    if (to !== from) sets.push(`status = '${to}'::ticket_status`, ...statusColumns(to));
+    await sequelize.query(`UPDATE tickets SET ${sets.join(', ')} WHERE id = $1`, { bind: [id], transaction: t });
+    return inserted.id;
+  });
+  const [message] = await sequelize.query<Row>(
+    `SELECT m.*, u.name AS author_name FROM ticket_messages m LEFT JOIN users u ON u.id = m.author_user_id WHERE m.id = $1`,
+    { bind: [messageId], type: QueryTypes.SELECT }
+  );
+  return { message: presentAuthoredMessage(message), ticket: (await queueRow(sequelize, id))! };
+}
+
+/** A satisfaction score, typically from a survey tool some time after resolution. */
+export async function recordCsat(sequelize: Sequelize, id: number, score: number): Promise<QueueTicket> {
+  const [rows] = (await sequelize.query(
+    `UPDATE tickets SET csat_score = $2, csat_at = now(), version = version + 1
+      WHERE id = $1 AND status IN ('resolved', 'closed') RETURNING id`,
+    { bind: [id, score] }
+  )) as [unknown[], unknown];
+  if (rows.length === 0) {
+    const exists = await queueRow(sequelize, id);
+    if (!exists) throw notFound('Ticket');
+    throw new AppError('unprocessable', 'Satisfaction is rated once a ticket is resolved');
+  }
+  return (await queueRow(sequelize, id))!;
+}

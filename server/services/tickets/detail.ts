@@ -1,0 +1,80 @@
+import type { User } from 'lucia';
+import { QueryTypes, type Sequelize } from 'sequelize';
+import type { LoyaltyTier } from '../../../src/lib/shared/enums.js';
+import type { CustomerPanel, MessageWithAuthor, TicketDetail } from '../../../src/lib/shared/schemas/tickets.js';
+import { canViewTicket, isManager } from '../../auth/policies.js';
+import { authorizeObject } from '../../auth/authorize.js';
+import { notFound } from '../../errors.js';
+import { camelKeys } from '../../presenters/camel-keys.js';
+import { presentCustomer, presentMessage, presentOrder, presentTicket } from '../../presenters/live-shapes.js';
+import { presentQueueRow, QUEUE_ROW_SQL } from './queue.js';
+
+type Row = Record<string, unknown>;
+
+/** Loads a ticket the user may see, or answers "not found" (and audits the attempt). */
+export async function loadVisibleTicket(sequelize: Sequelize, actor: { user: User; ip: string | null }, id: number) {
+  const [row] = await sequelize.query<Row>(`${QUEUE_ROW_SQL} WHERE t.id = $1`, { bind: [id], type: QueryTypes.SELECT });
+  if (!row) throw notFound('Ticket');
+  await authorizeObject(canViewTicket(actor.user, { teamId: Number(row.team_id) }), actor, { type: 'ticket', id });
+  return row;
+}
+
+export async function getTicketDetail(sequelize: Sequelize, actor: { user: User; ip: string | null }, id: number): Promise<TicketDetail> {
+  const row = await loadVisibleTicket(sequelize, actor, id);
+  const [team] = await sequelize.query<{ id: number; name: string }>(`SELECT id, name FROM teams WHERE id = $1`, {
+    bind: [row.team_id],
+    type: QueryTypes.SELECT
+  });
+  const messages = await sequelize.query<Row>(
+    `SELECT m.*, u.name AS author_name FROM ticket_messages m LEFT JOIN users u ON u.id = m.author_user_id
+      WHERE m.ticket_id = $1 ORDER BY m.created_at, m.id`,
+    { bind: [id], type: QueryTypes.SELECT }
+  );
+  return {
+    ticket: { ...presentQueueRow(row), team: { id: team.id, name: team.name } },
+    messages: messages.map(presentAuthoredMessage),
+    panel: await customerPanel(sequelize, actor.user, Number(row.customer_id), id)
+  };
+}
+
+export function presentAuthoredMessage(row: Row): MessageWithAuthor {
+  return {
+    ...presentMessage(camelKeys(row)),
+    author: row.author_user_id ? { id: Number(row.author_user_id), name: String(row.author_name ?? 'Former agent') } : null
+  };
+}
+
+/** Contact, loyalty, lifetime value, recent orders and the other open tickets the user may see. */
+export async function customerPanel(sequelize: Sequelize, user: User, customerId: number, exceptTicketId?: number): Promise<CustomerPanel> {
+  const [customer] = await sequelize.query<Row>(`SELECT * FROM customers WHERE id = $1`, { bind: [customerId], type: QueryTypes.SELECT });
+  if (!customer) throw notFound('Customer');
+  const [loyalty] = await sequelize.query<{ balance: number; lifetime_points: number; tier: LoyaltyTier }>(
+    `SELECT balance, lifetime_points, tier FROM loyalty_accounts WHERE customer_id = $1`,
+    { bind: [customerId], type: QueryTypes.SELECT }
+  );
+  const [value] = await sequelize.query<{ ltv: string; orders: number }>(
+    `SELECT coalesce(sum(total) FILTER (WHERE status NOT IN ('cancelled', 'refunded')), 0)::text AS ltv, count(*)::int AS orders
+       FROM orders WHERE customer_id = $1`,
+    { bind: [customerId], type: QueryTypes.SELECT }
+  );
+  const orders = await sequelize.query<Row>(`SELECT * FROM orders WHERE customer_id = $1 ORDER BY order_date DESC, id DESC LIMIT 5`, {
+    bind: [customerId],
+    type: QueryTypes.SELECT
+  });
+  const tickets = await sequelize.query<Row>(
+    `SELECT * FROM tickets WHERE customer_id = $1 AND status IN ('new', 'open', 'pending') AND id <> $2
+        AND ($3 OR team_id = $4) ORDER BY updated_at DESC LIMIT 10`,
+    { bind: [customerId, exceptTicketId ?? 0, isManager(user), user.teamId ?? -1], type: QueryTypes.SELECT }
+  );
+  return {
+    customer: presentCustomer(camelKeys(customer)),
+    loyalty: loyalty ? { balance: loyalty.balance, lifetimePoints: loyalty.lifetime_points, tier: loyalty.tier } : null,
+    lifetimeValue: Number(value.ltv).toFixed(2),
+    orderCount: value.orders,
+    recentOrders: orders.map((o) => presentOrder(camelKeys(o))),
+    openTickets: tickets.map((t) => {
+      const p = presentTicket(camelKeys(t));
+      return { id: p.id, subject: p.subject, status: p.status, priority: p.priority, updatedAt: p.updatedAt };
+    })
+  };
+}

@@ -1,0 +1,76 @@
+import { QueryTypes, type Sequelize } from 'sequelize';
+import type { z } from 'zod';
+import type { InboundMessage, MessageWithAuthor, QueueTicket } from '../../../src/lib/shared/schemas/tickets.js';
+import { AppError } from '../../errors.js';
+import { presentAuthoredMessage } from './detail.js';
+import { queueRow } from './queue.js';
+
+/**
+ * A message from an integration (email, chat widget, social inbox). Finds or creates the customer,
+ * then adds to the open ticket it names or opens a new one in the chosen (or first) team. Routing,
+ * SLA and VIP rules are the database's, exactly as for a ticket inserted any other way.
+ */
+export async function receiveInbound(
+  sequelize: Sequelize,
+  input: z.output<typeof InboundMessage>
+): Promise<{ ticket: QueueTicket; message: MessageWithAuthor; created: boolean }> {
+  const result = await sequelize.transaction(async (t) => {
+    const [first, ...rest] = (input.name ?? input.email.split('@')[0]).split(/\s+/);
+    const [customer] = await sequelize.query<{ id: number }>(
+      `INSERT INTO customers (email, first_name, last_name, preferred_channels)
+       VALUES ($1, $2, $3, '{email}')
+       ON CONFLICT ((lower(email))) DO UPDATE SET email = customers.email
+       RETURNING id`,
+      { bind: [input.email, first, rest.join(' ')], transaction: t, type: QueryTypes.SELECT }
+    );
+
+    let ticketId: number | null = null;
+    if (input.ticketId) {
+      const [open] = await sequelize.query<{ id: number; status: string }>(
+        `SELECT id, status FROM tickets WHERE id = $1 AND customer_id = $2 FOR UPDATE`,
+        { bind: [input.ticketId, customer.id], transaction: t, type: QueryTypes.SELECT }
+      );
+      if (!open) throw new AppError('unprocessable', 'That ticket does not belong to this customer');
+      if (open.status !== 'closed') ticketId = open.id;
+    }
+    const created = ticketId === null;
+    if (ticketId === null) {
+      const [team] = await sequelize.query<{ id: number }>(
+        input.teamId ? `SELECT id FROM teams WHERE id = $1` : `SELECT id FROM teams ORDER BY id LIMIT 1`,
+        { bind: input.teamId ? [input.teamId] : [], transaction: t, type: QueryTypes.SELECT }
+      );
+      if (!team) throw new AppError('unprocessable', input.teamId ? 'No such team' : 'Create a team before receiving tickets');
+      const [order] = input.orderExternalId
+        ? await sequelize.query<{ id: number }>(`SELECT id FROM orders WHERE external_id = $1 AND customer_id = $2`, {
+            bind: [input.orderExternalId, customer.id],
+            transaction: t,
+            type: QueryTypes.SELECT
+          })
+        : [];
+      const [ticket] = await sequelize.query<{ id: number }>(
+        `INSERT INTO tickets (customer_id, team_id, order_id, subject, channel) VALUES ($1, $2, $3, $4, $5) RETURNING id`,
+        { bind: [customer.id, team.id, order?.id ?? null, input.subject, input.channel], transaction: t, type: QueryTypes.SELECT }
+      );
+      ticketId = ticket.id;
+    } else {
+      // The customer wrote back: a ticket waiting on them, or resolved, needs an agent again.
+      await sequelize.query(
+        `UPDATE tickets SET status = CASE WHEN status IN ('pending', 'resolved') THEN 'open'::ticket_status ELSE status END,
+                resolved_at = CASE WHEN status = 'resolved' THEN NULL ELSE resolved_at END,
+                last_message_at = now(), version = version + 1
+          WHERE id = $1`,
+        { bind: [ticketId], transaction: t }
+      );
+    }
+    const [message] = await sequelize.query<{ id: number }>(
+      `INSERT INTO ticket_messages (ticket_id, author_type, body) VALUES ($1, 'customer', $2) RETURNING id`,
+      { bind: [ticketId, input.body], transaction: t, type: QueryTypes.SELECT }
+    );
+    return { ticketId, messageId: message.id, created };
+  });
+  const [message] = await sequelize.query<Record<string, unknown>>(`SELECT m.*, NULL AS author_name FROM ticket_messages m WHERE m.id = $1`, {
+    bind: [result.messageId],
+    type: QueryTypes.SELECT
+  });
+  return { ticket: (await queueRow(sequelize, result.ticketId))!, message: presentAuthoredMessage(message), created: result.created };
+}
