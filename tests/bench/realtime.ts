@@ -16,6 +16,7 @@ import { Browser } from '../support/http.js';
 import { startChildServer, type ChildServer } from '../support/processes.js';
 import { connectSocket, whenReady, type ClientSocket } from '../support/socket.js';
 import { now, paced, printTable, processUsage, summarize } from './measure.js';
+import { RawDashboard } from './raw-dashboard.js';
 
 const quick = process.argv.includes('--quick');
 const SECONDS = quick ? 3 : 10;
@@ -61,6 +62,16 @@ async function setup(): Promise<Setup & { teardown: () => Promise<void> }> {
   };
 }
 
+async function connectRawDashboards(s: Setup, count: number): Promise<RawDashboard[]> {
+  const dashboards: RawDashboard[] = [];
+  for (let i = 0; i < count; i += 50) {
+    const batch = Array.from({ length: Math.min(50, count - i) }, () => new RawDashboard(s.server.url, s.cookie, ['order:created']));
+    await Promise.all(batch.map((d) => d.ready));
+    dashboards.push(...batch);
+  }
+  return dashboards;
+}
+
 async function connectDashboards(s: Setup, count: number): Promise<ClientSocket[]> {
   const sockets: ClientSocket[] = [];
   for (let i = 0; i < count; i += 50) {
@@ -96,19 +107,19 @@ async function measureFloor(s: Setup, rate: number) {
 
 /** N dashboards (manager sockets) while orders are inserted by SQL at `rate` per second. */
 async function measureDashboards(s: Setup, dashboards: number, rate: number) {
-  const sockets = await connectDashboards(s, dashboards);
+  const sockets = await connectRawDashboards(s, dashboards);
   const run = `r${Date.now()}`;
   const sent = new Map<string, number>();
   const lat: number[] = [];
   const seen = sockets.map(() => new Map<number, number>());
-  sockets.forEach((socket, i) =>
-    socket.on('order:created', (e) => {
-      const t0 = sent.get(e.data.externalId ?? '');
+  sockets.forEach((socket, i) => {
+    socket.onEvent = (_event, seq, key, at) => {
+      const t0 = sent.get(key ?? '');
       if (t0 === undefined) return;
-      lat.push(now() - t0);
-      seen[i].set(e.seq, (seen[i].get(e.seq) ?? 0) + 1);
-    })
-  );
+      lat.push(at - t0);
+      seen[i].set(seq, (seen[i].get(seq) ?? 0) + 1);
+    };
+  });
   const writer = await s.sql.connect();
   const before = processUsage(s.server.pid);
   let peakRss = before.rssMiB;
@@ -127,7 +138,7 @@ async function measureDashboards(s: Setup, dashboards: number, rate: number) {
   const after = processUsage(s.server.pid);
   const missing = seen.reduce((sum, m) => sum + Math.max(0, expected - m.size), 0);
   const duplicated = seen.reduce((sum, m) => sum + [...m.values()].filter((c) => c > 1).length, 0);
-  for (const socket of sockets) socket.disconnect();
+  for (const socket of sockets) socket.close();
   return {
     ...summarize(lat),
     deliveredPerSec: lat.length / elapsed,
@@ -211,6 +222,12 @@ async function waitUntil(check: () => boolean, timeoutMs: number) {
   while (!check() && now() < deadline) await new Promise((r) => setTimeout(r, 20));
 }
 
+async function writeResults(results: Record<string, unknown>) {
+  await mkdir('bench-results', { recursive: true });
+  await writeFile('bench-results/realtime.json', JSON.stringify(results, null, 2));
+  process.stdout.write('\nWrote bench-results/realtime.json\n');
+}
+
 async function main() {
   const s = await setup();
   const results: Record<string, unknown> = { machine: { cpus: os.cpus().length, node: process.version }, quick, at: new Date().toISOString() };
@@ -251,6 +268,7 @@ async function main() {
     printTable('Commit-to-client latency (ms), delivered messages/s, Pulse server CPU and peak RSS', fanout);
 
     // 2. What the triggers cost writers, side by side.
+    if (process.argv.includes('--fanout-only')) return void (await writeResults(results));
     const { rows } = await s.sql.query(`INSERT INTO orders (customer_id, total) SELECT $1, 1 FROM generate_series(1, 32) RETURNING id`, [s.customerId]);
     const orderIds = rows.map((r) => r.id as number);
     const [dashboard] = await connectDashboards(s, 1);
@@ -275,9 +293,7 @@ async function main() {
     results.writeCost = costJson;
     results.writeCostTable = cost;
 
-    await mkdir('bench-results', { recursive: true });
-    await writeFile('bench-results/realtime.json', JSON.stringify(results, null, 2));
-    process.stdout.write('\nWrote bench-results/realtime.json\n');
+    await writeResults(results);
   } finally {
     await s.teardown();
   }
