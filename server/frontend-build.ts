@@ -25,9 +25,15 @@ export function frontendIsStale(root: string): boolean {
 export function ensureFrontendBuilt(root: string, log: (msg: string) => void) {
   if (!frontendIsStale(root)) return;
   log('Building the frontend (vite build)...');
+  const started = Date.now();
   const result = spawnSync(process.execPath, [path.join(root, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--logLevel', 'warn'], {
     cwd: root,
-    stdio: 'inherit'
+    encoding: 'utf8',
+    maxBuffer: 64 * 1024 * 1024
   });
-  if (result.status !== 0) throw new Error('The frontend build failed');
+  if (result.status !== 0) {
+    process.stderr.write(`${result.stdout ?? ''}${result.stderr ?? ''}`);
+    throw new Error('The frontend build failed');
+  }
+  log(`Frontend built in ${((Date.now() - started) / 1000).toFixed(1)} s.`);
 }

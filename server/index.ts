@@ -23,6 +23,8 @@ async function main() {
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
+    // Connections dropping from here on are expected (Ctrl-C also reaches Postgres itself).
+    logger.level = 'error';
     say(`\n${signal}: stopping Pulse...`);
     await pulse?.close().catch((err) => logger.error({ err }, 'server close failed'));
     await embedded?.stop().catch((err) => logger.error({ err }, 'embedded Postgres stop failed'));
