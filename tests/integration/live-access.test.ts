@@ -64,12 +64,16 @@ describe('the handshake', () => {
 });
 
 describe('a session that ends', () => {
-  it('on logout stops its socket within a second', async () => {
+  it('on logout stops its socket within a second, and the session cannot reconnect', async () => {
     const b = await signIn(world.agentA.email);
+    const cookie = b.cookie;
     const socket = await socketFor(b);
     const gone = disconnected(socket);
     await b.post('/api/auth/logout');
     expect(await gone).toBeLessThan(1000);
+    const again = connectSocket(server.url, cookie, { horizon: '1' });
+    sockets.push(again);
+    await expect(whenReady(again)).rejects.toThrow(/unauthenticated/);
   });
 
   it('deleted by SQL stops its socket within a second, and leaves the user other sessions alone', async () => {
