@@ -3,9 +3,13 @@ import type { ClientToServerEvents, ServerToClientEvents } from '../../src/lib/s
 
 export type ClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 
+// Every event a test socket received, from its first moment. A change can reach the socket
+// before the test's own INSERT has returned, so waiting must look at what already arrived.
+const histories = new WeakMap<ClientSocket, { name: string; payload: unknown }[]>();
+
 /** A real Socket.IO client the way the browser connects: WebSocket, session cookie, Pulse's Origin. */
 export function connectSocket(baseUrl: string, cookie: string, opts: { horizon?: string; origin?: string } = {}): ClientSocket {
-  return io(baseUrl, {
+  const socket = io(baseUrl, {
     path: '/socket.io',
     transports: ['websocket'],
     reconnection: false,
@@ -13,6 +17,10 @@ export function connectSocket(baseUrl: string, cookie: string, opts: { horizon?:
     extraHeaders: { cookie, origin: opts.origin ?? new URL(baseUrl).origin },
     auth: opts.horizon ? { horizon: opts.horizon } : {}
   }) as ClientSocket;
+  const history: { name: string; payload: unknown }[] = [];
+  histories.set(socket, history);
+  socket.onAny((name: string, payload: unknown) => history.push({ name, payload }));
+  return socket;
 }
 
 /** Resolves with the `live:ready` info once the socket is connected and resumed. */
@@ -39,8 +47,13 @@ export function record(socket: ClientSocket, names: (keyof ServerToClientEvents)
   return events;
 }
 
-/** Waits for the first event matching `predicate`; rejects after `timeoutMs`. */
+/**
+ * Resolves with the first event `name` matching `predicate`, whether it already arrived or arrives
+ * within `timeoutMs`. Predicates name what they wait for (an id), so an earlier event cannot stand in.
+ */
 export function waitFor<T = any>(socket: ClientSocket, name: keyof ServerToClientEvents, predicate: (p: T) => boolean = () => true, timeoutMs = 5000) {
+  const earlier = histories.get(socket)?.find((e) => e.name === name && predicate(e.payload as T));
+  if (earlier) return Promise.resolve(earlier.payload as T);
   return new Promise<T>((resolve, reject) => {
     const handler = (payload: T) => {
       if (!predicate(payload)) return;
