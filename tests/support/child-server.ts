@@ -2,7 +2,10 @@
 // Prints one JSON line `{ "url": ... }` once it listens; stops on SIGTERM.
 import { startTestServer } from './server.js';
 
-const server = await startTestServer(process.env.DATABASE_URL!, { LOG_LEVEL: 'silent' });
+const server = await startTestServer(process.env.DATABASE_URL!, {
+  LOG_LEVEL: 'silent',
+  ...(process.env.REDIS_URL ? { REDIS_URL: process.env.REDIS_URL } : {})
+});
 process.stdout.write(`${JSON.stringify({ url: server.url })}\n`);
 process.on('SIGTERM', () => {
   void server.close().then(() => process.exit(0));
