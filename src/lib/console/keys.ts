@@ -1,0 +1,53 @@
+import type { ShortcutSection } from '$lib/components/screen-shortcuts.svelte.js';
+import { isTypingTarget } from '$lib/shortcuts.js';
+
+export const QUEUE_SHORTCUTS: ShortcutSection[] = [
+  {
+    title: 'Queue',
+    shortcuts: [
+      { label: 'Next / previous ticket', keys: ['j', 'k'] },
+      { label: 'Open ticket', keys: ['Enter'] },
+      { label: 'Assign to me', keys: ['a'] },
+      { label: 'Reply', keys: ['r'] },
+      { label: 'Internal note', keys: ['n'] },
+      { label: 'Resolve', keys: ['e'] },
+      { label: 'Search', keys: ['/'] },
+      { label: 'Mine · Unassigned · Team · All', keys: ['1', '2', '3', '4'] }
+    ]
+  }
+];
+
+export const TICKET_SHORTCUTS: ShortcutSection[] = [
+  {
+    title: 'Ticket',
+    shortcuts: [
+      { label: 'Reply', keys: ['r'] },
+      { label: 'Internal note', keys: ['n'] },
+      { label: 'Send', keys: ['Ctrl', 'Enter'] },
+      { label: 'Canned response (in an empty reply)', keys: ['/'] },
+      { label: 'Assign to me', keys: ['a'] },
+      { label: 'Resolve', keys: ['e'] },
+      { label: 'Next / previous ticket in queue', keys: ['j', 'k'] },
+      { label: 'Back to the queue', keys: ['Esc'] }
+    ]
+  }
+];
+
+/**
+ * Screen keys: plain letters pressed outside text fields and dialogs, not the second key of a
+ * `g` go-to sequence (the app shell owns those).
+ */
+export class ScreenKeys {
+  #lastKey = '';
+  #lastAt = 0;
+
+  accepts(event: KeyboardEvent): boolean {
+    const afterG = this.#lastKey === 'g' && event.timeStamp - this.#lastAt < 1200;
+    this.#lastKey = event.key.toLowerCase();
+    this.#lastAt = event.timeStamp;
+    if (event.defaultPrevented || event.metaKey || event.ctrlKey || event.altKey || afterG) return false;
+    if (isTypingTarget(event.target)) return false;
+    if (document.querySelector('dialog[open], [popover]:popover-open')) return false;
+    return true;
+  }
+}

@@ -1,0 +1,72 @@
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RunningPulse } from '../../server/pulse.js';
+import { launchChromium, signInPage } from '../support/browser.js';
+import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { createTicket, createUser, createWorld, PASSWORD } from '../support/fixtures.js';
+import { startTestServer } from '../support/server.js';
+
+let db: TestDatabase;
+let server: RunningPulse;
+let browser: Browser;
+let world: Awaited<ReturnType<typeof createWorld>>;
+let alex: Page;
+let bea: Page;
+
+/** Polls a condition on a page; the live path promises a second, the poll allows two. */
+const within = (check: () => Promise<boolean>, timeout = 2000) => expect.poll(check, { timeout, interval: 50 }).toBe(true);
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  world = await createWorld(db.sql);
+  await createUser(db.sql, { email: 'bea@test.dev', role: 'agent', teamId: world.teamA, name: 'Bea Brooks' });
+  await db.sql.query(`UPDATE teams SET auto_assign = false`);
+  server = await startTestServer(db.url, {}, { serveFrontend: true });
+  browser = await launchChromium();
+  alex = (await signInPage(browser, server.url, world.agentA.email, PASSWORD)).page;
+  bea = (await signInPage(browser, server.url, 'bea@test.dev', PASSWORD)).page;
+});
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+  await db?.drop();
+});
+
+const queueHas = (page: Page, ticketId: number) => () => page.locator(`[data-testid="queue-row"][data-ticket-id="${ticketId}"]`).count().then((n) => n > 0);
+
+describe('the live ticket console, two agents side by side', () => {
+  it('a ticket inserted by plain SQL appears in both queues without a reload', async () => {
+    await alex.goto('/console?view=team');
+    await bea.goto('/console?view=team');
+    await within(() => alex.locator('[data-state="live"]:visible').count().then((n) => n > 0), 5000);
+    await within(() => bea.locator('[data-state="live"]:visible').count().then((n) => n > 0), 5000);
+    const id = await createTicket(db.sql, { customerId: world.customerId, teamId: world.teamA, subject: 'Parcel arrived crushed' });
+    await within(queueHas(alex, id));
+    await within(queueHas(bea, id));
+    await within(() => bea.getByText('Parcel arrived crushed').isVisible());
+  });
+
+  it('Bea sees Alex viewing and typing, then his reply, claim and status change, within a second', async () => {
+    const id = await createTicket(db.sql, { customerId: world.customerId, teamId: world.teamA, subject: 'Refund for order' });
+    await db.sql.query(`INSERT INTO ticket_messages (ticket_id, author_type, body) VALUES ($1, 'customer', 'Please refund my order')`, [id]);
+    await bea.goto(`/console/tickets/${id}`);
+    await within(() => bea.getByTestId('thread').getByText('Please refund my order').isVisible(), 5000);
+    await alex.goto(`/console/tickets/${id}`);
+
+    await within(() => bea.getByTestId('viewers').getByText(/Agent A|AA/).first().isVisible());
+    const composer = alex.getByLabel('Reply');
+    await composer.click();
+    await composer.pressSequentially('We are on it', { delay: 20 });
+    await within(() => bea.getByTestId('typing').isVisible());
+
+    await alex.keyboard.press('Control+Enter');
+    await within(() => bea.getByTestId('thread').getByText('We are on it').isVisible());
+
+    await alex.request.post(`/api/tickets/${id}/claim`, { headers: { origin: server.url } });
+    await within(() => bea.getByTestId('ticket-assignee').getByText('Agent A').isVisible());
+
+    const { version } = (await db.sql.query(`SELECT version FROM tickets WHERE id = $1`, [id])).rows[0];
+    await alex.request.patch(`/api/tickets/${id}`, { headers: { origin: server.url }, data: { version, status: 'resolved' } });
+    await within(() => bea.getByTestId('ticket-status').getByText(/resolved/i).isVisible());
+  });
+});
