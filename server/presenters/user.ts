@@ -7,6 +7,7 @@ export function presentUser(user: User & { team?: Team | null }): CurrentUser {
     email: user.email,
     name: user.name,
     role: user.role,
+    status: user.status,
     team: user.team ? { id: user.team.id, name: user.team.name } : null
   };
 }

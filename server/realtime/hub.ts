@@ -8,6 +8,7 @@ import type { Auth } from '../auth/lucia.js';
 import { canViewTicket, isManager } from '../auth/policies.js';
 import { Session, Ticket } from '../models/index.js';
 import { readSince, type ChangeRow, type ReadResult } from './change-reader.js';
+import { bindCustomerWatch } from './customer-watch.js';
 import { Presence } from './presence.js';
 import { TokenBucket } from './rate-limit.js';
 import { route, type Outgoing } from './routing.js';
@@ -80,6 +81,7 @@ export class Hub {
     this.expireWithSession(socket);
     this.limitClientEvents(socket);
     this.presence.bind(socket, (ticketId) => this.canWatchTicket(socket, ticketId));
+    bindCustomerWatch(socket);
 
     const resumeFrom = (socket.handshake.auth as { horizon?: unknown })?.horizon;
     const horizon = this.opts.horizon();

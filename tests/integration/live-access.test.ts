@@ -3,7 +3,7 @@ import type { RunningPulse } from '../../server/pulse.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { createTicket, createUser, createWorld } from '../support/fixtures.js';
 import { Browser } from '../support/http.js';
-import { connectSocket, record, waitFor, whenReady, type ClientSocket } from '../support/socket.js';
+import { connectSocket, received, record, waitFor, whenReady, type ClientSocket } from '../support/socket.js';
 import { startTestServer } from '../support/server.js';
 
 let db: TestDatabase;
@@ -157,6 +157,26 @@ describe('topic rooms', () => {
     const fence = await createTicket(db.sql, { customerId: world.customerId, teamId: world.teamA });
     await waitFor(socket, 'ticket:created', (e) => e.data.id === fence);
     expect(messages).toEqual([]);
+  });
+});
+
+describe('customer rooms', () => {
+  it('an agent watching a customer gets that customer’s order and loyalty changes', async () => {
+    const socket = await socketFor(await signIn(world.agentA.email));
+    const ok = await new Promise<any>((resolve) => socket.emit('customer:watch', world.customerId, resolve));
+    expect(ok).toEqual({ data: { ok: true } });
+    const missing = await new Promise<any>((resolve) => socket.emit('customer:watch', 987654, resolve));
+    expect(missing.error.code).toBe('not_found');
+    const { rows } = await db.sql.query(`INSERT INTO orders (customer_id, total) VALUES ($1, 42) RETURNING id`, [world.customerId]);
+    const order = await waitFor(socket, 'order:created', (e) => e.data.id === rows[0].id);
+    expect(order.data.total).toBe('42.00');
+    socket.emit('customer:unwatch', world.customerId);
+    const other = await socketFor(await signIn(world.manager.email)); // a fence: managers see every order
+    const second = await db.sql.query(`INSERT INTO orders (customer_id, total) VALUES ($1, 43) RETURNING id`, [world.customerId]);
+    await waitFor(other, 'order:created', (e) => e.data.id === second.rows[0].id);
+    const fence = await createTicket(db.sql, { customerId: world.customerId, teamId: world.teamA });
+    await waitFor(socket, 'ticket:created', (e) => e.data.id === fence);
+    expect(received(socket, 'order:created').map((e) => e.data.id)).not.toContain(second.rows[0].id);
   });
 });
 

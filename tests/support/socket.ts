@@ -77,3 +77,8 @@ export async function until(check: () => boolean, timeoutMs = 5000, what = 'cond
     await new Promise((r) => setTimeout(r, 10));
   }
 }
+
+/** The payloads of every `name` event this socket has received so far. */
+export function received<T = any>(socket: ClientSocket, name: keyof ServerToClientEvents): T[] {
+  return (histories.get(socket) ?? []).filter((e) => e.name === name).map((e) => e.payload as T);
+}

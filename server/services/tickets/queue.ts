@@ -23,7 +23,7 @@ export const QUEUE_ROW_SQL = `
     LEFT JOIN users u ON u.id = t.assignee_id
     LEFT JOIN LATERAL (
       SELECT m.body, m.author_type, m.internal, m.created_at FROM ticket_messages m
-       WHERE m.ticket_id = t.id ORDER BY m.created_at DESC, m.id DESC LIMIT 1
+       WHERE m.ticket_id = t.id AND m.author_type <> 'system' ORDER BY m.created_at DESC, m.id DESC LIMIT 1
     ) lm ON true`;
 
 type Row = Record<string, unknown>;

@@ -69,6 +69,7 @@ class LiveClient {
       socket.on(event, (payload: LiveMeta) => this.deliver(event, payload));
     }
     socket.on('presence:changed', (payload) => this.dispatch('presence:changed', payload));
+    socket.on('agent:status_changed', (payload) => this.deliver('agent:status_changed', payload));
   }
 
   stop() {
