@@ -62,11 +62,33 @@ describe('the live ticket console, two agents side by side', () => {
     await alex.keyboard.press('Control+Enter');
     await within(() => bea.getByTestId('thread').getByText('We are on it').isVisible());
 
-    await alex.request.post(`/api/tickets/${id}/claim`, { headers: { origin: server.url } });
+    await alex.getByRole('button', { name: /^Claim/ }).click();
     await within(() => bea.getByTestId('ticket-assignee').getByText('Agent A').isVisible());
 
-    const { version } = (await db.sql.query(`SELECT version FROM tickets WHERE id = $1`, [id])).rows[0];
-    await alex.request.patch(`/api/tickets/${id}`, { headers: { origin: server.url }, data: { version, status: 'resolved' } });
+    await alex.getByRole('button', { name: /^Resolve/ }).click();
     await within(() => bea.getByTestId('ticket-status').getByText(/resolved/i).isVisible());
+    expect((await db.sql.query(`SELECT status FROM tickets WHERE id = $1`, [id])).rows[0].status).toBe('resolved');
+  });
+
+  it('a refund from the customer panel shows on the other agent’s panel, points reversed, without a reload', async () => {
+    const customer = (await db.sql.query(`INSERT INTO customers (email, first_name, last_name) VALUES ('rita@example.com', 'Rita', 'Refund') RETURNING id`)).rows[0].id;
+    const account = (await db.sql.query(`INSERT INTO loyalty_accounts (customer_id) VALUES ($1) RETURNING id`, [customer])).rows[0].id;
+    const order = (await db.sql.query(`INSERT INTO orders (customer_id, total, status, external_id) VALUES ($1, 75, 'delivered', 'SHOP-E2E-1') RETURNING id`, [customer])).rows[0].id;
+    await db.sql.query(`INSERT INTO loyalty_ledger (account_id, kind, points, reason, order_id, idempotency_key) VALUES ($1, 'earn', 75, 'order', $2, 'e2e-earn')`, [account, order]);
+    const id = await createTicket(db.sql, { customerId: customer, teamId: world.teamA, subject: 'Broken on arrival' });
+    await bea.goto(`/console/tickets/${id}`);
+    await alex.goto(`/console/tickets/${id}`);
+    const beaPanel = bea.getByTestId('customer-panel');
+    await within(() => beaPanel.getByTestId('panel-loyalty').getByText('75').isVisible(), 5000);
+
+    const alexPanel = alex.getByTestId('customer-panel');
+    await within(() => alexPanel.getByRole('button', { name: /^Refund/ }).first().isVisible(), 5000);
+    await alexPanel.getByRole('button', { name: /^Refund/ }).first().click();
+    await alex.getByRole('button', { name: 'Refund order' }).click();
+
+    await within(() => beaPanel.getByText(/refunded/i).first().isVisible());
+    await within(() => beaPanel.getByTestId('panel-loyalty').getByText(/^0$/).isVisible());
+    await within(() => bea.getByTestId('thread').getByText(/refunded order/).isVisible());
+    expect((await db.sql.query(`SELECT balance FROM loyalty_accounts WHERE id = $1`, [account])).rows[0].balance).toBe(0);
   });
 });
