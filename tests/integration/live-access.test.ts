@@ -211,6 +211,25 @@ describe('hardening', () => {
     await waitFor(bystander, 'ticket:created', (e) => e.data.id === ticket);
   });
 
+  it('closes a socket that sends a malformed packet, without harming others', async () => {
+    const b = await signIn(world.agentA.email);
+    const bystander = await socketFor(await signIn(world.agentB.email));
+    const { default: WebSocket } = await import('ws');
+    const raw = new WebSocket(`${server.url.replace('http', 'ws')}/socket.io/?EIO=4&transport=websocket`, {
+      headers: { cookie: b.cookie, origin: server.url }
+    });
+    const closed = new Promise<void>((resolve) => raw.on('close', () => resolve()));
+    raw.on('message', (frame: Buffer) => {
+      const text = frame.toString();
+      if (text.startsWith('0')) raw.send('40{}');
+      if (text.startsWith('40')) raw.send('42["ticket:watch",{oops'); // not JSON
+    });
+    await closed;
+    const ticket = await createTicket(db.sql, { customerId: world.customerId, teamId: world.teamB });
+    await waitFor(bystander, 'ticket:created', (e) => e.data.id === ticket);
+    expect(bystander.connected).toBe(true);
+  });
+
   it('rate limits client events per socket', async () => {
     const socket = await socketFor(await signIn(world.agentA.email));
     const answers = await Promise.all(
