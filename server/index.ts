@@ -50,7 +50,11 @@ async function main() {
   pulse = await startPulse({ config, databaseUrl, logger, staticDir: config.SERVE_FRONTEND ? path.join(root, 'build') : undefined });
 
   say('');
-  say(`  Pulse is running at ${pulse.url}`);
+  say(
+    config.SERVE_FRONTEND
+      ? `  Pulse is running at ${pulse.url}`
+      : `  Pulse's API and Socket.IO are at ${pulse.url}; open the app at the Vite URL (npm run dev).`
+  );
   say('');
   if (seedWanted) {
     say(`  Demo logins (password "${DEMO_PASSWORD}"):`);
