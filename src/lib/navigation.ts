@@ -24,7 +24,8 @@ export const NAV_ITEMS: readonly NavItem[] = [
   { href: '/products', label: 'Products', icon: 'package', key: 'p', summary: 'Catalogue, prices and reviews', roles: EVERYONE, section: 'workspace' },
   { href: '/wallboard', label: 'Wallboard', icon: 'monitor', key: 'w', summary: 'Queue, SLA and sales on the TV', roles: MANAGERS, section: 'insights' },
   { href: '/analytics', label: 'Analytics', icon: 'chart', key: 'a', summary: 'Sales, ticket and loyalty trends', roles: MANAGERS, section: 'insights' },
-  { href: '/admin', label: 'Admin', icon: 'shield', key: 's', summary: 'Users, teams and the audit log', roles: ['admin'], section: 'settings' }
+  { href: '/settings', label: 'Support settings', icon: 'clock', key: 't', summary: 'SLA targets, teams and auto-assignment', roles: MANAGERS, section: 'settings' },
+  { href: '/admin', label: 'Admin', icon: 'shield', key: 's', summary: 'Users, roles and sign-in access', roles: ['admin'], section: 'settings' }
 ];
 
 export const NAV_SECTIONS: { id: NavItem['section']; label: string | null }[] = [
