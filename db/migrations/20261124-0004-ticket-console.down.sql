@@ -14,11 +14,12 @@ END $$;
 DROP INDEX IF EXISTS tickets_queue_team_idx, tickets_queue_assignee_idx, tickets_queue_all_idx;
 DROP TRIGGER IF EXISTS users_status_changed ON users;
 DROP TRIGGER IF EXISTS users_return_tickets ON users;
+DROP TRIGGER IF EXISTS users_deactivated_return_tickets ON users;
 DROP TRIGGER IF EXISTS tickets_a_flag_vip ON tickets;
 DROP TRIGGER IF EXISTS tickets_b_sla_due ON tickets;
 DROP TRIGGER IF EXISTS tickets_c_route ON tickets;
 DROP TRIGGER IF EXISTS tickets_d_assignment ON tickets;
-DROP FUNCTION IF EXISTS touch_status_changed_at(), return_unanswered_tickets(), ticket_track_assignment(),
+DROP FUNCTION IF EXISTS return_tickets_of_deactivated_user(), touch_status_changed_at(), return_unanswered_tickets(), ticket_track_assignment(),
   ticket_route_new(), pick_agent(integer), ticket_flag_vip(), ticket_sla_due();
 DROP FUNCTION IF EXISTS ticket_sla_due(ticket_status, timestamptz, timestamptz, timestamptz);
 DROP TABLE IF EXISTS canned_responses, support_settings, sla_policies;

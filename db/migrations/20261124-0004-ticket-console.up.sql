@@ -181,6 +181,23 @@ CREATE TRIGGER users_return_tickets AFTER UPDATE OF status ON users
   FOR EACH ROW WHEN (OLD.status IN ('online', 'busy') AND NEW.status IN ('away', 'offline'))
   EXECUTE FUNCTION return_unanswered_tickets();
 
+-- A deactivated user hands back every open ticket, answered or not, and is offline.
+CREATE FUNCTION return_tickets_of_deactivated_user() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+  t record;
+BEGIN
+  UPDATE users SET status = 'offline' WHERE id = NEW.id AND status <> 'offline';
+  FOR t IN SELECT id, team_id FROM tickets
+            WHERE assignee_id = NEW.id AND status IN ('new', 'open', 'pending')
+            ORDER BY id FOR UPDATE
+  LOOP
+    UPDATE tickets SET assignee_id = pick_agent(t.team_id), version = version + 1 WHERE id = t.id;
+  END LOOP;
+  RETURN NULL;
+END $$;
+CREATE TRIGGER users_deactivated_return_tickets AFTER UPDATE OF active ON users
+  FOR EACH ROW WHEN (OLD.active AND NOT NEW.active) EXECUTE FUNCTION return_tickets_of_deactivated_user();
+
 CREATE FUNCTION touch_status_changed_at() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   NEW.status_changed_at := now();

@@ -128,7 +128,9 @@ export class Hub {
     for (const row of result.rows) {
       if (row.topic === 'session' || row.topic === 'user') {
         this.applyAccessChange(row);
-        if (row.topic === 'user' && row.old && ('status' in row.old || 'team_id' in row.old)) this.emitAvailability(row, result.horizon);
+        if (row.topic === 'user' && row.old && ['status', 'team_id', 'active', 'role'].some((k) => k in row.old!)) {
+          this.emitAvailability(row, result.horizon);
+        }
         continue;
       }
       const out = route(row, result.horizon);
@@ -196,6 +198,8 @@ export class Hub {
         teamId: (d.team_id as number | null) ?? null,
         status: d.status as AgentAvailability['status'],
         capacity: Number(d.capacity),
+        active: d.active !== false,
+        role: d.role as AgentAvailability['role'],
         statusChangedAt: new Date(String(d.status_changed_at)).toISOString()
       }
     });

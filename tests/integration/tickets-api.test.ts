@@ -178,7 +178,8 @@ describe('SLA and VIPs', () => {
     const saved = await as.manager.request('PUT', '/api/sla-policies', { policies });
     expect(saved.body.policies.find((p: { priority: string }) => p.priority === 'low')).toEqual(policies[0]);
     const bad = await as.manager.request('PUT', '/api/sla-policies', { policies: [{ priority: 'low', firstResponseMinutes: 100, resolutionMinutes: 10 }] });
-    expect(bad.status).toBe(422);
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.details[0].path).toBe('policies.0.resolutionMinutes');
   });
 
   it('flags a gold-tier customer’s ticket and raises it to high priority', async () => {
@@ -212,6 +213,15 @@ describe('routing', () => {
     const back = [await assignee(t1), await assignee(t2), await assignee(t3)];
     expect(back.filter((a) => a === r1.id)).toEqual([]);
     expect(back.filter((a) => a === null).length).toBe(2);
+
+    // A deactivated agent hands back everything, answered or not.
+    await db.sql.query(`UPDATE tickets SET first_responded_at = now() WHERE assignee_id = $1`, [r2.id]);
+    await as.manager.request('PATCH', `/api/teams/${team}`, { autoAssign: false });
+    await db.sql.query(`UPDATE users SET active = false WHERE id = $1`, [r2.id]);
+    expect(Number((await one(`SELECT count(*) FROM tickets WHERE assignee_id = $1`, [r2.id])).count)).toBe(0);
+    expect((await one(`SELECT status FROM users WHERE id = $1`, [r2.id])).status).toBe('offline');
+    await db.sql.query(`UPDATE users SET active = true WHERE id = $1`, [r2.id]);
+    await as.manager.request('PATCH', `/api/teams/${team}`, { autoAssign: true });
 
     // Turned off for the team: new tickets wait unassigned.
     await as.manager.request('PATCH', `/api/teams/${team}`, { autoAssign: false });

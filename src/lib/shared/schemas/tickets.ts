@@ -134,7 +134,18 @@ export const SlaPolicy = z.object({
   resolutionMinutes: z.number().int().min(1).max(129_600)
 });
 export type SlaPolicy = z.infer<typeof SlaPolicy>;
-export const SlaPoliciesBody = z.object({ policies: z.array(SlaPolicy).min(1).max(4) });
+export const SlaPoliciesBody = z.object({
+  policies: z
+    .array(
+      SlaPolicy.refine((p) => p.resolutionMinutes >= p.firstResponseMinutes, {
+        message: 'resolution target must be at least the first-response target',
+        path: ['resolutionMinutes']
+      })
+    )
+    .min(1)
+    .max(4)
+    .refine((list) => new Set(list.map((p) => p.priority)).size === list.length, { message: 'each priority at most once' })
+});
 
 export const AgentStatusBody = z.object({ status: z.enum(AGENT_STATUSES) });
 
