@@ -11,6 +11,7 @@ import { AppError, fromDatabaseError } from './errors.js';
 import type { AppEnv } from './http/env.js';
 import { originCheck } from './http/origin-check.js';
 import { requestContext } from './http/request-context.js';
+import { analyticsRoutes } from './routes/analytics.js';
 import { authRoutes } from './routes/auth.js';
 import { healthRoutes } from './routes/health.js';
 import { metaRoutes } from './routes/meta.js';
@@ -18,6 +19,7 @@ import { agentRoutes, cannedRoutes, inboundRoutes, meRoutes, orderRoutes, slaRou
 import { teamRoutes } from './routes/teams.js';
 import { ticketRoutes } from './routes/tickets.js';
 import { userRoutes } from './routes/users.js';
+import { wallboardRoutes } from './routes/wallboard.js';
 import { audit } from './services/audit.js';
 
 /** The API, chained so that `AppType` carries every route's types to the browser client. */
@@ -37,7 +39,9 @@ export function createApi(deps: AppDeps) {
     .route('/sla-policies', slaRoutes(deps))
     .route('/agents', agentRoutes(deps))
     .route('/me', meRoutes(deps))
-    .route('/orders', orderRoutes(deps));
+    .route('/orders', orderRoutes(deps))
+    .route('/wallboard', wallboardRoutes(deps))
+    .route('/analytics', analyticsRoutes(deps));
 }
 
 export type AppType = ReturnType<typeof createApi>;

@@ -23,7 +23,23 @@ const EnvSchema = z.object({
   SESSION_MAX_HOURS: z.coerce.number().int().min(1).default(7 * 24),
   LOGIN_MAX_FAILURES: z.coerce.number().int().min(1).default(5),
   LOGIN_WINDOW_MINUTES: z.coerce.number().int().min(1).default(15),
-  STORE_TIMEZONE: z.string().default('UTC'),
+  STORE_TIMEZONE: z
+    .string()
+    .default('UTC')
+    .refine((tz) => {
+      try {
+        new Intl.DateTimeFormat('en', { timeZone: tz });
+        return true;
+      } catch {
+        return false;
+      }
+    }, 'must be an IANA time zone such as Europe/Berlin'),
+  /** How often the wallboard recomputes everything from SQL (it is kept from the change stream in between). */
+  WALLBOARD_RECONCILE_SECONDS: z.coerce.number().min(1).default(60),
+  /** At most one wallboard frame per this many milliseconds (250: four a second). */
+  WALLBOARD_FRAME_MS: z.coerce.number().int().min(50).max(5000).default(250),
+  /** How often the analytics rollups fold in recent changes in the background. */
+  ANALYTICS_REFRESH_SECONDS: z.coerce.number().min(1).default(30),
   CHANGE_LOG_RETENTION_HOURS: z.coerce.number().min(1).default(24),
   REDIS_URL: z.string().url().optional(),
   /** Bearer token integrations use for /api/inbound and CSAT (at least 24 characters). */

@@ -9,6 +9,7 @@ import { canViewTicket, isManager } from '../auth/policies.js';
 import { Session, Ticket } from '../models/index.js';
 import { readSince, type ChangeRow, type ReadResult } from './change-reader.js';
 import { bindCustomerWatch } from './customer-watch.js';
+import type { Wallboard } from './metrics/index.js';
 import { Presence } from './presence.js';
 import { TokenBucket } from './rate-limit.js';
 import { route, type Outgoing } from './routing.js';
@@ -29,6 +30,8 @@ export interface HubOptions {
   burstLimit?: number;
   /** Most changes replayed to one reconnecting socket before it is told to reload. */
   replayLimit?: number;
+  /** Wallboard metrics and access: `wallboard:watch`, TV sockets with a wallboard token. */
+  wallboard?: Wallboard;
 }
 
 const MAX_MESSAGE_BYTES = 64 * 1024;
@@ -65,7 +68,7 @@ export class Hub {
     this.presence = new Presence(this.io, opts.logger);
 
     this.io.use((socket, next) => {
-      authenticateSocket(opts.auth, socket)
+      (opts.wallboard?.wantsToken(socket) ? opts.wallboard.authenticate(socket) : authenticateSocket(opts.auth, socket))
         .then((ok) => next(ok ? undefined : Object.assign(new Error('unauthenticated'), { data: { code: 'unauthenticated' } })))
         .catch((err) => {
           opts.logger.error({ err }, 'socket authentication failed');
@@ -77,11 +80,16 @@ export class Hub {
 
   private async connect(socket: PulseSocket) {
     const { logger } = this.opts;
+    if (socket.data.wallboardTokenId !== undefined) {
+      this.limitClientEvents(socket);
+      return this.opts.wallboard!.connectTv(socket, this.opts.horizon());
+    }
     socket.join(this.authRooms(socket.data));
     this.expireWithSession(socket);
     this.limitClientEvents(socket);
     this.presence.bind(socket, (ticketId) => this.canWatchTicket(socket, ticketId));
     bindCustomerWatch(socket);
+    this.opts.wallboard?.bindWatch(socket);
 
     const resumeFrom = (socket.handshake.auth as { horizon?: unknown })?.horizon;
     const horizon = this.opts.horizon();
@@ -124,6 +132,7 @@ export class Hub {
 
   /** Hands one read of the change log to the sockets allowed to see each change. */
   dispatch(result: ReadResult) {
+    this.opts.wallboard?.apply(result.rows);
     const outgoing: Outgoing[] = [];
     for (const row of result.rows) {
       if (row.topic === 'session' || row.topic === 'user') {

@@ -7,9 +7,12 @@ import { createClient } from 'redis';
 import type { Sequelize } from 'sequelize';
 import type { Auth } from '../auth/lucia.js';
 import type { Config } from '../config.js';
+import { poolDb } from '../services/analytics/db.js';
+import { startRollupMaintenance } from '../services/analytics/maintenance.js';
 import { ChangeReader, pruneChangeLog } from './change-reader.js';
 import { Hub } from './hub.js';
 import { ChangeListener, type ListenerState } from './listener.js';
+import { Wallboard } from './metrics/index.js';
 
 export interface RealtimeOptions {
   httpServer: HttpServer;
@@ -22,6 +25,7 @@ export interface RealtimeOptions {
 
 export interface Realtime {
   hub: Hub;
+  wallboard: Wallboard;
   listener: ChangeListener;
   reader: ChangeReader;
   listenerState(): ListenerState;
@@ -36,6 +40,15 @@ export async function startRealtime(opts: RealtimeOptions): Promise<Realtime> {
   const pool = resilientPool(opts.databaseUrl, 'pulse-realtime', 3, logger);
 
   const reader = new ChangeReader(pool);
+  // Its own connections: reconciles and rollup refreshes never make the change reader wait.
+  const metricsPool = resilientPool(opts.databaseUrl, 'pulse-wallboard', 2, logger);
+  const wallboard = new Wallboard({
+    db: poolDb(metricsPool),
+    timezone: config.STORE_TIMEZONE,
+    logger,
+    reconcileMs: config.WALLBOARD_RECONCILE_SECONDS * 1000,
+    minIntervalMs: config.WALLBOARD_FRAME_MS
+  });
   const hub = new Hub({
     httpServer: opts.httpServer,
     auth: opts.auth,
@@ -43,11 +56,16 @@ export async function startRealtime(opts: RealtimeOptions): Promise<Realtime> {
     logger,
     allowedOrigins: config.ALLOWED_ORIGINS,
     trustProxy: config.TRUST_PROXY,
-    horizon: () => reader.horizon
+    horizon: () => reader.horizon,
+    wallboard
   });
+  wallboard.attach(hub.io);
   const closeAdapter = await attachAdapter(hub, opts.databaseUrl, config, logger);
   const listener = new ChangeListener({ databaseUrl: opts.databaseUrl, reader, logger, onChanges: (r) => hub.dispatch(r) });
   await listener.start();
+  // After the reader's cursor is set: whatever commits from here is either loaded or applied.
+  await wallboard.start();
+  const rollups = startRollupMaintenance({ db: poolDb(metricsPool), timezone: config.STORE_TIMEZONE, logger, everyMs: config.ANALYTICS_REFRESH_SECONDS * 1000 });
 
   const prune = setInterval(() => {
     pruneChangeLog(pool, config.CHANGE_LOG_RETENTION_HOURS)
@@ -58,15 +76,19 @@ export async function startRealtime(opts: RealtimeOptions): Promise<Realtime> {
 
   return {
     hub,
+    wallboard,
     listener,
     reader,
     listenerState: () => listener.connectionState,
     close: async () => {
       clearInterval(prune);
+      wallboard.close();
+      await rollups.close();
       await listener.close();
       await hub.close();
       await closeAdapter();
       await pool.end();
+      await metricsPool.end();
     }
   };
 }

@@ -6,6 +6,7 @@ import type {
   TicketMessage,
   TicketSummary
 } from './schemas/live.js';
+import type { WallboardSnapshot } from './schemas/metrics.js';
 
 /**
  * Every database-originated event carries:
@@ -59,6 +60,11 @@ export interface ServerToClientEvents {
   'presence:changed': (info: { ticketId: number; viewers: Viewer[] }) => void;
   /** An agent's availability changed (online, busy, away, offline), or their capacity. */
   'agent:status_changed': (e: LiveMeta & { agent: AgentAvailability }) => void;
+  /**
+   * The wallboard's numbers, whole (latest wins; a few frames a second at most). Sent to the
+   * `wallboard` room: managers who sent `wallboard:watch`, and TVs connected with a wallboard token.
+   */
+  'wallboard:updated': (snapshot: WallboardSnapshot) => void;
 }
 
 export interface AgentAvailability {
@@ -67,6 +73,9 @@ export interface AgentAvailability {
   teamId: number | null;
   status: 'online' | 'busy' | 'away' | 'offline';
   capacity: number;
+  /** False once the user is deactivated; role tells whether they still take tickets. */
+  active: boolean;
+  role: 'agent' | 'manager' | 'admin';
   statusChangedAt: string;
 }
 
@@ -77,6 +86,9 @@ export interface ClientToServerEvents {
   'ticket:typing': (payload: { ticketId: number; typing: boolean }) => void;
   'customer:watch': (customerId: number, ack: Ack<{ ok: true }>) => void;
   'customer:unwatch': (customerId: number) => void;
+  /** Managers and admins: join the `wallboard` room; the ack carries the current snapshot. */
+  'wallboard:watch': (ack: Ack<WallboardSnapshot>) => void;
+  'wallboard:unwatch': (ack?: Ack<{ ok: true }>) => void;
 }
 
 export interface SocketData {
@@ -91,9 +103,13 @@ export interface SocketData {
   watching: Record<number, number>;
   /** Ticket ids this socket is typing a reply in. */
   typing: Record<number, boolean>;
+  /** Set on a TV's socket opened with a wallboard token: it sees the wallboard only (no user rooms). */
+  wallboardTokenId?: number;
 }
 
 /** Handshake `auth` a client sends; `horizon` is the cursor of the last event it applied. */
 export interface HandshakeAuth {
   horizon?: string;
+  /** A TV's read-only wallboard token (instead of a session cookie). */
+  wallboardToken?: string;
 }

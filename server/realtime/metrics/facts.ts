@@ -1,0 +1,191 @@
+import type { AgentStatus, TicketPriority, TicketStatus } from '../../../src/lib/shared/enums.js';
+import type { MetricKey } from '../../../src/lib/shared/schemas/metrics.js';
+
+// The wallboard keeps a few facts about the rows that can move its numbers (today's and
+// yesterday's orders, open and recent tickets, recent ledger entries...), and computes every number
+// from them. A fact is always made from a row's snake_case JSON, whether the row came from a change
+// (change_log.data) or from the reconcile query (jsonb_build_object of the same columns): one
+// extraction, so the incremental and the recomputed wallboard cannot disagree on a definition.
+
+type Row = Record<string, unknown>;
+
+/** The store's business days around now, as epoch milliseconds (computed by Postgres, DST-aware). */
+export interface DayBounds {
+  /** "YYYY-MM-DD" in the store's time zone. */
+  day: string;
+  yesterdayStart: number;
+  todayStart: number;
+  tomorrowStart: number;
+}
+
+export interface OrderFact {
+  id: number;
+  at: number;
+  cents: number;
+  /** A sale: every status but cancelled and refunded. */
+  counted: boolean;
+  refundedAt: number | null;
+}
+
+export interface TicketFact {
+  id: number;
+  status: TicketStatus;
+  priority: TicketPriority;
+  assigneeId: number | null;
+  assignedAt: number | null;
+  createdAt: number;
+  firstResponseDueAt: number | null;
+  resolutionDueAt: number | null;
+  firstRespondedAt: number | null;
+  resolvedAt: number | null;
+  csatScore: number | null;
+  csatAt: number | null;
+}
+
+export interface LedgerFact {
+  id: number;
+  at: number;
+  kind: 'earn' | 'redeem';
+  points: number;
+}
+
+export interface MemberFact {
+  id: number;
+  joinedAt: number;
+}
+
+export interface TierChangeFact {
+  id: number;
+  at: number;
+  up: boolean;
+}
+
+export interface AgentFact {
+  id: number;
+  name: string;
+  teamId: number | null;
+  status: AgentStatus;
+  capacity: number;
+}
+
+export interface ThresholdFact {
+  metric: MetricKey;
+  comparison: 'above' | 'below';
+  /** Exactly as stored, e.g. "20.00". */
+  value: string;
+  /** The value times 100, an integer: every tile is compared in hundredths. */
+  hundredths: number;
+}
+
+export const OPEN_STATUSES: readonly TicketStatus[] = ['new', 'open', 'pending'];
+const TIER_RANK = { bronze: 0, silver: 1, gold: 2, platinum: 3 } as const;
+
+export const ms = (v: unknown): number | null => (v == null ? null : v instanceof Date ? v.getTime() : Date.parse(String(v)));
+const int = (v: unknown): number | null => (v == null ? null : Number(v));
+
+/** An exact decimal (a NUMERIC from JSON or text) in hundredths, never through float arithmetic. */
+export function toHundredths(v: unknown): number {
+  const text = typeof v === 'number' ? v.toFixed(2) : String(v).trim();
+  const m = /^(-?)(\d+)(?:\.(\d{0,2})\d*)?$/.exec(text);
+  if (!m) throw new Error(`not a decimal: ${text}`);
+  const cents = Number(m[2]) * 100 + Number((m[3] ?? '').padEnd(2, '0'));
+  return m[1] ? -cents : cents;
+}
+
+/** Hundredths as an exact two-place decimal string ("1234.50"). */
+export function formatHundredths(value: number): string {
+  const abs = Math.abs(value);
+  return `${value < 0 ? '-' : ''}${Math.floor(abs / 100)}.${String(abs % 100).padStart(2, '0')}`;
+}
+
+export function orderFact(d: Row): OrderFact {
+  return {
+    id: Number(d.id),
+    at: ms(d.order_date)!,
+    cents: toHundredths(d.total),
+    counted: d.status !== 'cancelled' && d.status !== 'refunded',
+    refundedAt: ms(d.refunded_at)
+  };
+}
+
+export function ticketFact(d: Row): TicketFact {
+  return {
+    id: Number(d.id),
+    status: d.status as TicketStatus,
+    priority: d.priority as TicketPriority,
+    assigneeId: int(d.assignee_id),
+    assignedAt: ms(d.assigned_at),
+    createdAt: ms(d.created_at)!,
+    firstResponseDueAt: ms(d.first_response_due_at),
+    resolutionDueAt: ms(d.resolution_due_at),
+    firstRespondedAt: ms(d.first_responded_at),
+    resolvedAt: ms(d.resolved_at),
+    csatScore: int(d.csat_score),
+    csatAt: ms(d.csat_at)
+  };
+}
+
+/** Only earned and redeemed points show on the wallboard; other entries are no fact. */
+export function ledgerFact(d: Row): LedgerFact | null {
+  if (d.kind !== 'earn' && d.kind !== 'redeem') return null;
+  return { id: Number(d.id), at: ms(d.created_at)!, kind: d.kind, points: Number(d.points) };
+}
+
+export function memberFact(d: Row): MemberFact {
+  return { id: Number(d.id), joinedAt: ms(d.joined_at)! };
+}
+
+export function tierChangeFact(d: Row): TierChangeFact {
+  return {
+    id: Number(d.id),
+    at: ms(d.changed_at)!,
+    up: TIER_RANK[d.to_tier as keyof typeof TIER_RANK] > TIER_RANK[d.from_tier as keyof typeof TIER_RANK]
+  };
+}
+
+/** An active agent, or null for anyone else (a manager, a deactivated agent). */
+export function agentFact(d: Row): AgentFact | null {
+  if (d.role !== 'agent' || d.active === false) return null;
+  return {
+    id: Number(d.id),
+    name: String(d.name ?? ''),
+    teamId: int(d.team_id),
+    status: (d.status as AgentStatus) ?? 'offline',
+    capacity: Number(d.capacity ?? 0)
+  };
+}
+
+export function thresholdFact(d: Row): ThresholdFact {
+  const hundredths = toHundredths(d.value);
+  return { metric: d.metric as MetricKey, comparison: d.comparison as 'above' | 'below', value: formatHundredths(hundredths), hundredths };
+}
+
+// Which rows the wallboard needs to remember, given where yesterday started. The reconcile query
+// selects exactly these; a change to a row keeps or drops its fact by the same test.
+
+export const keepOrder = (f: OrderFact, from: number) => f.at >= from || (f.refundedAt ?? -Infinity) >= from;
+
+export const keepTicket = (f: TicketFact, from: number) =>
+  OPEN_STATUSES.includes(f.status) ||
+  f.createdAt >= from ||
+  (f.firstRespondedAt ?? -Infinity) >= from ||
+  (f.resolvedAt ?? -Infinity) >= from ||
+  (f.csatAt ?? -Infinity) >= from;
+
+export const keepAt = (f: { at: number }, from: number) => f.at >= from;
+export const keepMember = (f: MemberFact, from: number) => f.joinedAt >= from;
+
+/** Every fact the wallboard holds; replaced whole by a reconcile. */
+export class WallboardState {
+  orders = new Map<number, OrderFact>();
+  tickets = new Map<number, TicketFact>();
+  ledger = new Map<number, LedgerFact>();
+  members = new Map<number, MemberFact>();
+  tierChanges = new Map<number, TierChangeFact>();
+  agents = new Map<number, AgentFact>();
+  thresholds = new Map<MetricKey, ThresholdFact>();
+  constructor(
+    readonly timezone: string,
+    readonly bounds: DayBounds
+  ) {}
+}

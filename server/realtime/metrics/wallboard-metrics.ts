@@ -1,0 +1,191 @@
+import type { Logger } from 'pino';
+import type { WallboardSnapshot } from '../../../src/lib/shared/schemas/metrics.js';
+import type { Db } from '../../services/analytics/db.js';
+import type { ChangeRow } from '../change-reader.js';
+import { computeSnapshot } from './compute.js';
+import {
+  agentFact,
+  keepAt,
+  keepMember,
+  keepOrder,
+  keepTicket,
+  ledgerFact,
+  memberFact,
+  orderFact,
+  thresholdFact,
+  ticketFact,
+  tierChangeFact,
+  type WallboardState
+} from './facts.js';
+import { loadWallboardState } from './load.js';
+
+export interface WallboardMetricsOptions {
+  db: Db;
+  timezone: string;
+  logger: Logger;
+  /** Recompute everything from SQL this often (it also runs at the start of every store day). */
+  reconcileMs?: number;
+  /** Injected in tests; epoch milliseconds. */
+  clock?: () => number;
+}
+
+/**
+ * The wallboard's state, kept from the change stream and reconciled from SQL. Every change row the
+ * listener reads is applied to the facts it concerns; every `reconcileMs`, and when a new store day
+ * starts, the facts are loaded afresh. A reconcile overlaps live changes safely: the rows applied
+ * while it ran are applied again, in order, to what it loaded (a fact is the row's latest state, so
+ * applying a change twice is harmless, and a later change always wins).
+ */
+export class WallboardMetrics {
+  private state: WallboardState | null = null;
+  private readonly buffers = new Set<ChangeRow[]>();
+  private readonly listeners = new Set<() => void>();
+  private reconciling: Promise<void> | null = null;
+  private periodic: NodeJS.Timeout | undefined;
+  private rollover: NodeJS.Timeout | undefined;
+  private closed = false;
+  readonly clock: () => number;
+
+  constructor(private readonly opts: WallboardMetricsOptions) {
+    this.clock = opts.clock ?? Date.now;
+  }
+
+  get ready(): boolean {
+    return this.state !== null;
+  }
+
+  /** Loads the state and keeps it reconciled until `close()`. */
+  async start(): Promise<void> {
+    await this.reconcile();
+    const every = this.opts.reconcileMs ?? 60_000;
+    const tick = () => {
+      this.periodic = setTimeout(() => {
+        void this.reconcile()
+          .catch((err) => this.opts.logger.warn({ err: (err as Error).message }, 'wallboard reconcile failed'))
+          .finally(() => !this.closed && tick());
+      }, every);
+      this.periodic.unref();
+    };
+    tick();
+  }
+
+  /** Called when the numbers may have changed (a change applied, a reconcile done). */
+  onChange(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Recomputes the whole state from SQL; concurrent calls share one run. */
+  reconcile(): Promise<void> {
+    this.reconciling ??= this.runReconcile().finally(() => (this.reconciling = null));
+    return this.reconciling;
+  }
+
+  private async runReconcile() {
+    const started = performance.now();
+    const replay: ChangeRow[] = [];
+    this.buffers.add(replay);
+    try {
+      const fresh = await loadWallboardState(this.opts.db, this.opts.timezone, this.clock());
+      for (const row of replay) applyRow(fresh, row);
+      this.state = fresh;
+    } finally {
+      this.buffers.delete(replay);
+    }
+    this.opts.logger.debug({ ms: Math.round(performance.now() - started), replayed: replay.length }, 'wallboard reconciled');
+    this.scheduleRollover();
+    this.changed();
+  }
+
+  /** At the start of the next store day, everything "today" starts again from SQL. */
+  private scheduleRollover() {
+    clearTimeout(this.rollover);
+    if (this.closed || !this.state) return;
+    const wait = Math.max(this.state.bounds.tomorrowStart - this.clock(), 0) + 50;
+    this.rollover = setTimeout(() => {
+      void this.reconcile().catch((err) => this.opts.logger.warn({ err: (err as Error).message }, 'wallboard day rollover failed'));
+    }, Math.min(wait, 2 ** 31 - 1));
+    this.rollover.unref();
+  }
+
+  /** Applies one read of the change log. */
+  apply(rows: readonly ChangeRow[]): void {
+    let relevant = false;
+    for (const row of rows) {
+      if (!RELEVANT.has(row.topic)) continue;
+      relevant = true;
+      if (this.state) applyRow(this.state, row);
+      for (const buffer of this.buffers) buffer.push(row);
+    }
+    if (relevant) this.changed();
+  }
+
+  /** The numbers at `now` (the wallboard's clock by default). Null before the first reconcile. */
+  snapshot(now = this.clock()): WallboardSnapshot | null {
+    return this.state ? computeSnapshot(this.state, now) : null;
+  }
+
+  private changed() {
+    for (const listener of this.listeners) listener();
+  }
+
+  close() {
+    this.closed = true;
+    clearTimeout(this.periodic);
+    clearTimeout(this.rollover);
+    this.listeners.clear();
+  }
+}
+
+const RELEVANT = new Set(['order', 'ticket', 'loyalty_entry', 'loyalty_account', 'loyalty_tier_change', 'user', 'wallboard_threshold']);
+
+/** One change applied to the facts: the row's new state replaces its fact, or drops it. */
+export function applyRow(state: WallboardState, row: ChangeRow): void {
+  const from = state.bounds.yesterdayStart;
+  const id = Number(row.entityId ?? row.data.id);
+  const gone = row.op === 'delete';
+  switch (row.topic) {
+    case 'order': {
+      const f = gone ? null : orderFact(row.data);
+      if (f && keepOrder(f, from)) state.orders.set(id, f);
+      else state.orders.delete(id);
+      return;
+    }
+    case 'ticket': {
+      const f = gone ? null : ticketFact(row.data);
+      if (f && keepTicket(f, from)) state.tickets.set(id, f);
+      else state.tickets.delete(id);
+      return;
+    }
+    case 'loyalty_entry': {
+      const f = gone ? null : ledgerFact(row.data);
+      if (f && keepAt(f, from)) state.ledger.set(id, f);
+      else state.ledger.delete(id);
+      return;
+    }
+    case 'loyalty_account': {
+      const f = gone ? null : memberFact(row.data);
+      if (f && keepMember(f, from)) state.members.set(id, f);
+      else state.members.delete(id);
+      return;
+    }
+    case 'loyalty_tier_change': {
+      const f = gone ? null : tierChangeFact(row.data);
+      if (f && keepAt(f, from)) state.tierChanges.set(id, f);
+      else state.tierChanges.delete(id);
+      return;
+    }
+    case 'user': {
+      const f = agentFact(row.data);
+      if (f) state.agents.set(id, f);
+      else state.agents.delete(id);
+      return;
+    }
+    case 'wallboard_threshold': {
+      const metric = row.data.metric as string;
+      if (gone) state.thresholds.delete(metric as never);
+      else state.thresholds.set(metric as never, thresholdFact(row.data));
+      return;
+    }
+  }
+}

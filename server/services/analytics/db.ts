@@ -1,0 +1,62 @@
+import type pg from 'pg';
+import { QueryTypes, type Sequelize, type Transaction } from 'sequelize';
+
+/**
+ * The little the analytics and wallboard queries need of a database: parameterized queries
+ * (`$1`...) returning plain rows, and a transaction. Routes hold Sequelize, the realtime side a
+ * `pg` pool; both fit.
+ */
+export interface Db {
+  query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
+  transaction<T>(work: (db: Db) => Promise<T>): Promise<T>;
+}
+
+export function sequelizeDb(sequelize: Sequelize, transaction?: Transaction): Db {
+  return {
+    query: <T>(sql: string, params: unknown[] = []) =>
+      sequelize.query<T & object>(sql, { bind: params, type: QueryTypes.SELECT, transaction }) as Promise<T[]>,
+    transaction: (work) =>
+      transaction ? work(sequelizeDb(sequelize, transaction)) : sequelize.transaction((t) => work(sequelizeDb(sequelize, t)))
+  };
+}
+
+export function poolDb(pool: pg.Pool | pg.PoolClient): Db {
+  return {
+    query: async <T>(sql: string, params: unknown[] = []) => (await pool.query(sql, params)).rows as T[],
+    transaction: async (work) => {
+      if (!('release' in pool)) {
+        const client = await pool.connect();
+        try {
+          return await inTransaction(client, work);
+        } finally {
+          client.release();
+        }
+      }
+      return work(poolDb(pool));
+    }
+  };
+}
+
+async function inTransaction<T>(client: pg.PoolClient, work: (db: Db) => Promise<T>): Promise<T> {
+  await client.query('BEGIN');
+  try {
+    const result = await work(poolDb(client));
+    await client.query('COMMIT');
+    return result;
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  }
+}
+
+/**
+ * Runs a report's queries in one transaction with settings for reports: room to hash and sort in
+ * memory (work_mem), and no JIT compilation (it costs more than it saves on queries this size).
+ */
+export function reportSession<T>(db: Db, work: (db: Db) => Promise<T>): Promise<T> {
+  return db.transaction(async (t) => {
+    await t.query(`SET LOCAL work_mem = '64MB'`);
+    await t.query(`SET LOCAL jit = off`);
+    return work(t);
+  });
+}

@@ -1,0 +1,8 @@
+export { cohortReport } from './cohorts.js';
+export { poolDb, reportSession, sequelizeDb, type Db } from './db.js';
+export { customersDrill, ordersDrill, ticketsDrill, EXPORT_LIMIT } from './drilldown.js';
+export { resolveRange, resolveSeries } from './range.js';
+export { rfmReport } from './rfm.js';
+export { ensureFresh, refreshRollups } from './rollups.js';
+export { salesReport, topCategories, topProducts } from './sales.js';
+export { supportReport } from './support.js';

@@ -1,0 +1,94 @@
+import { RFM_SEGMENTS, type ResolvedRange, type RfmReport, type RfmSegment } from '../../../src/lib/shared/schemas/analytics.js';
+import { formatHundredths } from '../../realtime/metrics/facts.js';
+import { Params, activitySql } from './activity.js';
+import type { Db } from './db.js';
+import { instantsOf } from './range.js';
+
+export const SEGMENT_LABELS: Record<RfmSegment, string> = {
+  champions: 'Champions',
+  loyal: 'Loyal',
+  promising: 'Promising',
+  needs_attention: 'Needs attention',
+  at_risk: 'At risk',
+  hibernating: 'Hibernating'
+};
+
+/**
+ * RFM over the range's buyers. Each score is a quintile, ntile(5), 5 the best: R by the last
+ * order's date, F by the number of orders, M by revenue (ties broken by the other measure, then by
+ * customer id, so the scores are deterministic). FM is the mean of F and M, rounded up. Segments:
+ * champions R>=4 FM>=4; loyal R>=3 FM>=3; promising R>=4; needs attention R=3;
+ * at risk R<=2 FM>=3; hibernating R<=2 FM<=2.
+ */
+export function scoredSql(activity: string): string {
+  return `WITH ${activity},
+    scored AS (
+      SELECT a.*,
+             ntile(5) OVER (ORDER BY a.last_order_at, a.customer_id) AS r,
+             ntile(5) OVER (ORDER BY a.orders, a.cents, a.customer_id) AS f,
+             ntile(5) OVER (ORDER BY a.cents, a.orders, a.customer_id) AS m
+        FROM activity a
+    ),
+    segmented AS (
+      SELECT s.*, (s.f + s.m + 1) / 2 AS fm,
+             CASE WHEN s.r >= 4 AND (s.f + s.m + 1) / 2 >= 4 THEN 'champions'
+                  WHEN s.r >= 3 AND (s.f + s.m + 1) / 2 >= 3 THEN 'loyal'
+                  WHEN s.r >= 4 THEN 'promising'
+                  WHEN s.r = 3 THEN 'needs_attention'
+                  WHEN (s.f + s.m + 1) / 2 >= 3 THEN 'at_risk'
+                  ELSE 'hibernating' END AS segment
+        FROM scored s
+    )`;
+}
+
+/** The segment of a recency score and an FM score: the CASE in `scoredSql`, for grouped rows. */
+export function segmentOf(r: number, fm: number): RfmSegment {
+  if (r >= 4 && fm >= 4) return 'champions';
+  if (r >= 3 && fm >= 3) return 'loyal';
+  if (r >= 4) return 'promising';
+  if (r === 3) return 'needs_attention';
+  return fm >= 3 ? 'at_risk' : 'hibernating';
+}
+
+export async function rfmReport(db: Db, range: ResolvedRange): Promise<RfmReport> {
+  const params = new Params();
+  const activity = await activitySql(db, range, params);
+  const { end } = await instantsOf(db, range.from, range.to, range.timezone);
+  // Grouped by the integer scores only; the 25 groups are named here.
+  const rows = await db.query<{ r: number; fm: number; customers: number; orders: number; cents: string; recency_days: number }>(
+    `${scoredSql(activity)}
+     SELECT r, (f + m + 1) / 2 AS fm, count(*)::int AS customers, sum(orders)::int AS orders, sum(cents)::text AS cents,
+            sum(date_part('epoch', ${params.p(end)}::timestamptz - last_order_at)) / 86400 AS recency_days
+       FROM scored GROUP BY 1, 2`,
+    params.values
+  );
+  const segments = new Map(RFM_SEGMENTS.map((s) => [s, { customers: 0, orders: 0, cents: 0, recency: 0 }]));
+  const grid: RfmReport['grid'] = [];
+  for (const row of rows) {
+    const s = segments.get(segmentOf(row.r, row.fm))!;
+    s.customers += row.customers;
+    s.orders += row.orders;
+    s.cents += Number(row.cents);
+    s.recency += row.recency_days;
+    grid.push({ r: row.r, fm: row.fm, customers: row.customers });
+  }
+  grid.sort((a, b) => b.r - a.r || b.fm - a.fm);
+  const all = [...segments.values()];
+  return {
+    range,
+    customers: all.reduce((n, s) => n + s.customers, 0),
+    revenue: formatHundredths(all.reduce((n, s) => n + s.cents, 0)),
+    segments: RFM_SEGMENTS.map((segment) => {
+      const s = segments.get(segment)!;
+      return {
+        segment,
+        label: SEGMENT_LABELS[segment],
+        customers: s.customers,
+        orders: s.orders,
+        revenue: formatHundredths(s.cents),
+        averageRecencyDays: s.customers === 0 ? null : Math.round((s.recency / s.customers) * 10) / 10
+      };
+    }),
+    grid
+  };
+}
