@@ -70,6 +70,8 @@ class LiveClient {
     }
     socket.on('presence:changed', (payload) => this.dispatch('presence:changed', payload));
     socket.on('agent:status_changed', (payload) => this.deliver('agent:status_changed', payload));
+    // Whole snapshots, latest wins: no seq to deduplicate.
+    socket.on('wallboard:updated', (payload) => this.dispatch('wallboard:updated', payload));
   }
 
   stop() {
@@ -103,7 +105,16 @@ class LiveClient {
     });
   }
 
-  emit<E extends 'ticket:typing' | 'ticket:unwatch' | 'customer:unwatch'>(event: E, ...args: Parameters<ClientToServerEvents[E]>) {
+  /** Joins the wallboard room (managers); the ack carries the current numbers. Send again after a reconnect. */
+  watchWallboard() {
+    type Result = Parameters<Parameters<ClientToServerEvents['wallboard:watch']>[0]>[0];
+    return new Promise<Result>((resolve) => {
+      if (!this.socket) return resolve({ error: { code: 'offline', message: 'Not connected' } });
+      this.socket.emit('wallboard:watch', resolve);
+    });
+  }
+
+  emit<E extends 'ticket:typing' | 'ticket:unwatch' | 'customer:unwatch' | 'wallboard:unwatch'>(event: E, ...args: Parameters<ClientToServerEvents[E]>) {
     (this.socket?.emit as ((e: string, ...a: unknown[]) => void) | undefined)?.(event, ...args);
   }
 
