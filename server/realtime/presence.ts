@@ -31,7 +31,7 @@ export class Presence {
       if (teamId === null) return ack({ error: { code: 'not_found', message: 'Ticket not found' } });
       socket.data.watching[ticketId] = teamId;
       await socket.join(rooms.ticket(ticketId));
-      ack({ data: { viewers: await this.broadcast(ticketId) } });
+      ack({ data: { viewers: await this.broadcast(ticketId, teamId) } });
     });
 
     socket.on('ticket:unwatch', (rawId, ack) => {
@@ -61,26 +61,29 @@ export class Presence {
           this.typingTimers.delete(key);
         }
       }
-      for (const ticketId of Object.keys(socket.data.watching ?? {})) void this.broadcast(Number(ticketId));
+      for (const [ticketId, teamId] of Object.entries(socket.data.watching ?? {})) void this.broadcast(Number(ticketId), teamId);
     });
   }
 
   unwatch(socket: PulseSocket, ticketId: number) {
+    const teamId = socket.data.watching[ticketId];
     delete socket.data.watching[ticketId];
     delete socket.data.typing[ticketId];
-    void socket.leave(rooms.ticket(ticketId));
-    void this.broadcast(ticketId);
+    void Promise.resolve(socket.leave(rooms.ticket(ticketId))).then(() => this.broadcast(ticketId, teamId));
   }
 
   private setTyping(socket: PulseSocket, ticketId: number, typing: boolean) {
     if (!!socket.data.typing[ticketId] === typing) return;
     if (typing) socket.data.typing[ticketId] = true;
     else delete socket.data.typing[ticketId];
-    void this.broadcast(ticketId);
+    void this.broadcast(ticketId, socket.data.watching[ticketId]);
   }
 
-  /** Reads the viewers from every process and tells the ticket's room. */
-  async broadcast(ticketId: number): Promise<Viewer[]> {
+  /**
+   * Reads the viewers from every process and tells the ticket's room, and the ticket's team and the
+   * managers, whose queues show who is viewing each ticket.
+   */
+  async broadcast(ticketId: number, teamId?: number): Promise<Viewer[]> {
     const room = rooms.ticket(ticketId);
     try {
       const sockets = await this.io.in(room).fetchSockets();
@@ -91,7 +94,8 @@ export class Presence {
         byUser.set(s.data.userId, { userId: s.data.userId, name: s.data.name, typing: typing || !!seen?.typing });
       }
       const viewers = [...byUser.values()].sort((a, b) => a.name.localeCompare(b.name));
-      this.io.to(room).emit('presence:changed', { ticketId, viewers });
+      const audience = teamId === undefined ? [room] : [room, rooms.team(teamId), rooms.managers];
+      this.io.to(audience).emit('presence:changed', { ticketId, viewers });
       return viewers;
     } catch (err) {
       this.logger.warn({ err: (err as Error).message, ticketId }, 'presence broadcast failed');

@@ -194,9 +194,15 @@ describe('presence', () => {
     m.emit('ticket:typing', { ticketId: ticket, typing: true });
     await typing;
 
+    // The team's queue (not watching the ticket) learns who is viewing it too; another team does not.
+    const teammate = await socketFor(await signIn(world.agentA.email));
+    const otherTeam = await socketFor(await signIn(world.agentB.email));
     const left = waitFor(a, 'presence:changed', (p) => p.ticketId === ticket && p.viewers.length === 1);
+    const queueSees = waitFor(teammate, 'presence:changed', (p) => p.ticketId === ticket && p.viewers.length === 1);
     m.disconnect();
     expect((await left).viewers[0].name).toBe('Agent A');
+    expect((await queueSees).viewers.map((v: { name: string }) => v.name)).toEqual(['Agent A']);
+    expect(received(otherTeam, 'presence:changed').filter((p) => p.ticketId === ticket)).toEqual([]);
   });
 });
 
