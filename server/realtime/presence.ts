@@ -34,6 +34,28 @@ export class Presence {
       ack({ data: { viewers: await this.broadcast(ticketId, teamId) } });
     });
 
+    socket.on('presence:list', async (ack) => {
+      if (typeof ack !== 'function') return;
+      try {
+        const mayView = (teamId: number) =>
+          socket.data.role === 'manager' || socket.data.role === 'admin' || socket.data.teamId === teamId;
+        const byTicket = new Map<number, Map<number, Viewer>>();
+        for (const s of await this.io.fetchSockets()) {
+          for (const [id, teamId] of Object.entries(s.data.watching ?? {})) {
+            if (!mayView(teamId)) continue;
+            const viewers = byTicket.get(Number(id)) ?? new Map<number, Viewer>();
+            const typing = !!s.data.typing?.[Number(id)] || !!viewers.get(s.data.userId)?.typing;
+            viewers.set(s.data.userId, { userId: s.data.userId, name: s.data.name, typing });
+            byTicket.set(Number(id), viewers);
+          }
+        }
+        const tickets = [...byTicket].map(([ticketId, v]) => ({ ticketId, viewers: [...v.values()].sort((a, b) => a.name.localeCompare(b.name)) }));
+        ack({ data: { tickets } });
+      } catch {
+        ack({ error: { code: 'unavailable', message: 'Presence is not available right now' } });
+      }
+    });
+
     socket.on('ticket:unwatch', (rawId, ack) => {
       const ticketId = ticketIdOf(rawId);
       if (ticketId) this.unwatch(socket, ticketId);

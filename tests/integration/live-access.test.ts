@@ -194,6 +194,14 @@ describe('presence', () => {
     m.emit('ticket:typing', { ticketId: ticket, typing: true });
     await typing;
 
+    // A queue opening now is told who is already there; another team's is not.
+    const opening = await socketFor(await signIn(world.agentA.email));
+    const listed = await new Promise<any>((resolve) => opening.emit('presence:list', resolve));
+    expect(listed.data.tickets.find((t: { ticketId: number }) => t.ticketId === ticket).viewers.map((v: { name: string }) => v.name)).toEqual(['Agent A', 'Manager M']);
+    const outsider = await socketFor(await signIn(world.agentB.email));
+    const hidden = await new Promise<any>((resolve) => outsider.emit('presence:list', resolve));
+    expect(hidden.data.tickets.filter((t: { ticketId: number }) => t.ticketId === ticket)).toEqual([]);
+
     // The team's queue (not watching the ticket) learns who is viewing it too; another team does not.
     const teammate = await socketFor(await signIn(world.agentA.email));
     const otherTeam = await socketFor(await signIn(world.agentB.email));

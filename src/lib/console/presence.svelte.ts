@@ -24,10 +24,21 @@ class TicketPresence {
     this.#viewers.delete(ticketId);
   }
 
+  /** Who was already viewing when the screen opened (retries while the socket connects). */
+  async #seed(attempt = 0): Promise<void> {
+    const result = await liveClient.listPresence();
+    if ('data' in result) {
+      for (const { ticketId, viewers } of result.data.tickets) if (!this.#viewers.has(ticketId)) this.set(ticketId, viewers);
+    } else if (attempt < 10 && this.#subscribers > 0) {
+      setTimeout(() => void this.#seed(attempt + 1), 1000);
+    }
+  }
+
   /** Listens to presence events while at least one screen needs them; returns the release. */
   listen(): () => void {
     if (this.#subscribers++ === 0) {
       this.#off = liveClient.on('presence:changed', ({ ticketId, viewers }) => this.set(ticketId, viewers));
+      void this.#seed();
     }
     return () => {
       if (--this.#subscribers === 0) {

@@ -114,6 +114,15 @@ class LiveClient {
     });
   }
 
+  /** Who is viewing which ticket now (the tickets this user may see). */
+  listPresence() {
+    type Result = Parameters<Parameters<ClientToServerEvents['presence:list']>[0]>[0];
+    return new Promise<Result>((resolve) => {
+      if (!this.socket?.connected) return resolve({ error: { code: 'offline', message: 'Not connected' } });
+      this.socket.emit('presence:list', resolve);
+    });
+  }
+
   emit<E extends 'ticket:typing' | 'ticket:unwatch' | 'customer:unwatch' | 'wallboard:unwatch'>(event: E, ...args: Parameters<ClientToServerEvents[E]>) {
     (this.socket?.emit as ((e: string, ...a: unknown[]) => void) | undefined)?.(event, ...args);
   }

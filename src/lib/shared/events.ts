@@ -85,6 +85,8 @@ export interface ClientToServerEvents {
   'ticket:unwatch': (ticketId: number, ack?: Ack<{ ok: true }>) => void;
   'ticket:typing': (payload: { ticketId: number; typing: boolean }) => void;
   'customer:watch': (customerId: number, ack: Ack<{ ok: true }>) => void;
+  /** Who is viewing which ticket right now, for the tickets this user may see (a queue's first paint). */
+  'presence:list': (ack: Ack<{ tickets: { ticketId: number; viewers: Viewer[] }[] }>) => void;
   'customer:unwatch': (customerId: number) => void;
   /** Managers and admins: join the `wallboard` room; the ack carries the current snapshot. */
   'wallboard:watch': (ack: Ack<WallboardSnapshot>) => void;
