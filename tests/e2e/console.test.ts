@@ -70,6 +70,15 @@ describe('the live ticket console, two agents side by side', () => {
     expect((await db.sql.query(`SELECT status FROM tickets WHERE id = $1`, [id])).rows[0].status).toBe('resolved');
   });
 
+  it('a queue opened while Alex views a ticket shows him on that row', async () => {
+    const id = await createTicket(db.sql, { customerId: world.customerId, teamId: world.teamA, subject: 'Who is looking?' });
+    await alex.goto(`/console/tickets/${id}`);
+    await within(() => alex.getByTestId('thread').isVisible(), 5000);
+    await bea.goto('/console?view=team');
+    const row = bea.locator(`[data-testid="queue-row"][data-ticket-id="${id}"]`);
+    await within(() => row.getByTestId('row-viewers').isVisible(), 5000);
+  });
+
   it('a refund from the customer panel shows on the other agent’s panel, points reversed, without a reload', async () => {
     const customer = (await db.sql.query(`INSERT INTO customers (email, first_name, last_name) VALUES ('rita@example.com', 'Rita', 'Refund') RETURNING id`)).rows[0].id;
     const account = (await db.sql.query(`INSERT INTO loyalty_accounts (customer_id) VALUES ($1) RETURNING id`, [customer])).rows[0].id;
