@@ -40,6 +40,8 @@ const EnvSchema = z.object({
   WALLBOARD_FRAME_MS: z.coerce.number().int().min(50).max(5000).default(250),
   /** How often the analytics rollups fold in recent changes in the background. */
   ANALYTICS_REFRESH_SECONDS: z.coerce.number().min(1).default(30),
+  /** Changes for one audience in one read above which its clients get one `live:resync` instead. */
+  LIVE_BURST_LIMIT: z.coerce.number().int().min(1).default(200),
   CHANGE_LOG_RETENTION_HOURS: z.coerce.number().min(1).default(24),
   REDIS_URL: z.string().url().optional(),
   /** Bearer token integrations use for /api/inbound and CSAT (at least 24 characters). */

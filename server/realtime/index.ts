@@ -57,6 +57,7 @@ export async function startRealtime(opts: RealtimeOptions): Promise<Realtime> {
     allowedOrigins: config.ALLOWED_ORIGINS,
     trustProxy: config.TRUST_PROXY,
     horizon: () => reader.horizon,
+    burstLimit: config.LIVE_BURST_LIMIT,
     wallboard
   });
   wallboard.attach(hub.io);
