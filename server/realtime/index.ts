@@ -10,6 +10,7 @@ import type { Config } from '../config.js';
 import { poolDb } from '../services/analytics/db.js';
 import { startRollupMaintenance } from '../services/analytics/maintenance.js';
 import { ChangeReader, pruneChangeLog } from './change-reader.js';
+import { DoorbellSilencer } from './doorbell-silencer.js';
 import { Hub } from './hub.js';
 import { ChangeListener, type ListenerState } from './listener.js';
 import { Wallboard } from './metrics/index.js';
@@ -37,7 +38,7 @@ const PRUNE_EVERY_MS = 10 * 60_000;
 /** Change listener -> reader -> hub, plus the adapter that carries socket-originated events between processes. */
 export async function startRealtime(opts: RealtimeOptions): Promise<Realtime> {
   const { config, logger } = opts;
-  const pool = resilientPool(opts.databaseUrl, 'pulse-realtime', 3, logger);
+  const pool = resilientPool(opts.databaseUrl, 'pulse-realtime', 4, logger);
 
   const reader = new ChangeReader(pool);
   // Its own connections: reconciles and rollup refreshes never make the change reader wait.
@@ -62,7 +63,8 @@ export async function startRealtime(opts: RealtimeOptions): Promise<Realtime> {
   });
   wallboard.attach(hub.io);
   const closeAdapter = await attachAdapter(hub, opts.databaseUrl, config, logger);
-  const listener = new ChangeListener({ databaseUrl: opts.databaseUrl, reader, logger, onChanges: (r) => hub.dispatch(r) });
+  const silencer = new DoorbellSilencer(pool, logger);
+  const listener = new ChangeListener({ databaseUrl: opts.databaseUrl, reader, logger, silencer, onChanges: (r) => hub.dispatch(r) });
   await listener.start();
   // After the reader's cursor is set: whatever commits from here is either loaded or applied.
   await wallboard.start();

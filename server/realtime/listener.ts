@@ -1,6 +1,7 @@
 import createSubscriber, { type Subscriber } from 'pg-listen';
 import type { Logger } from 'pino';
 import type { ChangeReader, ReadResult } from './change-reader.js';
+import type { DoorbellSilencer } from './doorbell-silencer.js';
 
 export const DOORBELL_CHANNEL = 'crm_change';
 
@@ -18,7 +19,19 @@ export interface ListenerOptions {
    * each read carries a batch instead of one row (fewer queries, same order). Idle reads are immediate.
    */
   coalesceMs?: number;
+  /**
+   * When given, a sustained stream of changes switches the listener to following the stream:
+   * it silences the doorbell (writers then skip NOTIFY at commit) and reads every `followMs`.
+   */
+  silencer?: DoorbellSilencer;
+  /** Gap between reads while following a stream. */
+  followMs?: number;
 }
+
+/** Consecutive reads that found changes before the listener follows the stream. */
+const FOLLOW_AFTER_BUSY_READS = 3;
+/** Consecutive empty reads after which it lets the doorbell ring again. */
+const RING_AFTER_EMPTY_READS = 25;
 
 export type ListenerState = 'connected' | 'reconnecting' | 'stopped';
 
@@ -38,11 +51,17 @@ export class ChangeListener {
   private readonly followUpMs: number;
   private readonly pollMs: number;
   private readonly coalesceMs: number;
+  private readonly followMs: number;
+  private busyReads = 0;
+  private emptyReads = 0;
+  private following = false;
+  private nextFollow: NodeJS.Timeout | undefined;
 
   constructor(private readonly opts: ListenerOptions) {
     this.followUpMs = opts.followUpMs ?? 5;
     this.pollMs = opts.pollMs ?? 250;
     this.coalesceMs = opts.coalesceMs ?? 2;
+    this.followMs = opts.followMs ?? 2;
     this.subscriber = createSubscriber(
       { connectionString: opts.databaseUrl, application_name: 'pulse-listener' },
       // pg-listen gives up after 3 s by default; a server must outlive any database outage.
@@ -91,7 +110,8 @@ export class ChangeListener {
     try {
       for (;;) {
         this.again = false;
-        await this.opts.reader.read(this.opts.onChanges);
+        const found = await this.opts.reader.read(this.opts.onChanges);
+        this.afterRead(found);
         if (!this.again || this.closed) break;
         if (this.coalesceMs > 0) await new Promise((r) => setTimeout(r, this.coalesceMs));
       }
@@ -101,6 +121,41 @@ export class ChangeListener {
     } finally {
       this.reading = false;
     }
+  }
+
+  /**
+   * Decides what comes after a read: while changes keep coming, follow them with the doorbell
+   * silenced; when they stop, let it ring again. A read that found changes is always followed
+   * by one more shortly after, for transactions that committed just after it.
+   */
+  private afterRead(found: number) {
+    if (found > 0) {
+      this.busyReads += 1;
+      this.emptyReads = 0;
+    } else {
+      this.busyReads = 0;
+      this.emptyReads += 1;
+    }
+    const silencer = this.opts.silencer;
+    if (silencer && !this.following && this.busyReads >= FOLLOW_AFTER_BUSY_READS) {
+      this.following = true;
+      void silencer.silence();
+    }
+    if (this.following && this.emptyReads >= RING_AFTER_EMPTY_READS) {
+      this.following = false;
+      // Writers that saw the key held and committed after this point are caught by the read
+      // right after the key is back, or by its follow-up.
+      void silencer!.restore().then(() => this.readSoon(0));
+      return;
+    }
+    if (this.following) this.readSoon(this.followMs);
+    else if (found > 0) this.readSoon(this.followUpMs);
+  }
+
+  private readSoon(ms: number) {
+    if (this.closed) return;
+    clearTimeout(this.nextFollow);
+    this.nextFollow = setTimeout(() => this.requestRead(), ms);
   }
 
   private schedulePoll() {
@@ -116,7 +171,9 @@ export class ChangeListener {
     this.state = 'stopped';
     clearTimeout(this.poll);
     clearTimeout(this.followUp);
+    clearTimeout(this.nextFollow);
     while (this.reading) await new Promise((r) => setTimeout(r, 5));
+    await this.opts.silencer?.restore();
     await this.subscriber.close().catch(() => undefined);
   }
 }

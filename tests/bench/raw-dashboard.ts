@@ -12,7 +12,8 @@ export class RawDashboard {
   readonly ready: Promise<void>;
   onEvent: (event: string, seq: number, key: string | undefined, at: number) => void = () => undefined;
 
-  constructor(baseUrl: string, cookie: string, events: string[]) {
+  /** `keyOf` picks the writer's key out of an event frame (by default the order's external id). */
+  constructor(baseUrl: string, cookie: string, events: string[], keyOf: (frame: string) => string | undefined = externalId) {
     const url = `${baseUrl.replace(/^http/, 'ws')}/socket.io/?EIO=4&transport=websocket`;
     this.ws = new WebSocket(url, { headers: { cookie, origin: new URL(baseUrl).origin }, perMessageDeflate: false });
     const wanted = new Set(events);
@@ -29,8 +30,7 @@ export class RawDashboard {
         if (name === 'live:ready') return resolve();
         if (!wanted.has(name)) return;
         const seq = Number(/"seq":(\d+)/.exec(frame)?.[1]);
-        const key = /"externalId":"([^"]+)"/.exec(frame)?.[1];
-        this.onEvent(name, seq, key, at);
+        this.onEvent(name, seq, keyOf(frame), at);
       });
     });
   }
@@ -39,3 +39,5 @@ export class RawDashboard {
     this.ws.close();
   }
 }
+
+const externalId = (frame: string) => /"externalId":"([^"]+)"/.exec(frame)?.[1];

@@ -177,6 +177,50 @@ describe('concurrent writers', () => {
   });
 });
 
+describe('the doorbell', () => {
+  it('falls silent while writers stream changes, and rings again for a lone change afterwards', { timeout: 30_000 }, async () => {
+    const manager = await socketFor(world.manager.email);
+    const bells = await db.sql.connect();
+    let rung = 0;
+    bells.on('notification', () => (rung += 1));
+    await bells.query('LISTEN crm_change');
+    try {
+      const { rows: seed } = await db.sql.query(`INSERT INTO orders (customer_id, total) SELECT $1, 1 FROM generate_series(1, 4) RETURNING id`, [world.customerId]);
+      let writing = true;
+      let commits = 0;
+      const writers = seed.map(async ({ id }) => {
+        while (writing) {
+          await db.sql.query(`UPDATE orders SET total = total + 1 WHERE id = $1`, [id]);
+          commits += 1;
+        }
+      });
+      // Once the listener follows the stream, commits stop paying for NOTIFY.
+      await until(() => commits >= 300, 10_000, 'the stream to start');
+      const [bellsBefore, commitsBefore] = [rung, commits];
+      await until(() => commits >= commitsBefore + 1000, 20_000, '1000 more commits');
+      const ringsPerCommit = (rung - bellsBefore) / (commits - commitsBefore);
+      writing = false;
+      await Promise.all(writers);
+      expect(ringsPerCommit).toBeLessThan(0.02);
+
+      // The stream has stopped: the listener gives the doorbell back (its shared hold on the
+      // doorbell's advisory lock goes away), and a lone change rings it and is delivered.
+      const held = async () =>
+        (await db.sql.query(`SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database()) AND mode = 'ShareLock'`)).rowCount! > 0;
+      const deadline = Date.now() + 5000;
+      while ((await held()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      expect(await held()).toBe(false);
+      const before = rung;
+      const { rows } = await db.sql.query(`INSERT INTO orders (customer_id, total) VALUES ($1, 5) RETURNING id`, [world.customerId]);
+      await waitFor(manager, 'order:created', (e) => e.data.id === rows[0].id, 1000);
+      await until(() => rung > before, 1000, 'the doorbell to ring');
+    } finally {
+      await bells.query('UNLISTEN *');
+      bells.release();
+    }
+  });
+});
+
 describe('bursts', () => {
   it('a transaction touching thousands of rows sends one resync, not thousands of frames', async () => {
     const manager = await socketFor(world.manager.email);
