@@ -137,7 +137,8 @@ export class Hub {
     for (const row of result.rows) {
       if (row.topic === 'session' || row.topic === 'user') {
         this.applyAccessChange(row);
-        if (row.topic === 'user' && row.old && ['status', 'team_id', 'active', 'role'].some((k) => k in row.old!)) {
+        const newAgent = row.op === 'insert' && row.data.role === 'agent';
+        if (row.topic === 'user' && (newAgent || (row.old && ['status', 'team_id', 'active', 'role'].some((k) => k in row.old!)))) {
           this.emitAvailability(row, result.horizon);
         }
         continue;

@@ -21,6 +21,7 @@ const at = (ms: number) => new Date(ms).toISOString();
 let db: TestDatabase;
 let snapshot: WallboardSnapshot;
 const agents: Record<string, number> = {};
+let t8Id: number;
 
 async function order(customerId: number, when: number, total: string, status: string, refundedAt?: number) {
   await db.sql.query(
@@ -41,11 +42,11 @@ interface TicketFixture {
   csat?: [number, number];
 }
 
-async function ticket(customerId: number, teamId: number, t: TicketFixture) {
-  await db.sql.query(
+async function ticket(customerId: number, teamId: number, t: TicketFixture): Promise<number> {
+  const { rows } = await db.sql.query(
     `INSERT INTO tickets (customer_id, team_id, subject, priority, status, assignee_id, assigned_at, created_at, updated_at,
                           first_responded_at, resolved_at, closed_at, csat_score, csat_at)
-     VALUES ($1, $2, 'Fixture', $3, $4, $5, $6, $7, $7, $8, $9, $10, $11, $12)`,
+     VALUES ($1, $2, 'Fixture', $3, $4, $5, $6, $7, $7, $8, $9, $10, $11, $12) RETURNING id`,
     [
       customerId,
       teamId,
@@ -61,6 +62,13 @@ async function ticket(customerId: number, teamId: number, t: TicketFixture) {
       t.csat ? at(t.csat[1]) : null
     ]
   );
+  return rows[0].id as number;
+}
+
+/** Status history as the triggers write it, dated by hand. */
+async function statusChange(table: 'ticket_status_changes' | 'agent_status_changes', subjectId: number, from: string, to: string, when: number) {
+  const column = table === 'ticket_status_changes' ? 'ticket_id' : 'user_id';
+  await db.sql.query(`INSERT INTO ${table} (${column}, from_status, to_status, changed_at) VALUES ($1, $2, $3, $4)`, [subjectId, from, to, at(when)]);
 }
 
 async function member(customerId: number, joined: number) {
@@ -107,14 +115,14 @@ beforeAll(async () => {
   await ticket(writer, team, { created: NOW - 10 * MIN, priority: 'normal', status: 'new' }); // t1: ok
   await ticket(writer, team, { created: T0 + 2 * HOUR, priority: 'urgent', status: 'open', assignee: one, assignedAt: T0 + 2 * HOUR }); // t2: breached
   await ticket(writer, team, { created: NOW - 40 * MIN, priority: 'urgent', status: 'new' }); // t3: 20 min left, at risk
-  await ticket(writer, team, {
+  const t4 = await ticket(writer, team, {
     created: Y0 + HOUR, priority: 'high', status: 'pending', assignee: two, assignedAt: Y0 + HOUR, firstResponse: Y0 + 2 * HOUR
   }); // t4: resolution due T0 + 1h, breached
   await ticket(writer, team, {
     created: T0 + HOUR, priority: 'low', status: 'resolved', assignee: one, assignedAt: T0 + HOUR,
     firstResponse: T0 + 90 * MIN, resolved: T0 + 3 * HOUR, csat: [5, T0 + 4 * HOUR]
   }); // t5
-  await ticket(writer, team, {
+  const t6 = await ticket(writer, team, {
     created: T0 - 72 * HOUR, priority: 'normal', status: 'closed', assignee: two, assignedAt: T0 + 30 * MIN,
     firstResponse: T0 + 30 * MIN, resolved: T0 + 6 * HOUR, closed: T0 + 7 * HOUR, csat: [3, T0 + 8 * HOUR]
   }); // t6
@@ -122,9 +130,19 @@ beforeAll(async () => {
     created: Y0 + 30 * MIN, priority: 'normal', status: 'resolved', assignee: one, assignedAt: Y0 + 30 * MIN,
     firstResponse: Y0 + HOUR, resolved: Y0 + 4 * HOUR, csat: [4, Y0 + 5 * HOUR]
   }); // t7: all yesterday
-  await ticket(writer, team, {
+  t8Id = await ticket(writer, team, {
     created: T0 - 240 * HOUR, priority: 'normal', status: 'open', assignee: two, assignedAt: T0 - 240 * HOUR, firstResponse: T0 - 216 * HOUR
   }); // t8: ten days old, breached
+
+  // Status history. Same time yesterday (10:00): t4 was pending (since 02:00), t6 still open
+  // (resolved today); t8 has no change, so it was open as it is now. Agent two was busy (since
+  // 09:00 yesterday), agent three online (went away at 12:00 yesterday). The setup's own UPDATEs of
+  // the agents' status are dated now (the wall clock), after that instant: they say what came before.
+  await statusChange('ticket_status_changes', t4, 'open', 'pending', Y0 + 2 * HOUR);
+  await statusChange('ticket_status_changes', t6, 'open', 'resolved', T0 + 6 * HOUR);
+  await statusChange('ticket_status_changes', t6, 'resolved', 'closed', T0 + 7 * HOUR);
+  await statusChange('agent_status_changes', agents.two, 'away', 'busy', Y0 + 9 * HOUR);
+  await statusChange('agent_status_changes', agents.three, 'online', 'away', Y0 + 12 * HOUR);
 
   // Loyalty.
   const c = await member(await createCustomer(db.sql, 'c@example.com'), T0 + HOUR); // joined today
@@ -188,7 +206,7 @@ describe('support', () => {
     const { support } = snapshot;
     expect(support.openTickets).toMatchObject({ value: 5, sameTimeYesterday: 3 });
     expect(support.unassigned).toMatchObject({ value: 2, sameTimeYesterday: 1 });
-    expect(support.waitingOnAgent).toMatchObject({ value: 4, sameTimeYesterday: null });
+    expect(support.waitingOnAgent).toMatchObject({ value: 4, sameTimeYesterday: 2 }); // t6 and t8 then
     expect(support.byPriority).toEqual({ low: 0, normal: 2, high: 1, urgent: 2 });
   });
 
@@ -220,9 +238,18 @@ describe('support', () => {
     expect(backlog.at(-1)).toEqual({ at: at(NOW), open: 5 });
   });
 
-  it('counts agents online and busy from their availability', () => {
-    expect(snapshot.support.agentsOnline).toMatchObject({ value: 1, sameTimeYesterday: null });
-    expect(snapshot.support.agentsBusy).toMatchObject({ value: 1, sameTimeYesterday: null });
+  it('counts agents online and busy from their availability, and what it was at this time yesterday', () => {
+    expect(snapshot.support.agentsOnline).toMatchObject({ value: 1, sameTimeYesterday: 1 }); // three then
+    expect(snapshot.support.agentsBusy).toMatchObject({ value: 1, sameTimeYesterday: 1 }); // two then
+  });
+
+  it('records every status change in the database, whoever makes it', async () => {
+    const { rows } = await db.sql.query(`SELECT from_status, to_status FROM agent_status_changes WHERE user_id = $1 ORDER BY id`, [agents.one]);
+    expect(rows).toEqual([{ from_status: 'offline', to_status: 'online' }]);
+    await db.sql.query(`UPDATE tickets SET status = 'open' WHERE id = $1`, [t8Id]);
+    await db.sql.query(`UPDATE tickets SET status = 'pending' WHERE id = $1`, [t8Id]);
+    const history = await db.sql.query(`SELECT from_status, to_status FROM ticket_status_changes WHERE ticket_id = $1 ORDER BY id`, [t8Id]);
+    expect(history.rows).toEqual([{ from_status: 'open', to_status: 'pending' }]); // setting the same status is no change
   });
 });
 

@@ -128,6 +128,23 @@ describe('the wallboard for managers', () => {
     expect(fresh.loyalty).toEqual(last.loyalty);
   });
 
+  it('shows a new agent on the agents panel at once, and their status changes move the availability tiles', async () => {
+    const { socket, snapshot } = await watching(manager);
+    const onlineBefore = snapshot.support.agentsOnline.value;
+    const created = await db.sql.query(
+      `INSERT INTO users (email, name, role, team_id, password_hash) VALUES ('new.agent@test.dev', 'Nova New', 'agent', $1, '$argon2id$placeholder') RETURNING id`,
+      [world.teamA]
+    );
+    const id = created.rows[0].id as number;
+    const shown = await waitFor<WallboardSnapshot>(socket, 'wallboard:updated', (s) => s.agents.some((a) => a.id === id), 1000);
+    expect(shown.agents.find((a) => a.id === id)).toMatchObject({ name: 'Nova New', status: 'offline', openTickets: 0 });
+    await db.sql.query(`UPDATE users SET status = 'online' WHERE id = $1`, [id]);
+    const online = await waitFor<WallboardSnapshot>(socket, 'wallboard:updated', (s) => s.agents.some((a) => a.id === id && a.status === 'online'), 1000);
+    expect(online.support.agentsOnline.value).toBe(onlineBefore + 1);
+    // She was not around at this time yesterday: the trend counts her as she was then.
+    expect(online.support.agentsOnline.sameTimeYesterday).toBe(snapshot.support.agentsOnline.sameTimeYesterday);
+  });
+
   it('stops reaching a manager who is made an agent', async () => {
     const other = await createUser(db.sql, { email: 'lead@test.dev', role: 'manager', name: 'Lead' });
     const lead = new Browser(server.url);

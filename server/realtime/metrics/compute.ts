@@ -1,7 +1,7 @@
 import { TICKET_PRIORITIES, type TicketPriority } from '../../../src/lib/shared/enums.js';
 import type { MetricKey, Tile, WallboardAgent, WallboardSnapshot } from '../../../src/lib/shared/schemas/metrics.js';
 import { slaState } from '../../../src/lib/shared/schemas/tickets.js';
-import { OPEN_STATUSES, formatHundredths, toHundredths, type TicketFact, type WallboardState } from './facts.js';
+import { OPEN_STATUSES, formatHundredths, statusAt, toHundredths, type StatusChangeFact, type TicketFact, type WallboardState } from './facts.js';
 
 const MINUTE = 60_000;
 const BACKLOG_STEP = 15 * MINUTE;
@@ -37,6 +37,17 @@ const dueAtInstant = (t: TicketFact, at: number) =>
   t.firstRespondedAt === null || t.firstRespondedAt > at ? t.firstResponseDueAt : t.resolutionDueAt;
 const unassignedAt = (t: TicketFact, at: number) => t.assigneeId === null || (t.assignedAt !== null && t.assignedAt > at);
 
+/** Status changes by ticket or agent id. */
+function bySubject<S extends string>(changes: Iterable<StatusChangeFact<S>>) {
+  const out = new Map<number, StatusChangeFact<S>[]>();
+  for (const c of changes) {
+    const list = out.get(c.subjectId);
+    if (list) list.push(c);
+    else out.set(c.subjectId, [c]);
+  }
+  return out;
+}
+
 function slaCounts(tickets: Iterable<TicketFact>, at: number, historical: boolean) {
   let atRisk = 0;
   let breached = 0;
@@ -55,7 +66,7 @@ function slaCounts(tickets: Iterable<TicketFact>, at: number, historical: boolea
  * Every wallboard number at `now`, from the facts. Sums over "today" cover the store day so far;
  * their trend is the same sum over yesterday up to the same point of the day. States (open,
  * unassigned, SLA) compare with the tickets' state at that point yesterday, rebuilt from their
- * timestamps; availability and "waiting on agent" keep no history, so they have no trend.
+ * timestamps; "waiting on agent" and availability from the status history as well.
  */
 export function computeSnapshot(state: WallboardState, now: number): WallboardSnapshot {
   const { bounds } = state;
@@ -111,6 +122,8 @@ export function computeSnapshot(state: WallboardState, now: number): WallboardSn
   let waiting = 0;
   let openYesterday = 0;
   let unassignedYesterday = 0;
+  let waitingYesterday = 0;
+  const ticketChanges = bySubject(state.ticketStatusChanges.values());
   const firstResponses = { today: [] as number[], yesterday: [] as number[] };
   const resolutions = { today: [] as number[], yesterday: [] as number[] };
   const csat = { today: { sum: 0, n: 0 }, yesterday: { sum: 0, n: 0 } };
@@ -131,6 +144,8 @@ export function computeSnapshot(state: WallboardState, now: number): WallboardSn
     if (openAt(t, sameTimeYesterday)) {
       openYesterday++;
       if (unassignedAt(t, sameTimeYesterday)) unassignedYesterday++;
+      const then = statusAt(t.status, ticketChanges.get(t.id) ?? [], sameTimeYesterday);
+      if (then === 'new' || then === 'open') waitingYesterday++;
     }
     if (t.firstRespondedAt !== null) {
       const took = t.firstRespondedAt - t.createdAt;
@@ -185,6 +200,10 @@ export function computeSnapshot(state: WallboardState, now: number): WallboardSn
     });
   const online = agents.filter((a) => a.status === 'online').length;
   const busy = agents.filter((a) => a.status === 'busy').length;
+  const agentChanges = bySubject(state.agentStatusChanges.values());
+  const agentsThen = agents.map((a) => statusAt(a.status, agentChanges.get(a.id) ?? [], sameTimeYesterday));
+  const onlineYesterday = agentsThen.filter((s) => s === 'online').length;
+  const busyYesterday = agentsThen.filter((s) => s === 'busy').length;
 
   // Loyalty ---------------------------------------------------------------------------------------
   const points = { issued: { today: 0, yesterday: 0 }, redeemed: { today: 0, yesterday: 0 } };
@@ -222,15 +241,15 @@ export function computeSnapshot(state: WallboardState, now: number): WallboardSn
     support: {
       openTickets: tile('open_tickets', open, openYesterday, count),
       unassigned: tile('unassigned', unassigned, unassignedYesterday, count),
-      waitingOnAgent: tile('waiting_on_agent', waiting, null, count),
+      waitingOnAgent: tile('waiting_on_agent', waiting, waitingYesterday, count),
       slaAtRisk: tile('sla_at_risk', slaNow.atRisk, slaYesterday.atRisk, count),
       slaBreached: tile('sla_breached', slaNow.breached, slaYesterday.breached, count),
       firstResponseMedianSeconds: tile('first_response_median', medianSeconds(firstResponses.today), medianSeconds(firstResponses.yesterday), seconds),
       resolutionMedianSeconds: tile('resolution_median', medianSeconds(resolutions.today), medianSeconds(resolutions.yesterday), seconds),
       csatAverage: tile('csat_average', csatAverage(csat.today), csatAverage(csat.yesterday), () => csatHundredths(csat.today)),
       csatResponses: tile('csat_responses', csat.today.n, csat.yesterday.n, count),
-      agentsOnline: tile('agents_online', online, null, count),
-      agentsBusy: tile('agents_busy', busy, null, count),
+      agentsOnline: tile('agents_online', online, onlineYesterday, count),
+      agentsBusy: tile('agents_busy', busy, busyYesterday, count),
       byPriority,
       backlog
     },

@@ -68,6 +68,16 @@ export interface AgentFact {
   capacity: number;
 }
 
+/** A ticket's or an agent's status change (ticket_status_changes, agent_status_changes). */
+export interface StatusChangeFact<S extends string> {
+  id: number;
+  /** The ticket's or the agent's id. */
+  subjectId: number;
+  from: S;
+  to: S;
+  at: number;
+}
+
 export interface ThresholdFact {
   metric: MetricKey;
   comparison: 'above' | 'below';
@@ -155,6 +165,30 @@ export function agentFact(d: Row): AgentFact | null {
   };
 }
 
+export function ticketStatusChangeFact(d: Row): StatusChangeFact<TicketStatus> {
+  return { id: Number(d.id), subjectId: Number(d.ticket_id), from: d.from_status as TicketStatus, to: d.to_status as TicketStatus, at: ms(d.changed_at)! };
+}
+
+export function agentStatusChangeFact(d: Row): StatusChangeFact<AgentStatus> {
+  return { id: Number(d.id), subjectId: Number(d.user_id), from: d.from_status as AgentStatus, to: d.to_status as AgentStatus, at: ms(d.changed_at)! };
+}
+
+/**
+ * What a status was at `at`, from the current status and the changes since (any order): the
+ * last change at or before `at` says where it went; failing that, the first change after `at`
+ * says where it came from; with no change since, it is the current status.
+ */
+export function statusAt<S extends string>(current: S, changes: readonly StatusChangeFact<S>[], at: number): S {
+  let before: StatusChangeFact<S> | undefined;
+  let after: StatusChangeFact<S> | undefined;
+  for (const c of changes) {
+    if (c.at <= at) {
+      if (!before || c.at > before.at || (c.at === before.at && c.id > before.id)) before = c;
+    } else if (!after || c.at < after.at || (c.at === after.at && c.id < after.id)) after = c;
+  }
+  return before ? before.to : after ? after.from : current;
+}
+
 export function thresholdFact(d: Row): ThresholdFact {
   const hundredths = toHundredths(d.value);
   return { metric: d.metric as MetricKey, comparison: d.comparison as 'above' | 'below', value: formatHundredths(hundredths), hundredths };
@@ -183,6 +217,8 @@ export class WallboardState {
   members = new Map<number, MemberFact>();
   tierChanges = new Map<number, TierChangeFact>();
   agents = new Map<number, AgentFact>();
+  ticketStatusChanges = new Map<number, StatusChangeFact<TicketStatus>>();
+  agentStatusChanges = new Map<number, StatusChangeFact<AgentStatus>>();
   thresholds = new Map<MetricKey, ThresholdFact>();
   constructor(
     readonly timezone: string,

@@ -10,6 +10,8 @@ import {
   thresholdFact,
   ticketFact,
   tierChangeFact,
+  ticketStatusChangeFact,
+  agentStatusChangeFact,
   type DayBounds
 } from './facts.js';
 
@@ -50,6 +52,12 @@ const MEMBERS = `SELECT jsonb_build_object('id', id, 'joined_at', joined_at) AS 
 const TIER_CHANGES = `
   SELECT jsonb_build_object('id', id, 'changed_at', changed_at, 'from_tier', from_tier, 'to_tier', to_tier) AS d
     FROM loyalty_tier_changes WHERE changed_at >= $1`;
+const TICKET_STATUS_CHANGES = `
+  SELECT jsonb_build_object('id', id, 'ticket_id', ticket_id, 'from_status', from_status, 'to_status', to_status, 'changed_at', changed_at) AS d
+    FROM ticket_status_changes WHERE changed_at >= $1`;
+const AGENT_STATUS_CHANGES = `
+  SELECT jsonb_build_object('id', id, 'user_id', user_id, 'from_status', from_status, 'to_status', to_status, 'changed_at', changed_at) AS d
+    FROM agent_status_changes WHERE changed_at >= $1`;
 const AGENTS = `
   SELECT jsonb_build_object('id', id, 'name', name, 'role', role, 'team_id', team_id, 'active', active,
                             'status', status, 'capacity', capacity) AS d
@@ -60,8 +68,8 @@ const THRESHOLDS = `SELECT jsonb_build_object('metric', metric, 'comparison', co
 export async function loadWallboardState(db: Db, timezone: string, now: number): Promise<WallboardState> {
   const bounds = await loadDayBounds(db, timezone, now);
   const from = new Date(bounds.yesterdayStart);
-  const [orders, tickets, ledger, members, tierChanges, agents, thresholds] = await Promise.all(
-    [ORDERS, TICKETS, LEDGER, MEMBERS, TIER_CHANGES].map((sql) => db.query<Json>(sql, [from])).concat([db.query<Json>(AGENTS), db.query<Json>(THRESHOLDS)])
+  const [orders, tickets, ledger, members, tierChanges, ticketStatusChanges, agentStatusChanges, agents, thresholds] = await Promise.all(
+    [ORDERS, TICKETS, LEDGER, MEMBERS, TIER_CHANGES, TICKET_STATUS_CHANGES, AGENT_STATUS_CHANGES].map((sql) => db.query<Json>(sql, [from])).concat([db.query<Json>(AGENTS), db.query<Json>(THRESHOLDS)])
   );
   const state = new WallboardState(timezone, bounds);
   for (const { d } of orders) {
@@ -75,6 +83,8 @@ export async function loadWallboardState(db: Db, timezone: string, now: number):
   }
   for (const { d } of members) state.members.set(Number(d.id), memberFact(d));
   for (const { d } of tierChanges) state.tierChanges.set(Number(d.id), tierChangeFact(d));
+  for (const { d } of ticketStatusChanges) state.ticketStatusChanges.set(Number(d.id), ticketStatusChangeFact(d));
+  for (const { d } of agentStatusChanges) state.agentStatusChanges.set(Number(d.id), agentStatusChangeFact(d));
   for (const { d } of agents) {
     const f = agentFact(d);
     if (f) state.agents.set(f.id, f);

@@ -15,6 +15,8 @@ import {
   thresholdFact,
   ticketFact,
   tierChangeFact,
+  ticketStatusChangeFact,
+  agentStatusChangeFact,
   type WallboardState
 } from './facts.js';
 import { loadWallboardState } from './load.js';
@@ -137,7 +139,17 @@ export class WallboardMetrics {
   }
 }
 
-const RELEVANT = new Set(['order', 'ticket', 'loyalty_entry', 'loyalty_account', 'loyalty_tier_change', 'user', 'wallboard_threshold']);
+const RELEVANT = new Set([
+  'order',
+  'ticket',
+  'ticket_status_change',
+  'loyalty_entry',
+  'loyalty_account',
+  'loyalty_tier_change',
+  'user',
+  'agent_status_change',
+  'wallboard_threshold'
+]);
 
 /** One change applied to the facts: the row's new state replaces its fact, or drops it. */
 export function applyRow(state: WallboardState, row: ChangeRow): void {
@@ -173,6 +185,18 @@ export function applyRow(state: WallboardState, row: ChangeRow): void {
       const f = gone ? null : tierChangeFact(row.data);
       if (f && keepAt(f, from)) state.tierChanges.set(id, f);
       else state.tierChanges.delete(id);
+      return;
+    }
+    case 'ticket_status_change': {
+      const f = gone ? null : ticketStatusChangeFact(row.data);
+      if (f && keepAt(f, from)) state.ticketStatusChanges.set(id, f);
+      else state.ticketStatusChanges.delete(id);
+      return;
+    }
+    case 'agent_status_change': {
+      const f = gone ? null : agentStatusChangeFact(row.data);
+      if (f && keepAt(f, from)) state.agentStatusChanges.set(id, f);
+      else state.agentStatusChanges.delete(id);
       return;
     }
     case 'user': {
