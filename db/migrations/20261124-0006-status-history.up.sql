@@ -51,6 +51,9 @@ BEGIN
     INSERT INTO change_log (topic, op, entity_id, data)
     VALUES ('session', 'delete', OLD.user_id, jsonb_build_object('session_id', OLD.id, 'user_id', OLD.user_id));
   ELSIF TG_OP = 'INSERT' THEN
+    IF current_setting('pulse.capture', true) = 'off' THEN
+      RETURN NULL; -- a bulk load (the demo seed) is not replayed to screens
+    END IF;
     INSERT INTO change_log (topic, op, entity_id, team_id, data)
     VALUES ('user', 'insert', NEW.id, NEW.team_id,
             jsonb_build_object('id', NEW.id, 'name', NEW.name, 'role', NEW.role, 'team_id', NEW.team_id, 'active', NEW.active,
