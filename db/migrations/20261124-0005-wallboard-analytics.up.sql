@@ -68,7 +68,9 @@ BEGIN
       lifetime_delta := NEW.points;
     END IF;
   END IF;
-  SELECT tier INTO before_tier FROM loyalty_accounts WHERE id = NEW.account_id FOR UPDATE;
+  -- NO KEY UPDATE: the insert's foreign-key check holds KEY SHARE on this row, and FOR UPDATE
+  -- would deadlock two concurrent entries of one account against each other's share lock.
+  SELECT tier INTO before_tier FROM loyalty_accounts WHERE id = NEW.account_id FOR NO KEY UPDATE;
   PERFORM set_config('pulse.ledger_apply', 'on', true);
   UPDATE loyalty_accounts
      SET balance = balance + NEW.points,
