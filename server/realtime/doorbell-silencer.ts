@@ -25,16 +25,11 @@ export class DoorbellSilencer {
     private readonly logger: Logger
   ) {}
 
-  get silenced(): boolean {
-    return this.client !== null;
-  }
-
-  /** Takes the key. Resolves false when the database could not be reached (the doorbell keeps ringing). */
-  async silence(): Promise<boolean> {
-    if (this.client) return true;
-    if (!this.pending) this.pending = this.acquire().finally(() => (this.pending = null));
+  /** Takes the key. When the database cannot be reached, the doorbell simply keeps ringing. */
+  async silence(): Promise<void> {
+    if (this.client) return;
+    this.pending ??= this.acquire().finally(() => (this.pending = null));
     await this.pending;
-    return this.client !== null;
   }
 
   private async acquire(): Promise<void> {
