@@ -50,21 +50,21 @@ BEGIN
   IF TG_TABLE_NAME = 'sessions' THEN
     INSERT INTO change_log (topic, op, entity_id, data)
     VALUES ('session', 'delete', OLD.user_id, jsonb_build_object('session_id', OLD.id, 'user_id', OLD.user_id));
-  ELSIF TG_OP = 'INSERT' THEN
-    IF current_setting('pulse.capture', true) = 'off' THEN
-      RETURN NULL; -- a bulk load (the demo seed) is not replayed to screens
-    END IF;
-    INSERT INTO change_log (topic, op, entity_id, team_id, data)
-    VALUES ('user', 'insert', NEW.id, NEW.team_id,
-            jsonb_build_object('id', NEW.id, 'name', NEW.name, 'role', NEW.role, 'team_id', NEW.team_id, 'active', NEW.active,
-                               'status', NEW.status, 'capacity', NEW.capacity, 'status_changed_at', NEW.status_changed_at));
-  ELSIF (OLD.role, OLD.team_id, OLD.active, OLD.status, OLD.capacity, OLD.name) IS DISTINCT FROM (NEW.role, NEW.team_id, NEW.active, NEW.status, NEW.capacity, NEW.name) THEN
-    INSERT INTO change_log (topic, op, entity_id, team_id, data, old)
-    VALUES ('user', 'update', NEW.id, NEW.team_id,
-            jsonb_build_object('id', NEW.id, 'name', NEW.name, 'role', NEW.role, 'team_id', NEW.team_id, 'active', NEW.active,
-                               'status', NEW.status, 'capacity', NEW.capacity, 'status_changed_at', NEW.status_changed_at),
-            jsonb_build_object('role', OLD.role, 'team_id', OLD.team_id, 'active', OLD.active, 'status', OLD.status));
+    RETURN NULL;
   END IF;
+  IF TG_OP = 'INSERT' AND current_setting('pulse.capture', true) = 'off' THEN
+    RETURN NULL; -- a bulk load (the demo seed) is not replayed to screens
+  END IF;
+  IF TG_OP = 'UPDATE' AND (OLD.role, OLD.team_id, OLD.active, OLD.status, OLD.capacity, OLD.name)
+                          IS NOT DISTINCT FROM (NEW.role, NEW.team_id, NEW.active, NEW.status, NEW.capacity, NEW.name) THEN
+    RETURN NULL;
+  END IF;
+  INSERT INTO change_log (topic, op, entity_id, team_id, data, old)
+  VALUES ('user', lower(TG_OP), NEW.id, NEW.team_id,
+          jsonb_build_object('id', NEW.id, 'name', NEW.name, 'role', NEW.role, 'team_id', NEW.team_id, 'active', NEW.active,
+                             'status', NEW.status, 'capacity', NEW.capacity, 'status_changed_at', NEW.status_changed_at),
+          CASE WHEN TG_OP = 'UPDATE'
+               THEN jsonb_build_object('role', OLD.role, 'team_id', OLD.team_id, 'active', OLD.active, 'status', OLD.status) END);
   RETURN NULL;
 END $$;
 CREATE TRIGGER users_capture_insert AFTER INSERT ON users

@@ -137,10 +137,7 @@ export class Hub {
     for (const row of result.rows) {
       if (row.topic === 'session' || row.topic === 'user') {
         this.applyAccessChange(row);
-        const newAgent = row.op === 'insert' && row.data.role === 'agent';
-        if (row.topic === 'user' && (newAgent || (row.old && ['status', 'team_id', 'active', 'role'].some((k) => k in row.old!)))) {
-          this.emitAvailability(row, result.horizon);
-        }
+        if (row.topic === 'user' && availabilityChanged(row)) this.emitAvailability(row, result.horizon);
         continue;
       }
       const out = route(row, result.horizon);
@@ -275,4 +272,10 @@ export class Hub {
     this.presence.close();
     await new Promise<void>((resolve) => this.io.close(() => resolve()));
   }
+}
+
+/** A new agent, or a user whose status, team, role or active flag changed: their team and the managers are told. */
+function availabilityChanged(row: ChangeRow): boolean {
+  if (row.op === 'insert') return row.data.role === 'agent';
+  return !!row.old && ['status', 'team_id', 'active', 'role'].some((k) => k in row.old!);
 }
