@@ -15,8 +15,6 @@ export class AppError extends Error {
 }
 
 export const notFound = (what: string) => new AppError('not_found', `${what} not found`);
-export const forbidden = (message = 'You are not allowed to do that') => new AppError('forbidden', message);
-
 // Postgres SQLSTATE classes a client caused (bad data) rather than the server.
 const CLIENT_SQLSTATES: Record<string, { code: ErrorCode; message: string }> = {
   '23505': { code: 'conflict', message: 'That already exists' },

@@ -1,4 +1,4 @@
-import type { User } from 'lucia';
+import type { Actor } from '../http/env.js';
 import { AppError } from '../errors.js';
 import { audit } from '../services/audit.js';
 
@@ -8,7 +8,7 @@ import { audit } from '../services/audit.js';
  */
 export async function authorizeObject(
   allowed: boolean,
-  ctx: { user: User; ip: string | null },
+  ctx: Actor,
   target: { type: string; id: number | string }
 ): Promise<void> {
   if (allowed) return;

@@ -15,16 +15,3 @@ export const canWorkTicket = canViewTicket;
 export function canViewCustomer(_user: User) {
   return true;
 }
-
-/** Refunds and cancellations move money: managers, admins, and agents on the customer's ticket. */
-export function canChangeOrder(user: User) {
-  return isManager(user) || user.role === 'agent';
-}
-
-export function canManageUsers(user: User) {
-  return user.role === 'admin';
-}
-
-export function canManageTeams(user: User) {
-  return isManager(user);
-}

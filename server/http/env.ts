@@ -16,3 +16,12 @@ export interface AppEnv {
 export interface SignedInEnv extends AppEnv {
   Variables: AppEnv['Variables'] & { user: User; session: Session };
 }
+
+/** Who is acting: for per-object authorization and the audit log. */
+export interface Actor {
+  user: User;
+  ip: string | null;
+}
+
+/** The signed-in caller of a handler behind `requireUser` or `requireRole`. */
+export const actorOf = (c: { var: SignedInEnv['Variables'] }): Actor => ({ user: c.var.user, ip: c.var.ip });

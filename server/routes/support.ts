@@ -5,7 +5,7 @@ import { AgentStatusBody, CannedBody, InboundMessage, SlaPoliciesBody } from '..
 import { integrationOrRole } from '../auth/integration.js';
 import { requireRole, requireUser } from '../auth/middleware.js';
 import type { AppDeps } from '../deps.js';
-import type { AppEnv } from '../http/env.js';
+import { actorOf, type AppEnv } from '../http/env.js';
 import { validate } from '../http/validate.js';
 import { changeOrder } from '../services/orders.js';
 import {
@@ -19,8 +19,6 @@ import {
 } from '../services/support-settings.js';
 import { receiveInbound } from '../services/tickets/inbound.js';
 
-const actor = (c: { var: AppEnv['Variables'] }) => ({ user: c.var.user!, ip: c.var.ip });
-
 /** Inbound messages from integrations: a new ticket, or a reply on an open one. */
 export const inboundRoutes = ({ sequelize, config }: AppDeps) =>
   new Hono<AppEnv>().post('/', integrationOrRole(config.INTEGRATION_TOKEN, 'manager', 'admin'), validate('json', InboundMessage), async (c) => {
@@ -31,16 +29,16 @@ export const inboundRoutes = ({ sequelize, config }: AppDeps) =>
 export const cannedRoutes = ({ sequelize }: AppDeps) =>
   new Hono<AppEnv>()
     .get('/', requireUser, validate('query', z.object({ q: z.string().trim().min(1).max(100).optional() })), async (c) =>
-      c.json({ responses: await listCanned(sequelize, c.var.user!, c.req.valid('query').q) })
+      c.json({ responses: await listCanned(sequelize, c.var.user, c.req.valid('query').q) })
     )
     .post('/', requireRole('manager', 'admin'), validate('json', CannedBody), async (c) =>
-      c.json({ response: await saveCanned(sequelize, actor(c), c.req.valid('json')) }, 201)
+      c.json({ response: await saveCanned(sequelize, actorOf(c), c.req.valid('json')) }, 201)
     )
     .put('/:id', requireRole('manager', 'admin'), validate('param', IdParam), validate('json', CannedBody), async (c) =>
-      c.json({ response: await saveCanned(sequelize, actor(c), c.req.valid('json'), c.req.valid('param').id) })
+      c.json({ response: await saveCanned(sequelize, actorOf(c), c.req.valid('json'), c.req.valid('param').id) })
     )
     .delete('/:id', requireRole('manager', 'admin'), validate('param', IdParam), async (c) => {
-      await deleteCanned(sequelize, actor(c), c.req.valid('param').id);
+      await deleteCanned(sequelize, actorOf(c), c.req.valid('param').id);
       return c.json({ ok: true as const });
     });
 
@@ -48,17 +46,17 @@ export const slaRoutes = ({ sequelize }: AppDeps) =>
   new Hono<AppEnv>()
     .get('/', requireUser, async (c) => c.json({ policies: await listSlaPolicies(sequelize) }))
     .put('/', requireRole('manager', 'admin'), validate('json', SlaPoliciesBody), async (c) =>
-      c.json({ policies: await saveSlaPolicies(sequelize, actor(c), c.req.valid('json').policies) })
+      c.json({ policies: await saveSlaPolicies(sequelize, actorOf(c), c.req.valid('json').policies) })
     );
 
 export const agentRoutes = ({ sequelize }: AppDeps) =>
   new Hono<AppEnv>().get('/', requireUser, validate('query', z.object({ teamId: z.coerce.number().int().positive().optional() })), async (c) =>
-    c.json({ agents: await listAgents(sequelize, c.var.user!, c.req.valid('query').teamId) })
+    c.json({ agents: await listAgents(sequelize, c.var.user, c.req.valid('query').teamId) })
   );
 
 export const meRoutes = ({ sequelize }: AppDeps) =>
   new Hono<AppEnv>().put('/status', requireUser, validate('json', AgentStatusBody), async (c) =>
-    c.json({ status: await setAvailability(sequelize, c.var.user!, c.req.valid('json').status) })
+    c.json({ status: await setAvailability(sequelize, c.var.user, c.req.valid('json').status) })
   );
 
 const OrderActionBody = z.object({ ticketId: z.number().int().positive().optional() });
@@ -66,8 +64,8 @@ const OrderActionBody = z.object({ ticketId: z.number().int().positive().optiona
 export const orderRoutes = ({ sequelize }: AppDeps) =>
   new Hono<AppEnv>()
     .post('/:id/refund', requireUser, validate('param', IdParam), validate('json', OrderActionBody), async (c) =>
-      c.json({ order: await changeOrder(sequelize, actor(c), c.req.valid('param').id, 'refund', c.req.valid('json').ticketId) })
+      c.json({ order: await changeOrder(sequelize, actorOf(c), c.req.valid('param').id, 'refund', c.req.valid('json').ticketId) })
     )
     .post('/:id/cancel', requireUser, validate('param', IdParam), validate('json', OrderActionBody), async (c) =>
-      c.json({ order: await changeOrder(sequelize, actor(c), c.req.valid('param').id, 'cancel', c.req.valid('json').ticketId) })
+      c.json({ order: await changeOrder(sequelize, actorOf(c), c.req.valid('param').id, 'cancel', c.req.valid('json').ticketId) })
     );

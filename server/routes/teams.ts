@@ -1,7 +1,7 @@
 import { Hono } from 'hono';
 import { IdParam, TeamBody, TeamPatch } from '../../src/lib/shared/schemas/people.js';
 import { requireRole, requireUser } from '../auth/middleware.js';
-import type { AppEnv } from '../http/env.js';
+import { actorOf, type AppEnv } from '../http/env.js';
 import { validate } from '../http/validate.js';
 import { createTeam, listTeams, updateTeam } from '../services/teams.js';
 
@@ -10,10 +10,10 @@ export const teamRoutes = () =>
   new Hono<AppEnv>()
     .get('/', requireUser, async (c) => c.json({ teams: await listTeams() }))
     .post('/', requireRole('manager', 'admin'), validate('json', TeamBody), async (c) => {
-      const team = await createTeam(c.req.valid('json').name, { user: c.var.user!, ip: c.var.ip });
+      const team = await createTeam(c.req.valid('json').name, actorOf(c));
       return c.json({ team }, 201);
     })
     .patch('/:id', requireRole('manager', 'admin'), validate('param', IdParam), validate('json', TeamPatch), async (c) => {
-      const team = await updateTeam(c.req.valid('param').id, c.req.valid('json'), { user: c.var.user!, ip: c.var.ip });
+      const team = await updateTeam(c.req.valid('param').id, c.req.valid('json'), actorOf(c));
       return c.json({ team });
     });

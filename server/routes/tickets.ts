@@ -4,7 +4,7 @@ import { CsatBody, QueueQuery, ReplyBody, TicketPatch } from '../../src/lib/shar
 import { integrationOrRole } from '../auth/integration.js';
 import { requireUser } from '../auth/middleware.js';
 import type { AppDeps } from '../deps.js';
-import type { AppEnv } from '../http/env.js';
+import { actorOf, type AppEnv } from '../http/env.js';
 import { validate } from '../http/validate.js';
 import { addAgentMessage, claimTicket, patchTicket, recordCsat } from '../services/tickets/actions.js';
 import { getTicketDetail } from '../services/tickets/detail.js';
@@ -13,20 +13,20 @@ import { listQueue } from '../services/tickets/queue.js';
 /** The ticket console's API: every action is a row change that flows back through the live path. */
 export const ticketRoutes = ({ sequelize, config }: AppDeps) =>
   new Hono<AppEnv>()
-    .get('/', requireUser, validate('query', QueueQuery), async (c) => c.json(await listQueue(sequelize, c.var.user!, c.req.valid('query'))))
+    .get('/', requireUser, validate('query', QueueQuery), async (c) => c.json(await listQueue(sequelize, c.var.user, c.req.valid('query'))))
     .get('/:id', requireUser, validate('param', IdParam), async (c) =>
-      c.json(await getTicketDetail(sequelize, { user: c.var.user!, ip: c.var.ip }, c.req.valid('param').id))
+      c.json(await getTicketDetail(sequelize, actorOf(c), c.req.valid('param').id))
     )
     .patch('/:id', requireUser, validate('param', IdParam), validate('json', TicketPatch), async (c) => {
-      const ticket = await patchTicket(sequelize, { user: c.var.user!, ip: c.var.ip }, c.req.valid('param').id, c.req.valid('json'));
+      const ticket = await patchTicket(sequelize, actorOf(c), c.req.valid('param').id, c.req.valid('json'));
       return c.json({ ticket });
     })
     .post('/:id/claim', requireUser, validate('param', IdParam), async (c) => {
-      const ticket = await claimTicket(sequelize, { user: c.var.user!, ip: c.var.ip }, c.req.valid('param').id);
+      const ticket = await claimTicket(sequelize, actorOf(c), c.req.valid('param').id);
       return c.json({ ticket });
     })
     .post('/:id/messages', requireUser, validate('param', IdParam), validate('json', ReplyBody), async (c) => {
-      const result = await addAgentMessage(sequelize, { user: c.var.user!, ip: c.var.ip }, c.req.valid('param').id, c.req.valid('json'));
+      const result = await addAgentMessage(sequelize, actorOf(c), c.req.valid('param').id, c.req.valid('json'));
       return c.json(result, 201);
     })
     .post('/:id/csat', integrationOrRole(config.INTEGRATION_TOKEN, 'manager', 'admin'), validate('param', IdParam), validate('json', CsatBody), async (c) => {

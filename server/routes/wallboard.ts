@@ -5,14 +5,12 @@ import { requireRole } from '../auth/middleware.js';
 import { isManager } from '../auth/policies.js';
 import type { AppDeps } from '../deps.js';
 import { AppError } from '../errors.js';
-import type { AppEnv } from '../http/env.js';
+import { actorOf, type AppEnv } from '../http/env.js';
 import { validate } from '../http/validate.js';
 import { computeSnapshot, loadWallboardState } from '../realtime/metrics/index.js';
 import { listThresholds, saveThresholds } from '../realtime/metrics/thresholds.js';
 import { createWallboardToken, listWallboardTokens, revokeWallboardToken, verifyWallboardToken } from '../realtime/metrics/tokens.js';
 import { sequelizeDb } from '../services/analytics/db.js';
-
-const actor = (c: { var: AppEnv['Variables'] }) => ({ user: c.var.user!, ip: c.var.ip });
 
 /**
  * The wallboard: its numbers (managers, or a TV's `?token=`), the thresholds that put tiles in
@@ -38,14 +36,14 @@ export const wallboardRoutes = ({ sequelize, config }: AppDeps) => {
       })
       .get('/thresholds', requireRole('manager', 'admin'), async (c) => c.json({ thresholds: await listThresholds(db) }))
       .put('/thresholds', requireRole('manager', 'admin'), validate('json', ThresholdsBody), async (c) =>
-        c.json({ thresholds: await saveThresholds(db, actor(c), c.req.valid('json').thresholds) })
+        c.json({ thresholds: await saveThresholds(db, actorOf(c), c.req.valid('json').thresholds) })
       )
       .get('/tokens', requireRole('manager', 'admin'), async (c) => c.json({ tokens: await listWallboardTokens(db) }))
       .post('/tokens', requireRole('manager', 'admin'), validate('json', CreateWallboardTokenBody), async (c) =>
-        c.json(await createWallboardToken(db, actor(c), c.req.valid('json').name), 201)
+        c.json(await createWallboardToken(db, actorOf(c), c.req.valid('json').name), 201)
       )
       .delete('/tokens/:id', requireRole('manager', 'admin'), validate('param', IdParam), async (c) =>
-        c.json({ token: await revokeWallboardToken(db, actor(c), c.req.valid('param').id) })
+        c.json({ token: await revokeWallboardToken(db, actorOf(c), c.req.valid('param').id) })
       )
   );
 };

@@ -6,11 +6,8 @@ import type { Agent, CannedBody, CannedResponse, SlaPolicy } from '../../src/lib
 import { isManager } from '../auth/policies.js';
 import { AppError, notFound } from '../errors.js';
 import { audit } from './audit.js';
+import type { Actor } from '../http/env.js';
 
-interface Actor {
-  user: User;
-  ip: string | null;
-}
 
 // Canned responses -------------------------------------------------------------------------
 

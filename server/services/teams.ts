@@ -1,14 +1,10 @@
-import type { User } from 'lucia';
 import { QueryTypes } from 'sequelize';
 import type { Team as TeamDto } from '../../src/lib/shared/schemas/people.js';
 import { notFound } from '../errors.js';
 import { Team } from '../models/index.js';
 import { audit } from './audit.js';
+import type { Actor } from '../http/env.js';
 
-interface Actor {
-  user: User;
-  ip: string | null;
-}
 
 export async function listTeams(): Promise<TeamDto[]> {
   return Team.sequelize!.query<TeamDto>(

@@ -1,15 +1,11 @@
-import type { User as SessionUser } from 'lucia';
 import type { z } from 'zod';
 import type { AdminUser, CreateUserBody, UpdateUserBody } from '../../src/lib/shared/schemas/people.js';
 import { hashPassword } from '../auth/password.js';
 import { AppError, notFound } from '../errors.js';
 import { User } from '../models/index.js';
 import { audit } from './audit.js';
+import type { Actor } from '../http/env.js';
 
-interface Actor {
-  user: SessionUser;
-  ip: string | null;
-}
 
 const present = (u: User): AdminUser => ({
   id: u.id,

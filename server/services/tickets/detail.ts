@@ -8,18 +8,19 @@ import { notFound } from '../../errors.js';
 import { camelKeys } from '../../presenters/camel-keys.js';
 import { presentCustomer, presentMessage, presentOrder, presentTicket } from '../../presenters/live-shapes.js';
 import { presentQueueRow, QUEUE_ROW_SQL } from './queue.js';
+import type { Actor } from '../../http/env.js';
 
 type Row = Record<string, unknown>;
 
 /** Loads a ticket the user may see, or answers "not found" (and audits the attempt). */
-export async function loadVisibleTicket(sequelize: Sequelize, actor: { user: User; ip: string | null }, id: number) {
+export async function loadVisibleTicket(sequelize: Sequelize, actor: Actor, id: number) {
   const [row] = await sequelize.query<Row>(`${QUEUE_ROW_SQL} WHERE t.id = $1`, { bind: [id], type: QueryTypes.SELECT });
   if (!row) throw notFound('Ticket');
   await authorizeObject(canViewTicket(actor.user, { teamId: Number(row.team_id) }), actor, { type: 'ticket', id });
   return row;
 }
 
-export async function getTicketDetail(sequelize: Sequelize, actor: { user: User; ip: string | null }, id: number): Promise<TicketDetail> {
+export async function getTicketDetail(sequelize: Sequelize, actor: Actor, id: number): Promise<TicketDetail> {
   const row = await loadVisibleTicket(sequelize, actor, id);
   const [team] = await sequelize.query<{ id: number; name: string }>(`SELECT id, name FROM teams WHERE id = $1`, {
     bind: [row.team_id],
