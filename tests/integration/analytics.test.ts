@@ -336,7 +336,7 @@ describe('access and freshness', () => {
     for (const [from, to] of ranges) {
       const range = { from, to, timezone: TZ };
       const params = new Params();
-      const activity = await activitySql(rollups, range, params);
+      const { sql: activity } = await activitySql(rollups, range, params);
       const { rows: fromRollups } = await db.sql.query(
         `WITH ${activity} SELECT customer_id, orders, cents::bigint::text AS cents, last_order_at FROM activity ORDER BY customer_id`,
         params.values

@@ -105,12 +105,11 @@ export async function customersDrill(db: Db, range: ResolvedRange, q: CustomersQ
              SELECT customer_id, orders, (revenue * 100)::bigint AS cents, last_order_at, NULL::int AS r, NULL::int AS f, NULL::int AS m
                FROM customer_monthly WHERE month = ${params.p(`${q.month}-01`)}::date AND cohort = ${params.p(`${q.cohort}-01`)}::date)`;
   } else if (q.kind === 'segment') {
-    const activity = await activitySql(db, range, params);
+    const { sql: activity } = await activitySql(db, range, params);
     sql = `${scoredSql(activity)}, base AS (
              SELECT customer_id, orders, cents, last_order_at, r, f, m FROM segmented WHERE segment = ${params.p(q.segment)})`;
   } else {
-    const activity = await activitySql(db, range, params);
-    const { start, end } = await instantsOf(db, range.from, range.to, range.timezone);
+    const { sql: activity, start, end } = await activitySql(db, range, params);
     const where =
       q.kind === 'new'
         ? `s.first_order_at >= ${params.p(start)} AND s.first_order_at < ${params.p(end)}`

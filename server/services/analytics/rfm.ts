@@ -2,7 +2,6 @@ import { RFM_SEGMENTS, type ResolvedRange, type RfmReport, type RfmSegment } fro
 import { formatHundredths } from '../../realtime/metrics/facts.js';
 import { Params, activitySql } from './activity.js';
 import type { Db } from './db.js';
-import { instantsOf } from './range.js';
 
 export const SEGMENT_LABELS: Record<RfmSegment, string> = {
   champions: 'Champions',
@@ -52,8 +51,7 @@ export function segmentOf(r: number, fm: number): RfmSegment {
 
 export async function rfmReport(db: Db, range: ResolvedRange): Promise<RfmReport> {
   const params = new Params();
-  const activity = await activitySql(db, range, params);
-  const { end } = await instantsOf(db, range.from, range.to, range.timezone);
+  const { sql: activity, end } = await activitySql(db, range, params);
   // Grouped by the integer scores only; the 25 groups are named here.
   const rows = await db.query<{ r: number; fm: number; customers: number; orders: number; cents: string; recency_days: number }>(
     `${scoredSql(activity)}

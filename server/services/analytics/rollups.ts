@@ -1,4 +1,5 @@
 import type { Db } from './db.js';
+import { addDays, instantsOf } from './range.js';
 
 /**
  * The rollups analytics reads (sales_daily, product_sales_daily, customer_order_stats,
@@ -83,7 +84,7 @@ function consecutiveRuns(days: string[]): { first: string; last: string }[] {
   const runs: { first: string; last: string }[] = [];
   for (const day of sorted) {
     const run = runs.at(-1);
-    if (run && Date.parse(`${day}T00:00:00Z`) - Date.parse(`${run.last}T00:00:00Z`) === 86_400_000) run.last = day;
+    if (run && addDays(run.last, 1) === day) run.last = day;
     else runs.push({ first: day, last: day });
   }
   return runs;
@@ -92,11 +93,8 @@ function consecutiveRuns(days: string[]): { first: string; last: string }[] {
 async function recomputeDays(db: Db, days: string[], timezone: string) {
   for (const { first, last } of consecutiveRuns(days)) {
     // Literal instants (not expressions over a join) so the planner sees how few orders a day has.
-    const [range] = await db.query<{ start: Date; end: Date }>(
-      `SELECT ($1::date::timestamp AT TIME ZONE $3) AS start, (($2::date + 1)::timestamp AT TIME ZONE $3) AS end`,
-      [first, last, timezone]
-    );
-    const params = [range.start, range.end, timezone];
+    const { start, end } = await instantsOf(db, first, last, timezone);
+    const params = [start, end, timezone];
     await db.query(`DELETE FROM sales_daily WHERE day BETWEEN $1 AND $2`, [first, last]);
     await db.query(
       `INSERT INTO sales_daily (day, orders, revenue)
