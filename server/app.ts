@@ -94,8 +94,7 @@ function toAppError(err: unknown): AppError | null {
   if (err instanceof AppError) return err;
   if (err instanceof HTTPException) {
     // Hono's own refusals: malformed JSON, body too large, and the like.
-    const code = err.status === 413 ? 'bad_request' : err.status === 401 ? 'unauthenticated' : 'bad_request';
-    return new AppError(code, err.message || 'Bad request');
+    return new AppError(err.status === 401 ? 'unauthenticated' : 'bad_request', err.message || 'Bad request');
   }
   return fromDatabaseError(err);
 }

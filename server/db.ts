@@ -2,11 +2,11 @@ import pg from 'pg';
 import { Sequelize } from 'sequelize';
 import { initModels } from './models/index.js';
 
-export function createSequelize(url: string, opts: { poolMax?: number; logging?: (sql: string) => void } = {}) {
+export function createSequelize(url: string, opts: { poolMax?: number } = {}) {
   return new Sequelize(url, {
     dialect: 'postgres',
     dialectModule: pg,
-    logging: opts.logging ?? false,
+    logging: false,
     pool: { max: opts.poolMax ?? 10, min: 0, idle: 10_000, acquire: 30_000 },
     define: { underscored: true, timestamps: false }
   });

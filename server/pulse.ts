@@ -34,7 +34,7 @@ export async function startPulse(opts: PulseOptions): Promise<RunningPulse> {
   const { sequelize, release } = acquireSequelize(opts.databaseUrl);
   if (opts.migrate !== false) await migrateUp(sequelize);
 
-  const auth = createLucia(config, false);
+  const auth = createLucia(config);
   let realtime: Realtime | undefined;
   const app = createApp(
     { config, sequelize, auth, logger, listenerState: () => realtime?.listenerState() ?? 'stopped' },

@@ -5,15 +5,13 @@ import { SequelizeSessionAdapter, type SessionContext } from './session-adapter.
 
 export const SESSION_COOKIE = 'pulse_session';
 
-export function createLucia(config: Pick<Config, 'SESSION_IDLE_MINUTES' | 'SESSION_MAX_HOURS'>, secureCookie: boolean) {
+/** Sessions: ids and expiry. The cookie itself is written by `writeSessionCookie` (middleware.ts). */
+export function createLucia(config: Pick<Config, 'SESSION_IDLE_MINUTES' | 'SESSION_MAX_HOURS'>) {
   return new Lucia(new SequelizeSessionAdapter(config.SESSION_MAX_HOURS * 3_600_000), {
     sessionExpiresIn: new TimeSpan(config.SESSION_IDLE_MINUTES, 'm'),
-    sessionCookie: {
-      name: SESSION_COOKIE,
-      // A browser-session cookie: closing the browser signs out as well.
-      expires: false,
-      attributes: { sameSite: 'lax', secure: secureCookie, path: '/' }
-    },
+    // The cookie outlives browser restarts (lucia gives it 400 days); the session behind it ends
+    // server-side after SESSION_IDLE_MINUTES idle or SESSION_MAX_HOURS, whichever comes first.
+    sessionCookie: { name: SESSION_COOKIE, expires: false },
     getUserAttributes: (a) => ({ email: a.email, name: a.name, role: a.role, teamId: a.teamId })
   });
 }

@@ -3,8 +3,6 @@ import { hash, verify, type Options } from '@node-rs/argon2';
 /** OWASP's argon2id floor: 19 MiB, 2 iterations, 1 lane. */
 const ARGON2ID: Options = { algorithm: 2 /* Argon2id */, memoryCost: 19_456, timeCost: 2, parallelism: 1 };
 
-export const MIN_PASSWORD_LENGTH = 8;
-
 export function hashPassword(password: string): Promise<string> {
   return hash(password, ARGON2ID);
 }

@@ -4,16 +4,14 @@
 import { createInterface } from 'node:readline/promises';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
-import { migrateDatabase } from '../../db/migrate.js';
-import { USER_ROLES } from '../../src/lib/shared/enums.js';
-import { hashPassword, MIN_PASSWORD_LENGTH } from '../auth/password.js';
+import { migrateUp } from '../../db/migrate.js';
+import { NewUserFields, PASSWORD_MIN_LENGTH } from '../../src/lib/shared/schemas/people.js';
+import { hashPassword } from '../auth/password.js';
 import { acquireSequelize } from '../db.js';
 import { Team, User } from '../models/index.js';
 
-const Args = z.object({
-  email: z.string().trim().toLowerCase().pipe(z.email()),
-  name: z.string().trim().min(1).max(120).optional(),
-  role: z.enum(USER_ROLES),
+const Args = NewUserFields.pick({ email: true, role: true }).extend({
+  name: NewUserFields.shape.name.optional(),
   team: z.string().trim().min(1).optional()
 });
 
@@ -46,13 +44,13 @@ async function main() {
     process.exit(2);
   }
   const password = await readPassword();
-  if (password.length < MIN_PASSWORD_LENGTH) {
-    console.error(`The password needs at least ${MIN_PASSWORD_LENGTH} characters.`);
+  if (!NewUserFields.shape.password.safeParse(password).success) {
+    console.error(`The password needs ${PASSWORD_MIN_LENGTH} to 1024 characters.`);
     process.exit(2);
   }
-  await migrateDatabase(url);
-  const { release } = acquireSequelize(url);
+  const { sequelize, release } = acquireSequelize(url);
   try {
+    await migrateUp(sequelize);
     const team = args.team ? (await Team.findOrCreate({ where: { name: args.team } }))[0] : null;
     const user = await User.create({
       email: args.email,

@@ -2,15 +2,8 @@ import type { ResolvedRange } from '../../../src/lib/shared/schemas/analytics.js
 import type { Db } from './db.js';
 import { boundariesOf, bucketsOf } from './range.js';
 import { COUNTED } from './rollups.js';
+import type { Params } from '../sql-params.js';
 
-/** Collects bind parameters while a statement is written: `p(value)` gives its `$n`. */
-export class Params {
-  readonly values: unknown[] = [];
-  p(value: unknown): string {
-    this.values.push(value);
-    return `$${this.values.length}`;
-  }
-}
 
 /** The `activity` CTE of a range, and the instants the range starts and ends at. */
 export interface Activity {

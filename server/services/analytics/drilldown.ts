@@ -12,7 +12,8 @@ import type {
   TicketsDrillQuery
 } from '../../../src/lib/shared/schemas/analytics.js';
 import { formatHundredths, toHundredths } from '../../realtime/metrics/facts.js';
-import { Params, activitySql } from './activity.js';
+import { activitySql } from './activity.js';
+import { Params } from '../sql-params.js';
 import type { Db } from './db.js';
 import { instantsOf } from './range.js';
 import { scoredSql } from './rfm.js';

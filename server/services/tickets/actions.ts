@@ -14,6 +14,7 @@ import { AppError, notFound } from '../../errors.js';
 import { presentAuthoredMessage } from './detail.js';
 import { queueRow } from './queue.js';
 import type { Actor } from '../../http/env.js';
+import { Params } from '../sql-params.js';
 
 
 type Row = Record<string, unknown>;
@@ -60,11 +61,8 @@ export async function patchTicket(sequelize: Sequelize, actor: Actor, id: number
       });
     }
     const sets: string[] = [];
-    const bind: unknown[] = [id];
-    const set = (column: string, value: unknown, cast = '') => {
-      bind.push(value);
-      sets.push(`${column} = $${bind.length}${cast}`);
-    };
+    const params = new Params([id]);
+    const set = (column: string, value: unknown, cast = '') => sets.push(`${column} = ${params.p(value)}${cast}`);
     const notes: string[] = [];
     const who = actor.user.name;
 
@@ -107,7 +105,7 @@ export async function patchTicket(sequelize: Sequelize, actor: Actor, id: number
       set('order_id', patch.orderId);
     }
     if (sets.length === 0) return;
-    await sequelize.query(`UPDATE tickets SET ${sets.join(', ')}, version = version + 1 WHERE id = $1`, { bind, transaction: t });
+    await sequelize.query(`UPDATE tickets SET ${sets.join(', ')}, version = version + 1 WHERE id = $1`, { bind: params.values, transaction: t });
     for (const note of notes) await systemMessage(sequelize, t, id, note);
   });
   return (await queueRow(sequelize, id))!;
@@ -146,26 +144,22 @@ export async function addAgentMessage(
   id: number,
   input: z.output<typeof ReplyBody>
 ): Promise<{ message: MessageWithAuthor; ticket: QueueTicket }> {
-  const messageId = await sequelize.transaction(async (t) => {
+  const message = await sequelize.transaction(async (t) => {
     const row = await lockTicket(sequelize, t, actor, id);
     const from = row.status as TicketStatus;
     const to: TicketStatus = input.status ?? (!input.internal && from === 'new' ? 'open' : from);
     checkTransition(from, to);
-    const [inserted] = await sequelize.query<{ id: number }>(
-      `INSERT INTO ticket_messages (ticket_id, author_type, author_user_id, body, internal) VALUES ($1, 'agent', $2, $3, $4) RETURNING id`,
+    const [inserted] = await sequelize.query<Row>(
+      `INSERT INTO ticket_messages (ticket_id, author_type, author_user_id, body, internal) VALUES ($1, 'agent', $2, $3, $4) RETURNING *`,
       { bind: [id, actor.user.id, input.body, input.internal], transaction: t, type: QueryTypes.SELECT }
     );
     const sets = [`last_message_at = now()`, `version = version + 1`];
     if (!input.internal) sets.push(`first_responded_at = coalesce(first_responded_at, now())`);
     if (to !== from) sets.push(`status = '${to}'::ticket_status`, ...statusColumns(to));
     await sequelize.query(`UPDATE tickets SET ${sets.join(', ')} WHERE id = $1`, { bind: [id], transaction: t });
-    return inserted.id;
+    return inserted;
   });
-  const [message] = await sequelize.query<Row>(
-    `SELECT m.*, u.name AS author_name FROM ticket_messages m LEFT JOIN users u ON u.id = m.author_user_id WHERE m.id = $1`,
-    { bind: [messageId], type: QueryTypes.SELECT }
-  );
-  return { message: presentAuthoredMessage(message), ticket: (await queueRow(sequelize, id))! };
+  return { message: presentAuthoredMessage({ ...message, author_name: actor.user.name }), ticket: (await queueRow(sequelize, id))! };
 }
 
 /** A satisfaction score, typically from a survey tool some time after resolution. */
@@ -176,7 +170,7 @@ export async function recordCsat(sequelize: Sequelize, id: number, score: number
     { bind: [id, score] }
   )) as [unknown[], unknown];
   if (rows.length === 0) {
-    const exists = await queueRow(sequelize, id);
+    const [exists] = await sequelize.query(`SELECT 1 FROM tickets WHERE id = $1`, { bind: [id], type: QueryTypes.SELECT });
     if (!exists) throw notFound('Ticket');
     throw new AppError('unprocessable', 'Satisfaction is rated once a ticket is resolved');
   }

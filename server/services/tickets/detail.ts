@@ -7,14 +7,14 @@ import { authorizeObject } from '../../auth/authorize.js';
 import { notFound } from '../../errors.js';
 import { camelKeys } from '../../presenters/camel-keys.js';
 import { presentCustomer, presentMessage, presentOrder, presentTicket } from '../../presenters/live-shapes.js';
-import { presentQueueRow, QUEUE_ROW_SQL } from './queue.js';
+import { findQueueRow, presentQueueRow } from './queue.js';
 import type { Actor } from '../../http/env.js';
 
 type Row = Record<string, unknown>;
 
 /** Loads a ticket the user may see, or answers "not found" (and audits the attempt). */
-export async function loadVisibleTicket(sequelize: Sequelize, actor: Actor, id: number) {
-  const [row] = await sequelize.query<Row>(`${QUEUE_ROW_SQL} WHERE t.id = $1`, { bind: [id], type: QueryTypes.SELECT });
+async function loadVisibleTicket(sequelize: Sequelize, actor: Actor, id: number) {
+  const row = await findQueueRow(sequelize, id);
   if (!row) throw notFound('Ticket');
   await authorizeObject(canViewTicket(actor.user, { teamId: Number(row.team_id) }), actor, { type: 'ticket', id });
   return row;

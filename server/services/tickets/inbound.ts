@@ -62,15 +62,15 @@ export async function receiveInbound(
         { bind: [ticketId], transaction: t }
       );
     }
-    const [message] = await sequelize.query<{ id: number }>(
-      `INSERT INTO ticket_messages (ticket_id, author_type, body) VALUES ($1, 'customer', $2) RETURNING id`,
+    const [message] = await sequelize.query<Record<string, unknown>>(
+      `INSERT INTO ticket_messages (ticket_id, author_type, body) VALUES ($1, 'customer', $2) RETURNING *`,
       { bind: [ticketId, input.body], transaction: t, type: QueryTypes.SELECT }
     );
-    return { ticketId, messageId: message.id, created };
+    return { ticketId, message, created };
   });
-  const [message] = await sequelize.query<Record<string, unknown>>(`SELECT m.*, NULL AS author_name FROM ticket_messages m WHERE m.id = $1`, {
-    bind: [result.messageId],
-    type: QueryTypes.SELECT
-  });
-  return { ticket: (await queueRow(sequelize, result.ticketId))!, message: presentAuthoredMessage(message), created: result.created };
+  return {
+    ticket: (await queueRow(sequelize, result.ticketId))!,
+    message: presentAuthoredMessage({ ...result.message, author_name: null }),
+    created: result.created
+  };
 }

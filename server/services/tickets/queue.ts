@@ -6,6 +6,7 @@ import { isManager } from '../../auth/policies.js';
 import { AppError } from '../../errors.js';
 import { camelKeys } from '../../presenters/camel-keys.js';
 import { presentTicket } from '../../presenters/live-shapes.js';
+import { Params } from '../sql-params.js';
 
 type Query = z.output<typeof QueueQuery>;
 
@@ -27,7 +28,6 @@ export const QUEUE_ROW_SQL = `
     ) lm ON true`;
 
 type Row = Record<string, unknown>;
-
 
 export function presentQueueRow(row: Row): QueueTicket {
   const body = row.lm_body as string | null;
@@ -73,30 +73,26 @@ export async function listQueue(sequelize: Sequelize, user: User, q: Query): Pro
   const manager = isManager(user);
   if (q.view === 'all' && !manager) throw new AppError('forbidden', 'The all-teams view is for managers');
   const where: string[] = [];
-  const bind: unknown[] = [];
-  const param = (v: unknown) => {
-    bind.push(v);
-    return `$${bind.length}`;
-  };
+  const params = new Params();
 
   // What this user may see at all.
-  if (!manager) where.push(`t.team_id = ${param(user.teamId ?? -1)}`);
+  if (!manager) where.push(`t.team_id = ${params.p(user.teamId ?? -1)}`);
   // The view.
-  if (q.view === 'mine') where.push(`t.assignee_id = ${param(user.id)}`);
+  if (q.view === 'mine') where.push(`t.assignee_id = ${params.p(user.id)}`);
   if (q.view === 'unassigned') where.push(`t.assignee_id IS NULL`);
-  if (q.view === 'team' && user.teamId !== null) where.push(`t.team_id = ${param(user.teamId)}`);
+  if (q.view === 'team' && user.teamId !== null) where.push(`t.team_id = ${params.p(user.teamId)}`);
   // Filters.
-  where.push(q.status?.length ? `t.status = ANY(${param(q.status)}::ticket_status[])` : OPEN);
-  if (q.priority?.length) where.push(`t.priority = ANY(${param(q.priority)}::ticket_priority[])`);
-  if (q.channel?.length) where.push(`t.channel = ANY(${param(q.channel)}::ticket_channel[])`);
-  if (q.tag) where.push(`${param(q.tag.toLowerCase())} = ANY(t.tags)`);
+  where.push(q.status?.length ? `t.status = ANY(${params.p(q.status)}::ticket_status[])` : OPEN);
+  if (q.priority?.length) where.push(`t.priority = ANY(${params.p(q.priority)}::ticket_priority[])`);
+  if (q.channel?.length) where.push(`t.channel = ANY(${params.p(q.channel)}::ticket_channel[])`);
+  if (q.tag) where.push(`${params.p(q.tag.toLowerCase())} = ANY(t.tags)`);
   if (q.sla?.length) where.push(`(${q.sla.map((s) => SLA_CONDITION[s]).join(' OR ')})`);
   if (q.q) {
     const number = /^#?(\d{1,9})$/.exec(q.q);
-    if (number) where.push(`t.id = ${param(Number(number[1]))}`);
+    if (number) where.push(`t.id = ${params.p(Number(number[1]))}`);
     else {
-      const text = param(q.q);
-      const like = param(`%${q.q.replace(/[\\%_]/g, (m) => `\\${m}`)}%`);
+      const text = params.p(q.q);
+      const like = params.p(`%${q.q.replace(/[\\%_]/g, (m) => `\\${m}`)}%`);
       where.push(`(t.search @@ plainto_tsquery('simple', ${text}) OR c.email ILIKE ${like} OR (c.first_name || ' ' || c.last_name) ILIKE ${like})`);
     }
   }
@@ -104,14 +100,14 @@ export async function listQueue(sequelize: Sequelize, user: User, q: Query): Pro
     const cursor = decodeCursor(q.cursor);
     where.push(
       cursor.due === null
-        ? `(${DUE} IS NULL AND t.id > ${param(cursor.id)})`
-        : `(${DUE} > ${param(cursor.due)}::timestamptz OR (${DUE} = ${param(cursor.due)}::timestamptz AND t.id > ${param(cursor.id)}) OR ${DUE} IS NULL)`
+        ? `(${DUE} IS NULL AND t.id > ${params.p(cursor.id)})`
+        : `(${DUE} > ${params.p(cursor.due)}::timestamptz OR (${DUE} = ${params.p(cursor.due)}::timestamptz AND t.id > ${params.p(cursor.id)}) OR ${DUE} IS NULL)`
     );
   }
 
   const rows = await sequelize.query<Row>(
-    `${QUEUE_ROW_SQL} WHERE ${where.join(' AND ')} ORDER BY ${DUE} ASC NULLS LAST, t.id ASC LIMIT ${param(q.limit + 1)}`,
-    { bind, type: QueryTypes.SELECT }
+    `${QUEUE_ROW_SQL} WHERE ${where.join(' AND ')} ORDER BY ${DUE} ASC NULLS LAST, t.id ASC LIMIT ${params.p(q.limit + 1)}`,
+    { bind: params.values, type: QueryTypes.SELECT }
   );
   const page = rows.slice(0, q.limit);
   const last = page.at(-1);
@@ -139,8 +135,14 @@ export async function queueCounts(sequelize: Sequelize, user: User): Promise<Que
   return { mine: row.mine, unassigned: row.unassigned, team: row.team, all: manager ? row.all : null };
 }
 
+/** One ticket's queue row as the database returns it, or undefined. */
+export async function findQueueRow(sequelize: Sequelize, ticketId: number): Promise<Row | undefined> {
+  const [row] = await sequelize.query<Row>(`${QUEUE_ROW_SQL} WHERE t.id = $1`, { bind: [ticketId], type: QueryTypes.SELECT });
+  return row;
+}
+
 /** One ticket as a queue row (after an action, or for a live event about a ticket not yet on screen). */
 export async function queueRow(sequelize: Sequelize, ticketId: number): Promise<QueueTicket | null> {
-  const [row] = await sequelize.query<Row>(`${QUEUE_ROW_SQL} WHERE t.id = $1`, { bind: [ticketId], type: QueryTypes.SELECT });
+  const row = await findQueueRow(sequelize, ticketId);
   return row ? presentQueueRow(row) : null;
 }

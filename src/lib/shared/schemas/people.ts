@@ -23,15 +23,18 @@ export const AdminUser = z.object({
 });
 export type AdminUser = z.infer<typeof AdminUser>;
 
-export const CreateUserBody = z
-  .object({
-    email: z.string().trim().toLowerCase().pipe(z.email()),
-    name: z.string().trim().min(1).max(120),
-    role: z.enum(USER_ROLES),
-    teamId: z.number().int().positive().nullable().default(null),
-    password: z.string().min(8).max(1024)
-  })
-  .refine((u) => u.role !== 'agent' || u.teamId !== null, { message: 'an agent needs a team', path: ['teamId'] });
+export const PASSWORD_MIN_LENGTH = 8;
+
+/** A new user's fields; the command line (server/cli/create-user.ts) checks its arguments with them too. */
+export const NewUserFields = z.object({
+  email: z.string().trim().toLowerCase().pipe(z.email()),
+  name: z.string().trim().min(1).max(120),
+  role: z.enum(USER_ROLES),
+  teamId: z.number().int().positive().nullable().default(null),
+  password: z.string().min(PASSWORD_MIN_LENGTH).max(1024)
+});
+
+export const CreateUserBody = NewUserFields.refine((u) => u.role !== 'agent' || u.teamId !== null, { message: 'an agent needs a team', path: ['teamId'] });
 
 export const UpdateUserBody = z
   .object({
