@@ -4,25 +4,19 @@
 // (200,000 customers is about a million orders). Seeds a fresh embedded Postgres, or uses
 // BENCH_DATABASE_URL (seeding it only when it has no orders). Prints a table and writes
 // bench-results/analytics.json.
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
-import path from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
-import pino from 'pino';
-import { startEmbeddedPostgres } from '../../db/embedded.js';
 import { migrateDatabase } from '../../db/migrate.js';
 import { DEMO_PASSWORD } from '../../db/seed/demo-users.js';
 import { seedDemoData } from '../../db/seed/index.js';
-import { loadConfig } from '../../server/config.js';
-import { startPulse } from '../../server/pulse.js';
 import { computeSnapshot, loadWallboardState } from '../../server/realtime/metrics/index.js';
 import { poolDb } from '../../server/services/analytics/db.js';
 import { addDays, storeToday } from '../../server/services/analytics/range.js';
 import { refreshRollups } from '../../server/services/analytics/rollups.js';
-import { freePort } from '../support/global-setup.js';
 import { Browser } from '../support/http.js';
-import { now, printTable, summarize } from './measure.js';
+import { startTestServer } from '../support/server.js';
+import { benchDatabase, now, printTable, timed, writeResults } from './measure.js';
 
 const { values } = parseArgs({
   options: {
@@ -36,33 +30,9 @@ const RUNS = Number(values.runs);
 const TZ = values.timezone!;
 const say = (msg: string) => process.stderr.write(`${msg}\n`);
 
-async function database() {
-  if (process.env.BENCH_DATABASE_URL) return { url: process.env.BENCH_DATABASE_URL, stop: async () => undefined };
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'pulse-bench-analytics-'));
-  // Reads are what is measured; durability settings only slow the seed.
-  const db = await startEmbeddedPostgres({ dir: path.join(dir, 'data'), port: await freePort(), fast: true });
-  return {
-    url: db.url,
-    stop: async () => {
-      await db.stop();
-      await rm(dir, { recursive: true, force: true });
-    }
-  };
-}
-
-async function timed<T>(runs: number, work: () => Promise<T>) {
-  await work(); // warm-up: plans and caches, as on a server that has been up a while
-  const samples: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const t0 = now();
-    await work();
-    samples.push(now() - t0);
-  }
-  return summarize(samples);
-}
-
 async function main() {
-  const db = await database();
+  // Reads are what is measured; durability settings only slow the seed.
+  const db = await benchDatabase({ prefix: 'pulse-bench-analytics-', fast: true });
   const sql = new pg.Pool({ connectionString: db.url, max: 8 });
   sql.on('error', () => undefined); // idle connections closed under it when Postgres stops
   try {
@@ -92,12 +62,10 @@ async function main() {
     await sql.query('VACUUM ANALYZE');
 
     const loadBefore = os.loadavg();
-    const config = loadConfig({ NODE_ENV: 'production', PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', STORE_TIMEZONE: TZ, ANALYTICS_REFRESH_SECONDS: '3600' });
-    const pulse = await startPulse({ config, databaseUrl: db.url, logger: pino({ level: 'silent' }) });
+    const pulse = await startTestServer(db.url, { NODE_ENV: 'production', STORE_TIMEZONE: TZ, ANALYTICS_REFRESH_SECONDS: '3600' });
     const results: { query: string; n: number; p50: number; p95: number; max: number }[] = [];
     try {
-      const browser = new Browser(pulse.url);
-      await browser.login('manager@pulse.demo', DEMO_PASSWORD);
+      const browser = await Browser.signedIn(pulse.url, 'manager@pulse.demo', DEMO_PASSWORD);
       const today = storeToday(TZ);
       const back = (days: number) => addDays(today, -days);
       const range = (days: number) => `from=${back(days - 1)}&to=${today}`;
@@ -107,10 +75,7 @@ async function main() {
         results.push({ query, ...s });
         say(`  ${query}: p50 ${s.p50.toFixed(0)} ms`);
       };
-      const http = (p: string) => async () => {
-        const res = await browser.get(p);
-        if (res.status !== 200) throw new Error(`${p}: ${res.status} ${JSON.stringify(res.body)}`);
-      };
+      const http = (p: string) => () => browser.getOk(p);
 
       say('Timing...');
       await measure('wallboard snapshot from SQL (load + compute)', async () => {
@@ -151,26 +116,16 @@ async function main() {
     })));
     process.stdout.write(`\nRollup rebuild: ${(rollupMs / 1000).toFixed(1)} s. Load average before/after: ${loadBefore.map((l) => l.toFixed(1)).join(' ')} / ${loadAfter.map((l) => l.toFixed(1)).join(' ')} on ${os.cpus().length} CPUs.\n`);
 
-    const out = path.resolve(import.meta.dirname, '../../bench-results');
-    await mkdir(out, { recursive: true });
-    await writeFile(
-      path.join(out, 'analytics.json'),
-      `${JSON.stringify(
-        {
-          date: new Date().toISOString(),
-          machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, loadAverageBefore: loadBefore, loadAverageAfter: loadAfter },
-          timezone: TZ,
-          runs: RUNS,
-          data: counts,
-          seedSeconds,
-          rollupBuild: { ms: Math.round(rollupMs), rebuilt: refresh.rebuilt },
-          results: results.map((r) => ({ ...r, p50: Math.round(r.p50 * 10) / 10, p95: Math.round(r.p95 * 10) / 10, max: Math.round(r.max * 10) / 10 }))
-        },
-        null,
-        2
-      )}\n`
-    );
-    process.stdout.write(`Wrote bench-results/analytics.json\n`);
+    await writeResults('analytics', {
+      date: new Date().toISOString(),
+      machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, loadAverageBefore: loadBefore, loadAverageAfter: loadAfter },
+      timezone: TZ,
+      runs: RUNS,
+      data: counts,
+      seedSeconds,
+      rollupBuild: { ms: Math.round(rollupMs), rebuilt: refresh.rebuilt },
+      results: results.map((r) => ({ ...r, p50: Math.round(r.p50 * 10) / 10, p95: Math.round(r.p95 * 10) / 10, max: Math.round(r.max * 10) / 10 }))
+    });
   } finally {
     await sql.end();
     await db.stop();

@@ -3,35 +3,36 @@
 // The ticket console's reads with a large support history: the queue's first page (per view),
 // a search, the next page, and a ticket with its customer panel. Each is compared, in the same
 // run, with GET /api/health (the cost of a signed-in round trip that does no work).
-// Prints a table and writes bench-results/api.json.
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
+// Seeds a fresh embedded Postgres, or uses BENCH_DATABASE_URL (seeding the demo data only when
+// it has no orders; the history is topped up to --tickets). Prints a table and writes
+// bench-results/api.json.
 import { parseArgs } from 'node:util';
 import pg from 'pg';
-import { startEmbeddedPostgres } from '../../db/embedded.js';
 import { migrateDatabase } from '../../db/migrate.js';
 import { seedDemoData } from '../../db/seed/index.js';
 import { DEMO_PASSWORD } from '../../db/seed/demo-users.js';
-import { freePort } from '../support/global-setup.js';
 import { Browser } from '../support/http.js';
 import { startChildServer } from '../support/processes.js';
-import { now, printTable, summarize } from './measure.js';
+import { benchDatabase, printTable, timed, writeResults } from './measure.js';
 
 const { values } = parseArgs({ options: { tickets: { type: 'string', default: '100000' }, runs: { type: 'string', default: '200' } } });
 const TICKETS = Number(values.tickets);
 const RUNS = Number(values.runs);
 
 async function main() {
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'pulse-bench-api-'));
-  const db = await startEmbeddedPostgres({ dir: path.join(dir, 'data'), port: await freePort() });
+  const db = await benchDatabase({ prefix: 'pulse-bench-api-' });
   const sql = new pg.Pool({ connectionString: db.url, max: 4 });
   try {
     await migrateDatabase(db.url);
-    process.stdout.write('Seeding demo data (2,000 customers)...\n');
-    await seedDemoData(db.url, { customers: 2000 });
+    const orders = Number((await sql.query(`SELECT count(*) FROM orders`)).rows[0].count);
+    if (orders === 0) {
+      process.stdout.write('Seeding demo data (2,000 customers)...\n');
+      await seedDemoData(db.url, { customers: 2000 });
+    } else {
+      process.stdout.write(`Using the ${orders.toLocaleString('en')} orders already in the database.\n`);
+    }
     const existing = Number((await sql.query(`SELECT count(*) FROM tickets`)).rows[0].count);
-    process.stdout.write(`Adding ${TICKETS - existing} tickets of history...\n`);
+    process.stdout.write(`Adding ${Math.max(0, TICKETS - existing)} tickets of history...\n`);
     const client = await sql.connect();
     try {
       await client.query('BEGIN');
@@ -63,10 +64,8 @@ async function main() {
 
     const server = await startChildServer(db.url);
     try {
-      const agent = new Browser(server.url);
-      await agent.login('agent@pulse.demo', DEMO_PASSWORD);
-      const manager = new Browser(server.url);
-      await manager.login('manager@pulse.demo', DEMO_PASSWORD);
+      const agent = await Browser.signedIn(server.url, 'agent@pulse.demo', DEMO_PASSWORD);
+      const manager = await Browser.signedIn(server.url, 'manager@pulse.demo', DEMO_PASSWORD);
       const page1 = await agent.get('/api/tickets?view=team');
       const someTicket = page1.body.tickets[0].id as number;
 
@@ -84,29 +83,18 @@ async function main() {
       const rows: Record<string, string | number>[] = [];
       const json: Record<string, unknown> = { tickets: total, openTickets: open, runs: RUNS };
       for (const [name, who, url] of cases) {
-        for (let i = 0; i < 10; i++) await who.get(url); // warm up
-        const samples: number[] = [];
-        for (let i = 0; i < RUNS; i++) {
-          const t0 = now();
-          const res = await who.get(url);
-          samples.push(now() - t0);
-          if (res.status !== 200) throw new Error(`${name}: ${res.status} ${JSON.stringify(res.body)}`);
-        }
-        const s = summarize(samples);
+        const s = await timed(RUNS, () => who.getOk(url), 10);
         rows.push({ request: name, p50: s.p50, p95: s.p95, p99: s.p99, max: s.max });
         json[name] = s;
       }
       printTable(`Ticket console reads, ${total.toLocaleString()} tickets (${open.toLocaleString()} open), ${RUNS} requests each, ms`, rows);
-      await mkdir('bench-results', { recursive: true });
-      await writeFile('bench-results/api.json', JSON.stringify({ ...json, at: new Date().toISOString() }, null, 2));
-      process.stdout.write('\nWrote bench-results/api.json\n');
+      await writeResults('api', { ...json, at: new Date().toISOString() });
     } finally {
       await server.stop();
     }
   } finally {
     await sql.end();
     await db.stop();
-    await rm(dir, { recursive: true, force: true });
   }
 }
 

@@ -1,4 +1,7 @@
 import { readFileSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { startThrowawayPostgres } from '../support/postgres.js';
 
 /** Wall-clock milliseconds with sub-millisecond precision, comparable across this process. */
 export const now = () => performance.timeOrigin + performance.now();
@@ -12,6 +15,35 @@ export function percentile(sorted: number[], p: number): number {
 export function summarize(samples: number[]) {
   const sorted = [...samples].sort((a, b) => a - b);
   return { n: sorted.length, p50: percentile(sorted, 50), p95: percentile(sorted, 95), p99: percentile(sorted, 99), max: sorted.at(-1) ?? NaN };
+}
+
+/** `work` timed `runs` times after `warmups` untimed runs (plans and caches, as on a server that has been up a while). */
+export async function timed(runs: number, work: () => Promise<unknown>, warmups = 1) {
+  for (let i = 0; i < warmups; i++) await work();
+  const samples: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t0 = now();
+    await work();
+    samples.push(now() - t0);
+  }
+  return summarize(samples);
+}
+
+/**
+ * The Postgres a benchmark runs against: BENCH_DATABASE_URL if set (left as it is on stop), else a
+ * fresh embedded cluster, deleted on stop. `fast` turns durability off (only where commits are not measured).
+ */
+export async function benchDatabase(opts: { prefix: string; fast?: boolean }): Promise<{ url: string; stop(): Promise<void> }> {
+  if (process.env.BENCH_DATABASE_URL) return { url: process.env.BENCH_DATABASE_URL, stop: async () => undefined };
+  return startThrowawayPostgres(opts);
+}
+
+/** Writes `data` to bench-results/<name>.json at the repository root and says so. */
+export async function writeResults(name: string, data: unknown) {
+  const dir = path.resolve(import.meta.dirname, '../../bench-results');
+  await mkdir(dir, { recursive: true });
+  await writeFile(path.join(dir, `${name}.json`), `${JSON.stringify(data, null, 2)}\n`);
+  process.stdout.write(`\nWrote bench-results/${name}.json\n`);
 }
 
 const CLK_TCK = 100;

@@ -4,17 +4,14 @@
 // the floor a bare `pg` LISTEN client gets. Writes by plain SQL (as an outside program would),
 // delivers to real Socket.IO clients of a Pulse server running in its own process.
 // Prints tables and writes bench-results/realtime.json.
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
-import path from 'node:path';
 import pg from 'pg';
-import { startEmbeddedPostgres } from '../../db/embedded.js';
 import { migrateDatabase } from '../../db/migrate.js';
 import { createWorld } from '../support/fixtures.js';
-import { freePort } from '../support/global-setup.js';
 import { Browser } from '../support/http.js';
 import { startChildServer, type ChildServer } from '../support/processes.js';
-import { now, paced, printTable, processUsage, summarize } from './measure.js';
+import { until } from '../support/socket.js';
+import { benchDatabase, now, paced, printTable, processUsage, summarize, writeResults } from './measure.js';
 import { RawDashboard } from './raw-dashboard.js';
 
 const quick = process.argv.includes('--quick');
@@ -30,22 +27,14 @@ interface Setup {
 }
 
 async function setup(): Promise<Setup & { teardown: () => Promise<void> }> {
-  let url = process.env.BENCH_DATABASE_URL;
-  let stopDb = async () => undefined as void;
-  let dir: string | undefined;
-  if (!url) {
-    dir = await mkdtemp(path.join(os.tmpdir(), 'pulse-bench-'));
-    // Durable settings (fsync on): commit costs are part of what is measured.
-    const db = await startEmbeddedPostgres({ dir: path.join(dir, 'data'), port: await freePort() });
-    url = db.url;
-    stopDb = () => db.stop();
-  }
+  // Durable settings (fsync on): commit costs are part of what is measured.
+  const db = await benchDatabase({ prefix: 'pulse-bench-' });
+  const url = db.url;
   await migrateDatabase(url);
   const sql = new pg.Pool({ connectionString: url, max: 40 });
   const world = await createWorld(sql);
   const server = await startChildServer(url);
-  const browser = new Browser(server.url);
-  await browser.login(world.manager.email);
+  const browser = await Browser.signedIn(server.url, world.manager.email);
   return {
     sql,
     url,
@@ -55,8 +44,7 @@ async function setup(): Promise<Setup & { teardown: () => Promise<void> }> {
     teardown: async () => {
       await server.stop();
       await sql.end();
-      await stopDb();
-      if (dir) await rm(dir, { recursive: true, force: true });
+      await db.stop();
     }
   };
 }
@@ -225,16 +213,8 @@ function updateKey(frame: string) {
   return `${data.id}:${Number(data.total)}`;
 }
 
-async function waitUntil(check: () => boolean, timeoutMs: number) {
-  const deadline = now() + timeoutMs;
-  while (!check() && now() < deadline) await new Promise((r) => setTimeout(r, 20));
-}
-
-async function writeResults(results: Record<string, unknown>) {
-  await mkdir('bench-results', { recursive: true });
-  await writeFile('bench-results/realtime.json', JSON.stringify(results, null, 2));
-  process.stdout.write('\nWrote bench-results/realtime.json\n');
-}
+/** Waits for `check` up to `timeoutMs`; a shortfall is not an error here, it is reported (missing). */
+const waitUntil = (check: () => boolean, timeoutMs: number) => until(check, timeoutMs).catch(() => undefined);
 
 async function main() {
   const s = await setup();
@@ -276,7 +256,7 @@ async function main() {
     printTable('Commit-to-client latency (ms), delivered messages/s, Pulse server CPU and peak RSS', fanout);
 
     // 2. What the triggers cost writers, side by side.
-    if (process.argv.includes('--fanout-only')) return void (await writeResults(results));
+    if (process.argv.includes('--fanout-only')) return void (await writeResults('realtime', results));
     const { rows } = await s.sql.query(`INSERT INTO orders (customer_id, total) SELECT $1, 1 FROM generate_series(1, 32) RETURNING id`, [s.customerId]);
     const orderIds = rows.map((r) => r.id as number);
     // The same lean client as the fanout runs, so the Pulse column's delivery is not timed through a
@@ -307,7 +287,7 @@ async function main() {
     results.writeCost = costJson;
     results.writeCostTable = cost;
 
-    await writeResults(results);
+    await writeResults('realtime', results);
   } finally {
     await s.teardown();
   }

@@ -1,9 +1,9 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningPulse } from '../../server/pulse.js';
-import { launchChromium, signInPage } from '../support/browser.js';
+import { expectLive, launchChromium, signInPage } from '../support/browser.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
-import { createTicket, createUser, createWorld, PASSWORD } from '../support/fixtures.js';
+import { createLoyaltyAccount, createOrder, createTicket, createUser, createWorld, earnPoints, PASSWORD } from '../support/fixtures.js';
 import { startTestServer } from '../support/server.js';
 
 let db: TestDatabase;
@@ -38,8 +38,8 @@ describe('the live ticket console, two agents side by side', () => {
   it('a ticket inserted by plain SQL appears in both queues without a reload', async () => {
     await alex.goto('/console?view=team');
     await bea.goto('/console?view=team');
-    await within(() => alex.locator('[data-state="live"]:visible').count().then((n) => n > 0), 5000);
-    await within(() => bea.locator('[data-state="live"]:visible').count().then((n) => n > 0), 5000);
+    await expectLive(alex);
+    await expectLive(bea);
     const id = await createTicket(db.sql, { customerId: world.customerId, teamId: world.teamA, subject: 'Parcel arrived crushed' });
     await within(queueHas(alex, id));
     await within(queueHas(bea, id));
@@ -81,9 +81,9 @@ describe('the live ticket console, two agents side by side', () => {
 
   it('a refund from the customer panel shows on the other agent’s panel, points reversed, without a reload', async () => {
     const customer = (await db.sql.query(`INSERT INTO customers (email, first_name, last_name) VALUES ('rita@example.com', 'Rita', 'Refund') RETURNING id`)).rows[0].id;
-    const account = (await db.sql.query(`INSERT INTO loyalty_accounts (customer_id) VALUES ($1) RETURNING id`, [customer])).rows[0].id;
-    const order = (await db.sql.query(`INSERT INTO orders (customer_id, total, status, external_id) VALUES ($1, 75, 'delivered', 'SHOP-E2E-1') RETURNING id`, [customer])).rows[0].id;
-    await db.sql.query(`INSERT INTO loyalty_ledger (account_id, kind, points, reason, order_id, idempotency_key) VALUES ($1, 'earn', 75, 'order', $2, 'e2e-earn')`, [account, order]);
+    const account = await createLoyaltyAccount(db.sql, customer);
+    const order = await createOrder(db.sql, { customerId: customer, total: 75, status: 'delivered', externalId: 'SHOP-E2E-1' });
+    await earnPoints(db.sql, { accountId: account, points: 75, reason: 'order', orderId: order, key: 'e2e-earn' });
     const id = await createTicket(db.sql, { customerId: customer, teamId: world.teamA, subject: 'Broken on arrival' });
     await bea.goto(`/console/tickets/${id}`);
     await alex.goto(`/console/tickets/${id}`);

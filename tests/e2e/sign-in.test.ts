@@ -1,8 +1,8 @@
-import { createHash } from 'node:crypto';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hashSessionId } from '../../server/auth/session-adapter.js';
 import type { RunningPulse } from '../../server/pulse.js';
-import { launchChromium, signInPage } from '../support/browser.js';
+import { expectLive, fillSignIn, launchChromium, signInPage } from '../support/browser.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { createWorld, PASSWORD } from '../support/fixtures.js';
 import { startTestServer } from '../support/server.js';
@@ -29,9 +29,7 @@ describe('signing in, in Chromium', () => {
     const context = await browser.newContext({ baseURL: server.url });
     const page = await context.newPage();
     await page.goto('/login');
-    await page.getByLabel('Email', { exact: true }).fill(world.agentA.email);
-    await page.getByLabel('Password', { exact: true }).fill('not-the-password');
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await fillSignIn(page, world.agentA.email, 'not-the-password');
     await expect.poll(() => page.getByText('Email or password is incorrect').isVisible()).toBe(true);
     expect(await page.getByText('Demo accounts').count()).toBe(0);
     expect(new URL(page.url()).pathname).toBe('/login');
@@ -42,7 +40,7 @@ describe('signing in, in Chromium', () => {
     const { context, page } = await signInPage(browser, server.url, world.agentA.email, PASSWORD);
     expect(new URL(page.url()).pathname).toBe('/console');
     await expect.poll(() => page.locator('.sidebar').getByText('Agent A').isVisible()).toBe(true);
-    await expect.poll(() => page.locator('[data-state="live"]:visible').count().then((n) => n > 0), { timeout: 5000 }).toBe(true);
+    await expectLive(page);
     // An agent's navigation has no manager screens.
     expect(await page.getByRole('link', { name: 'Wallboard' }).count()).toBe(0);
 
@@ -58,19 +56,16 @@ describe('signing in, in Chromium', () => {
     const page = await context.newPage();
     await page.goto('/customers');
     await page.waitForURL('**/login?next=%2Fcustomers');
-    await page.getByLabel('Email', { exact: true }).fill(world.manager.email);
-    await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await fillSignIn(page, world.manager.email, PASSWORD);
     await page.waitForURL('**/customers');
     await context.close();
   });
 
   it('returns to the login page within seconds when the session is revoked elsewhere', async () => {
     const { context, page } = await signInPage(browser, server.url, world.manager.email, PASSWORD);
-    await expect.poll(() => page.locator('[data-state="live"]:visible').count().then((n) => n > 0), { timeout: 5000 }).toBe(true);
+    await expectLive(page);
     const cookie = (await context.cookies()).find((c) => c.name === 'pulse_session')!;
-    const hash = createHash('sha256').update(cookie.value).digest('hex');
-    await db.sql.query(`DELETE FROM sessions WHERE id = $1`, [hash]);
+    await db.sql.query(`DELETE FROM sessions WHERE id = $1`, [hashSessionId(cookie.value)]);
     await page.waitForURL('**/login**', { timeout: 5000 });
     await context.close();
   });

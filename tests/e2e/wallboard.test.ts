@@ -1,7 +1,7 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningPulse } from '../../server/pulse.js';
-import { launchChromium, signInPage } from '../support/browser.js';
+import { expectLive, launchChromium, signInPage } from '../support/browser.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { createWorld, PASSWORD } from '../support/fixtures.js';
 import { startTestServer } from '../support/server.js';
@@ -33,7 +33,7 @@ describe('the wallboard, in Chromium', () => {
   it('an order inserted by plain SQL moves the revenue tile and extends the orders chart within a second', async () => {
     await page.goto('/wallboard');
     await expect.poll(() => page.getByTestId('tile-revenue_today').isVisible(), { timeout: 10_000 }).toBe(true);
-    await expect.poll(() => page.locator('[data-state="live"]:visible').count().then((n) => n > 0), { timeout: 5000 }).toBe(true);
+    await expectLive(page);
     const revenueBefore = await revenueText();
     const chartBefore = await ordersInChart();
 

@@ -86,21 +86,15 @@ beforeAll(async () => {
 
   // No background refresh: the last test rebuilds the rollups for another zone and back by hand.
   server = await startTestServer(db.url, { STORE_TIMEZONE: TZ, ANALYTICS_REFRESH_SECONDS: '3600' });
-  manager = new Browser(server.url);
-  agent = new Browser(server.url);
-  await manager.login('manager@test.dev');
-  await agent.login('agent@test.dev');
+  manager = await Browser.signedIn(server.url, 'manager@test.dev');
+  agent = await Browser.signedIn(server.url, 'agent@test.dev');
 });
 afterAll(async () => {
   await server?.close();
   await db?.drop();
 });
 
-const get = async (path: string) => {
-  const res = await manager.get(path);
-  if (res.status !== 200) throw new Error(`${path}: ${res.status} ${JSON.stringify(res.body)}`);
-  return res.body;
-};
+const get = (path: string) => manager.getOk(path);
 
 describe('sales over time', () => {
   it('counts sales, revenue, AOV, new and returning customers per store month', async () => {
@@ -282,24 +276,24 @@ describe('drill-downs', () => {
 
 describe('CSV export', () => {
   it('downloads every report as CSV with the JSON’s numbers', async () => {
-    const res = await fetch(new URL(`/api/analytics/sales?${Q1}&bucket=month&format=csv`, server.url), { headers: { cookie: manager.cookie } });
+    const res = await manager.get(`/api/analytics/sales?${Q1}&bucket=month&format=csv`);
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/^text\/csv/);
     expect(res.headers.get('content-disposition')).toBe('attachment; filename="pulse-sales-2026-01-01_2026-03-31.csv"');
-    expect((await res.text()).split('\r\n')).toEqual([
+    expect((res.body as string).split('\r\n')).toEqual([
       'bucket,from,to,orders,revenue,aov,new_customers,returning_customers',
       '2026-01-01,2026-01-01,2026-01-31,7,190.00,27.14,3,1',
       '2026-02-01,2026-02-01,2026-02-28,4,325.00,81.25,2,1',
       '2026-03-01,2026-03-01,2026-03-31,4,370.00,92.50,1,3',
       ''
     ]);
-    const cohorts = await (await fetch(new URL(`/api/analytics/cohorts?${Q1}&format=csv`, server.url), { headers: { cookie: manager.cookie } })).text();
+    const cohorts: string = await get(`/api/analytics/cohorts?${Q1}&format=csv`);
     expect(cohorts.split('\r\n').slice(0, 3)).toEqual(['cohort,customers,month_0_percent,month_1_percent,month_2_percent', '2026-01,3,100,0,33.3', '2026-02,2,100,0,']);
   });
 
   it('exports drill-downs whole, quoting text a spreadsheet would run', async () => {
-    const res = await fetch(new URL(`/api/analytics/customers?${Q1}&kind=active&format=csv&pageSize=1`, server.url), { headers: { cookie: manager.cookie } });
-    const lines = (await res.text()).trim().split('\r\n');
+    const csv: string = await get(`/api/analytics/customers?${Q1}&kind=active&format=csv&pageSize=1`);
+    const lines = csv.trim().split('\r\n');
     expect(lines[0]).toBe('id,name,email,first_order_at,last_order_at,orders,revenue,r,f,m');
     expect(lines).toHaveLength(9); // every active customer, not one page
     expect(lines.find((l) => l.startsWith(`${c.c9},`))).toContain(`,'=SUM(A1) Tester,`);
@@ -311,7 +305,7 @@ describe('access and freshness', () => {
     for (const path of ['sales', 'top-products', 'cohorts', 'rfm', 'support', 'orders', 'tickets']) {
       expect((await agent.get(`/api/analytics/${path}?${Q1}`)).status, path).toBe(403);
     }
-    expect((await fetch(new URL(`/api/analytics/sales?${Q1}`, server.url))).status).toBe(401);
+    expect((await new Browser(server.url).get(`/api/analytics/sales?${Q1}`)).status).toBe(401);
   });
 
   it('includes a sale the moment it is committed, and drops it when it is cancelled', async () => {

@@ -1,49 +1,31 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hashSessionId } from '../../server/auth/session-adapter.js';
 import type { RunningPulse } from '../../server/pulse.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
-import { createTicket, createUser, createWorld } from '../support/fixtures.js';
+import { createOrder, createTicket, createUser, createWorld } from '../support/fixtures.js';
 import { Browser } from '../support/http.js';
-import { connectSocket, received, record, waitFor, whenReady, type ClientSocket } from '../support/socket.js';
+import { closeSockets, connectSocket, disconnected, openSocket, received, record, waitFor, whenReady, type ClientSocket } from '../support/socket.js';
 import { startTestServer } from '../support/server.js';
 
 let db: TestDatabase;
 let server: RunningPulse;
 let world: Awaited<ReturnType<typeof createWorld>>;
-const sockets: ClientSocket[] = [];
+/** One session per user of the world, for tests that do not end it. */
+let as: Record<'agentA' | 'agentB' | 'manager', Browser>;
 
-async function signIn(email: string) {
-  const b = new Browser(server.url);
-  await b.login(email);
-  return b;
-}
+const socketOf = (who: string | Browser) => openSocket(server.url, who);
 
-async function socketFor(b: Browser) {
-  const socket = connectSocket(server.url, b.cookie);
-  sockets.push(socket);
-  await whenReady(socket);
-  return socket;
-}
-
-const disconnected = (socket: ClientSocket, timeoutMs = 1000) =>
-  new Promise<number>((resolve, reject) => {
-    const t0 = Date.now();
-    const timer = setTimeout(() => reject(new Error('socket still connected')), timeoutMs);
-    socket.once('disconnect', () => {
-      clearTimeout(timer);
-      resolve(Date.now() - t0);
-    });
-  });
-
-const watch = (socket: ClientSocket, ticketId: number) =>
-  new Promise<any>((resolve) => socket.emit('ticket:watch', ticketId, resolve));
+const watch = (socket: ClientSocket, ticketId: number) => socket.timeout(5000).emitWithAck('ticket:watch', ticketId) as Promise<any>;
 
 beforeAll(async () => {
   db = await createTestDatabase();
   world = await createWorld(db.sql);
   server = await startTestServer(db.url);
+  const [agentA, agentB, manager] = await Promise.all([world.agentA, world.agentB, world.manager].map((u) => Browser.signedIn(server.url, u.email)));
+  as = { agentA, agentB, manager };
 });
 afterAll(async () => {
-  for (const s of sockets) s.disconnect();
+  closeSockets();
   await server?.close();
   await db?.drop();
 });
@@ -51,47 +33,41 @@ afterAll(async () => {
 describe('the handshake', () => {
   it('refuses a socket without a session', async () => {
     const socket = connectSocket(server.url, '');
-    sockets.push(socket);
     await expect(whenReady(socket)).rejects.toThrow(/unauthenticated/);
   });
 
   it('refuses a socket from another origin, even with a valid session', async () => {
-    const b = await signIn(world.agentA.email);
-    const socket = connectSocket(server.url, b.cookie, { origin: 'https://evil.example' });
-    sockets.push(socket);
-    await expect(whenReady(socket)).rejects.toThrow();
+    const socket = connectSocket(server.url, as.agentA.cookie, { origin: 'https://evil.example' });
+    // The upgrade itself is refused (HTTP 400), before any session check.
+    await expect(whenReady(socket)).rejects.toThrow(/^websocket error$/);
   });
 });
 
 describe('a session that ends', () => {
   it('on logout stops its socket within a second, and the session cannot reconnect', async () => {
-    const b = await signIn(world.agentA.email);
+    const b = await Browser.signedIn(server.url, world.agentA.email);
     const cookie = b.cookie;
-    const socket = await socketFor(b);
+    const socket = await socketOf(b);
     const gone = disconnected(socket);
     await b.post('/api/auth/logout');
     expect(await gone).toBeLessThan(1000);
     const again = connectSocket(server.url, cookie, { horizon: '1' });
-    sockets.push(again);
     await expect(whenReady(again)).rejects.toThrow(/unauthenticated/);
   });
 
   it('deleted by SQL stops its socket within a second, and leaves the user other sessions alone', async () => {
-    const phone = await signIn(world.agentB.email);
-    const laptop = await signIn(world.agentB.email);
-    const phoneSocket = await socketFor(phone);
-    const laptopSocket = await socketFor(laptop);
+    const phone = await Browser.signedIn(server.url, world.agentB.email);
+    const phoneSocket = await socketOf(phone);
+    const laptopSocket = await socketOf(as.agentB);
     const gone = disconnected(phoneSocket);
-    const { createHash } = await import('node:crypto');
-    const hash = createHash('sha256').update(phone.cookie.split('=')[1]).digest('hex');
-    await db.sql.query(`DELETE FROM sessions WHERE id = $1`, [hash]);
+    await db.sql.query(`DELETE FROM sessions WHERE id = $1`, [hashSessionId(phone.cookie.split('=')[1])]);
     expect(await gone).toBeLessThan(1000);
     expect(laptopSocket.connected).toBe(true);
   });
 
   it('when the user is deactivated', async () => {
     const u = await createUser(db.sql, { email: 'temp@test.dev', role: 'agent', teamId: world.teamA });
-    const socket = await socketFor(await signIn(u.email));
+    const socket = await socketOf(u.email);
     const gone = disconnected(socket);
     await db.sql.query(`UPDATE users SET active = false WHERE id = $1`, [u.id]);
     expect(await gone).toBeLessThan(1000);
@@ -101,12 +77,12 @@ describe('a session that ends', () => {
 describe('rooms follow access', () => {
   it('moving an agent to another team moves their open socket within a second', async () => {
     const mover = await createUser(db.sql, { email: 'mover@test.dev', role: 'agent', teamId: world.teamA });
-    const socket = await socketFor(await signIn(mover.email));
+    const socket = await socketOf(mover.email);
     const seen = record(socket, ['ticket:created']);
 
     await db.sql.query(`UPDATE users SET team_id = $1 WHERE id = $2`, [world.teamB, mover.id]);
     // A manager's socket sees every change, so it tells us when the move has been read.
-    const manager = await socketFor(await signIn(world.manager.email));
+    const manager = await socketOf(as.manager);
     const t0 = Date.now();
     const ticketB = await createTicket(db.sql, { customerId: world.customerId, teamId: world.teamB });
     await waitFor(socket, 'ticket:created', (e) => e.data.id === ticketB, 1000);
@@ -121,7 +97,7 @@ describe('rooms follow access', () => {
 
   it('a promotion to manager opens every team to the socket', async () => {
     const rising = await createUser(db.sql, { email: 'rising@test.dev', role: 'agent', teamId: world.teamA });
-    const socket = await socketFor(await signIn(rising.email));
+    const socket = await socketOf(rising.email);
     await db.sql.query(`UPDATE users SET role = 'manager' WHERE id = $1`, [rising.id]);
     // The role change is read before the next change: retry until the ticket shows.
     let seen = false;
@@ -135,7 +111,7 @@ describe('rooms follow access', () => {
 
 describe('topic rooms', () => {
   it('an agent can watch their team’s ticket but not another team’s, even by guessing its id', async () => {
-    const socket = await socketFor(await signIn(world.agentA.email));
+    const socket = await socketOf(as.agentA);
     const own = await createTicket(db.sql, { customerId: world.customerId, teamId: world.teamA });
     const other = await createTicket(db.sql, { customerId: world.customerId, teamId: world.teamB });
     const ok = await watch(socket, own);
@@ -147,7 +123,7 @@ describe('topic rooms', () => {
   });
 
   it('a ticket moved to another team drops the old team’s watchers', async () => {
-    const socket = await socketFor(await signIn(world.agentA.email));
+    const socket = await socketOf(as.agentA);
     const ticket = await createTicket(db.sql, { customerId: world.customerId, teamId: world.teamA });
     await watch(socket, ticket);
     await db.sql.query(`UPDATE tickets SET team_id = $1 WHERE id = $2`, [world.teamB, ticket]);
@@ -162,28 +138,28 @@ describe('topic rooms', () => {
 
 describe('customer rooms', () => {
   it('an agent watching a customer gets that customer’s order and loyalty changes', async () => {
-    const socket = await socketFor(await signIn(world.agentA.email));
-    const ok = await new Promise<any>((resolve) => socket.emit('customer:watch', world.customerId, resolve));
+    const socket = await socketOf(as.agentA);
+    const ok = await socket.timeout(5000).emitWithAck('customer:watch', world.customerId);
     expect(ok).toEqual({ data: { ok: true } });
-    const missing = await new Promise<any>((resolve) => socket.emit('customer:watch', 987654, resolve));
+    const missing = (await socket.timeout(5000).emitWithAck('customer:watch', 987654)) as any;
     expect(missing.error.code).toBe('not_found');
-    const { rows } = await db.sql.query(`INSERT INTO orders (customer_id, total) VALUES ($1, 42) RETURNING id`, [world.customerId]);
-    const order = await waitFor(socket, 'order:created', (e) => e.data.id === rows[0].id);
+    const first = await createOrder(db.sql, { customerId: world.customerId, total: 42 });
+    const order = await waitFor(socket, 'order:created', (e) => e.data.id === first);
     expect(order.data.total).toBe('42.00');
     socket.emit('customer:unwatch', world.customerId);
-    const other = await socketFor(await signIn(world.manager.email)); // a fence: managers see every order
-    const second = await db.sql.query(`INSERT INTO orders (customer_id, total) VALUES ($1, 43) RETURNING id`, [world.customerId]);
-    await waitFor(other, 'order:created', (e) => e.data.id === second.rows[0].id);
+    const other = await socketOf(as.manager); // a fence: managers see every order
+    const second = await createOrder(db.sql, { customerId: world.customerId, total: 43 });
+    await waitFor(other, 'order:created', (e) => e.data.id === second);
     const fence = await createTicket(db.sql, { customerId: world.customerId, teamId: world.teamA });
     await waitFor(socket, 'ticket:created', (e) => e.data.id === fence);
-    expect(received(socket, 'order:created').map((e) => e.data.id)).not.toContain(second.rows[0].id);
+    expect(received(socket, 'order:created').map((e) => e.data.id)).not.toContain(second);
   });
 });
 
 describe('presence', () => {
   it('shows who else views a ticket and who is typing', async () => {
-    const a = await socketFor(await signIn(world.agentA.email));
-    const m = await socketFor(await signIn(world.manager.email));
+    const a = await socketOf(as.agentA);
+    const m = await socketOf(as.manager);
     const ticket = await createTicket(db.sql, { customerId: world.customerId, teamId: world.teamA });
     await watch(a, ticket);
     const joined = waitFor(a, 'presence:changed', (p) => p.ticketId === ticket && p.viewers.length === 2);
@@ -195,16 +171,16 @@ describe('presence', () => {
     await typing;
 
     // A queue opening now is told who is already there; another team's is not.
-    const opening = await socketFor(await signIn(world.agentA.email));
-    const listed = await new Promise<any>((resolve) => opening.emit('presence:list', resolve));
+    const opening = await socketOf(as.agentA);
+    const listed = (await opening.timeout(5000).emitWithAck('presence:list')) as any;
     expect(listed.data.tickets.find((t: { ticketId: number }) => t.ticketId === ticket).viewers.map((v: { name: string }) => v.name)).toEqual(['Agent A', 'Manager M']);
-    const outsider = await socketFor(await signIn(world.agentB.email));
-    const hidden = await new Promise<any>((resolve) => outsider.emit('presence:list', resolve));
+    const outsider = await socketOf(as.agentB);
+    const hidden = (await outsider.timeout(5000).emitWithAck('presence:list')) as any;
     expect(hidden.data.tickets.filter((t: { ticketId: number }) => t.ticketId === ticket)).toEqual([]);
 
     // The team's queue (not watching the ticket) learns who is viewing it too; another team does not.
-    const teammate = await socketFor(await signIn(world.agentA.email));
-    const otherTeam = await socketFor(await signIn(world.agentB.email));
+    const teammate = await socketOf(as.agentA);
+    const otherTeam = await socketOf(as.agentB);
     const left = waitFor(a, 'presence:changed', (p) => p.ticketId === ticket && p.viewers.length === 1);
     const queueSees = waitFor(teammate, 'presence:changed', (p) => p.ticketId === ticket && p.viewers.length === 1);
     m.disconnect();
@@ -216,8 +192,8 @@ describe('presence', () => {
 
 describe('hardening', () => {
   it('closes a socket that sends an oversized message, without harming others', async () => {
-    const victim = await socketFor(await signIn(world.agentA.email));
-    const bystander = await socketFor(await signIn(world.agentB.email));
+    const victim = await socketOf(as.agentA);
+    const bystander = await socketOf(as.agentB);
     const gone = disconnected(victim, 3000);
     victim.emit('ticket:typing', { ticketId: 1, typing: true, junk: 'x'.repeat(100 * 1024) } as never);
     await gone;
@@ -226,11 +202,10 @@ describe('hardening', () => {
   });
 
   it('closes a socket that sends a malformed packet, without harming others', async () => {
-    const b = await signIn(world.agentA.email);
-    const bystander = await socketFor(await signIn(world.agentB.email));
+    const bystander = await socketOf(as.agentB);
     const { default: WebSocket } = await import('ws');
     const raw = new WebSocket(`${server.url.replace('http', 'ws')}/socket.io/?EIO=4&transport=websocket`, {
-      headers: { cookie: b.cookie, origin: server.url }
+      headers: { cookie: as.agentA.cookie, origin: server.url }
     });
     const closed = new Promise<void>((resolve) => raw.on('close', () => resolve()));
     raw.on('message', (frame: Buffer) => {
@@ -245,10 +220,8 @@ describe('hardening', () => {
   });
 
   it('rate limits client events per socket', async () => {
-    const socket = await socketFor(await signIn(world.agentA.email));
-    const answers = await Promise.all(
-      Array.from({ length: 80 }, () => new Promise<any>((resolve) => socket.emit('ticket:watch', 999_999, resolve)))
-    );
+    const socket = await socketOf(as.agentA);
+    const answers = await Promise.all(Array.from({ length: 80 }, () => watch(socket, 999_999)));
     const limited = answers.filter((a) => a.error?.code === 'too_many_requests');
     expect(limited.length).toBeGreaterThan(20);
     expect(answers.filter((a) => a.error?.code === 'not_found').length).toBeGreaterThan(20);

@@ -1,24 +1,18 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningPulse } from '../../server/pulse.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
-import { createTicket, createWorld } from '../support/fixtures.js';
+import { createOrder, createTicket, createWorld } from '../support/fixtures.js';
 import { Browser } from '../support/http.js';
-import { connectSocket, record, until, waitFor, whenReady, type ClientSocket } from '../support/socket.js';
+import { closeSockets, openSocket, record, until, waitFor } from '../support/socket.js';
 import { startTestServer } from '../support/server.js';
 
 let db: TestDatabase;
 let server: RunningPulse;
 let world: Awaited<ReturnType<typeof createWorld>>;
-const sockets: ClientSocket[] = [];
+/** One session per user; no test here ends one. */
+let as: Record<'agentA' | 'agentB' | 'manager', Browser>;
 
-async function socketFor(email: string) {
-  const b = new Browser(server.url);
-  await b.login(email);
-  const socket = connectSocket(server.url, b.cookie);
-  sockets.push(socket);
-  await whenReady(socket);
-  return socket;
-}
+const socketFor = (who: keyof typeof as) => openSocket(server.url, as[who]);
 
 beforeAll(async () => {
   db = await createTestDatabase();
@@ -26,17 +20,19 @@ beforeAll(async () => {
   // Above the default so the writers' test checks every change one by one even when a read
   // catches up on a stall; the burst test below still writes far more than this.
   server = await startTestServer(db.url, { LIVE_BURST_LIMIT: '500' });
+  const [agentA, agentB, manager] = await Promise.all([world.agentA, world.agentB, world.manager].map((u) => Browser.signedIn(server.url, u.email)));
+  as = { agentA, agentB, manager };
 });
 afterAll(async () => {
-  for (const s of sockets) s.disconnect();
+  closeSockets();
   await server?.close();
   await db?.drop();
 });
 
 describe('a change made by plain SQL', () => {
   it('reaches the team that may see it, and not another team', async () => {
-    const agentA = await socketFor(world.agentA.email);
-    const agentB = await socketFor(world.agentB.email);
+    const agentA = await socketFor('agentA');
+    const agentB = await socketFor('agentB');
     const seenByB = record(agentB, ['ticket:created', 'ticket:updated', 'ticket:message_added']);
 
     const committedAt = Date.now();
@@ -56,7 +52,7 @@ describe('a change made by plain SQL', () => {
   });
 
   it('carries the previous values of what changed', async () => {
-    const manager = await socketFor(world.manager.email);
+    const manager = await socketFor('manager');
     const ticket = await createTicket(db.sql, { customerId: world.customerId, teamId: world.teamA });
     await waitFor(manager, 'ticket:created', (e) => e.data.id === ticket);
     await db.sql.query(`UPDATE tickets SET priority = 'urgent', version = version + 1 WHERE id = $1`, [ticket]);
@@ -68,23 +64,23 @@ describe('a change made by plain SQL', () => {
 
 describe('out-of-order commits', () => {
   it('delivers a lower id that commits after a higher one', async () => {
-    const manager = await socketFor(world.manager.email);
+    const manager = await socketFor('manager');
     const events = record(manager, ['order:created']);
     const early = await db.sql.connect();
     const late = await db.sql.connect();
     try {
       await early.query('BEGIN');
-      const first = await early.query(`INSERT INTO orders (customer_id, total) VALUES ($1, 10) RETURNING id`, [world.customerId]);
+      const first = await createOrder(early, { customerId: world.customerId, total: 10 });
       await late.query('BEGIN');
-      const second = await late.query(`INSERT INTO orders (customer_id, total) VALUES ($1, 20) RETURNING id`, [world.customerId]);
-      expect(second.rows[0].id).toBeGreaterThan(first.rows[0].id);
+      const second = await createOrder(late, { customerId: world.customerId, total: 20 });
+      expect(second).toBeGreaterThan(first);
       await late.query('COMMIT');
-      await waitFor(manager, 'order:created', (e) => e.data.id === second.rows[0].id);
+      await waitFor(manager, 'order:created', (e) => e.data.id === second);
       await early.query('COMMIT');
-      await waitFor(manager, 'order:created', (e) => e.data.id === first.rows[0].id);
+      await waitFor(manager, 'order:created', (e) => e.data.id === first);
       const ids = events.map((e) => e.payload.data.id);
-      expect(ids.filter((id) => id === first.rows[0].id)).toHaveLength(1);
-      expect(ids.filter((id) => id === second.rows[0].id)).toHaveLength(1);
+      expect(ids.filter((id) => id === first)).toHaveLength(1);
+      expect(ids.filter((id) => id === second)).toHaveLength(1);
     } finally {
       for (const c of [early, late]) {
         await c.query('ROLLBACK').catch(() => undefined);
@@ -96,12 +92,11 @@ describe('out-of-order commits', () => {
 
 describe('a long write transaction', () => {
   it('does not hold back other changes, and its own arrive when it commits', { timeout: 60_000 }, async () => {
-    const manager = await socketFor(world.manager.email);
+    const manager = await socketFor('manager');
     const importer = await db.sql.connect();
     try {
       await importer.query('BEGIN');
-      const held = await importer.query(`INSERT INTO orders (customer_id, total, external_id) VALUES ($1, 99, 'IMPORT-1') RETURNING id`, [world.customerId]);
-      const heldId = held.rows[0].id;
+      const heldId = await createOrder(importer, { customerId: world.customerId, total: 99, externalId: 'IMPORT-1' });
       const heldEvents = record(manager, ['order:created']);
 
       // For 30 s while the import is open, other writers' changes keep arriving, each one
@@ -110,8 +105,8 @@ describe('a long write transaction', () => {
       const until30s = Date.now() + 30_000;
       while (Date.now() < until30s) {
         const t0 = Date.now();
-        const { rows } = await db.sql.query(`INSERT INTO orders (customer_id, total) VALUES ($1, 5) RETURNING id`, [world.customerId]);
-        await waitFor(manager, 'order:created', (e) => e.data.id === rows[0].id, 5000);
+        const id = await createOrder(db.sql, { customerId: world.customerId, total: 5 });
+        await waitFor(manager, 'order:created', (e) => e.data.id === id, 5000);
         lags.push(Date.now() - t0);
         await new Promise((r) => setTimeout(r, 400)); // pacing the writer, not waiting for a result
       }
@@ -132,7 +127,7 @@ describe('a long write transaction', () => {
 
 describe('concurrent writers', () => {
   it('8 writers for 10 s: every change_log row reaches a listening client exactly once', { timeout: 60_000 }, async () => {
-    const manager = await socketFor(world.manager.email);
+    const manager = await socketFor('manager');
     const { rows: seed } = await db.sql.query(
       `INSERT INTO orders (customer_id, total) SELECT $1, 1 FROM generate_series(1, 64) RETURNING id`,
       [world.customerId]
@@ -179,7 +174,7 @@ describe('concurrent writers', () => {
 
 describe('the doorbell', () => {
   it('falls silent while writers stream changes, and rings again for a lone change afterwards', { timeout: 30_000 }, async () => {
-    const manager = await socketFor(world.manager.email);
+    const manager = await socketFor('manager');
     const bells = await db.sql.connect();
     let rung = 0;
     bells.on('notification', () => (rung += 1));
@@ -207,12 +202,10 @@ describe('the doorbell', () => {
       // doorbell's advisory lock goes away), and a lone change rings it and is delivered.
       const held = async () =>
         (await db.sql.query(`SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database()) AND mode = 'ShareLock'`)).rowCount! > 0;
-      const deadline = Date.now() + 5000;
-      while ((await held()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-      expect(await held()).toBe(false);
+      await expect.poll(held, { timeout: 5000, interval: 20 }).toBe(false);
       const before = rung;
-      const { rows } = await db.sql.query(`INSERT INTO orders (customer_id, total) VALUES ($1, 5) RETURNING id`, [world.customerId]);
-      await waitFor(manager, 'order:created', (e) => e.data.id === rows[0].id, 1000);
+      const lone = await createOrder(db.sql, { customerId: world.customerId, total: 5 });
+      await waitFor(manager, 'order:created', (e) => e.data.id === lone, 1000);
       await until(() => rung > before, 1000, 'the doorbell to ring');
     } finally {
       await bells.query('UNLISTEN *');
@@ -223,15 +216,15 @@ describe('the doorbell', () => {
 
 describe('bursts', () => {
   it('a transaction touching thousands of rows sends one resync, not thousands of frames', async () => {
-    const manager = await socketFor(world.manager.email);
+    const manager = await socketFor('manager');
     const orders = record(manager, ['order:created', 'order:updated']);
     const resync = waitFor(manager, 'live:resync', (e) => e.reason === 'burst');
     await db.sql.query(`INSERT INTO orders (customer_id, total) SELECT $1, 3 FROM generate_series(1, 5000)`, [world.customerId]);
     const info = await resync;
     expect(info.topics).toContain('order');
     // Afterwards, ordinary changes flow again one by one.
-    const { rows } = await db.sql.query(`INSERT INTO orders (customer_id, total) VALUES ($1, 7) RETURNING id`, [world.customerId]);
-    await waitFor(manager, 'order:created', (e) => e.data.id === rows[0].id);
+    const after = await createOrder(db.sql, { customerId: world.customerId, total: 7 });
+    await waitFor(manager, 'order:created', (e) => e.data.id === after);
     expect(orders.length).toBeLessThan(50);
   });
 });

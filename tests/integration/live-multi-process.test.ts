@@ -4,41 +4,34 @@ import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { createTicket, createWorld } from '../support/fixtures.js';
 import { Browser } from '../support/http.js';
 import { startChildServer, type ChildServer } from '../support/processes.js';
-import { connectSocket, record, waitFor, whenReady, type ClientSocket } from '../support/socket.js';
+import { closeSockets, disconnected, openSocket, record, waitFor, type ClientSocket } from '../support/socket.js';
 import { startTestServer } from '../support/server.js';
 
 let db: TestDatabase;
 let here: RunningPulse;
 let there: ChildServer;
 let world: Awaited<ReturnType<typeof createWorld>>;
-const sockets: ClientSocket[] = [];
+/** Agent A's one session, valid on both processes (they share the database). */
+let agentA: Browser;
 
-async function socketOn(url: string, email: string) {
-  const b = new Browser(url);
-  await b.login(email);
-  const socket = connectSocket(url, b.cookie);
-  sockets.push(socket);
-  await whenReady(socket);
-  return socket;
-}
-
-const watch = (socket: ClientSocket, ticketId: number) => new Promise<any>((resolve) => socket.emit('ticket:watch', ticketId, resolve));
+const watch = (socket: ClientSocket, ticketId: number) => socket.timeout(5000).emitWithAck('ticket:watch', ticketId) as Promise<any>;
 
 beforeAll(async () => {
   db = await createTestDatabase();
   world = await createWorld(db.sql);
   [here, there] = await Promise.all([startTestServer(db.url), startChildServer(db.url)]);
+  agentA = await Browser.signedIn(here.url, world.agentA.email);
 });
 afterAll(async () => {
-  for (const s of sockets) s.disconnect();
+  closeSockets();
   await Promise.all([here?.close(), there?.stop()]);
   await db?.drop();
 });
 
 describe('two server processes on one database', () => {
   it('both deliver a database change to their own clients, once each', async () => {
-    const a = await socketOn(here.url, world.agentA.email);
-    const b = await socketOn(there.url, world.agentA.email);
+    const a = await openSocket(here.url, agentA);
+    const b = await openSocket(there.url, agentA);
     const onA = record(a, ['ticket:created']);
     const onB = record(b, ['ticket:created']);
     const ticket = await createTicket(db.sql, { customerId: world.customerId, teamId: world.teamA });
@@ -54,8 +47,8 @@ describe('two server processes on one database', () => {
 
   it('presence and typing set on one process are seen on the other', async () => {
     const ticket = await createTicket(db.sql, { customerId: world.customerId, teamId: world.teamA });
-    const agent = await socketOn(here.url, world.agentA.email);
-    const manager = await socketOn(there.url, world.manager.email);
+    const agent = await openSocket(here.url, agentA);
+    const manager = await openSocket(there.url, world.manager.email);
     await watch(agent, ticket);
     const both = waitFor(agent, 'presence:changed', (p) => p.ticketId === ticket && p.viewers.length === 2);
     const ack = await watch(manager, ticket);
@@ -68,12 +61,10 @@ describe('two server processes on one database', () => {
   });
 
   it('a logout on one process ends the session’s socket on the other', async () => {
-    const browser = new Browser(here.url);
-    await browser.login(world.agentB.email);
-    const remote = connectSocket(there.url, browser.cookie);
-    sockets.push(remote);
-    await whenReady(remote);
-    const gone = new Promise<void>((resolve) => remote.once('disconnect', () => resolve()));
+    const browser = await Browser.signedIn(here.url, world.agentB.email);
+    // Signed in on this process, connected to the other.
+    const remote = await openSocket(there.url, browser);
+    const gone = disconnected(remote, 5000);
     await browser.post('/api/auth/logout');
     await gone;
   });

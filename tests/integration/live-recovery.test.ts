@@ -1,32 +1,22 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEmbeddedPostgres, type EmbeddedDatabase } from '../../db/embedded.js';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { migrateDatabase } from '../../db/migrate.js';
 import type { RunningPulse } from '../../server/pulse.js';
 import { createWorld } from '../support/fixtures.js';
-import { freePort } from '../support/global-setup.js';
 import { Browser } from '../support/http.js';
-import { connectSocket, record, until, whenReady, type ClientSocket } from '../support/socket.js';
+import { startThrowawayPostgres, type ThrowawayPostgres } from '../support/postgres.js';
+import { closeSockets, openSocket, record, until, type ClientSocket } from '../support/socket.js';
 import { startTestServer } from '../support/server.js';
 
 // This file restarts Postgres, so it runs its own embedded cluster rather than the shared one.
-let dir: string;
-let port: number;
-let embedded: EmbeddedDatabase;
+let embedded: ThrowawayPostgres;
 let sql: pg.Pool;
 let server: RunningPulse;
 let socket: ClientSocket;
 let world: Awaited<ReturnType<typeof createWorld>>;
 
-const startDatabase = () => startEmbeddedPostgres({ dir: path.join(dir, 'data'), port, fast: true });
-
 beforeAll(async () => {
-  dir = await mkdtemp(path.join(os.tmpdir(), 'pulse-recovery-'));
-  port = await freePort();
-  embedded = await startDatabase();
+  embedded = await startThrowawayPostgres({ prefix: 'pulse-recovery-', fast: true });
   await migrateDatabase(embedded.url);
   sql = new pg.Pool({ connectionString: embedded.url, max: 6 });
   sql.on('error', () => undefined);
@@ -34,18 +24,14 @@ beforeAll(async () => {
   // Exactly-once is checked change by change, so the catch-up after the outage must not be
   // coalesced into a resync (tests/integration/live-delivery.test.ts covers that path).
   server = await startTestServer(embedded.url, { LIVE_BURST_LIMIT: '1000000' });
-  const b = new Browser(server.url);
-  await b.login(world.manager.email);
-  socket = connectSocket(server.url, b.cookie);
-  await whenReady(socket);
+  socket = await openSocket(server.url, world.manager.email);
 });
 
 afterAll(async () => {
-  socket?.disconnect();
+  closeSockets();
   await server?.close();
   await sql?.end();
   await embedded?.stop();
-  await rm(dir, { recursive: true, force: true });
 });
 
 describe('recovery', () => {
@@ -78,8 +64,7 @@ describe('recovery', () => {
     expect(killed.rowCount).toBe(1);
     await progress(50);
 
-    await embedded.stop();
-    embedded = await startDatabase();
+    await embedded.restart();
     await progress(50); // the listener came back on its own and the writers resumed
     writing = false;
     await Promise.all(writers);
@@ -100,12 +85,9 @@ describe('recovery', () => {
     // Changes keep flowing through the safety poll while the listener is still backing off, so
     // its reconnection is awaited on its own: health must report it connected again.
     const visitor = new Browser(server.url);
-    let health = await visitor.get('/api/health');
-    const deadline = Date.now() + 10_000;
-    while (health.body.listener !== 'connected' && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 100));
-      health = await visitor.get('/api/health');
-    }
-    expect(health.body).toMatchObject({ db: 'up', listener: 'connected' });
+    await vi.waitFor(
+      async () => expect((await visitor.get('/api/health')).body).toMatchObject({ db: 'up', listener: 'connected' }),
+      { timeout: 10_000, interval: 100 }
+    );
   });
 });

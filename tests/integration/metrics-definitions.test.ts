@@ -1,10 +1,8 @@
-import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WallboardSnapshot } from '../../src/lib/shared/schemas/metrics.js';
-import { WallboardMetrics } from '../../server/realtime/metrics/index.js';
-import { poolDb } from '../../server/services/analytics/db.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { createCustomer, createTeam, createUser } from '../support/fixtures.js';
+import { reconciledMetrics } from '../support/metrics.js';
 
 // Every wallboard number against a small world whose answers were worked out by hand. The store
 // is in New York; "now" is 10:00 there on 24 November 2026 (15:00 UTC), so the store day began at
@@ -160,9 +158,7 @@ beforeAll(async () => {
        ('unassigned', 'above', 1), ('open_tickets', 'above', 10), ('csat_average', 'below', 4.5), ('revenue_today', 'below', 200)`
   );
 
-  const metrics = new WallboardMetrics({ db: poolDb(db.sql), timezone: TZ, logger: pino({ level: 'silent' }), clock: () => NOW });
-  await metrics.reconcile();
-  snapshot = metrics.snapshot()!;
+  snapshot = (await reconciledMetrics(db.sql, { timezone: TZ, clock: () => NOW })).snapshot()!;
 });
 afterAll(async () => {
   await db?.drop();

@@ -1,12 +1,10 @@
 import type pg from 'pg';
-import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Random } from '../../db/seed/random.js';
 import { ChangeReader } from '../../server/realtime/change-reader.js';
-import { WallboardMetrics } from '../../server/realtime/metrics/index.js';
-import { poolDb } from '../../server/services/analytics/db.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { createCustomer, createTeam, createUser } from '../support/fixtures.js';
+import { drain as drainInto, reconciledMetrics } from '../support/metrics.js';
 
 // The wallboard kept from the change stream must equal the wallboard recomputed from SQL, after
 // any mix of inserts, updates and deletes, including ones that move rows in and out of "today",
@@ -15,7 +13,7 @@ import { createCustomer, createTeam, createUser } from '../support/fixtures.js';
 const TZ = 'Asia/Kolkata'; // +05:30: store days start at 18:30 UTC
 const HOUR = 3_600_000;
 const NOW = Date.parse('2026-11-24T09:15:00Z'); // 14:45 in Kolkata
-const logger = pino({ level: 'silent' });
+const atNow = { timezone: TZ, clock: () => NOW };
 
 let db: TestDatabase;
 let team: number;
@@ -169,11 +167,8 @@ describe('incremental metrics', () => {
   it('equal a fresh recomputation after 600 random changes, with a reconcile in the middle', { timeout: 120_000 }, async () => {
     const reader = new ChangeReader(db.sql);
     await reader.start();
-    const metrics = new WallboardMetrics({ db: poolDb(db.sql), timezone: TZ, logger, clock: () => NOW });
-    await metrics.reconcile();
-    const drain = async () => {
-      while ((await reader.read((r) => metrics.apply(r.rows))) > 0);
-    };
+    const metrics = await reconciledMetrics(db.sql, atNow);
+    const drain = () => drainInto(reader, metrics);
 
     const stream = new Stream(db.sql, new Random(20261124));
     for (let i = 0; i < 300; i++) {
@@ -193,8 +188,7 @@ describe('incremental metrics', () => {
     }
     await drain();
 
-    const fresh = new WallboardMetrics({ db: poolDb(db.sql), timezone: TZ, logger, clock: () => NOW });
-    await fresh.reconcile();
+    const fresh = await reconciledMetrics(db.sql, atNow);
     const incremental = metrics.snapshot()!;
     const recomputed = fresh.snapshot()!;
     expect(incremental).toEqual(recomputed);
@@ -208,8 +202,7 @@ describe('incremental metrics', () => {
   });
 
   it('catch a change made while nobody listens only at the next reconcile: the reconcile is what repairs drift', async () => {
-    const metrics = new WallboardMetrics({ db: poolDb(db.sql), timezone: TZ, logger, clock: () => NOW });
-    await metrics.reconcile();
+    const metrics = await reconciledMetrics(db.sql, atNow);
     const before = metrics.snapshot()!.commerce.ordersToday.value;
     await db.sql.query(`INSERT INTO orders (customer_id, order_date, total) VALUES ($1, $2, 10)`, [customers[0], new Date(NOW - HOUR)]);
     expect(metrics.snapshot()!.commerce.ordersToday.value).toBe(before); // never applied

@@ -1,12 +1,11 @@
-import { io } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WallboardSnapshot } from '../../src/lib/shared/schemas/metrics.js';
 import type { RunningPulse } from '../../server/pulse.js';
 import { toHundredths } from '../../server/realtime/metrics/facts.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
-import { createTicket, createUser, createWorld } from '../support/fixtures.js';
+import { createOrder, createTicket, createUser, createWorld } from '../support/fixtures.js';
 import { Browser, expectErrorShape } from '../support/http.js';
-import { connectSocket, record, until, waitFor, whenReady, type ClientSocket } from '../support/socket.js';
+import { closeSockets, connectSocket, disconnected, openSocket, record, until, waitFor, whenReady, type ClientSocket } from '../support/socket.js';
 import { startTestServer } from '../support/server.js';
 
 // The wallboard on the live path: a real server, real sockets, changes made by plain SQL.
@@ -18,22 +17,17 @@ function middayZone(): string {
   return zones.find((tz) => hour(tz) >= 6 && hour(tz) <= 17 && tz !== 'UTC') ?? 'UTC';
 }
 
+const zone = middayZone();
 let db: TestDatabase;
 let server: RunningPulse;
 let world: Awaited<ReturnType<typeof createWorld>>;
 let manager: Browser;
 let agent: Browser;
-const sockets: ClientSocket[] = [];
 
-async function socketOf(b: Browser) {
-  const socket = connectSocket(server.url, b.cookie);
-  sockets.push(socket);
-  await whenReady(socket);
-  return socket;
-}
+const socketOf = (b: Browser) => openSocket(server.url, b);
 
 const watch = (socket: ClientSocket) =>
-  new Promise<{ data?: WallboardSnapshot; error?: { code: string } }>((resolve) => socket.emit('wallboard:watch', resolve as never));
+  socket.timeout(5000).emitWithAck('wallboard:watch') as Promise<{ data?: WallboardSnapshot; error?: { code: string } }>;
 
 async function watching(b: Browser) {
   const socket = await socketOf(b);
@@ -43,45 +37,22 @@ async function watching(b: Browser) {
 }
 
 /** A TV: no cookie, a wallboard token in the handshake. */
-function tvSocket(token: string): ClientSocket {
-  const socket = io(server.url, {
-    path: '/socket.io',
-    transports: ['websocket'],
-    reconnection: false,
-    forceNew: true,
-    extraHeaders: { origin: new URL(server.url).origin },
-    auth: { wallboardToken: token }
-  }) as ClientSocket;
-  sockets.push(socket);
-  return socket;
-}
+const tvSocket = (token: string) => connectSocket(server.url, undefined, { wallboardToken: token });
 
-const anonymous = (path: string) => fetch(new URL(path, server.url)).then(async (r) => ({ status: r.status, body: await r.json() }));
+/** A request with no session. */
+const anonymous = (path: string) => new Browser(server.url).get(path);
 
-const disconnected = (socket: ClientSocket, timeoutMs = 1000) =>
-  new Promise<number>((resolve, reject) => {
-    const t0 = Date.now();
-    const timer = setTimeout(() => reject(new Error('socket still connected')), timeoutMs);
-    socket.once('disconnect', () => {
-      clearTimeout(timer);
-      resolve(Date.now() - t0);
-    });
-  });
-
-const insertOrder = async (total = '10.00') =>
-  (await db.sql.query(`INSERT INTO orders (customer_id, total, status) VALUES ($1, $2, 'paid') RETURNING id`, [world.customerId, total])).rows[0].id;
+const insertOrder = (total = '10.00') => createOrder(db.sql, { customerId: world.customerId, total, status: 'paid' });
 
 beforeAll(async () => {
   db = await createTestDatabase();
   world = await createWorld(db.sql);
   await db.sql.query(`UPDATE teams SET auto_assign = false`);
-  server = await startTestServer(db.url, { STORE_TIMEZONE: middayZone() });
-  manager = new Browser(server.url);
-  agent = new Browser(server.url);
-  await Promise.all([manager.login(world.manager.email), agent.login(world.agentA.email)]);
+  server = await startTestServer(db.url, { STORE_TIMEZONE: zone });
+  [manager, agent] = await Promise.all([Browser.signedIn(server.url, world.manager.email), Browser.signedIn(server.url, world.agentA.email)]);
 });
 afterAll(async () => {
-  for (const s of sockets) s.disconnect();
+  closeSockets();
   await server?.close();
   await db?.drop();
 });
@@ -96,7 +67,7 @@ describe('the wallboard for managers', () => {
     expect(toHundredths(frame.commerce.revenueToday.value) - toHundredths(snapshot.commerce.revenueToday.value)).toBe(12345);
     const [previous, current] = frame.commerce.perMinute.orders.slice(-2);
     expect(previous + current).toBeGreaterThanOrEqual(1);
-    expect(frame.timezone).toBe(server.realtime.wallboard.metrics.snapshot()!.timezone);
+    expect(frame.timezone).toBe(zone);
   });
 
   it('is refused to agents, on the socket and over HTTP; anonymous callers must sign in', async () => {
@@ -147,8 +118,7 @@ describe('the wallboard for managers', () => {
 
   it('stops reaching a manager who is made an agent', async () => {
     const other = await createUser(db.sql, { email: 'lead@test.dev', role: 'manager', name: 'Lead' });
-    const lead = new Browser(server.url);
-    await lead.login(other.email);
+    const lead = await Browser.signedIn(server.url, other.email);
     const demoted = await watching(lead);
     const stays = await watching(manager);
     const demotedFrames = record(demoted.socket, ['wallboard:updated']);
@@ -192,9 +162,9 @@ describe('a read-only wallboard link for a TV', () => {
     await insertOrder();
     await waitFor<WallboardSnapshot>(tv, 'wallboard:updated', (s) => s.commerce.ordersToday.value === before.commerce.ordersToday.value + 1, 3000);
     expect(elsewhere).toEqual([]);
-    const refused = await new Promise<any>((resolve) => tv.emit('ticket:watch', ticketId, resolve));
+    const refused = await tv.timeout(5000).emitWithAck('ticket:watch', ticketId);
     expect(refused).toMatchObject({ error: { code: 'forbidden' } });
-    const customer = await new Promise<any>((resolve) => tv.emit('customer:watch', world.customerId, resolve));
+    const customer = await tv.timeout(5000).emitWithAck('customer:watch', world.customerId);
     expect(customer).toMatchObject({ error: { code: 'forbidden' } });
 
     // Revoked: gone within a second, and refused from then on.

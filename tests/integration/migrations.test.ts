@@ -1,37 +1,28 @@
-import { randomBytes } from 'node:crypto';
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import pg from 'pg';
+import type pg from 'pg';
 import type { Sequelize } from 'sequelize';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrator } from '../../db/migrate.js';
 import { createSequelize } from '../../server/db.js';
+import { createTestDatabase, type TestDatabase } from '../support/database.js';
 
 // Runs the real migrations against a database created empty (not from the migrated template),
 // all the way up, down step by step and up again.
 
 const migrationsDir = path.join(path.dirname(fileURLToPath(import.meta.url)), '../../db/migrations');
-const name = `pulse_migrations_${randomBytes(5).toString('hex')}`;
+let db: TestDatabase;
 let sequelize: Sequelize;
 let umzug: ReturnType<typeof migrator>;
-let sql: pg.Client;
+let sql: pg.Pool;
 let migrationNames: string[];
 
 beforeAll(async () => {
-  const admin = new pg.Client({ connectionString: inject('pgAdminUrl') });
-  await admin.connect();
-  try {
-    await admin.query(`CREATE DATABASE ${name}`);
-  } finally {
-    await admin.end();
-  }
-  const url = new URL(inject('pgAdminUrl'));
-  url.pathname = `/${name}`;
-  sequelize = createSequelize(url.toString(), { poolMax: 1 });
+  db = await createTestDatabase({ empty: true });
+  sequelize = createSequelize(db.url, { poolMax: 1 });
   umzug = migrator(sequelize);
-  sql = new pg.Client({ connectionString: url.toString() });
-  await sql.connect();
+  sql = db.sql;
   migrationNames = (await readdir(migrationsDir))
     .filter((f) => f.endsWith('.up.sql'))
     .map((f) => f.replace(/\.up\.sql$/, ''))
@@ -39,12 +30,8 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await sql?.end();
   await sequelize?.close();
-  const admin = new pg.Client({ connectionString: inject('pgAdminUrl') });
-  await admin.connect();
-  await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-  await admin.end();
+  await db?.drop();
 });
 
 const column = async <T = string>(query: string, params: unknown[] = []) =>

@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
-import { createCustomer, createTeam, createTicket, createUser, createWorld } from '../support/fixtures.js';
+import { createCustomer, createLoyaltyAccount, createOrder, createTeam, createTicket, createUser, createWorld } from '../support/fixtures.js';
 
 // Every rule the database enforces, checked from the outside: a bad write fails with the
 // SQLSTATE a client would see and leaves the table exactly as it was; a good write next to it
@@ -83,9 +83,7 @@ async function insertProduct(opts: { sku?: string; price?: number; stock?: numbe
   return row.id;
 }
 
-async function insertOrder(customerId: number, total = 25): Promise<number> {
-  return (await one<{ id: number }>(`INSERT INTO orders (customer_id, total) VALUES ($1, $2) RETURNING id`, [customerId, total])).id;
-}
+const insertOrder = (customerId: number, total = 25) => createOrder(db.sql, { customerId, total });
 
 describe('teams', () => {
   it('refuses a second team whose name differs only in case', async () => {
@@ -480,7 +478,7 @@ describe('loyalty', () => {
 
   async function newAccount(): Promise<number> {
     const customer = await createCustomer(db.sql, unique('member') + '@example.com');
-    return (await one(`INSERT INTO loyalty_accounts (customer_id) VALUES ($1) RETURNING id`, [customer])).id;
+    return createLoyaltyAccount(db.sql, customer);
   }
   async function entry(accountId: number, kind: string, points: number, reversesId: number | null = null): Promise<number> {
     return Number((await one(insertEntry, [accountId, kind, points, unique('key-'), reversesId])).id);

@@ -1,24 +1,18 @@
-import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { inject } from 'vitest';
 import { DatabaseNotEmptyError, seedDemoData, seedIfEmpty } from '../../db/seed/index.js';
 import { hashPassword } from '../../server/auth/password.js';
+import { createTestDatabase, type TestDatabase } from '../support/database.js';
 
 const now = new Date('2026-06-15T00:00:00Z');
-const created: { name: string; url: string }[] = [];
+const created: TestDatabase[] = [];
 let passwordHash: string;
 
+/** A fresh migrated database, dropped after the file; its URL. */
 async function freshDatabase() {
-  const admin = new pg.Client({ connectionString: inject('pgAdminUrl') });
-  await admin.connect();
-  const name = `pulse_seed_${randomBytes(4).toString('hex')}`;
-  await admin.query(`CREATE DATABASE ${name} TEMPLATE ${inject('pgTemplate')}`);
-  await admin.end();
-  const url = new URL(inject('pgAdminUrl'));
-  url.pathname = `/${name}`;
-  created.push({ name, url: url.toString() });
-  return url.toString();
+  const db = await createTestDatabase();
+  created.push(db);
+  return db.url;
 }
 
 /** A digest of every table's content, leaving out what the database stamps itself. */
@@ -48,10 +42,7 @@ beforeAll(async () => {
   passwordHash = await hashPassword('pulse-demo');
 });
 afterAll(async () => {
-  const admin = new pg.Client({ connectionString: inject('pgAdminUrl') });
-  await admin.connect();
-  for (const db of created) await admin.query(`DROP DATABASE IF EXISTS ${db.name} WITH (FORCE)`);
-  await admin.end();
+  for (const db of created) await db.drop();
 });
 
 describe('the demo data generator', () => {

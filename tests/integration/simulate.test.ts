@@ -1,15 +1,14 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
-import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seedDemoData } from '../../db/seed/index.js';
 import { EVENT_KINDS, Simulator } from '../../db/simulate/simulator.js';
 import { hashPassword } from '../../server/auth/password.js';
 import { ChangeReader } from '../../server/realtime/change-reader.js';
-import { WallboardMetrics } from '../../server/realtime/metrics/index.js';
 import { poolDb } from '../../server/services/analytics/db.js';
 import { refreshRollups } from '../../server/services/analytics/rollups.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { drain, reconciledMetrics } from '../support/metrics.js';
 
 // `npm run simulate` against a small demo database: valid activity of every kind, and what it
 // does to the wallboard and the analytics rollups.
@@ -42,8 +41,7 @@ describe('the simulator', () => {
     const clock = Date.now() + 10 * 60_000; // every simulated event is before this "now"
     const reader = new ChangeReader(db.sql);
     await reader.start();
-    const metrics = new WallboardMetrics({ db: rollups, timezone: TZ, logger: pino({ level: 'silent' }), clock: () => clock });
-    await metrics.reconcile();
+    const metrics = await reconciledMetrics(db.sql, { timezone: TZ, clock: () => clock });
     const before = metrics.snapshot()!;
 
     const simulator = await Simulator.create(db.sql, 42);
@@ -75,9 +73,8 @@ describe('the simulator', () => {
     expect(reversals[0].n + simulator.counts.order_refunded + simulator.counts.order_cancelled).toBeGreaterThan(0);
 
     // The wallboard kept from the change stream equals one recomputed from SQL, and it moved.
-    while ((await reader.read((r) => metrics.apply(r.rows))) > 0);
-    const fresh = new WallboardMetrics({ db: rollups, timezone: TZ, logger: pino({ level: 'silent' }), clock: () => clock });
-    await fresh.reconcile();
+    await drain(reader, metrics);
+    const fresh = await reconciledMetrics(db.sql, { timezone: TZ, clock: () => clock });
     expect(metrics.snapshot()).toEqual(fresh.snapshot());
     expect(fresh.snapshot()!.commerce.ordersToday.value).toBeGreaterThan(before.commerce.ordersToday.value);
 

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningPulse } from '../../server/pulse.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
-import { createCustomer, createTicket, createUser, createWorld, type TestUser } from '../support/fixtures.js';
+import { createCustomer, createLoyaltyAccount, createOrder, createTicket, createUser, createWorld, earnPoints, type TestUser } from '../support/fixtures.js';
 import { Browser, expectErrorShape } from '../support/http.js';
 import { startTestServer } from '../support/server.js';
 
@@ -89,10 +89,10 @@ describe('the queue', () => {
 describe('a ticket', () => {
   it('shows the conversation and the customer beside it, to its team only', async () => {
     const customer = await createCustomer(db.sql, 'panel@example.com', 'Pat');
-    const account = await one(`INSERT INTO loyalty_accounts (customer_id) VALUES ($1) RETURNING id`, [customer]);
-    const order = await one(`INSERT INTO orders (customer_id, total, status) VALUES ($1, 120.50, 'delivered') RETURNING id`, [customer]);
-    await db.sql.query(`INSERT INTO orders (customer_id, total, status) VALUES ($1, 30, 'cancelled')`, [customer]);
-    await db.sql.query(`INSERT INTO loyalty_ledger (account_id, kind, points, reason, order_id, idempotency_key) VALUES ($1, 'earn', 120, 'order', $2, $3)`, [account.id, order.id, `k${order.id}`]);
+    const account = await createLoyaltyAccount(db.sql, customer);
+    const order = await createOrder(db.sql, { customerId: customer, total: 120.5, status: 'delivered' });
+    await createOrder(db.sql, { customerId: customer, total: 30, status: 'cancelled' });
+    await earnPoints(db.sql, { accountId: account, points: 120, reason: 'order', orderId: order, key: `k${order}` });
     const id = await createTicket(db.sql, { customerId: customer, teamId: world.teamA, subject: 'Where is it?' });
     await db.sql.query(`INSERT INTO ticket_messages (ticket_id, author_type, body) VALUES ($1, 'customer', 'Hi, where is my order?')`, [id]);
 
@@ -184,8 +184,8 @@ describe('SLA and VIPs', () => {
 
   it('flags a gold-tier customer’s ticket and raises it to high priority', async () => {
     const vip = await createCustomer(db.sql, 'vip@example.com', 'Vera');
-    const account = await one(`INSERT INTO loyalty_accounts (customer_id) VALUES ($1) RETURNING id`, [vip]);
-    await db.sql.query(`INSERT INTO loyalty_ledger (account_id, kind, points, reason, idempotency_key) VALUES ($1, 'earn', 9000, 'welcome', 'vip-bonus')`, [account.id]);
+    const account = await createLoyaltyAccount(db.sql, vip);
+    await earnPoints(db.sql, { accountId: account, points: 9000, reason: 'welcome', key: 'vip-bonus' });
     const id = await createTicket(db.sql, { customerId: vip, teamId: world.teamA });
     expect(await one(`SELECT flagged, priority FROM tickets WHERE id = $1`, [id])).toEqual({ flagged: true, priority: 'high' });
   });
@@ -266,21 +266,21 @@ describe('integrations', () => {
 describe('orders from the customer panel', () => {
   it('a refund reverses the loyalty points and is noted on the ticket', async () => {
     const customer = await createCustomer(db.sql, 'refund@example.com', 'Rhea');
-    const account = await one(`INSERT INTO loyalty_accounts (customer_id) VALUES ($1) RETURNING id`, [customer]);
-    const order = await one(`INSERT INTO orders (customer_id, total, status) VALUES ($1, 80, 'delivered') RETURNING id`, [customer]);
-    await db.sql.query(`INSERT INTO loyalty_ledger (account_id, kind, points, reason, order_id, idempotency_key) VALUES ($1, 'earn', 80, 'order', $2, $3)`, [account.id, order.id, `e${order.id}`]);
+    const account = await createLoyaltyAccount(db.sql, customer);
+    const order = await createOrder(db.sql, { customerId: customer, total: 80, status: 'delivered' });
+    await earnPoints(db.sql, { accountId: account, points: 80, reason: 'order', orderId: order, key: `e${order}` });
     const ticket = await createTicket(db.sql, { customerId: customer, teamId: world.teamA });
 
-    expect((await as.agentA.post(`/api/orders/${order.id}/refund`, {})).status).toBe(403); // agents act through a ticket
-    expect((await as.agentB.post(`/api/orders/${order.id}/refund`, { ticketId: ticket })).status).toBe(404); // not their team's
-    const res = await as.agentA.post(`/api/orders/${order.id}/refund`, { ticketId: ticket });
+    expect((await as.agentA.post(`/api/orders/${order}/refund`, {})).status).toBe(403); // agents act through a ticket
+    expect((await as.agentB.post(`/api/orders/${order}/refund`, { ticketId: ticket })).status).toBe(404); // not their team's
+    const res = await as.agentA.post(`/api/orders/${order}/refund`, { ticketId: ticket });
     expect(res.status).toBe(200);
     expect(res.body.order.status).toBe('refunded');
-    expect((await one(`SELECT balance FROM loyalty_accounts WHERE id = $1`, [account.id])).balance).toBe(0);
+    expect((await one(`SELECT balance FROM loyalty_accounts WHERE id = $1`, [account])).balance).toBe(0);
     expect((await one(`SELECT body FROM ticket_messages WHERE ticket_id = $1 AND author_type = 'system'`, [ticket])).body).toMatch(/refunded order #\d+ \(80\.00\), −80 points/);
-    const again = await as.agentA.post(`/api/orders/${order.id}/refund`, { ticketId: ticket });
+    const again = await as.agentA.post(`/api/orders/${order}/refund`, { ticketId: ticket });
     expect(again.status).toBe(422);
-    expect((await as.manager.post(`/api/orders/${order.id}/cancel`, {})).status).toBe(422);
+    expect((await as.manager.post(`/api/orders/${order}/cancel`, {})).status).toBe(422);
   });
 });
 

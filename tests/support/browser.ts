@@ -1,4 +1,5 @@
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { expect } from 'vitest';
 
 /** Debian's Chromium, headless, with the network-quiet flags this machine needs. */
 export function launchChromium(): Promise<Browser> {
@@ -21,9 +22,19 @@ export async function signInPage(browser: Browser, baseUrl: string, email: strin
   const context = await browser.newContext({ baseURL: baseUrl, viewport: { width: 1440, height: 900 } });
   const page = await context.newPage();
   await page.goto('/login');
+  await fillSignIn(page, email, password);
+  await page.waitForURL((url) => !url.pathname.startsWith('/login'));
+  return { context, page };
+}
+
+/** Fills the login form on the current page and presses Sign in. */
+export async function fillSignIn(page: Page, email: string, password: string) {
   await page.getByLabel('Email', { exact: true }).fill(email);
   await page.getByLabel('Password', { exact: true }).fill(password);
   await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.waitForURL((url) => !url.pathname.startsWith('/login'));
-  return { context, page };
+}
+
+/** Waits (up to `timeout` ms) for the page's connection badge to show it is live. */
+export async function expectLive(page: Page, timeout = 5000) {
+  await expect.poll(() => page.locator('[data-state="live"]:visible').count().then((n) => n > 0), { timeout }).toBe(true);
 }

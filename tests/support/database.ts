@@ -1,29 +1,26 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { inject } from 'vitest';
+import { withDatabase } from './postgres.js';
 
 export interface TestDatabase {
   url: string;
-  name: string;
   /** A plain pg pool on this database, standing in for psql or any outside program. */
   sql: pg.Pool;
   drop(): Promise<void>;
 }
 
-function withDatabase(url: string, database: string) {
-  const u = new URL(url);
-  u.pathname = `/${database}`;
-  return u.toString();
-}
-
-/** A fresh, migrated database copied from the run's template. */
-export async function createTestDatabase(): Promise<TestDatabase> {
+/**
+ * A fresh database of its own: migrated (a copy of the run's template), or with `empty: true`
+ * created empty, for tests that run the migrations themselves.
+ */
+export async function createTestDatabase(opts: { empty?: boolean } = {}): Promise<TestDatabase> {
   const adminUrl = inject('pgAdminUrl');
   const name = `pulse_test_${randomBytes(5).toString('hex')}`;
   const admin = new pg.Client({ connectionString: adminUrl });
   await admin.connect();
   try {
-    await admin.query(`CREATE DATABASE ${name} TEMPLATE ${inject('pgTemplate')}`);
+    await admin.query(opts.empty ? `CREATE DATABASE ${name}` : `CREATE DATABASE ${name} TEMPLATE ${inject('pgTemplate')}`);
   } finally {
     await admin.end();
   }
@@ -32,7 +29,6 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   sql.on('error', () => undefined); // connections killed on purpose by some tests
   return {
     url,
-    name,
     sql,
     drop: async () => {
       await sql.end();

@@ -44,6 +44,45 @@ export async function createTicket(sql: pg.Pool, t: { customerId: number; teamId
   return rows[0].id;
 }
 
+/** A pool or one client of it (inside a transaction the test holds open). */
+type Queryable = Pick<pg.Pool, 'query'>;
+
+/**
+ * An order, written as a shop would (plain SQL). Columns not given keep the table's defaults
+ * (status `pending`, no external id).
+ */
+export async function createOrder(
+  sql: Queryable,
+  o: { customerId: number; total: number | string; status?: string; externalId?: string }
+): Promise<number> {
+  const columns: Record<string, unknown> = { customer_id: o.customerId, total: o.total };
+  if (o.status !== undefined) columns.status = o.status;
+  if (o.externalId !== undefined) columns.external_id = o.externalId;
+  const names = Object.keys(columns);
+  const { rows } = await sql.query<{ id: number }>(
+    `INSERT INTO orders (${names.join(', ')}) VALUES (${names.map((_, i) => `$${i + 1}`).join(', ')}) RETURNING id`,
+    Object.values(columns)
+  );
+  return rows[0].id;
+}
+
+export async function createLoyaltyAccount(sql: Queryable, customerId: number): Promise<number> {
+  const { rows } = await sql.query<{ id: number }>(`INSERT INTO loyalty_accounts (customer_id) VALUES ($1) RETURNING id`, [customerId]);
+  return rows[0].id;
+}
+
+/** An `earn` entry in the loyalty ledger (the account's balance follows by trigger). */
+export async function earnPoints(
+  sql: Queryable,
+  e: { accountId: number; points: number; reason: string; key: string; orderId?: number }
+): Promise<number> {
+  const { rows } = await sql.query<{ id: number }>(
+    `INSERT INTO loyalty_ledger (account_id, kind, points, reason, order_id, idempotency_key) VALUES ($1, 'earn', $2, $3, $4, $5) RETURNING id`,
+    [e.accountId, e.points, e.reason, e.orderId ?? null, e.key]
+  );
+  return rows[0].id;
+}
+
 /** A small world: two teams, an agent in each, a manager, an admin, a customer. */
 export async function createWorld(sql: pg.Pool) {
   const teamA = await createTeam(sql, 'Team A');

@@ -1,12 +1,9 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import type { TestProject } from 'vitest/node';
-import { startEmbeddedPostgres } from '../../db/embedded.js';
 import { migrateDatabase } from '../../db/migrate.js';
 import { ensureFrontendBuilt } from '../../server/frontend-build.js';
+import { startThrowawayPostgres, withDatabase } from './postgres.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -15,23 +12,6 @@ declare module 'vitest' {
     /** Name of the migrated template database each test file copies. */
     pgTemplate: string;
   }
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-function withDatabase(url: string, database: string) {
-  const u = new URL(url);
-  u.pathname = `/${database}`;
-  return u.toString();
 }
 
 /**
@@ -46,13 +26,9 @@ export default async function setup(project: TestProject) {
   if (process.env.TEST_DATABASE_URL) {
     adminUrl = withDatabase(process.env.TEST_DATABASE_URL, 'postgres');
   } else {
-    const dir = await mkdtemp(path.join(os.tmpdir(), 'pulse-test-pg-'));
-    const db = await startEmbeddedPostgres({ dir: path.join(dir, 'data'), port: await freePort(), fast: true });
+    const db = await startThrowawayPostgres({ prefix: 'pulse-test-pg-', fast: true });
     adminUrl = withDatabase(db.url, 'postgres');
-    stop = async () => {
-      await db.stop();
-      await rm(dir, { recursive: true, force: true });
-    };
+    stop = db.stop;
   }
 
   const template = `pulse_template_${process.pid}`;

@@ -6,6 +6,13 @@ export class Browser {
   cookie = '';
   constructor(readonly baseUrl: string) {}
 
+  /** A client already signed in as `email`. */
+  static async signedIn(baseUrl: string, email: string, password = PASSWORD) {
+    const browser = new Browser(baseUrl);
+    await browser.login(email, password);
+    return browser;
+  }
+
   get origin() {
     return new URL(this.baseUrl).origin;
   }
@@ -28,12 +35,19 @@ export class Browser {
       if (name === 'pulse_session') this.cookie = value ? `${name}=${value}` : '';
     }
     const text = await res.text();
-    const json = text && res.headers.get('content-type')?.includes('json') ? JSON.parse(text) : undefined;
-    return { status: res.status, headers: res.headers, body: json as any, setCookie };
+    // JSON parsed; any other body (CSV, HTML) as text; no body, undefined.
+    const parsed = !text ? undefined : res.headers.get('content-type')?.includes('json') ? JSON.parse(text) : text;
+    return { status: res.status, headers: res.headers, body: parsed as any, setCookie };
   }
 
   get(path: string) {
     return this.request('GET', path);
+  }
+  /** The body of a GET that must answer 200 (throws with the status and body otherwise). */
+  async getOk(path: string): Promise<any> {
+    const res = await this.get(path);
+    if (res.status !== 200) throw new Error(`GET ${path}: ${res.status} ${JSON.stringify(res.body)}`);
+    return res.body;
   }
   post(path: string, body?: unknown, headers?: Record<string, string>) {
     return this.request('POST', path, body ?? {}, headers);

@@ -1,32 +1,63 @@
 import { io, type Socket } from 'socket.io-client';
 import type { ClientToServerEvents, ServerToClientEvents } from '../../src/lib/shared/events.js';
+import { Browser } from './http.js';
 
 export type ClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 
 // Every event a test socket received, from its first moment. A change can reach the socket
 // before the test's own INSERT has returned, so waiting must look at what already arrived.
 const histories = new WeakMap<ClientSocket, { name: string; payload: unknown }[]>();
+// Every socket this test file opened, for closeSockets().
+const opened = new Set<ClientSocket>();
 
-/** A real Socket.IO client the way the browser connects: WebSocket, session cookie, Pulse's Origin. */
-export function connectSocket(baseUrl: string, cookie: string, opts: { horizon?: string; origin?: string } = {}): ClientSocket {
+/**
+ * A real Socket.IO client the way the browser connects: WebSocket, session cookie, Pulse's Origin.
+ * A TV connects with `wallboardToken` and no cookie.
+ */
+export function connectSocket(
+  baseUrl: string,
+  cookie?: string,
+  opts: { horizon?: string; origin?: string; wallboardToken?: string } = {}
+): ClientSocket {
   const socket = io(baseUrl, {
     path: '/socket.io',
     transports: ['websocket'],
     reconnection: false,
     forceNew: true,
-    extraHeaders: { cookie, origin: opts.origin ?? new URL(baseUrl).origin },
-    auth: opts.horizon ? { horizon: opts.horizon } : {}
+    extraHeaders: { ...(cookie !== undefined ? { cookie } : {}), origin: opts.origin ?? new URL(baseUrl).origin },
+    auth: {
+      ...(opts.horizon ? { horizon: opts.horizon } : {}),
+      ...(opts.wallboardToken !== undefined ? { wallboardToken: opts.wallboardToken } : {})
+    }
   }) as ClientSocket;
   const history: { name: string; payload: unknown }[] = [];
   histories.set(socket, history);
   socket.onAny((name: string, payload: unknown) => history.push({ name, payload }));
+  opened.add(socket);
+  return socket;
+}
+
+/** Disconnects every socket connectSocket opened (call it in afterAll). */
+export function closeSockets() {
+  for (const socket of opened) socket.disconnect();
+  opened.clear();
+}
+
+/**
+ * A connected, resumed socket for a signed-in user: `who` is a Browser holding a session, or an
+ * email to sign in as (a new session, with the fixtures' password).
+ */
+export async function openSocket(baseUrl: string, who: string | Browser, opts: { horizon?: string } = {}): Promise<ClientSocket> {
+  const browser = typeof who === 'string' ? await Browser.signedIn(baseUrl, who) : who;
+  const socket = connectSocket(baseUrl, browser.cookie, opts);
+  await whenReady(socket);
   return socket;
 }
 
 /** Resolves with the `live:ready` info once the socket is connected and resumed. */
-export function whenReady(socket: ClientSocket, timeoutMs = 5000) {
+export function whenReady(socket: ClientSocket) {
   return new Promise<{ horizon: string; replayed: number }>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('socket not ready in time')), timeoutMs);
+    const timer = setTimeout(() => reject(new Error('socket not ready in time')), 5000);
     socket.once('live:ready', (info) => {
       clearTimeout(timer);
       resolve(info);
@@ -38,11 +69,23 @@ export function whenReady(socket: ClientSocket, timeoutMs = 5000) {
   });
 }
 
+/** Resolves with the milliseconds until the socket is disconnected; rejects if it is still connected after `timeoutMs`. */
+export function disconnected(socket: ClientSocket, timeoutMs = 1000) {
+  return new Promise<number>((resolve, reject) => {
+    const t0 = Date.now();
+    const timer = setTimeout(() => reject(new Error('socket still connected')), timeoutMs);
+    socket.once('disconnect', () => {
+      clearTimeout(timer);
+      resolve(Date.now() - t0);
+    });
+  });
+}
+
 /** Collects every event of the given names, in arrival order. */
 export function record(socket: ClientSocket, names: (keyof ServerToClientEvents)[]) {
-  const events: { name: string; payload: any; receivedAt: number }[] = [];
+  const events: { name: string; payload: any }[] = [];
   for (const name of names) {
-    socket.on(name as any, (payload: unknown) => events.push({ name, payload, receivedAt: Date.now() }));
+    socket.on(name as any, (payload: unknown) => events.push({ name, payload }));
   }
   return events;
 }
