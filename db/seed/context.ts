@@ -1,7 +1,6 @@
 import type { Random } from './random.js';
 import type { SalesCalendar } from './sales-calendar.js';
-import type { TicketsTable } from './tables.js';
-import type { VipRule } from './vip.js';
+import type { SlaPolicies, VipRule } from './vip.js';
 
 export interface ProductInfo {
   id: number;
@@ -23,6 +22,11 @@ export interface Agent {
   id: number;
   firstName: string;
   teamId: number;
+}
+
+/** How an agent signs: the first word of their name. */
+export function firstNameOf(name: string): string {
+  return name.split(' ')[0];
 }
 
 export interface Staff {
@@ -56,8 +60,7 @@ export interface SeedContext {
   backlogOrderChance: number;
   backlogOtherChance: number;
   vipRule: VipRule;
-  /** The tickets table as the target database has it. */
-  ticketsTable: TicketsTable;
+  sla: SlaPolicies;
   ids: IdCounters;
 }
 

@@ -1,17 +1,16 @@
+import type { TicketPriority } from '../../src/lib/shared/enums.js';
 import type { Agent } from './context.js';
 import { type Random, Weighted } from './random.js';
 import { HOUR, MINUTE } from './sales-calendar.js';
+import type { SlaPolicy } from './vip.js';
 import {
   AGENT_SIGN_OFFS, CUSTOMER_NUDGES, CUSTOMER_THANKS, GENERIC_NOTES, SYSTEM_MESSAGES, type SupportTopic
 } from './vocabulary/support.js';
 
-export type Priority = 'low' | 'normal' | 'high' | 'urgent';
 export type BacklogStatus = 'new' | 'open' | 'pending';
 
-export const FIRST_RESPONSE_HOURS: Record<Priority, number> = { urgent: 1, high: 4, normal: 8, low: 24 };
-export const RESOLUTION_HOURS: Record<Priority, number> = { urgent: 8, high: 24, normal: 72, low: 120 };
 /** How fast a conversation moves, relative to a normal-priority one. */
-const PACE: Record<Priority, number> = { urgent: 0.15, high: 0.35, normal: 1, low: 1.4 };
+const PACE: Record<TicketPriority, number> = { urgent: 0.15, high: 0.35, normal: 1, low: 1.4 };
 const MESSAGE_COUNT = new Weighted([[2, 18], [3, 22], [4, 22], [5, 15], [6, 10], [7, 7], [8, 6]] as const);
 
 export interface MessageDraft {
@@ -35,7 +34,9 @@ export interface Conversation {
 
 export interface ConversationInput {
   topic: SupportTopic;
-  priority: Priority;
+  priority: TicketPriority;
+  /** The SLA of that priority. */
+  sla: SlaPolicy;
   assignee: Agent;
   teammates: Agent[];
   /** Text placeholders: first, agent, order, product, team, priority, sla. */
@@ -84,9 +85,8 @@ class Writer {
   }
 }
 
-function firstResponseDelay(rng: Random, priority: Priority): number {
-  const sla = FIRST_RESPONSE_HOURS[priority] * HOUR;
-  return sla * (rng.chance(0.83) ? rng.between(0.05, 0.9) : rng.between(1.05, 3));
+function firstResponseDelay(rng: Random, sla: SlaPolicy): number {
+  return sla.firstResponse * (rng.chance(0.83) ? rng.between(0.05, 0.9) : rng.between(1.05, 3));
 }
 
 /** A finished conversation: the customer writes, agents answer (a few rounds), the ticket is resolved. */
@@ -112,7 +112,7 @@ export function resolvedConversation(rng: Random, input: ConversationInput): Con
     w.wait(rng.between(2 * MINUTE, 30 * MINUTE));
     w.system(SYSTEM_MESSAGES.escalated);
   }
-  const firstReplyAt = Math.max(w.clock + MINUTE, firstResponseDelay(rng, priority));
+  const firstReplyAt = Math.max(w.clock + MINUTE, firstResponseDelay(rng, input.sla));
   if (nudge) {
     w.wait((firstReplyAt - w.clock) * 0.6);
     w.customer(rng.pick(CUSTOMER_NUDGES));
@@ -166,7 +166,7 @@ export function openConversation(rng: Random, input: ConversationInput, status: 
     w.wait(rng.between(MINUTE, 20 * MINUTE));
     w.system(SYSTEM_MESSAGES.assigned);
   }
-  w.wait(Math.max(MINUTE, firstResponseDelay(rng, priority) - w.clock));
+  w.wait(Math.max(MINUTE, firstResponseDelay(rng, input.sla) - w.clock));
   if (status === 'open') {
     w.agent(rng.pick(topic.replies));
     if (rng.chance(0.25)) {

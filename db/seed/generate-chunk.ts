@@ -18,7 +18,7 @@ const CUSTOMERS_PER_SLICE = 250;
  * not depend on how the customers are split into chunks.
  */
 export async function generateCustomerChunk(ctx: SeedContext, first: number, last: number): Promise<CustomerBatches> {
-  const batches = createCustomerBatches(ctx.ticketsTable);
+  const batches = createCustomerBatches();
   for (let id = first; id <= last; id++) {
     const rng = new Random(ctx.seed, id);
     const profile = createCustomerProfile(rng, ctx, id);

@@ -1,3 +1,4 @@
+import type { SalesChannel } from '../../src/lib/shared/enums.js';
 import type { SeedContext } from './context.js';
 import type { OrderFacts } from './generate-orders.js';
 import { type Random, Weighted } from './random.js';
@@ -9,7 +10,6 @@ import {
 } from './vocabulary/people.js';
 
 export type Segment = 'casual' | 'regular' | 'loyal';
-export type SalesChannel = 'web' | 'mobile' | 'marketplace' | 'pos' | 'phone';
 
 /** Who a customer is, decided before their orders; the customer row is written after them. */
 export interface CustomerProfile {
@@ -32,7 +32,8 @@ const YEARS_BEFORE_WINDOW = 3;
 const SEGMENTS = new Weighted<Segment>([['casual', 60], ['regular', 30], ['loyal', 10]]);
 const ORDER_RATE: Record<Segment, number> = { casual: 0.075, regular: 0.42, loyal: 1.7 };
 const LOYALTY_MEMBERSHIP: Record<Segment, number> = { casual: 0.62, regular: 0.78, loyal: 0.92 };
-const CHANNELS = new Weighted<SalesChannel>([['web', 50], ['mobile', 30], ['marketplace', 10], ['pos', 6], ['phone', 4]]);
+/** The channels orders come in through (the simulator's too). */
+export const ORDER_CHANNELS = new Weighted<SalesChannel>([['web', 50], ['mobile', 30], ['marketplace', 10], ['pos', 6], ['phone', 4]]);
 const CITY_CHOICE = new Weighted(CITIES.map((city) => [city, city.weight] as const));
 const LANGUAGES = new Weighted([['en', 84], ['es', 10], ['fr', 2], ['de', 2], ['pt', 2]] as const);
 const SOURCES = new Weighted(ACQUISITION_SOURCES);
@@ -48,12 +49,12 @@ export function createCustomerProfile(rng: Random, ctx: SeedContext, id: number)
     segment,
     orderRate: ORDER_RATE[segment] * rng.between(0.5, 1.5),
     loyaltyMember: rng.chance(LOYALTY_MEMBERSHIP[segment]),
-    favouriteChannel: CHANNELS.sample(rng)
+    favouriteChannel: ORDER_CHANNELS.sample(rng)
   };
 }
 
 export function sampleChannel(rng: Random, profile: CustomerProfile): SalesChannel {
-  return rng.chance(0.6) ? profile.favouriteChannel : CHANNELS.sample(rng);
+  return rng.chance(0.6) ? profile.favouriteChannel : ORDER_CHANNELS.sample(rng);
 }
 
 /**

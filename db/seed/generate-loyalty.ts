@@ -1,18 +1,13 @@
+import type { LoyaltyTier } from '../../src/lib/shared/enums.js';
 import type { SeedContext } from './context.js';
 import type { CustomerProfile } from './generate-customers.js';
 import type { OrderFacts } from './generate-orders.js';
+import { earnKey, pointsEarned, voucherFor, voucherReason } from './loyalty-rules.js';
 import type { Random } from './random.js';
 import { MINUTE } from './sales-calendar.js';
 import type { CustomerBatches } from './tables.js';
-import { type LoyaltyTier, tierFor } from './vip.js';
+import { tierFor } from './vip.js';
 
-/** Vouchers a member can redeem points for: points and their value in dollars. */
-const VOUCHERS = [
-  [5000, 50],
-  [2500, 25],
-  [1000, 10],
-  [500, 5]
-] as const;
 const REDEEM_CHANCE = 0.3;
 
 interface LedgerEvent {
@@ -45,7 +40,7 @@ export function generateLoyalty(
     if (order.orderedAt > joinedAt) {
       events.push({ at: order.orderedAt - rng.int(MINUTE, 10 * MINUTE), kind: 'redeem', order });
     }
-    if (order.shippedAt !== null && Math.floor(order.totalCents / 100) > 0) {
+    if (order.shippedAt !== null && pointsEarned(order.totalCents) > 0) {
       events.push({ at: order.shippedAt, kind: 'earn', order });
       if (order.refundedAt !== null) events.push({ at: order.refundedAt, kind: 'reverse', order });
     }
@@ -57,7 +52,7 @@ export function generateLoyalty(
   let lifetime = 0;
   let redemptions = 0;
   for (const event of events) {
-    const points = Math.floor(event.order.totalCents / 100);
+    const points = pointsEarned(event.order.totalCents);
     if (event.kind === 'earn') {
       const entryId = ctx.ids.loyaltyEntry++;
       earnIds.set(event.order, entryId);
@@ -65,7 +60,7 @@ export function generateLoyalty(
       lifetime += points;
       batches.loyaltyLedger.add({
         id: entryId, account_id: accountId, kind: 'earn', points, reason: `Earned on order ${event.order.externalId}`,
-        order_id: event.order.id, reverses_id: null, idempotency_key: `order:${event.order.id}:earn`, created_at: event.at
+        order_id: event.order.id, reverses_id: null, idempotency_key: earnKey(event.order.id), created_at: event.at
       });
     } else if (event.kind === 'reverse') {
       lifetime -= points;
@@ -75,14 +70,13 @@ export function generateLoyalty(
         reverses_id: earnIds.get(event.order)!, idempotency_key: `order:${event.order.id}:reverse`, created_at: event.at
       });
     } else {
-      const voucher = VOUCHERS.find(([cost]) => cost <= spendable);
-      if (!voucher || !rng.chance(REDEEM_CHANCE)) continue;
-      const [cost, dollars] = voucher;
+      const cost = voucherFor(spendable);
+      if (!cost || !rng.chance(REDEEM_CHANCE)) continue;
       spendable -= cost;
       redemptions++;
       batches.loyaltyLedger.add({
         id: ctx.ids.loyaltyEntry++, account_id: accountId, kind: 'redeem', points: -cost,
-        reason: `Redeemed for a $${dollars} voucher`, order_id: null, reverses_id: null,
+        reason: voucherReason(cost), order_id: null, reverses_id: null,
         idempotency_key: `account:${accountId}:redeem:${redemptions}`, created_at: event.at
       });
     }

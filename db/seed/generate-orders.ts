@@ -1,10 +1,9 @@
+import type { OrderStatus } from '../../src/lib/shared/enums.js';
 import type { ProductInfo, SeedContext } from './context.js';
 import { type CustomerProfile, sampleChannel } from './generate-customers.js';
 import { type Random, Weighted } from './random.js';
 import { DAY, HOUR, MINUTE } from './sales-calendar.js';
 import type { CustomerBatches } from './tables.js';
-
-export type OrderStatus = 'pending' | 'paid' | 'fulfilled' | 'shipped' | 'delivered' | 'cancelled' | 'refunded';
 
 /** What later generators (tickets, reviews, loyalty) need to know about an order. */
 export interface OrderFacts {

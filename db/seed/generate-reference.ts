@@ -1,4 +1,4 @@
-import type { Agent, Catalogue, ProductInfo, Staff } from './context.js';
+import { type Agent, type Catalogue, firstNameOf, type ProductInfo, type Staff } from './context.js';
 import { DEMO_TEAMS, DEMO_USERS } from './demo-users.js';
 import { Random, Weighted } from './random.js';
 import { DAY, HOUR } from './sales-calendar.js';
@@ -43,7 +43,7 @@ function addStaff(batches: ReferenceBatches, since: number, passwordHash: string
       active: true, created_at: createdAt, updated_at: createdAt
     });
     if (user.role === 'agent' && user.team !== null) {
-      agentsByTeam.get(user.team)!.push({ id, firstName: user.name.split(' ')[0], teamId: user.team });
+      agentsByTeam.get(user.team)!.push({ id, firstName: firstNameOf(user.name), teamId: user.team });
     }
   });
   return { teamNames, agentsByTeam };

@@ -1,8 +1,6 @@
+import type { TicketChannel, TicketPriority } from '../../src/lib/shared/enums.js';
 import type { SeedContext } from './context.js';
-import {
-  type BacklogStatus, type Conversation, FIRST_RESPONSE_HOURS, type Priority, RESOLUTION_HOURS, fill, openConversation,
-  resolvedConversation
-} from './conversation.js';
+import { type BacklogStatus, type Conversation, fill, openConversation, resolvedConversation } from './conversation.js';
 import type { CustomerProfile } from './generate-customers.js';
 import type { OrderFacts } from './generate-orders.js';
 import { type Random, Weighted } from './random.js';
@@ -17,8 +15,9 @@ const OTHER_TICKET_CHANCE = 0.1;
 /** Orders this recent can have a ticket in the open backlog. */
 const BACKLOG_HORIZON = 10 * DAY;
 
-const PRIORITIES = new Weighted<Priority>([['low', 20], ['normal', 52], ['high', 20], ['urgent', 8]]);
-const CHANNELS = new Weighted([['email', 40], ['chat', 28], ['web', 16], ['phone', 10], ['social', 6]] as const);
+const PRIORITIES = new Weighted<TicketPriority>([['low', 20], ['normal', 52], ['high', 20], ['urgent', 8]]);
+/** The channels customers write in on (the simulator's too). */
+export const TICKET_CHANNELS = new Weighted<TicketChannel>([['email', 40], ['chat', 28], ['web', 16], ['phone', 10], ['social', 6]]);
 const BACKLOG_STATUS = new Weighted<BacklogStatus>([['new', 30], ['open', 45], ['pending', 25]]);
 const CSAT_HAPPY = new Weighted([[1, 4], [2, 4], [3, 10], [4, 27], [5, 55]] as const);
 const CSAT_LATE = new Weighted([[1, 20], [2, 20], [3, 25], [4, 20], [5, 15]] as const);
@@ -108,7 +107,9 @@ function writeTicket(
   const id = ctx.ids.ticket++;
   const { topic, order, backlog } = plan;
   // A VIP's ticket is raised the way the database's VIP trigger would raise it.
-  const priority = raisePriority(PRIORITIES.sample(rng), vip ? ctx.vipRule.minimumPriority : null);
+  const drawn = PRIORITIES.sample(rng);
+  const priority = vip ? raisePriority(drawn, ctx.vipRule.minimumPriority) : drawn;
+  const sla = ctx.sla[priority];
   const teammates = ctx.staff.agentsByTeam.get(topic.team)!;
   const assignee = rng.pick(teammates);
   const assigned = backlog === null || (backlog === 'new' ? rng.chance(0.3) : backlog === 'open' ? rng.chance(0.88) : true);
@@ -119,9 +120,9 @@ function writeTicket(
     product: order ? rng.pick(order.products).name : '',
     team: ctx.staff.teamNames.get(topic.team)!,
     priority,
-    sla: `${FIRST_RESPONSE_HOURS[priority]} hours`
+    sla: `${sla.firstResponse / HOUR} hours`
   };
-  const input = { topic, priority, assignee, teammates, vars };
+  const input = { topic, priority, sla, assignee, teammates, vars };
   const conversation = backlog ? openConversation(rng, input, backlog, assigned) : resolvedConversation(rng, input);
   const { createdAt, at } = fitBeforeNow(rng, ctx, plan, conversation);
 
@@ -133,8 +134,8 @@ function writeTicket(
     });
   });
 
-  const firstResponseDue = createdAt + FIRST_RESPONSE_HOURS[priority] * HOUR;
-  const resolutionDue = createdAt + RESOLUTION_HOURS[priority] * HOUR;
+  const firstResponseDue = createdAt + sla.firstResponse;
+  const resolutionDue = createdAt + sla.resolution;
   const firstRespondedAt = conversation.firstResponse === null ? null : at(conversation.firstResponse);
   const resolvedAt = conversation.resolved === null ? null : at(conversation.resolved);
   const lastMessageAt = messageTimes[messageTimes.length - 1];
@@ -166,7 +167,7 @@ function writeTicket(
     subject: fill(rng.pick(topic.subjects), vars),
     status,
     priority,
-    channel: CHANNELS.sample(rng),
+    channel: TICKET_CHANNELS.sample(rng),
     assignee_id: assigned ? assignee.id : null,
     team_id: topic.team,
     tags,

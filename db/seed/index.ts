@@ -7,8 +7,8 @@ import { generateReference } from './generate-reference.js';
 import { InsertPipeline, insertInSeedTransaction } from './insert-pipeline.js';
 import { count, createProgressBar } from './progress-bar.js';
 import { DAY, SalesCalendar } from './sales-calendar.js';
-import { SEEDED_TABLES, type SeededTable, ticketsTableOf } from './tables.js';
-import { readVipRule } from './vip.js';
+import { SEEDED_TABLES, type SeededTable } from './tables.js';
+import { readSlaPolicies, readVipRule } from './vip.js';
 
 export interface SeedOptions {
   /** Customers to create; orders, tickets, reviews and loyalty scale with it. Default 5,000. */
@@ -43,6 +43,8 @@ export interface SeedSummary {
 
 export const DEFAULT_CUSTOMERS = 5000;
 export const DEFAULT_SEED = 42;
+/** See SeedOptions.connections. */
+export const DEFAULT_CONNECTIONS = 2;
 const DEFAULT_CHUNK = 2000;
 const ORDER_WINDOW_MONTHS = 18;
 /** Open tickets (new/open/pending) the seed aims for at the default size and above. */
@@ -72,7 +74,7 @@ export async function seedDemoData(url: string, opts: SeedOptions = {}): Promise
   const seed = opts.seed ?? DEFAULT_SEED;
   const now = opts.now ?? startOfUtcDay(new Date());
   const chunkSize = opts.chunkSize ?? DEFAULT_CHUNK;
-  const connections = opts.connections ?? 2;
+  const connections = opts.connections ?? DEFAULT_CONNECTIONS;
   if (!Number.isInteger(customers) || customers < 0) throw new RangeError(`customers must be a whole number >= 0, got ${customers}`);
   if (!Number.isInteger(seed)) throw new RangeError(`seed must be an integer, got ${seed}`);
   if (Number.isNaN(now.getTime())) throw new RangeError('now must be a valid date');
@@ -90,7 +92,7 @@ export async function seedDemoData(url: string, opts: SeedOptions = {}): Promise
     const passwordHash = opts.passwordHash ?? (await hashPassword(DEMO_PASSWORD));
     const { context, reference } = createContext(customers, seed, now, passwordHash, {
       vipRule: await readVipRule(main),
-      ticketsTable: await ticketsTableOf(main)
+      sla: await readSlaPolicies(main)
     });
 
     const rows = Object.fromEntries(SEEDED_TABLES.map((table) => [table, 0])) as Record<SeededTable, number>;
@@ -186,7 +188,7 @@ function createContext(
   seed: number,
   now: Date,
   passwordHash: string,
-  schema: Pick<SeedContext, 'vipRule' | 'ticketsTable'>
+  settings: Pick<SeedContext, 'vipRule' | 'sla'>
 ) {
   const nowSeconds = Math.floor(now.getTime() / 1000);
   const windowStart = Math.floor(
@@ -207,7 +209,7 @@ function createContext(
     // Two thirds of the backlog is about recent orders, one third about accounts and points.
     backlogOrderChance: Math.min(1, (backlog * 2) / 3 / Math.max(1, customers * RECENT_ORDERS_PER_CUSTOMER)),
     backlogOtherChance: customers === 0 ? 0 : backlog / 3 / customers,
-    ...schema,
+    ...settings,
     ids: newIdCounters()
   };
   return { context, reference };

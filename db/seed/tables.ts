@@ -1,4 +1,3 @@
-import type pg from 'pg';
 import { defineTable, TableBatch } from './bulk-insert.js';
 
 /** The columns the seed writes; everything else keeps its database default. */
@@ -32,28 +31,13 @@ export const ORDER_ITEMS = defineTable('order_items', {
   id: 'int', order_id: 'int', product_id: 'int', quantity: 'int', unit_price: 'money'
 });
 
-const TICKET_COLUMNS = {
+export const TICKETS = defineTable('tickets', {
   id: 'int', customer_id: 'int', order_id: 'int', subject: 'text', status: 'enum:ticket_status',
   priority: 'enum:ticket_priority', channel: 'enum:ticket_channel', assignee_id: 'int', team_id: 'int', tags: 'tags',
   first_response_due_at: 'time', resolution_due_at: 'time', first_responded_at: 'time', resolved_at: 'time',
   closed_at: 'time', csat_score: 'smallint', csat_at: 'time', last_message_at: 'time', version: 'int',
-  created_at: 'time', updated_at: 'time',
-  // Added by the ticket console migration; written only where the schema has them.
-  flagged: 'bool', assigned_at: 'time'
-} as const;
-const OPTIONAL_TICKET_COLUMNS = ['flagged', 'assigned_at'];
-
-export const TICKETS = defineTable('tickets', TICKET_COLUMNS);
-export type TicketsTable = typeof TICKETS;
-
-/** The tickets table as this database has it: without the optional columns it lacks. */
-export async function ticketsTableOf(client: pg.Client): Promise<TicketsTable> {
-  const { rows } = await client.query<{ column_name: string }>(
-    "SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = 'tickets'"
-  );
-  const present = new Set(rows.map((row) => row.column_name));
-  return defineTable('tickets', TICKET_COLUMNS, (column) => !OPTIONAL_TICKET_COLUMNS.includes(column) || present.has(column));
-}
+  created_at: 'time', updated_at: 'time', flagged: 'bool', assigned_at: 'time'
+});
 
 export const TICKET_MESSAGES = defineTable('ticket_messages', {
   id: 'int', ticket_id: 'int', author_type: 'enum:message_author', author_user_id: 'int', body: 'text',
@@ -95,14 +79,14 @@ export type ReferenceBatches = ReturnType<typeof createReferenceBatches>;
  * Everything generated for one range of customers; keys in insertion order: foreign keys first,
  * and loyalty before tickets because the ticket VIP trigger reads the loyalty tier.
  */
-export function createCustomerBatches(tickets: TicketsTable = TICKETS) {
+export function createCustomerBatches() {
   return {
     customers: new TableBatch(CUSTOMERS),
     orders: new TableBatch(ORDERS),
     orderItems: new TableBatch(ORDER_ITEMS),
     loyaltyAccounts: new TableBatch(LOYALTY_ACCOUNTS),
     loyaltyLedger: new TableBatch(LOYALTY_LEDGER),
-    tickets: new TableBatch(tickets),
+    tickets: new TableBatch(TICKETS),
     ticketMessages: new TableBatch(TICKET_MESSAGES),
     reviews: new TableBatch(REVIEWS)
   };

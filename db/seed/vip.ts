@@ -1,8 +1,7 @@
 import type pg from 'pg';
-import type { Priority } from './conversation.js';
+import { type LoyaltyTier, TICKET_PRIORITIES, type TicketPriority } from '../../src/lib/shared/enums.js';
 import type { OrderFacts } from './generate-orders.js';
-
-export type LoyaltyTier = 'bronze' | 'silver' | 'gold' | 'platinum';
+import { MINUTE } from './sales-calendar.js';
 
 /**
  * Who is a VIP, as the database's ticket trigger (`ticket_flag_vip`, settings in `support_settings`)
@@ -13,26 +12,40 @@ export type LoyaltyTier = 'bronze' | 'silver' | 'gold' | 'platinum';
 export interface VipRule {
   tiers: readonly LoyaltyTier[];
   lifetimeValueCents: number;
-  /** A VIP's ticket is raised to at least this priority; null where the schema has no such rule. */
-  minimumPriority: Priority | null;
+  /** A VIP's ticket is raised to at least this priority. */
+  minimumPriority: TicketPriority;
 }
 
-const PRIORITY_ORDER: readonly Priority[] = ['low', 'normal', 'high', 'urgent'];
-
-/** Reads the rule from `support_settings` when the schema has it; the same defaults otherwise. */
+/** Reads the rule from `support_settings`. */
 export async function readVipRule(client: pg.Client): Promise<VipRule> {
-  const fallback: VipRule = { tiers: ['gold', 'platinum'], lifetimeValueCents: 200_000, minimumPriority: null };
-  const { rows: exists } = await client.query<{ ok: boolean }>("SELECT to_regclass('support_settings') IS NOT NULL AS ok");
-  if (!exists[0].ok) return fallback;
-  const { rows } = await client.query<{ tiers: unknown; value: string; priority: Priority }>(
+  const { rows } = await client.query<{ tiers: LoyaltyTier[]; value: string; priority: TicketPriority }>(
     'SELECT vip_tiers::text[] AS tiers, round(vip_lifetime_value * 100)::text AS value, vip_minimum_priority AS priority FROM support_settings'
   );
-  if (rows.length === 0) return fallback;
-  return {
-    tiers: parseTextArray(rows[0].tiers) as LoyaltyTier[],
-    lifetimeValueCents: Number(rows[0].value),
-    minimumPriority: rows[0].priority
-  };
+  if (rows.length === 0) throw new Error('support_settings has no row: the seed needs the VIP rule the migrations insert.');
+  return { tiers: rows[0].tiers, lifetimeValueCents: Number(rows[0].value), minimumPriority: rows[0].priority };
+}
+
+/** A priority's SLA, in seconds after the ticket was opened. */
+export interface SlaPolicy {
+  firstResponse: number;
+  resolution: number;
+}
+export type SlaPolicies = Record<TicketPriority, SlaPolicy>;
+
+/** Reads the SLA of every priority from `sla_policies`, as the database's due-time trigger uses it. */
+export async function readSlaPolicies(client: pg.Client): Promise<SlaPolicies> {
+  const { rows } = await client.query<{ priority: TicketPriority; first_response_minutes: number; resolution_minutes: number }>(
+    'SELECT priority, first_response_minutes, resolution_minutes FROM sla_policies'
+  );
+  const byPriority = new Map(rows.map((row) => [row.priority, row]));
+  const missing = TICKET_PRIORITIES.filter((priority) => !byPriority.has(priority));
+  if (missing.length > 0) throw new Error(`sla_policies has no row for ${missing.join(', ')}: the seed needs the SLA of every priority.`);
+  return Object.fromEntries(
+    TICKET_PRIORITIES.map((priority) => {
+      const row = byPriority.get(priority)!;
+      return [priority, { firstResponse: row.first_response_minutes * MINUTE, resolution: row.resolution_minutes * MINUTE }];
+    })
+  ) as SlaPolicies;
 }
 
 export function isVip(rule: VipRule, tier: LoyaltyTier | null, orders: OrderFacts[]): boolean {
@@ -42,9 +55,8 @@ export function isVip(rule: VipRule, tier: LoyaltyTier | null, orders: OrderFact
   return value >= rule.lifetimeValueCents;
 }
 
-export function raisePriority(priority: Priority, minimum: Priority | null): Priority {
-  if (minimum === null) return priority;
-  return PRIORITY_ORDER.indexOf(priority) < PRIORITY_ORDER.indexOf(minimum) ? minimum : priority;
+export function raisePriority(priority: TicketPriority, minimum: TicketPriority): TicketPriority {
+  return TICKET_PRIORITIES.indexOf(priority) < TICKET_PRIORITIES.indexOf(minimum) ? minimum : priority;
 }
 
 /** Same thresholds as the database's loyalty_tier_for(). */
@@ -53,10 +65,4 @@ export function tierFor(lifetimePoints: number): LoyaltyTier {
   if (lifetimePoints >= 8000) return 'gold';
   if (lifetimePoints >= 2000) return 'silver';
   return 'bronze';
-}
-
-// pg returns text[] as a JS array already, but a plain string when the type parser is not set up.
-function parseTextArray(value: unknown): string[] {
-  if (Array.isArray(value)) return value.map(String);
-  return String(value).replace(/^\{|\}$/g, '').split(',').filter(Boolean);
 }

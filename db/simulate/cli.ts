@@ -4,6 +4,7 @@
  */
 import { parseArgs } from 'node:util';
 import pg from 'pg';
+import { DEFAULT_EMBEDDED_PG_PORT } from '../../server/config.js';
 import { NothingToSimulateError, Simulator, type EventKind } from './simulator.js';
 
 const USAGE = `Usage: npm run simulate -- [options]
@@ -18,7 +19,7 @@ points redeemed; new members. Every screen of a running Pulse moves with it. Ctr
   --seed <n>      random seed (default: from the clock)
   -h, --help      show this help
 
-Database: DATABASE_URL, or the embedded Postgres of \`npm start\` (127.0.0.1:$EMBEDDED_PG_PORT, default 54329).`;
+Database: DATABASE_URL, or the embedded Postgres of \`npm start\` (127.0.0.1:$EMBEDDED_PG_PORT, default ${DEFAULT_EMBEDDED_PG_PORT}).`;
 
 function fail(message: string, code = 2): never {
   process.stderr.write(`${message}\n`);
@@ -71,7 +72,8 @@ async function main() {
   const seed = values.seed === undefined ? Date.now() % 2 ** 31 : Number(values.seed);
   if (!Number.isInteger(seed)) fail(`--seed must be an integer, got "${values.seed}".`);
 
-  const url = process.env.DATABASE_URL ?? `postgres://postgres:pulse-local@127.0.0.1:${process.env.EMBEDDED_PG_PORT ?? 54329}/pulse`;
+  const url =
+    process.env.DATABASE_URL ?? (await import('../embedded.js')).embeddedUrl(Number(process.env.EMBEDDED_PG_PORT ?? DEFAULT_EMBEDDED_PG_PORT));
   const pool = new pg.Pool({ connectionString: url, max: 2, application_name: 'pulse-simulate', connectionTimeoutMillis: 5000 });
   pool.on('error', () => undefined);
   try {

@@ -1,6 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
+import { type Agent, firstNameOf } from '../seed/context.js';
 import { fill } from '../seed/conversation.js';
+import { ORDER_CHANNELS } from '../seed/generate-customers.js';
+import { TICKET_CHANNELS } from '../seed/generate-tickets.js';
+import { earnKey, pointsEarned, VOUCHERS, voucherFor, voucherReason } from '../seed/loyalty-rules.js';
 import { Random, Weighted } from '../seed/random.js';
 import { EMAIL_DOMAINS, FIRST_NAMES, LAST_NAMES } from '../seed/vocabulary/people.js';
 import { SUPPORT_TOPICS, type SupportTopic } from '../seed/vocabulary/support.js';
@@ -50,19 +54,15 @@ const WEIGHTS: Record<EventKind, number> = {
   agent_status_changed: 0.5
 };
 
-const CHANNELS = new Weighted([['web', 50], ['mobile', 30], ['marketplace', 10], ['pos', 6], ['phone', 4]] as const);
-const TICKET_CHANNELS = new Weighted([['email', 40], ['chat', 28], ['web', 16], ['phone', 10], ['social', 6]] as const);
 const CSAT = new Weighted([[1, 5], [2, 5], [3, 12], [4, 28], [5, 50]] as const);
 const AGENT_STATUS = new Weighted([['online', 60], ['busy', 25], ['away', 15]] as const);
-/** Vouchers a member can redeem points for, largest first (as in the seed). */
-const VOUCHERS = [5000, 2500, 1000, 500] as const;
 
 interface Reference {
   customerIds: { min: number; max: number };
   products: { id: number; priceCents: number }[];
   /** Team ids in id order: a topic's 1-based team index maps onto them. */
   teams: number[];
-  agents: { id: number; teamId: number; firstName: string }[];
+  agents: Agent[];
 }
 
 export class NothingToSimulateError extends Error {}
@@ -104,7 +104,7 @@ export class Simulator {
       customerIds: { min: customers.rows[0].min!, max: customers.rows[0].max! },
       products: products.rows.map((p) => ({ id: p.id, priceCents: Math.round(Number(p.price) * 100) })),
       teams: teams.rows.map((t) => t.id),
-      agents: agents.rows.map((a) => ({ id: a.id, teamId: a.team_id, firstName: a.name.split(' ')[0] }))
+      agents: agents.rows.map((a) => ({ id: a.id, teamId: a.team_id, firstName: firstNameOf(a.name) }))
     });
   }
 
@@ -145,10 +145,18 @@ export class Simulator {
 
   // Helpers ----------------------------------------------------------------------------------
 
-  private async someCustomer(client: pg.PoolClient): Promise<number> {
+  /** A customer from a random point of the id range; the lowest id when none is at or after it. */
+  private async someCustomer(client: pg.PoolClient): Promise<{ id: number; first_name: string }> {
     const from = this.rng.int(this.ref.customerIds.min, this.ref.customerIds.max);
-    const { rows } = await client.query<{ id: number }>(`SELECT id FROM customers WHERE id >= $1 ORDER BY id LIMIT 1`, [from]);
-    return rows[0]?.id ?? this.ref.customerIds.min;
+    const { rows } = await client.query<{ id: number; first_name: string }>(
+      `SELECT id, first_name FROM customers WHERE id >= $1 ORDER BY id LIMIT 1`,
+      [from]
+    );
+    if (rows[0]) return rows[0];
+    const { rows: lowest } = await client.query<{ id: number; first_name: string }>(`SELECT id, first_name FROM customers WHERE id = $1`, [
+      this.ref.customerIds.min
+    ]);
+    return lowest[0] ?? { id: this.ref.customerIds.min, first_name: '' };
   }
 
   private async newCustomer(client: pg.PoolClient): Promise<number> {
@@ -183,36 +191,22 @@ export class Simulator {
     return order;
   }
 
-  /**
-   * Takes back what an order moved in the ledger, as the app's refund does: earned points (down to
-   * zero when some were spent since), and redeemed points returned. Each entry is reversed once.
-   */
+  /** Takes back what an order moved in the ledger, as the app's refund does (loyalty_reverse_order). */
   private async reverseLoyalty(client: pg.PoolClient, orderId: number) {
-    const { rows } = await client.query<{ id: string; account_id: number; kind: string; points: number }>(
-      `SELECT l.id, l.account_id, l.kind, l.points
-         FROM loyalty_ledger l JOIN loyalty_accounts a ON a.id = l.account_id
-        WHERE l.order_id = $1 AND l.kind IN ('earn', 'redeem')
-          AND NOT EXISTS (SELECT 1 FROM loyalty_ledger r WHERE r.reverses_id = l.id)
-        ORDER BY l.kind DESC, l.id
-          FOR UPDATE OF a`,
-      [orderId]
+    await client.query(`SELECT loyalty_reverse_order($1)`, [orderId]);
+  }
+
+  /** Spends `voucher` points of a (locked) account; `orderId` when paid at an order's checkout. */
+  private async redeem(client: pg.PoolClient, accountId: number, voucher: number, orderId: number | null, idempotencyKey: string) {
+    await client.query(
+      `INSERT INTO loyalty_ledger (account_id, kind, points, reason, order_id, idempotency_key) VALUES ($1, 'redeem', $2, $3, $4, $5)`,
+      [accountId, -voucher, voucherReason(voucher), orderId, idempotencyKey]
     );
-    for (const e of rows) {
-      const { rows: acc } = await client.query<{ balance: number }>(`SELECT balance FROM loyalty_accounts WHERE id = $1`, [e.account_id]);
-      const balance = acc[0].balance;
-      if (e.kind === 'redeem' || balance >= e.points) {
-        await client.query(
-          `INSERT INTO loyalty_ledger (account_id, kind, points, reason, order_id, reverses_id, idempotency_key)
-           VALUES ($1, 'reverse', $2, $3, $4, $5, $6)`,
-          [e.account_id, -e.points, `Order #${orderId} reversed`, orderId, e.id, `order:${orderId}:reverse:${e.id}`]
-        );
-      } else if (balance > 0) {
-        await client.query(
-          `INSERT INTO loyalty_ledger (account_id, kind, points, reason, order_id, idempotency_key) VALUES ($1, 'adjust', $2, $3, $4, $5)`,
-          [e.account_id, -balance, `Order #${orderId} reversed (${e.points - balance} points already spent)`, orderId, `order:${orderId}:clawback:${e.id}`]
-        );
-      }
-    }
+  }
+
+  /** The agent a ticket is assigned to; a teammate when it has none. */
+  private assigneeOf(ticket: { assignee_id: number | null; team_id: number }) {
+    return this.ref.agents.find((a) => a.id === ticket.assignee_id) ?? this.agentOf(ticket.team_id);
   }
 
   private topic(): SupportTopic {
@@ -252,7 +246,7 @@ export class Simulator {
 
   private readonly work: Record<EventKind, Work> = {
     order_placed: async (client) => {
-      const customerId = this.rng.chance(0.08) ? await this.newCustomer(client) : await this.someCustomer(client);
+      const customerId = this.rng.chance(0.08) ? await this.newCustomer(client) : (await this.someCustomer(client)).id;
       const lines = new Map<number, { quantity: number; unitCents: number }>();
       for (let i = this.rng.int(1, 3); i > 0; i--) {
         const product = this.rng.pick(this.ref.products);
@@ -262,7 +256,7 @@ export class Simulator {
       const { rows } = await client.query<{ id: number }>(
         `INSERT INTO orders (customer_id, total, channel, external_id, attributes)
          VALUES ($1, $2::numeric / 100, $3, $4, '{"source": "simulator"}') RETURNING id`,
-        [customerId, totalCents, CHANNELS.sample(this.rng), `SIM-${randomUUID()}`]
+        [customerId, totalCents, ORDER_CHANNELS.sample(this.rng), `SIM-${randomUUID()}`]
       );
       const orderId = rows[0].id;
       await client.query(
@@ -276,13 +270,8 @@ export class Simulator {
           `SELECT id, balance FROM loyalty_accounts WHERE customer_id = $1 FOR UPDATE`,
           [customerId]
         );
-        const voucher = acc[0] && VOUCHERS.find((v) => v <= acc[0].balance);
-        if (voucher) {
-          await client.query(
-            `INSERT INTO loyalty_ledger (account_id, kind, points, reason, order_id, idempotency_key) VALUES ($1, 'redeem', $2, $3, $4, $5)`,
-            [acc[0].id, -voucher, `Redeemed for a $${voucher / 100} voucher`, orderId, `order:${orderId}:redeem`]
-          );
-        }
+        const voucher = acc[0] && voucherFor(acc[0].balance);
+        if (voucher) await this.redeem(client, acc[0].id, voucher, orderId, `order:${orderId}:redeem`);
       }
       return true;
     },
@@ -291,14 +280,14 @@ export class Simulator {
     order_shipped: async (client) => {
       const order = await this.setOrderStatus(client, ['fulfilled'], 'shipped');
       if (!order) return false;
-      // One point per whole dollar when an order ships (the seed's rule), once per order.
-      const points = Math.floor(Number(order.total));
+      // Points when an order ships (the seed's rule), once per order.
+      const points = pointsEarned(Math.round(Number(order.total) * 100));
       if (points > 0) {
         await client.query(
           `INSERT INTO loyalty_ledger (account_id, kind, points, reason, order_id, idempotency_key)
            SELECT a.id, 'earn', $2, $3, $4, $5 FROM loyalty_accounts a WHERE a.customer_id = $1
            ON CONFLICT (idempotency_key) DO NOTHING`,
-          [order.customer_id, points, `Earned on order #${order.id}`, order.id, `order:${order.id}:earn`]
+          [order.customer_id, points, `Earned on order #${order.id}`, order.id, earnKey(order.id)]
         );
       }
       return true;
@@ -317,18 +306,21 @@ export class Simulator {
       return true;
     },
     ticket_opened: async (client) => {
-      const customerId = await this.someCustomer(client);
+      const customer = await this.someCustomer(client);
       const topic = this.topic();
-      const { rows: orders } = await client.query<{ id: number; external_id: string | null }>(
-        `SELECT id, external_id FROM orders WHERE customer_id = $1 ORDER BY order_date DESC LIMIT 1`,
-        [customerId]
-      );
-      const order = topic.about ? orders[0] : undefined;
-      const { rows: who } = await client.query<{ first_name: string }>(`SELECT first_name FROM customers WHERE id = $1`, [customerId]);
-      const vars = { first: who[0].first_name, agent: '', order: order?.external_id ?? (order ? `#${order.id}` : 'my order'), product: 'item', team: '', priority: '', sla: '' };
+      // A ticket about an order is about the customer's latest one.
+      const order = topic.about
+        ? (
+            await client.query<{ id: number; external_id: string | null }>(
+              `SELECT id, external_id FROM orders WHERE customer_id = $1 ORDER BY order_date DESC LIMIT 1`,
+              [customer.id]
+            )
+          ).rows[0]
+        : undefined;
+      const vars = { first: customer.first_name, order: order?.external_id ?? (order ? `#${order.id}` : 'my order'), product: 'item' };
       const { rows } = await client.query<{ id: number }>(
         `INSERT INTO tickets (customer_id, team_id, order_id, subject, channel, tags) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
-        [customerId, this.teamOf(topic), order?.id ?? null, fill(this.rng.pick(topic.subjects), vars).slice(0, 200), TICKET_CHANNELS.sample(this.rng), [...topic.tags]]
+        [customer.id, this.teamOf(topic), order?.id ?? null, fill(this.rng.pick(topic.subjects), vars).slice(0, 200), TICKET_CHANNELS.sample(this.rng), [...topic.tags]]
       );
       await client.query(`INSERT INTO ticket_messages (ticket_id, author_type, body) VALUES ($1, 'customer', $2)`, [
         rows[0].id,
@@ -339,13 +331,13 @@ export class Simulator {
     ticket_answered: async (client) => {
       const ticket = await this.recentTicket(client, `t.status IN ('new', 'open')`);
       if (!ticket) return false;
-      const agent = ticket.assignee_id ? (this.ref.agents.find((a) => a.id === ticket.assignee_id) ?? this.agentOf(ticket.team_id)) : this.agentOf(ticket.team_id);
+      const agent = this.assigneeOf(ticket);
       const topic = this.topic();
       const asks = this.rng.chance(0.35);
       await client.query(`INSERT INTO ticket_messages (ticket_id, author_type, author_user_id, body) VALUES ($1, 'agent', $2, $3)`, [
         ticket.id,
         agent.id,
-        fill(this.rng.pick(asks ? topic.asks : topic.replies), { first: ticket.first_name, agent: agent.firstName, order: 'your order', product: 'item', team: '', priority: '', sla: '' })
+        fill(this.rng.pick(asks ? topic.asks : topic.replies), { first: ticket.first_name, agent: agent.firstName, order: 'your order', product: 'item' })
       ]);
       await client.query(
         `UPDATE tickets SET first_responded_at = coalesce(first_responded_at, greatest(now(), created_at)), last_message_at = now(),
@@ -360,7 +352,7 @@ export class Simulator {
       if (!ticket) return false;
       await client.query(`INSERT INTO ticket_messages (ticket_id, author_type, body) VALUES ($1, 'customer', $2)`, [
         ticket.id,
-        fill(this.rng.pick(this.topic().followUps), { first: ticket.first_name, agent: '', order: 'my order', product: 'item', team: '', priority: '', sla: '' })
+        fill(this.rng.pick(this.topic().followUps), { first: ticket.first_name, order: 'my order', product: 'item' })
       ]);
       await client.query(`UPDATE tickets SET status = 'open', last_message_at = now(), version = version + 1 WHERE id = $1`, [ticket.id]);
       return true;
@@ -368,11 +360,11 @@ export class Simulator {
     ticket_resolved: async (client) => {
       const ticket = await this.recentTicket(client, `t.status IN ('open', 'pending') AND t.first_responded_at IS NOT NULL`);
       if (!ticket) return false;
-      const agent = this.ref.agents.find((a) => a.id === ticket.assignee_id) ?? this.agentOf(ticket.team_id);
+      const agent = this.assigneeOf(ticket);
       await client.query(`INSERT INTO ticket_messages (ticket_id, author_type, author_user_id, body) VALUES ($1, 'agent', $2, $3)`, [
         ticket.id,
         agent.id,
-        fill(this.rng.pick(this.topic().resolutions), { first: ticket.first_name, agent: agent.firstName, order: 'your order', product: 'item', team: '', priority: '', sla: '' })
+        fill(this.rng.pick(this.topic().resolutions), { first: ticket.first_name, agent: agent.firstName, order: 'your order', product: 'item' })
       ]);
       await client.query(
         `UPDATE tickets SET status = 'resolved', resolved_at = greatest(now(), created_at), closed_at = NULL, last_message_at = now(),
@@ -402,11 +394,7 @@ export class Simulator {
       );
       const account = rows[0];
       if (!account) return false;
-      const voucher = VOUCHERS.find((v) => v <= account.balance)!;
-      await client.query(
-        `INSERT INTO loyalty_ledger (account_id, kind, points, reason, idempotency_key) VALUES ($1, 'redeem', $2, $3, $4)`,
-        [account.id, -voucher, `Redeemed for a $${voucher / 100} voucher`, `account:${account.id}:redeem:sim-${randomUUID()}`]
-      );
+      await this.redeem(client, account.id, voucherFor(account.balance)!, null, `account:${account.id}:redeem:sim-${randomUUID()}`);
       return true;
     },
     member_joined: async (client) => {

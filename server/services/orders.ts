@@ -1,5 +1,5 @@
 import type { User } from 'lucia';
-import { QueryTypes, type Sequelize } from 'sequelize';
+import { QueryTypes, type Sequelize, type Transaction } from 'sequelize';
 import type { OrderSummary } from '../../src/lib/shared/schemas/live.js';
 import { authorizeObject } from '../auth/authorize.js';
 import { canViewTicket, isManager } from '../auth/policies.js';
@@ -61,39 +61,12 @@ export async function changeOrder(
   return presentOrder(camelKeys(row));
 }
 
-async function reverseLoyalty(sequelize: Sequelize, t: import('sequelize').Transaction, orderId: number): Promise<string> {
-  const entries = await sequelize.query<{ id: string; account_id: number; kind: string; points: number; balance: number }>(
-    `SELECT l.id, l.account_id, l.kind, l.points, a.balance
-       FROM loyalty_ledger l JOIN loyalty_accounts a ON a.id = l.account_id
-      WHERE l.order_id = $1 AND l.kind IN ('earn', 'redeem')
-        AND NOT EXISTS (SELECT 1 FROM loyalty_ledger r WHERE r.reverses_id = l.id)
-      ORDER BY l.kind DESC, l.id
-        FOR UPDATE OF a`,
-    { bind: [orderId], transaction: t, type: QueryTypes.SELECT }
-  );
-  let net = 0;
-  for (const e of entries) {
-    const [{ balance }] = await sequelize.query<{ balance: number }>(`SELECT balance FROM loyalty_accounts WHERE id = $1`, {
-      bind: [e.account_id],
-      transaction: t,
-      type: QueryTypes.SELECT
-    });
-    if (e.kind === 'redeem' || balance >= e.points) {
-      await sequelize.query(
-        `INSERT INTO loyalty_ledger (account_id, kind, points, reason, order_id, reverses_id, idempotency_key)
-         VALUES ($1, 'reverse', $2, $3, $4, $5, $6)`,
-        { bind: [e.account_id, -e.points, `Order #${orderId} reversed`, orderId, e.id, `order:${orderId}:reverse:${e.id}`], transaction: t }
-      );
-      net -= e.points;
-    } else if (balance > 0) {
-      // Some of the earned points were spent already: take back what is left.
-      await sequelize.query(
-        `INSERT INTO loyalty_ledger (account_id, kind, points, reason, order_id, idempotency_key)
-         VALUES ($1, 'adjust', $2, $3, $4, $5)`,
-        { bind: [e.account_id, -balance, `Order #${orderId} reversed (${e.points - balance} points already spent)`, orderId, `order:${orderId}:clawback:${e.id}`], transaction: t }
-      );
-      net -= balance;
-    }
-  }
+/** Reverses the order's loyalty entries (loyalty_reverse_order); the ticket note's points part. */
+async function reverseLoyalty(sequelize: Sequelize, t: Transaction, orderId: number): Promise<string> {
+  const [{ net }] = await sequelize.query<{ net: number }>(`SELECT loyalty_reverse_order($1) AS net`, {
+    bind: [orderId],
+    transaction: t,
+    type: QueryTypes.SELECT
+  });
   return net === 0 ? '' : `, ${net > 0 ? '+' : '−'}${Math.abs(net)} points`;
 }

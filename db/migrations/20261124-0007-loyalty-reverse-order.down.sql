@@ -1,0 +1,1 @@
+DROP FUNCTION loyalty_reverse_order(integer);
