@@ -41,7 +41,7 @@ export async function startPulse(opts: PulseOptions): Promise<RunningPulse> {
     { staticDir: opts.staticDir }
   );
   const httpServer = createAdaptorServer({ fetch: app.fetch }) as HttpServer;
-  realtime = await startRealtime({ httpServer, config, databaseUrl: opts.databaseUrl, auth, sequelize, logger });
+  realtime = await startRealtime({ httpServer, config, databaseUrl: opts.databaseUrl, auth, logger });
 
   await new Promise<void>((resolve, reject) => {
     httpServer.once('error', reject);

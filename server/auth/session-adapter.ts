@@ -3,8 +3,11 @@ import type { Adapter, DatabaseSession, DatabaseUser } from 'lucia';
 import { Op } from 'sequelize';
 import { Session, User } from '../models/index.js';
 
+/** The SHA-256 of a secret as hex: what is stored instead of it. */
+export const sha256Hex = (secret: string) => createHash('sha256').update(secret).digest('hex');
+
 /** Only the SHA-256 of a session id reaches the database. */
-export const hashSessionId = (sessionId: string) => createHash('sha256').update(sessionId).digest('hex');
+export const hashSessionId = sha256Hex;
 
 export interface SessionContext {
   ip: string | null;

@@ -3,13 +3,11 @@ import type pg from 'pg';
 /** One change_log row as the reader hands it on. */
 export interface ChangeRow {
   id: number;
-  txid: string;
   topic: string;
   op: 'insert' | 'update' | 'delete';
   entityId: number | null;
   customerId: number | null;
   teamId: number | null;
-  version: number | null;
   data: Record<string, unknown>;
   old: Record<string, unknown> | null;
   createdAt: string;
@@ -39,7 +37,8 @@ export interface ReadResult {
   horizon: string;
 }
 
-const COLUMNS = `id, txid::text AS txid, topic, op, entity_id, customer_id, team_id, version, data, old, created_at`;
+const COLUMNS = `id, topic, op, entity_id, customer_id, team_id, data, old, created_at`;
+const SNAPSHOT_SQL = `SELECT pg_current_snapshot()::text AS snapshot`;
 
 // New since the cursor's snapshot: written by a transaction that was still running then
 // (in xip) or started after it (at or above xmax). Only committed rows are visible, so a
@@ -71,14 +70,14 @@ export class ChangeReader {
 
   /** Starts from the database's present: earlier changes are the clients' to resume, not ours. */
   async start(): Promise<void> {
-    const { rows } = await this.pool.query<{ snapshot: string }>(`SELECT pg_current_snapshot()::text AS snapshot`);
+    const { rows } = await this.pool.query<{ snapshot: string }>(SNAPSHOT_SQL);
     this.cursor = parseSnapshot(rows[0].snapshot);
   }
 
-  /** Reads what became visible since the last read, in id order, and advances the cursor. */
+  /** Reads what became visible since the last read, in id order, and advances the cursor (after `start()`). */
   async read(onRows: (result: ReadResult) => void): Promise<number> {
-    if (!this.cursor) await this.start();
-    const since = this.cursor!;
+    const since = this.cursor;
+    if (!since) throw new Error('ChangeReader.read() before start()');
     const horizon = since.xmin.toString();
     const params = [since.xmax.toString(), since.xip.map(String)];
     // A named (prepared) statement: planning costs more than running it on an idle log.
@@ -89,7 +88,7 @@ export class ChangeReader {
       values: [...params, FAST_LIMIT + 1]
     });
     const found = rows[0];
-    if ((found.rows?.length ?? 0) > FAST_LIMIT) return this.readLarge(since, onRows);
+    if ((found.rows?.length ?? 0) > FAST_LIMIT) return this.readLarge(params, horizon, onRows);
     const changes = (found.rows ?? []).map(toChangeRow);
     this.cursor = parseSnapshot(found.snapshot);
     if (changes.length > 0) onRows({ rows: changes, horizon });
@@ -97,18 +96,14 @@ export class ChangeReader {
   }
 
   /** A backlog larger than one statement should carry: stream it through a cursor, one snapshot. */
-  private async readLarge(since: Snapshot, onRows: (result: ReadResult) => void): Promise<number> {
+  private async readLarge(params: unknown[], horizon: string, onRows: (result: ReadResult) => void): Promise<number> {
     const client = await this.pool.connect();
     let total = 0;
     try {
       await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-      const { rows } = await client.query<{ snapshot: string }>(`SELECT pg_current_snapshot()::text AS snapshot`);
+      const { rows } = await client.query<{ snapshot: string }>(SNAPSHOT_SQL);
       await client.query('SET LOCAL cursor_tuple_fraction = 1');
-      await client.query(
-        `DECLARE change_batch NO SCROLL CURSOR FOR SELECT ${COLUMNS} FROM change_log WHERE ${NEW_SINCE} ORDER BY id`,
-        [since.xmax.toString(), since.xip.map(String)]
-      );
-      const horizon = since.xmin.toString();
+      await client.query(`DECLARE change_batch NO SCROLL CURSOR FOR SELECT ${COLUMNS} FROM change_log WHERE ${NEW_SINCE} ORDER BY id`, params);
       for (;;) {
         const batch = await client.query<RawRow>(`FETCH ${CURSOR_BATCH} FROM change_batch`);
         if (batch.rows.length === 0) break;
@@ -129,13 +124,11 @@ export class ChangeReader {
 
 interface RawRow {
   id: string | number;
-  txid: string;
   topic: string;
   op: ChangeRow['op'];
   entity_id: string | number | null;
   customer_id: number | null;
   team_id: number | null;
-  version: number | null;
   data: Record<string, unknown>;
   old: Record<string, unknown> | null;
   created_at: string | Date;
@@ -144,13 +137,11 @@ interface RawRow {
 function toChangeRow(r: RawRow): ChangeRow {
   return {
     id: Number(r.id),
-    txid: r.txid,
     topic: r.topic,
     op: r.op,
     entityId: r.entity_id === null ? null : Number(r.entity_id),
     customerId: r.customer_id,
     teamId: r.team_id,
-    version: r.version,
     data: r.data,
     old: r.old,
     createdAt: r.created_at instanceof Date ? r.created_at.toISOString() : new Date(r.created_at).toISOString()

@@ -1,9 +1,7 @@
 import { rooms } from '../../src/lib/shared/rooms.js';
 import { canViewCustomer } from '../auth/policies.js';
 import { Customer } from '../models/index.js';
-import type { PulseSocket } from './socket-auth.js';
-
-const idOf = (value: unknown): number | null => (Number.isSafeInteger(value) && (value as number) > 0 ? (value as number) : null);
+import { positiveId, socketUser, type PulseSocket } from './socket-auth.js';
 
 /**
  * `customer:watch` joins the `customer:<id>` room after a policy check, so a ticket's customer
@@ -12,16 +10,16 @@ const idOf = (value: unknown): number | null => (Number.isSafeInteger(value) && 
 export function bindCustomerWatch(socket: PulseSocket) {
   socket.on('customer:watch', async (rawId, ack) => {
     if (typeof ack !== 'function') return;
-    const customerId = idOf(rawId);
+    const customerId = positiveId(rawId);
     if (!customerId) return ack({ error: { code: 'validation_failed', message: 'customerId must be a positive integer' } });
-    const user = { id: socket.data.userId, role: socket.data.role, teamId: socket.data.teamId, name: socket.data.name, email: '' };
+    const user = socketUser(socket.data);
     const exists = await Customer.findByPk(customerId, { attributes: ['id'] }).catch(() => null);
     if (!exists || !canViewCustomer(user)) return ack({ error: { code: 'not_found', message: 'Customer not found' } });
     await socket.join(rooms.customer(customerId));
     ack({ data: { ok: true } });
   });
   socket.on('customer:unwatch', (rawId) => {
-    const customerId = idOf(rawId);
+    const customerId = positiveId(rawId);
     if (customerId) void socket.leave(rooms.customer(customerId));
   });
 }

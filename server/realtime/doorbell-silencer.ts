@@ -61,12 +61,11 @@ export class DoorbellSilencer {
     const client = this.client;
     if (!client) return;
     this.client = null;
+    client.off('error', this.onLost);
     try {
       await client.query('SELECT pg_advisory_unlock_shared($1)', [DOORBELL_LOCK_KEY.toString()]);
-      client.off('error', this.onLost);
       client.release();
     } catch (err) {
-      client.off('error', this.onLost);
       client.release(err as Error); // dropping the connection releases the key
     }
   }

@@ -2,7 +2,7 @@ import type { Server as HttpServer } from 'node:http';
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import { Server } from 'socket.io';
-import type { AgentAvailability, ClientToServerEvents, ServerToClientEvents, SocketData } from '../../src/lib/shared/events.js';
+import type { ClientToServerEvents, ServerToClientEvents, SocketData } from '../../src/lib/shared/events.js';
 import { rooms } from '../../src/lib/shared/rooms.js';
 import type { Auth } from '../auth/lucia.js';
 import { canViewTicket, isManager } from '../auth/policies.js';
@@ -12,8 +12,8 @@ import { bindCustomerWatch } from './customer-watch.js';
 import type { Wallboard } from './metrics/index.js';
 import { Presence } from './presence.js';
 import { TokenBucket } from './rate-limit.js';
-import { route, type Outgoing } from './routing.js';
-import { authenticateSocket, originAllowed, type PulseSocket } from './socket-auth.js';
+import { route, routeAvailability, type Outgoing } from './routing.js';
+import { authenticateSocket, originAllowed, socketUser, type PulseSocket } from './socket-auth.js';
 
 export type PulseServer = Server<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
 
@@ -28,13 +28,13 @@ export interface HubOptions {
   horizon: () => string;
   /** A room that would receive more events than this from one read gets one resync instead. */
   burstLimit?: number;
-  /** Most changes replayed to one reconnecting socket before it is told to reload. */
-  replayLimit?: number;
   /** Wallboard metrics and access: `wallboard:watch`, TV sockets with a wallboard token. */
   wallboard?: Wallboard;
 }
 
 const MAX_MESSAGE_BYTES = 64 * 1024;
+/** Most changes replayed to one reconnecting socket before it is told to reload. */
+const REPLAY_LIMIT = 5000;
 
 /**
  * Socket.IO: authenticates sockets from the session cookie, puts them in the rooms their
@@ -45,11 +45,9 @@ export class Hub {
   readonly io: PulseServer;
   readonly presence: Presence;
   private readonly burstLimit: number;
-  private readonly replayLimit: number;
 
   constructor(private readonly opts: HubOptions) {
     this.burstLimit = opts.burstLimit ?? 200;
-    this.replayLimit = opts.replayLimit ?? 5000;
     this.io = new Server(opts.httpServer, {
       path: '/socket.io',
       // WebSocket only: its handshake always carries Origin, which is checked before anything else.
@@ -108,13 +106,13 @@ export class Hub {
   private authRooms(data: SocketData): string[] {
     const joined = [rooms.user(data.userId)];
     if (data.teamId !== null) joined.push(rooms.team(data.teamId));
-    if (isManager({ role: data.role } as never)) joined.push(rooms.managers);
+    if (isManager(socketUser(data))) joined.push(rooms.managers);
     return joined;
   }
 
   /** Sends a reconnecting socket what it may see of the changes since its horizon. */
   private async replay(socket: PulseSocket, from: string): Promise<number> {
-    const found = await readSince(this.opts.pool, from, this.replayLimit);
+    const found = await readSince(this.opts.pool, from, REPLAY_LIMIT);
     if (found.purged || found.tooMany) {
       socket.emit('live:resync', { reason: found.purged ? 'retention' : 'burst', topics: [], horizon: this.opts.horizon() });
       return 0;
@@ -137,7 +135,9 @@ export class Hub {
     for (const row of result.rows) {
       if (row.topic === 'session' || row.topic === 'user') {
         this.applyAccessChange(row);
-        if (row.topic === 'user' && availabilityChanged(row)) this.emitAvailability(row, result.horizon);
+        // Sent as it comes: outside burst accounting, and never replayed.
+        const availability = row.topic === 'user' ? routeAvailability(row, result.horizon) : null;
+        if (availability) this.io.local.to(availability.rooms).emit(availability.event, availability.payload as never);
         continue;
       }
       const out = route(row, result.horizon);
@@ -167,10 +167,13 @@ export class Hub {
     }
   }
 
-  /** A session ended, or a user's role, team or active flag changed: sockets follow within the same read. */
+  /**
+   * A session ended, or a user's role, team or active flag changed: sockets follow within the same
+   * read. A user who is no longer a manager also stops watching the wallboard.
+   */
   private applyAccessChange(row: ChangeRow) {
     const userId = Number(row.entityId);
-    for (const socket of this.localSocketsOf(userId)) {
+    for (const socket of this.localSocketsIn(rooms.user(userId))) {
       if (row.topic === 'session') {
         if (socket.data.sessionHash === row.data.session_id) socket.disconnect(true);
         continue;
@@ -185,55 +188,30 @@ export class Hub {
       const after = this.authRooms(socket.data);
       for (const room of before) if (!after.includes(room)) socket.leave(room);
       socket.join(after);
+      const user = socketUser(socket.data);
+      if (!isManager(user)) socket.leave(rooms.wallboard);
       for (const [ticketId, teamId] of Object.entries(socket.data.watching)) {
-        if (!canViewTicket(this.userOf(socket.data), { teamId })) this.presence.unwatch(socket, Number(ticketId));
+        if (!canViewTicket(user, { teamId })) this.presence.unwatch(socket, Number(ticketId));
       }
     }
-  }
-
-  /** Agents' availability: their team and the managers see it change. */
-  private emitAvailability(row: ChangeRow, horizon: string) {
-    const d = row.data;
-    const teamRooms = [d.team_id, row.old?.team_id].filter((t): t is number => typeof t === 'number').map(rooms.team);
-    this.io.local.to([rooms.managers, ...teamRooms]).emit('agent:status_changed', {
-      seq: row.id,
-      horizon,
-      at: row.createdAt,
-      agent: {
-        id: Number(d.id),
-        name: String(d.name),
-        teamId: (d.team_id as number | null) ?? null,
-        status: d.status as AgentAvailability['status'],
-        capacity: Number(d.capacity),
-        active: d.active !== false,
-        role: d.role as AgentAvailability['role'],
-        statusChangedAt: new Date(String(d.status_changed_at)).toISOString()
-      }
-    });
   }
 
   private recheckTicketWatchers(ticketId: number, teamId: number) {
-    const ids = this.io.of('/').adapter.rooms.get(rooms.ticket(ticketId));
-    for (const id of ids ?? []) {
-      const socket = this.io.of('/').sockets.get(id) as PulseSocket | undefined;
-      if (!socket) continue;
+    for (const socket of this.localSocketsIn(rooms.ticket(ticketId))) {
       if (socket.data.watching[ticketId] !== undefined) socket.data.watching[ticketId] = teamId;
-      if (!canViewTicket(this.userOf(socket.data), { teamId })) this.presence.unwatch(socket, ticketId);
+      if (!canViewTicket(socketUser(socket.data), { teamId })) this.presence.unwatch(socket, ticketId);
     }
   }
 
-  private localSocketsOf(userId: number): PulseSocket[] {
-    const ids = this.io.of('/').adapter.rooms.get(rooms.user(userId));
+  /** This process's sockets in `room`. */
+  private localSocketsIn(room: string): PulseSocket[] {
+    const ids = this.io.of('/').adapter.rooms.get(room);
     return [...(ids ?? [])].map((id) => this.io.of('/').sockets.get(id) as PulseSocket).filter(Boolean);
-  }
-
-  private userOf(data: SocketData) {
-    return { id: data.userId, role: data.role, teamId: data.teamId, name: data.name, email: '' };
   }
 
   private async canWatchTicket(socket: PulseSocket, ticketId: number): Promise<number | null> {
     const ticket = await Ticket.findByPk(ticketId, { attributes: ['id', 'teamId'] });
-    if (!ticket || !canViewTicket(this.userOf(socket.data), ticket)) return null;
+    if (!ticket || !canViewTicket(socketUser(socket.data), ticket)) return null;
     return ticket.teamId;
   }
 
@@ -272,10 +250,4 @@ export class Hub {
     this.presence.close();
     await new Promise<void>((resolve) => this.io.close(() => resolve()));
   }
-}
-
-/** A new agent, or a user whose status, team, role or active flag changed: their team and the managers are told. */
-function availabilityChanged(row: ChangeRow): boolean {
-  if (row.op === 'insert') return row.data.role === 'agent';
-  return !!row.old && ['status', 'team_id', 'active', 'role'].some((k) => k in row.old!);
 }

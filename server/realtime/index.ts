@@ -4,7 +4,6 @@ import type { Server as HttpServer } from 'node:http';
 import pg from 'pg';
 import type { Logger } from 'pino';
 import { createClient } from 'redis';
-import type { Sequelize } from 'sequelize';
 import type { Auth } from '../auth/lucia.js';
 import type { Config } from '../config.js';
 import { poolDb } from '../services/analytics/db.js';
@@ -20,15 +19,11 @@ export interface RealtimeOptions {
   config: Config;
   databaseUrl: string;
   auth: Auth;
-  sequelize: Sequelize;
   logger: Logger;
 }
 
 export interface Realtime {
-  hub: Hub;
   wallboard: Wallboard;
-  listener: ChangeListener;
-  reader: ChangeReader;
   listenerState(): ListenerState;
   close(): Promise<void>;
 }
@@ -43,8 +38,9 @@ export async function startRealtime(opts: RealtimeOptions): Promise<Realtime> {
   const reader = new ChangeReader(pool);
   // Its own connections: reconciles and rollup refreshes never make the change reader wait.
   const metricsPool = resilientPool(opts.databaseUrl, 'pulse-wallboard', 2, logger);
+  const metricsDb = poolDb(metricsPool);
   const wallboard = new Wallboard({
-    db: poolDb(metricsPool),
+    db: metricsDb,
     timezone: config.STORE_TIMEZONE,
     logger,
     reconcileMs: config.WALLBOARD_RECONCILE_SECONDS * 1000,
@@ -68,7 +64,7 @@ export async function startRealtime(opts: RealtimeOptions): Promise<Realtime> {
   await listener.start();
   // After the reader's cursor is set: whatever commits from here is either loaded or applied.
   await wallboard.start();
-  const rollups = startRollupMaintenance({ db: poolDb(metricsPool), timezone: config.STORE_TIMEZONE, logger, everyMs: config.ANALYTICS_REFRESH_SECONDS * 1000 });
+  const rollups = startRollupMaintenance({ db: metricsDb, timezone: config.STORE_TIMEZONE, logger, everyMs: config.ANALYTICS_REFRESH_SECONDS * 1000 });
 
   const prune = setInterval(() => {
     pruneChangeLog(pool, config.CHANGE_LOG_RETENTION_HOURS)
@@ -78,10 +74,7 @@ export async function startRealtime(opts: RealtimeOptions): Promise<Realtime> {
   prune.unref();
 
   return {
-    hub,
     wallboard,
-    listener,
-    reader,
     listenerState: () => listener.connectionState,
     close: async () => {
       clearInterval(prune);

@@ -140,15 +140,12 @@ export class ChangeListener {
       this.busyReads = 0;
       this.emptyReads += 1;
     }
+    // Without a silencer the listener never follows: a read that found changes gets its follow-up.
     const { silencer } = this.opts;
-    if (!silencer) {
-      if (found > 0) this.readWithin(FOLLOW_UP_MS);
-      return;
-    }
-    if (!this.following && this.busyReads >= FOLLOW_AFTER_BUSY_READS) {
+    if (silencer && !this.following && this.busyReads >= FOLLOW_AFTER_BUSY_READS) {
       this.following = true;
       void silencer.silence();
-    } else if (this.following && this.emptyReads >= RING_AFTER_EMPTY_READS) {
+    } else if (silencer && this.following && this.emptyReads >= RING_AFTER_EMPTY_READS) {
       this.following = false;
       // Writers that saw the key held and committed after this point are caught by the read
       // right after the key is back, or by its follow-up.

@@ -1,13 +1,22 @@
 import type { Logger } from 'pino';
-import type { Viewer } from '../../src/lib/shared/events.js';
+import type { SocketData, Viewer } from '../../src/lib/shared/events.js';
 import { rooms } from '../../src/lib/shared/rooms.js';
+import { canViewTicket } from '../auth/policies.js';
 import type { PulseServer } from './hub.js';
-import type { PulseSocket } from './socket-auth.js';
+import { positiveId, socketUser, type PulseSocket } from './socket-auth.js';
 
 const TYPING_TIMEOUT_MS = 6_000;
 
-const ticketIdOf = (value: unknown): number | null =>
-  Number.isSafeInteger(value) && (value as number) > 0 ? (value as number) : null;
+/** A ticket's viewers from the sockets watching it: one per user, typing if any of their sockets is, by name. */
+function viewersOf(sockets: Iterable<{ data: SocketData }>, ticketId: number): Viewer[] {
+  const byUser = new Map<number, Viewer>();
+  for (const s of sockets) {
+    const seen = byUser.get(s.data.userId);
+    const typing = !!s.data.typing?.[ticketId];
+    byUser.set(s.data.userId, { userId: s.data.userId, name: s.data.name, typing: typing || !!seen?.typing });
+  }
+  return [...byUser.values()].sort((a, b) => a.name.localeCompare(b.name));
+}
 
 /**
  * Who is viewing a ticket and who is typing in it. State lives on the sockets themselves
@@ -25,7 +34,7 @@ export class Presence {
   bind(socket: PulseSocket, canWatch: (ticketId: number) => Promise<number | null>) {
     socket.on('ticket:watch', async (rawId, ack) => {
       if (typeof ack !== 'function') return;
-      const ticketId = ticketIdOf(rawId);
+      const ticketId = positiveId(rawId);
       if (!ticketId) return ack({ error: { code: 'validation_failed', message: 'ticketId must be a positive integer' } });
       const teamId = await canWatch(ticketId).catch(() => null);
       if (teamId === null) return ack({ error: { code: 'not_found', message: 'Ticket not found' } });
@@ -37,19 +46,18 @@ export class Presence {
     socket.on('presence:list', async (ack) => {
       if (typeof ack !== 'function') return;
       try {
-        const mayView = (teamId: number) =>
-          socket.data.role === 'manager' || socket.data.role === 'admin' || socket.data.teamId === teamId;
-        const byTicket = new Map<number, Map<number, Viewer>>();
-        for (const s of await this.io.fetchSockets()) {
+        const all = await this.io.fetchSockets();
+        const user = socketUser(socket.data);
+        const byTicket = new Map<number, { data: SocketData }[]>();
+        for (const s of all) {
           for (const [id, teamId] of Object.entries(s.data.watching ?? {})) {
-            if (!mayView(teamId)) continue;
-            const viewers = byTicket.get(Number(id)) ?? new Map<number, Viewer>();
-            const typing = !!s.data.typing?.[Number(id)] || !!viewers.get(s.data.userId)?.typing;
-            viewers.set(s.data.userId, { userId: s.data.userId, name: s.data.name, typing });
-            byTicket.set(Number(id), viewers);
+            if (!canViewTicket(user, { teamId })) continue;
+            const watchers = byTicket.get(Number(id)) ?? [];
+            watchers.push(s);
+            byTicket.set(Number(id), watchers);
           }
         }
-        const tickets = [...byTicket].map(([ticketId, v]) => ({ ticketId, viewers: [...v.values()].sort((a, b) => a.name.localeCompare(b.name)) }));
+        const tickets = [...byTicket].map(([ticketId, watchers]) => ({ ticketId, viewers: viewersOf(watchers, ticketId) }));
         ack({ data: { tickets } });
       } catch {
         ack({ error: { code: 'unavailable', message: 'Presence is not available right now' } });
@@ -57,13 +65,13 @@ export class Presence {
     });
 
     socket.on('ticket:unwatch', (rawId, ack) => {
-      const ticketId = ticketIdOf(rawId);
+      const ticketId = positiveId(rawId);
       if (ticketId) this.unwatch(socket, ticketId);
       if (typeof ack === 'function') ack({ data: { ok: true } });
     });
 
     socket.on('ticket:typing', (payload) => {
-      const ticketId = ticketIdOf(payload?.ticketId);
+      const ticketId = positiveId(payload?.ticketId);
       if (!ticketId || socket.data.watching[ticketId] === undefined) return;
       const typing = payload.typing === true;
       const key = `${socket.id}:${ticketId}`;
@@ -108,14 +116,7 @@ export class Presence {
   async broadcast(ticketId: number, teamId?: number): Promise<Viewer[]> {
     const room = rooms.ticket(ticketId);
     try {
-      const sockets = await this.io.in(room).fetchSockets();
-      const byUser = new Map<number, Viewer>();
-      for (const s of sockets) {
-        const seen = byUser.get(s.data.userId);
-        const typing = !!s.data.typing?.[ticketId];
-        byUser.set(s.data.userId, { userId: s.data.userId, name: s.data.name, typing: typing || !!seen?.typing });
-      }
-      const viewers = [...byUser.values()].sort((a, b) => a.name.localeCompare(b.name));
+      const viewers = viewersOf(await this.io.in(room).fetchSockets(), ticketId);
       const audience = teamId === undefined ? [room] : [room, rooms.team(teamId), rooms.managers];
       this.io.to(audience).emit('presence:changed', { ticketId, viewers });
       return viewers;

@@ -1,4 +1,4 @@
-import type { ServerToClientEvents } from '../../src/lib/shared/events.js';
+import type { AgentAvailability, ServerToClientEvents } from '../../src/lib/shared/events.js';
 import { rooms } from '../../src/lib/shared/rooms.js';
 import { camelKeys } from '../presenters/camel-keys.js';
 import {
@@ -23,15 +23,17 @@ export interface Outgoing {
 
 type Json = Record<string, unknown>;
 
+/** The rooms of the teams among `ids` (ids that are not numbers, such as a null team, are skipped). */
+export const teamRooms = (...ids: unknown[]): string[] => ids.filter((t): t is number => typeof t === 'number').map(rooms.team);
 
 /** Previous values of changed fields, in the DTO's names (only the ones the DTO has). */
-function presentOld<T extends object>(old: Json | null, present: (d: Json) => T, current: Json): Partial<T> | undefined {
+function presentOld<T extends object>(old: Json | null, present: (d: Json) => T, current: Json, after: T): Partial<T> | undefined {
   if (!old) return undefined;
   const before = present({ ...current, ...old }) as Record<string, unknown>;
-  const after = present(current) as Record<string, unknown>;
+  const now = after as Record<string, unknown>;
   const diff: Record<string, unknown> = {};
-  for (const key of Object.keys(after)) {
-    if (JSON.stringify(before[key]) !== JSON.stringify(after[key])) diff[key] = before[key];
+  for (const key of Object.keys(now)) {
+    if (JSON.stringify(before[key]) !== JSON.stringify(now[key])) diff[key] = before[key];
   }
   return diff as Partial<T>;
 }
@@ -42,50 +44,52 @@ function presentOld<T extends object>(old: Json | null, present: (d: Json) => T,
  */
 export function route(row: ChangeRow, horizon: string): Outgoing | null {
   const meta = { seq: row.id, horizon, at: row.createdAt };
-  const data = camelKeys(row.data);
-  const old = row.old && camelKeys(row.old);
-  const change = <T extends object>(present: (d: Json) => T) => ({
-    ...meta,
-    op: row.op,
-    data: present(data),
-    ...(old ? { old: presentOld(old, present, data) } : {})
-  });
+  // The row's JSON in the presenters' names, converted only for the topics that are sent.
+  const change = <T extends object>(present: (d: Json) => T) => {
+    const data = camelKeys(row.data);
+    const old = row.old && camelKeys(row.old);
+    const after = present(data);
+    return {
+      ...meta,
+      op: row.op,
+      data: after,
+      ...(old ? { old: presentOld(old, present, data, after) } : {})
+    };
+  };
   const customerRooms = row.customerId ? [rooms.managers, rooms.customer(row.customerId)] : [rooms.managers];
 
   switch (row.topic) {
     case 'order':
       return { topic: row.topic, event: row.op === 'insert' ? 'order:created' : 'order:updated', payload: change(presentOrder), rooms: customerRooms };
-    case 'ticket': {
-      const teamRooms = [row.teamId, old?.teamId].filter((t): t is number => typeof t === 'number').map(rooms.team);
+    case 'ticket':
       return {
         topic: row.topic,
         event: row.op === 'insert' ? 'ticket:created' : 'ticket:updated',
         payload: change(presentTicket),
-        rooms: [rooms.managers, rooms.ticket(row.entityId!), ...teamRooms]
+        rooms: [rooms.managers, rooms.ticket(row.entityId!), ...teamRooms(row.teamId, row.old?.team_id)]
       };
-    }
     case 'ticket_message': {
       if (row.op !== 'insert') return null;
-      const ticketId = Number(data.ticketId);
+      const ticketId = Number(row.data.ticket_id);
       return {
         topic: row.topic,
         event: 'ticket:message_added',
         payload: change(presentMessage),
-        rooms: [rooms.managers, rooms.ticket(ticketId), ...(row.teamId ? [rooms.team(row.teamId)] : [])]
+        rooms: [rooms.managers, rooms.ticket(ticketId), ...teamRooms(row.teamId)]
       };
     }
     case 'loyalty_account':
       return {
         topic: row.topic,
         event: 'loyalty:changed',
-        payload: { ...meta, customerId: row.customerId, account: presentLoyaltyAccount(data) },
+        payload: { ...meta, customerId: row.customerId, account: presentLoyaltyAccount(camelKeys(row.data)) },
         rooms: customerRooms
       };
     case 'loyalty_entry':
       return {
         topic: row.topic,
         event: 'loyalty:changed',
-        payload: { ...meta, customerId: row.customerId, entry: presentLoyaltyEntry(data) },
+        payload: { ...meta, customerId: row.customerId, entry: presentLoyaltyEntry(camelKeys(row.data)) },
         rooms: customerRooms
       };
     case 'customer':
@@ -93,4 +97,38 @@ export function route(row: ChangeRow, horizon: string): Outgoing | null {
     default:
       return null;
   }
+}
+
+/**
+ * A `user` change as agents' availability, which their team and the managers see; null unless it
+ * is a new agent or a user whose status, team, role or active flag changed.
+ */
+export function routeAvailability(row: ChangeRow, horizon: string): Outgoing | null {
+  if (!availabilityChanged(row)) return null;
+  const d = row.data;
+  return {
+    topic: row.topic,
+    event: 'agent:status_changed',
+    payload: {
+      seq: row.id,
+      horizon,
+      at: row.createdAt,
+      agent: {
+        id: Number(d.id),
+        name: String(d.name),
+        teamId: (d.team_id as number | null) ?? null,
+        status: d.status as AgentAvailability['status'],
+        capacity: Number(d.capacity),
+        active: d.active !== false,
+        role: d.role as AgentAvailability['role'],
+        statusChangedAt: new Date(String(d.status_changed_at)).toISOString()
+      }
+    },
+    rooms: [rooms.managers, ...teamRooms(d.team_id, row.old?.team_id)]
+  };
+}
+
+function availabilityChanged(row: ChangeRow): boolean {
+  if (row.op === 'insert') return row.data.role === 'agent';
+  return !!row.old && ['status', 'team_id', 'active', 'role'].some((k) => k in row.old!);
 }

@@ -1,3 +1,4 @@
+import type { User } from 'lucia';
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'socket.io';
 import type { ClientToServerEvents, ServerToClientEvents, SocketData } from '../../src/lib/shared/events.js';
@@ -6,6 +7,14 @@ import { hashSessionId } from '../auth/session-adapter.js';
 import { isAllowedOrigin, requestOrigin } from '../http/origin-check.js';
 
 export type PulseSocket = Socket<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
+
+/** Who a socket is, as the policies take it. */
+export function socketUser(data: SocketData): User {
+  return { id: data.userId, role: data.role, teamId: data.teamId, name: data.name, email: '' };
+}
+
+/** A client-sent id: a positive safe integer, or null. */
+export const positiveId = (value: unknown): number | null => (Number.isSafeInteger(value) && (value as number) > 0 ? (value as number) : null);
 
 /** Handshake gate: the upgrade must come from Pulse's own origin (browsers always send Origin on WebSockets). */
 export function originAllowed(req: IncomingMessage, allowed: string[], trustProxy: boolean): boolean {

@@ -75,10 +75,13 @@ export function computeSnapshot(state: WallboardState, now: number): WallboardSn
   const yesterday: Window = { start: bounds.yesterdayStart, end: Math.min(bounds.yesterdayStart + elapsed + 1, bounds.todayStart) };
   const sameTimeYesterday = yesterday.end - 1;
 
+  // The tiles in alert, in the order the snapshot lists them (tiles are made in that order).
+  const alerts: MetricKey[] = [];
   const tile = <V>(key: MetricKey, value: V, previous: V | null, hundredths: (v: V) => number | null): Tile<V> => {
     const rule = state.thresholds.get(key);
     const h = hundredths(value);
     const alert = !!rule && h !== null && (rule.comparison === 'above' ? h > rule.hundredths : h < rule.hundredths);
+    if (alert) alerts.push(key);
     return { key, value, sameTimeYesterday: previous, threshold: rule ? { comparison: rule.comparison, value: rule.value } : null, alert };
   };
   const count = (v: number) => v * 100;
@@ -225,7 +228,7 @@ export function computeSnapshot(state: WallboardState, now: number): WallboardSn
     else if (within(c.at, yesterday)) upgrades.yesterday++;
   }
 
-  const snapshot: WallboardSnapshot = {
+  return {
     generatedAt: iso(now),
     timezone: state.timezone,
     day: bounds.day,
@@ -260,13 +263,6 @@ export function computeSnapshot(state: WallboardState, now: number): WallboardSn
       tierUpgrades: tile('tier_upgrades', upgrades.today, upgrades.yesterday, count)
     },
     agents,
-    alerts: []
+    alerts
   };
-  snapshot.alerts = collectAlerts(snapshot);
-  return snapshot;
-}
-
-function collectAlerts(s: WallboardSnapshot): MetricKey[] {
-  const tiles = [...Object.values(s.commerce), ...Object.values(s.support), ...Object.values(s.loyalty)] as unknown[];
-  return tiles.filter((t): t is Tile<unknown> => typeof t === 'object' && t !== null && 'alert' in t && (t as Tile<unknown>).alert).map((t) => t.key);
 }

@@ -209,6 +209,30 @@ export const keepTicket = (f: TicketFact, from: number) =>
 export const keepAt = (f: { at: number }, from: number) => f.at >= from;
 export const keepMember = (f: MemberFact, from: number) => f.joinedAt >= from;
 
+/** Puts a row's fact in the state under `id`, or drops it: a deleted row (null), no fact, or one not kept. */
+export type PutFact = (state: WallboardState, id: number, row: Row | null) => void;
+
+function kept<F>(map: (s: WallboardState) => Map<number, F>, fact: (d: Row) => F | null, keep: (f: F, from: number) => boolean): PutFact {
+  return (state, id, row) => {
+    const f = row && fact(row);
+    if (f && keep(f, state.bounds.yesterdayStart)) map(state).set(id, f);
+    else map(state).delete(id);
+  };
+}
+
+/** The facts kept by row id, by change_log topic (agents and thresholds have rules of their own). */
+export const KEPT_FACTS = {
+  order: kept((s) => s.orders, orderFact, keepOrder),
+  ticket: kept((s) => s.tickets, ticketFact, keepTicket),
+  loyalty_entry: kept((s) => s.ledger, ledgerFact, keepAt),
+  loyalty_account: kept((s) => s.members, memberFact, keepMember),
+  loyalty_tier_change: kept((s) => s.tierChanges, tierChangeFact, keepAt),
+  ticket_status_change: kept((s) => s.ticketStatusChanges, ticketStatusChangeFact, keepAt),
+  agent_status_change: kept((s) => s.agentStatusChanges, agentStatusChangeFact, keepAt)
+} satisfies Record<string, PutFact>;
+
+export type KeptTopic = keyof typeof KEPT_FACTS;
+
 /** Every fact the wallboard holds; replaced whole by a reconcile. */
 export class WallboardState {
   orders = new Map<number, OrderFact>();

@@ -5,7 +5,7 @@ import { isManager } from '../../auth/policies.js';
 import type { Db } from '../../services/analytics/db.js';
 import type { ChangeRow } from '../change-reader.js';
 import type { PulseServer } from '../hub.js';
-import type { PulseSocket } from '../socket-auth.js';
+import { socketUser, type PulseSocket } from '../socket-auth.js';
 import { WallboardPublisher, type PublisherOptions } from './publisher.js';
 import { verifyWallboardToken } from './tokens.js';
 import { WallboardMetrics } from './wallboard-metrics.js';
@@ -32,7 +32,6 @@ const TV_EVENTS = new Set(['wallboard:watch', 'wallboard:unwatch']);
 export class Wallboard {
   readonly metrics: WallboardMetrics;
   private publisher: WallboardPublisher | undefined;
-  private io: PulseServer | undefined;
   /** This process's TV sockets by token id, to close them when the token is revoked. */
   private readonly tvSockets = new Map<number, Set<PulseSocket>>();
 
@@ -41,17 +40,12 @@ export class Wallboard {
   }
 
   attach(io: PulseServer) {
-    this.io = io;
     this.publisher = new WallboardPublisher(io, this.metrics, this.opts);
     this.metrics.onChange(() => this.publisher?.request());
   }
 
   start(): Promise<void> {
     return this.metrics.start();
-  }
-
-  get framesSent(): number {
-    return this.publisher?.frames ?? 0;
   }
 
   // Hub side -------------------------------------------------------------------------------------
@@ -106,7 +100,7 @@ export class Wallboard {
     socket.on('wallboard:watch', async (ack) => {
       if (typeof ack !== 'function') return;
       const tv = socket.data.wallboardTokenId !== undefined;
-      if (!tv && !isManager({ role: socket.data.role } as never)) {
+      if (!tv && !isManager(socketUser(socket.data))) {
         return ack({ error: { code: 'forbidden', message: 'The wallboard is for managers' } });
       }
       const snapshot: WallboardSnapshot | null = this.metrics.snapshot();
@@ -120,17 +114,12 @@ export class Wallboard {
     });
   }
 
-  /** One read of the change log: the numbers, revoked tokens, and managers who stopped being managers. */
+  /** One read of the change log: the numbers and revoked tokens (the hub takes demoted managers out of the room). */
   apply(rows: readonly ChangeRow[]) {
     this.metrics.apply(rows);
     for (const row of rows) {
       if (row.topic === 'wallboard_token' && (row.op === 'delete' || row.data.revoked_at != null)) {
         for (const socket of this.tvSockets.get(Number(row.entityId)) ?? []) socket.disconnect(true);
-      }
-      if (row.topic === 'user' && (row.data.active === false || !isManager({ role: row.data.role } as never))) {
-        for (const id of this.io?.of('/').adapter.rooms.get(rooms.user(Number(row.entityId))) ?? []) {
-          void this.io?.of('/').sockets.get(id)?.leave(rooms.wallboard);
-        }
       }
     }
   }

@@ -1,19 +1,5 @@
 import type { Db } from '../../services/analytics/db.js';
-import {
-  WallboardState,
-  agentFact,
-  keepOrder,
-  ledgerFact,
-  memberFact,
-  ms,
-  orderFact,
-  thresholdFact,
-  ticketFact,
-  tierChangeFact,
-  ticketStatusChangeFact,
-  agentStatusChangeFact,
-  type DayBounds
-} from './facts.js';
+import { KEPT_FACTS, WallboardState, agentFact, ms, thresholdFact, type DayBounds, type KeptTopic } from './facts.js';
 
 type Json = { d: Record<string, unknown> };
 
@@ -64,27 +50,31 @@ const AGENTS = `
     FROM users WHERE role = 'agent' AND active`;
 const THRESHOLDS = `SELECT jsonb_build_object('metric', metric, 'comparison', comparison, 'value', value) AS d FROM wallboard_thresholds`;
 
+/** The rows of each fact kept by id, since yesterday's start ($1). */
+const KEPT_QUERIES: [KeptTopic, string][] = [
+  ['order', ORDERS],
+  ['ticket', TICKETS],
+  ['loyalty_entry', LEDGER],
+  ['loyalty_account', MEMBERS],
+  ['loyalty_tier_change', TIER_CHANGES],
+  ['ticket_status_change', TICKET_STATUS_CHANGES],
+  ['agent_status_change', AGENT_STATUS_CHANGES]
+];
+
 /** Everything the wallboard needs, recomputed from SQL: the start of the day and the periodic reconcile. */
 export async function loadWallboardState(db: Db, timezone: string, now: number): Promise<WallboardState> {
   const bounds = await loadDayBounds(db, timezone, now);
   const from = new Date(bounds.yesterdayStart);
-  const [orders, tickets, ledger, members, tierChanges, ticketStatusChanges, agentStatusChanges, agents, thresholds] = await Promise.all(
-    [ORDERS, TICKETS, LEDGER, MEMBERS, TIER_CHANGES, TICKET_STATUS_CHANGES, AGENT_STATUS_CHANGES].map((sql) => db.query<Json>(sql, [from])).concat([db.query<Json>(AGENTS), db.query<Json>(THRESHOLDS)])
-  );
+  const [kept, agents, thresholds] = await Promise.all([
+    Promise.all(KEPT_QUERIES.map(([, sql]) => db.query<Json>(sql, [from]))),
+    db.query<Json>(AGENTS),
+    db.query<Json>(THRESHOLDS)
+  ]);
   const state = new WallboardState(timezone, bounds);
-  for (const { d } of orders) {
-    const f = orderFact(d);
-    if (keepOrder(f, bounds.yesterdayStart)) state.orders.set(f.id, f);
-  }
-  for (const { d } of tickets) state.tickets.set(Number(d.id), ticketFact(d));
-  for (const { d } of ledger) {
-    const f = ledgerFact(d);
-    if (f) state.ledger.set(f.id, f);
-  }
-  for (const { d } of members) state.members.set(Number(d.id), memberFact(d));
-  for (const { d } of tierChanges) state.tierChanges.set(Number(d.id), tierChangeFact(d));
-  for (const { d } of ticketStatusChanges) state.ticketStatusChanges.set(Number(d.id), ticketStatusChangeFact(d));
-  for (const { d } of agentStatusChanges) state.agentStatusChanges.set(Number(d.id), agentStatusChangeFact(d));
+  // Through the same keep tests as a change (the queries select the rows those tests keep).
+  KEPT_QUERIES.forEach(([topic], i) => {
+    for (const { d } of kept[i]) KEPT_FACTS[topic](state, Number(d.id), d);
+  });
   for (const { d } of agents) {
     const f = agentFact(d);
     if (f) state.agents.set(f.id, f);

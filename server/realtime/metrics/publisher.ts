@@ -6,9 +6,10 @@ import type { WallboardMetrics } from './wallboard-metrics.js';
 export interface PublisherOptions {
   /** At most one frame per this many milliseconds (250: four frames a second). */
   minIntervalMs?: number;
-  /** Time moves the numbers too (the minute chart, SLA clocks): look this often, send when changed. */
-  heartbeatMs?: number;
 }
+
+/** Time moves the numbers too (the minute chart, SLA clocks): look this often, send when changed. */
+const HEARTBEAT_MS = 5_000;
 
 /**
  * Sends `wallboard:updated` to this process's sockets in the `wallboard` room, coalesced: a change
@@ -22,8 +23,6 @@ export class WallboardPublisher {
   private lastSentAt = 0;
   private lastContent = '';
   private readonly minIntervalMs: number;
-  /** Frames sent so far (for tests and logs). */
-  frames = 0;
 
   constructor(
     private readonly io: PulseServer,
@@ -31,7 +30,7 @@ export class WallboardPublisher {
     opts: PublisherOptions = {}
   ) {
     this.minIntervalMs = opts.minIntervalMs ?? 250;
-    this.heartbeat = setInterval(() => this.request(), opts.heartbeatMs ?? 5_000);
+    this.heartbeat = setInterval(() => this.request(), HEARTBEAT_MS);
     this.heartbeat.unref();
   }
 
@@ -56,7 +55,6 @@ export class WallboardPublisher {
     if (content === this.lastContent) return;
     this.lastContent = content;
     this.lastSentAt = Date.now();
-    this.frames++;
     this.io.local.to(rooms.wallboard).emit('wallboard:updated', snapshot);
   }
 

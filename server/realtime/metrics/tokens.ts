@@ -1,6 +1,7 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { User } from 'lucia';
 import type { CreatedWallboardToken, WallboardToken } from '../../../src/lib/shared/schemas/metrics.js';
+import { sha256Hex } from '../../auth/session-adapter.js';
 import { notFound } from '../../errors.js';
 import type { Db } from '../../services/analytics/db.js';
 import { audit } from '../../services/audit.js';
@@ -10,8 +11,6 @@ import { audit } from '../../services/audit.js';
 // nothing else. Revoking it ends the TVs' sockets through the live path (a change_log row).
 
 const PREFIX = 'pwb_';
-
-export const hashWallboardToken = (token: string) => createHash('sha256').update(token).digest('hex');
 
 interface Row {
   id: number;
@@ -48,7 +47,7 @@ export async function createWallboardToken(db: Db, actor: Actor, name: string): 
   const secret = `${PREFIX}${randomBytes(32).toString('base64url')}`;
   const [{ id }] = await db.query<{ id: number }>(
     `INSERT INTO wallboard_tokens (token_hash, name, created_by) VALUES ($1, $2, $3) RETURNING id`,
-    [hashWallboardToken(secret), name, actor.user.id]
+    [sha256Hex(secret), name, actor.user.id]
   );
   await audit({ action: 'wallboard_token.created', actorUserId: actor.user.id, targetType: 'wallboard_token', targetId: id, ip: actor.ip, details: { name } });
   const [row] = await db.query<Row>(`${SELECT} WHERE t.id = $1`, [id]);
@@ -79,15 +78,14 @@ export async function revokeWallboardToken(db: Db, actor: Actor, id: number): Pr
  */
 export async function verifyWallboardToken(db: Db, token: unknown): Promise<{ id: number; name: string } | null> {
   if (typeof token !== 'string' || !token.startsWith(PREFIX) || token.length > 200) return null;
+  const hash = sha256Hex(token);
   const [row] = await db.query<{ id: number; name: string }>(
     `UPDATE wallboard_tokens SET last_used_at = now()
       WHERE token_hash = $1 AND revoked_at IS NULL AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')
       RETURNING id, name`,
-    [hashWallboardToken(token)]
+    [hash]
   );
   if (row) return row;
-  const [valid] = await db.query<{ id: number; name: string }>(`SELECT id, name FROM wallboard_tokens WHERE token_hash = $1 AND revoked_at IS NULL`, [
-    hashWallboardToken(token)
-  ]);
+  const [valid] = await db.query<{ id: number; name: string }>(`SELECT id, name FROM wallboard_tokens WHERE token_hash = $1 AND revoked_at IS NULL`, [hash]);
   return valid ?? null;
 }

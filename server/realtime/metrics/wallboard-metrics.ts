@@ -3,22 +3,7 @@ import type { WallboardSnapshot } from '../../../src/lib/shared/schemas/metrics.
 import type { Db } from '../../services/analytics/db.js';
 import type { ChangeRow } from '../change-reader.js';
 import { computeSnapshot } from './compute.js';
-import {
-  agentFact,
-  keepAt,
-  keepMember,
-  keepOrder,
-  keepTicket,
-  ledgerFact,
-  memberFact,
-  orderFact,
-  thresholdFact,
-  ticketFact,
-  tierChangeFact,
-  ticketStatusChangeFact,
-  agentStatusChangeFact,
-  type WallboardState
-} from './facts.js';
+import { KEPT_FACTS, agentFact, thresholdFact, type KeptTopic, type WallboardState } from './facts.js';
 import { loadWallboardState } from './load.js';
 
 export interface WallboardMetricsOptions {
@@ -40,7 +25,8 @@ export interface WallboardMetricsOptions {
  */
 export class WallboardMetrics {
   private state: WallboardState | null = null;
-  private readonly buffers = new Set<ChangeRow[]>();
+  /** The rows applied while a reconcile runs, to apply again to what it loads. */
+  private replay: ChangeRow[] | null = null;
   private readonly listeners = new Set<() => void>();
   private reconciling: Promise<void> | null = null;
   private periodic: NodeJS.Timeout | undefined;
@@ -50,10 +36,6 @@ export class WallboardMetrics {
 
   constructor(private readonly opts: WallboardMetricsOptions) {
     this.clock = opts.clock ?? Date.now;
-  }
-
-  get ready(): boolean {
-    return this.state !== null;
   }
 
   /** Loads the state and keeps it reconciled until `close()`. */
@@ -86,13 +68,13 @@ export class WallboardMetrics {
   private async runReconcile() {
     const started = performance.now();
     const replay: ChangeRow[] = [];
-    this.buffers.add(replay);
+    this.replay = replay;
     try {
       const fresh = await loadWallboardState(this.opts.db, this.opts.timezone, this.clock());
       for (const row of replay) applyRow(fresh, row);
       this.state = fresh;
     } finally {
-      this.buffers.delete(replay);
+      this.replay = null;
     }
     this.opts.logger.debug({ ms: Math.round(performance.now() - started), replayed: replay.length }, 'wallboard reconciled');
     this.scheduleRollover();
@@ -117,7 +99,7 @@ export class WallboardMetrics {
       if (!RELEVANT.has(row.topic)) continue;
       relevant = true;
       if (this.state) applyRow(this.state, row);
-      for (const buffer of this.buffers) buffer.push(row);
+      this.replay?.push(row);
     }
     if (relevant) this.changed();
   }
@@ -139,66 +121,14 @@ export class WallboardMetrics {
   }
 }
 
-const RELEVANT = new Set([
-  'order',
-  'ticket',
-  'ticket_status_change',
-  'loyalty_entry',
-  'loyalty_account',
-  'loyalty_tier_change',
-  'user',
-  'agent_status_change',
-  'wallboard_threshold'
-]);
+const RELEVANT = new Set([...Object.keys(KEPT_FACTS), 'user', 'wallboard_threshold']);
 
 /** One change applied to the facts: the row's new state replaces its fact, or drops it. */
 export function applyRow(state: WallboardState, row: ChangeRow): void {
-  const from = state.bounds.yesterdayStart;
   const id = Number(row.entityId ?? row.data.id);
   const gone = row.op === 'delete';
+  if (Object.hasOwn(KEPT_FACTS, row.topic)) return KEPT_FACTS[row.topic as KeptTopic](state, id, gone ? null : row.data);
   switch (row.topic) {
-    case 'order': {
-      const f = gone ? null : orderFact(row.data);
-      if (f && keepOrder(f, from)) state.orders.set(id, f);
-      else state.orders.delete(id);
-      return;
-    }
-    case 'ticket': {
-      const f = gone ? null : ticketFact(row.data);
-      if (f && keepTicket(f, from)) state.tickets.set(id, f);
-      else state.tickets.delete(id);
-      return;
-    }
-    case 'loyalty_entry': {
-      const f = gone ? null : ledgerFact(row.data);
-      if (f && keepAt(f, from)) state.ledger.set(id, f);
-      else state.ledger.delete(id);
-      return;
-    }
-    case 'loyalty_account': {
-      const f = gone ? null : memberFact(row.data);
-      if (f && keepMember(f, from)) state.members.set(id, f);
-      else state.members.delete(id);
-      return;
-    }
-    case 'loyalty_tier_change': {
-      const f = gone ? null : tierChangeFact(row.data);
-      if (f && keepAt(f, from)) state.tierChanges.set(id, f);
-      else state.tierChanges.delete(id);
-      return;
-    }
-    case 'ticket_status_change': {
-      const f = gone ? null : ticketStatusChangeFact(row.data);
-      if (f && keepAt(f, from)) state.ticketStatusChanges.set(id, f);
-      else state.ticketStatusChanges.delete(id);
-      return;
-    }
-    case 'agent_status_change': {
-      const f = gone ? null : agentStatusChangeFact(row.data);
-      if (f && keepAt(f, from)) state.agentStatusChanges.set(id, f);
-      else state.agentStatusChanges.delete(id);
-      return;
-    }
     case 'user': {
       const f = agentFact(row.data);
       if (f) state.agents.set(id, f);
