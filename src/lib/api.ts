@@ -67,3 +67,19 @@ export async function unwrap<R extends ClientResponse<unknown, number, 'json'>>(
   if (isErrorBody(body)) throw new ApiError(body.error.code, body.error.message, res.status, body.error.details);
   throw new ApiError('bad_response', `Pulse answered ${res.status} ${res.statusText || ''}`.trim(), res.status);
 }
+
+/** Query values travel as strings; empty ones are left out. */
+export function queryOf(params: object): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(params) as [string, unknown][]) {
+    if (value === undefined || value === null || value === '') continue;
+    out[key] = String(value);
+  }
+  return out;
+}
+
+/** A message fit to show next to the control that failed: the server's, else the fallback. */
+export function messageOf(err: unknown, fallback: string): string {
+  if (err instanceof ApiError) return err.message;
+  return fallback;
+}

@@ -38,10 +38,6 @@ class Session {
   /** True once `/api/auth/me` has answered (either way). */
   loaded = $state(false);
 
-  readonly isManager = $derived(this.user?.role === 'manager' || this.user?.role === 'admin');
-  readonly isAdmin = $derived(this.user?.role === 'admin');
-  readonly firstName = $derived(this.user?.name.trim().split(/\s+/)[0] ?? '');
-
   #pending: Promise<CurrentUser | null> | null = null;
 
   /**
@@ -96,3 +92,13 @@ class Session {
 }
 
 export const session = new Session();
+
+/** Runs a signed-in screen's call; a 401 mid-session sends the user to sign in again (and back afterwards). */
+export async function authed<T>(request: Promise<T>): Promise<T> {
+  try {
+    return await request;
+  } catch (err) {
+    if (err instanceof ApiError && err.status === 401) void session.expire();
+    throw err;
+  }
+}

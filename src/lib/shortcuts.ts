@@ -9,6 +9,9 @@ export function isTypingTarget(target: EventTarget | null): boolean {
   return !['button', 'checkbox', 'radio', 'range', 'reset', 'submit', 'color', 'file'].includes(type);
 }
 
+/** How long after `g` the second key of a go-to sequence may come. */
+export const GO_TO_TIMEOUT_MS = 1200;
+
 /**
  * Two-key "go to" sequences (`g` then `d`), as in Linear and GitHub. Feed it keydown events;
  * it calls `go` with the second key when a sequence completes within `timeoutMs`.
@@ -19,7 +22,7 @@ export class GoToSequence {
   constructor(
     private readonly keys: Set<string>,
     private readonly go: (key: string) => void,
-    private readonly timeoutMs = 1200
+    private readonly timeoutMs = GO_TO_TIMEOUT_MS
   ) {}
 
   handle(event: KeyboardEvent): boolean {
@@ -34,5 +37,24 @@ export class GoToSequence {
     }
     this.#armedAt = key === 'g' && !event.shiftKey ? event.timeStamp : 0;
     return false;
+  }
+}
+
+/**
+ * Screen keys: plain letters pressed outside text fields and dialogs, not the second key of a
+ * `g` go-to sequence (the app shell owns those).
+ */
+export class ScreenKeys {
+  #lastKey = '';
+  #lastAt = 0;
+
+  accepts(event: KeyboardEvent): boolean {
+    const afterG = this.#lastKey === 'g' && event.timeStamp - this.#lastAt < GO_TO_TIMEOUT_MS;
+    this.#lastKey = event.key.toLowerCase();
+    this.#lastAt = event.timeStamp;
+    if (event.defaultPrevented || event.metaKey || event.ctrlKey || event.altKey || afterG) return false;
+    if (isTypingTarget(event.target)) return false;
+    if (document.querySelector('dialog[open], [popover]:popover-open')) return false;
+    return true;
   }
 }

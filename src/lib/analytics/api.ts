@@ -1,6 +1,6 @@
-import { api, ApiError, unwrap } from '$lib/api.js';
+import { api, queryOf, unwrap } from '$lib/api.js';
 import type { ClientResponse } from 'hono/client';
-import { session } from '$lib/session.svelte.js';
+import { authed } from '$lib/session.svelte.js';
 import type {
   Bucket,
   CohortReport,
@@ -32,23 +32,8 @@ export type AnalyticsEndpoint = 'sales' | 'top-products' | 'top-categories' | 'c
  * Each report route answers JSON or, with `?format=csv`, a CSV body, so its client type is a union
  * of both; these calls never ask for CSV, so the answer is the JSON branch.
  */
-async function call<T>(request: Promise<ClientResponse<unknown, number, string>>): Promise<T> {
-  try {
-    return (await unwrap(request as Promise<ClientResponse<T, number, 'json'>>)) as T;
-  } catch (err) {
-    if (err instanceof ApiError && err.status === 401) void session.expire();
-    throw err;
-  }
-}
-
-/** Query values travel as strings; empty ones are left out. */
-export function queryOf(params: object): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [key, value] of Object.entries(params) as [string, unknown][]) {
-    if (value === undefined || value === null || value === '') continue;
-    out[key] = String(value);
-  }
-  return out;
+function call<T>(request: Promise<ClientResponse<unknown, number, string>>): Promise<T> {
+  return authed(unwrap(request as Promise<ClientResponse<T, number, 'json'>>)) as Promise<T>;
 }
 
 const init = (signal?: AbortSignal) => ({ init: { signal } });

@@ -1,12 +1,6 @@
-import { formatCount, formatDuration, formatMoney, STORE_CURRENCY } from '$lib/wallboard/format.js';
+import { STORE_CURRENCY } from '$lib/format.js';
 
-// Formatting for analytics: the wallboard's money and durations, plus percents and compact axes.
-
-export { formatCount, formatDuration, formatMoney };
-
-export function formatPercent(value: number | null, digits = 1): string {
-  return value === null ? '–' : `${value.toFixed(digits)}%`;
-}
+// Formatting of analytics' own: compact axes and scores (the shared formatters are in $lib/format.ts).
 
 /** Axis ticks: "$12k", "$1.2M". */
 export function compactMoney(value: number): string {

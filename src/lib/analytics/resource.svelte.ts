@@ -1,4 +1,4 @@
-import { ApiError } from '$lib/api.js';
+import { messageOf } from '$lib/api.js';
 
 /**
  * One report on screen: its data, whether it is loading, and what went wrong. Loading again
@@ -24,7 +24,7 @@ export class Resource<T> {
       this.data = data;
     } catch (err) {
       if (controller.signal.aborted || (err instanceof DOMException && err.name === 'AbortError')) return;
-      this.error = err instanceof ApiError ? err.message : 'This report could not be loaded';
+      this.error = messageOf(err, 'This report could not be loaded');
     } finally {
       if (this.#controller === controller) this.loading = false;
     }

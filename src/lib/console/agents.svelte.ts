@@ -1,3 +1,4 @@
+import { byAvailability, withAvailability } from '$lib/agents.js';
 import { ApiError } from '$lib/api.js';
 import { liveClient } from '$lib/live/live-client.js';
 import type { AgentStatus } from '$shared/enums.js';
@@ -73,11 +74,7 @@ class Agents {
   listen(): () => void {
     if (this.#subscribers++ === 0) {
       this.#off = liveClient.on('agent:status_changed', ({ agent }) => {
-        const known = this.#byId.get(agent.id);
-        const next: Agent = known
-          ? { ...known, status: agent.status, capacity: agent.capacity, name: agent.name, teamId: agent.teamId }
-          : { id: agent.id, name: agent.name, teamId: agent.teamId, status: agent.status, capacity: agent.capacity, openTickets: 0 };
-        this.#byId.set(agent.id, next);
+        this.#byId.set(agent.id, withAvailability(this.#byId.get(agent.id), agent));
         if (agent.id === this.#me?.id && !this.savingStatus) this.myStatus = agent.status;
       });
     }
@@ -88,12 +85,6 @@ class Agents {
       }
     };
   }
-}
-
-const RANK: Record<AgentStatus, number> = { online: 0, busy: 1, away: 2, offline: 3 };
-
-function byAvailability(a: Agent, b: Agent) {
-  return RANK[a.status] - RANK[b.status] || a.name.localeCompare(b.name);
 }
 
 export const agents = new Agents();

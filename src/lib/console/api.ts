@@ -1,10 +1,9 @@
-import { api, ApiError, unwrap } from '$lib/api.js';
-import { session } from '$lib/session.svelte.js';
+import { api, ApiError, queryOf, unwrap } from '$lib/api.js';
+import { peopleApi } from '$lib/people-api.js';
+import { authed as call } from '$lib/session.svelte.js';
 import type { AgentStatus } from '$shared/enums.js';
 import type { OrderSummary } from '$shared/schemas/live.js';
-import type { Team } from '$shared/schemas/people.js';
 import type {
-  Agent,
   CannedResponse,
   MessageWithAuthor,
   QueuePage,
@@ -16,26 +15,6 @@ import type {
 } from '$shared/schemas/tickets.js';
 
 // The ticket console's calls, through the typed client; answers are the contract's shapes.
-
-/** Runs a call; a 401 mid-session sends the agent to sign in again (and back here afterwards). */
-async function call<T>(request: Promise<T>): Promise<T> {
-  try {
-    return await request;
-  } catch (err) {
-    if (err instanceof ApiError && err.status === 401) void session.expire();
-    throw err;
-  }
-}
-
-/** Query values travel as strings; empty ones are left out. */
-function queryOf<T extends object>(params: T): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [key, value] of Object.entries(params) as [string, unknown][]) {
-    if (value === undefined || value === null || value === '') continue;
-    out[key] = String(value);
-  }
-  return out;
-}
 
 const id = (n: number) => ({ id: String(n) });
 
@@ -61,8 +40,8 @@ export const consoleApi = {
   updateCanned: (cannedId: number, body: CannedInput): Promise<{ response: CannedResponse }> =>
     call(unwrap(api.api['canned-responses'][':id'].$put({ param: id(cannedId), json: body }))),
   deleteCanned: (cannedId: number): Promise<{ ok: true }> => call(unwrap(api.api['canned-responses'][':id'].$delete({ param: id(cannedId) }))),
-  teams: (): Promise<{ teams: Team[] }> => call(unwrap(api.api.teams.$get())),
-  agents: (teamId?: number | null): Promise<{ agents: Agent[] }> => call(unwrap(api.api.agents.$get({ query: queryOf({ teamId }) }))),
+  teams: peopleApi.teams,
+  agents: peopleApi.agents,
   setMyStatus: (status: AgentStatus): Promise<{ status: AgentStatus }> => call(unwrap(api.api.me.status.$put({ json: { status } }))),
   refundOrder: (orderId: number, ticketId: number): Promise<{ order: OrderSummary }> =>
     call(unwrap(api.api.orders[':id'].refund.$post({ param: id(orderId), json: { ticketId } }))),

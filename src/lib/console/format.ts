@@ -1,4 +1,4 @@
-// Small formatters the console shares: durations, relative times, money, names.
+// Formatters of the console's own: countdowns, dense ages, thread days, order numbers (the shared ones are in $lib/format.ts).
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -32,26 +32,6 @@ export function formatAgo(iso: string, now: number): string {
   return new Date(iso).toLocaleDateString(undefined, { day: 'numeric', month: 'short' });
 }
 
-/** "2 minutes ago" style, for tooltips and the thread. */
-export function formatRelative(iso: string, now: number): string {
-  const ms = Date.parse(iso) - now;
-  const rtf = new Intl.RelativeTimeFormat(undefined, { numeric: 'auto' });
-  const abs = Math.abs(ms);
-  if (abs < MINUTE) return 'just now';
-  if (abs < HOUR) return rtf.format(Math.round(ms / MINUTE), 'minute');
-  if (abs < DAY) return rtf.format(Math.round(ms / HOUR), 'hour');
-  if (abs < 30 * DAY) return rtf.format(Math.round(ms / DAY), 'day');
-  return new Date(iso).toLocaleDateString(undefined, { day: 'numeric', month: 'short', year: 'numeric' });
-}
-
-export function formatDateTime(iso: string): string {
-  return new Date(iso).toLocaleString(undefined, { day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit' });
-}
-
-export function formatTime(iso: string): string {
-  return new Date(iso).toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit' });
-}
-
 /** "Today", "Yesterday", "Mon 3 Nov": thread day separators. */
 export function formatDay(iso: string, now: number): string {
   const day = new Date(iso);
@@ -66,37 +46,6 @@ export function formatDay(iso: string, now: number): string {
     month: 'short',
     year: day.getFullYear() === today.getFullYear() ? undefined : 'numeric'
   });
-}
-
-const moneyFormats = new Map<string, Intl.NumberFormat>();
-
-/** Money arrives as an exact decimal string ("129.90"); shown with its currency. */
-export function formatMoney(amount: string, currency: string | null): string {
-  const key = currency ?? '';
-  let format = moneyFormats.get(key);
-  if (!format) {
-    format = currency
-      ? new Intl.NumberFormat(undefined, { style: 'currency', currency })
-      : new Intl.NumberFormat(undefined, { minimumFractionDigits: 2, maximumFractionDigits: 2 });
-    moneyFormats.set(key, format);
-  }
-  return format.format(Number(amount));
-}
-
-export function formatNumber(value: number): string {
-  return value.toLocaleString();
-}
-
-export function firstNameOf(name: string): string {
-  return name.trim().split(/\s+/)[0] ?? name;
-}
-
-/** "Bea", "Bea and Sam", "Bea, Sam and 2 others". */
-export function listNames(names: string[]): string {
-  if (names.length <= 1) return names[0] ?? '';
-  if (names.length === 2) return `${names[0]} and ${names[1]}`;
-  if (names.length === 3) return `${names[0]}, ${names[1]} and ${names[2]}`;
-  return `${names[0]}, ${names[1]} and ${names.length - 2} others`;
 }
 
 /** The order's number as customers know it. */

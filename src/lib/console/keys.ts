@@ -1,5 +1,4 @@
 import type { ShortcutSection } from '$lib/components/screen-shortcuts.svelte.js';
-import { isTypingTarget } from '$lib/shortcuts.js';
 
 export const QUEUE_SHORTCUTS: ShortcutSection[] = [
   {
@@ -32,22 +31,3 @@ export const TICKET_SHORTCUTS: ShortcutSection[] = [
     ]
   }
 ];
-
-/**
- * Screen keys: plain letters pressed outside text fields and dialogs, not the second key of a
- * `g` go-to sequence (the app shell owns those).
- */
-export class ScreenKeys {
-  #lastKey = '';
-  #lastAt = 0;
-
-  accepts(event: KeyboardEvent): boolean {
-    const afterG = this.#lastKey === 'g' && event.timeStamp - this.#lastAt < 1200;
-    this.#lastKey = event.key.toLowerCase();
-    this.#lastAt = event.timeStamp;
-    if (event.defaultPrevented || event.metaKey || event.ctrlKey || event.altKey || afterG) return false;
-    if (isTypingTarget(event.target)) return false;
-    if (document.querySelector('dialog[open], [popover]:popover-open')) return false;
-    return true;
-  }
-}

@@ -26,7 +26,7 @@ class TicketPresence {
 
   /** Who was already viewing when the screen opened (retries while the socket connects). */
   async #seed(attempt = 0): Promise<void> {
-    const result = await liveClient.listPresence();
+    const result = await liveClient.ask('presence:list');
     if ('data' in result) {
       for (const { ticketId, viewers } of result.data.tickets) if (!this.#viewers.has(ticketId)) this.set(ticketId, viewers);
     } else if (attempt < 10 && this.#subscribers > 0) {

@@ -1,4 +1,5 @@
-import { ApiError } from '$lib/api.js';
+import { OPEN_WORK } from '$lib/agents.js';
+import { ApiError, messageOf } from '$lib/api.js';
 import { isNewer, liveClient } from '$lib/live/live-client.js';
 import { TICKET_CHANNELS, TICKET_PRIORITIES, TICKET_STATUSES, type TicketChannel, type TicketPriority, type TicketStatus } from '$shared/enums.js';
 import type { CurrentUser } from '$shared/schemas/auth.js';
@@ -19,7 +20,6 @@ export interface QueueFilters {
 }
 
 /** The statuses the queue shows unless told otherwise: work still to do. */
-export const OPEN_WORK: readonly TicketStatus[] = ['new', 'open', 'pending'];
 
 export const defaultFilters = (): QueueFilters => ({ status: [...OPEN_WORK], priority: [], channel: [], sla: [], tag: '', q: '' });
 
@@ -133,7 +133,7 @@ export class Queue {
       }
     } catch (err) {
       if (request !== this.#request || (err instanceof DOMException && err.name === 'AbortError')) return;
-      this.error = err instanceof ApiError ? err.message : 'The queue could not be loaded.';
+      this.error = messageOf(err, 'The queue could not be loaded.');
     } finally {
       if (request === this.#request) {
         this.loading = false;

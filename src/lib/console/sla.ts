@@ -1,5 +1,6 @@
 import type { TicketSummary } from '$shared/schemas/live.js';
 import { slaClock, slaState, type SlaState } from '$shared/schemas/tickets.js';
+import { formatDateTime } from '$lib/format.js';
 import { formatCountdown } from './format.js';
 
 type SlaFields = Pick<TicketSummary, 'status' | 'firstRespondedAt' | 'firstResponseDueAt' | 'resolutionDueAt' | 'createdAt'>;
@@ -25,7 +26,7 @@ export function slaView(ticket: SlaFields, now: number): SlaView | null {
   const remainingMs = Date.parse(clock.dueAt) - now;
   const state = slaState(clock.dueAt, ticket.createdAt, now);
   const time = formatCountdown(remainingMs);
-  const due = new Date(clock.dueAt).toLocaleString(undefined, { day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit' });
+  const due = formatDateTime(clock.dueAt);
   const label = KIND_LABEL[clock.kind];
   return {
     kind: clock.kind,

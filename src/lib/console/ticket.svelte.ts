@@ -1,7 +1,7 @@
+import { OPEN_WORK } from '$lib/agents.js';
 import { ApiError } from '$lib/api.js';
 import { isNewer, liveClient } from '$lib/live/live-client.js';
 import type { TicketStatus } from '$shared/enums.js';
-import type { Viewer } from '$shared/events.js';
 import type { CurrentUser } from '$shared/schemas/auth.js';
 import type { OrderSummary, TicketMessage, TicketSummary } from '$shared/schemas/live.js';
 import {
@@ -17,8 +17,7 @@ import { notices } from './notices.svelte.js';
 import { personFor } from './people.js';
 import { presence } from './presence.svelte.js';
 import type { Queue } from './queue.svelte.js';
-import { OPEN_WORK } from './queue.svelte.js';
-import { rewatchCustomer, watchCustomer } from './watch.js';
+import { watchCustomer } from './watch.js';
 import { orderNumber } from './format.js';
 
 export type TicketAction = 'claim' | 'assign' | 'status' | 'priority' | 'tags' | 'order' | 'reply';
@@ -47,7 +46,6 @@ export class TicketView {
   detail = $state<TicketDetail | null>(null);
   phase = $state<'loading' | 'ready' | 'error'>('loading');
   loadError = $state<{ status: number; message: string } | null>(null);
-  viewers = $state<Viewer[]>([]);
   /** Why the last change was not saved (a race lost), shown above the conversation. */
   conflict = $state<string | null>(null);
   pending = $state<Partial<Record<TicketAction, boolean>>>({});
@@ -60,6 +58,8 @@ export class TicketView {
   readonly ticket = $derived(this.detail?.ticket ?? null);
   readonly messages = $derived(this.detail?.messages ?? []);
   readonly panel = $derived(this.detail?.panel ?? null);
+  /** Who is here (this user too): the presence the console keeps for every watched ticket. */
+  readonly viewers = $derived.by(() => presence.viewersOf(this.id));
   readonly others = $derived(this.viewers.filter((v) => v.userId !== this.user.id));
   readonly typists = $derived(this.others.filter((v) => v.typing));
   readonly transitions = $derived<readonly TicketStatus[]>(this.ticket ? TICKET_TRANSITIONS[this.ticket.status] : []);
@@ -120,9 +120,6 @@ export class TicketView {
       liveClient.on('ticket:message_added', (e) => {
         if (e.data.ticketId === this.id) this.#addMessage(e.data);
       }),
-      liveClient.on('presence:changed', ({ ticketId, viewers }) => {
-        if (ticketId === this.id) this.viewers = viewers;
-      }),
       liveClient.on('order:created', (e) => this.#applyOrder(e.data)),
       liveClient.on('order:updated', (e) => this.#applyOrder(e.data)),
       liveClient.on('loyalty:changed', (e) => {
@@ -135,28 +132,20 @@ export class TicketView {
         const panel = this.panel;
         if (panel && e.data.id === panel.customer.id && isNewer(panel.customer, e.data)) panel.customer = e.data;
       }),
-      liveClient.onResync(() => void this.load())
+      liveClient.onResync(() => void this.load()),
+      // The ticket's room, now and after every reconnect; the answer says who is here.
+      liveClient.watch('ticket:watch', [this.id], (answer) => {
+        if (!this.#closed && 'data' in answer) presence.set(this.id, answer.data.viewers);
+      })
     ];
     return () => {
       this.#closed = true;
       for (const off of offs) off();
       clearTimeout(this.#refreshTimer);
       this.stopTyping();
-      liveClient.emit('ticket:unwatch', this.id);
       presence.forget(this.id);
       this.#releaseCustomer?.();
     };
-  }
-
-  /** Joins the ticket's room (and the customer's again): on open and after every reconnect. */
-  async watch() {
-    const answer = await liveClient.request('ticket:watch', this.id);
-    if (this.#closed) return;
-    if ('data' in answer) {
-      this.viewers = answer.data.viewers;
-      presence.set(this.id, answer.data.viewers);
-    }
-    if (this.detail) rewatchCustomer(this.detail.ticket.customerId);
   }
 
   saveDraft() {

@@ -1,17 +1,45 @@
 import { io, type Socket } from 'socket.io-client';
-import type { ClientToServerEvents, LiveMeta, ServerToClientEvents } from '$shared/events.js';
+import type { ClientToServerEvents, HandshakeAuth, LiveMeta, ServerToClientEvents } from '$shared/events.js';
 import { live } from './connection.svelte.js';
 
 type PulseSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 type EventName = keyof ServerToClientEvents;
 type Payload<E extends EventName> = Parameters<ServerToClientEvents[E]>[0];
 
+/** Client events answered through an ack, their arguments before the ack, and the answer. */
+type AskEvent = 'ticket:watch' | 'customer:watch' | 'wallboard:watch' | 'presence:list';
+type AskArgs<E extends AskEvent> = ClientToServerEvents[E] extends (...args: [...infer A, infer _Ack]) => void ? A : never;
+export type Answer<E extends AskEvent> = ClientToServerEvents[E] extends (...args: [...infer _A, (answer: infer R) => void]) => void ? R : never;
+
+/** Joining a room, and the event that leaves it. */
+const UNWATCH = { 'ticket:watch': 'ticket:unwatch', 'customer:watch': 'customer:unwatch', 'wallboard:watch': 'wallboard:unwatch' } as const;
+type WatchEvent = keyof typeof UNWATCH;
+
+interface Watch {
+  event: WatchEvent;
+  args: unknown[];
+  listeners: Set<(answer: never) => void>;
+}
+
+const OFFLINE = { error: { code: 'offline', message: 'Not connected' } } as const;
 const REMEMBERED_SEQS = 20_000;
+
+export interface StartOptions {
+  /** Called when the server refuses the socket (`unauthenticated`); the client has stopped by then. */
+  onUnauthenticated: () => void;
+  /** Called when the server ends the socket; by default `onUnauthenticated` (is the session still valid?). */
+  onServerDisconnect?: () => void;
+  /** Fixed handshake auth (a TV's token); by default the horizon to resume from. */
+  auth?: HandshakeAuth;
+  reconnectionDelay?: number;
+  reconnectionDelayMax?: number;
+}
 
 /**
  * The browser's one live connection. It resumes from the horizon of the last event it applied,
  * drops events it has already applied (a replay may resend some), and hands each event to the
- * screens subscribed to it. Screens reload what they show when told to resync.
+ * screens subscribed to it. Screens reload what they show when told to resync. Rooms a screen
+ * watches are joined again after every reconnect (a new socket starts with none).
  */
 class LiveClient {
   private socket: PulseSocket | null = null;
@@ -19,33 +47,40 @@ class LiveClient {
   private applied = new Set<number>();
   private handlers = new Map<EventName, Set<(payload: never) => void>>();
   private resyncHandlers = new Set<(topics: string[]) => void>();
+  /** Rooms being watched, by event and arguments, with how many screens hold each. */
+  private watches = new Map<string, Watch>();
+  /** Between `live:ready` and the next disconnect: watches are sent now, else at the next ready. */
+  private ready = false;
 
-  /** Opens the connection (once per signed-in session). */
-  start(onUnauthenticated: () => void) {
+  /** Opens the connection (once per signed-in session, or per TV screen). */
+  start({ onUnauthenticated, onServerDisconnect = onUnauthenticated, auth, reconnectionDelay = 500, reconnectionDelayMax = 5000 }: StartOptions) {
     if (this.socket) return;
     live.set('connecting');
     const socket: PulseSocket = io({
       path: '/socket.io',
       transports: ['websocket'],
       // Evaluated at every (re)connect: the server replays what this client missed since.
-      auth: (cb) => cb(this.horizon ? { horizon: this.horizon } : {}),
-      reconnectionDelay: 500,
-      reconnectionDelayMax: 5000
+      auth: auth ?? ((cb) => cb(this.horizon ? { horizon: this.horizon } : {})),
+      reconnectionDelay,
+      reconnectionDelayMax
     });
     this.socket = socket;
 
     socket.on('live:ready', ({ horizon }) => {
       this.advance(horizon);
+      this.ready = true;
       live.set('live');
+      for (const watch of this.watches.values()) this.send(watch, watch.listeners);
     });
     socket.on('live:resync', ({ topics, horizon }) => {
       this.advance(horizon);
       for (const handler of this.resyncHandlers) handler(topics);
     });
     socket.on('disconnect', (reason) => {
+      this.ready = false;
       live.set(reason === 'io client disconnect' ? 'offline' : 'reconnecting');
       // The server ends a socket when its session ends: find out whether we are still signed in.
-      if (reason === 'io server disconnect') onUnauthenticated();
+      if (reason === 'io server disconnect') onServerDisconnect();
     });
     socket.on('connect_error', (err) => {
       if (err.message === 'unauthenticated') {
@@ -74,9 +109,15 @@ class LiveClient {
     socket.on('wallboard:updated', (payload) => this.dispatch('wallboard:updated', payload));
   }
 
+  /** Connects again after the server ended the socket (it does not retry by itself then). */
+  reconnect() {
+    this.socket?.connect();
+  }
+
   stop() {
     this.socket?.disconnect();
     this.socket = null;
+    this.ready = false;
     this.horizon = undefined;
     this.applied.clear();
     live.set('offline');
@@ -96,34 +137,46 @@ class LiveClient {
     return () => this.resyncHandlers.delete(handler);
   }
 
-  /** Sends a request that is answered through an ack, as a promise. */
-  request<E extends 'ticket:watch' | 'customer:watch'>(event: E, id: number) {
-    type Result = Parameters<Parameters<ClientToServerEvents[E]>[1]>[0];
-    return new Promise<Result>((resolve) => {
-      if (!this.socket) return resolve({ error: { code: 'offline', message: 'Not connected' } } as Result);
-      (this.socket.emit as (e: string, ...args: unknown[]) => void)(event, id, resolve);
+  /** Sends a client event answered through an ack, as a promise (an `offline` error when not connected). */
+  ask<E extends AskEvent>(event: E, ...args: AskArgs<E>): Promise<Answer<E>> {
+    return new Promise((resolve) => {
+      if (!this.socket?.connected) return resolve(OFFLINE as Answer<E>);
+      (this.socket.emit as (e: string, ...a: unknown[]) => void)(event, ...args, resolve);
     });
   }
 
-  /** Joins the wallboard room (managers); the ack carries the current numbers. Send again after a reconnect. */
-  watchWallboard() {
-    type Result = Parameters<Parameters<ClientToServerEvents['wallboard:watch']>[0]>[0];
-    return new Promise<Result>((resolve) => {
-      if (!this.socket) return resolve({ error: { code: 'offline', message: 'Not connected' } });
-      this.socket.emit('wallboard:watch', resolve);
+  /**
+   * Joins a room while the returned release is not called: now when live, and again after every
+   * reconnect; `onAck` hears each answer. Watches of one room are counted: the room is left
+   * (`…:unwatch`) only when the last one is released.
+   */
+  watch<E extends WatchEvent>(event: E, args: AskArgs<E>, onAck?: (answer: Answer<E>) => void): () => void {
+    const key = `${event} ${args.join(' ')}`;
+    const watch = this.watches.get(key) ?? { event, args, listeners: new Set() };
+    this.watches.set(key, watch);
+    const listener = (answer: Answer<E>) => onAck?.(answer);
+    watch.listeners.add(listener as (answer: never) => void);
+    if (this.ready) this.send(watch, [listener as (answer: never) => void]);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      watch.listeners.delete(listener as (answer: never) => void);
+      if (watch.listeners.size > 0) return;
+      this.watches.delete(key);
+      (this.socket?.emit as ((e: string, ...a: unknown[]) => void) | undefined)?.(UNWATCH[event], ...args);
+    };
+  }
+
+  /** Sends a watch; its answer goes to the listeners still holding it. */
+  private send(watch: Watch, to: Iterable<(answer: never) => void>) {
+    const listeners = [...to];
+    void (this.ask as (e: string, ...a: unknown[]) => Promise<never>)(watch.event, ...watch.args).then((answer) => {
+      for (const listener of listeners) if (watch.listeners.has(listener)) listener(answer);
     });
   }
 
-  /** Who is viewing which ticket now (the tickets this user may see). */
-  listPresence() {
-    type Result = Parameters<Parameters<ClientToServerEvents['presence:list']>[0]>[0];
-    return new Promise<Result>((resolve) => {
-      if (!this.socket?.connected) return resolve({ error: { code: 'offline', message: 'Not connected' } });
-      this.socket.emit('presence:list', resolve);
-    });
-  }
-
-  emit<E extends 'ticket:typing' | 'ticket:unwatch' | 'customer:unwatch' | 'wallboard:unwatch'>(event: E, ...args: Parameters<ClientToServerEvents[E]>) {
+  emit<E extends 'ticket:typing'>(event: E, ...args: Parameters<ClientToServerEvents[E]>) {
     (this.socket?.emit as ((e: string, ...a: unknown[]) => void) | undefined)?.(event, ...args);
   }
 

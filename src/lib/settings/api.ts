@@ -1,20 +1,11 @@
 import { api, ApiError, unwrap } from '$lib/api.js';
-import { session } from '$lib/session.svelte.js';
+import { peopleApi } from '$lib/people-api.js';
+import { authed as call } from '$lib/session.svelte.js';
 import type { UserRole } from '$shared/enums.js';
 import type { AdminUser, Team } from '$shared/schemas/people.js';
-import type { Agent, SlaPolicy } from '$shared/schemas/tickets.js';
+import type { SlaPolicy } from '$shared/schemas/tickets.js';
 
 // The support-settings and admin screens' calls, through the typed client.
-
-/** Runs a call; a 401 mid-session sends the user to sign in again (and back here afterwards). */
-async function call<T>(request: Promise<T>): Promise<T> {
-  try {
-    return await request;
-  } catch (err) {
-    if (err instanceof ApiError && err.status === 401) void session.expire();
-    throw err;
-  }
-}
 
 const id = (n: number) => ({ id: String(n) });
 
@@ -32,23 +23,17 @@ export const settingsApi = {
   slaPolicies: (): Promise<{ policies: SlaPolicy[] }> => call(unwrap(api.api['sla-policies'].$get())),
   saveSlaPolicies: (policies: SlaPolicy[]): Promise<{ policies: SlaPolicy[] }> =>
     call(unwrap(api.api['sla-policies'].$put({ json: { policies } }))),
-  teams: (): Promise<{ teams: Team[] }> => call(unwrap(api.api.teams.$get())),
+  teams: peopleApi.teams,
   createTeam: (name: string): Promise<{ team: Team }> => call(unwrap(api.api.teams.$post({ json: { name } }))),
   updateTeam: (teamId: number, changes: { name?: string; autoAssign?: boolean }): Promise<{ team: Team }> =>
     call(unwrap(api.api.teams[':id'].$patch({ param: id(teamId), json: changes }))),
   /** Every active agent (managers see all teams), with availability and open tickets. */
-  agents: (): Promise<{ agents: Agent[] }> => call(unwrap(api.api.agents.$get({ query: {} }))),
+  agents: (): ReturnType<typeof peopleApi.agents> => peopleApi.agents(),
   users: (): Promise<{ users: AdminUser[] }> => call(unwrap(api.api.users.$get())),
   createUser: (input: NewUser): Promise<{ user: AdminUser }> => call(unwrap(api.api.users.$post({ json: input }))),
   updateUser: (userId: number, changes: UserChanges): Promise<{ user: AdminUser }> =>
     call(unwrap(api.api.users[':id'].$patch({ param: id(userId), json: changes })))
 };
-
-/** A message fit to show next to the control that failed. */
-export function messageOf(err: unknown, fallback: string): string {
-  if (err instanceof ApiError) return err.message;
-  return fallback;
-}
 
 /** The constraint a 409/422 from the database names, when it names one. */
 export function constraintOf(err: unknown): string | null {

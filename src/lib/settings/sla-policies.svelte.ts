@@ -1,7 +1,7 @@
-import { ApiError } from '$lib/api.js';
+import { ApiError, messageOf } from '$lib/api.js';
 import type { TicketPriority } from '$shared/enums.js';
 import type { SlaPolicy } from '$shared/schemas/tickets.js';
-import { constraintOf, messageOf, settingsApi } from './api.js';
+import { constraintOf, settingsApi } from './api.js';
 import { describeMinutes, toDraft, toMinutes, type DurationDraft } from './duration.js';
 
 /** Most urgent first, as the console sorts. */

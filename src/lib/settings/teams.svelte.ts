@@ -1,14 +1,12 @@
-import { ApiError } from '$lib/api.js';
+import { byAvailability, OPEN_WORK, withAvailability } from '$lib/agents.js';
+import { ApiError, messageOf } from '$lib/api.js';
 import { liveClient } from '$lib/live/live-client.js';
-import type { AgentStatus, TicketStatus } from '$shared/enums.js';
+import type { TicketStatus } from '$shared/enums.js';
 import type { Team } from '$shared/schemas/people.js';
 import type { Agent } from '$shared/schemas/tickets.js';
 import { SvelteMap } from 'svelte/reactivity';
-import { messageOf, settingsApi } from './api.js';
+import { settingsApi } from './api.js';
 
-/** Tickets an agent is still working (what `GET /api/agents` counts as open). */
-const WORKING: readonly TicketStatus[] = ['new', 'open', 'pending'];
-const RANK: Record<AgentStatus, number> = { online: 0, busy: 1, away: 2, offline: 3 };
 
 const byName = (a: Team, b: Team) => a.name.localeCompare(b.name);
 
@@ -32,7 +30,7 @@ export class TeamsSettings {
   agentsOf(teamId: number): Agent[] {
     return [...this.#agents.values()]
       .filter((a) => a.teamId === teamId)
-      .sort((a, b) => RANK[a.status] - RANK[b.status] || a.name.localeCompare(b.name));
+      .sort(byAvailability);
   }
 
   async load() {
@@ -97,14 +95,7 @@ export class TeamsSettings {
       liveClient.on('agent:status_changed', ({ agent }) => {
         const known = this.#agents.get(agent.id);
         if (known && known.teamId !== agent.teamId) void this.#refreshTeams();
-        this.#agents.set(agent.id, {
-          id: agent.id,
-          name: agent.name,
-          teamId: agent.teamId,
-          status: agent.status,
-          capacity: agent.capacity,
-          openTickets: known?.openTickets ?? 0
-        });
+        this.#agents.set(agent.id, withAvailability(known, agent));
       }),
       liveClient.on('ticket:created', ({ data }) => this.#count(data.assigneeId, data.status, 1)),
       liveClient.on('ticket:updated', ({ data, old }) => {
@@ -118,7 +109,7 @@ export class TeamsSettings {
   }
 
   #count(assigneeId: number | null, status: TicketStatus, delta: 1 | -1) {
-    if (assigneeId === null || !WORKING.includes(status)) return;
+    if (assigneeId === null || !OPEN_WORK.includes(status)) return;
     const agent = this.#agents.get(assigneeId);
     if (agent) this.#agents.set(assigneeId, { ...agent, openTickets: Math.max(0, agent.openTickets + delta) });
   }

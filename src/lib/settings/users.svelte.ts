@@ -1,7 +1,7 @@
-import { ApiError } from '$lib/api.js';
+import { ApiError, messageOf } from '$lib/api.js';
 import type { UserRole } from '$shared/enums.js';
 import type { AdminUser, Team } from '$shared/schemas/people.js';
-import { constraintOf, messageOf, settingsApi, type NewUser, type UserChanges } from './api.js';
+import { constraintOf, settingsApi, type NewUser, type UserChanges } from './api.js';
 
 export type UserFilter = 'active' | 'deactivated' | 'all';
 

@@ -1,18 +1,9 @@
-import { api, ApiError, unwrap } from '$lib/api.js';
-import { session } from '$lib/session.svelte.js';
+import { api, unwrap } from '$lib/api.js';
+import { authed as call } from '$lib/session.svelte.js';
 import type { CreatedWallboardToken, Threshold, ThresholdInput, WallboardSnapshot, WallboardToken } from '$shared/schemas/metrics.js';
 
 // The wallboard's HTTP calls, through the typed client. Live numbers come over the socket.
-
-/** A 401 from a signed-in screen sends the manager to sign in again; a TV has no session to expire. */
-async function call<T>(request: Promise<T>): Promise<T> {
-  try {
-    return await request;
-  } catch (err) {
-    if (err instanceof ApiError && err.status === 401 && session.user) void session.expire();
-    throw err;
-  }
-}
+// A TV has no session to expire: its snapshot call is not `authed`.
 
 export const wallboardApi = {
   /** The numbers now, recomputed from SQL; a TV passes its link's token. */

@@ -1,26 +1,10 @@
+import { durationParts, formatCount, formatMoney, moneyFormat, type ValuePart } from '$lib/format.js';
 import type { MetricKind } from './metrics.js';
+
+export type { ValuePart };
 
 // Formatting for the wallboard's numbers: exact decimal strings for money, durations in seconds,
 // and the trend against the same time yesterday.
-
-/**
- * The snapshot does not say which currency the store sells in; orders carry their own and the
- * demo store sells in US dollars. One place to change it.
- */
-export const STORE_CURRENCY = 'USD';
-
-/** A piece of a displayed value: units ("m", "$", "/5") are drawn smaller than the digits. */
-export interface ValuePart {
-  text: string;
-  unit?: boolean;
-}
-
-const formats = new Map<string, Intl.NumberFormat>();
-function numberFormat(key: string, make: () => Intl.NumberFormat) {
-  let format = formats.get(key);
-  if (!format) formats.set(key, (format = make()));
-  return format;
-}
 
 export const toNumber = (v: number | string | null | undefined): number | null => (v === null || v === undefined ? null : Number(v));
 
@@ -28,38 +12,11 @@ export const toNumber = (v: number | string | null | undefined): number | null =
  * Money from an exact decimal string ("129.90"), formatted without going through a float. Large
  * amounts drop the cents (`whole`) so they stay readable across a room.
  */
-export function moneyParts(amount: string | number, { whole = false, currency = STORE_CURRENCY } = {}): ValuePart[] {
-  const format = numberFormat(`money:${currency}:${whole}`, () =>
-    new Intl.NumberFormat(undefined, { style: 'currency', currency, maximumFractionDigits: whole ? 0 : 2, minimumFractionDigits: whole ? 0 : 2 })
-  );
+export function moneyParts(amount: string | number, { whole = false } = {}): ValuePart[] {
   // Intl formats a decimal string exactly (no binary rounding); TypeScript's lib types lag behind.
-  return format.formatToParts(amount as unknown as number).map((p) => ({ text: p.value, unit: p.type === 'currency' }));
-}
-
-export function formatMoney(amount: string | number, opts: { whole?: boolean; currency?: string } = {}): string {
-  return moneyParts(amount, opts)
-    .map((p) => p.text)
-    .join('');
-}
-
-export function formatCount(value: number): string {
-  return numberFormat('count', () => new Intl.NumberFormat(undefined, { maximumFractionDigits: 0 })).format(value);
-}
-
-/** "45s", "12m 05s", "3h 12m", "2d 4h"; `compact` drops a zero second part ("30m"). */
-export function durationParts(totalSeconds: number, compact = false): ValuePart[] {
-  const s = Math.max(0, Math.round(totalSeconds));
-  const pad = (n: number) => String(n).padStart(2, '0');
-  if (compact && s >= 60 && s < 3600 && s % 60 === 0) return [{ text: String(s / 60) }, { text: 'm', unit: true }];
-  if (compact && s >= 3600 && s < 86_400 && s % 3600 === 0) return [{ text: String(s / 3600) }, { text: 'h', unit: true }];
-  if (s < 60) return [{ text: String(s) }, { text: 's', unit: true }];
-  if (s < 3600) return [{ text: String(Math.floor(s / 60)) }, { text: 'm ', unit: true }, { text: pad(s % 60) }, { text: 's', unit: true }];
-  if (s < 86_400) return [{ text: String(Math.floor(s / 3600)) }, { text: 'h ', unit: true }, { text: pad(Math.floor((s % 3600) / 60)) }, { text: 'm', unit: true }];
-  return [{ text: String(Math.floor(s / 86_400)) }, { text: 'd ', unit: true }, { text: String(Math.floor((s % 86_400) / 3600)) }, { text: 'h', unit: true }];
-}
-
-export function formatDuration(seconds: number | null): string {
-  return seconds === null ? '–' : durationParts(seconds).map((p) => p.text).join('');
+  return moneyFormat({ whole })
+    .formatToParts(amount as unknown as number)
+    .map((p) => ({ text: p.value, unit: p.type === 'currency' }));
 }
 
 /** A metric's value as parts; `null` (no data yet, e.g. no CSAT answers today) is a dash. */

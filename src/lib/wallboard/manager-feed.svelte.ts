@@ -1,16 +1,13 @@
-import { ApiError } from '$lib/api.js';
-import { live } from '$lib/live/connection.svelte.js';
-import { liveClient } from '$lib/live/live-client.js';
+import { ApiError, messageOf } from '$lib/api.js';
+import { liveClient, type Answer } from '$lib/live/live-client.js';
 import { untrack } from 'svelte';
 import { wallboardApi } from './api.js';
 import { WallboardFeed } from './feed.svelte.js';
 
-let watchers = 0;
-
 /**
  * A signed-in manager's wallboard numbers: optionally the GET snapshot first, then the `wallboard`
- * room over the app's one socket (joined again after every reconnect, since rooms do not survive
- * one). Call during a component's initialisation; it stops with the component.
+ * room over the app's one socket (the live client joins it again after every reconnect). Call
+ * during a component's initialisation; it stops with the component.
  */
 export function followWallboard({ fetchFirst = true } = {}): WallboardFeed {
   const feed = new WallboardFeed();
@@ -23,36 +20,29 @@ export function followWallboard({ fetchFirst = true } = {}): WallboardFeed {
       wallboardApi.snapshot(undefined, controller.signal).then(feed.accept, (err: unknown) => {
         if (controller.signal.aborted) return;
         if (err instanceof ApiError && err.code === 'forbidden') feed.fail('forbidden', err.message);
-        else feed.fail('error', err instanceof ApiError ? err.message : 'The wallboard could not be loaded');
+        else feed.fail('error', messageOf(err, 'The wallboard could not be loaded'));
       });
     }
-    watchers++;
-    const off = liveClient.on('wallboard:updated', feed.accept);
-    return () => {
-      controller.abort();
-      off();
-      if (--watchers === 0) liveClient.emit('wallboard:unwatch');
-    };
-  }
-
-  $effect(() => {
-    if (live.state !== 'live') return;
     let retry: ReturnType<typeof setTimeout> | undefined;
     let stopped = false;
-    const watch = () =>
-      liveClient.watchWallboard().then((answer) => {
-        if (stopped) return;
-        if ('data' in answer) return feed.accept(answer.data);
-        if (answer.error.code === 'forbidden') return feed.fail('forbidden', answer.error.message);
-        // `unavailable`: the server is still computing its first numbers.
-        retry = setTimeout(watch, 2000);
-      });
-    untrack(watch);
+    const onAnswer = (answer: Answer<'wallboard:watch'>) => {
+      clearTimeout(retry);
+      if (stopped) return;
+      if ('data' in answer) return feed.accept(answer.data);
+      if (answer.error.code === 'forbidden') return feed.fail('forbidden', answer.error.message);
+      // Offline: the watch is sent again once live.
+      if (answer.error.code === 'offline') return;
+      // `unavailable`: the server is still computing its first numbers.
+      retry = setTimeout(() => void liveClient.ask('wallboard:watch').then(onAnswer), 2000);
+    };
+    const offs = [liveClient.on('wallboard:updated', feed.accept), liveClient.watch('wallboard:watch', [], onAnswer)];
     return () => {
       stopped = true;
       clearTimeout(retry);
+      controller.abort();
+      for (const off of offs) off();
     };
-  });
+  }
 
   return feed;
 }

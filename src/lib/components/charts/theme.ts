@@ -1,7 +1,10 @@
+import type { Tone } from '../status.js';
+
 // Chart.js draws on a canvas, which cannot read CSS variables: the chart reads the design tokens
 // from its canvas once, so a chart inside `data-theme="dark"` (the wallboard) is drawn dark.
 
-export type ChartTone = 'accent' | 'info' | 'success' | 'warning' | 'orange' | 'danger' | 'teal' | 'neutral';
+/** A chart colour is one of the app's tones. */
+export type ChartTone = Tone;
 
 export interface ChartTheme {
   fg: string;
