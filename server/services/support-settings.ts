@@ -7,6 +7,7 @@ import { isManager } from '../auth/policies.js';
 import { AppError, notFound } from '../errors.js';
 import { audit } from './audit.js';
 import type { Actor } from '../http/env.js';
+import { OPEN_WORK } from './sql.js';
 
 
 // Canned responses -------------------------------------------------------------------------
@@ -83,7 +84,7 @@ export async function listAgents(sequelize: Sequelize, user: User, teamId?: numb
   const team = isManager(user) ? (teamId ?? null) : user.teamId;
   const rows = await sequelize.query<{ id: number; name: string; team_id: number | null; status: AgentStatus; capacity: number; open: number }>(
     `SELECT u.id, u.name, u.team_id, u.status, u.capacity,
-            (SELECT count(*) FROM tickets t WHERE t.assignee_id = u.id AND t.status IN ('new', 'open', 'pending'))::int AS open
+            (SELECT count(*) FROM tickets t WHERE t.assignee_id = u.id AND t.${OPEN_WORK})::int AS open
        FROM users u
       WHERE u.active AND u.role = 'agent' AND ($1::int IS NULL OR u.team_id = $1)
       ORDER BY u.name`,

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningPulse } from '../../server/pulse.js';
 import { poolDb } from '../../server/services/analytics/db.js';
 import { activitySql } from '../../server/services/analytics/activity.js';
-import { Params } from '../../server/services/sql-params.js';
+import { Params } from '../../server/services/sql.js';
 import { instantsOf } from '../../server/services/analytics/range.js';
 import { ensureFresh, refreshRollups } from '../../server/services/analytics/rollups.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';

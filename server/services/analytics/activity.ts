@@ -1,8 +1,8 @@
 import type { ResolvedRange } from '../../../src/lib/shared/schemas/analytics.js';
 import type { Db } from './db.js';
 import { boundariesOf, bucketsOf } from './range.js';
-import { COUNTED } from './rollups.js';
-import type { Params } from '../sql-params.js';
+import { COUNTED } from '../sql.js';
+import type { Params } from '../sql.js';
 
 
 /** The `activity` CTE of a range, and the instants the range starts and ends at. */

@@ -13,11 +13,11 @@ import type {
 } from '../../../src/lib/shared/schemas/analytics.js';
 import { formatHundredths, toHundredths } from '../../realtime/metrics/facts.js';
 import { activitySql } from './activity.js';
-import { Params } from '../sql-params.js';
+import { Params } from '../sql.js';
 import type { Db } from './db.js';
 import { instantsOf } from './range.js';
 import { scoredSql } from './rfm.js';
-import { COUNTED } from './rollups.js';
+import { COUNTED } from '../sql.js';
 
 // The rows behind a number: each list uses the report's own definition, so its totals are the
 // number that was clicked. Paged for the screen; CSV exports take every row (up to EXPORT_LIMIT).

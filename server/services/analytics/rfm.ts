@@ -1,7 +1,7 @@
 import { RFM_SEGMENTS, type ResolvedRange, type RfmReport, type RfmSegment } from '../../../src/lib/shared/schemas/analytics.js';
 import { formatHundredths } from '../../realtime/metrics/facts.js';
 import { activitySql } from './activity.js';
-import { Params } from '../sql-params.js';
+import { Params } from '../sql.js';
 import type { Db } from './db.js';
 
 export const SEGMENT_LABELS: Record<RfmSegment, string> = {

@@ -1,5 +1,6 @@
 import type { Db } from './db.js';
 import { addDays, instantsOf } from './range.js';
+import { COUNTED } from '../sql.js';
 
 /**
  * The rollups analytics reads (sales_daily, product_sales_daily, customer_order_stats,
@@ -16,7 +17,6 @@ const REBUILD_DAYS = 120;
 const REBUILD_CUSTOMERS = 25_000;
 
 /** Orders that are sales (analytics and the wallboard count only these). */
-export const COUNTED = `status NOT IN ('cancelled', 'refunded')`;
 
 export interface RefreshResult {
   rebuilt: boolean;

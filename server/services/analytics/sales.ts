@@ -9,7 +9,7 @@ import type {
 import { formatHundredths, toHundredths } from '../../realtime/metrics/facts.js';
 import type { Db } from './db.js';
 import { boundariesOf, bucketsOf } from './range.js';
-import { COUNTED } from './rollups.js';
+import { COUNTED } from '../sql.js';
 
 const aovOf = (orders: number, cents: number) => (orders === 0 ? null : formatHundredths(Math.round(cents / orders)));
 const percentOf = (part: number, whole: number) => (whole === 0 ? 0 : Math.round((part * 1000) / whole) / 10);

@@ -14,7 +14,7 @@ import { AppError, notFound } from '../../errors.js';
 import { presentAuthoredMessage } from './detail.js';
 import { queueRow } from './queue.js';
 import type { Actor } from '../../http/env.js';
-import { Params } from '../sql-params.js';
+import { Params } from '../sql.js';
 
 
 type Row = Record<string, unknown>;

@@ -9,6 +9,7 @@ import { camelKeys } from '../../presenters/camel-keys.js';
 import { presentCustomer, presentMessage, presentOrder, presentTicket } from '../../presenters/live-shapes.js';
 import { findQueueRow, presentQueueRow } from './queue.js';
 import type { Actor } from '../../http/env.js';
+import { COUNTED, OPEN_WORK } from '../sql.js';
 
 type Row = Record<string, unknown>;
 
@@ -54,7 +55,7 @@ export async function customerPanel(sequelize: Sequelize, user: User, customerId
     { bind: [customerId], type: QueryTypes.SELECT }
   );
   const [value] = await sequelize.query<{ ltv: string; orders: number }>(
-    `SELECT coalesce(sum(total) FILTER (WHERE status NOT IN ('cancelled', 'refunded')), 0)::text AS ltv, count(*)::int AS orders
+    `SELECT coalesce(sum(total) FILTER (WHERE ${COUNTED}), 0)::text AS ltv, count(*)::int AS orders
        FROM orders WHERE customer_id = $1`,
     { bind: [customerId], type: QueryTypes.SELECT }
   );
@@ -63,7 +64,7 @@ export async function customerPanel(sequelize: Sequelize, user: User, customerId
     type: QueryTypes.SELECT
   });
   const tickets = await sequelize.query<Row>(
-    `SELECT * FROM tickets WHERE customer_id = $1 AND status IN ('new', 'open', 'pending') AND id <> $2
+    `SELECT * FROM tickets WHERE customer_id = $1 AND ${OPEN_WORK} AND id <> $2
         AND ($3 OR team_id = $4) ORDER BY updated_at DESC LIMIT 10`,
     { bind: [customerId, exceptTicketId ?? 0, isManager(user), user.teamId ?? -1], type: QueryTypes.SELECT }
   );

@@ -6,11 +6,11 @@ import { isManager } from '../../auth/policies.js';
 import { AppError } from '../../errors.js';
 import { camelKeys } from '../../presenters/camel-keys.js';
 import { presentTicket } from '../../presenters/live-shapes.js';
-import { Params } from '../sql-params.js';
+import { OPEN_WORK, Params } from '../sql.js';
 
 type Query = z.output<typeof QueueQuery>;
 
-const OPEN = `t.status IN ('new', 'open', 'pending')`;
+const OPEN = `t.${OPEN_WORK}`;
 const DUE = `ticket_sla_due(t.status, t.first_responded_at, t.first_response_due_at, t.resolution_due_at)`;
 
 /** The columns and joins every queue row needs; `WHERE`/`ORDER` are added per use. */
