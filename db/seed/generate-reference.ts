@@ -3,6 +3,7 @@ import { DEMO_TEAMS, DEMO_USERS } from './demo-users.js';
 import { Random, Weighted } from './random.js';
 import { DAY, HOUR } from './sales-calendar.js';
 import { createReferenceBatches, type ReferenceBatches } from './tables.js';
+import { CANNED_RESPONSES } from './vocabulary/canned.js';
 import { CATEGORIES, COLOURS, PRODUCT_ADJECTIVES, PRODUCT_BENEFITS } from './vocabulary/catalogue.js';
 
 export interface Reference {
@@ -46,6 +47,11 @@ function addStaff(batches: ReferenceBatches, since: number, passwordHash: string
       agentsByTeam.get(user.team)!.push({ id, firstName: firstNameOf(user.name), teamId: user.team });
     }
   });
+  // The managers wrote the store's canned responses.
+  const author = DEMO_USERS.findIndex((user) => user.role === 'manager') + 1;
+  CANNED_RESPONSES.forEach((canned, i) =>
+    batches.cannedResponses.add({ id: i + 1, title: canned.title, body: canned.body, team_id: canned.team, created_by: author })
+  );
   return { teamNames, agentsByTeam };
 }
 

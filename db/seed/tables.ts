@@ -9,6 +9,8 @@ export const USERS = defineTable('users', {
   active: 'bool', created_at: 'time', updated_at: 'time'
 });
 
+export const CANNED_RESPONSES = defineTable('canned_responses', { id: 'int', title: 'text', body: 'text', team_id: 'int', created_by: 'int' });
+
 export const CATEGORIES = defineTable('categories', { id: 'int', name: 'text', parent_id: 'int' });
 
 export const PRODUCTS = defineTable('products', {
@@ -60,7 +62,7 @@ export const LOYALTY_LEDGER = defineTable('loyalty_ledger', {
 
 /** Tables with an identity `id`, in an order that satisfies their foreign keys. */
 export const SEEDED_TABLES = [
-  'teams', 'users', 'categories', 'products', 'customers', 'orders', 'order_items', 'loyalty_accounts',
+  'teams', 'users', 'canned_responses', 'categories', 'products', 'customers', 'orders', 'order_items', 'loyalty_accounts',
   'loyalty_ledger', 'tickets', 'ticket_messages', 'reviews'
 ] as const;
 export type SeededTable = (typeof SEEDED_TABLES)[number];
@@ -69,6 +71,7 @@ export function createReferenceBatches() {
   return {
     teams: new TableBatch(TEAMS),
     users: new TableBatch(USERS),
+    cannedResponses: new TableBatch(CANNED_RESPONSES),
     categories: new TableBatch(CATEGORIES),
     products: new TableBatch(PRODUCTS)
   };
