@@ -1,10 +1,11 @@
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { expect } from 'vitest';
+import { ensureChromium } from './chromium.js';
 
-/** Debian's Chromium, headless, with the network-quiet flags this machine needs. */
-export function launchChromium(): Promise<Browser> {
+/** Debian's Chromium (installed on first use where allowed), headless, with the network-quiet flags this machine needs. */
+export async function launchChromium(): Promise<Browser> {
   return chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    executablePath: await ensureChromium(),
     args: [
       '--headless',
       '--no-sandbox',

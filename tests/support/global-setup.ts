@@ -3,6 +3,7 @@ import pg from 'pg';
 import type { TestProject } from 'vitest/node';
 import { migrateDatabase } from '../../db/migrate.js';
 import { ensureFrontendBuilt } from '../../server/frontend-build.js';
+import { ensureChromium } from './chromium.js';
 import { startThrowawayPostgres, withDatabase } from './postgres.js';
 
 declare module 'vitest' {
@@ -21,6 +22,9 @@ declare module 'vitest' {
 export default async function setup(project: TestProject) {
   // The browser tests drive the built app, as `npm start` serves it.
   ensureFrontendBuilt(path.resolve(import.meta.dirname, '../..'), (m) => process.stdout.write(`${m}\n`));
+  // Installed here, once, where that is allowed (a test hook would time out on it); where it is
+  // not, each browser test fails with the one line saying how to install it.
+  await ensureChromium().catch(() => undefined);
   let adminUrl: string;
   let stop = async () => undefined as void;
   if (process.env.TEST_DATABASE_URL) {
