@@ -11,6 +11,7 @@ import { AppError, fromDatabaseError } from './errors.js';
 import type { AppEnv } from './http/env.js';
 import { originCheck } from './http/origin-check.js';
 import { requestContext } from './http/request-context.js';
+import { streamPosition } from './http/stream-position.js';
 import { analyticsRoutes } from './routes/analytics.js';
 import { authRoutes } from './routes/auth.js';
 import { healthRoutes } from './routes/health.js';
@@ -29,6 +30,8 @@ export function createApi(deps: AppDeps) {
     .use(originCheck(deps.config.ALLOWED_ORIGINS, deps.config.TRUST_PROXY))
     .use(sessionMiddleware(deps.auth, deps.config.TRUST_PROXY))
     .route('/health', healthRoutes(deps))
+    // Every answer after this line that a screen may build live state from says where in the stream it stands.
+    .use(streamPosition(deps.sequelize))
     .route('/meta', metaRoutes(deps))
     .route('/auth', authRoutes(deps))
     .route('/teams', teamRoutes())

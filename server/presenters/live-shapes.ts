@@ -25,7 +25,8 @@ export function presentOrder(d: Json): OrderSummary {
     total: money(d.total),
     currency: String(d.currency),
     channel: d.channel as OrderSummary['channel'],
-    externalId: (d.externalId as string | null) ?? null
+    externalId: (d.externalId as string | null) ?? null,
+    version: Number(d.version ?? 1)
   };
 }
 
@@ -73,7 +74,8 @@ export function presentLoyaltyAccount(d: Json): LoyaltyAccountSummary {
     customerId: Number(d.customerId),
     balance: Number(d.balance),
     lifetimePoints: Number(d.lifetimePoints),
-    tier: d.tier as LoyaltyAccountSummary['tier']
+    tier: d.tier as LoyaltyAccountSummary['tier'],
+    version: Number(d.version ?? 1)
   };
 }
 
@@ -100,6 +102,7 @@ export function presentCustomer(d: Json): CustomerSummary {
     language: String(d.language ?? 'en'),
     tags: (d.tags as string[]) ?? [],
     marketingConsent: Boolean(d.marketingConsent),
+    version: Number(d.version ?? 1),
     createdAt: iso(d.createdAt)!,
     updatedAt: iso(d.updatedAt)!
   };

@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { formatPosition, parsePosition, type StreamPosition } from '../../src/lib/shared/stream-position.js';
 
 /** One change_log row as the reader hands it on. */
 export interface ChangeRow {
@@ -13,28 +14,24 @@ export interface ChangeRow {
   createdAt: string;
 }
 
-/**
- * A Postgres snapshot (`xmin:xmax:xip,...`): which transactions had committed when it was taken.
- * A transaction is visible in it when its xid is below xmin, or below xmax and not in xip.
- */
-export interface Snapshot {
-  xmin: bigint;
-  xmax: bigint;
-  xip: bigint[];
-}
-
-export function parseSnapshot(text: string): Snapshot {
-  const [xmin, xmax, xip] = text.split(':');
-  return { xmin: BigInt(xmin), xmax: BigInt(xmax), xip: xip ? xip.split(',').map(BigInt) : [] };
-}
-
 export interface ReadResult {
   rows: ChangeRow[];
   /**
-   * Every change of a transaction below this xid was handed on before this read: the resume
-   * cursor the rows of this read carry to clients.
+   * The stream position before this read: every change it covers was handed on before. The
+   * resume cursor the rows of this read carry to clients.
    */
   horizon: string;
+  /**
+   * Retention deleted rows this reader had not read (it was cut off from the database for longer
+   * than the prune fence): whoever follows this reader must reload.
+   */
+  gap?: boolean;
+}
+
+function parseSnapshot(text: string): StreamPosition {
+  const position = parsePosition(text);
+  if (!position) throw new Error(`not a snapshot: ${text}`);
+  return position;
 }
 
 const COLUMNS = `id, topic, op, entity_id, customer_id, team_id, data, old, created_at`;
@@ -59,13 +56,18 @@ const CURSOR_BATCH = 2000;
  * its own rows.
  */
 export class ChangeReader {
-  private cursor: Snapshot | null = null;
+  private cursor: StreamPosition | null = null;
 
   constructor(private readonly pool: pg.Pool) {}
 
-  /** The resume horizon of everything handed on so far. */
+  /** The stream position of everything handed on so far. */
+  get position(): StreamPosition | null {
+    return this.cursor;
+  }
+
+  /** The same, as clients receive it. */
   get horizon(): string {
-    return (this.cursor?.xmin ?? 0n).toString();
+    return this.cursor ? formatPosition(this.cursor) : '0:0:';
   }
 
   /** Starts from the database's present: earlier changes are the clients' to resume, not ours. */
@@ -78,25 +80,27 @@ export class ChangeReader {
   async read(onRows: (result: ReadResult) => void): Promise<number> {
     const since = this.cursor;
     if (!since) throw new Error('ChangeReader.read() before start()');
-    const horizon = since.xmin.toString();
+    const horizon = formatPosition(since);
     const params = [since.xmax.toString(), since.xip.map(String)];
     // A named (prepared) statement: planning costs more than running it on an idle log.
-    const { rows } = await this.pool.query<{ snapshot: string; rows: RawRow[] | null }>({
+    const { rows } = await this.pool.query<{ snapshot: string; rows: RawRow[] | null; purged: string }>({
       name: 'pulse-change-read',
       text: `SELECT pg_current_snapshot()::text AS snapshot,
+                    (SELECT purged_through::text FROM change_log_retention) AS purged,
                     (SELECT json_agg(c ORDER BY c.id) FROM (SELECT ${COLUMNS} FROM change_log WHERE ${NEW_SINCE} LIMIT $3) c) AS rows`,
       values: [...params, FAST_LIMIT + 1]
     });
     const found = rows[0];
-    if ((found.rows?.length ?? 0) > FAST_LIMIT) return this.readLarge(params, horizon, onRows);
+    const gap = BigInt(found.purged ?? '0') >= since.xmin && since.xmin > 0n;
+    if ((found.rows?.length ?? 0) > FAST_LIMIT) return this.readLarge(params, horizon, gap, onRows);
     const changes = (found.rows ?? []).map(toChangeRow);
     this.cursor = parseSnapshot(found.snapshot);
-    if (changes.length > 0) onRows({ rows: changes, horizon });
+    if (changes.length > 0 || gap) onRows({ rows: changes, horizon, ...(gap ? { gap } : {}) });
     return changes.length;
   }
 
   /** A backlog larger than one statement should carry: stream it through a cursor, one snapshot. */
-  private async readLarge(params: unknown[], horizon: string, onRows: (result: ReadResult) => void): Promise<number> {
+  private async readLarge(params: unknown[], horizon: string, gap: boolean, onRows: (result: ReadResult) => void): Promise<number> {
     const client = await this.pool.connect();
     let total = 0;
     try {
@@ -107,8 +111,8 @@ export class ChangeReader {
       for (;;) {
         const batch = await client.query<RawRow>(`FETCH ${CURSOR_BATCH} FROM change_batch`);
         if (batch.rows.length === 0) break;
+        onRows({ rows: batch.rows.map(toChangeRow), horizon, ...(gap && total === 0 ? { gap } : {}) });
         total += batch.rows.length;
-        onRows({ rows: batch.rows.map(toChangeRow), horizon });
       }
       await client.query('COMMIT');
       this.cursor = parseSnapshot(rows[0].snapshot);
@@ -148,30 +152,52 @@ function toChangeRow(r: RawRow): ChangeRow {
   };
 }
 
-/** Changes a reconnecting client may have missed: every visible row of a transaction at or above `horizon`. */
-export async function readSince(pool: pg.Pool, horizon: string, limit: number) {
-  const { rows } = await pool.query<{ purged: boolean; rows: RawRow[] | null }>(
-    `SELECT (SELECT purged_through FROM change_log_retention) >= $1::xid8 AS purged,
-            (SELECT json_agg(c ORDER BY c.id) FROM (SELECT ${COLUMNS} FROM change_log WHERE txid >= $1::xid8 LIMIT $2) c) AS rows`,
-    [horizon, limit + 1]
-  );
+/**
+ * What a (re)connecting client missed: every row that became visible after `from` and was already
+ * visible at `upTo` (the reader's cursor: what comes after it, the live path delivers). A replay
+ * and the live stream therefore meet exactly, with no gap and no overlap.
+ */
+export async function readBetween(pool: pg.Pool, from: StreamPosition, upTo: StreamPosition, limit: number) {
+  const { rows } = await pool.query<{ purged: boolean; rows: RawRow[] | null }>({
+    name: 'pulse-change-replay',
+    text: `SELECT (SELECT purged_through FROM change_log_retention) >= $1::xid8 AS purged,
+                  (SELECT json_agg(c ORDER BY c.id) FROM (
+                     SELECT ${COLUMNS} FROM change_log
+                      WHERE (txid >= $2::xid8 OR txid = ANY($3::xid8[]))
+                        AND txid < $4::xid8 AND txid <> ALL($5::xid8[])
+                      LIMIT $6) c) AS rows`,
+    values: [from.xmin.toString(), from.xmax.toString(), from.xip.map(String), upTo.xmax.toString(), upTo.xip.map(String), limit + 1]
+  });
   const r = rows[0];
   const found = r.rows ?? [];
-  return { purged: r.purged, tooMany: found.length > limit, rows: found.slice(0, limit).map(toChangeRow) };
+  return { purged: r.purged && from.xmin > 0n, tooMany: found.length > limit, rows: found.slice(0, limit).map(toChangeRow) };
 }
 
-/** Deletes change_log rows older than the retention window and records how far that reached. */
+/** How old a prune fence must be before rows below it may go: every running reader has passed it by then. */
+const FENCE_AGE_MINUTES = 5;
+
+/**
+ * Deletes change_log rows older than the retention window whose transaction ended before a fence
+ * at least FENCE_AGE_MINUTES old, records how far that reached, and moves the fence on. Insert
+ * time alone is not enough: a transaction open longer than the window commits rows that are
+ * already "old", and they must still be read.
+ */
 export async function pruneChangeLog(pool: pg.Pool, retentionHours: number): Promise<number> {
   const { rows } = await pool.query<{ deleted: number }>(
-    `WITH gone AS (
-       DELETE FROM change_log WHERE created_at < now() - make_interval(hours => $1) RETURNING txid
+    `WITH fence AS (
+       SELECT fence FROM change_log_retention WHERE fence_at <= now() - make_interval(mins => $2)
+     ), gone AS (
+       DELETE FROM change_log
+        WHERE created_at < now() - make_interval(hours => $1) AND txid < (SELECT fence FROM fence)
+        RETURNING txid
      ), mark AS (
        UPDATE change_log_retention
-          SET purged_through = greatest(purged_through, (SELECT txid FROM gone ORDER BY txid DESC LIMIT 1))
-        WHERE EXISTS (SELECT 1 FROM gone)
+          SET purged_through = greatest(purged_through, coalesce((SELECT txid FROM gone ORDER BY txid DESC LIMIT 1), purged_through)),
+              fence = CASE WHEN EXISTS (SELECT 1 FROM fence) THEN pg_snapshot_xmin(pg_current_snapshot()) ELSE fence END,
+              fence_at = CASE WHEN EXISTS (SELECT 1 FROM fence) THEN now() ELSE fence_at END
      )
      SELECT count(*)::int AS deleted FROM gone`,
-    [retentionHours]
+    [retentionHours, FENCE_AGE_MINUTES]
   );
   return rows[0].deleted;
 }

@@ -36,6 +36,8 @@ export async function startRealtime(opts: RealtimeOptions): Promise<Realtime> {
   const pool = resilientPool(opts.databaseUrl, 'pulse-realtime', 4, logger);
 
   const reader = new ChangeReader(pool);
+  // Replays of reconnecting clients have their own connections: a storm of them never delays live reads.
+  const replayPool = resilientPool(opts.databaseUrl, 'pulse-replay', 2, logger);
   // Its own connections: reconciles and rollup refreshes never make the change reader wait.
   const metricsPool = resilientPool(opts.databaseUrl, 'pulse-wallboard', 2, logger);
   const metricsDb = poolDb(metricsPool);
@@ -50,10 +52,13 @@ export async function startRealtime(opts: RealtimeOptions): Promise<Realtime> {
     httpServer: opts.httpServer,
     auth: opts.auth,
     pool,
+    replayPool,
     logger,
     allowedOrigins: config.ALLOWED_ORIGINS,
     trustProxy: config.TRUST_PROXY,
+    position: () => reader.position,
     horizon: () => reader.horizon,
+    sessionMaxMs: config.SESSION_MAX_HOURS * 3_600_000,
     burstLimit: config.LIVE_BURST_LIMIT,
     wallboard
   });
@@ -84,6 +89,7 @@ export async function startRealtime(opts: RealtimeOptions): Promise<Realtime> {
       await hub.close();
       await closeAdapter();
       await pool.end();
+      await replayPool.end();
       await metricsPool.end();
     }
   };

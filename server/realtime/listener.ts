@@ -74,6 +74,19 @@ export class ChangeListener {
     });
   }
 
+  /**
+   * Hands a read on. The reader has already moved its cursor past these rows, so whatever goes
+   * wrong downstream must not escape into the read loop (which would drop the rest of the read,
+   * or read a streamed backlog again and again): it is logged, and reading goes on.
+   */
+  private readonly handOn = (result: ReadResult) => {
+    try {
+      this.opts.onChanges(result);
+    } catch (err) {
+      this.opts.logger.error({ err, rows: result.rows.length }, 'delivering a read failed');
+    }
+  };
+
   get connectionState(): ListenerState {
     return this.state;
   }
@@ -114,7 +127,7 @@ export class ChangeListener {
     try {
       for (;;) {
         this.again = false;
-        this.afterRead(await this.opts.reader.read(this.opts.onChanges));
+        this.afterRead(await this.opts.reader.read(this.handOn));
         if (!this.again || this.closed) break;
         await new Promise((r) => setTimeout(r, COALESCE_MS));
       }

@@ -1,5 +1,7 @@
 import { hc, type ClientResponse } from 'hono/client';
 import type { ErrorBody, ErrorCode } from '$shared/errors.js';
+import { HORIZON_HEADER } from '$shared/stream-position.js';
+import { liveClient } from '$lib/live/live-client.js';
 // Type-only: no server code reaches the browser bundle.
 import type { AppType } from '../../server/app';
 
@@ -63,9 +65,24 @@ export async function unwrap<R extends ClientResponse<unknown, number, 'json'>>(
   }
 
   const body: unknown = res.status === 204 ? null : await res.json().catch(() => undefined);
-  if (res.ok) return body as SuccessJson<R>;
+  if (res.ok) {
+    const position = res.headers.get(HORIZON_HEADER);
+    if (position) {
+      // Whatever a screen builds from this answer, the live stream continues it from here.
+      liveClient.loadedAt(position);
+      if (body && typeof body === 'object') positions.set(body, position);
+    }
+    return body as SuccessJson<R>;
+  }
   if (isErrorBody(body)) throw new ApiError(body.error.code, body.error.message, res.status, body.error.details);
   throw new ApiError('bad_response', `Pulse answered ${res.status} ${res.statusText || ''}`.trim(), res.status);
+}
+
+const positions = new WeakMap<object, string>();
+
+/** The stream position a REST answer reflects (its `Pulse-Horizon`), for a screen that watches a new room from it. */
+export function horizonOf(body: object): string | undefined {
+  return positions.get(body);
 }
 
 /** Query values travel as strings; empty ones are left out. */

@@ -427,10 +427,19 @@ describe('tickets', () => {
     await expectRejected('tickets', ...ticket({ first_responded_at: anHourAgo }), '23514', 'tickets_response_after_creation');
   });
 
-  it('keeps the version at 1 or more', async () => {
+  it('keeps the version at 1 or more, never lowered, and bumped by any change (a psql UPDATE too)', async () => {
     await expectRejected('tickets', ...ticket({ version: 0 }), '23514', 'tickets_version_check');
     const id = await createTicket(db.sql, { customerId: world.customerId, teamId: world.teamA });
-    await expectRejected('tickets', `UPDATE tickets SET version = version - 1 WHERE id = $1`, [id], '23514', 'tickets_version_check');
+    const version = async () => (await one(`SELECT version FROM tickets WHERE id = $1`, [id])).version;
+    await db.sql.query(`UPDATE tickets SET version = version - 1 WHERE id = $1`, [id]);
+    expect(await version()).toBe(1);
+    await db.sql.query(`UPDATE tickets SET priority = 'high' WHERE id = $1`, [id]);
+    expect(await version()).toBe(2);
+    // The app's own bump and the trigger's are one bump.
+    await db.sql.query(`UPDATE tickets SET priority = 'low', version = version + 1 WHERE id = $1`, [id]);
+    expect(await version()).toBe(3);
+    await db.sql.query(`UPDATE tickets SET priority = priority WHERE id = $1`, [id]);
+    expect(await version()).toBe(3);
   });
 
   it('needs a team, and keeps a team that still has tickets', async () => {
@@ -655,7 +664,9 @@ describe('change_log capture', () => {
     mark = await lastChange();
     await db.sql.query(`UPDATE orders SET status = 'paid' WHERE id = $1`, [orderId]);
     expect(await changesSince(mark)).toEqual([{ topic: 'order', op: 'update', entity_id: orderId, customer_id: world.customerId }]);
-    expect(await one(`SELECT old FROM change_log WHERE id > $1`, [mark])).toEqual({ old: { status: 'pending' } });
+    // The version that was replaced travels with the fields that changed.
+    expect(await one(`SELECT old FROM change_log WHERE id > $1`, [mark])).toEqual({ old: { status: 'pending', version: 1 } });
+    expect(await one(`SELECT version FROM orders WHERE id = $1`, [orderId])).toEqual({ version: 2 });
 
     mark = await lastChange();
     await db.sql.query(`DELETE FROM orders WHERE id = $1`, [orderId]);

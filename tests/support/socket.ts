@@ -17,7 +17,7 @@ const opened = new Set<ClientSocket>();
 export function connectSocket(
   baseUrl: string,
   cookie?: string,
-  opts: { horizon?: string; origin?: string; wallboardToken?: string } = {}
+  opts: { horizon?: string; origin?: string; wallboardToken?: string; watch?: { tickets?: number[]; customers?: number[] } } = {}
 ): ClientSocket {
   const socket = io(baseUrl, {
     path: '/socket.io',
@@ -27,6 +27,7 @@ export function connectSocket(
     extraHeaders: { ...(cookie !== undefined ? { cookie } : {}), origin: opts.origin ?? new URL(baseUrl).origin },
     auth: {
       ...(opts.horizon ? { horizon: opts.horizon } : {}),
+      ...(opts.watch ? { watch: opts.watch } : {}),
       ...(opts.wallboardToken !== undefined ? { wallboardToken: opts.wallboardToken } : {})
     }
   }) as ClientSocket;

@@ -50,8 +50,8 @@ export function presentAuthoredMessage(row: Row): MessageWithAuthor {
 export async function customerPanel(sequelize: Sequelize, user: User, customerId: number, exceptTicketId?: number): Promise<CustomerPanel> {
   const [customer] = await sequelize.query<Row>(`SELECT * FROM customers WHERE id = $1`, { bind: [customerId], type: QueryTypes.SELECT });
   if (!customer) throw notFound('Customer');
-  const [loyalty] = await sequelize.query<{ balance: number; lifetime_points: number; tier: LoyaltyTier }>(
-    `SELECT balance, lifetime_points, tier FROM loyalty_accounts WHERE customer_id = $1`,
+  const [loyalty] = await sequelize.query<{ balance: number; lifetime_points: number; tier: LoyaltyTier; version: number }>(
+    `SELECT balance, lifetime_points, tier, version FROM loyalty_accounts WHERE customer_id = $1`,
     { bind: [customerId], type: QueryTypes.SELECT }
   );
   const [value] = await sequelize.query<{ ltv: string; orders: number }>(
@@ -70,7 +70,7 @@ export async function customerPanel(sequelize: Sequelize, user: User, customerId
   );
   return {
     customer: presentCustomer(camelKeys(customer)),
-    loyalty: loyalty ? { balance: loyalty.balance, lifetimePoints: loyalty.lifetime_points, tier: loyalty.tier } : null,
+    loyalty: loyalty ? { balance: loyalty.balance, lifetimePoints: loyalty.lifetime_points, tier: loyalty.tier, version: loyalty.version } : null,
     lifetimeValue: Number(value.ltv).toFixed(2),
     orderCount: value.orders,
     recentOrders: orders.map((o) => presentOrder(camelKeys(o))),

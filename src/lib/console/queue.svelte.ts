@@ -1,6 +1,7 @@
 import { OPEN_WORK } from '$lib/agents.js';
 import { ApiError, messageOf } from '$lib/api.js';
 import { isNewer, liveClient } from '$lib/live/live-client.js';
+import { VersionLedger } from '$lib/live/versions.js';
 import { TICKET_CHANNELS, TICKET_PRIORITIES, TICKET_STATUSES, type TicketChannel, type TicketPriority, type TicketStatus } from '$shared/enums.js';
 import type { CurrentUser } from '$shared/schemas/auth.js';
 import type { TicketMessage, TicketSummary } from '$shared/schemas/live.js';
@@ -70,6 +71,8 @@ export class Queue {
   #countsTimer: ReturnType<typeof setTimeout> | undefined;
   #reloadTimer: ReturnType<typeof setTimeout> | undefined;
   #fetching = new Set<number>();
+  /** The newest version of each ticket the live stream brought, so an older REST answer cannot undo it. */
+  #versions = new VersionLedger();
   /** Rows on screen may be out of date (never loaded, or loaded before the live stream was followed). */
   #stale = true;
 
@@ -114,8 +117,11 @@ export class Queue {
     void this.load();
   }
 
-  /** Loads the first page for the current view and filters; the old rows stay until it answers. */
-  async load() {
+  /**
+   * Loads the first page for the current view and filters; the old rows stay until it answers.
+   * False when it failed (a newer load superseding it counts as done).
+   */
+  async load(): Promise<boolean> {
     this.#stale = false;
     const request = ++this.#request;
     this.#abort?.abort();
@@ -123,17 +129,25 @@ export class Queue {
     this.refreshing = !this.loading;
     try {
       const page = await consoleApi.queue(this.query(), abort.signal);
-      if (request !== this.#request) return;
-      this.tickets = page.tickets;
+      if (request !== this.#request) return true;
+      // A row the stream changed after the page was read keeps the stream's state, or stays gone.
+      const shown = new Map(this.tickets.map((t) => [t.id, t]));
+      this.tickets = page.tickets.flatMap((row) => {
+        if (this.#versions.current(row)) return [row];
+        const mine = shown.get(row.id);
+        return mine ? [mine] : [];
+      });
       this.counts = page.counts;
       this.nextCursor = page.nextCursor;
       this.error = null;
       if (this.selectedId === null || !page.tickets.some((t) => t.id === this.selectedId)) {
         this.selectedId = page.tickets[0]?.id ?? null;
       }
+      return true;
     } catch (err) {
-      if (request !== this.#request || (err instanceof DOMException && err.name === 'AbortError')) return;
+      if (request !== this.#request || (err instanceof DOMException && err.name === 'AbortError')) return true;
       this.error = messageOf(err, 'The queue could not be loaded.');
+      return false;
     } finally {
       if (request === this.#request) {
         this.loading = false;
@@ -197,7 +211,9 @@ export class Queue {
       liveClient.on('ticket:created', (e) => this.#applyTicket(e.data)),
       liveClient.on('ticket:updated', (e) => this.#applyTicket(e.data)),
       liveClient.on('ticket:message_added', (e) => this.#applyMessage(e.data)),
-      liveClient.onResync(() => void this.load())
+      liveClient.onResync(async () => {
+        if (!(await this.load())) throw new Error('queue reload failed');
+      })
     ];
     return () => {
       for (const off of offs) off();
@@ -211,6 +227,7 @@ export class Queue {
     const index = this.tickets.findIndex((t) => t.id === next.id);
     const current = index >= 0 ? this.tickets[index] : undefined;
     if (current && !isNewer(current, next)) return;
+    if (!this.#versions.note(next)) return;
     this.#refreshCountsSoon();
 
     if (!current) {
@@ -325,6 +342,7 @@ export class Queue {
       .then(({ ticket }) => {
         if (request !== this.#request) return;
         const { team: _team, ...row } = ticket;
+        if (!this.#versions.current(row)) return;
         const index = this.tickets.findIndex((t) => t.id === id);
         if (index >= 0) {
           if (!isNewer(this.tickets[index], row)) return;

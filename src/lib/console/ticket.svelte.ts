@@ -1,5 +1,5 @@
 import { OPEN_WORK } from '$lib/agents.js';
-import { ApiError } from '$lib/api.js';
+import { ApiError, horizonOf } from '$lib/api.js';
 import { isNewer, liveClient } from '$lib/live/live-client.js';
 import type { TicketStatus } from '$shared/enums.js';
 import type { CurrentUser } from '$shared/schemas/auth.js';
@@ -92,21 +92,52 @@ export class TicketView {
     this.draft = drafts.get(id) ?? { body: '', internal: false };
   }
 
-  async load() {
+  /** Loads the ticket, or reloads it over what is on screen; false when it could not. */
+  async load(): Promise<boolean> {
     try {
-      const detail = await consoleApi.ticket(this.id);
-      if (this.#closed) return;
-      this.detail = detail;
+      const fresh = await consoleApi.ticket(this.id);
+      if (this.#closed) return true;
+      this.#merge(fresh);
       this.phase = 'ready';
       this.loadError = null;
-      this.#followCustomer(detail.ticket.customerId);
+      this.#followCustomer(fresh.ticket.customerId, horizonOf(fresh));
+      return true;
     } catch (err) {
-      if (this.#closed) return;
-      if (this.detail) return; // a background refresh failed: keep what is on screen
+      if (this.#closed) return true;
+      if (this.detail) return false; // a background refresh failed: keep what is on screen
       this.phase = 'error';
       this.loadError =
         err instanceof ApiError ? { status: err.status, message: err.message } : { status: 0, message: 'The ticket could not be loaded.' };
+      return false;
     }
+  }
+
+  /**
+   * Takes a REST answer over what is on screen without going back in time: a live change applied
+   * after the answer was read keeps its newer state (versions decide), messages are the union.
+   */
+  #merge(fresh: TicketDetail) {
+    const detail = this.detail;
+    if (!detail) {
+      this.detail = fresh;
+      return;
+    }
+    if (isNewer(detail.ticket, fresh.ticket)) detail.ticket = fresh.ticket;
+    const known = new Set(fresh.messages.map((m) => m.id));
+    detail.messages = [...fresh.messages, ...detail.messages.filter((m) => !known.has(m.id))].sort(
+      (a, b) => a.createdAt.localeCompare(b.createdAt) || a.id - b.id
+    );
+    const before = detail.panel;
+    const panel = fresh.panel;
+    if (before && panel && before.customer.id === panel.customer.id) {
+      if (before.customer.version > panel.customer.version) panel.customer = before.customer;
+      if (before.loyalty && panel.loyalty && before.loyalty.version > panel.loyalty.version) panel.loyalty = before.loyalty;
+      panel.recentOrders = panel.recentOrders.map((o) => {
+        const shown = before.recentOrders.find((b) => b.id === o.id);
+        return shown && shown.version > o.version ? shown : o;
+      });
+    }
+    detail.panel = panel;
   }
 
   /** Subscribes to everything this screen shows; returns the teardown. */
@@ -124,15 +155,17 @@ export class TicketView {
       liveClient.on('order:updated', (e) => this.#applyOrder(e.data)),
       liveClient.on('loyalty:changed', (e) => {
         const panel = this.panel;
-        if (!panel || e.customerId !== panel.customer.id || !e.account) return;
-        panel.loyalty = { balance: e.account.balance, lifetimePoints: e.account.lifetimePoints, tier: e.account.tier };
+        if (!panel || e.customerId !== panel.customer.id || !e.account || !isNewer(panel.loyalty, e.account)) return;
+        panel.loyalty = { balance: e.account.balance, lifetimePoints: e.account.lifetimePoints, tier: e.account.tier, version: e.account.version };
         this.#flash('loyalty');
       }),
       liveClient.on('customer:updated', (e) => {
         const panel = this.panel;
         if (panel && e.data.id === panel.customer.id && isNewer(panel.customer, e.data)) panel.customer = e.data;
       }),
-      liveClient.onResync(() => void this.load()),
+      liveClient.onResync(async () => {
+        if (!(await this.load())) throw new Error('ticket reload failed');
+      }),
       // The ticket's room, now and after every reconnect; the answer says who is here.
       liveClient.watch('ticket:watch', [this.id], (answer) => {
         if (!this.#closed && 'data' in answer) presence.set(this.id, answer.data.viewers);
@@ -284,6 +317,7 @@ export class TicketView {
     const panel = this.panel;
     if (!panel || order.customerId !== panel.customer.id) return;
     const index = panel.recentOrders.findIndex((o) => o.id === order.id);
+    if (index >= 0 && !isNewer(panel.recentOrders[index], order)) return;
     if (index >= 0) panel.recentOrders[index] = order;
     else {
       panel.recentOrders.unshift(order);
@@ -296,9 +330,10 @@ export class TicketView {
 
   // --- Plumbing ------------------------------------------------------------------------------
 
-  #followCustomer(customerId: number) {
+  /** The customer's room from the moment the panel's REST state was read (`since`). */
+  #followCustomer(customerId: number, since: string | undefined) {
     if (this.#releaseCustomer) return;
-    this.#releaseCustomer = watchCustomer(customerId);
+    this.#releaseCustomer = watchCustomer(customerId, since);
   }
 
   #flash(key: string) {
@@ -311,13 +346,8 @@ export class TicketView {
     this.#refreshTimer = setTimeout(async () => {
       try {
         const fresh = await consoleApi.ticket(this.id);
-        const detail = this.detail;
-        if (this.#closed || !detail) return;
-        if (fresh.ticket.version >= detail.ticket.version) detail.ticket = fresh.ticket;
-        const known = new Set(fresh.messages.map((m) => m.id));
-        const newer = detail.messages.filter((m) => !known.has(m.id));
-        detail.messages = [...fresh.messages, ...newer];
-        detail.panel = fresh.panel;
+        if (this.#closed || !this.detail) return;
+        this.#merge(fresh);
       } catch {
         // Keep what is on screen; the next change tries again.
       }

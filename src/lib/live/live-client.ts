@@ -1,5 +1,6 @@
 import { io, type Socket } from 'socket.io-client';
-import type { ClientToServerEvents, HandshakeAuth, LiveMeta, ServerToClientEvents } from '$shared/events.js';
+import { DELIVERED_EVENTS, type ClientToServerEvents, type HandshakeAuth, type LiveMeta, type ServerToClientEvents } from '$shared/events.js';
+import { covers, formatPosition, laterOf, parsePosition, type StreamPosition } from '$shared/stream-position.js';
 import { live } from './connection.svelte.js';
 
 type PulseSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
@@ -7,7 +8,7 @@ type EventName = keyof ServerToClientEvents;
 type Payload<E extends EventName> = Parameters<ServerToClientEvents[E]>[0];
 
 /** Client events answered through an ack, their arguments before the ack, and the answer. */
-type AskEvent = 'ticket:watch' | 'customer:watch' | 'wallboard:watch' | 'presence:list';
+type AskEvent = 'ticket:watch' | 'customer:watch' | 'wallboard:watch' | 'presence:list' | 'live:catch_up';
 type AskArgs<E extends AskEvent> = ClientToServerEvents[E] extends (...args: [...infer A, infer _Ack]) => void ? A : never;
 export type Answer<E extends AskEvent> = ClientToServerEvents[E] extends (...args: [...infer _A, (answer: infer R) => void]) => void ? R : never;
 
@@ -21,8 +22,15 @@ interface Watch {
   listeners: Set<(answer: never) => void>;
 }
 
+type ResyncHandler = (topics: string[]) => Promise<unknown> | void;
+
 const OFFLINE = { error: { code: 'offline', message: 'Not connected' } } as const;
 const REMEMBERED_SEQS = 20_000;
+/** A reload after a resync that failed is tried again after this long, doubling up to the max. */
+const RESYNC_RETRY_MS = 1000;
+const RESYNC_RETRY_MAX_MS = 30_000;
+
+const earlier = (a: StreamPosition | null, b: StreamPosition | null) => (!a ? b : !b ? a : laterOf(a, b) === a ? b : a);
 
 export interface StartOptions {
   /** Called when the server refuses the socket (`unauthenticated`); the client has stopped by then. */
@@ -43,10 +51,19 @@ export interface StartOptions {
  */
 class LiveClient {
   private socket: PulseSocket | null = null;
-  private horizon: string | undefined;
+  /** Where to resume: every change before it has been applied (or is in state loaded over REST). */
+  private horizon: StreamPosition | null = null;
+  /** State loaded over REST while no connection was live: the next handshake resumes from there at the latest. */
+  private loadedWhileAway: StreamPosition | null = null;
+  /** From where this connection has delivered everything: REST state at or after it needs no catch-up. */
+  private coverage: StreamPosition | null = null;
+  /** Resyncs whose reload has not succeeded yet: the horizon stays put until it has. */
+  private resyncing = 0;
+  /** The position the last handshake resumed from. */
+  private resumePoint: StreamPosition | null = null;
   private applied = new Set<number>();
   private handlers = new Map<EventName, Set<(payload: never) => void>>();
-  private resyncHandlers = new Set<(topics: string[]) => void>();
+  private resyncHandlers = new Set<ResyncHandler>();
   /** Rooms being watched, by event and arguments, with how many screens hold each. */
   private watches = new Map<string, Watch>();
   /** Between `live:ready` and the next disconnect: watches are sent now, else at the next ready. */
@@ -59,23 +76,29 @@ class LiveClient {
     const socket: PulseSocket = io({
       path: '/socket.io',
       transports: ['websocket'],
-      // Evaluated at every (re)connect: the server replays what this client missed since.
-      auth: auth ?? ((cb) => cb(this.horizon ? { horizon: this.horizon } : {})),
+      // Evaluated at every (re)connect: the server joins the rooms being watched and replays
+      // what this client missed since its horizon (or since the oldest REST state on screen).
+      auth: auth ?? ((cb) => cb(this.handshake())),
       reconnectionDelay,
       reconnectionDelayMax
     });
     this.socket = socket;
 
     socket.on('live:ready', ({ horizon }) => {
+      const resumedFrom = this.resumePoint;
+      const loaded = this.loadedWhileAway;
+      this.resumePoint = null;
+      this.loadedWhileAway = null;
+      // Everything since the resume point was replayed; with none, the stream starts now.
+      this.coverage = resumedFrom ?? parsePosition(horizon);
       this.advance(horizon);
+      // REST state that arrived after the handshake left, from before the stream it started.
+      if (loaded && this.coverage && !covers(loaded, this.coverage)) void this.catchUp(loaded);
       this.ready = true;
       live.set('live');
       for (const watch of this.watches.values()) this.send(watch, watch.listeners);
     });
-    socket.on('live:resync', ({ topics, horizon }) => {
-      this.advance(horizon);
-      for (const handler of this.resyncHandlers) handler(topics);
-    });
+    socket.on('live:resync', ({ topics, horizon }) => void this.resync(topics, horizon));
     socket.on('disconnect', (reason) => {
       this.ready = false;
       live.set(reason === 'io client disconnect' ? 'offline' : 'reconnecting');
@@ -92,19 +115,10 @@ class LiveClient {
     });
     socket.io.on('reconnect_attempt', () => live.set(navigator.onLine ? 'reconnecting' : 'offline'));
 
-    for (const event of [
-      'order:created',
-      'order:updated',
-      'ticket:created',
-      'ticket:updated',
-      'ticket:message_added',
-      'loyalty:changed',
-      'customer:updated'
-    ] as const) {
+    for (const event of DELIVERED_EVENTS) {
       socket.on(event, (payload: LiveMeta) => this.deliver(event, payload));
     }
     socket.on('presence:changed', (payload) => this.dispatch('presence:changed', payload));
-    socket.on('agent:status_changed', (payload) => this.deliver('agent:status_changed', payload));
     // Whole snapshots, latest wins: no seq to deduplicate.
     socket.on('wallboard:updated', (payload) => this.dispatch('wallboard:updated', payload));
   }
@@ -118,9 +132,67 @@ class LiveClient {
     this.socket?.disconnect();
     this.socket = null;
     this.ready = false;
-    this.horizon = undefined;
+    this.horizon = null;
+    this.loadedWhileAway = null;
+    this.coverage = null;
     this.applied.clear();
     live.set('offline');
+  }
+
+  /**
+   * A screen built state from a REST answer at `position` (its `Pulse-Horizon`): make sure every
+   * change after it reaches the screen. While away, the next handshake resumes from there at the
+   * latest; while live, a position the connection does not cover is caught up at once.
+   */
+  loadedAt(position: string | undefined) {
+    const at = parsePosition(position);
+    if (!at) return;
+    if (!this.ready) {
+      this.loadedWhileAway = earlier(this.loadedWhileAway, at);
+      return;
+    }
+    if (this.coverage && covers(at, this.coverage)) return;
+    void this.catchUp(at);
+  }
+
+  /** Asks the server for what this socket's rooms received after `from` (held live events follow). */
+  private async catchUp(from: StreamPosition) {
+    const answer = await this.ask('live:catch_up', formatPosition(from));
+    if ('data' in answer && this.coverage && !covers(from, this.coverage)) this.coverage = from;
+  }
+
+  /** Where the server should start: the older of the horizon and any REST state loaded while away. */
+  private handshake(): HandshakeAuth {
+    const from = earlier(this.horizon, this.loadedWhileAway);
+    this.resumePoint = from;
+    const ids = (event: WatchEvent) => [...this.watches.values()].filter((w) => w.event === event).map((w) => w.args[0] as number);
+    return {
+      ...(from ? { horizon: formatPosition(from) } : {}),
+      watch: { tickets: ids('ticket:watch'), customers: ids('customer:watch') }
+    };
+  }
+
+  /**
+   * The server could not send what happened (too much at once, or too long ago): every screen
+   * subscribed reloads. The horizon moves on only once every reload succeeded; failures are
+   * tried again with backoff, and until then a reconnect still resumes from before the resync.
+   */
+  private async resync(topics: string[], horizon: string) {
+    this.resyncing += 1;
+    let delay = RESYNC_RETRY_MS;
+    let pending = [...this.resyncHandlers];
+    try {
+      for (;;) {
+        const results = await Promise.allSettled(pending.map((handler) => handler(topics)));
+        pending = pending.filter((handler, i) => results[i].status === 'rejected' && this.resyncHandlers.has(handler));
+        if (pending.length === 0) break;
+        await new Promise((r) => setTimeout(r, delay));
+        delay = Math.min(delay * 2, RESYNC_RETRY_MAX_MS);
+      }
+    } finally {
+      this.resyncing -= 1;
+    }
+    this.advance(horizon);
   }
 
   /** Subscribes a screen to an event; returns the unsubscribe function (use it in an effect's teardown). */
@@ -131,8 +203,11 @@ class LiveClient {
     return () => set.delete(handler as (payload: never) => void);
   }
 
-  /** Called when the server says the client missed too much: reload the listed topics (all when empty). */
-  onResync(handler: (topics: string[]) => void): () => void {
+  /**
+   * Called when the server says the client missed too much: reload the listed topics (all when
+   * empty). Return the reload's promise: a rejected one is retried with backoff.
+   */
+  onResync(handler: ResyncHandler): () => void {
     this.resyncHandlers.add(handler);
     return () => this.resyncHandlers.delete(handler);
   }
@@ -150,11 +225,20 @@ class LiveClient {
    * reconnect; `onAck` hears each answer. Watches of one room are counted: the room is left
    * (`…:unwatch`) only when the last one is released.
    */
-  watch<E extends WatchEvent>(event: E, args: AskArgs<E>, onAck?: (answer: Answer<E>) => void): () => void {
+  watch<E extends WatchEvent>(event: E, args: AskArgs<E>, onAck?: (answer: Answer<E>) => void, since?: string): () => void {
     const key = `${event} ${args.join(' ')}`;
     const watch = this.watches.get(key) ?? { event, args, listeners: new Set() };
     this.watches.set(key, watch);
-    const listener = (answer: Answer<E>) => onAck?.(answer);
+    let caughtUp = !since;
+    const listener = (answer: Answer<E>) => {
+      // The room is joined now: what it received since the screen's REST state is sent too.
+      if (!caughtUp && 'data' in (answer as object)) {
+        caughtUp = true;
+        const from = parsePosition(since);
+        if (from) void this.catchUp(from);
+      }
+      onAck?.(answer);
+    };
     watch.listeners.add(listener as (answer: never) => void);
     if (this.ready) this.send(watch, [listener as (answer: never) => void]);
     let released = false;
@@ -197,19 +281,12 @@ class LiveClient {
   }
 
   private advance(horizon: string) {
-    if (!this.horizon || BigInt(horizon) > BigInt(this.horizon)) this.horizon = horizon;
+    const next = parsePosition(horizon);
+    if (!next || this.resyncing > 0) return;
+    this.horizon = this.horizon ? laterOf(this.horizon, next) : next;
   }
 }
 
 export const liveClient = new LiveClient();
 
-/**
- * Applies an event to a keyed collection only when it is newer than what the collection holds:
- * events of one entity arrive in commit order, but a replayed one may trail a live one.
- */
-export function isNewer(current: { version?: number; updatedAt?: string } | undefined, next: { version?: number; updatedAt?: string }) {
-  if (!current) return true;
-  if (current.version !== undefined && next.version !== undefined) return next.version >= current.version;
-  if (current.updatedAt && next.updatedAt) return next.updatedAt >= current.updatedAt;
-  return true;
-}
+export { isNewer } from './versions.js';

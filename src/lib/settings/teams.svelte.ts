@@ -33,15 +33,18 @@ export class TeamsSettings {
       .sort(byAvailability);
   }
 
-  async load() {
+  /** Loads teams and agents; false when it could not. */
+  async load(): Promise<boolean> {
     this.loadError = null;
     try {
       const [{ teams }, { agents }] = await Promise.all([settingsApi.teams(), settingsApi.agents()]);
       this.teams = teams.sort(byName);
       this.#agents.clear();
       for (const agent of agents) this.#agents.set(agent.id, agent);
+      return true;
     } catch (err) {
       this.loadError = messageOf(err, 'Teams did not load.');
+      return false;
     } finally {
       this.loading = false;
     }
@@ -103,7 +106,9 @@ export class TeamsSettings {
         this.#count(old.assigneeId !== undefined ? old.assigneeId : data.assigneeId, old.status ?? data.status, -1);
         this.#count(data.assigneeId, data.status, 1);
       }),
-      liveClient.onResync(() => void this.load())
+      liveClient.onResync(async () => {
+        if (!(await this.load())) throw new Error('teams reload failed');
+      })
     ];
     return () => offs.forEach((off) => off());
   }

@@ -11,9 +11,10 @@ import type { WallboardSnapshot } from './schemas/metrics.js';
 /**
  * Every database-originated event carries:
  * - `seq`: its change_log id (unique; the client drops a seq it already applied);
- * - `horizon`: a resume cursor. Every change of a transaction below it was sent before this
- *   event, so a client that reconnects with the horizon of the last event it applied is sent
- *   everything it may have missed (and drops the seqs it already has).
+ * - `horizon`: a resume cursor, a stream position (`xmin:xmax:xip`, see stream-position.ts).
+ *   Every change before it was sent before this event, so a client that reconnects with the
+ *   horizon of the last event it applied is sent everything it may have missed (and drops the
+ *   seqs it already has).
  */
 export interface LiveMeta {
   seq: number;
@@ -67,6 +68,18 @@ export interface ServerToClientEvents {
   'wallboard:updated': (snapshot: WallboardSnapshot) => void;
 }
 
+/** The events that carry a change of the log (`LiveMeta`): replayed on resume, deduplicated by seq. */
+export const DELIVERED_EVENTS = [
+  'order:created',
+  'order:updated',
+  'ticket:created',
+  'ticket:updated',
+  'ticket:message_added',
+  'loyalty:changed',
+  'customer:updated',
+  'agent:status_changed'
+] as const satisfies readonly (keyof ServerToClientEvents)[];
+
 export interface AgentAvailability {
   id: number;
   name: string;
@@ -91,6 +104,12 @@ export interface ClientToServerEvents {
   /** Managers and admins: join the `wallboard` room; the ack carries the current snapshot. */
   'wallboard:watch': (ack: Ack<WallboardSnapshot>) => void;
   'wallboard:unwatch': (ack?: Ack<{ ok: true }>) => void;
+  /**
+   * Sends what this socket's rooms received after `since` (a stream position a REST response
+   * carried), up to the live stream: for state loaded before the socket was live, or before it
+   * joined a room. Held live events follow the replay, so nothing arrives out of order.
+   */
+  'live:catch_up': (since: string, ack: Ack<{ replayed: number; horizon: string }>) => void;
 }
 
 export interface SocketData {
@@ -109,9 +128,16 @@ export interface SocketData {
   wallboardTokenId?: number;
 }
 
-/** Handshake `auth` a client sends; `horizon` is the cursor of the last event it applied. */
+/** Handshake `auth` a client sends. */
 export interface HandshakeAuth {
+  /**
+   * The stream position to resume from: the horizon of the last event applied, or the position
+   * of the oldest REST state on screen. Everything after it that the socket may see is replayed
+   * before any live event.
+   */
   horizon?: string;
+  /** Topic rooms to be in from the start, so the replay covers them too (same checks as the watch events). */
+  watch?: { tickets?: number[]; customers?: number[] };
   /** A TV's read-only wallboard token (instead of a session cookie). */
   wallboardToken?: string;
 }

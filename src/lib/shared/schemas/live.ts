@@ -25,7 +25,9 @@ export const OrderSummary = z.object({
   total: Money,
   currency: z.string(),
   channel: z.enum(SALES_CHANNELS),
-  externalId: z.string().nullable()
+  externalId: z.string().nullable(),
+  /** Grows with every change: a client applies an event only when it is newer than what it shows. */
+  version: z.number().int()
 });
 export type OrderSummary = z.infer<typeof OrderSummary>;
 
@@ -70,7 +72,8 @@ export const LoyaltyAccountSummary = z.object({
   customerId: z.number().int(),
   balance: z.number().int(),
   lifetimePoints: z.number().int(),
-  tier: z.enum(LOYALTY_TIERS)
+  tier: z.enum(LOYALTY_TIERS),
+  version: z.number().int()
 });
 export type LoyaltyAccountSummary = z.infer<typeof LoyaltyAccountSummary>;
 
@@ -95,6 +98,7 @@ export const CustomerSummary = z.object({
   language: z.string(),
   tags: z.array(z.string()),
   marketingConsent: z.boolean(),
+  version: z.number().int(),
   createdAt: isoDate,
   updatedAt: isoDate
 });

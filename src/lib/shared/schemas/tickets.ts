@@ -52,7 +52,7 @@ export type MessageWithAuthor = z.infer<typeof MessageWithAuthor>;
 /** What the panel beside the conversation shows about the customer. */
 export const CustomerPanel = z.object({
   customer: CustomerSummary,
-  loyalty: z.object({ balance: z.number().int(), lifetimePoints: z.number().int(), tier: z.enum(LOYALTY_TIERS) }).nullable(),
+  loyalty: z.object({ balance: z.number().int(), lifetimePoints: z.number().int(), tier: z.enum(LOYALTY_TIERS), version: z.number().int() }).nullable(),
   lifetimeValue: Money,
   orderCount: z.number().int(),
   recentOrders: z.array(OrderSummary),

@@ -1,0 +1,294 @@
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RunningPulse } from '../../server/pulse.js';
+import { pruneChangeLog } from '../../server/realtime/change-reader.js';
+import { HORIZON_HEADER } from '../../src/lib/shared/stream-position.js';
+import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { createCustomer, createOrder, createTicket, createUser, createWorld } from '../support/fixtures.js';
+import { Browser } from '../support/http.js';
+import { closeSockets, connectSocket, disconnected, openSocket, received, record, until, waitFor, whenReady, type ClientSocket } from '../support/socket.js';
+import { startTestServer } from '../support/server.js';
+
+// The resume contract (docs/decisions.md): REST answers say where in the stream they stand, a
+// socket resumes from there with its watched rooms known at the handshake, its replay reaches it
+// before any live event, and every live entity carries a version.
+
+let db: TestDatabase;
+let server: RunningPulse;
+let world: Awaited<ReturnType<typeof createWorld>>;
+let as: Record<'agentA' | 'manager', Browser>;
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  world = await createWorld(db.sql);
+  server = await startTestServer(db.url, { LIVE_BURST_LIMIT: '200' });
+  const [agentA, manager] = await Promise.all([Browser.signedIn(server.url, world.agentA.email), Browser.signedIn(server.url, world.manager.email)]);
+  as = { agentA, manager };
+});
+afterAll(async () => {
+  closeSockets();
+  await server?.close();
+  await db?.drop();
+});
+
+const one = async <T = any>(sql: string, params: unknown[] = []) => (await db.sql.query(sql, params)).rows[0] as T;
+const ready = async (socket: ClientSocket) => (await whenReady(socket)).horizon;
+
+describe('a REST answer and the live stream', () => {
+  it('says where in the stream it stands, and a socket resuming from there gets what came after', async () => {
+    const res = await as.manager.get('/api/tickets?view=all');
+    expect(res.status).toBe(200);
+    const position = res.headers.get(HORIZON_HEADER);
+    expect(position).toMatch(/^\d+:\d+:[\d,]*$/);
+    // Written after the page was read, before the socket exists.
+    const ticketId = await createTicket(db.sql, { customerId: world.customerId, teamId: world.teamA });
+    const socket = connectSocket(server.url, as.manager.cookie, { horizon: position! });
+    await whenReady(socket);
+    expect(received(socket, 'ticket:created').map((e) => e.data.id)).toContain(ticketId);
+  });
+
+  it('catches a newly watched room up from the position of the state the screen loaded', async () => {
+    const customerId = await createCustomer(db.sql, `catchup-${Date.now()}@example.com`);
+    const orderId = await createOrder(db.sql, { customerId, total: 10 });
+    const socket = await openSocket(server.url, as.agentA);
+    // The screen reads the ticket's panel, then the order is refunded, then it joins the customer's room.
+    const position = (await as.agentA.get('/api/tickets?view=team')).headers.get(HORIZON_HEADER)!;
+    await db.sql.query(`UPDATE orders SET status = 'refunded' WHERE id = $1`, [orderId]);
+    expect(await socket.emitWithAck('customer:watch', customerId)).toEqual({ data: { ok: true } });
+    const answer = await socket.emitWithAck('live:catch_up', position);
+    expect(answer).toMatchObject({ data: { replayed: 1 } });
+    const refunded = await waitFor(socket, 'order:updated', (e) => e.data.id === orderId, 1000);
+    expect(refunded.data).toMatchObject({ status: 'refunded', version: 2 });
+  });
+
+  it('refuses a catch-up from something that is not a stream position', async () => {
+    const socket = await openSocket(server.url, as.agentA);
+    for (const bad of ['12', 'a:b:c', '5:3:', '1:9:12', `${'9'.repeat(30)}:1:`]) {
+      expect(await socket.emitWithAck('live:catch_up', bad)).toMatchObject({ error: { code: 'validation_failed' } });
+    }
+  });
+});
+
+describe('a reconnecting client', () => {
+  it('is replayed the changes of the customers it watches (the rooms come with the handshake)', async () => {
+    const customerId = await createCustomer(db.sql, `watched-${Date.now()}@example.com`);
+    const orderId = await createOrder(db.sql, { customerId, total: 25, status: 'paid' });
+    const first = await openSocket(server.url, as.agentA);
+    expect(await first.emitWithAck('customer:watch', customerId)).toEqual({ data: { ok: true } });
+    const horizon = received<{ horizon: string }>(first, 'live:ready')[0].horizon;
+    first.disconnect();
+
+    await db.sql.query(`UPDATE orders SET status = 'refunded' WHERE id = $1`, [orderId]);
+    const second = connectSocket(server.url, as.agentA.cookie, { horizon, watch: { customers: [customerId] } });
+    const events = record(second, ['order:updated']);
+    const info = await whenReady(second);
+    // Replayed before live:ready, not left to a watch sent afterwards.
+    expect(events.map((e) => [e.payload.data.id, e.payload.data.status])).toEqual([[orderId, 'refunded']]);
+    expect(info.replayed).toBe(1);
+  });
+
+  it('is not handed rooms it may not see through the handshake', async () => {
+    const theirs = await createTicket(db.sql, { customerId: world.customerId, teamId: world.teamB });
+    const socket = connectSocket(server.url, as.agentA.cookie, { watch: { tickets: [theirs, -1, 'x' as never], customers: [999_999] } });
+    await whenReady(socket);
+    await db.sql.query(`INSERT INTO ticket_messages (ticket_id, author_type, body, internal) VALUES ($1, 'agent', 'team B only', true)`, [theirs]);
+    const mine = await createTicket(db.sql, { customerId: world.customerId, teamId: world.teamA });
+    await waitFor(socket, 'ticket:created', (e) => e.data.id === mine);
+    expect(received(socket, 'ticket:message_added').filter((e) => e.data.ticketId === theirs)).toEqual([]);
+  });
+
+  it('gets its replay before any live event, and each entity in version order', { timeout: 30_000 }, async () => {
+    const orderId = await createOrder(db.sql, { customerId: world.customerId, total: 1 });
+    const first = await openSocket(server.url, as.manager);
+    const watcher = await openSocket(server.url, as.manager);
+    const horizon = received<{ horizon: string }>(first, 'live:ready')[0].horizon;
+    first.disconnect();
+    // A gap big enough that replaying it takes a while, with the watched order changing in it...
+    await db.sql.query(
+      `INSERT INTO orders (customer_id, total) SELECT $1, g FROM generate_series(1, 3000) g`,
+      [world.customerId]
+    );
+    await waitFor(watcher, 'live:resync', (e) => e.reason === 'burst');
+    await db.sql.query(`UPDATE orders SET status = 'paid' WHERE id = $1`, [orderId]);
+    await waitFor(watcher, 'order:updated', (e) => e.data.id === orderId);
+    // ...and changing again, live, while the client reconnects.
+    const second = connectSocket(server.url, as.manager.cookie, { horizon });
+    const events = record(second, ['order:updated']);
+    let stop = false;
+    const writer = (async () => {
+      for (let total = 2; !stop && total < 400; total++) await db.sql.query(`UPDATE orders SET total = $2 WHERE id = $1`, [orderId, total]);
+    })();
+    await whenReady(second);
+    stop = true;
+    await writer;
+    const last = await one<{ version: number }>(`SELECT version FROM orders WHERE id = $1`, [orderId]);
+    await until(() => events.some((e) => e.payload.data.id === orderId && e.payload.data.version === last.version), 3000, 'the last version');
+    expect(received(second, 'live:resync')).toEqual([]);
+    const versions = events.filter((e) => e.payload.data.id === orderId).map((e) => e.payload.data.version);
+    expect(versions).toEqual([...versions].sort((a, b) => a - b));
+    const seqs = events.map((e) => e.payload.seq);
+    expect(new Set(seqs).size).toBe(seqs.length);
+  });
+
+  it('replays only what is new since its horizon, however long another writer keeps a transaction open', async () => {
+    const idle = await db.sql.connect();
+    try {
+      await idle.query('BEGIN');
+      await createOrder(idle, { customerId: world.customerId, total: 7 });
+      // Committed while that transaction stays open, and delivered, before the socket connects.
+      const watcher = await openSocket(server.url, as.manager);
+      let lastId = 0;
+      for (let i = 0; i < 30; i++) lastId = await createOrder(db.sql, { customerId: world.customerId, total: 8 });
+      await waitFor(watcher, 'order:created', (e) => e.data.id === lastId);
+      const first = await openSocket(server.url, as.manager);
+      const horizon = received<{ horizon: string }>(first, 'live:ready')[0].horizon;
+      first.disconnect();
+      const missed = await createOrder(db.sql, { customerId: world.customerId, total: 9 });
+      const second = connectSocket(server.url, as.manager.cookie, { horizon });
+      const info = await whenReady(second);
+      expect(received(second, 'order:created').map((e) => e.data.id)).toEqual([missed]);
+      expect(info.replayed).toBe(1);
+    } finally {
+      await idle.query('ROLLBACK');
+      idle.release();
+    }
+  });
+
+  it('keeps live delivery fast while many sockets replay a large gap at once', { timeout: 60_000 }, async () => {
+    const first = await openSocket(server.url, as.manager);
+    const horizon = received<{ horizon: string }>(first, 'live:ready')[0].horizon;
+    first.disconnect();
+    await db.sql.query(`INSERT INTO orders (customer_id, total) SELECT $1, g FROM generate_series(1, 4000) g`, [world.customerId]);
+    const watcher = await openSocket(server.url, as.manager);
+    const storm = Array.from({ length: 40 }, () => connectSocket(server.url, as.manager.cookie, { horizon }));
+    const orderId = await createOrder(db.sql, { customerId: world.customerId, total: 4242 });
+    const t0 = Date.now();
+    await waitFor(watcher, 'order:created', (e) => e.data.id === orderId, 5000);
+    const lag = Date.now() - t0;
+    await Promise.all(storm.map((s) => whenReady(s).catch(() => undefined)));
+    for (const s of storm) s.disconnect();
+    expect(lag).toBeLessThan(1000);
+  });
+});
+
+describe('access and rooms at the edges of a read', () => {
+  it('an internal note the new team writes in the same transaction as the move never reaches the old team', async () => {
+    const ticketId = await createTicket(db.sql, { customerId: world.customerId, teamId: world.teamA });
+    const socket = await openSocket(server.url, as.agentA);
+    expect(await socket.emitWithAck('ticket:watch', ticketId)).toMatchObject({ data: {} });
+    const client = await db.sql.connect();
+    try {
+      await client.query('BEGIN');
+      await client.query(`UPDATE tickets SET team_id = $2 WHERE id = $1`, [ticketId, world.teamB]);
+      await client.query(`INSERT INTO ticket_messages (ticket_id, author_type, body, internal) VALUES ($1, 'agent', 'for team B only', true)`, [ticketId]);
+      await client.query('COMMIT');
+    } finally {
+      client.release();
+    }
+    // The move reaches the old team (the ticket leaves their queue)...
+    await waitFor(socket, 'ticket:updated', (e) => e.data.id === ticketId && e.data.teamId === world.teamB);
+    // ...the note does not, before or after a later change of theirs arrives.
+    const later = await createTicket(db.sql, { customerId: world.customerId, teamId: world.teamA });
+    await waitFor(socket, 'ticket:created', (e) => e.data.id === later);
+    expect(received(socket, 'ticket:message_added').filter((e) => e.data.ticketId === ticketId)).toEqual([]);
+  });
+
+  it('a change that cannot be routed is skipped, and the rest of its read is still delivered', async () => {
+    const socket = await openSocket(server.url, as.manager);
+    const client = await db.sql.connect();
+    let good: number;
+    try {
+      await client.query('BEGIN');
+      // A hand-written row with a date no presenter can read, committed with a real order.
+      await client.query(`INSERT INTO change_log (topic, op, entity_id, customer_id, data) VALUES ('order', 'insert', 0, $1, '{"order_date": "not a date"}')`, [
+        world.customerId
+      ]);
+      good = await createOrder(client, { customerId: world.customerId, total: 3 });
+      await client.query('COMMIT');
+    } finally {
+      client.release();
+    }
+    await waitFor(socket, 'order:created', (e) => e.data.id === good, 2000);
+  });
+
+  it('a burst in one room resyncs a socket with the topics of everything it would have received', async () => {
+    const customerId = await createCustomer(db.sql, `burst-${Date.now()}@example.com`);
+    const socket = await openSocket(server.url, as.agentA);
+    expect(await socket.emitWithAck('customer:watch', customerId)).toEqual({ data: { ok: true } });
+    const client = await db.sql.connect();
+    try {
+      await client.query('BEGIN');
+      await client.query(
+        `INSERT INTO tickets (customer_id, team_id, subject) SELECT $1, $2, 'burst ' || g FROM generate_series(1, 250) g`,
+        [world.customerId, world.teamA]
+      );
+      await createOrder(client, { customerId, total: 12 });
+      await client.query('COMMIT');
+    } finally {
+      client.release();
+    }
+    const resync = await waitFor(socket, 'live:resync', (e) => e.reason === 'burst', 3000);
+    expect(resync.topics).toEqual(expect.arrayContaining(['ticket', 'order']));
+  });
+
+  it('a socket never outlives its session’s absolute lifetime', async () => {
+    const user = await createUser(db.sql, { email: `lifetime-${Date.now()}@example.com`, role: 'agent', teamId: world.teamA });
+    const browser = await Browser.signedIn(server.url, user.email);
+    // Signed in a week ago, less two seconds; used a moment ago, so idle expiry is hours away.
+    await db.sql.query(
+      `UPDATE sessions SET created_at = now() - interval '168 hours' + interval '2 seconds', expires_at = now() + interval '10 hours' WHERE user_id = $1`,
+      [user.id]
+    );
+    const socket = await openSocket(server.url, browser);
+    const ms = await disconnected(socket, 6000);
+    expect(ms).toBeLessThan(6000);
+  });
+
+  it('an access change racing the handshake is applied: a demoted manager never keeps the managers’ room', { timeout: 30_000 }, async () => {
+    const user = await createUser(db.sql, { email: `racing-${Date.now()}@example.com`, role: 'manager' });
+    const browser = await Browser.signedIn(server.url, user.email);
+    for (let round = 0; round < 15; round++) {
+      await db.sql.query(`UPDATE users SET role = 'manager', team_id = NULL WHERE id = $1`, [user.id]);
+      const socket = connectSocket(server.url, browser.cookie);
+      // The demotion commits while the handshake is on its way.
+      await db.sql.query(`UPDATE users SET role = 'agent', team_id = $2 WHERE id = $1`, [user.id, world.teamB]);
+      await whenReady(socket);
+      const orderId = await createOrder(db.sql, { customerId: world.customerId, total: 1 });
+      const ticketId = await createTicket(db.sql, { customerId: world.customerId, teamId: world.teamB });
+      await waitFor(socket, 'ticket:created', (e) => e.data.id === ticketId, 2000);
+      expect(received(socket, 'order:created').map((e) => e.data.id)).not.toContain(orderId);
+      socket.disconnect();
+    }
+  });
+});
+
+describe('retention', () => {
+  it('never prunes a long transaction’s rows before they are read, and tells readers it passed them otherwise', async () => {
+    const socket = await openSocket(server.url, as.manager);
+    // As if a prune ran ten minutes ago, when everything up to now had ended.
+    await db.sql.query(`UPDATE change_log_retention SET fence = pg_snapshot_xmin(pg_current_snapshot()), fence_at = now() - interval '10 minutes'`);
+    const client = await db.sql.connect();
+    let orderId: number;
+    try {
+      await client.query('BEGIN');
+      orderId = await createOrder(client, { customerId: world.customerId, total: 99 });
+      // Written "two days ago" by a transaction that has been open ever since.
+      await client.query(`UPDATE change_log SET created_at = now() - interval '48 hours' WHERE txid = pg_current_xact_id()`);
+      await client.query('COMMIT');
+    } finally {
+      client.release();
+    }
+    const pool = new pg.Pool({ connectionString: db.url, max: 1 });
+    try {
+      await pruneChangeLog(pool, 24);
+    } finally {
+      await pool.end();
+    }
+    await waitFor(socket, 'order:created', (e) => e.data.id === orderId, 2000);
+    expect(Number((await one(`SELECT count(*) AS n FROM change_log WHERE entity_id = $1 AND topic = 'order'`, [orderId])).n)).toBe(1);
+
+    // Rows a reader had not read are gone (its database was out of reach for longer than the fence): clients reload.
+    await db.sql.query(`UPDATE change_log_retention SET purged_through = pg_current_xact_id()`);
+    await waitFor(socket, 'live:resync', (e) => e.reason === 'retention', 2000);
+  });
+});
