@@ -244,21 +244,40 @@ describe('access and rooms at the edges of a read', () => {
     expect(ms).toBeLessThan(6000);
   });
 
-  it('an access change racing the handshake is applied: a demoted manager never keeps the managers’ room', { timeout: 30_000 }, async () => {
+  it('an access change that lands between the handshake’s authentication and its rooms is applied', { timeout: 30_000 }, async () => {
     const user = await createUser(db.sql, { email: `racing-${Date.now()}@example.com`, role: 'manager' });
     const browser = await Browser.signedIn(server.url, user.email);
-    for (let round = 0; round < 15; round++) {
-      await db.sql.query(`UPDATE users SET role = 'manager', team_id = NULL WHERE id = $1`, [user.id]);
-      const socket = connectSocket(server.url, browser.cookie);
-      // The demotion commits while the handshake is on its way.
+    const watcher = await openSocket(server.url, as.manager);
+    // A session close to its idle expiry is extended at the handshake: hold that UPDATE on a row
+    // lock, so the socket is authenticated (as a manager) but not yet in any room.
+    await db.sql.query(`UPDATE sessions SET expires_at = now() + interval '1 minute' WHERE user_id = $1`, [user.id]);
+    const locker = await db.sql.connect();
+    let socket: ClientSocket;
+    try {
+      await locker.query('BEGIN');
+      await locker.query(`SELECT 1 FROM sessions WHERE user_id = $1 FOR UPDATE`, [user.id]);
+      socket = connectSocket(server.url, browser.cookie);
+      const waiting = async () =>
+        Number(
+          (await one(`SELECT count(*) AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query ILIKE 'UPDATE sessions%'`)).n
+        ) > 0;
+      for (let i = 0; !(await waiting()); i++) {
+        if (i > 200) throw new Error('the handshake never reached the session update');
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      // Demoted now; the live path delivers it while the socket is in no room yet.
       await db.sql.query(`UPDATE users SET role = 'agent', team_id = $2 WHERE id = $1`, [user.id, world.teamB]);
-      await whenReady(socket);
-      const orderId = await createOrder(db.sql, { customerId: world.customerId, total: 1 });
-      const ticketId = await createTicket(db.sql, { customerId: world.customerId, teamId: world.teamB });
-      await waitFor(socket, 'ticket:created', (e) => e.data.id === ticketId, 2000);
-      expect(received(socket, 'order:created').map((e) => e.data.id)).not.toContain(orderId);
-      socket.disconnect();
+      await waitFor(watcher, 'agent:status_changed', (e) => e.agent.id === user.id && e.agent.role === 'agent');
+      await locker.query('COMMIT');
+    } finally {
+      locker.release();
     }
+    await whenReady(socket!);
+    const orderId = await createOrder(db.sql, { customerId: world.customerId, total: 1 });
+    const ticketId = await createTicket(db.sql, { customerId: world.customerId, teamId: world.teamB });
+    await waitFor(socket!, 'ticket:created', (e) => e.data.id === ticketId, 2000);
+    await waitFor(watcher, 'order:created', (e) => e.data.id === orderId, 2000);
+    expect(received(socket!, 'order:created').map((e) => e.data.id)).not.toContain(orderId);
   });
 });
 
