@@ -11,7 +11,7 @@ const USAGE = `Usage: DATABASE_URL=postgres://user@host:5432/db npm run db:seed 
 
   --customers <n>   customers to generate (default ${DEFAULT_CUSTOMERS}); everything else scales with it
   --seed <n>        random seed (default ${DEFAULT_SEED}); same seed, size and --now give identical rows
-  --now <iso date>  reference moment, nothing is dated after it (default: start of today, UTC)
+  --now <iso date>  reference moment, nothing is dated after it (default: now, to the minute)
   --connections <n> connections inserting side by side (default ${DEFAULT_CONNECTIONS}; Postgres uses a core per connection)
   -h, --help        show this help`;
 

@@ -6,7 +6,7 @@ import { generateCustomerChunk } from './generate-chunk.js';
 import { generateReference } from './generate-reference.js';
 import { InsertPipeline, insertInSeedTransaction } from './insert-pipeline.js';
 import { count, createProgressBar } from './progress-bar.js';
-import { DAY, SalesCalendar } from './sales-calendar.js';
+import { SalesCalendar } from './sales-calendar.js';
 import { SEEDED_TABLES, type SeededTable } from './tables.js';
 import { readSlaPolicies, readVipRule } from './vip.js';
 
@@ -72,7 +72,9 @@ export class DatabaseNotEmptyError extends Error {
 export async function seedDemoData(url: string, opts: SeedOptions = {}): Promise<SeedSummary> {
   const customers = opts.customers ?? DEFAULT_CUSTOMERS;
   const seed = opts.seed ?? DEFAULT_SEED;
-  const now = opts.now ?? startOfUtcDay(new Date());
+  // Up to the minute it is generated: a newcomer at 03:30 sees today's orders and tickets so far,
+  // and yesterday's at the same time, not an empty day.
+  const now = opts.now ?? startOfMinute(new Date());
   const chunkSize = opts.chunkSize ?? DEFAULT_CHUNK;
   const connections = opts.connections ?? DEFAULT_CONNECTIONS;
   if (!Number.isInteger(customers) || customers < 0) throw new RangeError(`customers must be a whole number >= 0, got ${customers}`);
@@ -231,6 +233,6 @@ async function resetIdentitySequences(client: pg.Client): Promise<void> {
   }
 }
 
-function startOfUtcDay(date: Date): Date {
-  return new Date(Math.floor(date.getTime() / DAY / 1000) * DAY * 1000);
+function startOfMinute(date: Date): Date {
+  return new Date(Math.floor(date.getTime() / 60_000) * 60_000);
 }

@@ -14,7 +14,7 @@ import type { Wallboard } from './metrics/index.js';
 import { Presence } from './presence.js';
 import { TokenBucket } from './rate-limit.js';
 import { HELD_ROOM, Replayer } from './replay.js';
-import { route, routeAvailability, type Outgoing } from './routing.js';
+import { emitOutgoing, route, routeAvailability, type Outgoing } from './routing.js';
 import { authenticateSocket, originAllowed, positiveId, socketUser, type PulseSocket } from './socket-auth.js';
 
 export type PulseServer = Server<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
@@ -248,7 +248,7 @@ export class Hub {
           continue;
         }
         const out = step.out;
-        (this.io.local.to(out.rooms).except([HELD_ROOM, BURST_ROOM]).emit as (event: string, payload: unknown) => boolean)(out.event, out.payload);
+        emitOutgoing(this.io.local.to(out.rooms).except([HELD_ROOM, BURST_ROOM]), out);
         if (this.replayer.holding) this.replayer.keep(out, sockets);
       } catch (err) {
         logger.error({ err, seq: 'out' in step ? step.out.payload.seq : undefined }, 'change could not be sent; skipped');

@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import { formatPosition, type StreamPosition } from '../../src/lib/shared/stream-position.js';
 import { readBetween } from './change-reader.js';
-import { route, routeAvailability, type Outgoing } from './routing.js';
+import { emitOutgoing, route, routeAvailability, type Outgoing } from './routing.js';
 import type { PulseSocket } from './socket-auth.js';
 
 /** Most changes replayed to one socket before it is told to reload instead. */
@@ -80,7 +80,7 @@ export class Replayer {
       socket.emit('live:resync', { reason: hold.resync.reason, topics: [...hold.resync.topics], horizon });
       return;
     }
-    for (const out of hold.buffer) if (!sent.has(out.payload.seq)) emitTo(socket, out);
+    for (const out of hold.buffer) if (!sent.has(out.payload.seq)) emitOutgoing(socket, out);
   }
 
   get holding(): boolean {
@@ -136,7 +136,7 @@ export class Replayer {
         // Access changes are applied where they happen; the availability they carry is replayed.
         const out = row.topic === 'user' ? routeAvailability(row, horizon) : row.topic === 'session' ? null : route(row, horizon);
         if (out && out.rooms.some((r) => socket.rooms.has(r))) {
-          emitTo(socket, out);
+          emitOutgoing(socket, out);
           sent.add(row.id);
         }
       }
@@ -145,7 +145,3 @@ export class Replayer {
   }
 }
 
-/** One typed emit of an outgoing change (the catalogue's event and payload travel together). */
-export function emitTo(socket: PulseSocket, out: Outgoing) {
-  (socket.emit as (event: string, payload: unknown) => boolean)(out.event, out.payload);
-}

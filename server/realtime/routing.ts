@@ -1,4 +1,4 @@
-import type { AgentAvailability, ServerToClientEvents } from '../../src/lib/shared/events.js';
+import type { AgentAvailability, DELIVERED_EVENTS, ServerToClientEvents } from '../../src/lib/shared/events.js';
 import { rooms } from '../../src/lib/shared/rooms.js';
 import { camelKeys } from '../presenters/camel-keys.js';
 import {
@@ -11,15 +11,17 @@ import {
 } from '../presenters/live-shapes.js';
 import type { ChangeRow } from './change-reader.js';
 
-export type EventName = keyof ServerToClientEvents;
+/** The events a change of the log becomes. */
+export type DeliveredEvent = (typeof DELIVERED_EVENTS)[number];
 
-/** A change_log row turned into the event clients receive and the rooms that may see it. */
-export interface Outgoing {
-  event: EventName;
-  payload: Record<string, unknown> & { seq: number };
-  rooms: string[];
-  topic: string;
-}
+/**
+ * A change_log row turned into the event clients receive and the rooms that may see it. A union
+ * over the catalogue: each event travels with its own payload type, so a presenter that returns
+ * the wrong shape for an event does not compile.
+ */
+export type Outgoing = {
+  [E in DeliveredEvent]: { event: E; payload: Parameters<ServerToClientEvents[E]>[0]; rooms: string[]; topic: string };
+}[DeliveredEvent];
 
 type Json = Record<string, unknown>;
 
@@ -79,24 +81,29 @@ export function route(row: ChangeRow, horizon: string): Outgoing | null {
       };
     }
     case 'loyalty_account':
-      return {
-        topic: row.topic,
-        event: 'loyalty:changed',
-        payload: { ...meta, customerId: row.customerId, account: presentLoyaltyAccount(camelKeys(row.data)) },
-        rooms: customerRooms
-      };
     case 'loyalty_entry':
-      return {
-        topic: row.topic,
-        event: 'loyalty:changed',
-        payload: { ...meta, customerId: row.customerId, entry: presentLoyaltyEntry(camelKeys(row.data)) },
-        rooms: customerRooms
-      };
+      // Points belong to a customer; a row without one has no audience but the managers' wallboard.
+      if (row.customerId === null) return null;
+      return loyaltyChange(row, { ...meta, customerId: row.customerId }, customerRooms);
     case 'customer':
       return { topic: row.topic, event: 'customer:updated', payload: change(presentCustomer), rooms: customerRooms };
     default:
       return null;
   }
+}
+
+/**
+ * Emits an outgoing change on a socket or a room selection. The one place the pairing of event
+ * and payload, checked where `route()` builds it, is handed to Socket.IO's untyped emit.
+ */
+export function emitOutgoing(target: { emit: (...args: never[]) => unknown }, out: Outgoing) {
+  (target.emit as (event: string, payload: unknown) => unknown)(out.event, out.payload);
+}
+
+function loyaltyChange(row: ChangeRow, meta: { seq: number; horizon: string; at: string; customerId: number }, audience: string[]): Outgoing {
+  const data = camelKeys(row.data);
+  const payload = row.topic === 'loyalty_account' ? { ...meta, account: presentLoyaltyAccount(data) } : { ...meta, entry: presentLoyaltyEntry(data) };
+  return { topic: row.topic, event: 'loyalty:changed', payload, rooms: audience };
 }
 
 /**

@@ -57,6 +57,15 @@ describe('the demo data generator', () => {
     expect(Number(fa.orders.split(':')[0])).toBeGreaterThan(1000);
   });
 
+  it('runs up to the minute it is generated, so today so far and yesterday at this time have data', { timeout: 60_000 }, async () => {
+    const url = await freshDatabase();
+    const before = Date.now();
+    const summary = await seedDemoData(url, { customers: 40, passwordHash });
+    expect(summary.now.getTime()).toBeGreaterThan(before - 60_000);
+    expect(summary.now.getTime()).toBeLessThanOrEqual(Date.now());
+    expect(summary.now.getUTCSeconds()).toBe(0);
+  });
+
   it('writes consistent data: totals, balances, dates', { timeout: 120_000 }, async () => {
     const url = await freshDatabase();
     const summary = await seedDemoData(url, { customers: 300, now, passwordHash });

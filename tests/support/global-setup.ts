@@ -1,9 +1,6 @@
-import path from 'node:path';
 import pg from 'pg';
 import type { TestProject } from 'vitest/node';
 import { migrateDatabase } from '../../db/migrate.js';
-import { ensureFrontendBuilt } from '../../server/frontend-build.js';
-import { ensureChromium } from './chromium.js';
 import { startThrowawayPostgres, withDatabase } from './postgres.js';
 
 declare module 'vitest' {
@@ -20,11 +17,6 @@ declare module 'vitest' {
  * a server to use. Migrations are applied once to a template database.
  */
 export default async function setup(project: TestProject) {
-  // The browser tests drive the built app, as `npm start` serves it.
-  ensureFrontendBuilt(path.resolve(import.meta.dirname, '../..'), (m) => process.stdout.write(`${m}\n`));
-  // Installed here, once, where that is allowed (a test hook would time out on it); where it is
-  // not, each browser test fails with the one line saying how to install it.
-  await ensureChromium().catch(() => undefined);
   let adminUrl: string;
   let stop = async () => undefined as void;
   if (process.env.TEST_DATABASE_URL) {
@@ -35,7 +27,7 @@ export default async function setup(project: TestProject) {
     stop = db.stop;
   }
 
-  const template = `pulse_template_${process.pid}`;
+  const template = `pulse_template_${project.name.replace(/\W/g, '_')}_${process.pid}`;
   const admin = new pg.Client({ connectionString: adminUrl });
   await admin.connect();
   await admin.query(`DROP DATABASE IF EXISTS ${template}`);

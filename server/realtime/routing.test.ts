@@ -1,0 +1,59 @@
+import { describe, expect, it } from 'vitest';
+import type { ChangeRow } from './change-reader.js';
+import { route, routeAvailability } from './routing.js';
+
+const row = (r: Partial<ChangeRow>): ChangeRow => ({
+  id: 1,
+  topic: 'order',
+  op: 'insert',
+  entityId: 1,
+  customerId: null,
+  teamId: null,
+  data: {},
+  old: null,
+  createdAt: '2026-12-01T10:00:00.000Z',
+  ...r
+});
+
+const order = { id: 9, customer_id: 4, order_date: '2026-12-01T10:00:00Z', status: 'paid', total: '12.50', currency: 'USD', channel: 'web', external_id: null, version: 3 };
+const ticket = {
+  id: 5,
+  customer_id: 4,
+  subject: 'Where is it?',
+  status: 'open',
+  priority: 'normal',
+  channel: 'email',
+  team_id: 2,
+  tags: [],
+  last_message_at: '2026-12-01T10:00:00Z',
+  version: 2,
+  created_at: '2026-12-01T09:00:00Z',
+  updated_at: '2026-12-01T10:00:00Z'
+};
+
+describe('routing a change to the rooms that may see it', () => {
+  it('sends an order to the managers and its customer’s watchers, with its version', () => {
+    const out = route(row({ id: 41, topic: 'order', data: order, customerId: 4 }), '1:1:');
+    expect(out).toMatchObject({ event: 'order:created', rooms: ['role:manager', 'customer:4'] });
+    expect(out!.payload).toMatchObject({ seq: 41, horizon: '1:1:', data: { id: 9, total: '12.50', version: 3 } });
+  });
+
+  it('sends a ticket moved between teams to both teams, the managers and its watchers, with the old values', () => {
+    const out = route(row({ topic: 'ticket', op: 'update', entityId: 5, teamId: 2, data: ticket, old: { team_id: 1, version: 1 } }), '1:1:');
+    expect(out!.event).toBe('ticket:updated');
+    expect(out!.rooms).toEqual(['role:manager', 'ticket:5', 'team:2', 'team:1']);
+    expect(out!.payload).toMatchObject({ old: { teamId: 1, version: 1 } });
+  });
+
+  it('sends a message only to the ticket’s current team, and sends no event for an order item', () => {
+    const message = { id: 3, ticket_id: 5, author_type: 'agent', author_user_id: 1, body: 'note', internal: true, created_at: '2026-12-01T10:00:00Z' };
+    expect(route(row({ topic: 'ticket_message', data: message, teamId: 2 }), '1:1:')!.rooms).toEqual(['role:manager', 'ticket:5', 'team:2']);
+    expect(route(row({ topic: 'order_item', data: {} }), '1:1:')).toBeNull();
+  });
+
+  it('tells a team and the managers when an agent’s availability changes, not when their name does', () => {
+    const agent = { id: 7, name: 'Ana', team_id: 2, status: 'busy', capacity: 5, active: true, role: 'agent', status_changed_at: '2026-12-01T10:00:00Z' };
+    expect(routeAvailability(row({ topic: 'user', op: 'update', data: agent, old: { status: 'online' } }), '1:1:')!.rooms).toEqual(['role:manager', 'team:2']);
+    expect(routeAvailability(row({ topic: 'user', op: 'update', data: agent, old: { name: 'Anna' } }), '1:1:')).toBeNull();
+  });
+});
