@@ -1,8 +1,9 @@
+import { isManagerRole } from '../../src/lib/shared/rules/people.js';
 import type { User } from 'lucia';
 
 // Who may do what, object by object. Routes and the socket hub ask these; nothing else decides.
 
-export const isManager = (user: User) => user.role === 'manager' || user.role === 'admin';
+export const isManager = (user: User) => isManagerRole(user.role);
 
 /** Agents work their own team's tickets; managers and admins see every team. */
 export function canViewTicket(user: User, ticket: { teamId: number }) {

@@ -7,13 +7,14 @@ import type {
   TicketSummary
 } from '../../src/lib/shared/schemas/live.js';
 
+import { money } from '../../src/lib/shared/rules/money.js';
+
 // One presenter per shape, used by the API (from a model's plain attributes) and by the live path
 // (from a change_log row, its keys camel-cased): a screen merges an event into what it loaded.
 
 type Json = Record<string, unknown>;
 
 const iso = (v: unknown) => (v == null ? null : new Date(String(v)).toISOString());
-const money = (v: unknown) => Number(v).toFixed(2);
 const int = (v: unknown) => (v == null ? null : Number(v));
 
 export function presentOrder(d: Json): OrderSummary {

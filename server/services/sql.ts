@@ -1,3 +1,5 @@
+import { OPEN_TICKET_STATUSES } from '../../src/lib/shared/rules/tickets.js';
+
 /** Collects bind parameters while a statement is written: `p(value)` gives its `$n`. */
 export class Params {
   /** `values` may start with parameters already written into the SQL as $1, $2... */
@@ -12,5 +14,11 @@ export class Params {
 /** An order that counts as a sale: any status but cancelled and refunded (`o.${COUNTED}` with an alias). */
 export const COUNTED = `status NOT IN ('cancelled', 'refunded')`;
 
-/** A ticket that is still work: new, open or pending (as the queue, the agents list and the customer panel count it). */
-export const OPEN_WORK = `status IN ('new', 'open', 'pending')`;
+/** `column IN ('a', 'b')` from a list of enum constants (literals of our own, never user input). */
+export function inList(column: string, values: readonly string[]): string {
+  if (!values.every((v) => /^[a-z_]+$/.test(v))) throw new Error('inList takes enum constants only');
+  return `${column} IN (${values.map((v) => `'${v}'`).join(', ')})`;
+}
+
+/** A ticket that is still work (as the queue, the agents list and the customer panel count it): the shared rule, in SQL. */
+export const OPEN_WORK = inList('status', OPEN_TICKET_STATUSES);

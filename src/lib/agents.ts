@@ -1,11 +1,8 @@
-import type { AgentStatus, TicketStatus } from '$shared/enums.js';
+import type { AgentStatus } from '$shared/enums.js';
 import type { AgentAvailability } from '$shared/events.js';
 import type { Agent } from '$shared/schemas/tickets.js';
 
 // Agents and their work, as the console, the settings and the wallboard show them.
-
-/** Tickets still being worked: a queue's default, and what `GET /api/agents` counts as open. */
-export const OPEN_WORK: readonly TicketStatus[] = ['new', 'open', 'pending'];
 
 /** Who is working first: online, busy, away, offline. */
 export const AVAILABILITY_RANK: Record<AgentStatus, number> = { online: 0, busy: 1, away: 2, offline: 3 };

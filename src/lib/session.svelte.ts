@@ -1,4 +1,5 @@
 import { goto } from '$app/navigation';
+import { isManagerRole } from '$shared/rules/people.js';
 import type { UserRole } from '$shared/enums.js';
 import type { CurrentUser } from '$shared/schemas/auth.js';
 import { api, ApiError, unwrap } from './api.js';
@@ -7,7 +8,7 @@ export type { CurrentUser };
 
 /** Where a role lands after signing in. */
 export function homeFor(role: UserRole): string {
-  return role === 'agent' ? '/console' : '/';
+  return isManagerRole(role) ? '/' : '/console';
 }
 
 /**

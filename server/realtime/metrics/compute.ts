@@ -1,7 +1,9 @@
 import { TICKET_PRIORITIES, type TicketPriority } from '../../../src/lib/shared/enums.js';
 import type { MetricKey, Tile, WallboardAgent, WallboardSnapshot } from '../../../src/lib/shared/schemas/metrics.js';
-import { slaState } from '../../../src/lib/shared/schemas/tickets.js';
-import { OPEN_STATUSES, formatHundredths, statusAt, toHundredths, type StatusChangeFact, type TicketFact, type WallboardState } from './facts.js';
+import { slaState } from '../../../src/lib/shared/rules/tickets.js';
+import { formatHundredths, toHundredths } from '../../../src/lib/shared/rules/money.js';
+import { isOpenWork } from '../../../src/lib/shared/rules/tickets.js';
+import { statusAt, type StatusChangeFact, type TicketFact, type WallboardState } from './facts.js';
 
 const MINUTE = 60_000;
 const BACKLOG_STEP = 15 * MINUTE;
@@ -52,7 +54,7 @@ function slaCounts(tickets: Iterable<TicketFact>, at: number, historical: boolea
   let atRisk = 0;
   let breached = 0;
   for (const t of tickets) {
-    if (historical ? !openAt(t, at) : !OPEN_STATUSES.includes(t.status)) continue;
+    if (historical ? !openAt(t, at) : !isOpenWork(t.status)) continue;
     const due = historical ? dueAtInstant(t, at) : dueAt(t);
     if (due === null) continue;
     const state = slaState(iso(due), iso(t.createdAt), at);
@@ -137,7 +139,7 @@ export function computeSnapshot(state: WallboardState, now: number): WallboardSn
     return entry;
   };
   for (const t of tickets) {
-    if (OPEN_STATUSES.includes(t.status)) {
+    if (isOpenWork(t.status)) {
       open++;
       byPriority[t.priority]++;
       if (t.assigneeId === null) unassigned++;

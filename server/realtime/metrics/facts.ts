@@ -1,5 +1,7 @@
 import type { AgentStatus, TicketPriority, TicketStatus } from '../../../src/lib/shared/enums.js';
 import type { MetricKey } from '../../../src/lib/shared/schemas/metrics.js';
+import { formatHundredths, toHundredths } from '../../../src/lib/shared/rules/money.js';
+import { isOpenWork } from '../../../src/lib/shared/rules/tickets.js';
 
 // The wallboard keeps a few facts about the rows that can move its numbers (today's and
 // yesterday's orders, open and recent tickets, recent ledger entries...), and computes every number
@@ -87,26 +89,11 @@ export interface ThresholdFact {
   hundredths: number;
 }
 
-export const OPEN_STATUSES: readonly TicketStatus[] = ['new', 'open', 'pending'];
+
 const TIER_RANK = { bronze: 0, silver: 1, gold: 2, platinum: 3 } as const;
 
 export const ms = (v: unknown): number | null => (v == null ? null : v instanceof Date ? v.getTime() : Date.parse(String(v)));
 const int = (v: unknown): number | null => (v == null ? null : Number(v));
-
-/** An exact decimal (a NUMERIC from JSON or text) in hundredths, never through float arithmetic. */
-export function toHundredths(v: unknown): number {
-  const text = typeof v === 'number' ? v.toFixed(2) : String(v).trim();
-  const m = /^(-?)(\d+)(?:\.(\d{0,2})\d*)?$/.exec(text);
-  if (!m) throw new Error(`not a decimal: ${text}`);
-  const cents = Number(m[2]) * 100 + Number((m[3] ?? '').padEnd(2, '0'));
-  return m[1] ? -cents : cents;
-}
-
-/** Hundredths as an exact two-place decimal string ("1234.50"). */
-export function formatHundredths(value: number): string {
-  const abs = Math.abs(value);
-  return `${value < 0 ? '-' : ''}${Math.floor(abs / 100)}.${String(abs % 100).padStart(2, '0')}`;
-}
 
 export function orderFact(d: Row): OrderFact {
   return {
@@ -200,7 +187,7 @@ export function thresholdFact(d: Row): ThresholdFact {
 export const keepOrder = (f: OrderFact, from: number) => f.at >= from || (f.refundedAt ?? -Infinity) >= from;
 
 export const keepTicket = (f: TicketFact, from: number) =>
-  OPEN_STATUSES.includes(f.status) ||
+  isOpenWork(f.status) ||
   f.createdAt >= from ||
   (f.firstRespondedAt ?? -Infinity) >= from ||
   (f.resolvedAt ?? -Infinity) >= from ||

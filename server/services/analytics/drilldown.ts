@@ -11,7 +11,7 @@ import type {
   TicketsDrill,
   TicketsDrillQuery
 } from '../../../src/lib/shared/schemas/analytics.js';
-import { formatHundredths, toHundredths } from '../../realtime/metrics/facts.js';
+import { formatHundredths, toHundredths } from '../../../src/lib/shared/rules/money.js';
 import { activitySql } from './activity.js';
 import { Params } from '../sql.js';
 import type { Db } from './db.js';

@@ -6,7 +6,7 @@ import type {
   TopCategoriesReport,
   TopProductsReport
 } from '../../../src/lib/shared/schemas/analytics.js';
-import { formatHundredths, toHundredths } from '../../realtime/metrics/facts.js';
+import { formatHundredths, toHundredths } from '../../../src/lib/shared/rules/money.js';
 import type { Db } from './db.js';
 import { boundariesOf, bucketsOf } from './range.js';
 import { COUNTED } from '../sql.js';

@@ -1,3 +1,4 @@
+import { money } from '../../../src/lib/shared/rules/money.js';
 import type { User } from 'lucia';
 import { QueryTypes, type Sequelize } from 'sequelize';
 import type { LoyaltyTier } from '../../../src/lib/shared/enums.js';
@@ -71,7 +72,7 @@ export async function customerPanel(sequelize: Sequelize, user: User, customerId
   return {
     customer: presentCustomer(camelKeys(customer)),
     loyalty: loyalty ? { balance: loyalty.balance, lifetimePoints: loyalty.lifetime_points, tier: loyalty.tier, version: loyalty.version } : null,
-    lifetimeValue: Number(value.ltv).toFixed(2),
+    lifetimeValue: money(value.ltv),
     orderCount: value.orders,
     recentOrders: orders.map((o) => presentOrder(camelKeys(o))),
     openTickets: tickets.map((t) => {

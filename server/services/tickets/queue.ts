@@ -1,3 +1,4 @@
+import { AT_RISK_FLOOR_MINUTES, AT_RISK_SHARE } from '../../../src/lib/shared/rules/tickets.js';
 import type { User } from 'lucia';
 import { QueryTypes, type Sequelize } from 'sequelize';
 import type { z } from 'zod';
@@ -61,11 +62,13 @@ function decodeCursor(raw: string): Cursor {
   throw new AppError('validation_failed', 'cursor is not one this API handed out');
 }
 
-/** SQL for the SLA states, matching `slaState` in the shared contract. */
+/** SQL for the SLA states, built from the constants `slaState` uses in the shared rules. */
+const SHARE = `greatest((${DUE} - t.created_at) * ${AT_RISK_SHARE}, interval '0')`;
+const FLOOR = `interval '${AT_RISK_FLOOR_MINUTES} minutes'`;
 const SLA_CONDITION: Record<string, string> = {
   breached: `${DUE} <= now()`,
-  at_risk: `${DUE} > now() AND (${DUE} - now() < greatest((${DUE} - t.created_at) * 0.25, interval '0') OR ${DUE} - now() < interval '30 minutes')`,
-  ok: `(${DUE} IS NULL OR (${DUE} - now() >= greatest((${DUE} - t.created_at) * 0.25, interval '0') AND ${DUE} - now() >= interval '30 minutes'))`
+  at_risk: `${DUE} > now() AND (${DUE} - now() < ${SHARE} OR ${DUE} - now() < ${FLOOR})`,
+  ok: `(${DUE} IS NULL OR (${DUE} - now() >= ${SHARE} AND ${DUE} - now() >= ${FLOOR}))`
 };
 
 /** One page of a queue view, in SLA order, with the counts of every view. */

@@ -1,11 +1,12 @@
-import { OPEN_WORK } from '$lib/agents.js';
+import { OPEN_TICKET_STATUSES as OPEN_WORK, slaClock, slaState } from '$shared/rules/tickets.js';
+import { isManagerRole } from '$shared/rules/people.js';
 import { ApiError, messageOf } from '$lib/api.js';
 import { isNewer, liveClient } from '$lib/live/live-client.js';
 import { VersionLedger } from '$lib/live/versions.js';
 import { TICKET_CHANNELS, TICKET_PRIORITIES, TICKET_STATUSES, type TicketChannel, type TicketPriority, type TicketStatus } from '$shared/enums.js';
 import type { CurrentUser } from '$shared/schemas/auth.js';
 import type { TicketMessage, TicketSummary } from '$shared/schemas/live.js';
-import { QUEUE_VIEWS, SLA_STATES, slaClock, slaState, type QueueCounts, type QueueQuery, type QueueTicket, type QueueView, type SlaState } from '$shared/schemas/tickets.js';
+import { QUEUE_VIEWS, SLA_STATES, type QueueCounts, type QueueQuery, type QueueTicket, type QueueView, type SlaState } from '$shared/schemas/tickets.js';
 import { SvelteMap } from 'svelte/reactivity';
 import { consoleApi } from './api.js';
 import { personFor } from './people.js';
@@ -83,7 +84,7 @@ export class Queue {
 
   /** Agents start from their own tickets; managers from everything. */
   get defaultView(): QueueView {
-    return this.user.role === 'agent' ? 'mine' : 'all';
+    return isManagerRole(this.user.role) ? 'all' : 'mine';
   }
 
   query(cursor?: string, limit = PAGE_SIZE): QueueQuery {
@@ -268,7 +269,7 @@ export class Queue {
   /** Whether a ticket belongs in the current view and filters (the server decides on reload). */
   #matches(t: TicketSummary, row?: Pick<QueueTicket, 'customer'>): boolean {
     const me = this.user;
-    const isManager = me.role !== 'agent';
+    const isManager = isManagerRole(me.role);
     switch (this.view) {
       case 'mine':
         if (t.assigneeId !== me.id) return false;

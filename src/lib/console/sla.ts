@@ -1,5 +1,6 @@
 import type { TicketSummary } from '$shared/schemas/live.js';
-import { slaClock, slaState, type SlaState } from '$shared/schemas/tickets.js';
+import { slaClock, slaState } from '$shared/rules/tickets.js';
+import type { SlaState } from '$shared/schemas/tickets.js';
 import { formatDateTime } from '$lib/format.js';
 import { formatCountdown } from './format.js';
 

@@ -1,4 +1,4 @@
-import { OPEN_WORK } from '$lib/agents.js';
+import { isOpenWork } from '$shared/rules/tickets.js';
 import { ApiError, horizonOf } from '$lib/api.js';
 import { isNewer, liveClient } from '$lib/live/live-client.js';
 import type { TicketStatus } from '$shared/enums.js';
@@ -305,7 +305,7 @@ export class TicketView {
     const panel = this.panel;
     if (!panel || t.customerId !== panel.customer.id || t.id === this.id) return;
     const index = panel.openTickets.findIndex((o) => o.id === t.id);
-    const open = OPEN_WORK.includes(t.status);
+    const open = isOpenWork(t.status);
     const entry = { id: t.id, subject: t.subject, status: t.status, priority: t.priority, updatedAt: t.updatedAt };
     if (index >= 0) {
       if (open) panel.openTickets[index] = entry;

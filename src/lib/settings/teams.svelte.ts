@@ -1,4 +1,5 @@
-import { byAvailability, OPEN_WORK, withAvailability } from '$lib/agents.js';
+import { byAvailability, withAvailability } from '$lib/agents.js';
+import { isOpenWork } from '$shared/rules/tickets.js';
 import { ApiError, messageOf } from '$lib/api.js';
 import { liveClient } from '$lib/live/live-client.js';
 import type { TicketStatus } from '$shared/enums.js';
@@ -114,7 +115,7 @@ export class TeamsSettings {
   }
 
   #count(assigneeId: number | null, status: TicketStatus, delta: 1 | -1) {
-    if (assigneeId === null || !OPEN_WORK.includes(status)) return;
+    if (assigneeId === null || !isOpenWork(status)) return;
     const agent = this.#agents.get(assigneeId);
     if (agent) this.#agents.set(assigneeId, { ...agent, openTickets: Math.max(0, agent.openTickets + delta) });
   }

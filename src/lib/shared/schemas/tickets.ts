@@ -181,20 +181,3 @@ export function fillPlaceholders(
   };
   return body.replace(/\{\{\s*([a-z_.]+)\s*\}\}/g, (match, key: string) => values[`{{${key}}}`] ?? match);
 }
-
-/** The SLA clock a ticket is on: first response until answered, then resolution; none once resolved. */
-export function slaClock(t: Pick<TicketSummary, 'status' | 'firstRespondedAt' | 'firstResponseDueAt' | 'resolutionDueAt'>) {
-  if (t.status === 'resolved' || t.status === 'closed') return null;
-  if (!t.firstRespondedAt && t.firstResponseDueAt) return { kind: 'first_response' as const, dueAt: t.firstResponseDueAt };
-  if (t.resolutionDueAt) return { kind: 'resolution' as const, dueAt: t.resolutionDueAt };
-  return null;
-}
-
-/** At risk in the last quarter of the target window or under 30 minutes left; breached past due. */
-export function slaState(dueAt: string, createdAt: string, now = Date.now()): SlaState {
-  const due = Date.parse(dueAt);
-  const left = due - now;
-  if (left <= 0) return 'breached';
-  const window = due - Date.parse(createdAt);
-  return left < Math.max(window * 0.25, 0) || left < 30 * 60_000 ? 'at_risk' : 'ok';
-}

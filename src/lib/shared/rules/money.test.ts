@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatHundredths, toHundredths } from './facts.js';
+import { formatHundredths, toHundredths } from './money.js';
 
 describe('money in hundredths', () => {
   it('reads NUMERIC text exactly, never through a float', () => {
