@@ -11,7 +11,7 @@ import { closeSockets, openSocket, waitFor, type ClientSocket } from '../support
 import { startTestServer } from '../support/server.js';
 
 // Every change reaches the screens: a SQL session cannot silence the live path by setting
-// pulse.capture. Only pause_capture(), a privilege of the schema's
+// pulse.capture or by shadowing change_log. Only pause_capture(), a privilege of the schema's
 // owner (the demo seed uses it), keeps a transaction out of the change log.
 
 let db: TestDatabase;
@@ -79,6 +79,17 @@ describe('a session that sets pulse.capture', () => {
       await session.query(`SET LOCAL pulse.capture = 'off'`);
       const id = await createOrder(session, { customerId: world.customerId, total: 43 });
       await session.query('COMMIT');
+      return id;
+    });
+    await waitFor(manager, 'order:created', (e) => e.data.id === orderId);
+    expect(await captured(db.sql, orderId)).toEqual(['insert']);
+  });
+
+  it('still has them captured and delivered when it has a temporary table called change_log', async () => {
+    const orderId = await inSession(async (session) => {
+      await session.query(`CREATE TEMPORARY TABLE change_log (LIKE public.change_log INCLUDING DEFAULTS)`);
+      const id = await createOrder(session, { customerId: world.customerId, total: 44 });
+      expect((await session.query(`SELECT count(*)::int AS n FROM pg_temp.change_log`)).rows).toEqual([{ n: 0 }]);
       return id;
     });
     await waitFor(manager, 'order:created', (e) => e.data.id === orderId);

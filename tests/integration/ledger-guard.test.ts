@@ -81,4 +81,18 @@ describe('the loyalty balance', () => {
     });
     expect(await account(accountId)).toEqual({ balance: 60, lifetime_points: 100, tier: 'bronze', ledger: 60 });
   });
+
+  it('moves the real balance even when the session has a temporary table of the same name', async () => {
+    const accountId = await memberWith100Points();
+    await inSession(async (session) => {
+      await session.query(`CREATE TEMPORARY TABLE loyalty_accounts (LIKE public.loyalty_accounts INCLUDING DEFAULTS)`);
+      await session.query(`INSERT INTO loyalty_accounts (id, customer_id) VALUES ($1, 0)`, [accountId]);
+      await session.query(`INSERT INTO loyalty_ledger (account_id, kind, points, reason, idempotency_key) VALUES ($1, 'adjust', 500, 'Goodwill', $2)`, [
+        accountId,
+        unique('goodwill')
+      ]);
+      expect((await session.query(`SELECT balance FROM pg_temp.loyalty_accounts`)).rows).toEqual([{ balance: 0 }]);
+    });
+    expect(await account(accountId)).toEqual({ balance: 600, lifetime_points: 100, tier: 'bronze', ledger: 600 });
+  });
 });
