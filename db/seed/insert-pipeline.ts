@@ -4,12 +4,13 @@ import { insertBatch, type InsertableBatch } from './bulk-insert.js';
 export type Batches = Record<string, InsertableBatch>;
 
 /**
- * One transaction per chunk. Change capture is off (nobody listens to an empty database yet and
- * the outbox would double the work); the loyalty trigger still runs and keeps the balances.
+ * One transaction per chunk. Change capture is paused (nobody listens to an empty database yet and
+ * the outbox would double the work): pause_capture() may be called by the owner of the schema and
+ * whoever it grants it to. The loyalty trigger still runs and keeps the balances.
  */
 export async function insertInSeedTransaction(client: pg.Client, batches: Batches): Promise<Map<string, number>> {
   const inserted = new Map<string, number>();
-  await client.query("BEGIN; SET LOCAL pulse.capture = 'off'; SET LOCAL synchronous_commit = off");
+  await client.query('BEGIN; SELECT pause_capture(); SET LOCAL synchronous_commit = off');
   try {
     for (const batch of Object.values(batches)) inserted.set(batch.table.name, await insertBatch(client, batch));
     await client.query('COMMIT');

@@ -1,3 +1,4 @@
+import type { Transaction } from 'sequelize';
 import { AuditEntry } from '../models/index.js';
 
 export interface AuditEvent {
@@ -9,14 +10,17 @@ export interface AuditEvent {
   details?: Record<string, unknown>;
 }
 
-/** Appends to audit_log (the database refuses updates and deletes of it). */
-export async function audit(event: AuditEvent): Promise<void> {
-  await AuditEntry.create({
-    action: event.action,
-    actorUserId: event.actorUserId ?? null,
-    targetType: event.targetType ?? null,
-    targetId: event.targetId === undefined ? null : String(event.targetId),
-    ip: event.ip ?? null,
-    details: event.details ?? {}
-  });
+/** Appends to audit_log (the database refuses updates and deletes of it), in `transaction` when given. */
+export async function audit(event: AuditEvent, transaction?: Transaction): Promise<AuditEntry> {
+  return AuditEntry.create(
+    {
+      action: event.action,
+      actorUserId: event.actorUserId ?? null,
+      targetType: event.targetType ?? null,
+      targetId: event.targetId === undefined ? null : String(event.targetId),
+      ip: event.ip ?? null,
+      details: event.details ?? {}
+    },
+    { transaction }
+  );
 }

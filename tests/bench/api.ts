@@ -36,7 +36,7 @@ async function main() {
     const client = await sql.connect();
     try {
       await client.query('BEGIN');
-      await client.query(`SET LOCAL pulse.capture = 'off'`);
+      await client.query(`SELECT pause_capture()`);
       // A realistic history: almost everything resolved or closed, a live backlog of ~3%.
       await client.query(
         `INSERT INTO tickets (customer_id, team_id, subject, status, priority, channel, created_at, resolved_at, closed_at, last_message_at, assignee_id)

@@ -33,12 +33,12 @@ describe('change_log capture', () => {
     expect(await changesSince(mark)).toEqual([]);
   });
 
-  it("suppresses capture with SET LOCAL pulse.capture = 'off' for that transaction only", async () => {
+  it('pauses capture with pause_capture() for that transaction only', async () => {
     const client = await db.sql.connect();
     try {
       const mark = await lastChange();
       await client.query('BEGIN');
-      await client.query(`SET LOCAL pulse.capture = 'off'`);
+      await client.query(`SELECT pause_capture()`);
       const quiet = (await client.query(`INSERT INTO orders (customer_id, total) VALUES ($1, 1) RETURNING id`, [world.customerId])).rows[0].id;
       await client.query('COMMIT');
       expect(await one(`SELECT count(*)::int AS n FROM orders WHERE id = $1`, [quiet])).toEqual({ n: 1 });

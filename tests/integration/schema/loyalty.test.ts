@@ -58,7 +58,7 @@ describe('loyalty', () => {
     expect(await account(acc)).toMatchObject({ balance: 450 });
   });
 
-  it('needs a reversal to reference an entry, and only a reversal may', async () => {
+  it('needs a reversal to reference an entry, and only a reversal or a clawback may', async () => {
     const acc = await newAccount();
     const earned = await entry(acc, 'earn', 100);
     await expectRejected(LOYALTY, insertEntry, [acc, 'reverse', -100, unique('key-'), null], '23514', 'loyalty_ledger_reverse_target');
