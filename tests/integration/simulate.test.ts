@@ -35,7 +35,7 @@ const tables = async () => {
 };
 
 describe('the simulator', () => {
-  it('writes every kind of activity for a few seconds without breaking a rule, and the wallboard and rollups keep up exactly', { timeout: 60_000 }, async () => {
+  it('writes 200 events of every kind without breaking a rule, and the wallboard and rollups keep up exactly', { timeout: 60_000 }, async () => {
     const rollups = poolDb(db.sql);
     await refreshRollups(rollups, TZ);
     const clock = Date.now() + 10 * 60_000; // every simulated event is before this "now"
@@ -45,13 +45,12 @@ describe('the simulator', () => {
     const before = metrics.snapshot()!;
 
     const simulator = await Simulator.create(db.sql, 42);
-    const stopAt = Date.now() + 4000;
-    while (Date.now() < stopAt) {
+    // A fixed amount of activity, not a time window: a busy machine takes longer, not less.
+    while (simulator.total < 200) {
       await simulator.step();
       if (simulator.total % 50 === 0) await reader.read((r) => metrics.apply(r.rows));
     }
     expect(simulator.errors).toBe(0);
-    expect(simulator.total).toBeGreaterThan(150);
     const seen = EVENT_KINDS.filter((k) => simulator.counts[k] > 0);
     expect(seen).toEqual(expect.arrayContaining(['order_placed', 'order_paid', 'order_shipped', 'ticket_opened', 'ticket_answered', 'ticket_resolved']));
     expect(seen.length).toBeGreaterThanOrEqual(12);
