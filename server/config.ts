@@ -16,6 +16,8 @@ const EnvSchema = z.object({
   DATA_DIR: z.string().default('.data'),
   EMBEDDED_PG_PORT: z.coerce.number().int().min(1).max(65535).default(DEFAULT_EMBEDDED_PG_PORT),
   SEED_DEMO_DATA: bool.optional(),
+  /** Simulated shop activity on the embedded demo (see server/index.ts for when it runs); `off` disables it. */
+  DEMO_ACTIVITY: bool.default(true),
   SERVE_FRONTEND: bool.default(true),
   ALLOWED_ORIGINS: z
     .string()

@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { Sequelize } from 'sequelize';
 import type { Auth } from './auth/lucia.js';
 import type { Config } from './config.js';
+import type { DemoActivity } from './services/demo-activity.js';
 
 /** What the HTTP app needs from the composition root; tests build the same thing. */
 export interface AppDeps {
@@ -11,4 +12,6 @@ export interface AppDeps {
   logger: Logger;
   /** State of the change listener's LISTEN connection. */
   listenerState: () => 'connected' | 'reconnecting' | 'stopped';
+  /** The embedded demo's simulated activity; absent on every other server. */
+  demoActivity?: DemoActivity;
 }

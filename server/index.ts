@@ -8,6 +8,7 @@ import { loadConfig } from './config.js';
 import { ensureFrontendBuilt } from './frontend-build.js';
 import { createLogger } from './logger.js';
 import { startPulse, type RunningPulse } from './pulse.js';
+import { DEMO_INTERVAL_MS, holdsDemoData } from './services/demo-activity.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -46,6 +47,10 @@ async function main() {
   const seedWanted = config.SEED_DEMO_DATA ?? !!embedded;
   if (seedWanted && (await seedIfEmpty(databaseUrl, { log: say }))) say('Demo data generated.');
 
+  // Simulated activity only ever writes into the demo: the Postgres Pulse started itself, holding
+  // the generated demo data. Never into a database named by DATABASE_URL, seeded or not.
+  const demoActivity = !!embedded && config.DEMO_ACTIVITY && (await holdsDemoData(databaseUrl));
+
   if (config.SERVE_FRONTEND) ensureFrontendBuilt(root, say);
   // Migrated above, before seeding.
   pulse = await startPulse({
@@ -53,7 +58,8 @@ async function main() {
     databaseUrl,
     logger,
     migrate: false,
-    staticDir: config.SERVE_FRONTEND ? path.join(root, 'build') : undefined
+    staticDir: config.SERVE_FRONTEND ? path.join(root, 'build') : undefined,
+    demoActivity: demoActivity ? {} : undefined
   });
 
   say('');
@@ -67,6 +73,11 @@ async function main() {
     say(`  Demo logins (password "${DEMO_PASSWORD}"):`);
     for (const u of DEMO_USERS.slice(0, 5)) say(`    ${u.role.padEnd(8)} ${u.email}`);
     say(`    ...and ${DEMO_USERS.length - 5} more agents (see README)`);
+    say('');
+  }
+  if (demoActivity) {
+    say(`  Demo activity: a simulated shop event every ~${Math.round(DEMO_INTERVAL_MS / 1000)} s.`);
+    say('  Pause it in the app (managers), or start with DEMO_ACTIVITY=off.');
     say('');
   }
   say('  Press Ctrl-C to stop.');

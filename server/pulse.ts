@@ -8,6 +8,7 @@ import { createLucia } from './auth/lucia.js';
 import type { Config } from './config.js';
 import { acquireSequelize } from './db.js';
 import { startRealtime, type Realtime } from './realtime/index.js';
+import { DemoActivity, type DemoActivityOptions } from './services/demo-activity.js';
 
 export interface PulseOptions {
   config: Config;
@@ -16,6 +17,11 @@ export interface PulseOptions {
   staticDir?: string;
   /** Run pending migrations before serving (default true). */
   migrate?: boolean;
+  /**
+   * Keep simulated shop activity going (the embedded demo only: `npm start` decides, see
+   * server/index.ts). Absent: no demo activity, and the API says it is not available.
+   */
+  demoActivity?: DemoActivityOptions;
 }
 
 export interface RunningPulse {
@@ -35,9 +41,10 @@ export async function startPulse(opts: PulseOptions): Promise<RunningPulse> {
   if (opts.migrate !== false) await migrateUp(sequelize);
 
   const auth = createLucia(config);
+  const demoActivity = opts.demoActivity && new DemoActivity(opts.databaseUrl, logger, opts.demoActivity);
   let realtime: Realtime | undefined;
   const app = createApp(
-    { config, sequelize, auth, logger, listenerState: () => realtime?.listenerState() ?? 'stopped' },
+    { config, sequelize, auth, logger, listenerState: () => realtime?.listenerState() ?? 'stopped', demoActivity },
     { staticDir: opts.staticDir }
   );
   const httpServer = createAdaptorServer({ fetch: app.fetch }) as HttpServer;
@@ -48,6 +55,7 @@ export async function startPulse(opts: PulseOptions): Promise<RunningPulse> {
     httpServer.listen(config.PORT, config.HOST, () => resolve());
   });
   const { port } = httpServer.address() as AddressInfo;
+  demoActivity?.resume();
   const shownHost = config.HOST === '0.0.0.0' || config.HOST === '127.0.0.1' ? 'localhost' : config.HOST;
 
   let closing: Promise<void> | undefined;
@@ -57,6 +65,8 @@ export async function startPulse(opts: PulseOptions): Promise<RunningPulse> {
     realtime,
     close: () =>
       (closing ??= (async () => {
+        // Its last event commits (or fails) while the database is still there.
+        await demoActivity?.close();
         await realtime!.close();
         httpServer.closeAllConnections?.();
         await new Promise<void>((resolve) => httpServer.close(() => resolve()));
