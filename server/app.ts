@@ -14,6 +14,7 @@ import { requestContext } from './http/request-context.js';
 import { streamPosition } from './http/stream-position.js';
 import { analyticsRoutes } from './routes/analytics.js';
 import { authRoutes } from './routes/auth.js';
+import { demoActivityRoutes } from './routes/demo-activity.js';
 import { healthRoutes } from './routes/health.js';
 import { metaRoutes } from './routes/meta.js';
 import { agentRoutes, cannedRoutes, inboundRoutes, meRoutes, orderRoutes, slaRoutes } from './routes/support.js';
@@ -30,6 +31,8 @@ export function createApi(deps: AppDeps) {
     .use(originCheck(deps.config.ALLOWED_ORIGINS, deps.config.TRUST_PROXY))
     .use(sessionMiddleware(deps.auth, deps.config.TRUST_PROXY))
     .route('/health', healthRoutes(deps))
+    // A server setting, not a screen's live state: no stream position.
+    .route('/demo-activity', demoActivityRoutes(deps))
     // Every answer after this line that a screen may build live state from says where in the stream it stands.
     .use(streamPosition(deps.sequelize))
     .route('/meta', metaRoutes(deps))
