@@ -45,8 +45,9 @@ export const ICONS = {
   calendar: '<rect width="18" height="18" x="3" y="4" rx="2"/><path d="M16 2v4"/><path d="M8 2v4"/><path d="M3 10h18"/>',
   trash: '<path d="M3 6h18"/><path d="M19 6v14a2 2 0 0 1-2 2H7a2 2 0 0 1-2-2V6"/><path d="M8 6V4a2 2 0 0 1 2-2h4a2 2 0 0 1 2 2v2"/>',
   chevronLeft: '<path d="m15 18-6-6 6-6"/>',
-  chevronDown: '<path d="m6 9 6 6 6-6"/>'
-  
+  chevronDown: '<path d="m6 9 6 6 6-6"/>',
+  pause: '<path d="M9 5v14"/><path d="M15 5v14"/>',
+  play: '<polygon points="6 3 20 12 6 21 6 3"/>'
 } as const;
 
 export type IconName = keyof typeof ICONS;
