@@ -76,7 +76,7 @@ async function main() {
     say('');
   }
   if (demoActivity) {
-    say(`  Demo activity: a simulated shop event every ~${Math.round(DEMO_INTERVAL_MS / 1000)} s.`);
+    say(`  Demo activity: about ${Math.round(60_000 / DEMO_INTERVAL_MS)} simulated shop events a minute.`);
     say('  Pause it in the app (managers), or start with DEMO_ACTIVITY=off.');
     say('');
   }
