@@ -61,8 +61,11 @@ export class DemoActivity {
       connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
       statement_timeout: STATEMENT_TIMEOUT_MS
     });
-    // An idle connection dropped by Postgres (a restart) must not become an uncaught error.
+    // A connection Postgres drops (a restart) must never become an uncaught error. The pool only
+    // listens on idle connections; one checked out for an event emits 'error' besides failing its
+    // query, so each connection gets a listener of its own for its whole life.
     this.pool.on('error', (err) => this.logger.debug({ err }, 'demo activity: idle connection lost'));
+    this.pool.on('connect', (client) => client.on('error', (err) => this.logger.debug({ err }, 'demo activity: connection lost')));
   }
 
   get eventsPerMinute(): number {

@@ -1,4 +1,5 @@
 import { Writable } from 'node:stream';
+import pg from 'pg';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrateDatabase } from '../../db/migrate.js';
@@ -163,7 +164,7 @@ describe('demo activity', () => {
 });
 
 describe('demo activity through a database outage', () => {
-  it('logs failed events while Postgres is down and writes again once it is back', { timeout: 90_000 }, async () => {
+  it('logs failed events while Postgres is down or its connection is killed, and writes again once it is back', { timeout: 90_000 }, async () => {
     const cluster = await startThrowawayPostgres({ prefix: 'pulse-demo-outage-', fast: true });
     const lines: { level: number; msg: string }[] = [];
     const sink = new Writable({
@@ -172,7 +173,7 @@ describe('demo activity through a database outage', () => {
         done();
       }
     });
-    const activity = new DemoActivity(cluster.url, pino({ level: 'info' }, sink), { intervalMs: 20, seed: 3 });
+    const activity = new DemoActivity(cluster.url, pino({ level: 'info' }, sink), { intervalMs: 2, seed: 3 });
     try {
       await migrateDatabase(cluster.url);
       await seedDemoData(cluster.url, { customers: 30, passwordHash });
@@ -186,6 +187,20 @@ describe('demo activity through a database outage', () => {
       // One warning for the run of failures, one line when it recovered.
       expect(lines.filter((l) => l.level === 40 && /an event failed/.test(l.msg)).length).toBeGreaterThanOrEqual(1);
       expect(lines.some((l) => l.level === 30 && /written again/.test(l.msg))).toBe(true);
+
+      // Connections killed in the middle of an event (back to back, so one is nearly always in
+      // hand): each event fails or commits, none takes the process down, and writing goes on.
+      const sql = new pg.Client({ connectionString: cluster.url });
+      await sql.connect();
+      try {
+        for (let i = 0; i < 20; i++) {
+          const before = activity.events;
+          await sql.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'pulse-demo-activity'`);
+          await until(() => activity.events > before, 10_000, `an event after kill ${i + 1}`);
+        }
+      } finally {
+        await sql.end();
+      }
     } finally {
       await activity.close();
       await cluster.stop();
