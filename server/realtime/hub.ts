@@ -100,7 +100,8 @@ export class Hub {
     const { logger } = this.opts;
     if (socket.data.wallboardTokenId !== undefined) {
       this.limitClientEvents(socket);
-      return this.opts.wallboard!.connectTv(socket, this.opts.horizon());
+      this.opts.wallboard!.connectTv(socket, this.opts.horizon());
+      return this.confirmTvToken(socket);
     }
     void socket.join(authRooms(socket.data));
     this.replayer.hold(socket);
@@ -155,6 +156,17 @@ export class Hub {
     socket.data.sessionExpiresAt = now.expiresAt;
     if (this.accessChanges.get(socket) === 0) applyAccess(socket, now.access, (s, id) => this.presence.unwatch(s, id));
     return socket.connected;
+  }
+
+  /**
+   * A TV's token, read again once its socket is registered for revocations: one revoked between
+   * the handshake and the registration reached no socket, so it is caught here.
+   */
+  private async confirmTvToken(socket: PulseSocket) {
+    const { rows } = await this.opts.pool
+      .query(`SELECT 1 FROM wallboard_tokens WHERE id = $1 AND revoked_at IS NULL`, [socket.data.wallboardTokenId])
+      .catch(() => ({ rows: [] }));
+    if (rows.length === 0) socket.disconnect(true);
   }
 
   /** Ticket and customer rooms the handshake asks for, after the same checks as their watch events. */
