@@ -47,6 +47,11 @@ const EnvSchema = z.object({
   ANALYTICS_REFRESH_SECONDS: z.coerce.number().min(1).default(30),
   /** Changes for one audience in one read above which its clients get one `live:resync` instead. */
   LIVE_BURST_LIMIT: z.coerce.number().int().min(1).default(200),
+  /**
+   * How often a server process renews the presence (who views which ticket) it shares with the
+   * others; they forget a process's viewers after three missed heartbeats.
+   */
+  PRESENCE_HEARTBEAT_MS: z.coerce.number().int().min(50).max(60_000).default(5000),
   CHANGE_LOG_RETENTION_HOURS: z.coerce.number().min(1).default(24),
   REDIS_URL: z.string().url().optional(),
   /** Bearer token integrations use for /api/inbound and CSAT (at least 24 characters). */

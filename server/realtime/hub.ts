@@ -12,12 +12,13 @@ import type { ChangeRow, ReadResult } from './change-reader.js';
 import { bindCustomerWatch } from './customer-watch.js';
 import type { Wallboard } from './metrics/index.js';
 import { Presence } from './presence.js';
+import type { PresenceMessages } from './presence-peers.js';
 import { TokenBucket } from './rate-limit.js';
 import { HELD_ROOM, Replayer } from './replay.js';
 import { emitOutgoing, route, routeAvailability, type Outgoing } from './routing.js';
 import { authenticateSocket, originAllowed, positiveId, socketUser, type PulseSocket } from './socket-auth.js';
 
-export type PulseServer = Server<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
+export type PulseServer = Server<ClientToServerEvents, ServerToClientEvents, PresenceMessages, SocketData>;
 
 export interface HubOptions {
   httpServer: HttpServer;

@@ -64,6 +64,7 @@ export async function startRealtime(opts: RealtimeOptions): Promise<Realtime> {
   });
   wallboard.attach(hub.io);
   const closeAdapter = await attachAdapter(hub, opts.databaseUrl, config, logger);
+  hub.presence.start({ heartbeatMs: config.PRESENCE_HEARTBEAT_MS });
   const silencer = new DoorbellSilencer(pool, logger);
   const listener = new ChangeListener({ databaseUrl: opts.databaseUrl, reader, logger, silencer, onChanges: (r) => hub.dispatch(r) });
   await listener.start();

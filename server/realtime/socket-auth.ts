@@ -5,8 +5,9 @@ import type { ClientToServerEvents, ServerToClientEvents, SocketData } from '../
 import type { Auth } from '../auth/lucia.js';
 import { hashSessionId } from '../auth/session-adapter.js';
 import { isAllowedOrigin, requestOrigin } from '../http/origin-check.js';
+import type { PresenceMessages } from './presence-peers.js';
 
-export type PulseSocket = Socket<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
+export type PulseSocket = Socket<ClientToServerEvents, ServerToClientEvents, PresenceMessages, SocketData>;
 
 /** Who a socket is, as the policies take it. */
 export function socketUser(data: SocketData): User {

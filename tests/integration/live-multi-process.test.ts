@@ -4,7 +4,7 @@ import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { createTicket, createWorld } from '../support/fixtures.js';
 import { Browser } from '../support/http.js';
 import { startChildServer, type ChildServer } from '../support/processes.js';
-import { closeSockets, disconnected, openSocket, record, waitFor, type ClientSocket } from '../support/socket.js';
+import { closeSockets, disconnected, openSocket, record, until, waitFor, type ClientSocket } from '../support/socket.js';
 import { startTestServer } from '../support/server.js';
 
 let db: TestDatabase;
@@ -15,11 +15,19 @@ let world: Awaited<ReturnType<typeof createWorld>>;
 let agentA: Browser;
 
 const watch = (socket: ClientSocket, ticketId: number) => socket.timeout(5000).emitWithAck('ticket:watch', ticketId) as Promise<any>;
+const list = (socket: ClientSocket) => socket.timeout(5000).emitWithAck('presence:list') as Promise<any>;
+const names = (viewers: { name: string }[] | undefined) => (viewers ?? []).map((v) => v.name).join(', ');
+/** The viewers of `ticketId` a `presence:list` answer names. */
+const listedViewers = (answer: any, ticketId: number) => names(answer.data.tickets.find((t: { ticketId: number }) => t.ticketId === ticketId)?.viewers);
+/** Presence crosses processes over Redis when REDIS_URL is set (both processes must use the same adapter). */
+const adapter = process.env.REDIS_URL ? { REDIS_URL: process.env.REDIS_URL } : {};
+/** Short presence leases here, so a test sees a dead process's viewers go within a second or two. */
+const QUICK_LEASE = { PRESENCE_HEARTBEAT_MS: '300' };
 
 beforeAll(async () => {
   db = await createTestDatabase();
   world = await createWorld(db.sql);
-  [here, there] = await Promise.all([startTestServer(db.url), startChildServer(db.url)]);
+  [here, there] = await Promise.all([startTestServer(db.url, { ...adapter, ...QUICK_LEASE }), startChildServer(db.url)]);
   agentA = await Browser.signedIn(here.url, world.agentA.email);
 });
 afterAll(async () => {
@@ -60,6 +68,51 @@ describe('two server processes on one database', () => {
     await typing;
   });
 
+  it('presence is answered from memory while another process is frozen; a frozen or dead process’s viewers leave with its lease', async () => {
+    const other = await startChildServer(db.url, QUICK_LEASE);
+    try {
+      const ticket = await createTicket(db.sql, { customerId: world.customerId, teamId: world.teamA });
+      const agent = await openSocket(here.url, agentA);
+      const queue = await openSocket(here.url, agentA); // the team's queue on this process, not watching the ticket
+      const manager = await openSocket(other.url, world.manager.email);
+      await watch(agent, ticket);
+      await watch(manager, ticket);
+      await waitFor(agent, 'presence:changed', (p) => p.ticketId === ticket && names(p.viewers) === 'Agent A, Manager M');
+
+      const afterFreeze = record(agent, ['presence:changed']);
+      process.kill(other.pid, 'SIGSTOP');
+      // Nothing here waits for the frozen process: the list and a typing toggle are served at once.
+      let t0 = performance.now();
+      expect(listedViewers(await list(agent), ticket)).toBe('Agent A, Manager M');
+      expect(performance.now() - t0).toBeLessThan(500);
+      t0 = performance.now();
+      agent.emit('ticket:typing', { ticketId: ticket, typing: true });
+      await waitFor(queue, 'presence:changed', (p) => p.ticketId === ticket && p.viewers.some((v: any) => v.name === 'Agent A' && v.typing), 2000);
+      expect(performance.now() - t0).toBeLessThan(500);
+
+      // Frozen past its lease (three missed heartbeats), its viewer is dropped here...
+      await until(() => afterFreeze.some((e) => e.payload.ticketId === ticket && names(e.payload.viewers) === 'Agent A'), 5000, 'the frozen process’s viewer to go');
+      expect(listedViewers(await list(agent), ticket)).toBe('Agent A');
+      // ...and comes back when it thaws: its next heartbeat is from a process this one has forgotten, which is asked for its state.
+      const afterThaw = record(agent, ['presence:changed']);
+      process.kill(other.pid, 'SIGCONT');
+      await until(() => afterThaw.some((e) => e.payload.ticketId === ticket && names(e.payload.viewers) === 'Agent A, Manager M'), 5000, 'the thawed process’s viewer');
+
+      // Killed, it never says goodbye: its lease runs out and its viewer goes for good.
+      const afterKill = record(agent, ['presence:changed']);
+      process.kill(other.pid, 'SIGKILL');
+      await until(() => afterKill.some((e) => e.payload.ticketId === ticket && names(e.payload.viewers) === 'Agent A'), 5000, 'the dead process’s viewer to go');
+      expect(listedViewers(await list(agent), ticket)).toBe('Agent A');
+    } finally {
+      try {
+        process.kill(other.pid, 'SIGCONT'); // a failure above may have left it frozen
+      } catch {
+        // already gone
+      }
+      await other.stop();
+    }
+  });
+
   it('a logout on one process ends the session’s socket on the other', async () => {
     const browser = await Browser.signedIn(here.url, world.agentB.email);
     // Signed in on this process, connected to the other.
@@ -67,5 +120,20 @@ describe('two server processes on one database', () => {
     const gone = disconnected(remote, 5000);
     await browser.post('/api/auth/logout');
     await gone;
+  });
+
+  // Last: it stops the second process.
+  it('a process that shuts down takes its viewers with it at once, well before its lease would run out', async () => {
+    const ticket = await createTicket(db.sql, { customerId: world.customerId, teamId: world.teamA });
+    const agent = await openSocket(here.url, agentA);
+    const manager = await openSocket(there.url, world.manager.email);
+    await watch(agent, ticket);
+    await watch(manager, ticket);
+    await waitFor(agent, 'presence:changed', (p) => p.ticketId === ticket && names(p.viewers) === 'Agent A, Manager M');
+    const afterStop = record(agent, ['presence:changed']);
+    const t0 = performance.now();
+    await there.stop(); // its lease is the default 15 s
+    await until(() => afterStop.some((e) => e.payload.ticketId === ticket && names(e.payload.viewers) === 'Agent A'), 5000, 'the stopped process’s viewer to go');
+    expect(performance.now() - t0).toBeLessThan(3000);
   });
 });

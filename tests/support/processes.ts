@@ -27,7 +27,8 @@ export function startChildServer(databaseUrl: string, env: Record<string, string
         pid: child.pid!,
         stop: () =>
           new Promise<void>((done) => {
-            if (child.exitCode !== null) return done();
+            // Already gone (it exited, or a test killed it with a signal).
+            if (child.exitCode !== null || child.signalCode !== null) return done();
             child.once('exit', () => done());
             child.kill('SIGTERM');
           })
