@@ -13,7 +13,7 @@ import { bindCustomerWatch } from './customer-watch.js';
 import type { Wallboard } from './metrics/index.js';
 import { Presence } from './presence.js';
 import type { PresenceMessages } from './presence-peers.js';
-import { TokenBucket } from './rate-limit.js';
+import { capSocketsPerUser, limitClientEvents } from './rate-limit.js';
 import { HELD_ROOM, Replayer } from './replay.js';
 import { emitOutgoing, route, routeAvailability, type Outgoing } from './routing.js';
 import { authenticateSocket, originAllowed, positiveId, socketUser, type PulseSocket } from './socket-auth.js';
@@ -89,6 +89,7 @@ export class Hub {
           next(new Error('unavailable'));
         });
     });
+    capSocketsPerUser(this.io);
     this.io.on('connection', (socket) => void this.connect(socket));
   }
 
@@ -352,19 +353,9 @@ export class Hub {
     socket.on('disconnect', () => clearTimeout(timer));
   }
 
-  /** 20 client events a second (40 at once); a socket that keeps flooding is cut off. */
+  /** Per-socket event limits (rate-limit.ts). */
   private limitClientEvents(socket: PulseSocket) {
-    const bucket = new TokenBucket(20, 40);
-    socket.use(([event, ...args], next) => {
-      if (bucket.take()) return next();
-      if (bucket.overruns > 200) {
-        this.opts.logger.warn({ userId: socket.data.userId }, 'socket disconnected for flooding');
-        socket.disconnect(true);
-        return;
-      }
-      const ack = args[args.length - 1];
-      if (typeof ack === 'function') ack({ error: { code: 'too_many_requests', message: `Slow down: ${String(event)} was rate limited` } });
-    });
+    limitClientEvents(socket, this.opts.logger);
   }
 
   async close() {

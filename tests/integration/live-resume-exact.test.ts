@@ -164,7 +164,11 @@ describe('a reconnecting client', () => {
       `INSERT INTO change_log (topic, op, entity_id, data) SELECT 'order_item', 'insert', g, jsonb_build_object('pad', repeat('x', 5000)) FROM generate_series(1, 4000) g`
     );
     const watcher = await openSocket(server.url, as.manager);
-    const storm = Array.from({ length: 40 }, () => connectSocket(server.url, as.manager.cookie, { horizon }));
+    // Forty clients at once: four managers with ten tabs each (a user may hold 20 sockets on one process).
+    const managers = await Promise.all(
+      [1, 2, 3, 4].map(async (i) => Browser.signedIn(server.url, (await createUser(db.sql, { email: `storm${i}@test.dev`, role: 'manager' })).email))
+    );
+    const storm = Array.from({ length: 40 }, (_, i) => connectSocket(server.url, managers[i % managers.length].cookie, { horizon }));
     await until(() => storm.every((s) => s.connected), 30_000, 'the storm to connect');
     const orderId = await createOrder(db.sql, { customerId: world.customerId, total: 4242 });
     const t0 = Date.now();
