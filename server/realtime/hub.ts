@@ -10,6 +10,7 @@ import { canViewTicket } from '../auth/policies.js';
 import { applyAccess, authRooms, readAccess, ticketTeamNow, type AccessState } from './access.js';
 import type { ChangeRow, ReadResult } from './change-reader.js';
 import { bindCustomerWatch } from './customer-watch.js';
+import { enforceEventContract } from './event-contract.js';
 import type { Wallboard } from './metrics/index.js';
 import { Presence } from './presence.js';
 import type { PresenceMessages } from './presence-peers.js';
@@ -353,9 +354,10 @@ export class Hub {
     socket.on('disconnect', () => clearTimeout(timer));
   }
 
-  /** Per-socket event limits (rate-limit.ts). */
+  /** What a socket may send: how often (rate-limit.ts), and in what shape (event-contract.ts). */
   private limitClientEvents(socket: PulseSocket) {
     limitClientEvents(socket, this.opts.logger);
+    enforceEventContract(socket);
   }
 
   async close() {
