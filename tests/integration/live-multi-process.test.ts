@@ -21,8 +21,8 @@ const names = (viewers: { name: string }[] | undefined) => (viewers ?? []).map((
 const listedViewers = (answer: any, ticketId: number) => names(answer.data.tickets.find((t: { ticketId: number }) => t.ticketId === ticketId)?.viewers);
 /** Presence crosses processes over Redis when REDIS_URL is set (both processes must use the same adapter). */
 const adapter = process.env.REDIS_URL ? { REDIS_URL: process.env.REDIS_URL } : {};
-/** Short presence leases here, so a test sees a dead process's viewers go within a second or two. */
-const QUICK_LEASE = { PRESENCE_HEARTBEAT_MS: '300' };
+/** Short presence leases (1.5 s), so a test sees a dead process's viewers go within a few seconds. */
+const QUICK_LEASE = { PRESENCE_HEARTBEAT_MS: '500' };
 
 beforeAll(async () => {
   db = await createTestDatabase();
@@ -68,7 +68,7 @@ describe('two server processes on one database', () => {
     await typing;
   });
 
-  it('presence is answered from memory while another process is frozen; a frozen or dead process’s viewers leave with its lease', async () => {
+  it('presence is answered from memory while another process is frozen; a frozen or dead process’s viewers leave with its lease', { timeout: 90_000 }, async () => {
     const other = await startChildServer(db.url, QUICK_LEASE);
     try {
       const ticket = await createTicket(db.sql, { customerId: world.customerId, teamId: world.teamA });
@@ -81,27 +81,28 @@ describe('two server processes on one database', () => {
 
       const afterFreeze = record(agent, ['presence:changed']);
       process.kill(other.pid, 'SIGSTOP');
-      // Nothing here waits for the frozen process: the list and a typing toggle are served at once.
+      // Nothing here waits for the frozen process: the list and a typing toggle are served at once
+      // (asking every process, as presence once did, waited 5 s for the frozen one and then failed).
       let t0 = performance.now();
       expect(listedViewers(await list(agent), ticket)).toBe('Agent A, Manager M');
-      expect(performance.now() - t0).toBeLessThan(500);
+      expect(performance.now() - t0).toBeLessThan(1000);
       t0 = performance.now();
       agent.emit('ticket:typing', { ticketId: ticket, typing: true });
       await waitFor(queue, 'presence:changed', (p) => p.ticketId === ticket && p.viewers.some((v: any) => v.name === 'Agent A' && v.typing), 2000);
-      expect(performance.now() - t0).toBeLessThan(500);
+      expect(performance.now() - t0).toBeLessThan(1000);
 
       // Frozen past its lease (three missed heartbeats), its viewer is dropped here...
-      await until(() => afterFreeze.some((e) => e.payload.ticketId === ticket && names(e.payload.viewers) === 'Agent A'), 5000, 'the frozen process’s viewer to go');
+      await until(() => afterFreeze.some((e) => e.payload.ticketId === ticket && names(e.payload.viewers) === 'Agent A'), 10_000, 'the frozen process’s viewer to go');
       expect(listedViewers(await list(agent), ticket)).toBe('Agent A');
       // ...and comes back when it thaws: its next heartbeat is from a process this one has forgotten, which is asked for its state.
       const afterThaw = record(agent, ['presence:changed']);
       process.kill(other.pid, 'SIGCONT');
-      await until(() => afterThaw.some((e) => e.payload.ticketId === ticket && names(e.payload.viewers) === 'Agent A, Manager M'), 5000, 'the thawed process’s viewer');
+      await until(() => afterThaw.some((e) => e.payload.ticketId === ticket && names(e.payload.viewers) === 'Agent A, Manager M'), 10_000, 'the thawed process’s viewer');
 
       // Killed, it never says goodbye: its lease runs out and its viewer goes for good.
       const afterKill = record(agent, ['presence:changed']);
       process.kill(other.pid, 'SIGKILL');
-      await until(() => afterKill.some((e) => e.payload.ticketId === ticket && names(e.payload.viewers) === 'Agent A'), 5000, 'the dead process’s viewer to go');
+      await until(() => afterKill.some((e) => e.payload.ticketId === ticket && names(e.payload.viewers) === 'Agent A'), 10_000, 'the dead process’s viewer to go');
       expect(listedViewers(await list(agent), ticket)).toBe('Agent A');
     } finally {
       try {
@@ -132,8 +133,9 @@ describe('two server processes on one database', () => {
     await waitFor(agent, 'presence:changed', (p) => p.ticketId === ticket && names(p.viewers) === 'Agent A, Manager M');
     const afterStop = record(agent, ['presence:changed']);
     const t0 = performance.now();
-    await there.stop(); // its lease is the default 15 s
-    await until(() => afterStop.some((e) => e.payload.ticketId === ticket && names(e.payload.viewers) === 'Agent A'), 5000, 'the stopped process’s viewer to go');
-    expect(performance.now() - t0).toBeLessThan(3000);
+    const stopped = there.stop(); // its lease is the default 15 s
+    await until(() => afterStop.some((e) => e.payload.ticketId === ticket && names(e.payload.viewers) === 'Agent A'), 15_000, 'the stopped process’s viewer to go');
+    expect(performance.now() - t0).toBeLessThan(7_500);
+    await stopped;
   });
 });
