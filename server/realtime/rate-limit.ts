@@ -36,12 +36,14 @@ const ANY_EVENT: Rate = { perSecond: 20, burst: 40 };
 
 /**
  * Events that cost more than their share, each with a bucket of its own on top of ANY_EVENT: a
- * watch reads the database, a list answers with every viewed ticket, and each typing toggle
- * reaches every viewer of the ticket. The browser sends a watch per screen it opens (all of them
- * again after a reconnect), a list when a queue opens, and "typing" every 3 s at most.
+ * watch reads the database, a catch-up replays part of the change log, a list answers with every
+ * viewed ticket, and each typing toggle reaches every viewer of the ticket. The browser sends a
+ * watch (and at most one catch-up) per screen it opens, all of them again after a reconnect, a
+ * list when a queue opens, and "typing" every 3 s at most.
  */
 const PER_EVENT = new Map<string, Rate>([
   ['ticket:watch', { perSecond: 5, burst: 20 }],
+  ['live:catch_up', { perSecond: 5, burst: 20 }],
   ['presence:list', { perSecond: 1, burst: 5 }],
   ['ticket:typing', { perSecond: 4, burst: 10 }]
 ]);

@@ -48,6 +48,13 @@ describe('events that cost more have buckets of their own, below the shared 40 a
     expect(refused(answers)).toBeGreaterThanOrEqual(10);
   });
 
+  it('live:catch_up: twenty at once', async () => {
+    const socket = await openSocket(server.url, as.agentA);
+    const answers = await Promise.all(Array.from({ length: 35 }, () => ask(socket, 'live:catch_up', '1:1:')));
+    expect(answered(answers)).toBeGreaterThanOrEqual(20);
+    expect(refused(answers)).toBeGreaterThanOrEqual(10);
+  });
+
   it('ticket:typing: a burst of toggles reaches the other viewers as ten changes at most', async () => {
     const ticket = await createTicket(db.sql, { customerId: world.customerId, teamId: world.teamA });
     const typist = await openSocket(server.url, as.agentA);
