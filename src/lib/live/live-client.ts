@@ -29,6 +29,8 @@ const REMEMBERED_SEQS = 20_000;
 /** A reload after a resync that failed is tried again after this long, doubling up to the max. */
 const RESYNC_RETRY_MS = 1000;
 const RESYNC_RETRY_MAX_MS = 30_000;
+/** A refused handshake is tried again after this long. */
+const REFUSED_RETRY_MS = 15_000;
 
 const earlier = (a: StreamPosition | null, b: StreamPosition | null) => (!a ? b : !b ? a : laterOf(a, b) === a ? b : a);
 
@@ -112,6 +114,9 @@ class LiveClient {
         return;
       }
       live.set(navigator.onLine ? 'reconnecting' : 'offline');
+      // A handshake the server refused (too many tabs, a server starting up) is not retried by
+      // socket.io-client itself: try again a little later.
+      if (!socket.active) setTimeout(() => this.socket === socket && !socket.connected && socket.connect(), REFUSED_RETRY_MS);
     });
     socket.io.on('reconnect_attempt', () => live.set(navigator.onLine ? 'reconnecting' : 'offline'));
 
