@@ -7,7 +7,7 @@
 import os from 'node:os';
 import pg from 'pg';
 import { migrateDatabase } from '../../db/migrate.js';
-import { createWorld } from '../support/fixtures.js';
+import { createUser, createWorld } from '../support/fixtures.js';
 import { Browser } from '../support/http.js';
 import { startChildServer, type ChildServer } from '../support/processes.js';
 import { until } from '../support/socket.js';
@@ -23,6 +23,8 @@ interface Setup {
   url: string;
   server: ChildServer;
   cookie: string;
+  /** Sessions of distinct managers: a user may hold at most 20 sockets, as 500 people's dashboards would. */
+  cookies: string[];
   customerId: number;
 }
 
@@ -35,11 +37,16 @@ async function setup(): Promise<Setup & { teardown: () => Promise<void> }> {
   const world = await createWorld(sql);
   const server = await startChildServer(url);
   const browser = await Browser.signedIn(server.url, world.manager.email);
+  const managers = await Promise.all(
+    Array.from({ length: 25 }, (_, i) => createUser(sql, { email: `bench-manager-${i}@bench.dev`, role: 'manager' }))
+  );
+  const cookies = await Promise.all(managers.map(async (m) => (await Browser.signedIn(server.url, m.email)).cookie));
   return {
     sql,
     url,
     server,
     cookie: browser.cookie,
+    cookies,
     customerId: world.customerId,
     teardown: async () => {
       await server.stop();
@@ -52,7 +59,7 @@ async function setup(): Promise<Setup & { teardown: () => Promise<void> }> {
 async function connectRawDashboards(s: Setup, count: number): Promise<RawDashboard[]> {
   const dashboards: RawDashboard[] = [];
   for (let i = 0; i < count; i += 50) {
-    const batch = Array.from({ length: Math.min(50, count - i) }, () => new RawDashboard(s.server.url, s.cookie, ['order:created']));
+    const batch = Array.from({ length: Math.min(50, count - i) }, (_, j) => new RawDashboard(s.server.url, s.cookies[(i + j) % s.cookies.length], ['order:created']));
     await Promise.all(batch.map((d) => d.ready));
     dashboards.push(...batch);
   }
