@@ -9,7 +9,7 @@ import { sessionMiddleware } from './auth/middleware.js';
 import type { AppDeps } from './deps.js';
 import { AppError, fromDatabaseError } from './errors.js';
 import type { AppEnv } from './http/env.js';
-import { originCheck } from './http/origin-check.js';
+import { originCheck, originHeaders } from './http/origin-check.js';
 import { requestContext } from './http/request-context.js';
 import { streamPosition } from './http/stream-position.js';
 import { analyticsRoutes } from './routes/analytics.js';
@@ -28,8 +28,9 @@ import { audit } from './services/audit.js';
 export function createApi(deps: AppDeps) {
   return new Hono<AppEnv>()
     .basePath('/api')
-    .use(originCheck(deps.config.ALLOWED_ORIGINS, deps.config.TRUST_PROXY))
-    .use(sessionMiddleware(deps.auth, deps.config.TRUST_PROXY))
+    .use(originHeaders(deps.config.TRUST_PROXY))
+    .use(originCheck(deps.config.ALLOWED_ORIGINS))
+    .use(sessionMiddleware(deps.auth))
     .route('/health', healthRoutes(deps))
     // A server setting, not a screen's live state: no stream position.
     .route('/demo-activity', demoActivityRoutes(deps))
