@@ -3,6 +3,7 @@ import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { createWorld, PASSWORD } from '../support/fixtures.js';
 import { startChildServer, type ChildServer } from '../support/processes.js';
 import { httpRequest, rawRequest } from '../support/raw-http.js';
+import { closeSockets, openSocket, waitFor } from '../support/socket.js';
 
 // The edge of the server: what arrives before any route runs. Servers run in processes of their
 // own, so that a request that would end the process shows as exactly that.
@@ -18,6 +19,7 @@ beforeAll(async () => {
   [server, proxied] = await Promise.all([startChildServer(db.url), startChildServer(db.url, {}, { TRUST_PROXY: 'true' })]);
 });
 afterAll(async () => {
+  closeSockets();
   await Promise.all([server?.stop(), proxied?.stop()]);
   await db?.drop();
 });
@@ -104,5 +106,51 @@ describe('malformed Host and Origin headers', () => {
       expect(socket.status, JSON.stringify(forwarded)).toBe(400);
     }
     await expectUp(proxied);
+  });
+});
+
+describe('socket handlers, timers and listener callbacks', () => {
+  it('a ticket whose SLA falls due at infinity (written outside the app) leaves the server up while managers watch the wallboard', async () => {
+    const manager = await openSocket(server.url, world.manager.email);
+    const watch = () => manager.timeout(5000).emitWithAck('wallboard:watch') as Promise<any>;
+    expect(await watch()).toHaveProperty('data');
+    // An import or a psql session may write what the app never would: Postgres takes 'infinity'.
+    await db.sql.query(`INSERT INTO tickets (customer_id, team_id, subject, first_response_due_at) VALUES ($1, $2, 'Imported', 'infinity')`, [
+      world.customerId,
+      world.teamA
+    ]);
+    // Once the wallboard holds the ticket, its numbers cannot be computed: the frame due at once,
+    // and every watch from then on, fail. Each is answered; none ends the process.
+    const deadline = Date.now() + 5000;
+    let answer = await watch();
+    while (answer.data && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 50)); // polling, under the socket's rate limit
+      answer = await watch();
+    }
+    expect(answer).toEqual({ error: { code: 'internal', message: expect.any(String) } });
+    await expectUp(server);
+  });
+
+  it('an order whose total is NaN (written outside the app) holds back neither the live events nor the wallboard numbers committed with it', async () => {
+    const agent = await openSocket(server.url, world.agentA.email);
+    const manager = await openSocket(server.url, world.manager.email);
+    const openTickets = async () => ((await manager.timeout(5000).emitWithAck('wallboard:watch')) as any).data.support.openTickets.value as number;
+    const before = await openTickets();
+    const client = await db.sql.connect();
+    let ticketId: number;
+    try {
+      await client.query('BEGIN');
+      // NUMERIC takes 'NaN', and 'NaN' >= 0 holds in Postgres, so the orders CHECK lets it in.
+      await client.query(`INSERT INTO orders (customer_id, total) VALUES ($1, 'NaN')`, [world.customerId]);
+      ticketId = (await client.query(`INSERT INTO tickets (customer_id, team_id, subject) VALUES ($1, $2, 'Same transaction') RETURNING id`, [world.customerId, world.teamA])).rows[0].id;
+      await client.query('COMMIT');
+    } finally {
+      client.release();
+    }
+    await waitFor(agent, 'ticket:created', (e) => e.data.id === ticketId);
+    // The hub hands the read to the wallboard before it emits: the ticket after the order is counted.
+    await waitFor(manager, 'ticket:created', (e) => e.data.id === ticketId);
+    expect(await openTickets()).toBe(before + 1);
+    await expectUp(server);
   });
 });
