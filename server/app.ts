@@ -1,5 +1,6 @@
 import { serveStatic } from '@hono/node-server/serve-static';
 import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import { secureHeaders } from 'hono/secure-headers';
 import { existsSync, readFileSync, statSync } from 'node:fs';
@@ -30,6 +31,15 @@ export function createApi(deps: AppDeps) {
     .basePath('/api')
     .use(originHeaders(deps.config.TRUST_PROXY))
     .use(originCheck(deps.config.ALLOWED_ORIGINS))
+    // Before anything reads the body: by Content-Length at once, a chunked body as it arrives.
+    .use(
+      bodyLimit({
+        maxSize: deps.config.API_BODY_LIMIT_KIB * 1024,
+        onError: () => {
+          throw new AppError('payload_too_large', `The request body is larger than ${deps.config.API_BODY_LIMIT_KIB} KiB`);
+        }
+      })
+    )
     .use(sessionMiddleware(deps.auth))
     .route('/health', healthRoutes(deps))
     // A server setting, not a screen's live state: no stream position.

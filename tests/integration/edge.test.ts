@@ -1,3 +1,6 @@
+import { readFileSync } from 'node:fs';
+import http from 'node:http';
+import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { createWorld, PASSWORD } from '../support/fixtures.js';
@@ -156,5 +159,66 @@ describe('socket handlers, timers and listener callbacks', () => {
     await waitFor(manager, 'ticket:created', (e) => e.data.id === ticketId);
     expect(await openTickets()).toBe(before + 1);
     await expectUp(server);
+  });
+});
+
+/** The most memory the process has held so far (its resident set's high-water mark), in bytes. */
+const peakMemory = (pid: number) => Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) * 1024;
+
+/** POSTs `total` bytes of a JSON-looking body in chunks, without Content-Length; resolves on the answer. */
+function postChunked(url: string, total: number, headers: Record<string, string>) {
+  let sent = 0;
+  const chunk = Buffer.alloc(64 * 1024, 'x');
+  const body = new Readable({
+    read() {
+      if (sent === 0) this.push('{"email":"a@b.c","password":"');
+      if (sent >= total) return this.push(null);
+      sent += chunk.length;
+      this.push(chunk);
+    }
+  });
+  return new Promise<{ status: number; body: string; sentWhenAnswered: number }>((resolve, reject) => {
+    const req = http.request(url, { method: 'POST', headers: { ...headers, 'transfer-encoding': 'chunked' } }, (res) => {
+      const sentWhenAnswered = sent;
+      let text = '';
+      res.on('data', (d) => (text += d));
+      res.on('end', () => resolve({ status: res.statusCode!, body: text, sentWhenAnswered }));
+      res.on('error', reject);
+    });
+    // Once answered, the server may close the connection on the rest of the body.
+    req.on('error', (err) => (req.writableEnded ? undefined : reject(err)));
+    body.pipe(req);
+  });
+}
+
+describe('request bodies', () => {
+  const LIMIT = 256 * 1024;
+
+  it('a 2 MB body is refused with 413 before it is read', async () => {
+    const host = hostOf(server.url);
+    const declared = 2 * 1024 * 1024;
+    // Only the first 64 KiB are ever sent: the answer must not wait for the rest.
+    const head = httpRequest('POST', '/api/auth/login', { host, origin: `http://${host}`, 'content-type': 'application/json', 'content-length': String(declared) });
+    const res = await rawRequest(server.url, head + '{"email":"a@b.c","password":"' + 'x'.repeat(64 * 1024));
+    expect(res.status).toBe(413);
+    expect(JSON.parse(res.body).error).toMatchObject({ code: 'payload_too_large' });
+    await expectUp(server);
+  });
+
+  it('a chunked body without Content-Length is cut off at the limit, and the server does not hold it', async () => {
+    const peakBefore = peakMemory(server.pid);
+    const total = 64 * 1024 * 1024;
+    const res = await postChunked(`${server.url}/api/auth/login`, total, { origin: new URL(server.url).origin, 'content-type': 'application/json' });
+    expect(res.status).toBe(413);
+    expect(JSON.parse(res.body).error).toMatchObject({ code: 'payload_too_large' });
+    expect(res.sentWhenAnswered).toBeLessThan(total);
+    expect(peakMemory(server.pid) - peakBefore).toBeLessThan(16 * 1024 * 1024);
+    await expectUp(server);
+  });
+
+  it('a body just under the limit is still read', async () => {
+    const browser = new Browser(server.url);
+    const res = await browser.post('/api/auth/login', { email: world.agentA.email, password: PASSWORD, padding: 'x'.repeat(LIMIT - 1024) });
+    expect(res.status).toBe(200);
   });
 });

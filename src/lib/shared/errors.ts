@@ -9,6 +9,7 @@ export const ERROR_CODES = {
   not_found: 404,
   conflict: 409,
   stale_version: 409,
+  payload_too_large: 413,
   unprocessable: 422,
   too_many_requests: 429,
   internal: 500,
