@@ -6,7 +6,7 @@ import { createApp } from './app.js';
 import { createLucia } from './auth/lucia.js';
 import type { Config } from './config.js';
 import { acquireSequelize } from './db.js';
-import { nodeRequestListener } from './http/node-listener.js';
+import { answerClientErrors, nodeRequestListener } from './http/node-listener.js';
 import { startRealtime, type Realtime } from './realtime/index.js';
 import { DemoActivity, type DemoActivityOptions } from './services/demo-activity.js';
 
@@ -48,6 +48,7 @@ export async function startPulse(opts: PulseOptions): Promise<RunningPulse> {
     { staticDir: opts.staticDir }
   );
   const httpServer = createServer(nodeRequestListener(app.fetch, logger));
+  answerClientErrors(httpServer);
   realtime = await startRealtime({ httpServer, config, databaseUrl: opts.databaseUrl, auth, logger });
 
   await new Promise<void>((resolve, reject) => {

@@ -222,3 +222,23 @@ describe('request bodies', () => {
     expect(res.status).toBe(200);
   });
 });
+
+describe('what the HTTP fuzzing found (tests/integration/fuzz-http.test.ts)', () => {
+  const asManager = () => Browser.signedIn(server.url, world.manager.email);
+
+  it('a request line and headers past 16 KiB get 431 in the error shape', async () => {
+    const host = hostOf(server.url);
+    const res = await rawRequest(server.url, httpRequest('GET', `/api/health?q=${'x'.repeat(20_000)}`, { host }));
+    expect(res.status).toBe(431);
+    expect(JSON.parse(res.body).error).toMatchObject({ code: 'headers_too_large' });
+  });
+
+  it('a header with a control character gets 400 in the error shape', async () => {
+    const host = hostOf(server.url);
+    const res = await rawRequest(server.url, httpRequest('GET', '/api/health', { host, 'user-agent': 'bad\u0001agent' }));
+    expect(res.status).toBe(400);
+    expect(JSON.parse(res.body).error).toMatchObject({ code: 'bad_request' });
+    await expectUp(server);
+  });
+
+});
