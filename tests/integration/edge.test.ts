@@ -241,4 +241,19 @@ describe('what the HTTP fuzzing found (tests/integration/fuzz-http.test.ts)', ()
     await expectUp(server);
   });
 
+  it('a NUL character in a wallboard link name is a 400, not a 500', async () => {
+    const res = await (await asManager()).post('/api/wallboard/tokens', { name: 'Lobby\u0000TV' });
+    expect(res.status).toBe(400);
+    expect(res.body.error).toMatchObject({ code: 'validation_failed', details: [{ path: 'name' }] });
+  });
+
+  it('a team name holding half of a UTF-16 pair is refused, and no team is created', async () => {
+    const count = async () => Number((await db.sql.query(`SELECT count(*) FROM teams`)).rows[0].count);
+    const before = await count();
+    const res = await (await asManager()).post('/api/teams', { name: 'Returns \ud800' });
+    expect(res.status).toBe(400);
+    expect(res.body.error).toMatchObject({ code: 'validation_failed' });
+    expect(await count()).toBe(before);
+  });
+
 });
