@@ -256,4 +256,20 @@ describe('what the HTTP fuzzing found (tests/integration/fuzz-http.test.ts)', ()
     expect(await count()).toBe(before);
   });
 
+  it('behind a trusted proxy, a sign-in whose X-Forwarded-For starts with something that is not an address still signs in', async () => {
+    const own = new URL(proxied.url);
+    const res = await rawRequest(
+      proxied.url,
+      httpRequest(
+        'POST',
+        '/api/auth/login',
+        { host: own.host, origin: own.origin, 'content-type': 'application/json', 'x-forwarded-for': 'not-an-address, 203.0.113.7' },
+        JSON.stringify({ email: world.agentB.email, password: PASSWORD })
+      )
+    );
+    expect(res.status, res.body).toBe(200);
+    // The address recorded is the one the proxy added (the last entry), not what the client wrote before it.
+    const { rows } = await db.sql.query(`SELECT host(ip) AS ip FROM sessions WHERE user_id = $1 ORDER BY created_at DESC LIMIT 1`, [world.agentB.id]);
+    expect(rows[0].ip).toBe('203.0.113.7');
+  });
 });
