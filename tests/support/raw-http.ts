@@ -10,9 +10,10 @@ export interface RawResponse {
 /**
  * Sends `request` byte for byte over a plain TCP connection (for what fetch refuses to send: a
  * malformed Host, a hand-written WebSocket upgrade) and reads until the server closes the
- * connection, or until one complete answer with a Content-Length has arrived.
+ * connection, or until one complete answer with a Content-Length has arrived. With `halfClose`, the
+ * request is followed by the end of the client's side (for a body that stops short of its length).
  */
-export function rawRequest(baseUrl: string, request: string | Buffer, timeoutMs = 5000): Promise<RawResponse> {
+export function rawRequest(baseUrl: string, request: string | Buffer, timeoutMs = 5000, halfClose = false): Promise<RawResponse> {
   const { hostname, port } = new URL(baseUrl);
   return new Promise((resolve, reject) => {
     const socket = net.connect(Number(port), hostname);
@@ -30,7 +31,7 @@ export function rawRequest(baseUrl: string, request: string | Buffer, timeoutMs 
       socket.destroy();
       reject(new Error(`no complete answer within ${timeoutMs} ms: ${Buffer.concat(chunks).toString('latin1').slice(0, 200)}`));
     }, timeoutMs);
-    socket.on('connect', () => socket.write(request));
+    socket.on('connect', () => (halfClose ? socket.end(request) : socket.write(request)));
     socket.on('data', (chunk) => {
       chunks.push(chunk);
       if (isComplete(Buffer.concat(chunks))) finish();
