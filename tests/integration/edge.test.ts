@@ -160,6 +160,19 @@ describe('socket handlers, timers and listener callbacks', () => {
     expect(await openTickets()).toBe(before + 1);
     await expectUp(server);
   });
+
+  it('an order of today whose total is NaN keeps neither the server from starting nor the wallboard from answering', async () => {
+    // The previous test left one behind; a server started now loads today's orders into the wallboard.
+    expect((await db.sql.query(`SELECT count(*)::int AS n FROM orders WHERE total = 'NaN' AND order_date >= now() - interval '1 hour'`)).rows[0].n).toBeGreaterThan(0);
+    const restarted = await startChildServer(db.url);
+    try {
+      await expectUp(restarted);
+      const manager = await Browser.signedIn(restarted.url, world.manager.email);
+      expect((await manager.get('/api/wallboard')).status).toBe(200);
+    } finally {
+      await restarted.stop();
+    }
+  });
 });
 
 /** The most memory the process has held so far (its resident set's high-water mark), in bytes. */

@@ -70,7 +70,9 @@ export class WallboardMetrics {
     const replay: ChangeRow[] = [];
     this.replay = replay;
     try {
-      const fresh = await loadWallboardState(this.opts.db, this.opts.timezone, this.clock());
+      const fresh = await loadWallboardState(this.opts.db, this.opts.timezone, this.clock(), (topic, entityId, err) =>
+        this.opts.logger.error({ err, topic, entityId }, 'wallboard could not read a row; left out')
+      );
       for (const row of replay) this.applySafely(fresh, row);
       this.state = fresh;
     } finally {
