@@ -1,5 +1,6 @@
 import { serveStatic } from '@hono/node-server/serve-static';
 import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import { secureHeaders } from 'hono/secure-headers';
 import { existsSync, readFileSync, statSync } from 'node:fs';
@@ -9,7 +10,7 @@ import { sessionMiddleware } from './auth/middleware.js';
 import type { AppDeps } from './deps.js';
 import { AppError, fromDatabaseError } from './errors.js';
 import type { AppEnv } from './http/env.js';
-import { originCheck } from './http/origin-check.js';
+import { originCheck, originHeaders } from './http/origin-check.js';
 import { requestContext } from './http/request-context.js';
 import { streamPosition } from './http/stream-position.js';
 import { analyticsRoutes } from './routes/analytics.js';
@@ -28,8 +29,18 @@ import { audit } from './services/audit.js';
 export function createApi(deps: AppDeps) {
   return new Hono<AppEnv>()
     .basePath('/api')
-    .use(originCheck(deps.config.ALLOWED_ORIGINS, deps.config.TRUST_PROXY))
-    .use(sessionMiddleware(deps.auth, deps.config.TRUST_PROXY))
+    .use(originHeaders(deps.config.TRUST_PROXY))
+    .use(originCheck(deps.config.ALLOWED_ORIGINS))
+    // Before anything reads the body: by Content-Length at once, a chunked body as it arrives.
+    .use(
+      bodyLimit({
+        maxSize: deps.config.API_BODY_LIMIT_KIB * 1024,
+        onError: () => {
+          throw new AppError('payload_too_large', `The request body is larger than ${deps.config.API_BODY_LIMIT_KIB} KiB`);
+        }
+      })
+    )
+    .use(sessionMiddleware(deps.auth))
     .route('/health', healthRoutes(deps))
     // A server setting, not a screen's live state: no stream position.
     .route('/demo-activity', demoActivityRoutes(deps))

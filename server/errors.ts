@@ -22,6 +22,8 @@ const CLIENT_SQLSTATES: Record<string, { code: ErrorCode; message: string }> = {
   '23514': { code: 'unprocessable', message: 'The data breaks a rule' },
   '23502': { code: 'unprocessable', message: 'A required value is missing' },
   '22P02': { code: 'validation_failed', message: 'A value has the wrong format' },
+  '22021': { code: 'validation_failed', message: 'A value holds a character the database cannot store' },
+  '22P05': { code: 'validation_failed', message: 'A value holds a character the database cannot store' },
   '22001': { code: 'validation_failed', message: 'A value is too long' },
   '22003': { code: 'validation_failed', message: 'A number is out of range' },
   '22007': { code: 'validation_failed', message: 'A date has the wrong format' },

@@ -1,5 +1,4 @@
-import { createAdaptorServer } from '@hono/node-server';
-import type { Server as HttpServer } from 'node:http';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { migrateUp } from '../db/migrate.js';
@@ -7,6 +6,7 @@ import { createApp } from './app.js';
 import { createLucia } from './auth/lucia.js';
 import type { Config } from './config.js';
 import { acquireSequelize } from './db.js';
+import { answerClientErrors, nodeRequestListener } from './http/node-listener.js';
 import { startRealtime, type Realtime } from './realtime/index.js';
 import { DemoActivity, type DemoActivityOptions } from './services/demo-activity.js';
 
@@ -47,7 +47,8 @@ export async function startPulse(opts: PulseOptions): Promise<RunningPulse> {
     { config, sequelize, auth, logger, listenerState: () => realtime?.listenerState() ?? 'stopped', demoActivity },
     { staticDir: opts.staticDir }
   );
-  const httpServer = createAdaptorServer({ fetch: app.fetch }) as HttpServer;
+  const httpServer = createServer(nodeRequestListener(app.fetch, logger));
+  answerClientErrors(httpServer);
   realtime = await startRealtime({ httpServer, config, databaseUrl: opts.databaseUrl, auth, logger });
 
   await new Promise<void>((resolve, reject) => {

@@ -5,12 +5,11 @@ import type { Cookie } from 'lucia';
 import type { UserRole } from '../../src/lib/shared/enums.js';
 import { AppError } from '../errors.js';
 import type { AppEnv, SignedInEnv } from '../http/env.js';
-import { requestOrigin } from '../http/origin-check.js';
 import type { Auth } from './lucia.js';
 
-/** Writes a lucia cookie; Secure whenever the browser reached Pulse over TLS. */
-export function writeSessionCookie(c: Context, cookie: Cookie, trustProxy: boolean) {
-  const secure = requestOrigin(c.req.url, { get: (n) => c.req.header(n) }, trustProxy).startsWith('https:');
+/** Writes a lucia cookie; Secure whenever the browser reached Pulse over TLS (see `originHeaders`). */
+export function writeSessionCookie<E extends AppEnv>(c: Context<E>, cookie: Cookie) {
+  const secure = c.var.ownOrigin.startsWith('https:');
   if (cookie.value === '') {
     deleteCookie(c, cookie.name, { path: '/', secure, httpOnly: true, sameSite: 'Lax' });
     return;
@@ -25,13 +24,13 @@ export function writeSessionCookie(c: Context, cookie: Cookie, trustProxy: boole
 }
 
 /** Resolves the session cookie to a user; slides the idle expiry forward when due. */
-export const sessionMiddleware = (auth: Auth, trustProxy: boolean) =>
+export const sessionMiddleware = (auth: Auth) =>
   createMiddleware<AppEnv>(async (c, next) => {
     const sessionId = getCookie(c, auth.sessionCookieName);
     if (sessionId) {
       const { session, user } = await auth.validateSession(sessionId);
-      if (session?.fresh) writeSessionCookie(c, auth.createSessionCookie(session.id), trustProxy);
-      if (!session) writeSessionCookie(c, auth.createBlankSessionCookie(), trustProxy);
+      if (session?.fresh) writeSessionCookie(c, auth.createSessionCookie(session.id));
+      if (!session) writeSessionCookie(c, auth.createBlankSessionCookie());
       c.set('session', session);
       c.set('user', user);
     }

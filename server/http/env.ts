@@ -7,6 +7,8 @@ export interface AppEnv {
     requestId: string;
     log: Logger;
     ip: string | null;
+    /** Where the browser reached Pulse (scheme and host, as an Origin header would say it). */
+    ownOrigin: string;
     user: User | null;
     session: Session | null;
   };

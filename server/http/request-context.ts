@@ -1,6 +1,7 @@
 import { getConnInfo } from '@hono/node-server/conninfo';
 import { createMiddleware } from 'hono/factory';
 import { randomUUID } from 'node:crypto';
+import { isIP } from 'node:net';
 import type { Logger } from 'pino';
 import type { AppEnv } from './env.js';
 
@@ -25,10 +26,14 @@ export const requestContext = (logger: Logger, trustProxy: boolean) =>
     );
   });
 
+/**
+ * The client's address; behind a trusted proxy, the one the proxy added to X-Forwarded-For: the
+ * last entry (entries before it are whatever the client sent, and the address is stored as inet).
+ */
 function clientAddress(c: Parameters<Parameters<typeof createMiddleware<AppEnv>>[0]>[0], trustProxy: boolean) {
   if (trustProxy) {
-    const forwarded = c.req.header('x-forwarded-for')?.split(',')[0]?.trim();
-    if (forwarded) return forwarded;
+    const forwarded = c.req.header('x-forwarded-for')?.split(',').at(-1)?.trim();
+    if (forwarded && isIP(forwarded)) return forwarded;
   }
   try {
     const address = getConnInfo(c).remote.address ?? null;

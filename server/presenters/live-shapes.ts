@@ -14,7 +14,15 @@ import { money } from '../../src/lib/shared/rules/money.js';
 
 type Json = Record<string, unknown>;
 
-const iso = (v: unknown) => (v == null ? null : new Date(String(v)).toISOString());
+/**
+ * An instant as ISO 8601. Postgres also stores instants JavaScript cannot represent ('infinity',
+ * '-infinity', past the year 275760; an import may write an SLA due 'infinity'): those are no
+ * instant, null, rather than a RangeError that fails the whole queue.
+ */
+const iso = (v: unknown) => {
+  const at = v == null ? NaN : v instanceof Date ? v.getTime() : Date.parse(String(v));
+  return Number.isFinite(at) ? new Date(at).toISOString() : null;
+};
 const int = (v: unknown) => (v == null ? null : Number(v));
 
 export function presentOrder(d: Json): OrderSummary {

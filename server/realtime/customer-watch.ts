@@ -1,14 +1,16 @@
+import type { Logger } from 'pino';
 import { rooms } from '../../src/lib/shared/rooms.js';
 import { canViewCustomer } from '../auth/policies.js';
 import { Customer } from '../models/index.js';
+import { onSocketEvent } from './safe-handler.js';
 import { positiveId, socketUser, type PulseSocket } from './socket-auth.js';
 
 /**
  * `customer:watch` joins the `customer:<id>` room after a policy check, so a ticket's customer
  * panel receives that customer's order, loyalty and profile changes; `customer:unwatch` leaves it.
  */
-export function bindCustomerWatch(socket: PulseSocket) {
-  socket.on('customer:watch', async (rawId, ack) => {
+export function bindCustomerWatch(socket: PulseSocket, logger: Logger) {
+  onSocketEvent(socket, logger, 'customer:watch', async (rawId, ack) => {
     if (typeof ack !== 'function') return;
     const customerId = positiveId(rawId);
     if (!customerId) return ack({ error: { code: 'validation_failed', message: 'customerId must be a positive integer' } });
@@ -18,7 +20,7 @@ export function bindCustomerWatch(socket: PulseSocket) {
     await socket.join(rooms.customer(customerId));
     ack({ data: { ok: true } });
   });
-  socket.on('customer:unwatch', (rawId) => {
+  onSocketEvent(socket, logger, 'customer:unwatch', (rawId) => {
     const customerId = positiveId(rawId);
     if (customerId) void socket.leave(rooms.customer(customerId));
   });

@@ -111,7 +111,7 @@ export class Hub {
     this.accessChanges.set(socket, 0);
     this.limitClientEvents(socket);
     this.presence.bind(socket, (ticketId) => this.canWatchTicket(socket, ticketId));
-    bindCustomerWatch(socket);
+    bindCustomerWatch(socket, logger);
     this.opts.wallboard?.bindWatch(socket);
     this.bindCatchUp(socket);
 

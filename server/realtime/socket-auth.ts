@@ -1,10 +1,11 @@
 import type { User } from 'lucia';
 import type { IncomingMessage } from 'node:http';
+import type { TLSSocket } from 'node:tls';
 import type { Socket } from 'socket.io';
 import type { ClientToServerEvents, ServerToClientEvents, SocketData } from '../../src/lib/shared/events.js';
 import type { Auth } from '../auth/lucia.js';
 import { hashSessionId } from '../auth/session-adapter.js';
-import { isAllowedOrigin, requestOrigin } from '../http/origin-check.js';
+import { isAllowedOrigin, readOrigins } from '../http/origin-check.js';
 import type { PresenceMessages } from './presence-peers.js';
 
 export type PulseSocket = Socket<ClientToServerEvents, ServerToClientEvents, PresenceMessages, SocketData>;
@@ -17,13 +18,21 @@ export function socketUser(data: SocketData): User {
 /** A client-sent id: a positive safe integer, or null. */
 export const positiveId = (value: unknown): number | null => (Number.isSafeInteger(value) && (value as number) > 0 ? (value as number) : null);
 
-/** Handshake gate: the upgrade must come from Pulse's own origin (browsers always send Origin on WebSockets). */
+/**
+ * Handshake gate: the upgrade must come from Pulse's own origin (browsers always send Origin on
+ * WebSockets). Runs inside the HTTP server's upgrade listener, where an exception would end the
+ * process: a malformed Host, Origin or forwarded header is a refusal.
+ */
 export function originAllowed(req: IncomingMessage, allowed: string[], trustProxy: boolean): boolean {
-  const headers = { get: (n: string) => (req.headers[n.toLowerCase()] as string | undefined) ?? null };
-  const own = requestOrigin(`http://${req.headers.host ?? 'localhost'}${req.url ?? '/'}`, headers, trustProxy);
-  const origin = req.headers.origin;
-  // The handshake URL is plain http from Node's point of view; accept the https twin of our origin too.
-  return isAllowedOrigin(origin, own, allowed) || isAllowedOrigin(origin, own.replace(/^http:/, 'https:'), allowed);
+  const scheme = (req.socket as TLSSocket).encrypted ? 'https' : 'http';
+  const header = (name: string) => {
+    const value = req.headers[name];
+    return Array.isArray(value) ? value.join(', ') : value;
+  };
+  const read = readOrigins(scheme, req.headers.host, header, trustProxy);
+  if ('error' in read) return false;
+  // Behind a TLS proxy that Pulse does not trust, the upgrade looks like plain http: accept the https twin too.
+  return isAllowedOrigin(read.origin, read.own, allowed) || isAllowedOrigin(read.origin, read.own.replace(/^http:/, 'https:'), allowed);
 }
 
 /** Resolves the session cookie of the handshake; the socket carries who it is in `socket.data`. */

@@ -25,13 +25,13 @@ export const authRoutes = (deps: AppDeps) => {
         userAgent: c.req.header('user-agent') ?? null,
         previousSessionId: getCookie(c, auth.sessionCookieName)
       });
-      writeSessionCookie(c, auth.createSessionCookie(session.id), config.TRUST_PROXY);
+      writeSessionCookie(c, auth.createSessionCookie(session.id));
       return c.json({ user: presentUser(user) });
     })
     .post('/logout', requireUser, async (c) => {
       const { session, user } = c.var;
       await logout(auth, session.id, user.id, c.var.ip);
-      writeSessionCookie(c, auth.createBlankSessionCookie(), config.TRUST_PROXY);
+      writeSessionCookie(c, auth.createBlankSessionCookie());
       return c.json({ ok: true as const });
     })
     .get('/me', requireUser, async (c) => {

@@ -1,7 +1,14 @@
 import { Hono } from 'hono';
-import { z } from 'zod';
 import { IdParam } from '../../src/lib/shared/schemas/people.js';
-import { AgentStatusBody, CannedBody, InboundMessage, SlaPoliciesBody } from '../../src/lib/shared/schemas/tickets.js';
+import {
+  AgentStatusBody,
+  AgentsQuery,
+  CannedBody,
+  CannedQuery,
+  InboundMessage,
+  OrderActionBody,
+  SlaPoliciesBody
+} from '../../src/lib/shared/schemas/tickets.js';
 import { integrationOrRole } from '../auth/integration.js';
 import { requireRole, requireUser } from '../auth/middleware.js';
 import type { AppDeps } from '../deps.js';
@@ -28,7 +35,7 @@ export const inboundRoutes = ({ sequelize, config }: AppDeps) =>
 
 export const cannedRoutes = ({ sequelize }: AppDeps) =>
   new Hono<AppEnv>()
-    .get('/', requireUser, validate('query', z.object({ q: z.string().trim().min(1).max(100).optional() })), async (c) =>
+    .get('/', requireUser, validate('query', CannedQuery), async (c) =>
       c.json({ responses: await listCanned(sequelize, c.var.user, c.req.valid('query').q) })
     )
     .post('/', requireRole('manager', 'admin'), validate('json', CannedBody), async (c) =>
@@ -50,7 +57,7 @@ export const slaRoutes = ({ sequelize }: AppDeps) =>
     );
 
 export const agentRoutes = ({ sequelize }: AppDeps) =>
-  new Hono<AppEnv>().get('/', requireUser, validate('query', z.object({ teamId: z.coerce.number().int().positive().optional() })), async (c) =>
+  new Hono<AppEnv>().get('/', requireUser, validate('query', AgentsQuery), async (c) =>
     c.json({ agents: await listAgents(sequelize, c.var.user, c.req.valid('query').teamId) })
   );
 
@@ -58,8 +65,6 @@ export const meRoutes = ({ sequelize }: AppDeps) =>
   new Hono<AppEnv>().put('/status', requireUser, validate('json', AgentStatusBody), async (c) =>
     c.json({ status: await setAvailability(sequelize, c.var.user, c.req.valid('json').status) })
   );
-
-const OrderActionBody = z.object({ ticketId: z.number().int().positive().optional() });
 
 export const orderRoutes = ({ sequelize }: AppDeps) =>
   new Hono<AppEnv>()

@@ -30,7 +30,8 @@ export const wallboardRoutes = ({ sequelize, config }: AppDeps) => {
           throw new AppError('forbidden', 'The wallboard is for managers');
         }
         const now = Date.now();
-        const snapshot = computeSnapshot(await loadWallboardState(db, config.STORE_TIMEZONE, now), now);
+        const unreadable = (topic: string, entityId: number, err: unknown) => c.var.log.warn({ err, topic, entityId }, 'wallboard could not read a row; left out');
+        const snapshot = computeSnapshot(await loadWallboardState(db, config.STORE_TIMEZONE, now, unreadable), now);
         c.header('Cache-Control', 'no-store');
         return c.json(snapshot);
       })

@@ -5,15 +5,20 @@ import { createInterface } from 'node:readline';
 export interface ChildServer {
   url: string;
   pid: number;
+  /** The exit code once the process has ended (null while it runs). */
+  exitCode(): number | null;
   stop(): Promise<void>;
 }
 
-/** Starts Pulse in a separate Node process against `databaseUrl`. */
-export function startChildServer(databaseUrl: string, env: Record<string, string> = {}): Promise<ChildServer> {
+/**
+ * Starts Pulse in a separate Node process against `databaseUrl`; `config` holds settings for it
+ * (as environment variables would give them).
+ */
+export function startChildServer(databaseUrl: string, env: Record<string, string> = {}, config: Record<string, string> = {}): Promise<ChildServer> {
   const root = path.resolve(import.meta.dirname, '../..');
   const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'tests/support/child-server.ts'], {
     cwd: root,
-    env: { ...process.env, ...env, DATABASE_URL: databaseUrl },
+    env: { ...process.env, ...env, DATABASE_URL: databaseUrl, PULSE_TEST_CONFIG: JSON.stringify(config) },
     stdio: ['ignore', 'pipe', 'inherit']
   });
   return new Promise((resolve, reject) => {
@@ -25,6 +30,7 @@ export function startChildServer(databaseUrl: string, env: Record<string, string
       resolve({
         url,
         pid: child.pid!,
+        exitCode: () => child.exitCode ?? (child.signalCode ? 128 : null),
         stop: () =>
           new Promise<void>((done) => {
             // Already gone (it exited, or a test killed it with a signal).

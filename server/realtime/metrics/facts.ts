@@ -92,7 +92,11 @@ export interface ThresholdFact {
 
 const TIER_RANK = { bronze: 0, silver: 1, gold: 2, platinum: 3 } as const;
 
-export const ms = (v: unknown): number | null => (v == null ? null : v instanceof Date ? v.getTime() : Date.parse(String(v)));
+/** Epoch milliseconds; null for no instant and for one JavaScript cannot represent ('infinity': never due). */
+export const ms = (v: unknown): number | null => {
+  const at = v == null ? NaN : v instanceof Date ? v.getTime() : Date.parse(String(v));
+  return Number.isFinite(at) ? at : null;
+};
 const int = (v: unknown): number | null => (v == null ? null : Number(v));
 
 export function orderFact(d: Row): OrderFact {

@@ -5,6 +5,7 @@ import { isManager } from '../../auth/policies.js';
 import type { Db } from '../../services/analytics/db.js';
 import type { ChangeRow } from '../change-reader.js';
 import type { PulseServer } from '../hub.js';
+import { guarded, onSocketEvent } from '../safe-handler.js';
 import { socketUser, type PulseSocket } from '../socket-auth.js';
 import { WallboardPublisher, type PublisherOptions } from './publisher.js';
 import { verifyWallboardToken } from './tokens.js';
@@ -91,13 +92,16 @@ export class Wallboard {
     this.bindWatch(socket);
     void socket.join(rooms.wallboard);
     socket.emit('live:ready', { horizon, replayed: 0 });
-    const snapshot = this.metrics.snapshot();
-    if (snapshot) socket.emit('wallboard:updated', snapshot);
+    guarded(this.opts.logger, () => ({ event: 'wallboard:tv_connected', tokenId }), () => {
+      const snapshot = this.metrics.snapshot();
+      if (snapshot) socket.emit('wallboard:updated', snapshot);
+    })();
   }
 
   /** A signed-in user's socket: managers and admins may watch the wallboard. */
   bindWatch(socket: PulseSocket) {
-    socket.on('wallboard:watch', async (ack) => {
+    const { logger } = this.opts;
+    onSocketEvent(socket, logger, 'wallboard:watch', async (ack) => {
       if (typeof ack !== 'function') return;
       const tv = socket.data.wallboardTokenId !== undefined;
       if (!tv && !isManager(socketUser(socket.data))) {
@@ -108,7 +112,7 @@ export class Wallboard {
       await socket.join(rooms.wallboard);
       ack({ data: snapshot });
     });
-    socket.on('wallboard:unwatch', (ack) => {
+    onSocketEvent(socket, logger, 'wallboard:unwatch', (ack) => {
       if (socket.data.wallboardTokenId === undefined) void socket.leave(rooms.wallboard);
       if (typeof ack === 'function') ack({ data: { ok: true } });
     });

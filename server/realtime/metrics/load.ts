@@ -61,8 +61,15 @@ const KEPT_QUERIES: [KeptTopic, string][] = [
   ['agent_status_change', AGENT_STATUS_CHANGES]
 ];
 
-/** Everything the wallboard needs, recomputed from SQL: the start of the day and the periodic reconcile. */
-export async function loadWallboardState(db: Db, timezone: string, now: number): Promise<WallboardState> {
+/** A row the wallboard cannot read (a value the database allows but no number can hold, such as a 'NaN' total). */
+export type UnreadableRow = (topic: string, id: number, err: unknown) => void;
+
+/**
+ * Everything the wallboard needs, recomputed from SQL: the start of the day and the periodic
+ * reconcile. A row it cannot read is left out and reported to `unreadable`: one such row must not
+ * keep the wallboard, or the server that starts it, from running.
+ */
+export async function loadWallboardState(db: Db, timezone: string, now: number, unreadable: UnreadableRow = () => undefined): Promise<WallboardState> {
   const bounds = await loadDayBounds(db, timezone, now);
   const from = new Date(bounds.yesterdayStart);
   const [kept, agents, thresholds] = await Promise.all([
@@ -72,16 +79,27 @@ export async function loadWallboardState(db: Db, timezone: string, now: number):
   ]);
   const state = new WallboardState(timezone, bounds);
   // Through the same keep tests as a change (the queries select the rows those tests keep).
+  const read = (topic: string, d: Json['d'], apply: () => void) => {
+    try {
+      apply();
+    } catch (err) {
+      unreadable(topic, Number(d.id), err);
+    }
+  };
   KEPT_QUERIES.forEach(([topic], i) => {
-    for (const { d } of kept[i]) KEPT_FACTS[topic](state, Number(d.id), d);
+    for (const { d } of kept[i]) read(topic, d, () => KEPT_FACTS[topic](state, Number(d.id), d));
   });
   for (const { d } of agents) {
-    const f = agentFact(d);
-    if (f) state.agents.set(f.id, f);
+    read('user', d, () => {
+      const f = agentFact(d);
+      if (f) state.agents.set(f.id, f);
+    });
   }
   for (const { d } of thresholds) {
-    const f = thresholdFact(d);
-    state.thresholds.set(f.metric, f);
+    read('wallboard_threshold', d, () => {
+      const f = thresholdFact(d);
+      state.thresholds.set(f.metric, f);
+    });
   }
   return state;
 }

@@ -1,11 +1,14 @@
+import type { Logger } from 'pino';
 import type { WallboardSnapshot } from '../../../src/lib/shared/schemas/metrics.js';
 import { rooms } from '../../../src/lib/shared/rooms.js';
 import type { PulseServer } from '../hub.js';
+import { guarded } from '../safe-handler.js';
 import type { WallboardMetrics } from './wallboard-metrics.js';
 
 export interface PublisherOptions {
   /** At most one frame per this many milliseconds (250: four frames a second). */
   minIntervalMs?: number;
+  logger: Logger;
 }
 
 /** Time moves the numbers too (the minute chart, SLA clocks): look this often, send when changed. */
@@ -23,14 +26,17 @@ export class WallboardPublisher {
   private lastSentAt = 0;
   private lastContent = '';
   private readonly minIntervalMs: number;
+  /** Sends a frame from a timer: a snapshot that cannot be computed is logged, and the next frame tries again. */
+  private readonly sendFromTimer: () => void;
 
   constructor(
     private readonly io: PulseServer,
     private readonly metrics: WallboardMetrics,
-    opts: PublisherOptions = {}
+    opts: PublisherOptions
   ) {
     this.minIntervalMs = opts.minIntervalMs ?? 250;
-    this.heartbeat = setInterval(() => this.request(), HEARTBEAT_MS);
+    this.sendFromTimer = guarded(opts.logger, () => ({ timer: 'wallboard frame' }), () => this.send());
+    this.heartbeat = setInterval(guarded(opts.logger, () => ({ timer: 'wallboard heartbeat' }), () => this.request()), HEARTBEAT_MS);
     this.heartbeat.unref();
   }
 
@@ -44,7 +50,7 @@ export class WallboardPublisher {
     const wait = Math.max(0, this.lastSentAt + this.minIntervalMs - Date.now());
     this.timer = setTimeout(() => {
       this.timer = undefined;
-      this.send();
+      this.sendFromTimer();
     }, wait);
   }
 

@@ -70,8 +70,10 @@ export class WallboardMetrics {
     const replay: ChangeRow[] = [];
     this.replay = replay;
     try {
-      const fresh = await loadWallboardState(this.opts.db, this.opts.timezone, this.clock());
-      for (const row of replay) applyRow(fresh, row);
+      const fresh = await loadWallboardState(this.opts.db, this.opts.timezone, this.clock(), (topic, entityId, err) =>
+        this.opts.logger.error({ err, topic, entityId }, 'wallboard could not read a row; left out')
+      );
+      for (const row of replay) this.applySafely(fresh, row);
       this.state = fresh;
     } finally {
       this.replay = null;
@@ -98,10 +100,24 @@ export class WallboardMetrics {
     for (const row of rows) {
       if (!RELEVANT.has(row.topic)) continue;
       relevant = true;
-      if (this.state) applyRow(this.state, row);
+      if (this.state && !this.applySafely(this.state, row)) continue;
       this.replay?.push(row);
     }
     if (relevant) this.changed();
+  }
+
+  /**
+   * One row the wallboard cannot read (a value outside what it expects) is logged and skipped: it
+   * must not hold back the rest of the read, which the hub delivers right after this.
+   */
+  private applySafely(state: WallboardState, row: ChangeRow): boolean {
+    try {
+      applyRow(state, row);
+      return true;
+    } catch (err) {
+      this.opts.logger.error({ err, seq: row.id, topic: row.topic, entityId: row.entityId }, 'wallboard could not apply a change; skipped');
+      return false;
+    }
   }
 
   /** The numbers at `now` (the wallboard's clock by default). Null before the first reconcile. */

@@ -7,10 +7,13 @@ export const ERROR_CODES = {
   forbidden: 403,
   origin_rejected: 403,
   not_found: 404,
+  request_timeout: 408,
   conflict: 409,
   stale_version: 409,
+  payload_too_large: 413,
   unprocessable: 422,
   too_many_requests: 429,
+  headers_too_large: 431,
   internal: 500,
   unavailable: 503
 } as const;

@@ -122,6 +122,8 @@ export const CannedResponse = z.object({
 });
 export type CannedResponse = z.infer<typeof CannedResponse>;
 
+export const CannedQuery = z.object({ q: z.string().trim().min(1).max(100).optional() });
+
 export const CannedBody = z.object({
   title: z.string().trim().min(1).max(120),
   body: z.string().trim().min(1).max(10_000),
@@ -148,6 +150,11 @@ export const SlaPoliciesBody = z.object({
 });
 
 export const AgentStatusBody = z.object({ status: z.enum(AGENT_STATUSES) });
+
+export const AgentsQuery = z.object({ teamId: z.coerce.number().int().positive().optional() });
+
+/** Refund or cancel an order; an agent names the ticket of that customer they act from. */
+export const OrderActionBody = z.object({ ticketId: z.number().int().positive().optional() });
 
 export const Agent = z.object({
   id: z.number().int(),
