@@ -7,6 +7,6 @@ export default {
   kit: {
     // A single-page app: the Hono server serves build/ and falls back to 200.html.
     adapter: adapter({ pages: 'build', assets: 'build', fallback: '200.html', strict: true }),
-    alias: { $shared: 'src/lib/shared' }
+    alias: { $shared: 'src/lib/shared', '#shared': 'src/lib/shared' }
   }
 };

@@ -5,7 +5,7 @@ import { HTTPException } from 'hono/http-exception';
 import { secureHeaders } from 'hono/secure-headers';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import type { ErrorBody } from '../src/lib/shared/errors.js';
+import type { ErrorBody } from '#shared/errors.js';
 import { sessionMiddleware } from './auth/middleware.js';
 import type { AppDeps } from './deps.js';
 import { AppError, fromDatabaseError } from './errors.js';

@@ -1,4 +1,4 @@
-import { ERROR_CODES, type ErrorCode } from '../src/lib/shared/errors.js';
+import { ERROR_CODES, type ErrorCode } from '#shared/errors.js';
 
 /** Services throw this; `app.onError` turns it into the one error shape. */
 export class AppError extends Error {

@@ -1,4 +1,4 @@
-import type { TicketPriority } from '../../src/lib/shared/enums.js';
+import type { TicketPriority } from '#shared/enums.js';
 import type { Agent } from './context.js';
 import { type Random, Weighted } from './random.js';
 import { HOUR, MINUTE } from './sales-calendar.js';

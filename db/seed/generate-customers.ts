@@ -1,4 +1,4 @@
-import type { SalesChannel } from '../../src/lib/shared/enums.js';
+import type { SalesChannel } from '#shared/enums.js';
 import type { SeedContext } from './context.js';
 import type { OrderFacts } from './generate-orders.js';
 import { type Random, Weighted } from './random.js';

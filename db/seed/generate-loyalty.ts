@@ -1,4 +1,4 @@
-import type { LoyaltyTier } from '../../src/lib/shared/enums.js';
+import type { LoyaltyTier } from '#shared/enums.js';
 import type { SeedContext } from './context.js';
 import type { CustomerProfile } from './generate-customers.js';
 import type { OrderFacts } from './generate-orders.js';

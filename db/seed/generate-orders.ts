@@ -1,4 +1,4 @@
-import type { OrderStatus } from '../../src/lib/shared/enums.js';
+import type { OrderStatus } from '#shared/enums.js';
 import type { ProductInfo, SeedContext } from './context.js';
 import { type CustomerProfile, sampleChannel } from './generate-customers.js';
 import { type Random, Weighted } from './random.js';

@@ -1,4 +1,4 @@
-import type { TicketChannel, TicketPriority } from '../../src/lib/shared/enums.js';
+import type { TicketChannel, TicketPriority } from '#shared/enums.js';
 import type { SeedContext } from './context.js';
 import { type BacklogStatus, type Conversation, fill, openConversation, resolvedConversation } from './conversation.js';
 import type { CustomerProfile } from './generate-customers.js';

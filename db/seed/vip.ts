@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { type LoyaltyTier, TICKET_PRIORITIES, type TicketPriority } from '../../src/lib/shared/enums.js';
+import { type LoyaltyTier, TICKET_PRIORITIES, type TicketPriority } from '#shared/enums.js';
 import type { OrderFacts } from './generate-orders.js';
 import { MINUTE } from './sales-calendar.js';
 

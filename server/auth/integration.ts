@@ -1,6 +1,6 @@
 import { timingSafeEqual } from 'node:crypto';
 import { createMiddleware } from 'hono/factory';
-import type { UserRole } from '../../src/lib/shared/enums.js';
+import type { UserRole } from '#shared/enums.js';
 import { AppError } from '../errors.js';
 import type { AppEnv } from '../http/env.js';
 

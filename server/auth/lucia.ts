@@ -1,5 +1,5 @@
 import { Lucia, TimeSpan } from 'lucia';
-import type { UserRole } from '../../src/lib/shared/enums.js';
+import type { UserRole } from '#shared/enums.js';
 import type { Config } from '../config.js';
 import { SequelizeSessionAdapter, type SessionContext } from './session-adapter.js';
 

@@ -2,7 +2,7 @@ import type { Context } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import { createMiddleware } from 'hono/factory';
 import type { Cookie } from 'lucia';
-import type { UserRole } from '../../src/lib/shared/enums.js';
+import type { UserRole } from '#shared/enums.js';
 import { AppError } from '../errors.js';
 import type { AppEnv, SignedInEnv } from '../http/env.js';
 import type { Auth } from './lucia.js';

@@ -1,4 +1,4 @@
-import { isManagerRole } from '../../src/lib/shared/rules/people.js';
+import { isManagerRole } from '#shared/rules/people.js';
 import type { User } from 'lucia';
 
 // Who may do what, object by object. Routes and the socket hub ask these; nothing else decides.

@@ -5,7 +5,7 @@ import { createInterface } from 'node:readline/promises';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { migrateUp } from '../../db/migrate.js';
-import { NewUserFields, PASSWORD_MIN_LENGTH } from '../../src/lib/shared/schemas/people.js';
+import { NewUserFields, PASSWORD_MIN_LENGTH } from '#shared/schemas/people.js';
 import { hashPassword } from '../auth/password.js';
 import { acquireSequelize } from '../db.js';
 import { Team, User } from '../models/index.js';

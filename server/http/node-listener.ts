@@ -2,7 +2,7 @@ import { getRequestListener, RequestError } from '@hono/node-server';
 import { STATUS_CODES, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
-import { ERROR_CODES, type ErrorBody, type ErrorCode } from '../../src/lib/shared/errors.js';
+import { ERROR_CODES, type ErrorBody, type ErrorCode } from '#shared/errors.js';
 
 const errorResponse = (status: number, error: ErrorBody['error']) =>
   new Response(JSON.stringify({ error } satisfies ErrorBody), { status, headers: { 'content-type': 'application/json' } });

@@ -1,6 +1,6 @@
 import { createMiddleware } from 'hono/factory';
 import { QueryTypes, type Sequelize } from 'sequelize';
-import { HORIZON_HEADER } from '../../src/lib/shared/stream-position.js';
+import { HORIZON_HEADER } from '#shared/stream-position.js';
 import type { AppEnv } from './env.js';
 
 /**

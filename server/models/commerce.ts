@@ -6,7 +6,7 @@ import {
   type InferCreationAttributes,
   type Sequelize
 } from 'sequelize';
-import { ORDER_STATUSES, SALES_CHANNELS, type OrderStatus, type SalesChannel } from '../../src/lib/shared/enums.js';
+import { ORDER_STATUSES, SALES_CHANNELS, type OrderStatus, type SalesChannel } from '#shared/enums.js';
 
 export interface Address {
   label?: string;

@@ -6,7 +6,7 @@ import {
   type InferCreationAttributes,
   type Sequelize
 } from 'sequelize';
-import { LOYALTY_ENTRY_KINDS, LOYALTY_TIERS, type LoyaltyEntryKind, type LoyaltyTier } from '../../src/lib/shared/enums.js';
+import { LOYALTY_ENTRY_KINDS, LOYALTY_TIERS, type LoyaltyEntryKind, type LoyaltyTier } from '#shared/enums.js';
 import { Customer } from './commerce.js';
 
 /** Balance, lifetime points and tier are maintained by the database from the ledger. */

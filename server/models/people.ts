@@ -6,7 +6,7 @@ import {
   type InferCreationAttributes,
   type Sequelize
 } from 'sequelize';
-import { AGENT_STATUSES, USER_ROLES, type AgentStatus, type UserRole } from '../../src/lib/shared/enums.js';
+import { AGENT_STATUSES, USER_ROLES, type AgentStatus, type UserRole } from '#shared/enums.js';
 
 export class Team extends Model<InferAttributes<Team>, InferCreationAttributes<Team>> {
   declare id: CreationOptional<number>;

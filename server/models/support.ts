@@ -15,7 +15,7 @@ import {
   type TicketChannel,
   type TicketPriority,
   type TicketStatus
-} from '../../src/lib/shared/enums.js';
+} from '#shared/enums.js';
 import { Customer, Order } from './commerce.js';
 import { Team, User } from './people.js';
 

@@ -5,9 +5,9 @@ import type {
   OrderSummary,
   TicketMessage,
   TicketSummary
-} from '../../src/lib/shared/schemas/live.js';
+} from '#shared/schemas/live.js';
 
-import { money } from '../../src/lib/shared/rules/money.js';
+import { money } from '#shared/rules/money.js';
 
 // One presenter per shape, used by the API (from a model's plain attributes) and by the live path
 // (from a change_log row, its keys camel-cased): a screen merges an event into what it loaded.

@@ -1,4 +1,4 @@
-import type { CurrentUser } from '../../src/lib/shared/schemas/auth.js';
+import type { CurrentUser } from '#shared/schemas/auth.js';
 import type { Team, User } from '../models/index.js';
 
 export function presentUser(user: User & { team?: Team | null }): CurrentUser {

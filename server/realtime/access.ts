@@ -1,8 +1,8 @@
 import type pg from 'pg';
 import type { Logger } from 'pino';
-import type { SocketData } from '../../src/lib/shared/events.js';
-import { rooms } from '../../src/lib/shared/rooms.js';
-import { covers, parsePosition, type StreamPosition } from '../../src/lib/shared/stream-position.js';
+import type { SocketData } from '#shared/events.js';
+import { rooms } from '#shared/rooms.js';
+import { covers, parsePosition, type StreamPosition } from '#shared/stream-position.js';
 import { canViewTicket, isManager } from '../auth/policies.js';
 import { socketUser, type PulseSocket } from './socket-auth.js';
 

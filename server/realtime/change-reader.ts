@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { formatPosition, parsePosition, type StreamPosition } from '../../src/lib/shared/stream-position.js';
+import { formatPosition, parsePosition, type StreamPosition } from '#shared/stream-position.js';
 
 /** One change_log row as the reader hands it on. */
 export interface ChangeRow {

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { rooms } from '../../src/lib/shared/rooms.js';
+import { rooms } from '#shared/rooms.js';
 import { canViewCustomer } from '../auth/policies.js';
 import { Customer } from '../models/index.js';
 import { onSocketEvent } from './safe-handler.js';

@@ -1,5 +1,5 @@
-import type { ErrorCode } from '../../src/lib/shared/errors.js';
-import type { ClientToServerEvents } from '../../src/lib/shared/events.js';
+import type { ErrorCode } from '#shared/errors.js';
+import type { ClientToServerEvents } from '#shared/events.js';
 import type { PulseSocket } from './socket-auth.js';
 
 interface Shape {

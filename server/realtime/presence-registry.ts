@@ -1,4 +1,4 @@
-import type { Viewer } from '../../src/lib/shared/events.js';
+import type { Viewer } from '#shared/events.js';
 
 /** One ticket a socket is viewing: the ticket's team (for who may see it) and whether the user is typing. */
 export interface TicketView {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { SocketData } from '../../src/lib/shared/events.js';
-import { rooms } from '../../src/lib/shared/rooms.js';
+import type { SocketData } from '#shared/events.js';
+import { rooms } from '#shared/rooms.js';
 import { canViewTicket } from '../auth/policies.js';
 import type { PulseServer } from './hub.js';
 import { PresencePeers, type PresenceDelta, type PresenceHeartbeat, type PresenceMessages, type PresenceSnapshot } from './presence-peers.js';

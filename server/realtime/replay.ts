@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { formatPosition, type StreamPosition } from '../../src/lib/shared/stream-position.js';
+import { formatPosition, type StreamPosition } from '#shared/stream-position.js';
 import { readBetween } from './change-reader.js';
 import { emitOutgoing, route, routeAvailability, type Outgoing } from './routing.js';
 import type { PulseSocket } from './socket-auth.js';

@@ -1,5 +1,5 @@
-import type { AgentAvailability, DELIVERED_EVENTS, ServerToClientEvents } from '../../src/lib/shared/events.js';
-import { rooms } from '../../src/lib/shared/rooms.js';
+import type { AgentAvailability, DELIVERED_EVENTS, ServerToClientEvents } from '#shared/events.js';
+import { rooms } from '#shared/rooms.js';
 import { camelKeys } from '../presenters/camel-keys.js';
 import {
   presentCustomer,

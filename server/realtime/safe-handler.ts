@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { ClientToServerEvents } from '../../src/lib/shared/events.js';
+import type { ClientToServerEvents } from '#shared/events.js';
 import type { PulseSocket } from './socket-auth.js';
 
 /** What an ack waiting on a failed handler is told. */

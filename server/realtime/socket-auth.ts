@@ -2,7 +2,7 @@ import type { User } from 'lucia';
 import type { IncomingMessage } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import type { Socket } from 'socket.io';
-import type { ClientToServerEvents, ServerToClientEvents, SocketData } from '../../src/lib/shared/events.js';
+import type { ClientToServerEvents, ServerToClientEvents, SocketData } from '#shared/events.js';
 import type { Auth } from '../auth/lucia.js';
 import { hashSessionId } from '../auth/session-adapter.js';
 import { isAllowedOrigin, readOrigins } from '../http/origin-check.js';

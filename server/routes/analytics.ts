@@ -7,7 +7,7 @@ import {
   SeriesQuery,
   TicketsDrillQuery,
   TopQuery
-} from '../../src/lib/shared/schemas/analytics.js';
+} from '#shared/schemas/analytics.js';
 import { requireRole } from '../auth/middleware.js';
 import type { AppDeps } from '../deps.js';
 import type { AppEnv } from '../http/env.js';

@@ -1,6 +1,6 @@
 import { Hono } from 'hono';
 import { getCookie } from 'hono/cookie';
-import { LoginBody } from '../../src/lib/shared/schemas/auth.js';
+import { LoginBody } from '#shared/schemas/auth.js';
 import { requireUser, writeSessionCookie } from '../auth/middleware.js';
 import type { AppDeps } from '../deps.js';
 import type { AppEnv } from '../http/env.js';

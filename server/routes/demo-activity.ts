@@ -1,5 +1,5 @@
 import { Hono } from 'hono';
-import { DemoActivityBody } from '../../src/lib/shared/schemas/demo.js';
+import { DemoActivityBody } from '#shared/schemas/demo.js';
 import { requireRole, requireUser } from '../auth/middleware.js';
 import type { AppDeps } from '../deps.js';
 import { AppError } from '../errors.js';

@@ -1,5 +1,5 @@
 import { Hono } from 'hono';
-import { IdParam } from '../../src/lib/shared/schemas/people.js';
+import { IdParam } from '#shared/schemas/people.js';
 import {
   AgentStatusBody,
   AgentsQuery,
@@ -8,7 +8,7 @@ import {
   InboundMessage,
   OrderActionBody,
   SlaPoliciesBody
-} from '../../src/lib/shared/schemas/tickets.js';
+} from '#shared/schemas/tickets.js';
 import { integrationOrRole } from '../auth/integration.js';
 import { requireRole, requireUser } from '../auth/middleware.js';
 import type { AppDeps } from '../deps.js';

@@ -1,5 +1,5 @@
 import { Hono } from 'hono';
-import { IdParam, TeamBody, TeamPatch } from '../../src/lib/shared/schemas/people.js';
+import { IdParam, TeamBody, TeamPatch } from '#shared/schemas/people.js';
 import { requireRole, requireUser } from '../auth/middleware.js';
 import { actorOf, type AppEnv } from '../http/env.js';
 import { validate } from '../http/validate.js';

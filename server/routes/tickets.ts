@@ -1,6 +1,6 @@
 import { Hono } from 'hono';
-import { IdParam } from '../../src/lib/shared/schemas/people.js';
-import { CsatBody, QueueQuery, ReplyBody, TicketPatch } from '../../src/lib/shared/schemas/tickets.js';
+import { IdParam } from '#shared/schemas/people.js';
+import { CsatBody, QueueQuery, ReplyBody, TicketPatch } from '#shared/schemas/tickets.js';
 import { integrationOrRole } from '../auth/integration.js';
 import { requireUser } from '../auth/middleware.js';
 import type { AppDeps } from '../deps.js';

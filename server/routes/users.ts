@@ -1,5 +1,5 @@
 import { Hono } from 'hono';
-import { CreateUserBody, IdParam, UpdateUserBody } from '../../src/lib/shared/schemas/people.js';
+import { CreateUserBody, IdParam, UpdateUserBody } from '#shared/schemas/people.js';
 import { requireRole } from '../auth/middleware.js';
 import { actorOf, type AppEnv } from '../http/env.js';
 import { validate } from '../http/validate.js';

@@ -1,6 +1,6 @@
 import { Hono } from 'hono';
-import { CreateWallboardTokenBody, ThresholdsBody, WallboardQuery } from '../../src/lib/shared/schemas/metrics.js';
-import { IdParam } from '../../src/lib/shared/schemas/people.js';
+import { CreateWallboardTokenBody, ThresholdsBody, WallboardQuery } from '#shared/schemas/metrics.js';
+import { IdParam } from '#shared/schemas/people.js';
 import { requireRole } from '../auth/middleware.js';
 import { isManager } from '../auth/policies.js';
 import type { AppDeps } from '../deps.js';

@@ -2,7 +2,7 @@ import pg from 'pg';
 import type { Logger } from 'pino';
 import { DEMO_USERS } from '../../db/seed/demo-users.js';
 import { Simulator } from '../../db/simulate/simulator.js';
-import type { DemoActivityStatus } from '../../src/lib/shared/schemas/demo.js';
+import type { DemoActivityStatus } from '#shared/schemas/demo.js';
 import type { Actor } from '../http/env.js';
 import { audit } from './audit.js';
 

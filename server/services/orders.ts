@@ -1,6 +1,6 @@
 import type { User } from 'lucia';
 import { QueryTypes, type Sequelize, type Transaction } from 'sequelize';
-import type { OrderSummary } from '../../src/lib/shared/schemas/live.js';
+import type { OrderSummary } from '#shared/schemas/live.js';
 import { authorizeObject } from '../auth/authorize.js';
 import { canViewTicket, isManager } from '../auth/policies.js';
 import { AppError, notFound } from '../errors.js';

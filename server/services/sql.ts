@@ -1,4 +1,4 @@
-import { OPEN_TICKET_STATUSES } from '../../src/lib/shared/rules/tickets.js';
+import { OPEN_TICKET_STATUSES } from '#shared/rules/tickets.js';
 
 /** Collects bind parameters while a statement is written: `p(value)` gives its `$n`. */
 export class Params {

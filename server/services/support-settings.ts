@@ -1,8 +1,8 @@
 import type { User } from 'lucia';
 import { QueryTypes, type Sequelize } from 'sequelize';
 import type { z } from 'zod';
-import type { AgentStatus } from '../../src/lib/shared/enums.js';
-import type { Agent, CannedBody, CannedResponse, SlaPolicy } from '../../src/lib/shared/schemas/tickets.js';
+import type { AgentStatus } from '#shared/enums.js';
+import type { Agent, CannedBody, CannedResponse, SlaPolicy } from '#shared/schemas/tickets.js';
 import { isManager } from '../auth/policies.js';
 import { AppError, notFound } from '../errors.js';
 import { audit } from './audit.js';

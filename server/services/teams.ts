@@ -1,5 +1,5 @@
 import { QueryTypes } from 'sequelize';
-import type { Team as TeamDto } from '../../src/lib/shared/schemas/people.js';
+import type { Team as TeamDto } from '#shared/schemas/people.js';
 import { notFound } from '../errors.js';
 import { Team } from '../models/index.js';
 import { audit } from './audit.js';

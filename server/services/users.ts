@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import type { AdminUser, CreateUserBody, UpdateUserBody } from '../../src/lib/shared/schemas/people.js';
+import type { AdminUser, CreateUserBody, UpdateUserBody } from '#shared/schemas/people.js';
 import { hashPassword } from '../auth/password.js';
 import { AppError, notFound } from '../errors.js';
 import { User } from '../models/index.js';

@@ -2,11 +2,11 @@ import fc from 'fast-check';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { z } from 'zod';
-import { CustomersDrillQuery, OrdersDrillQuery, RangeQuery, SeriesQuery, TicketsDrillQuery, TopQuery } from '../../src/lib/shared/schemas/analytics.js';
-import { LoginBody } from '../../src/lib/shared/schemas/auth.js';
-import { DemoActivityBody } from '../../src/lib/shared/schemas/demo.js';
-import { CreateWallboardTokenBody, ThresholdsBody, WallboardQuery } from '../../src/lib/shared/schemas/metrics.js';
-import { CreateUserBody, IdParam, TeamBody, TeamPatch, UpdateUserBody } from '../../src/lib/shared/schemas/people.js';
+import { CustomersDrillQuery, OrdersDrillQuery, RangeQuery, SeriesQuery, TicketsDrillQuery, TopQuery } from '#shared/schemas/analytics.js';
+import { LoginBody } from '#shared/schemas/auth.js';
+import { DemoActivityBody } from '#shared/schemas/demo.js';
+import { CreateWallboardTokenBody, ThresholdsBody, WallboardQuery } from '#shared/schemas/metrics.js';
+import { CreateUserBody, IdParam, TeamBody, TeamPatch, UpdateUserBody } from '#shared/schemas/people.js';
 import {
   AgentStatusBody,
   AgentsQuery,
@@ -19,7 +19,7 @@ import {
   ReplyBody,
   SlaPoliciesBody,
   TicketPatch
-} from '../../src/lib/shared/schemas/tickets.js';
+} from '#shared/schemas/tickets.js';
 import { createApi } from '../../server/app.js';
 import { createLucia } from '../../server/auth/lucia.js';
 import { loadConfig } from '../../server/config.js';

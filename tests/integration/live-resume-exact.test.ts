@@ -2,7 +2,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningPulse } from '../../server/pulse.js';
 import { pruneChangeLog } from '../../server/realtime/change-reader.js';
-import { HORIZON_HEADER } from '../../src/lib/shared/stream-position.js';
+import { HORIZON_HEADER } from '#shared/stream-position.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { createCustomer, createOrder, createTicket, createUser, createWorld } from '../support/fixtures.js';
 import { Browser } from '../support/http.js';

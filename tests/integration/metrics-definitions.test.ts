@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { WallboardSnapshot } from '../../src/lib/shared/schemas/metrics.js';
+import type { WallboardSnapshot } from '#shared/schemas/metrics.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { createCustomer, createTeam, createUser } from '../support/fixtures.js';
 import { reconciledMetrics } from '../support/metrics.js';

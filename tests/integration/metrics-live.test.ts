@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { WallboardSnapshot } from '../../src/lib/shared/schemas/metrics.js';
+import type { WallboardSnapshot } from '#shared/schemas/metrics.js';
 import type { RunningPulse } from '../../server/pulse.js';
-import { toHundredths } from '../../src/lib/shared/rules/money.js';
+import { toHundredths } from '#shared/rules/money.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { createOrder, createTicket, createUser, createWorld } from '../support/fixtures.js';
 import { Browser, expectErrorShape } from '../support/http.js';

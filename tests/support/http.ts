@@ -1,4 +1,4 @@
-import type { ErrorBody } from '../../src/lib/shared/errors.js';
+import type { ErrorBody } from '#shared/errors.js';
 import { PASSWORD } from './fixtures.js';
 
 /** A browser-like HTTP client: keeps the session cookie and sends Pulse's own Origin. */

@@ -1,5 +1,5 @@
 import { io, type Socket } from 'socket.io-client';
-import type { ClientToServerEvents, ServerToClientEvents } from '../../src/lib/shared/events.js';
+import type { ClientToServerEvents, ServerToClientEvents } from '#shared/events.js';
 import { Browser } from './http.js';
 
 export type ClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;

@@ -1,8 +1,8 @@
-import { TICKET_PRIORITIES, type TicketPriority } from '../../../src/lib/shared/enums.js';
-import type { MetricKey, Tile, WallboardAgent, WallboardSnapshot } from '../../../src/lib/shared/schemas/metrics.js';
-import { slaState } from '../../../src/lib/shared/rules/tickets.js';
-import { formatHundredths, toHundredths } from '../../../src/lib/shared/rules/money.js';
-import { isOpenWork } from '../../../src/lib/shared/rules/tickets.js';
+import { TICKET_PRIORITIES, type TicketPriority } from '#shared/enums.js';
+import type { MetricKey, Tile, WallboardAgent, WallboardSnapshot } from '#shared/schemas/metrics.js';
+import { slaState } from '#shared/rules/tickets.js';
+import { formatHundredths, toHundredths } from '#shared/rules/money.js';
+import { isOpenWork } from '#shared/rules/tickets.js';
 import { statusAt, type StatusChangeFact, type TicketFact, type WallboardState } from './facts.js';
 
 const MINUTE = 60_000;

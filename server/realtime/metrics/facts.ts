@@ -1,7 +1,7 @@
-import type { AgentStatus, TicketPriority, TicketStatus } from '../../../src/lib/shared/enums.js';
-import type { MetricKey } from '../../../src/lib/shared/schemas/metrics.js';
-import { formatHundredths, toHundredths } from '../../../src/lib/shared/rules/money.js';
-import { isOpenWork } from '../../../src/lib/shared/rules/tickets.js';
+import type { AgentStatus, TicketPriority, TicketStatus } from '#shared/enums.js';
+import type { MetricKey } from '#shared/schemas/metrics.js';
+import { formatHundredths, toHundredths } from '#shared/rules/money.js';
+import { isOpenWork } from '#shared/rules/tickets.js';
 
 // The wallboard keeps a few facts about the rows that can move its numbers (today's and
 // yesterday's orders, open and recent tickets, recent ledger entries...), and computes every number

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
-import type { WallboardSnapshot } from '../../../src/lib/shared/schemas/metrics.js';
-import { rooms } from '../../../src/lib/shared/rooms.js';
+import type { WallboardSnapshot } from '#shared/schemas/metrics.js';
+import { rooms } from '#shared/rooms.js';
 import type { PulseServer } from '../hub.js';
 import { guarded } from '../safe-handler.js';
 import type { WallboardMetrics } from './wallboard-metrics.js';

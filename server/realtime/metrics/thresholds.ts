@@ -1,6 +1,6 @@
 import type { User } from 'lucia';
 import type { z } from 'zod';
-import type { Threshold, ThresholdsBody } from '../../../src/lib/shared/schemas/metrics.js';
+import type { Threshold, ThresholdsBody } from '#shared/schemas/metrics.js';
 import type { Db } from '../../services/analytics/db.js';
 import { audit } from '../../services/audit.js';
 

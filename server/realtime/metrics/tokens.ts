@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { User } from 'lucia';
-import type { CreatedWallboardToken, WallboardToken } from '../../../src/lib/shared/schemas/metrics.js';
+import type { CreatedWallboardToken, WallboardToken } from '#shared/schemas/metrics.js';
 import { sha256Hex } from '../../auth/session-adapter.js';
 import { notFound } from '../../errors.js';
 import type { Db } from '../../services/analytics/db.js';

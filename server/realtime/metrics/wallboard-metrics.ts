@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { WallboardSnapshot } from '../../../src/lib/shared/schemas/metrics.js';
+import type { WallboardSnapshot } from '#shared/schemas/metrics.js';
 import type { Db } from '../../services/analytics/db.js';
 import type { ChangeRow } from '../change-reader.js';
 import { computeSnapshot } from './compute.js';

@@ -1,4 +1,4 @@
-import type { ResolvedRange } from '../../../src/lib/shared/schemas/analytics.js';
+import type { ResolvedRange } from '#shared/schemas/analytics.js';
 import type { Db } from './db.js';
 import { boundariesOf, bucketsOf } from './range.js';
 import { COUNTED } from '../sql.js';

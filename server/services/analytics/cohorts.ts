@@ -1,4 +1,4 @@
-import type { Cohort, CohortReport, ResolvedRange } from '../../../src/lib/shared/schemas/analytics.js';
+import type { Cohort, CohortReport, ResolvedRange } from '#shared/schemas/analytics.js';
 import type { Db } from './db.js';
 import { monthsOf } from './range.js';
 

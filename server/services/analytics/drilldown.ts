@@ -10,8 +10,8 @@ import type {
   ResolvedRange,
   TicketsDrill,
   TicketsDrillQuery
-} from '../../../src/lib/shared/schemas/analytics.js';
-import { formatHundredths, toHundredths } from '../../../src/lib/shared/rules/money.js';
+} from '#shared/schemas/analytics.js';
+import { formatHundredths, toHundredths } from '#shared/rules/money.js';
 import { activitySql } from './activity.js';
 import { Params } from '../sql.js';
 import type { Db } from './db.js';

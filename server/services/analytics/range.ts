@@ -5,7 +5,7 @@ import {
   type BucketSpan,
   type ResolvedRange,
   type SeriesRange
-} from '../../../src/lib/shared/schemas/analytics.js';
+} from '#shared/schemas/analytics.js';
 import { AppError } from '../../errors.js';
 import type { Db } from './db.js';
 

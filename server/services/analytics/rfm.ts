@@ -1,5 +1,5 @@
-import { RFM_SEGMENTS, type ResolvedRange, type RfmReport, type RfmSegment } from '../../../src/lib/shared/schemas/analytics.js';
-import { formatHundredths } from '../../../src/lib/shared/rules/money.js';
+import { RFM_SEGMENTS, type ResolvedRange, type RfmReport, type RfmSegment } from '#shared/schemas/analytics.js';
+import { formatHundredths } from '#shared/rules/money.js';
 import { activitySql } from './activity.js';
 import { Params } from '../sql.js';
 import type { Db } from './db.js';

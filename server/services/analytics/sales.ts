@@ -5,8 +5,8 @@ import type {
   SeriesRange,
   TopCategoriesReport,
   TopProductsReport
-} from '../../../src/lib/shared/schemas/analytics.js';
-import { formatHundredths, toHundredths } from '../../../src/lib/shared/rules/money.js';
+} from '#shared/schemas/analytics.js';
+import { formatHundredths, toHundredths } from '#shared/rules/money.js';
 import type { Db } from './db.js';
 import { boundariesOf, bucketsOf } from './range.js';
 import { COUNTED } from '../sql.js';

@@ -1,4 +1,4 @@
-import type { SeriesRange, SupportPoint, SupportReport } from '../../../src/lib/shared/schemas/analytics.js';
+import type { SeriesRange, SupportPoint, SupportReport } from '#shared/schemas/analytics.js';
 import type { Db } from './db.js';
 import { bucketsOf } from './range.js';
 

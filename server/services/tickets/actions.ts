@@ -1,13 +1,13 @@
 import { QueryTypes, type Sequelize, type Transaction } from 'sequelize';
 import type { z } from 'zod';
-import type { TicketStatus } from '../../../src/lib/shared/enums.js';
+import type { TicketStatus } from '#shared/enums.js';
 import {
   TICKET_TRANSITIONS,
   type MessageWithAuthor,
   type QueueTicket,
   type ReplyBody,
   type TicketPatch
-} from '../../../src/lib/shared/schemas/tickets.js';
+} from '#shared/schemas/tickets.js';
 import { canWorkTicket, isManager } from '../../auth/policies.js';
 import { authorizeObject } from '../../auth/authorize.js';
 import { AppError, notFound } from '../../errors.js';

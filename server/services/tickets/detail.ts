@@ -1,8 +1,8 @@
-import { money } from '../../../src/lib/shared/rules/money.js';
+import { money } from '#shared/rules/money.js';
 import type { User } from 'lucia';
 import { QueryTypes, type Sequelize } from 'sequelize';
-import type { LoyaltyTier } from '../../../src/lib/shared/enums.js';
-import type { CustomerPanel, MessageWithAuthor, TicketDetail } from '../../../src/lib/shared/schemas/tickets.js';
+import type { LoyaltyTier } from '#shared/enums.js';
+import type { CustomerPanel, MessageWithAuthor, TicketDetail } from '#shared/schemas/tickets.js';
 import { canViewTicket, isManager } from '../../auth/policies.js';
 import { authorizeObject } from '../../auth/authorize.js';
 import { notFound } from '../../errors.js';

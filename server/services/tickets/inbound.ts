@@ -1,6 +1,6 @@
 import { QueryTypes, type Sequelize } from 'sequelize';
 import type { z } from 'zod';
-import type { InboundMessage, MessageWithAuthor, QueueTicket } from '../../../src/lib/shared/schemas/tickets.js';
+import type { InboundMessage, MessageWithAuthor, QueueTicket } from '#shared/schemas/tickets.js';
 import { AppError } from '../../errors.js';
 import { presentAuthoredMessage } from './detail.js';
 import { queueRow } from './queue.js';

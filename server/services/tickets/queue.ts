@@ -1,8 +1,8 @@
-import { AT_RISK_FLOOR_MINUTES, AT_RISK_SHARE } from '../../../src/lib/shared/rules/tickets.js';
+import { AT_RISK_FLOOR_MINUTES, AT_RISK_SHARE } from '#shared/rules/tickets.js';
 import type { User } from 'lucia';
 import { QueryTypes, type Sequelize } from 'sequelize';
 import type { z } from 'zod';
-import type { QueueCounts, QueuePage, QueueQuery, QueueTicket } from '../../../src/lib/shared/schemas/tickets.js';
+import type { QueueCounts, QueuePage, QueueQuery, QueueTicket } from '#shared/schemas/tickets.js';
 import { isManager } from '../../auth/policies.js';
 import { AppError } from '../../errors.js';
 import { camelKeys } from '../../presenters/camel-keys.js';
