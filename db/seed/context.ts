@@ -1,6 +1,6 @@
 import type { Random } from './random.js';
 import type { SalesCalendar } from './sales-calendar.js';
-import type { SlaPolicies, VipRule } from './vip.js';
+import type { SlaPolicies, TierThresholds, VipRule } from './vip.js';
 
 export interface ProductInfo {
   id: number;
@@ -61,6 +61,8 @@ export interface SeedContext {
   backlogOtherChance: number;
   vipRule: VipRule;
   sla: SlaPolicies;
+  /** Loyalty tiers by lifetime points, as the database's loyalty_tier_for() gives them. */
+  tiers: TierThresholds;
   ids: IdCounters;
 }
 

@@ -81,5 +81,5 @@ export function generateLoyalty(
       });
     }
   }
-  return tierFor(lifetime);
+  return tierFor(ctx.tiers, lifetime);
 }

@@ -8,7 +8,7 @@ import { InsertPipeline, insertInSeedTransaction } from './insert-pipeline.js';
 import { count, createProgressBar } from './progress-bar.js';
 import { SalesCalendar } from './sales-calendar.js';
 import { SEEDED_TABLES, type SeededTable } from './tables.js';
-import { readSlaPolicies, readVipRule } from './vip.js';
+import { readSlaPolicies, readTierThresholds, readVipRule } from './vip.js';
 
 export interface SeedOptions {
   /** Customers to create; orders, tickets, reviews and loyalty scale with it. Default 5,000. */
@@ -94,7 +94,8 @@ export async function seedDemoData(url: string, opts: SeedOptions = {}): Promise
     const passwordHash = opts.passwordHash ?? (await hashPassword(DEMO_PASSWORD));
     const { context, reference } = createContext(customers, seed, now, passwordHash, {
       vipRule: await readVipRule(main),
-      sla: await readSlaPolicies(main)
+      sla: await readSlaPolicies(main),
+      tiers: await readTierThresholds(main)
     });
 
     const rows = Object.fromEntries(SEEDED_TABLES.map((table) => [table, 0])) as Record<SeededTable, number>;
@@ -190,7 +191,7 @@ function createContext(
   seed: number,
   now: Date,
   passwordHash: string,
-  settings: Pick<SeedContext, 'vipRule' | 'sla'>
+  settings: Pick<SeedContext, 'vipRule' | 'sla' | 'tiers'>
 ) {
   const nowSeconds = Math.floor(now.getTime() / 1000);
   const windowStart = Math.floor(

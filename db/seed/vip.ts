@@ -59,10 +59,28 @@ export function raisePriority(priority: TicketPriority, minimum: TicketPriority)
   return TICKET_PRIORITIES.indexOf(priority) < TICKET_PRIORITIES.indexOf(minimum) ? minimum : priority;
 }
 
-/** Same thresholds as the database's loyalty_tier_for(). */
-export function tierFor(lifetimePoints: number): LoyaltyTier {
-  if (lifetimePoints >= 20_000) return 'platinum';
-  if (lifetimePoints >= 8000) return 'gold';
-  if (lifetimePoints >= 2000) return 'silver';
-  return 'bronze';
+/** The lifetime points from which each tier starts, lowest first: what `loyalty_tier_for()` decides. */
+export type TierThresholds = readonly { tier: LoyaltyTier; from: number }[];
+
+/** The lifetime points the search for tier thresholds covers. */
+const TIER_SEARCH_LIMIT = 1_000_000;
+
+/**
+ * Reads the tier thresholds from the database's `loyalty_tier_for()`, as the ledger trigger applies
+ * it, so the seed's tiers agree with the trigger's whatever the program says. Tiers rise with
+ * points, so the lowest points of each tier are its threshold.
+ */
+export async function readTierThresholds(client: pg.Client): Promise<TierThresholds> {
+  const { rows } = await client.query<{ tier: LoyaltyTier; from: number }>(
+    `SELECT tier, min(p)::int AS from FROM generate_series(0, $1) p, loyalty_tier_for(p) tier GROUP BY tier ORDER BY 2`,
+    [TIER_SEARCH_LIMIT]
+  );
+  if (rows.length === 0 || rows[0].from !== 0) throw new Error('loyalty_tier_for() gives no tier from 0 points: the seed needs the loyalty tiers.');
+  return rows;
+}
+
+export function tierFor(thresholds: TierThresholds, lifetimePoints: number): LoyaltyTier {
+  let tier = thresholds[0].tier;
+  for (const t of thresholds) if (lifetimePoints >= t.from) tier = t.tier;
+  return tier;
 }

@@ -75,6 +75,9 @@ describe('the demo data generator', () => {
     const one = async (sql: string) => Number((await client.query(sql)).rows[0].n);
     expect(await one(`SELECT count(*) AS n FROM orders o WHERE o.total <> (SELECT sum(quantity * unit_price) FROM order_items i WHERE i.order_id = o.id)`)).toBe(0);
     expect(await one(`SELECT count(*) AS n FROM loyalty_accounts a WHERE a.balance <> (SELECT coalesce(sum(points), 0) FROM loyalty_ledger l WHERE l.account_id = a.id)`)).toBe(0);
+    // Tiers as the database's own rule gives them (the seed reads its thresholds from loyalty_tier_for()).
+    expect(await one(`SELECT count(*) AS n FROM loyalty_accounts WHERE tier <> loyalty_tier_for(lifetime_points)`)).toBe(0);
+    expect(await one(`SELECT count(DISTINCT tier) AS n FROM loyalty_accounts`)).toBeGreaterThan(1);
     expect(await one(`SELECT count(*) AS n FROM orders WHERE order_date > '${now.toISOString()}'`)).toBe(0);
     expect(await one(`SELECT count(*) AS n FROM tickets WHERE status IN ('new', 'open', 'pending')`)).toBeGreaterThan(0);
     expect(await one(`SELECT count(*) AS n FROM users WHERE email = 'agent@pulse.demo'`)).toBe(1);
