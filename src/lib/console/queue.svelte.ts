@@ -1,8 +1,9 @@
-import { OPEN_TICKET_STATUSES as OPEN_WORK, slaClock, slaState } from '$shared/rules/tickets.js';
+import { OPEN_TICKET_STATUSES as OPEN_WORK } from '$shared/rules/tickets.js';
 import { isManagerRole } from '$shared/rules/people.js';
 import { ApiError, messageOf } from '$lib/api.js';
 import { isNewer, liveClient } from '$lib/live/live-client.js';
 import { VersionLedger } from '$lib/live/versions.js';
+import { inQueue } from '$shared/rules/queue.js';
 import { TICKET_CHANNELS, TICKET_PRIORITIES, TICKET_STATUSES, type TicketChannel, type TicketPriority, type TicketStatus } from '$shared/enums.js';
 import type { CurrentUser } from '$shared/schemas/auth.js';
 import type { TicketMessage, TicketSummary } from '$shared/schemas/live.js';
@@ -268,42 +269,9 @@ export class Queue {
 
   /** Whether a ticket belongs in the current view and filters (the server decides on reload). */
   #matches(t: TicketSummary, row?: Pick<QueueTicket, 'customer'>): boolean {
-    const me = this.user;
-    const isManager = isManagerRole(me.role);
-    switch (this.view) {
-      case 'mine':
-        if (t.assigneeId !== me.id) return false;
-        break;
-      case 'unassigned':
-        if (t.assigneeId !== null || (!isManager && t.teamId !== me.team?.id)) return false;
-        break;
-      case 'team':
-        if (me.team && t.teamId !== me.team.id) return false;
-        break;
-      case 'all':
-        break;
-    }
-    const f = this.filters;
-    // No status filter means open work (the server's default too).
-    if (!(f.status.length ? f.status : OPEN_WORK).includes(t.status)) return false;
-    if (f.priority.length && !f.priority.includes(t.priority)) return false;
-    if (f.channel.length && !f.channel.includes(t.channel)) return false;
-    if (f.tag.trim() && !t.tags.includes(f.tag.trim().toLowerCase())) return false;
-    if (f.sla.length) {
-      const clock = slaClock(t);
-      if (!clock || !f.sla.includes(slaState(clock.dueAt, t.createdAt))) return false;
-    }
-    const q = f.q.trim().toLowerCase();
-    if (q) {
-      const number = /^#?(\d+)$/.exec(q);
-      if (number) return t.id === Number(number[1]);
-      // Without the row we cannot see the customer's name: fetch it and decide then.
-      if (!row) return true;
-      const haystack = `${t.subject} ${row.customer.name} ${row.customer.email}`.toLowerCase();
-      if (!haystack.includes(q)) return false;
-    }
-    return true;
+    return inQueue(t, { view: this.view, filters: this.filters, user: this.user, customer: row?.customer });
   }
+
 
   #insert(row: QueueTicket) {
     if (this.tickets.some((t) => t.id === row.id)) return;
