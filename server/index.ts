@@ -34,12 +34,6 @@ async function main() {
   };
   process.on('SIGINT', () => void stop('SIGINT'));
   process.on('SIGTERM', () => void stop('SIGTERM'));
-  // Last resort. Socket handlers, timers and listener callbacks are guarded where they are bound
-  // (server/realtime/safe-handler.ts); whatever still escapes is logged, and the server keeps
-  // serving the screens that are open rather than dropping every one of them (docs/decisions.md).
-  process.on('unhandledRejection', (err) => logger.fatal({ err }, 'unhandled rejection; carrying on'));
-  process.on('uncaughtException', (err, origin) => logger.fatal({ err, origin }, 'uncaught exception; carrying on'));
-
   let databaseUrl = config.DATABASE_URL;
   if (!databaseUrl) {
     const dir = path.resolve(root, config.DATA_DIR, 'postgres');
@@ -66,6 +60,12 @@ async function main() {
     staticDir: config.SERVE_FRONTEND ? path.join(root, 'build') : undefined,
     demoActivity: demoActivity ? {} : undefined
   });
+
+  // Last resort, once Pulse is serving (a failure while starting must stop the start, not hang it). Socket handlers, timers and listener callbacks are guarded where they are bound
+  // (server/realtime/safe-handler.ts); whatever still escapes is logged, and the server keeps
+  // serving the screens that are open rather than dropping every one of them (docs/decisions.md).
+  process.on('unhandledRejection', (err) => logger.fatal({ err }, 'unhandled rejection; carrying on'));
+  process.on('uncaughtException', (err, origin) => logger.fatal({ err, origin }, 'uncaught exception; carrying on'));
 
   say('');
   say(
