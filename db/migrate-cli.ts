@@ -20,8 +20,14 @@ try {
     const done = values.to === '0' ? await umzug.down({ to: 0 }) : await umzug.down();
     console.log(done.length ? `Reverted: ${done.map((m) => m.name).join(', ')}` : 'Nothing to revert.');
   } else if (command === 'status') {
-    console.log('Applied:', (await umzug.executed()).map((m) => m.name));
-    console.log('Pending:', (await umzug.pending()).map((m) => m.name));
+    console.log(
+      'Applied:',
+      (await umzug.executed()).map((m) => m.name)
+    );
+    console.log(
+      'Pending:',
+      (await umzug.pending()).map((m) => m.name)
+    );
   } else {
     console.error(`Unknown command ${command}: use up, down [--to 0] or status.`);
     process.exitCode = 2;

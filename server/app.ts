@@ -18,7 +18,14 @@ import { authRoutes } from './routes/auth.js';
 import { demoActivityRoutes } from './routes/demo-activity.js';
 import { healthRoutes } from './routes/health.js';
 import { metaRoutes } from './routes/meta.js';
-import { agentRoutes, cannedRoutes, inboundRoutes, meRoutes, orderRoutes, slaRoutes } from './routes/support.js';
+import {
+  agentRoutes,
+  cannedRoutes,
+  inboundRoutes,
+  meRoutes,
+  orderRoutes,
+  slaRoutes
+} from './routes/support.js';
 import { teamRoutes } from './routes/teams.js';
 import { ticketRoutes } from './routes/tickets.js';
 import { userRoutes } from './routes/users.js';
@@ -27,38 +34,43 @@ import { audit } from './services/audit.js';
 
 /** The API, chained so that `AppType` carries every route's types to the browser client. */
 export function createApi(deps: AppDeps) {
-  return new Hono<AppEnv>()
-    .basePath('/api')
-    .use(originHeaders(deps.config.TRUST_PROXY))
-    .use(originCheck(deps.config.ALLOWED_ORIGINS))
-    // Before anything reads the body: by Content-Length at once, a chunked body as it arrives.
-    .use(
-      bodyLimit({
-        maxSize: deps.config.API_BODY_LIMIT_KIB * 1024,
-        onError: () => {
-          throw new AppError('payload_too_large', `The request body is larger than ${deps.config.API_BODY_LIMIT_KIB} KiB`);
-        }
-      })
-    )
-    .use(sessionMiddleware(deps.auth))
-    .route('/health', healthRoutes(deps))
-    // A server setting, not a screen's live state: no stream position.
-    .route('/demo-activity', demoActivityRoutes(deps))
-    // Every answer after this line that a screen may build live state from says where in the stream it stands.
-    .use(streamPosition(deps.sequelize))
-    .route('/meta', metaRoutes(deps))
-    .route('/auth', authRoutes(deps))
-    .route('/teams', teamRoutes())
-    .route('/users', userRoutes())
-    .route('/tickets', ticketRoutes(deps))
-    .route('/inbound', inboundRoutes(deps))
-    .route('/canned-responses', cannedRoutes(deps))
-    .route('/sla-policies', slaRoutes(deps))
-    .route('/agents', agentRoutes(deps))
-    .route('/me', meRoutes(deps))
-    .route('/orders', orderRoutes(deps))
-    .route('/wallboard', wallboardRoutes(deps))
-    .route('/analytics', analyticsRoutes(deps));
+  return (
+    new Hono<AppEnv>()
+      .basePath('/api')
+      .use(originHeaders(deps.config.TRUST_PROXY))
+      .use(originCheck(deps.config.ALLOWED_ORIGINS))
+      // Before anything reads the body: by Content-Length at once, a chunked body as it arrives.
+      .use(
+        bodyLimit({
+          maxSize: deps.config.API_BODY_LIMIT_KIB * 1024,
+          onError: () => {
+            throw new AppError(
+              'payload_too_large',
+              `The request body is larger than ${deps.config.API_BODY_LIMIT_KIB} KiB`
+            );
+          }
+        })
+      )
+      .use(sessionMiddleware(deps.auth))
+      .route('/health', healthRoutes(deps))
+      // A server setting, not a screen's live state: no stream position.
+      .route('/demo-activity', demoActivityRoutes(deps))
+      // Every answer after this line that a screen may build live state from says where in the stream it stands.
+      .use(streamPosition(deps.sequelize))
+      .route('/meta', metaRoutes(deps))
+      .route('/auth', authRoutes(deps))
+      .route('/teams', teamRoutes())
+      .route('/users', userRoutes())
+      .route('/tickets', ticketRoutes(deps))
+      .route('/inbound', inboundRoutes(deps))
+      .route('/canned-responses', cannedRoutes(deps))
+      .route('/sla-policies', slaRoutes(deps))
+      .route('/agents', agentRoutes(deps))
+      .route('/me', meRoutes(deps))
+      .route('/orders', orderRoutes(deps))
+      .route('/wallboard', wallboardRoutes(deps))
+      .route('/analytics', analyticsRoutes(deps))
+  );
 }
 
 export type AppType = ReturnType<typeof createApi>;
@@ -71,12 +83,21 @@ export interface CreateAppOptions {
 export function createApp(deps: AppDeps, options: CreateAppOptions = {}) {
   const app = new Hono<AppEnv>();
   app.use(requestContext(deps.logger, deps.config.TRUST_PROXY));
-  app.use(secureHeaders({ xFrameOptions: 'DENY', referrerPolicy: 'same-origin', crossOriginOpenerPolicy: 'same-origin' }));
+  app.use(
+    secureHeaders({
+      xFrameOptions: 'DENY',
+      referrerPolicy: 'same-origin',
+      crossOriginOpenerPolicy: 'same-origin'
+    })
+  );
   app.route('/', createApi(deps));
 
   app.notFound((c) => {
     if (c.req.path.startsWith('/api/') || c.req.path === '/api') {
-      return c.json<ErrorBody>({ error: { code: 'not_found', message: `No route for ${c.req.method} ${c.req.path}` } }, 404);
+      return c.json<ErrorBody>(
+        { error: { code: 'not_found', message: `No route for ${c.req.method} ${c.req.path}` } },
+        404
+      );
     }
     return c.text('Not found', 404);
   });
@@ -100,7 +121,10 @@ export function createApp(deps: AppDeps, options: CreateAppOptions = {}) {
       return c.json(body, known.status as 400);
     }
     (c.var.log ?? deps.logger).error({ err }, 'unhandled error');
-    return c.json<ErrorBody>({ error: { code: 'internal', message: 'Something went wrong on our side' } }, 500);
+    return c.json<ErrorBody>(
+      { error: { code: 'internal', message: 'Something went wrong on our side' } },
+      500
+    );
   });
 
   if (options.staticDir && existsSync(options.staticDir)) mountSpa(app, options.staticDir);

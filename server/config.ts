@@ -22,12 +22,30 @@ const EnvSchema = z.object({
   ALLOWED_ORIGINS: z
     .string()
     .default('')
-    .transform((s) => s.split(',').map((o) => o.trim()).filter(Boolean)),
+    .transform((s) =>
+      s
+        .split(',')
+        .map((o) => o.trim())
+        .filter(Boolean)
+    ),
   TRUST_PROXY: bool.default(false),
   /** Largest request body /api/* reads, in KiB; a larger one is refused with 413 before it is read. */
-  API_BODY_LIMIT_KIB: z.coerce.number().int().min(1).max(64 * 1024).default(256),
-  SESSION_IDLE_MINUTES: z.coerce.number().int().min(5).default(12 * 60),
-  SESSION_MAX_HOURS: z.coerce.number().int().min(1).default(7 * 24),
+  API_BODY_LIMIT_KIB: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(64 * 1024)
+    .default(256),
+  SESSION_IDLE_MINUTES: z.coerce
+    .number()
+    .int()
+    .min(5)
+    .default(12 * 60),
+  SESSION_MAX_HOURS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(7 * 24),
   LOGIN_MAX_FAILURES: z.coerce.number().int().min(1).default(5),
   LOGIN_WINDOW_MINUTES: z.coerce.number().int().min(1).default(15),
   STORE_TIMEZONE: z

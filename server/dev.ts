@@ -9,7 +9,11 @@ const apiPort = process.env.API_PORT ?? '3001';
 const children: ChildProcess[] = [];
 
 function run(args: string[], env: Record<string, string>) {
-  const child = spawn(process.execPath, args, { cwd: root, stdio: 'inherit', env: { ...process.env, ...env } });
+  const child = spawn(process.execPath, args, {
+    cwd: root,
+    stdio: 'inherit',
+    env: { ...process.env, ...env }
+  });
   child.on('exit', (code) => {
     for (const other of children) if (other !== child) other.kill('SIGINT');
     process.exit(code ?? 0);
@@ -18,7 +22,16 @@ function run(args: string[], env: Record<string, string>) {
 }
 
 run(['--import', 'tsx', 'server/index.ts'], { PORT: apiPort, SERVE_FRONTEND: 'false' });
-run([path.join(root, 'node_modules/vite/bin/vite.js'), 'dev', '--port', process.env.PORT ?? '5173', '--strictPort'], { API_PORT: apiPort });
+run(
+  [
+    path.join(root, 'node_modules/vite/bin/vite.js'),
+    'dev',
+    '--port',
+    process.env.PORT ?? '5173',
+    '--strictPort'
+  ],
+  { API_PORT: apiPort }
+);
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.on(signal, () => {

@@ -36,13 +36,22 @@ const CLIENT_SQLSTATES: Record<string, { code: ErrorCode; message: string }> = {
 export function fromDatabaseError(err: unknown): AppError | null {
   if ((err as Error)?.name === 'SequelizeValidationError') {
     const items = (err as { errors?: { path?: string; message?: string }[] }).errors ?? [];
-    return new AppError('validation_failed', 'Some values are missing or invalid', items.map((i) => ({ path: i.path, message: i.message })));
+    return new AppError(
+      'validation_failed',
+      'Some values are missing or invalid',
+      items.map((i) => ({ path: i.path, message: i.message }))
+    );
   }
-  const original = (err as { original?: { code?: string; constraint?: string } })?.original ??
+  const original =
+    (err as { original?: { code?: string; constraint?: string } })?.original ??
     (err as { parent?: { code?: string; constraint?: string } })?.parent ??
     (err as { code?: string; constraint?: string });
   const sqlState = typeof original?.code === 'string' ? original.code : undefined;
   if (!sqlState || !(sqlState in CLIENT_SQLSTATES)) return null;
   const known = CLIENT_SQLSTATES[sqlState];
-  return new AppError(known.code, known.message, original?.constraint ? { constraint: original.constraint } : undefined);
+  return new AppError(
+    known.code,
+    known.message,
+    original?.constraint ? { constraint: original.constraint } : undefined
+  );
 }

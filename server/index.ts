@@ -37,8 +37,14 @@ async function main() {
   let databaseUrl = config.DATABASE_URL;
   if (!databaseUrl) {
     const dir = path.resolve(root, config.DATA_DIR, 'postgres');
-    say(`Starting embedded Postgres (data in ${path.relative(root, dir)}, port ${config.EMBEDDED_PG_PORT})...`);
-    embedded = await startEmbeddedPostgres({ dir, port: config.EMBEDDED_PG_PORT, log: (l) => logger.debug(l) });
+    say(
+      `Starting embedded Postgres (data in ${path.relative(root, dir)}, port ${config.EMBEDDED_PG_PORT})...`
+    );
+    embedded = await startEmbeddedPostgres({
+      dir,
+      port: config.EMBEDDED_PG_PORT,
+      log: (l) => logger.debug(l)
+    });
     databaseUrl = embedded.url;
   }
 
@@ -65,7 +71,9 @@ async function main() {
   // (server/realtime/safe-handler.ts); whatever still escapes is logged, and the server keeps
   // serving the screens that are open rather than dropping every one of them (docs/decisions.md).
   process.on('unhandledRejection', (err) => logger.fatal({ err }, 'unhandled rejection; carrying on'));
-  process.on('uncaughtException', (err, origin) => logger.fatal({ err, origin }, 'uncaught exception; carrying on'));
+  process.on('uncaughtException', (err, origin) =>
+    logger.fatal({ err, origin }, 'uncaught exception; carrying on')
+  );
 
   say('');
   say(

@@ -5,6 +5,10 @@ export function createLogger(level: string, pretty = process.stdout.isTTY): Logg
   return pino({
     level,
     base: undefined,
-    ...(pretty ? { transport: { target: 'pino-pretty', options: { ignore: 'pid,hostname', translateTime: 'HH:MM:ss' } } } : {})
+    ...(pretty
+      ? {
+          transport: { target: 'pino-pretty', options: { ignore: 'pid,hostname', translateTime: 'HH:MM:ss' } }
+        }
+      : {})
   });
 }

@@ -44,7 +44,14 @@ export async function startPulse(opts: PulseOptions): Promise<RunningPulse> {
   const demoActivity = opts.demoActivity && new DemoActivity(opts.databaseUrl, logger, opts.demoActivity);
   let realtime: Realtime | undefined;
   const app = createApp(
-    { config, sequelize, auth, logger, listenerState: () => realtime?.listenerState() ?? 'stopped', demoActivity },
+    {
+      config,
+      sequelize,
+      auth,
+      logger,
+      listenerState: () => realtime?.listenerState() ?? 'stopped',
+      demoActivity
+    },
     { staticDir: opts.staticDir }
   );
   const httpServer = createServer(nodeRequestListener(app.fetch, logger));

@@ -10,7 +10,7 @@ import type pg from 'pg';
  *   enum:<type>  the label  -> that enum
  */
 export type ColumnKind =
-  | 'int' | 'bigint' | 'smallint' | 'bool' | 'text' | 'jsonb' | 'tags' | 'time' | 'money' | `enum:${string}`;
+  'int' | 'bigint' | 'smallint' | 'bool' | 'text' | 'jsonb' | 'tags' | 'time' | 'money' | `enum:${string}`;
 
 type ValueOf<K extends ColumnKind> = K extends 'bool'
   ? boolean
@@ -43,21 +43,33 @@ export function defineTable<const S extends ColumnSpec>(name: string, spec: S): 
 function arrayType(kind: ColumnKind): string {
   if (kind.startsWith('enum:')) return `${kind.slice(5)}[]`;
   switch (kind) {
-    case 'int': return 'int4[]';
-    case 'smallint': return 'int2[]';
-    case 'bigint': case 'time': case 'money': return 'int8[]';
-    case 'bool': return 'bool[]';
-    case 'jsonb': return 'jsonb[]';
-    default: return 'text[]';
+    case 'int':
+      return 'int4[]';
+    case 'smallint':
+      return 'int2[]';
+    case 'bigint':
+    case 'time':
+    case 'money':
+      return 'int8[]';
+    case 'bool':
+      return 'bool[]';
+    case 'jsonb':
+      return 'jsonb[]';
+    default:
+      return 'text[]';
   }
 }
 
 function selectExpression(column: string, kind: ColumnKind): string {
   switch (kind) {
-    case 'time': return `to_timestamp(${column})`;
-    case 'money': return `${column}::numeric / 100`;
-    case 'tags': return `${column}::text[]`;
-    default: return column;
+    case 'time':
+      return `to_timestamp(${column})`;
+    case 'money':
+      return `${column}::numeric / 100`;
+    case 'tags':
+      return `${column}::text[]`;
+    default:
+      return column;
   }
 }
 
@@ -78,7 +90,9 @@ export class TableBatch<S extends ColumnSpec> {
 
   /** Array literals of rows [from, to) for every column, in column order. */
   parameters(from: number, to: number): string[] {
-    return this.table.columns.map((column, i) => arrayLiteral(this.values[i], from, to, this.table.spec[column]));
+    return this.table.columns.map((column, i) =>
+      arrayLiteral(this.values[i], from, to, this.table.spec[column])
+    );
   }
 }
 
@@ -90,10 +104,18 @@ export interface InsertableBatch {
 }
 
 /** Inserts the batch in statements of at most `rowsPerStatement` rows; returns the row count. */
-export async function insertBatch(client: pg.Client, batch: InsertableBatch, rowsPerStatement = 5000): Promise<number> {
+export async function insertBatch(
+  client: pg.Client,
+  batch: InsertableBatch,
+  rowsPerStatement = 5000
+): Promise<number> {
   for (let from = 0; from < batch.length; from += rowsPerStatement) {
     const to = Math.min(from + rowsPerStatement, batch.length);
-    await client.query({ name: `seed-${batch.table.name}`, text: batch.table.insertSql, values: batch.parameters(from, to) });
+    await client.query({
+      name: `seed-${batch.table.name}`,
+      text: batch.table.insertSql,
+      values: batch.parameters(from, to)
+    });
   }
   return batch.length;
 }
@@ -108,11 +130,15 @@ function arrayLiteral(values: unknown[], from: number, to: number, kind: ColumnK
 function element(value: unknown, kind: ColumnKind): string {
   if (value === null || value === undefined) return 'NULL';
   switch (typeof value) {
-    case 'number': return String(value);
-    case 'boolean': return value ? 't' : 'f';
-    case 'string': return quote(value);
+    case 'number':
+      return String(value);
+    case 'boolean':
+      return value ? 't' : 'f';
+    case 'string':
+      return quote(value);
     default:
-      if (kind === 'tags' && Array.isArray(value)) return quote(`{${value.map((v) => quote(String(v))).join(',')}}`);
+      if (kind === 'tags' && Array.isArray(value))
+        return quote(`{${value.map((v) => quote(String(v))).join(',')}}`);
       throw new TypeError(`cannot send ${typeof value} as ${kind}`);
   }
 }

@@ -5,7 +5,13 @@
 import { parseArgs } from 'node:util';
 import { migrateDatabase } from '../migrate.js';
 import { count } from './progress-bar.js';
-import { DEFAULT_CONNECTIONS, DEFAULT_CUSTOMERS, DEFAULT_SEED, seedDemoData, type SeedSummary } from './index.js';
+import {
+  DEFAULT_CONNECTIONS,
+  DEFAULT_CUSTOMERS,
+  DEFAULT_SEED,
+  seedDemoData,
+  type SeedSummary
+} from './index.js';
 
 const USAGE = `Usage: DATABASE_URL=postgres://user@host:5432/db npm run db:seed -- [options]
 
@@ -23,7 +29,8 @@ function fail(message: string, code = 2): never {
 function wholeNumber(name: string, text: string | undefined, fallback: number): number {
   if (text === undefined) return fallback;
   const value = Number(text.replaceAll('_', ''));
-  if (!Number.isSafeInteger(value) || value < 0) fail(`--${name} must be a whole number, got "${text}".\n\n${USAGE}`);
+  if (!Number.isSafeInteger(value) || value < 0)
+    fail(`--${name} must be a whole number, got "${text}".\n\n${USAGE}`);
   return value;
 }
 
@@ -33,7 +40,9 @@ function printSummary(summary: SeedSummary): void {
   const lines = [
     `${'table'.padEnd(width)}  ${'rows'.padStart(numbers)}`,
     `${'-'.repeat(width)}  ${'-'.repeat(numbers)}`,
-    ...Object.entries(summary.rows).map(([table, rows]) => `${table.padEnd(width)}  ${count(rows).padStart(numbers)}`),
+    ...Object.entries(summary.rows).map(
+      ([table, rows]) => `${table.padEnd(width)}  ${count(rows).padStart(numbers)}`
+    ),
     `${'-'.repeat(width)}  ${'-'.repeat(numbers)}`,
     `${'total'.padEnd(width)}  ${count(summary.totalRows).padStart(numbers)}`,
     '',

@@ -67,5 +67,13 @@ export interface SeedContext {
 }
 
 export function newIdCounters(): IdCounters {
-  return { order: 1, orderItem: 1, ticket: 1, ticketMessage: 1, review: 1, loyaltyAccount: 1, loyaltyEntry: 1 };
+  return {
+    order: 1,
+    orderItem: 1,
+    ticket: 1,
+    ticketMessage: 1,
+    review: 1,
+    loyaltyAccount: 1,
+    loyaltyEntry: 1
+  };
 }

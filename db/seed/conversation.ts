@@ -4,14 +4,27 @@ import { type Random, Weighted } from './random.js';
 import { HOUR, MINUTE } from './sales-calendar.js';
 import type { SlaPolicy } from './vip.js';
 import {
-  AGENT_SIGN_OFFS, CUSTOMER_NUDGES, CUSTOMER_THANKS, GENERIC_NOTES, SYSTEM_MESSAGES, type SupportTopic
+  AGENT_SIGN_OFFS,
+  CUSTOMER_NUDGES,
+  CUSTOMER_THANKS,
+  GENERIC_NOTES,
+  SYSTEM_MESSAGES,
+  type SupportTopic
 } from './vocabulary/support.js';
 
 export type BacklogStatus = 'new' | 'open' | 'pending';
 
 /** How fast a conversation moves, relative to a normal-priority one. */
 const PACE: Record<TicketPriority, number> = { urgent: 0.15, high: 0.35, normal: 1, low: 1.4 };
-const MESSAGE_COUNT = new Weighted([[2, 18], [3, 22], [4, 22], [5, 15], [6, 10], [7, 7], [8, 6]] as const);
+const MESSAGE_COUNT = new Weighted([
+  [2, 18],
+  [3, 22],
+  [4, 22],
+  [5, 15],
+  [6, 10],
+  [7, 7],
+  [8, 6]
+] as const);
 
 export interface MessageDraft {
   /** Seconds after the ticket was opened. */
@@ -50,7 +63,10 @@ class Writer {
   firstResponse: number | null = null;
   assigned: number | null = null;
 
-  constructor(private readonly rng: Random, private readonly input: ConversationInput) {}
+  constructor(
+    private readonly rng: Random,
+    private readonly input: ConversationInput
+  ) {}
 
   customer(template: string): void {
     this.push('customer', null, template, false);
@@ -62,7 +78,9 @@ class Writer {
   }
 
   note(): void {
-    const template = this.rng.chance(0.7) ? this.rng.pick(this.input.topic.notes) : this.rng.pick(GENERIC_NOTES);
+    const template = this.rng.chance(0.7)
+      ? this.rng.pick(this.input.topic.notes)
+      : this.rng.pick(GENERIC_NOTES);
     this.push('agent', this.author(), template, true);
   }
 
@@ -80,7 +98,12 @@ class Writer {
     return teammates.length > 1 && this.rng.chance(0.12) ? this.rng.pick(teammates).id : assignee.id;
   }
 
-  private push(author: MessageDraft['author'], userId: number | null, template: string, internal: boolean): void {
+  private push(
+    author: MessageDraft['author'],
+    userId: number | null,
+    template: string,
+    internal: boolean
+  ): void {
     this.messages.push({ at: this.clock, author, userId, body: fill(template, this.input.vars), internal });
   }
 }
@@ -144,7 +167,12 @@ export function resolvedConversation(rng: Random, input: ConversationInput): Con
 }
 
 /** A conversation still in the queue: unanswered (new), waiting for an agent (open) or for the customer (pending). */
-export function openConversation(rng: Random, input: ConversationInput, status: BacklogStatus, assigned: boolean): Conversation {
+export function openConversation(
+  rng: Random,
+  input: ConversationInput,
+  status: BacklogStatus,
+  assigned: boolean
+): Conversation {
   const { topic, priority } = input;
   const pace = PACE[priority];
   const w = new Writer(rng, input);

@@ -17,7 +17,11 @@ const CUSTOMERS_PER_SLICE = 250;
  * own random stream (seed, customer id) and ids are handed out in customer order, so the rows do
  * not depend on how the customers are split into chunks.
  */
-export async function generateCustomerChunk(ctx: SeedContext, first: number, last: number): Promise<CustomerBatches> {
+export async function generateCustomerChunk(
+  ctx: SeedContext,
+  first: number,
+  last: number
+): Promise<CustomerBatches> {
   const batches = createCustomerBatches();
   for (let id = first; id <= last; id++) {
     const rng = new Random(ctx.seed, id);

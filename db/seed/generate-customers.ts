@@ -5,7 +5,14 @@ import { type Random, Weighted } from './random.js';
 import { DAY, HOUR, MINUTE } from './sales-calendar.js';
 import type { CustomerBatches } from './tables.js';
 import {
-  ACQUISITION_SOURCES, CITIES, CUSTOMER_NOTES, EMAIL_DOMAINS, FIRST_NAMES, LAST_NAMES, STREET_NAMES, STREET_SUFFIXES,
+  ACQUISITION_SOURCES,
+  CITIES,
+  CUSTOMER_NOTES,
+  EMAIL_DOMAINS,
+  FIRST_NAMES,
+  LAST_NAMES,
+  STREET_NAMES,
+  STREET_SUFFIXES,
   type City
 } from './vocabulary/people.js';
 
@@ -29,13 +36,29 @@ export interface CustomerProfile {
 const SHARE_BEFORE_WINDOW = 0.5;
 const YEARS_BEFORE_WINDOW = 3;
 
-const SEGMENTS = new Weighted<Segment>([['casual', 60], ['regular', 30], ['loyal', 10]]);
+const SEGMENTS = new Weighted<Segment>([
+  ['casual', 60],
+  ['regular', 30],
+  ['loyal', 10]
+]);
 const ORDER_RATE: Record<Segment, number> = { casual: 0.075, regular: 0.42, loyal: 1.7 };
 const LOYALTY_MEMBERSHIP: Record<Segment, number> = { casual: 0.62, regular: 0.78, loyal: 0.92 };
 /** The channels orders come in through (the simulator's too). */
-export const ORDER_CHANNELS = new Weighted<SalesChannel>([['web', 50], ['mobile', 30], ['marketplace', 10], ['pos', 6], ['phone', 4]]);
+export const ORDER_CHANNELS = new Weighted<SalesChannel>([
+  ['web', 50],
+  ['mobile', 30],
+  ['marketplace', 10],
+  ['pos', 6],
+  ['phone', 4]
+]);
 const CITY_CHOICE = new Weighted(CITIES.map((city) => [city, city.weight] as const));
-const LANGUAGES = new Weighted([['en', 84], ['es', 10], ['fr', 2], ['de', 2], ['pt', 2]] as const);
+const LANGUAGES = new Weighted([
+  ['en', 84],
+  ['es', 10],
+  ['fr', 2],
+  ['de', 2],
+  ['pt', 2]
+] as const);
 const SOURCES = new Weighted(ACQUISITION_SOURCES);
 
 export function createCustomerProfile(rng: Random, ctx: SeedContext, id: number): CustomerProfile {
@@ -65,7 +88,9 @@ function signupMoment(rng: Random, ctx: SeedContext, id: number): number {
   const quantile = (id - 0.5) / ctx.customerCount;
   if (quantile < SHARE_BEFORE_WINDOW) {
     const span = YEARS_BEFORE_WINDOW * 365 * DAY;
-    return Math.floor(ctx.windowStart - span + span * Math.sqrt(quantile / SHARE_BEFORE_WINDOW)) + rng.int(0, HOUR);
+    return (
+      Math.floor(ctx.windowStart - span + span * Math.sqrt(quantile / SHARE_BEFORE_WINDOW)) + rng.int(0, HOUR)
+    );
   }
   const position = ((quantile - SHARE_BEFORE_WINDOW) / (1 - SHARE_BEFORE_WINDOW)) * ctx.calendar.total;
   return Math.min(ctx.calendar.moment(position), ctx.now - 2 * HOUR);
@@ -81,9 +106,15 @@ export function addCustomerRow(
 ): void {
   const { city } = profile;
   const consent = rng.chance(0.55);
-  const consentAt = consent ? Math.min(profile.createdAt + (rng.chance(0.7) ? rng.int(0, 5 * MINUTE) : rng.int(DAY, 90 * DAY)), ctx.now - MINUTE) : null;
+  const consentAt = consent
+    ? Math.min(
+        profile.createdAt + (rng.chance(0.7) ? rng.int(0, 5 * MINUTE) : rng.int(DAY, 90 * DAY)),
+        ctx.now - MINUTE
+      )
+    : null;
   const addresses = [address(rng, city, 'home', profile)];
-  if (rng.chance(0.15)) addresses.push(address(rng, rng.chance(0.7) ? city : CITY_CHOICE.sample(rng), 'work', profile));
+  if (rng.chance(0.15))
+    addresses.push(address(rng, rng.chance(0.7) ? city : CITY_CHOICE.sample(rng), 'work', profile));
 
   batch.add({
     id: profile.id,
@@ -110,15 +141,22 @@ function emailOf(rng: Random, profile: CustomerProfile): string {
   const domain = rng.pick(EMAIL_DOMAINS);
   // The id keeps every address unique.
   switch (rng.int(0, 3)) {
-    case 0: return `${first}.${last}.${profile.id}@${domain}`;
-    case 1: return `${first[0]}${last}${profile.id}@${domain}`;
-    case 2: return `${first}_${profile.id}@${domain}`;
-    default: return `${last}.${first}${profile.id}@${domain}`;
+    case 0:
+      return `${first}.${last}.${profile.id}@${domain}`;
+    case 1:
+      return `${first[0]}${last}${profile.id}@${domain}`;
+    case 2:
+      return `${first}_${profile.id}@${domain}`;
+    default:
+      return `${last}.${first}${profile.id}@${domain}`;
   }
 }
 
 function asciiLower(name: string): string {
-  return name.normalize('NFD').toLowerCase().replace(/[^a-z]/g, '');
+  return name
+    .normalize('NFD')
+    .toLowerCase()
+    .replace(/[^a-z]/g, '');
 }
 
 function address(rng: Random, city: City, label: string, profile: CustomerProfile) {
@@ -145,7 +183,13 @@ function preferredChannels(rng: Random): string[] {
   return channels.length > 0 ? channels : ['email'];
 }
 
-function customerTags(rng: Random, ctx: SeedContext, orders: OrderFacts[], vip: boolean, consent: boolean): string[] {
+function customerTags(
+  rng: Random,
+  ctx: SeedContext,
+  orders: OrderFacts[],
+  vip: boolean,
+  consent: boolean
+): string[] {
   const tags: string[] = [];
   if (vip) tags.push('vip');
   if (consent) tags.push('newsletter');

@@ -33,7 +33,12 @@ export function generateLoyalty(
   if (!profile.loyaltyMember) return null;
   const accountId = ctx.ids.loyaltyAccount++;
   const joinedAt = profile.createdAt + rng.int(0, 10 * MINUTE);
-  batches.loyaltyAccounts.add({ id: accountId, customer_id: profile.id, joined_at: joinedAt, updated_at: joinedAt });
+  batches.loyaltyAccounts.add({
+    id: accountId,
+    customer_id: profile.id,
+    joined_at: joinedAt,
+    updated_at: joinedAt
+  });
 
   const events: LedgerEvent[] = [];
   for (const order of orders) {
@@ -59,15 +64,28 @@ export function generateLoyalty(
       if (event.order.refundedAt === null) spendable += points;
       lifetime += points;
       batches.loyaltyLedger.add({
-        id: entryId, account_id: accountId, kind: 'earn', points, reason: `Earned on order ${event.order.externalId}`,
-        order_id: event.order.id, reverses_id: null, idempotency_key: earnKey(event.order.id), created_at: event.at
+        id: entryId,
+        account_id: accountId,
+        kind: 'earn',
+        points,
+        reason: `Earned on order ${event.order.externalId}`,
+        order_id: event.order.id,
+        reverses_id: null,
+        idempotency_key: earnKey(event.order.id),
+        created_at: event.at
       });
     } else if (event.kind === 'reverse') {
       lifetime -= points;
       batches.loyaltyLedger.add({
-        id: ctx.ids.loyaltyEntry++, account_id: accountId, kind: 'reverse', points: -points,
-        reason: `Refund of order ${event.order.externalId}`, order_id: event.order.id,
-        reverses_id: earnIds.get(event.order)!, idempotency_key: `order:${event.order.id}:reverse`, created_at: event.at
+        id: ctx.ids.loyaltyEntry++,
+        account_id: accountId,
+        kind: 'reverse',
+        points: -points,
+        reason: `Refund of order ${event.order.externalId}`,
+        order_id: event.order.id,
+        reverses_id: earnIds.get(event.order)!,
+        idempotency_key: `order:${event.order.id}:reverse`,
+        created_at: event.at
       });
     } else {
       const cost = voucherFor(spendable);
@@ -75,9 +93,15 @@ export function generateLoyalty(
       spendable -= cost;
       redemptions++;
       batches.loyaltyLedger.add({
-        id: ctx.ids.loyaltyEntry++, account_id: accountId, kind: 'redeem', points: -cost,
-        reason: voucherReason(cost), order_id: null, reverses_id: null,
-        idempotency_key: `account:${accountId}:redeem:${redemptions}`, created_at: event.at
+        id: ctx.ids.loyaltyEntry++,
+        account_id: accountId,
+        kind: 'redeem',
+        points: -cost,
+        reason: voucherReason(cost),
+        order_id: null,
+        reverses_id: null,
+        idempotency_key: `account:${accountId}:redeem:${redemptions}`,
+        created_at: event.at
       });
     }
   }

@@ -21,11 +21,34 @@ export interface OrderFacts {
 }
 
 const MAX_ORDERS_PER_CUSTOMER = 150;
-const ITEM_COUNT = new Weighted([[1, 52], [2, 27], [3, 12], [4, 6], [5, 3]] as const);
-const QUANTITY = new Weighted([[1, 80], [2, 14], [3, 4], [4, 1], [6, 1]] as const);
-const PAYMENT = new Weighted([['card', 62], ['paypal', 18], ['apple_pay', 12], ['gift_card', 4], ['klarna', 4]] as const);
+const ITEM_COUNT = new Weighted([
+  [1, 52],
+  [2, 27],
+  [3, 12],
+  [4, 6],
+  [5, 3]
+] as const);
+const QUANTITY = new Weighted([
+  [1, 80],
+  [2, 14],
+  [3, 4],
+  [4, 1],
+  [6, 1]
+] as const);
+const PAYMENT = new Weighted([
+  ['card', 62],
+  ['paypal', 18],
+  ['apple_pay', 12],
+  ['gift_card', 4],
+  ['klarna', 4]
+] as const);
 
-export function generateOrders(rng: Random, ctx: SeedContext, profile: CustomerProfile, batches: CustomerBatches): OrderFacts[] {
+export function generateOrders(
+  rng: Random,
+  ctx: SeedContext,
+  profile: CustomerProfile,
+  batches: CustomerBatches
+): OrderFacts[] {
   const orders: OrderFacts[] = [];
   for (const orderedAt of orderMoments(rng, ctx, profile)) {
     const id = ctx.ids.order++;
@@ -39,9 +62,17 @@ export function generateOrders(rng: Random, ctx: SeedContext, profile: CustomerP
       if (products.includes(product)) continue;
       products.push(product);
       const quantity = QUANTITY.sample(rng);
-      const unitCents = rng.chance(0.12) ? Math.round(product.priceCents * (1 - rng.pick([0.1, 0.15, 0.2, 0.25]))) : product.priceCents;
+      const unitCents = rng.chance(0.12)
+        ? Math.round(product.priceCents * (1 - rng.pick([0.1, 0.15, 0.2, 0.25])))
+        : product.priceCents;
       totalCents += quantity * unitCents;
-      batches.orderItems.add({ id: ctx.ids.orderItem++, order_id: id, product_id: product.id, quantity, unit_price: unitCents });
+      batches.orderItems.add({
+        id: ctx.ids.orderItem++,
+        order_id: id,
+        product_id: product.id,
+        quantity,
+        unit_price: unitCents
+      });
     }
 
     const life = lifecycle(rng, orderedAt, ctx.now);
@@ -59,8 +90,16 @@ export function generateOrders(rng: Random, ctx: SeedContext, profile: CustomerP
       updated_at: life.updatedAt
     });
     orders.push({
-      id, externalId, orderedAt, status: life.status, totalCents, products,
-      shippedAt: life.shippedAt, deliveredAt: life.deliveredAt, refundedAt: life.refundedAt, cancelledAt: life.cancelledAt
+      id,
+      externalId,
+      orderedAt,
+      status: life.status,
+      totalCents,
+      products,
+      shippedAt: life.shippedAt,
+      deliveredAt: life.deliveredAt,
+      refundedAt: life.refundedAt,
+      cancelledAt: life.cancelledAt
     });
   }
   return orders;
@@ -104,11 +143,21 @@ function lifecycle(rng: Random, orderedAt: number, now: number): Lifecycle {
     const fulfilledAt = paidAt + rng.int(4 * HOUR, 36 * HOUR);
     const shippedAt = fulfilledAt + rng.int(2 * HOUR, 24 * HOUR);
     const deliveredAt = shippedAt + rng.int(DAY, 6 * DAY);
-    steps.push(['paid', paidAt], ['fulfilled', fulfilledAt], ['shipped', shippedAt], ['delivered', deliveredAt]);
+    steps.push(
+      ['paid', paidAt],
+      ['fulfilled', fulfilledAt],
+      ['shipped', shippedAt],
+      ['delivered', deliveredAt]
+    );
     if (rng.chance(0.05)) steps.push(['refunded', deliveredAt + rng.int(3 * DAY, 30 * DAY)]);
   }
   const life: Lifecycle = {
-    status: 'pending', updatedAt: orderedAt, shippedAt: null, deliveredAt: null, refundedAt: null, cancelledAt: null
+    status: 'pending',
+    updatedAt: orderedAt,
+    shippedAt: null,
+    deliveredAt: null,
+    refundedAt: null,
+    cancelledAt: null
   };
   for (const [status, at] of steps) {
     if (at > now) break;
@@ -124,10 +173,15 @@ function lifecycle(rng: Random, orderedAt: number, now: number): Lifecycle {
 
 function orderAttributes(rng: Random, profile: CustomerProfile, orderedAt: number, first: boolean) {
   const month = new Date(orderedAt * 1000).getUTCMonth();
-  const campaign = first && rng.chance(0.25) ? 'welcome-email' : month === 10 && rng.chance(0.3) ? 'black-friday' : null;
+  const campaign =
+    first && rng.chance(0.25) ? 'welcome-email' : month === 10 && rng.chance(0.3) ? 'black-friday' : null;
   return {
     payment: PAYMENT.sample(rng),
-    shipping: { city: profile.city.name, region: profile.city.region, method: rng.chance(0.15) ? 'express' : 'standard' },
+    shipping: {
+      city: profile.city.name,
+      region: profile.city.region,
+      method: rng.chance(0.15) ? 'express' : 'standard'
+    },
     ...(campaign ? { campaign } : {}),
     ...(rng.chance(month === 11 ? 0.15 : 0.04) ? { gift: true } : {})
   };

@@ -40,8 +40,15 @@ function addStaff(batches: ReferenceBatches, since: number, passwordHash: string
     const id = i + 1;
     const createdAt = since + i * 6 * HOUR;
     batches.users.add({
-      id, email: user.email, name: user.name, password_hash: passwordHash, role: user.role, team_id: user.team,
-      active: true, created_at: createdAt, updated_at: createdAt
+      id,
+      email: user.email,
+      name: user.name,
+      password_hash: passwordHash,
+      role: user.role,
+      team_id: user.team,
+      active: true,
+      created_at: createdAt,
+      updated_at: createdAt
     });
     if (user.role === 'agent' && user.team !== null) {
       agentsByTeam.get(user.team)!.push({ id, firstName: firstNameOf(user.name), teamId: user.team });
@@ -50,7 +57,13 @@ function addStaff(batches: ReferenceBatches, since: number, passwordHash: string
   // The managers wrote the store's canned responses.
   const author = DEMO_USERS.findIndex((user) => user.role === 'manager') + 1;
   CANNED_RESPONSES.forEach((canned, i) =>
-    batches.cannedResponses.add({ id: i + 1, title: canned.title, body: canned.body, team_id: canned.team, created_by: author })
+    batches.cannedResponses.add({
+      id: i + 1,
+      title: canned.title,
+      body: canned.body,
+      team_id: canned.team,
+      created_by: author
+    })
   );
   return { teamNames, agentsByTeam };
 }
@@ -60,7 +73,9 @@ function addCatalogue(
   batches: ReferenceBatches,
   opts: { windowStart: number; now: number; productCount: number }
 ): ProductInfo[] {
-  CATEGORIES.forEach((category, i) => batches.categories.add({ id: i + 1, name: category.name, parent_id: null }));
+  CATEGORIES.forEach((category, i) =>
+    batches.categories.add({ id: i + 1, name: category.name, parent_id: null })
+  );
   const share = new Weighted(CATEGORIES.map((category, i) => [i, category.popularity] as const));
   const usedNames = new Set<string>();
   const products: ProductInfo[] = [];
@@ -75,7 +90,8 @@ function addCatalogue(
     const colour = rng.pick(COLOURS);
     let name = `${adjective} ${noun}`;
     if (usedNames.has(name)) name = `${adjective} ${noun} - ${colour}`;
-    for (let edition = 2; usedNames.has(name); edition++) name = `${adjective} ${noun} - ${colour} ${edition}`;
+    for (let edition = 2; usedNames.has(name); edition++)
+      name = `${adjective} ${noun} - ${colour} ${edition}`;
     usedNames.add(name);
 
     const [low, high] = category.priceCents;

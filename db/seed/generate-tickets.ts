@@ -1,6 +1,12 @@
 import type { TicketChannel, TicketPriority } from '#shared/enums.js';
 import type { SeedContext } from './context.js';
-import { type BacklogStatus, type Conversation, fill, openConversation, resolvedConversation } from './conversation.js';
+import {
+  type BacklogStatus,
+  type Conversation,
+  fill,
+  openConversation,
+  resolvedConversation
+} from './conversation.js';
 import type { CustomerProfile } from './generate-customers.js';
 import type { OrderFacts } from './generate-orders.js';
 import { type Random, Weighted } from './random.js';
@@ -15,13 +21,42 @@ const OTHER_TICKET_CHANCE = 0.1;
 /** Orders this recent can have a ticket in the open backlog. */
 const BACKLOG_HORIZON = 10 * DAY;
 
-const PRIORITIES = new Weighted<TicketPriority>([['low', 20], ['normal', 52], ['high', 20], ['urgent', 8]]);
+const PRIORITIES = new Weighted<TicketPriority>([
+  ['low', 20],
+  ['normal', 52],
+  ['high', 20],
+  ['urgent', 8]
+]);
 /** The channels customers write in on (the simulator's too). */
-export const TICKET_CHANNELS = new Weighted<TicketChannel>([['email', 40], ['chat', 28], ['web', 16], ['phone', 10], ['social', 6]]);
-const BACKLOG_STATUS = new Weighted<BacklogStatus>([['new', 30], ['open', 45], ['pending', 25]]);
-const CSAT_HAPPY = new Weighted([[1, 4], [2, 4], [3, 10], [4, 27], [5, 55]] as const);
-const CSAT_LATE = new Weighted([[1, 20], [2, 20], [3, 25], [4, 20], [5, 15]] as const);
-const OTHER_TOPICS = new Weighted(SUPPORT_TOPICS.filter((t) => t.about === null).map((t) => [t, t.weight] as const));
+export const TICKET_CHANNELS = new Weighted<TicketChannel>([
+  ['email', 40],
+  ['chat', 28],
+  ['web', 16],
+  ['phone', 10],
+  ['social', 6]
+]);
+const BACKLOG_STATUS = new Weighted<BacklogStatus>([
+  ['new', 30],
+  ['open', 45],
+  ['pending', 25]
+]);
+const CSAT_HAPPY = new Weighted([
+  [1, 4],
+  [2, 4],
+  [3, 10],
+  [4, 27],
+  [5, 55]
+] as const);
+const CSAT_LATE = new Weighted([
+  [1, 20],
+  [2, 20],
+  [3, 25],
+  [4, 20],
+  [5, 15]
+] as const);
+const OTHER_TOPICS = new Weighted(
+  SUPPORT_TOPICS.filter((t) => t.about === null).map((t) => [t, t.weight] as const)
+);
 const ORDER_TOPICS = SUPPORT_TOPICS.filter((t) => t.about !== null);
 
 interface TicketPlan {
@@ -53,18 +88,29 @@ export function generateTickets(
       const topic = pickOrderTopic(rng, order, ctx.now - BACKLOG_HORIZON);
       if (topic) {
         const createdAt = Math.min(writesAt(rng, order, topic), ctx.now - rng.int(5 * MINUTE, 2 * HOUR));
-        if (createdAt > momentOf(order, topic.about!)!) plans.push({ topic, order, createdAt, backlog: BACKLOG_STATUS.sample(rng) });
+        if (createdAt > momentOf(order, topic.about!)!)
+          plans.push({ topic, order, createdAt, backlog: BACKLOG_STATUS.sample(rng) });
       }
     }
   }
   const from = Math.max(profile.createdAt, ctx.windowStart);
   if (from < ctx.now - 2 * HOUR && rng.chance(OTHER_TICKET_CHANCE)) {
-    plans.push({ topic: OTHER_TOPICS.sample(rng), order: null, createdAt: ctx.calendar.between(rng, from, ctx.now - HOUR), backlog: null });
+    plans.push({
+      topic: OTHER_TOPICS.sample(rng),
+      order: null,
+      createdAt: ctx.calendar.between(rng, from, ctx.now - HOUR),
+      backlog: null
+    });
   }
   if (rng.chance(ctx.backlogOtherChance)) {
     const age = Math.min(Math.max(rng.exponential(30 * HOUR), 5 * MINUTE), 6 * DAY);
     const createdAt = Math.max(Math.round(ctx.now - age), profile.createdAt + MINUTE);
-    plans.push({ topic: OTHER_TOPICS.sample(rng), order: null, createdAt, backlog: BACKLOG_STATUS.sample(rng) });
+    plans.push({
+      topic: OTHER_TOPICS.sample(rng),
+      order: null,
+      createdAt,
+      backlog: BACKLOG_STATUS.sample(rng)
+    });
   }
   plans.sort((a, b) => a.createdAt - b.createdAt);
   for (const plan of plans) writeTicket(rng, ctx, profile, vip, plan, batches);
@@ -72,16 +118,27 @@ export function generateTickets(
 
 function momentOf(order: OrderFacts, about: OrderMoment): number | null {
   switch (about) {
-    case 'ordered': return order.orderedAt;
-    case 'shipped': return order.shippedAt;
-    case 'delivered': return order.deliveredAt;
-    case 'refunded': return order.refundedAt;
-    case 'cancelled': return order.cancelledAt;
+    case 'ordered':
+      return order.orderedAt;
+    case 'shipped':
+      return order.shippedAt;
+    case 'delivered':
+      return order.deliveredAt;
+    case 'refunded':
+      return order.refundedAt;
+    case 'cancelled':
+      return order.cancelledAt;
   }
 }
 
 function lastMoment(order: OrderFacts): number {
-  return Math.max(order.orderedAt, order.shippedAt ?? 0, order.deliveredAt ?? 0, order.refundedAt ?? 0, order.cancelledAt ?? 0);
+  return Math.max(
+    order.orderedAt,
+    order.shippedAt ?? 0,
+    order.deliveredAt ?? 0,
+    order.refundedAt ?? 0,
+    order.cancelledAt ?? 0
+  );
 }
 
 /** A topic that fits what has happened to the order (after `since`), weighted by how common it is. */
@@ -93,7 +150,10 @@ function pickOrderTopic(rng: Random, order: OrderFacts, since: number): SupportT
 
 function writesAt(rng: Random, order: OrderFacts, topic: SupportTopic): number {
   const [low, high] = topic.delayHours;
-  return Math.max(order.orderedAt + MINUTE, momentOf(order, topic.about!)! + Math.round(rng.between(low, high) * HOUR));
+  return Math.max(
+    order.orderedAt + MINUTE,
+    momentOf(order, topic.about!)! + Math.round(rng.between(low, high) * HOUR)
+  );
 }
 
 function writeTicket(
@@ -112,7 +172,8 @@ function writeTicket(
   const sla = ctx.sla[priority];
   const teammates = ctx.staff.agentsByTeam.get(topic.team)!;
   const assignee = rng.pick(teammates);
-  const assigned = backlog === null || (backlog === 'new' ? rng.chance(0.3) : backlog === 'open' ? rng.chance(0.88) : true);
+  const assigned =
+    backlog === null || (backlog === 'new' ? rng.chance(0.3) : backlog === 'open' ? rng.chance(0.88) : true);
   const vars = {
     first: profile.firstName,
     agent: assignee.firstName,
@@ -123,14 +184,21 @@ function writeTicket(
     sla: `${sla.firstResponse / HOUR} hours`
   };
   const input = { topic, priority, sla, assignee, teammates, vars };
-  const conversation = backlog ? openConversation(rng, input, backlog, assigned) : resolvedConversation(rng, input);
+  const conversation = backlog
+    ? openConversation(rng, input, backlog, assigned)
+    : resolvedConversation(rng, input);
   const { createdAt, at } = fitBeforeNow(rng, ctx, plan, conversation);
 
   const messageTimes = conversation.messages.map((m) => at(m.at));
   conversation.messages.forEach((m, i) => {
     batches.ticketMessages.add({
-      id: ctx.ids.ticketMessage++, ticket_id: id, author_type: m.author, author_user_id: m.userId, body: m.body,
-      internal: m.internal, created_at: messageTimes[i]
+      id: ctx.ids.ticketMessage++,
+      ticket_id: id,
+      author_type: m.author,
+      author_user_id: m.userId,
+      body: m.body,
+      internal: m.internal,
+      created_at: messageTimes[i]
     });
   });
 
@@ -179,11 +247,18 @@ function writeTicket(
     csat_score: csatScore,
     csat_at: csatAt,
     last_message_at: lastMessageAt,
-    version: conversation.messages.length + (assigned ? 1 : 0) + (resolvedAt ? 1 : 0) + (closedAt ? 1 : 0) + (csatAt ? 1 : 0),
+    version:
+      conversation.messages.length +
+      (assigned ? 1 : 0) +
+      (resolvedAt ? 1 : 0) +
+      (closedAt ? 1 : 0) +
+      (csatAt ? 1 : 0),
     created_at: createdAt,
     updated_at: Math.max(lastMessageAt, resolvedAt ?? 0, closedAt ?? 0, csatAt ?? 0),
     flagged: vip,
-    assigned_at: assigned ? at(conversation.assigned ?? conversation.firstResponse ?? rng.int(MINUTE, 30 * MINUTE)) : null
+    assigned_at: assigned
+      ? at(conversation.assigned ?? conversation.firstResponse ?? rng.int(MINUTE, 30 * MINUTE))
+      : null
   });
 }
 

@@ -77,11 +77,14 @@ export async function seedDemoData(url: string, opts: SeedOptions = {}): Promise
   const now = opts.now ?? startOfMinute(new Date());
   const chunkSize = opts.chunkSize ?? DEFAULT_CHUNK;
   const connections = opts.connections ?? DEFAULT_CONNECTIONS;
-  if (!Number.isInteger(customers) || customers < 0) throw new RangeError(`customers must be a whole number >= 0, got ${customers}`);
+  if (!Number.isInteger(customers) || customers < 0)
+    throw new RangeError(`customers must be a whole number >= 0, got ${customers}`);
   if (!Number.isInteger(seed)) throw new RangeError(`seed must be an integer, got ${seed}`);
   if (Number.isNaN(now.getTime())) throw new RangeError('now must be a valid date');
-  if (!Number.isInteger(chunkSize) || chunkSize < 1) throw new RangeError(`chunkSize must be a whole number >= 1, got ${chunkSize}`);
-  if (!Number.isInteger(connections) || connections < 1) throw new RangeError(`connections must be a whole number >= 1, got ${connections}`);
+  if (!Number.isInteger(chunkSize) || chunkSize < 1)
+    throw new RangeError(`chunkSize must be a whole number >= 1, got ${chunkSize}`);
+  if (!Number.isInteger(connections) || connections < 1)
+    throw new RangeError(`connections must be a whole number >= 1, got ${connections}`);
   const log = opts.log ?? (() => undefined);
   const startedAt = performance.now();
 
@@ -131,8 +134,18 @@ export async function seedDemoData(url: string, opts: SeedOptions = {}): Promise
     log('Analyzing tables...');
     await main.query('ANALYZE');
     const seconds = (performance.now() - startedAt) / 1000;
-    const summary = { seed, now, customers, rows, totalRows, seconds, rowsPerSecond: Math.round(totalRows / seconds) };
-    log(`Seeded ${count(totalRows)} rows in ${seconds.toFixed(1)} s (${count(summary.rowsPerSecond)} rows/s).`);
+    const summary = {
+      seed,
+      now,
+      customers,
+      rows,
+      totalRows,
+      seconds,
+      rowsPerSecond: Math.round(totalRows / seconds)
+    };
+    log(
+      `Seeded ${count(totalRows)} rows in ${seconds.toFixed(1)} s (${count(summary.rowsPerSecond)} rows/s).`
+    );
     return summary;
   } finally {
     await Promise.all(clients.map((client) => client.end().catch(() => undefined)));
@@ -198,7 +211,10 @@ function createContext(
     Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - ORDER_WINDOW_MONTHS, now.getUTCDate()) / 1000
   );
   // A bigger shop has a bigger catalogue: ~500 products at the default size, at most 2,000.
-  const productCount = Math.min(2000, Math.max(40, Math.round(500 * Math.sqrt(customers / DEFAULT_CUSTOMERS))));
+  const productCount = Math.min(
+    2000,
+    Math.max(40, Math.round(500 * Math.sqrt(customers / DEFAULT_CUSTOMERS)))
+  );
   const reference = generateReference({ seed, windowStart, now: nowSeconds, productCount, passwordHash });
   const backlog = Math.min(BACKLOG_TARGET, customers * (BACKLOG_TARGET / DEFAULT_CUSTOMERS));
   const context: SeedContext = {
@@ -219,8 +235,11 @@ function createContext(
 }
 
 async function assertEmpty(client: pg.Client): Promise<void> {
-  const { rows: schema } = await client.query<{ ok: boolean }>("SELECT to_regclass('loyalty_ledger') IS NOT NULL AS ok");
-  if (!schema[0].ok) throw new Error('The database has no Pulse schema yet: run the migrations first (npm run db:migrate).');
+  const { rows: schema } = await client.query<{ ok: boolean }>(
+    "SELECT to_regclass('loyalty_ledger') IS NOT NULL AS ok"
+  );
+  if (!schema[0].ok)
+    throw new Error('The database has no Pulse schema yet: run the migrations first (npm run db:migrate).');
   const checks = SEEDED_TABLES.map((table) => `EXISTS (SELECT 1 FROM ${table}) AS ${table}`).join(', ');
   const { rows } = await client.query<Record<SeededTable, boolean>>(`SELECT ${checks}`);
   const filled = SEEDED_TABLES.filter((table) => rows[0][table]);

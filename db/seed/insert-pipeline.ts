@@ -8,11 +8,15 @@ export type Batches = Record<string, InsertableBatch>;
  * the outbox would double the work): pause_capture() may be called by the owner of the schema and
  * whoever it grants it to. The loyalty trigger still runs and keeps the balances.
  */
-export async function insertInSeedTransaction(client: pg.Client, batches: Batches): Promise<Map<string, number>> {
+export async function insertInSeedTransaction(
+  client: pg.Client,
+  batches: Batches
+): Promise<Map<string, number>> {
   const inserted = new Map<string, number>();
   await client.query('BEGIN; SELECT pause_capture(); SET LOCAL synchronous_commit = off');
   try {
-    for (const batch of Object.values(batches)) inserted.set(batch.table.name, await insertBatch(client, batch));
+    for (const batch of Object.values(batches))
+      inserted.set(batch.table.name, await insertBatch(client, batch));
     await client.query('COMMIT');
   } catch (error) {
     await client.query('ROLLBACK').catch(() => undefined);

@@ -12,7 +12,10 @@ export interface ProgressBar {
  *   [#########---------------]  38%  38,000/100,000 customers  1,020,311 rows  96,400 rows/s  ETA 0:41
  * When stderr is not a terminal (CI, a log file) it prints a line at every 10% instead.
  */
-export function createProgressBar(totalCustomers: number, stream: NodeJS.WriteStream = process.stderr): ProgressBar {
+export function createProgressBar(
+  totalCustomers: number,
+  stream: NodeJS.WriteStream = process.stderr
+): ProgressBar {
   const startedAt = performance.now();
   let lastDraw = 0;
   let lastDecile = -1;

@@ -7,8 +7,8 @@ export const DAY = 86_400;
 
 // Shoppers buy in the evening, hardly at night.
 const HOUR_WEIGHTS = [
-  0.35, 0.22, 0.15, 0.1, 0.1, 0.15, 0.3, 0.5, 0.7, 0.85, 0.95, 1.0,
-  1.1, 1.05, 1.0, 1.0, 1.0, 1.05, 1.15, 1.3, 1.4, 1.35, 1.0, 0.6
+  0.35, 0.22, 0.15, 0.1, 0.1, 0.15, 0.3, 0.5, 0.7, 0.85, 0.95, 1.0, 1.1, 1.05, 1.0, 1.0, 1.0, 1.05, 1.15, 1.3,
+  1.4, 1.35, 1.0, 0.6
 ];
 // Sunday .. Saturday: online sales peak on Sunday evening and Monday.
 const WEEKDAY_WEIGHTS = [1.12, 1.08, 1.0, 0.98, 0.97, 0.9, 0.85];
@@ -30,7 +30,10 @@ export class SalesCalendar {
   private readonly cumulative: Float64Array;
   readonly total: number;
 
-  constructor(readonly start: number, readonly end: number) {
+  constructor(
+    readonly start: number,
+    readonly end: number
+  ) {
     const days = Math.max(1, Math.ceil((end - start) / DAY));
     this.weights = new Float64Array(days);
     this.cumulative = new Float64Array(days + 1);
@@ -79,11 +82,13 @@ function dayWeight(dayStart: number, progress: number): number {
   if (month === 10) {
     const blackFriday = blackFridayOf(date.getUTCFullYear());
     if (dayOfMonth === blackFriday) weight *= 2.8;
-    else if (dayOfMonth === blackFriday + 3) weight *= 2.3; // Cyber Monday
+    else if (dayOfMonth === blackFriday + 3)
+      weight *= 2.3; // Cyber Monday
     else if (dayOfMonth > blackFriday && dayOfMonth < blackFriday + 3) weight *= 1.6;
     else if (dayOfMonth >= blackFriday - 6 && dayOfMonth < blackFriday) weight *= 1.2;
   } else if (month === 11) {
-    if (dayOfMonth <= 18) weight *= 1.15; // gift shopping before shipping cut-off
+    if (dayOfMonth <= 18)
+      weight *= 1.15; // gift shopping before shipping cut-off
     else if (dayOfMonth === 24) weight *= 0.7;
     else if (dayOfMonth === 25) weight *= 0.45;
   }

@@ -21,8 +21,13 @@ export async function readVipRule(client: pg.Client): Promise<VipRule> {
   const { rows } = await client.query<{ tiers: LoyaltyTier[]; value: string; priority: TicketPriority }>(
     'SELECT vip_tiers::text[] AS tiers, round(vip_lifetime_value * 100)::text AS value, vip_minimum_priority AS priority FROM support_settings'
   );
-  if (rows.length === 0) throw new Error('support_settings has no row: the seed needs the VIP rule the migrations insert.');
-  return { tiers: rows[0].tiers, lifetimeValueCents: Number(rows[0].value), minimumPriority: rows[0].priority };
+  if (rows.length === 0)
+    throw new Error('support_settings has no row: the seed needs the VIP rule the migrations insert.');
+  return {
+    tiers: rows[0].tiers,
+    lifetimeValueCents: Number(rows[0].value),
+    minimumPriority: rows[0].priority
+  };
 }
 
 /** A priority's SLA, in seconds after the ticket was opened. */
@@ -34,16 +39,24 @@ export type SlaPolicies = Record<TicketPriority, SlaPolicy>;
 
 /** Reads the SLA of every priority from `sla_policies`, as the database's due-time trigger uses it. */
 export async function readSlaPolicies(client: pg.Client): Promise<SlaPolicies> {
-  const { rows } = await client.query<{ priority: TicketPriority; first_response_minutes: number; resolution_minutes: number }>(
-    'SELECT priority, first_response_minutes, resolution_minutes FROM sla_policies'
-  );
+  const { rows } = await client.query<{
+    priority: TicketPriority;
+    first_response_minutes: number;
+    resolution_minutes: number;
+  }>('SELECT priority, first_response_minutes, resolution_minutes FROM sla_policies');
   const byPriority = new Map(rows.map((row) => [row.priority, row]));
   const missing = TICKET_PRIORITIES.filter((priority) => !byPriority.has(priority));
-  if (missing.length > 0) throw new Error(`sla_policies has no row for ${missing.join(', ')}: the seed needs the SLA of every priority.`);
+  if (missing.length > 0)
+    throw new Error(
+      `sla_policies has no row for ${missing.join(', ')}: the seed needs the SLA of every priority.`
+    );
   return Object.fromEntries(
     TICKET_PRIORITIES.map((priority) => {
       const row = byPriority.get(priority)!;
-      return [priority, { firstResponse: row.first_response_minutes * MINUTE, resolution: row.resolution_minutes * MINUTE }];
+      return [
+        priority,
+        { firstResponse: row.first_response_minutes * MINUTE, resolution: row.resolution_minutes * MINUTE }
+      ];
     })
   ) as SlaPolicies;
 }
@@ -51,7 +64,8 @@ export async function readSlaPolicies(client: pg.Client): Promise<SlaPolicies> {
 export function isVip(rule: VipRule, tier: LoyaltyTier | null, orders: OrderFacts[]): boolean {
   if (tier !== null && rule.tiers.includes(tier)) return true;
   let value = 0;
-  for (const order of orders) if (order.status !== 'cancelled' && order.status !== 'refunded') value += order.totalCents;
+  for (const order of orders)
+    if (order.status !== 'cancelled' && order.status !== 'refunded') value += order.totalCents;
   return value >= rule.lifetimeValueCents;
 }
 
@@ -75,7 +89,8 @@ export async function readTierThresholds(client: pg.Client): Promise<TierThresho
     `SELECT tier, min(p)::int AS from FROM generate_series(0, $1) p, loyalty_tier_for(p) tier GROUP BY tier ORDER BY 2`,
     [TIER_SEARCH_LIMIT]
   );
-  if (rows.length === 0 || rows[0].from !== 0) throw new Error('loyalty_tier_for() gives no tier from 0 points: the seed needs the loyalty tiers.');
+  if (rows.length === 0 || rows[0].from !== 0)
+    throw new Error('loyalty_tier_for() gives no tier from 0 points: the seed needs the loyalty tiers.');
   return rows;
 }
 

@@ -29,7 +29,8 @@ function fail(message: string, code = 2): never {
 function positive(name: string, text: string | undefined): number | undefined {
   if (text === undefined) return undefined;
   const value = Number(text);
-  if (!Number.isFinite(value) || value <= 0) fail(`--${name} must be a positive number, got "${text}".\n\n${USAGE}`);
+  if (!Number.isFinite(value) || value <= 0)
+    fail(`--${name} must be a positive number, got "${text}".\n\n${USAGE}`);
   return value;
 }
 
@@ -73,8 +74,16 @@ async function main() {
   if (!Number.isInteger(seed)) fail(`--seed must be an integer, got "${values.seed}".`);
 
   const url =
-    process.env.DATABASE_URL ?? (await import('../embedded.js')).embeddedUrl(Number(process.env.EMBEDDED_PG_PORT ?? DEFAULT_EMBEDDED_PG_PORT));
-  const pool = new pg.Pool({ connectionString: url, max: 2, application_name: 'pulse-simulate', connectionTimeoutMillis: 5000 });
+    process.env.DATABASE_URL ??
+    (await import('../embedded.js')).embeddedUrl(
+      Number(process.env.EMBEDDED_PG_PORT ?? DEFAULT_EMBEDDED_PG_PORT)
+    );
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: 2,
+    application_name: 'pulse-simulate',
+    connectionTimeoutMillis: 5000
+  });
   pool.on('error', () => undefined);
   try {
     await pool.query('SELECT 1');
@@ -95,7 +104,8 @@ async function main() {
   } catch (error) {
     await pool.end();
     if (error instanceof NothingToSimulateError) fail(error.message, 1);
-    if ((error as { code?: string }).code === '42P01') fail('The database has no Pulse schema: run npm run db:migrate (or npm start) first.', 1);
+    if ((error as { code?: string }).code === '42P01')
+      fail('The database has no Pulse schema: run npm run db:migrate (or npm start) first.', 1);
     throw error;
   }
 
@@ -109,7 +119,9 @@ async function main() {
   const started = performance.now();
   const line = () => {
     const elapsed = (performance.now() - started) / 1000;
-    const parts = SHOWN.map(([label, kinds]) => `${kinds.reduce((n, k) => n + simulator.counts[k], 0)} ${label}`);
+    const parts = SHOWN.map(
+      ([label, kinds]) => `${kinds.reduce((n, k) => n + simulator.counts[k], 0)} ${label}`
+    );
     return `${simulator.total} events in ${elapsed.toFixed(0)} s (${(simulator.total / Math.max(elapsed, 0.001)).toFixed(1)}/s): ${parts.join(', ')}${simulator.errors ? `, ${simulator.errors} errors` : ''}`;
   };
   const progress = setInterval(() => say(tty ? `\r${line()}\x1b[K` : `${line()}\n`), tty ? 1000 : 10_000);
@@ -127,7 +139,10 @@ async function main() {
       await simulator.step();
     } catch (error) {
       say(`${tty ? '\n' : ''}event failed: ${simulator.lastError}\n`);
-      if ((error as { code?: string }).code === 'ECONNREFUSED' || (error as Error).message.includes('terminat')) {
+      if (
+        (error as { code?: string }).code === 'ECONNREFUSED' ||
+        (error as Error).message.includes('terminat')
+      ) {
         say('Lost the database connection; stopping.\n');
         break;
       }

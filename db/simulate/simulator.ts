@@ -54,8 +54,18 @@ const WEIGHTS: Record<EventKind, number> = {
   agent_status_changed: 0.5
 };
 
-const CSAT = new Weighted([[1, 5], [2, 5], [3, 12], [4, 28], [5, 50]] as const);
-const AGENT_STATUS = new Weighted([['online', 60], ['busy', 25], ['away', 15]] as const);
+const CSAT = new Weighted([
+  [1, 5],
+  [2, 5],
+  [3, 12],
+  [4, 28],
+  [5, 50]
+] as const);
+const AGENT_STATUS = new Weighted([
+  ['online', 60],
+  ['busy', 25],
+  ['away', 15]
+] as const);
 
 interface Reference {
   customerIds: { min: number; max: number };
@@ -84,10 +94,16 @@ export class Simulator {
 
   static async create(pool: pg.Pool, seed: number): Promise<Simulator> {
     const [customers, products, teams, agents] = await Promise.all([
-      pool.query<{ min: number | null; max: number | null }>(`SELECT min(id) AS min, max(id) AS max FROM customers`),
-      pool.query<{ id: number; price: string }>(`SELECT id, price::text FROM products WHERE active AND price > 0 ORDER BY id`),
+      pool.query<{ min: number | null; max: number | null }>(
+        `SELECT min(id) AS min, max(id) AS max FROM customers`
+      ),
+      pool.query<{ id: number; price: string }>(
+        `SELECT id, price::text FROM products WHERE active AND price > 0 ORDER BY id`
+      ),
       pool.query<{ id: number }>(`SELECT id FROM teams ORDER BY id`),
-      pool.query<{ id: number; team_id: number; name: string }>(`SELECT id, team_id, name FROM users WHERE role = 'agent' AND active ORDER BY id`)
+      pool.query<{ id: number; team_id: number; name: string }>(
+        `SELECT id, team_id, name FROM users WHERE role = 'agent' AND active ORDER BY id`
+      )
     ]);
     const missing = [
       customers.rows[0].min === null && 'customers',
@@ -153,16 +169,18 @@ export class Simulator {
       [from]
     );
     if (rows[0]) return rows[0];
-    const { rows: lowest } = await client.query<{ id: number; first_name: string }>(`SELECT id, first_name FROM customers WHERE id = $1`, [
-      this.ref.customerIds.min
-    ]);
+    const { rows: lowest } = await client.query<{ id: number; first_name: string }>(
+      `SELECT id, first_name FROM customers WHERE id = $1`,
+      [this.ref.customerIds.min]
+    );
     return lowest[0] ?? { id: this.ref.customerIds.min, first_name: '' };
   }
 
   private async newCustomer(client: pg.PoolClient): Promise<number> {
     const first = this.rng.pick(FIRST_NAMES);
     const last = this.rng.pick(LAST_NAMES);
-    const email = `${first}.${last}.${randomUUID().slice(0, 8)}@${this.rng.pick(EMAIL_DOMAINS)}`.toLowerCase();
+    const email =
+      `${first}.${last}.${randomUUID().slice(0, 8)}@${this.rng.pick(EMAIL_DOMAINS)}`.toLowerCase();
     const { rows } = await client.query<{ id: number }>(
       `INSERT INTO customers (email, first_name, last_name, attributes) VALUES ($1, $2, $3, '{"source": "simulator"}') RETURNING id`,
       [email, first, last]
@@ -177,14 +195,24 @@ export class Simulator {
       [statuses]
     );
     if (rows.length === 0) return null;
-    const { rows: locked } = await client.query<{ id: number; customer_id: number; total: string; status: string; external_id: string | null }>(
+    const { rows: locked } = await client.query<{
+      id: number;
+      customer_id: number;
+      total: string;
+      status: string;
+      external_id: string | null;
+    }>(
       `SELECT id, customer_id, total::text, status, external_id FROM orders WHERE id = $1 AND status = ANY($2::order_status[]) FOR UPDATE SKIP LOCKED`,
       [this.rng.pick(rows).id, statuses]
     );
     return locked[0] ?? null;
   }
 
-  private async setOrderStatus(client: pg.PoolClient, from: string[], to: string): Promise<{ id: number; customer_id: number; total: string } | null> {
+  private async setOrderStatus(
+    client: pg.PoolClient,
+    from: string[],
+    to: string
+  ): Promise<{ id: number; customer_id: number; total: string } | null> {
     const order = await this.recentOrder(client, from);
     if (!order) return null;
     await client.query(`UPDATE orders SET status = $2::order_status WHERE id = $1`, [order.id, to]);
@@ -197,7 +225,13 @@ export class Simulator {
   }
 
   /** Spends `voucher` points of a (locked) account; `orderId` when paid at an order's checkout. */
-  private async redeem(client: pg.PoolClient, accountId: number, voucher: number, orderId: number | null, idempotencyKey: string) {
+  private async redeem(
+    client: pg.PoolClient,
+    accountId: number,
+    voucher: number,
+    orderId: number | null,
+    idempotencyKey: string
+  ) {
     await client.query(
       `INSERT INTO loyalty_ledger (account_id, kind, points, reason, order_id, idempotency_key) VALUES ($1, 'redeem', $2, $3, $4, $5)`,
       [accountId, -voucher, voucherReason(voucher), orderId, idempotencyKey]
@@ -224,7 +258,9 @@ export class Simulator {
 
   /** A recent ticket matching `where` (over `t`), locked. */
   private async recentTicket(client: pg.PoolClient, where: string) {
-    const { rows } = await client.query<{ id: number }>(`SELECT t.id FROM tickets t WHERE ${where} ORDER BY t.created_at DESC LIMIT 40`);
+    const { rows } = await client.query<{ id: number }>(
+      `SELECT t.id FROM tickets t WHERE ${where} ORDER BY t.created_at DESC LIMIT 40`
+    );
     if (rows.length === 0) return null;
     const { rows: locked } = await client.query<{
       id: number;
@@ -246,7 +282,9 @@ export class Simulator {
 
   private readonly work: Record<EventKind, Work> = {
     order_placed: async (client) => {
-      const customerId = this.rng.chance(0.08) ? await this.newCustomer(client) : (await this.someCustomer(client)).id;
+      const customerId = this.rng.chance(0.08)
+        ? await this.newCustomer(client)
+        : (await this.someCustomer(client)).id;
       const lines = new Map<number, { quantity: number; unitCents: number }>();
       for (let i = this.rng.int(1, 3); i > 0; i--) {
         const product = this.rng.pick(this.ref.products);
@@ -262,7 +300,12 @@ export class Simulator {
       await client.query(
         `INSERT INTO order_items (order_id, product_id, quantity, unit_price)
          SELECT $1, p, q, c::numeric / 100 FROM unnest($2::int[], $3::int[], $4::bigint[]) AS x(p, q, c)`,
-        [orderId, [...lines.keys()], [...lines.values()].map((l) => l.quantity), [...lines.values()].map((l) => l.unitCents)]
+        [
+          orderId,
+          [...lines.keys()],
+          [...lines.values()].map((l) => l.quantity),
+          [...lines.values()].map((l) => l.unitCents)
+        ]
       );
       // Now and then a member pays part with a voucher.
       if (this.rng.chance(0.06)) {
@@ -317,15 +360,26 @@ export class Simulator {
             )
           ).rows[0]
         : undefined;
-      const vars = { first: customer.first_name, order: order?.external_id ?? (order ? `#${order.id}` : 'my order'), product: 'item' };
+      const vars = {
+        first: customer.first_name,
+        order: order?.external_id ?? (order ? `#${order.id}` : 'my order'),
+        product: 'item'
+      };
       const { rows } = await client.query<{ id: number }>(
         `INSERT INTO tickets (customer_id, team_id, order_id, subject, channel, tags) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
-        [customer.id, this.teamOf(topic), order?.id ?? null, fill(this.rng.pick(topic.subjects), vars).slice(0, 200), TICKET_CHANNELS.sample(this.rng), [...topic.tags]]
+        [
+          customer.id,
+          this.teamOf(topic),
+          order?.id ?? null,
+          fill(this.rng.pick(topic.subjects), vars).slice(0, 200),
+          TICKET_CHANNELS.sample(this.rng),
+          [...topic.tags]
+        ]
       );
-      await client.query(`INSERT INTO ticket_messages (ticket_id, author_type, body) VALUES ($1, 'customer', $2)`, [
-        rows[0].id,
-        fill(this.rng.pick(topic.openings), vars)
-      ]);
+      await client.query(
+        `INSERT INTO ticket_messages (ticket_id, author_type, body) VALUES ($1, 'customer', $2)`,
+        [rows[0].id, fill(this.rng.pick(topic.openings), vars)]
+      );
       return true;
     },
     ticket_answered: async (client) => {
@@ -334,11 +388,19 @@ export class Simulator {
       const agent = this.assigneeOf(ticket);
       const topic = this.topic();
       const asks = this.rng.chance(0.35);
-      await client.query(`INSERT INTO ticket_messages (ticket_id, author_type, author_user_id, body) VALUES ($1, 'agent', $2, $3)`, [
-        ticket.id,
-        agent.id,
-        fill(this.rng.pick(asks ? topic.asks : topic.replies), { first: ticket.first_name, agent: agent.firstName, order: 'your order', product: 'item' })
-      ]);
+      await client.query(
+        `INSERT INTO ticket_messages (ticket_id, author_type, author_user_id, body) VALUES ($1, 'agent', $2, $3)`,
+        [
+          ticket.id,
+          agent.id,
+          fill(this.rng.pick(asks ? topic.asks : topic.replies), {
+            first: ticket.first_name,
+            agent: agent.firstName,
+            order: 'your order',
+            product: 'item'
+          })
+        ]
+      );
       await client.query(
         `UPDATE tickets SET first_responded_at = coalesce(first_responded_at, greatest(now(), created_at)), last_message_at = now(),
                 assignee_id = coalesce(assignee_id, $2), status = $3::ticket_status, version = version + 1
@@ -350,22 +412,43 @@ export class Simulator {
     customer_replied: async (client) => {
       const ticket = await this.recentTicket(client, `t.status = 'pending'`);
       if (!ticket) return false;
-      await client.query(`INSERT INTO ticket_messages (ticket_id, author_type, body) VALUES ($1, 'customer', $2)`, [
-        ticket.id,
-        fill(this.rng.pick(this.topic().followUps), { first: ticket.first_name, order: 'my order', product: 'item' })
-      ]);
-      await client.query(`UPDATE tickets SET status = 'open', last_message_at = now(), version = version + 1 WHERE id = $1`, [ticket.id]);
+      await client.query(
+        `INSERT INTO ticket_messages (ticket_id, author_type, body) VALUES ($1, 'customer', $2)`,
+        [
+          ticket.id,
+          fill(this.rng.pick(this.topic().followUps), {
+            first: ticket.first_name,
+            order: 'my order',
+            product: 'item'
+          })
+        ]
+      );
+      await client.query(
+        `UPDATE tickets SET status = 'open', last_message_at = now(), version = version + 1 WHERE id = $1`,
+        [ticket.id]
+      );
       return true;
     },
     ticket_resolved: async (client) => {
-      const ticket = await this.recentTicket(client, `t.status IN ('open', 'pending') AND t.first_responded_at IS NOT NULL`);
+      const ticket = await this.recentTicket(
+        client,
+        `t.status IN ('open', 'pending') AND t.first_responded_at IS NOT NULL`
+      );
       if (!ticket) return false;
       const agent = this.assigneeOf(ticket);
-      await client.query(`INSERT INTO ticket_messages (ticket_id, author_type, author_user_id, body) VALUES ($1, 'agent', $2, $3)`, [
-        ticket.id,
-        agent.id,
-        fill(this.rng.pick(this.topic().resolutions), { first: ticket.first_name, agent: agent.firstName, order: 'your order', product: 'item' })
-      ]);
+      await client.query(
+        `INSERT INTO ticket_messages (ticket_id, author_type, author_user_id, body) VALUES ($1, 'agent', $2, $3)`,
+        [
+          ticket.id,
+          agent.id,
+          fill(this.rng.pick(this.topic().resolutions), {
+            first: ticket.first_name,
+            agent: agent.firstName,
+            order: 'your order',
+            product: 'item'
+          })
+        ]
+      );
       await client.query(
         `UPDATE tickets SET status = 'resolved', resolved_at = greatest(now(), created_at), closed_at = NULL, last_message_at = now(),
                 assignee_id = coalesce(assignee_id, $2), version = version + 1
@@ -375,15 +458,27 @@ export class Simulator {
       return true;
     },
     ticket_closed: async (client) => {
-      const ticket = await this.recentTicket(client, `t.status = 'resolved' AND t.resolved_at < now() - interval '1 minute'`);
+      const ticket = await this.recentTicket(
+        client,
+        `t.status = 'resolved' AND t.resolved_at < now() - interval '1 minute'`
+      );
       if (!ticket) return false;
-      await client.query(`UPDATE tickets SET status = 'closed', closed_at = now(), version = version + 1 WHERE id = $1`, [ticket.id]);
+      await client.query(
+        `UPDATE tickets SET status = 'closed', closed_at = now(), version = version + 1 WHERE id = $1`,
+        [ticket.id]
+      );
       return true;
     },
     csat_recorded: async (client) => {
-      const ticket = await this.recentTicket(client, `t.status IN ('resolved', 'closed') AND t.csat_score IS NULL`);
+      const ticket = await this.recentTicket(
+        client,
+        `t.status IN ('resolved', 'closed') AND t.csat_score IS NULL`
+      );
       if (!ticket) return false;
-      await client.query(`UPDATE tickets SET csat_score = $2, csat_at = now(), version = version + 1 WHERE id = $1`, [ticket.id, CSAT.sample(this.rng)]);
+      await client.query(
+        `UPDATE tickets SET csat_score = $2, csat_at = now(), version = version + 1 WHERE id = $1`,
+        [ticket.id, CSAT.sample(this.rng)]
+      );
       return true;
     },
     points_redeemed: async (client) => {
@@ -394,7 +489,13 @@ export class Simulator {
       );
       const account = rows[0];
       if (!account) return false;
-      await this.redeem(client, account.id, voucherFor(account.balance)!, null, `account:${account.id}:redeem:sim-${randomUUID()}`);
+      await this.redeem(
+        client,
+        account.id,
+        voucherFor(account.balance)!,
+        null,
+        `account:${account.id}:redeem:sim-${randomUUID()}`
+      );
       return true;
     },
     member_joined: async (client) => {
@@ -411,10 +512,10 @@ export class Simulator {
     },
     agent_status_changed: async (client) => {
       const agent = this.rng.pick(this.ref.agents);
-      const { rowCount } = await client.query(`UPDATE users SET status = $2::agent_status WHERE id = $1 AND status <> $2::agent_status`, [
-        agent.id,
-        AGENT_STATUS.sample(this.rng)
-      ]);
+      const { rowCount } = await client.query(
+        `UPDATE users SET status = $2::agent_status WHERE id = $1 AND status <> $2::agent_status`,
+        [agent.id, AGENT_STATUS.sample(this.rng)]
+      );
       return (rowCount ?? 0) > 0;
     }
   };

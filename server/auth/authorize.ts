@@ -12,6 +12,12 @@ export async function authorizeObject(
   target: { type: string; id: number | string }
 ): Promise<void> {
   if (allowed) return;
-  await audit({ action: 'access.denied', actorUserId: ctx.user.id, targetType: target.type, targetId: target.id, ip: ctx.ip });
+  await audit({
+    action: 'access.denied',
+    actorUserId: ctx.user.id,
+    targetType: target.type,
+    targetId: target.id,
+    ip: ctx.ip
+  });
   throw new AppError('not_found', `${target.type[0].toUpperCase()}${target.type.slice(1)} not found`);
 }

@@ -25,11 +25,18 @@ async function readPassword(): Promise<string> {
 
 async function main() {
   const { values } = parseArgs({
-    options: { email: { type: 'string' }, name: { type: 'string' }, role: { type: 'string' }, team: { type: 'string' } }
+    options: {
+      email: { type: 'string' },
+      name: { type: 'string' },
+      role: { type: 'string' },
+      team: { type: 'string' }
+    }
   });
   const parsed = Args.safeParse(values);
   if (!parsed.success) {
-    console.error('Usage: npm run user:create -- --email EMAIL --role agent|manager|admin [--name NAME] [--team TEAM]');
+    console.error(
+      'Usage: npm run user:create -- --email EMAIL --role agent|manager|admin [--name NAME] [--team TEAM]'
+    );
     console.error(parsed.error.issues.map((i) => `  --${i.path.join('.')}: ${i.message}`).join('\n'));
     process.exit(2);
   }
@@ -62,7 +69,11 @@ async function main() {
     console.log(`Created ${user.role} ${user.email} (id ${user.id}${team ? `, team ${team.name}` : ''}).`);
   } catch (err) {
     const code = (err as { parent?: { code?: string } }).parent?.code;
-    console.error(code === '23505' ? `A user with email ${args.email} already exists.` : `Could not create the user: ${(err as Error).message}`);
+    console.error(
+      code === '23505'
+        ? `A user with email ${args.email} already exists.`
+        : `Could not create the user: ${(err as Error).message}`
+    );
     process.exitCode = 1;
   } finally {
     await release();

@@ -5,17 +5,24 @@ import type { Logger } from 'pino';
 import { ERROR_CODES, type ErrorBody, type ErrorCode } from '#shared/errors.js';
 
 const errorResponse = (status: number, error: ErrorBody['error']) =>
-  new Response(JSON.stringify({ error } satisfies ErrorBody), { status, headers: { 'content-type': 'application/json' } });
+  new Response(JSON.stringify({ error } satisfies ErrorBody), {
+    status,
+    headers: { 'content-type': 'application/json' }
+  });
 
 /**
  * Node's request listener for the Hono app. A request the adapter cannot turn into a `Request`
  * (a malformed Host, a bad request target) never reaches the app: it answers 400 in the one
  * error shape here instead of an empty 400.
  */
-export function nodeRequestListener(fetch: (request: Request) => Response | Promise<Response>, logger: Logger) {
+export function nodeRequestListener(
+  fetch: (request: Request) => Response | Promise<Response>,
+  logger: Logger
+) {
   return getRequestListener(fetch, {
     errorHandler: (err) => {
-      if (err instanceof RequestError) return errorResponse(400, { code: 'bad_request', message: `Malformed request: ${err.message}` });
+      if (err instanceof RequestError)
+        return errorResponse(400, { code: 'bad_request', message: `Malformed request: ${err.message}` });
       // The app answers its own errors (app.onError); this is what escaped it.
       logger.error({ err }, 'request failed outside the app');
       return errorResponse(500, { code: 'internal', message: 'Something went wrong on our side' });
@@ -40,7 +47,10 @@ export function answerClientErrors(server: Server) {
       socket.destroy();
       return;
     }
-    const refusal = PARSER_REFUSALS[err.code ?? ''] ?? { code: 'bad_request', message: 'Malformed HTTP request' };
+    const refusal = PARSER_REFUSALS[err.code ?? ''] ?? {
+      code: 'bad_request',
+      message: 'Malformed HTTP request'
+    };
     const status = ERROR_CODES[refusal.code];
     const body = JSON.stringify({ error: refusal } satisfies ErrorBody);
     socket.end(

@@ -38,18 +38,31 @@ const firstOf = (value: string | null | undefined) => value?.split(',')[0]?.trim
  * proxy) and the Origin it says it comes from. Every one of them arrives from the network: a
  * malformed one is an error to answer, never an exception to throw.
  */
-export function readOrigins(scheme: string, host: string | null | undefined, header: HeaderReader, trustProxy: boolean): RequestOrigins {
+export function readOrigins(
+  scheme: string,
+  host: string | null | undefined,
+  header: HeaderReader,
+  trustProxy: boolean
+): RequestOrigins {
   let proto = scheme;
   if (trustProxy) {
     const forwardedProto = firstOf(header('x-forwarded-proto'));
-    if (forwardedProto !== undefined && !/^https?$/i.test(forwardedProto)) return { error: 'Malformed X-Forwarded-Proto header' };
+    if (forwardedProto !== undefined && !/^https?$/i.test(forwardedProto))
+      return { error: 'Malformed X-Forwarded-Proto header' };
     const forwardedHost = firstOf(header('x-forwarded-host'));
-    if (forwardedHost !== undefined && !HOST_SHAPE.test(forwardedHost)) return { error: 'Malformed X-Forwarded-Host header' };
+    if (forwardedHost !== undefined && !HOST_SHAPE.test(forwardedHost))
+      return { error: 'Malformed X-Forwarded-Host header' };
     proto = forwardedProto?.toLowerCase() ?? proto;
     host = forwardedHost ?? host;
   }
   const own = originOf(proto, host);
-  if (!own) return { error: trustProxy && firstOf(header('x-forwarded-host')) ? 'Malformed X-Forwarded-Host header' : 'Malformed Host header' };
+  if (!own)
+    return {
+      error:
+        trustProxy && firstOf(header('x-forwarded-host'))
+          ? 'Malformed X-Forwarded-Host header'
+          : 'Malformed Host header'
+    };
   const origin = header('origin') ?? undefined;
   if (origin !== undefined && !isWellFormedOrigin(origin)) return { error: 'Malformed Origin header' };
   return { own, origin };

@@ -21,7 +21,12 @@ export const requestContext = (logger: Logger, trustProxy: boolean) =>
     await next();
     c.header('X-Request-Id', requestId);
     c.var.log.info(
-      { method: c.req.method, path: c.req.path, status: c.res.status, ms: Math.round(performance.now() - started) },
+      {
+        method: c.req.method,
+        path: c.req.path,
+        status: c.res.status,
+        ms: Math.round(performance.now() - started)
+      },
       'request'
     );
   });
@@ -30,7 +35,10 @@ export const requestContext = (logger: Logger, trustProxy: boolean) =>
  * The client's address; behind a trusted proxy, the one the proxy added to X-Forwarded-For: the
  * last entry (entries before it are whatever the client sent, and the address is stored as inet).
  */
-function clientAddress(c: Parameters<Parameters<typeof createMiddleware<AppEnv>>[0]>[0], trustProxy: boolean) {
+function clientAddress(
+  c: Parameters<Parameters<typeof createMiddleware<AppEnv>>[0]>[0],
+  trustProxy: boolean
+) {
   if (trustProxy) {
     const forwarded = c.req.header('x-forwarded-for')?.split(',').at(-1)?.trim();
     if (forwarded && isIP(forwarded)) return forwarded;

@@ -12,7 +12,10 @@ import type { AppEnv } from './env.js';
 export const streamPosition = (sequelize: Sequelize) =>
   createMiddleware<AppEnv>(async (c, next) => {
     if (c.req.method === 'GET') {
-      const [row] = await sequelize.query<{ snapshot: string }>(`SELECT pg_current_snapshot()::text AS snapshot`, { type: QueryTypes.SELECT });
+      const [row] = await sequelize.query<{ snapshot: string }>(
+        `SELECT pg_current_snapshot()::text AS snapshot`,
+        { type: QueryTypes.SELECT }
+      );
       c.header(HORIZON_HEADER, row.snapshot);
     }
     await next();

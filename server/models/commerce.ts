@@ -115,7 +115,11 @@ export function initCommerce(sequelize: Sequelize) {
     { sequelize, tableName: 'customers' }
   );
   Category.init(
-    { id, name: { type: DataTypes.TEXT, allowNull: false }, parentId: { type: DataTypes.INTEGER, allowNull: true } },
+    {
+      id,
+      name: { type: DataTypes.TEXT, allowNull: false },
+      parentId: { type: DataTypes.INTEGER, allowNull: true }
+    },
     { sequelize, tableName: 'categories' }
   );
   Product.init(

@@ -6,11 +6,19 @@ import {
   type InferCreationAttributes,
   type Sequelize
 } from 'sequelize';
-import { LOYALTY_ENTRY_KINDS, LOYALTY_TIERS, type LoyaltyEntryKind, type LoyaltyTier } from '#shared/enums.js';
+import {
+  LOYALTY_ENTRY_KINDS,
+  LOYALTY_TIERS,
+  type LoyaltyEntryKind,
+  type LoyaltyTier
+} from '#shared/enums.js';
 import { Customer } from './commerce.js';
 
 /** Balance, lifetime points and tier are maintained by the database from the ledger. */
-export class LoyaltyAccount extends Model<InferAttributes<LoyaltyAccount>, InferCreationAttributes<LoyaltyAccount>> {
+export class LoyaltyAccount extends Model<
+  InferAttributes<LoyaltyAccount>,
+  InferCreationAttributes<LoyaltyAccount>
+> {
   declare id: CreationOptional<number>;
   declare customerId: number;
   declare balance: CreationOptional<number>;
@@ -21,7 +29,10 @@ export class LoyaltyAccount extends Model<InferAttributes<LoyaltyAccount>, Infer
 }
 
 /** Append-only: the database refuses updates and deletes. */
-export class LoyaltyEntry extends Model<InferAttributes<LoyaltyEntry>, InferCreationAttributes<LoyaltyEntry>> {
+export class LoyaltyEntry extends Model<
+  InferAttributes<LoyaltyEntry>,
+  InferCreationAttributes<LoyaltyEntry>
+> {
   declare id: CreationOptional<string>;
   declare accountId: number;
   declare kind: LoyaltyEntryKind;

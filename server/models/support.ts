@@ -45,7 +45,10 @@ export class Ticket extends Model<InferAttributes<Ticket>, InferCreationAttribut
   declare updatedAt: CreationOptional<Date>;
 }
 
-export class TicketMessage extends Model<InferAttributes<TicketMessage>, InferCreationAttributes<TicketMessage>> {
+export class TicketMessage extends Model<
+  InferAttributes<TicketMessage>,
+  InferCreationAttributes<TicketMessage>
+> {
   declare id: CreationOptional<number>;
   declare ticketId: number;
   declare authorType: MessageAuthor;

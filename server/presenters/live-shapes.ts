@@ -116,4 +116,3 @@ export function presentCustomer(d: Json): CustomerSummary {
     updatedAt: iso(d.updatedAt)!
   };
 }
-

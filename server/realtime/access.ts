@@ -26,7 +26,11 @@ export interface AccessState {
  * longer a manager leaves the wallboard, and ticket rooms the user may no longer see are left
  * (through `unwatch`, so presence hears of it).
  */
-export function applyAccess(socket: PulseSocket, next: AccessState, unwatch: (socket: PulseSocket, ticketId: number) => void) {
+export function applyAccess(
+  socket: PulseSocket,
+  next: AccessState,
+  unwatch: (socket: PulseSocket, ticketId: number) => void
+) {
   if (!next.active) {
     socket.disconnect(true);
     return;
@@ -51,7 +55,13 @@ export function applyAccess(socket: PulseSocket, next: AccessState, unwatch: (so
  * at its absolute lifetime. Null when the session or the user is gone.
  */
 export async function readAccess(pool: pg.Pool, sessionHash: string, maxAgeMs: number) {
-  const { rows } = await pool.query<{ role: SocketData['role']; team_id: number | null; active: boolean; expires_at: Date; created_at: Date }>(
+  const { rows } = await pool.query<{
+    role: SocketData['role'];
+    team_id: number | null;
+    active: boolean;
+    expires_at: Date;
+    created_at: Date;
+  }>(
     `SELECT u.role, u.team_id, u.active, s.expires_at, s.created_at
        FROM sessions s JOIN users u ON u.id = s.user_id
       WHERE s.id = $1`,
@@ -71,7 +81,12 @@ export async function readAccess(pool: pg.Pool, sessionHash: string, maxAgeMs: n
  * later move through the hub's recheck, and no move slips between the check and the join.
  * Null when the ticket does not exist.
  */
-export async function ticketTeamNow(pool: pg.Pool, ticketId: number, delivered: () => StreamPosition | null, logger: Logger): Promise<number | null> {
+export async function ticketTeamNow(
+  pool: pg.Pool,
+  ticketId: number,
+  delivered: () => StreamPosition | null,
+  logger: Logger
+): Promise<number | null> {
   for (let attempt = 0; attempt < 5; attempt++) {
     const { rows } = await pool.query<{ team_id: number | null; snapshot: string }>(
       `SELECT (SELECT team_id FROM tickets WHERE id = $1) AS team_id, pg_current_snapshot()::text AS snapshot`,

@@ -100,14 +100,22 @@ export class ChangeReader {
   }
 
   /** A backlog larger than one statement should carry: stream it through a cursor, one snapshot. */
-  private async readLarge(params: unknown[], horizon: string, gap: boolean, onRows: (result: ReadResult) => void): Promise<number> {
+  private async readLarge(
+    params: unknown[],
+    horizon: string,
+    gap: boolean,
+    onRows: (result: ReadResult) => void
+  ): Promise<number> {
     const client = await this.pool.connect();
     let total = 0;
     try {
       await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
       const { rows } = await client.query<{ snapshot: string }>(SNAPSHOT_SQL);
       await client.query('SET LOCAL cursor_tuple_fraction = 1');
-      await client.query(`DECLARE change_batch NO SCROLL CURSOR FOR SELECT ${COLUMNS} FROM change_log WHERE ${NEW_SINCE} ORDER BY id`, params);
+      await client.query(
+        `DECLARE change_batch NO SCROLL CURSOR FOR SELECT ${COLUMNS} FROM change_log WHERE ${NEW_SINCE} ORDER BY id`,
+        params
+      );
       for (;;) {
         const batch = await client.query<RawRow>(`FETCH ${CURSOR_BATCH} FROM change_batch`);
         if (batch.rows.length === 0) break;
@@ -148,7 +156,8 @@ function toChangeRow(r: RawRow): ChangeRow {
     teamId: r.team_id,
     data: r.data,
     old: r.old,
-    createdAt: r.created_at instanceof Date ? r.created_at.toISOString() : new Date(r.created_at).toISOString()
+    createdAt:
+      r.created_at instanceof Date ? r.created_at.toISOString() : new Date(r.created_at).toISOString()
   };
 }
 
@@ -166,11 +175,22 @@ export async function readBetween(pool: pg.Pool, from: StreamPosition, upTo: Str
                       WHERE (txid >= $2::xid8 OR txid = ANY($3::xid8[]))
                         AND txid < $4::xid8 AND txid <> ALL($5::xid8[])
                       LIMIT $6) c) AS rows`,
-    values: [from.xmin.toString(), from.xmax.toString(), from.xip.map(String), upTo.xmax.toString(), upTo.xip.map(String), limit + 1]
+    values: [
+      from.xmin.toString(),
+      from.xmax.toString(),
+      from.xip.map(String),
+      upTo.xmax.toString(),
+      upTo.xip.map(String),
+      limit + 1
+    ]
   });
   const r = rows[0];
   const found = r.rows ?? [];
-  return { purged: r.purged && from.xmin > 0n, tooMany: found.length > limit, rows: found.slice(0, limit).map(toChangeRow) };
+  return {
+    purged: r.purged && from.xmin > 0n,
+    tooMany: found.length > limit,
+    rows: found.slice(0, limit).map(toChangeRow)
+  };
 }
 
 /** How old a prune fence must be before rows below it may go: every running reader has passed it by then. */

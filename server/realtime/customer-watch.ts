@@ -13,10 +13,12 @@ export function bindCustomerWatch(socket: PulseSocket, logger: Logger) {
   onSocketEvent(socket, logger, 'customer:watch', async (rawId, ack) => {
     if (typeof ack !== 'function') return;
     const customerId = positiveId(rawId);
-    if (!customerId) return ack({ error: { code: 'validation_failed', message: 'customerId must be a positive integer' } });
+    if (!customerId)
+      return ack({ error: { code: 'validation_failed', message: 'customerId must be a positive integer' } });
     const user = socketUser(socket.data);
     const exists = await Customer.findByPk(customerId, { attributes: ['id'] }).catch(() => null);
-    if (!exists || !canViewCustomer(user)) return ack({ error: { code: 'not_found', message: 'Customer not found' } });
+    if (!exists || !canViewCustomer(user))
+      return ack({ error: { code: 'not_found', message: 'Customer not found' } });
     await socket.join(rooms.customer(customerId));
     ack({ data: { ok: true } });
   });

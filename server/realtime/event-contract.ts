@@ -22,7 +22,9 @@ const CONTRACT: Record<keyof ClientToServerEvents, Shape> = {
 };
 
 const shapeOf = (event: unknown): Shape | undefined =>
-  typeof event === 'string' && Object.hasOwn(CONTRACT, event) ? CONTRACT[event as keyof ClientToServerEvents] : undefined;
+  typeof event === 'string' && Object.hasOwn(CONTRACT, event)
+    ? CONTRACT[event as keyof ClientToServerEvents]
+    : undefined;
 
 /**
  * Holds every client event to the catalogue before a handler sees it. Socket.IO hands a handler
@@ -36,13 +38,19 @@ export function enforceEventContract(socket: PulseSocket) {
   socket.use((packet, next) => {
     const [event] = packet;
     const last = packet[packet.length - 1];
-    const ack = packet.length > 1 && typeof last === 'function' ? (last as (answer: unknown) => void) : undefined;
+    const ack =
+      packet.length > 1 && typeof last === 'function' ? (last as (answer: unknown) => void) : undefined;
     const args = packet.length - 1 - (ack ? 1 : 0);
     const refuse = (code: ErrorCode, message: string) => ack?.({ error: { code, message } });
     const shape = shapeOf(event);
     if (!shape) return refuse('bad_request', 'Pulse takes no such event');
-    if (args !== shape.args) return refuse('validation_failed', `${event} takes ${shape.args} argument${shape.args === 1 ? '' : 's'}`);
-    if (ack && shape.ack === 'none') return refuse('validation_failed', `${event} is not answered: send it without an ack`);
+    if (args !== shape.args)
+      return refuse(
+        'validation_failed',
+        `${event} takes ${shape.args} argument${shape.args === 1 ? '' : 's'}`
+      );
+    if (ack && shape.ack === 'none')
+      return refuse('validation_failed', `${event} is not answered: send it without an ack`);
     if (!ack && shape.ack === 'required') return; // its handler answers through the ack; without one there is nothing to do
     next();
   });

@@ -2,7 +2,12 @@ import type { Server as HttpServer } from 'node:http';
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import { Server } from 'socket.io';
-import type { ClientToServerEvents, HandshakeAuth, ServerToClientEvents, SocketData } from '#shared/events.js';
+import type {
+  ClientToServerEvents,
+  HandshakeAuth,
+  ServerToClientEvents,
+  SocketData
+} from '#shared/events.js';
 import { rooms } from '#shared/rooms.js';
 import { parsePosition, type StreamPosition } from '#shared/stream-position.js';
 import type { Auth } from '../auth/lucia.js';
@@ -17,7 +22,13 @@ import type { PresenceMessages } from './presence-peers.js';
 import { capSocketsPerUser, limitClientEvents } from './rate-limit.js';
 import { HELD_ROOM, Replayer } from './replay.js';
 import { emitOutgoing, route, routeAvailability, type Outgoing } from './routing.js';
-import { authenticateSocket, originAllowed, positiveId, socketUser, type PulseSocket } from './socket-auth.js';
+import {
+  authenticateSocket,
+  originAllowed,
+  positiveId,
+  socketUser,
+  type PulseSocket
+} from './socket-auth.js';
 
 export type PulseServer = Server<ClientToServerEvents, ServerToClientEvents, PresenceMessages, SocketData>;
 
@@ -83,8 +94,17 @@ export class Hub {
     this.presence = new Presence(this.io, opts.logger);
 
     this.io.use((socket, next) => {
-      (opts.wallboard?.wantsToken(socket) ? opts.wallboard.authenticate(socket) : authenticateSocket(opts.auth, socket))
-        .then((ok) => next(ok ? undefined : Object.assign(new Error('unauthenticated'), { data: { code: 'unauthenticated' } })))
+      (opts.wallboard?.wantsToken(socket)
+        ? opts.wallboard.authenticate(socket)
+        : authenticateSocket(opts.auth, socket)
+      )
+        .then((ok) =>
+          next(
+            ok
+              ? undefined
+              : Object.assign(new Error('unauthenticated'), { data: { code: 'unauthenticated' } })
+          )
+        )
         .catch((err) => {
           opts.logger.error({ err }, 'socket authentication failed');
           next(new Error('unavailable'));
@@ -120,7 +140,10 @@ export class Hub {
       if (!(await this.confirmAccess(socket))) return;
     } catch (err) {
       // Not knowing whether the session still stands, do not serve it: the client connects again.
-      logger.warn({ err: (err as Error).message, userId: socket.data.userId }, 'socket access could not be confirmed');
+      logger.warn(
+        { err: (err as Error).message, userId: socket.data.userId },
+        'socket access could not be confirmed'
+      );
       socket.disconnect(true);
       return;
     }
@@ -157,7 +180,8 @@ export class Hub {
       return false;
     }
     socket.data.sessionExpiresAt = now.expiresAt;
-    if (this.accessChanges.get(socket) === 0) applyAccess(socket, now.access, (s, id) => this.presence.unwatch(s, id));
+    if (this.accessChanges.get(socket) === 0)
+      applyAccess(socket, now.access, (s, id) => this.presence.unwatch(s, id));
     return socket.connected;
   }
 
@@ -167,14 +191,22 @@ export class Hub {
    */
   private async confirmTvToken(socket: PulseSocket) {
     const { rows } = await this.opts.pool
-      .query(`SELECT 1 FROM wallboard_tokens WHERE id = $1 AND revoked_at IS NULL`, [socket.data.wallboardTokenId])
+      .query(`SELECT 1 FROM wallboard_tokens WHERE id = $1 AND revoked_at IS NULL`, [
+        socket.data.wallboardTokenId
+      ])
       .catch(() => ({ rows: [] }));
     if (rows.length === 0) socket.disconnect(true);
   }
 
   /** Ticket and customer rooms the handshake asks for, after the same checks as their watch events. */
   private async joinHandshakeWatches(socket: PulseSocket, watch: HandshakeAuth['watch']) {
-    const ids = (list: unknown) => (Array.isArray(list) ? list.slice(0, MAX_HANDSHAKE_WATCHES).map(positiveId).filter((id): id is number => id !== null) : []);
+    const ids = (list: unknown) =>
+      Array.isArray(list)
+        ? list
+            .slice(0, MAX_HANDSHAKE_WATCHES)
+            .map(positiveId)
+            .filter((id): id is number => id !== null)
+        : [];
     for (const ticketId of ids(watch?.tickets)) {
       const teamId = await this.canWatchTicket(socket, ticketId).catch(() => null);
       if (teamId === null) continue;
@@ -183,7 +215,10 @@ export class Hub {
     }
     const customers = ids(watch?.customers);
     if (customers.length === 0) return;
-    const { rows } = await this.opts.pool.query<{ id: number }>(`SELECT id FROM customers WHERE id = ANY($1::int[])`, [customers]);
+    const { rows } = await this.opts.pool.query<{ id: number }>(
+      `SELECT id FROM customers WHERE id = ANY($1::int[])`,
+      [customers]
+    );
     void socket.join(rows.map((r) => rooms.customer(r.id)));
   }
 
@@ -195,7 +230,10 @@ export class Hub {
     socket.on('live:catch_up', async (since, ack) => {
       if (typeof ack !== 'function') return;
       const from = parsePosition(since);
-      if (!from) return ack({ error: { code: 'validation_failed', message: 'since must be a stream position (xmin:xmax:xip)' } });
+      if (!from)
+        return ack({
+          error: { code: 'validation_failed', message: 'since must be a stream position (xmin:xmax:xip)' }
+        });
       this.replayer.hold(socket);
       let sent = new Set<number>();
       try {
@@ -229,7 +267,9 @@ export class Hub {
       // Retention deleted changes this process never read: every screen it serves reloads.
       logger.warn('change log pruned past this reader; clients reload');
       for (const id of this.io.of('/').sockets.keys()) this.replayer.resyncHeld(id, 'retention', []);
-      this.io.local.except(HELD_ROOM).emit('live:resync', { reason: 'retention', topics: [], horizon: this.opts.horizon() });
+      this.io.local
+        .except(HELD_ROOM)
+        .emit('live:resync', { reason: 'retention', topics: [], horizon: this.opts.horizon() });
     }
 
     type Step = { out: Outgoing } | { recheck: { ticketId: number; teamId: number } };
@@ -244,7 +284,13 @@ export class Hub {
         }
         const out = route(row, result.horizon);
         if (out) steps.push({ out });
-        if (row.topic === 'ticket' && row.old && 'team_id' in row.old && row.entityId !== null && row.teamId !== null) {
+        if (
+          row.topic === 'ticket' &&
+          row.old &&
+          'team_id' in row.old &&
+          row.entityId !== null &&
+          row.teamId !== null
+        ) {
           steps.push({ recheck: { ticketId: row.entityId, teamId: row.teamId } });
         }
       } catch (err) {
@@ -266,7 +312,10 @@ export class Hub {
         emitOutgoing(this.io.local.to(out.rooms).except([HELD_ROOM, BURST_ROOM]), out);
         if (this.replayer.holding) this.replayer.keep(out, sockets);
       } catch (err) {
-        logger.error({ err, seq: 'out' in step ? step.out.payload.seq : undefined }, 'change could not be sent; skipped');
+        logger.error(
+          { err, seq: 'out' in step ? step.out.payload.seq : undefined },
+          'change could not be sent; skipped'
+        );
       }
     }
     for (const [socket, topics] of burst) {
@@ -288,9 +337,11 @@ export class Hub {
     const burstRooms = [...perRoom].filter(([, count]) => count > this.burstLimit).map(([room]) => room);
     const result = new Map<PulseSocket, Set<string>>();
     if (burstRooms.length === 0) return result;
-    for (const room of burstRooms) for (const socket of this.localSocketsIn(room)) result.set(socket, new Set());
+    for (const room of burstRooms)
+      for (const socket of this.localSocketsIn(room)) result.set(socket, new Set());
     for (const out of outgoing) {
-      for (const [socket, topics] of result) if (out.rooms.some((r) => socket.rooms.has(r))) topics.add(out.topic);
+      for (const [socket, topics] of result)
+        if (out.rooms.some((r) => socket.rooms.has(r))) topics.add(out.topic);
     }
     return result;
   }
@@ -340,14 +391,17 @@ export class Hub {
   private expireWithSession(socket: PulseSocket) {
     let timer: NodeJS.Timeout;
     const arm = (at: number) => {
-      timer = setTimeout(() => {
-        readAccess(this.opts.pool, socket.data.sessionHash, this.opts.sessionMaxMs)
-          .then((now) => {
-            if (now && now.expiresAt > Date.now()) arm(now.expiresAt);
-            else socket.disconnect(true);
-          })
-          .catch(() => arm(Date.now() + 5_000));
-      }, Math.min(Math.max(at - Date.now(), 0), 2 ** 31 - 1));
+      timer = setTimeout(
+        () => {
+          readAccess(this.opts.pool, socket.data.sessionHash, this.opts.sessionMaxMs)
+            .then((now) => {
+              if (now && now.expiresAt > Date.now()) arm(now.expiresAt);
+              else socket.disconnect(true);
+            })
+            .catch(() => arm(Date.now() + 5_000));
+        },
+        Math.min(Math.max(at - Date.now(), 0), 2 ** 31 - 1)
+      );
       timer.unref();
     };
     arm(socket.data.sessionExpiresAt);
@@ -365,4 +419,3 @@ export class Hub {
     await new Promise<void>((resolve) => this.io.close(() => resolve()));
   }
 }
-

@@ -66,11 +66,22 @@ export async function startRealtime(opts: RealtimeOptions): Promise<Realtime> {
   const closeAdapter = await attachAdapter(hub, opts.databaseUrl, config, logger);
   hub.presence.start({ heartbeatMs: config.PRESENCE_HEARTBEAT_MS });
   const silencer = new DoorbellSilencer(pool, logger);
-  const listener = new ChangeListener({ databaseUrl: opts.databaseUrl, reader, logger, silencer, onChanges: (r) => hub.dispatch(r) });
+  const listener = new ChangeListener({
+    databaseUrl: opts.databaseUrl,
+    reader,
+    logger,
+    silencer,
+    onChanges: (r) => hub.dispatch(r)
+  });
   await listener.start();
   // After the reader's cursor is set: whatever commits from here is either loaded or applied.
   await wallboard.start();
-  const rollups = startRollupMaintenance({ db: metricsDb, timezone: config.STORE_TIMEZONE, logger, everyMs: config.ANALYTICS_REFRESH_SECONDS * 1000 });
+  const rollups = startRollupMaintenance({
+    db: metricsDb,
+    timezone: config.STORE_TIMEZONE,
+    logger,
+    everyMs: config.ANALYTICS_REFRESH_SECONDS * 1000
+  });
 
   const prune = setInterval(() => {
     pruneChangeLog(pool, config.CHANGE_LOG_RETENTION_HOURS)
@@ -97,7 +108,12 @@ export async function startRealtime(opts: RealtimeOptions): Promise<Realtime> {
 }
 
 /** Redis when REDIS_URL is set, otherwise Postgres: no new infrastructure by default. */
-async function attachAdapter(hub: Hub, databaseUrl: string, config: Config, logger: Logger): Promise<() => Promise<void>> {
+async function attachAdapter(
+  hub: Hub,
+  databaseUrl: string,
+  config: Config,
+  logger: Logger
+): Promise<() => Promise<void>> {
   if (config.REDIS_URL) {
     const pub = createClient({ url: config.REDIS_URL });
     const sub = pub.duplicate();

@@ -56,7 +56,13 @@ export class ChangeListener {
     this.subscriber = createSubscriber(
       { connectionString: opts.databaseUrl, application_name: 'pulse-listener' },
       // pg-listen gives up after 3 s by default; a server must outlive any database outage.
-      { retryLimit: Infinity, retryTimeout: 0, retryInterval: (n) => Math.min(250 * n, 2000), paranoidChecking: 5000, parse: (s) => s }
+      {
+        retryLimit: Infinity,
+        retryTimeout: 0,
+        retryInterval: (n) => Math.min(250 * n, 2000),
+        paranoidChecking: 5000,
+        parse: (s) => s
+      }
     );
     this.subscriber.events.on('connected', () => {
       this.state = 'connected';
@@ -133,7 +139,8 @@ export class ChangeListener {
       }
     } catch (err) {
       // The database may be restarting: the cursor is unchanged, the next read picks up from it.
-      if (!this.closed) this.opts.logger.warn({ err: (err as Error).message }, 'change read failed; will retry');
+      if (!this.closed)
+        this.opts.logger.warn({ err: (err as Error).message }, 'change read failed; will retry');
     } finally {
       this.reading = false;
       this.readWithin(POLL_MS);

@@ -1,7 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { PresencePeers, type PresenceDelta } from './presence-peers.js';
 
-const delta = (seq: number, node = 'p2'): PresenceDelta => ({ node, seq, socketId: `s${seq}`, presence: null });
+const delta = (seq: number, node = 'p2'): PresenceDelta => ({
+  node,
+  seq,
+  socketId: `s${seq}`,
+  presence: null
+});
 const snapshot = (seq: number, ttl = 900, node = 'p2') => ({ node, seq, ttl, sockets: [] });
 const seqs = (ds: PresenceDelta[]) => ds.map((d) => d.seq);
 

@@ -122,7 +122,15 @@ export class PresencePeers {
   private peer(node: string, now: number, ttl?: number): Peer {
     let peer = this.peers.get(node);
     if (!peer) {
-      peer = { applied: 0, pending: new Map(), synced: false, announced: 0, ttl: DEFAULT_TTL_MS, expiresAt: 0, askedAt: -Infinity };
+      peer = {
+        applied: 0,
+        pending: new Map(),
+        synced: false,
+        announced: 0,
+        ttl: DEFAULT_TTL_MS,
+        expiresAt: 0,
+        askedAt: -Infinity
+      };
       this.peers.set(node, peer);
     }
     if (ttl !== undefined && Number.isFinite(ttl) && ttl > 0) peer.ttl = ttl;

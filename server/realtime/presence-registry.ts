@@ -82,7 +82,12 @@ export class PresenceRegistry {
       if (sameView(was.get(ticketId), view) && before!.name === visible!.name) continue;
       changed.set(ticketId, view.teamId);
       const watchers = this.byTicket.get(ticketId) ?? new Map<string, Watcher>();
-      watchers.set(key, { userId: visible!.userId, name: visible!.name, teamId: view.teamId, typing: view.typing });
+      watchers.set(key, {
+        userId: visible!.userId,
+        name: visible!.name,
+        teamId: view.teamId,
+        typing: view.typing
+      });
       this.byTicket.set(ticketId, watchers);
     }
     return changed;

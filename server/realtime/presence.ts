@@ -4,7 +4,13 @@ import type { SocketData } from '#shared/events.js';
 import { rooms } from '#shared/rooms.js';
 import { canViewTicket } from '../auth/policies.js';
 import type { PulseServer } from './hub.js';
-import { PresencePeers, type PresenceDelta, type PresenceHeartbeat, type PresenceMessages, type PresenceSnapshot } from './presence-peers.js';
+import {
+  PresencePeers,
+  type PresenceDelta,
+  type PresenceHeartbeat,
+  type PresenceMessages,
+  type PresenceSnapshot
+} from './presence-peers.js';
 import { mergeInto, PresenceRegistry, type Changed, type SocketPresence } from './presence-registry.js';
 import { positiveId, socketUser, type PulseSocket } from './socket-auth.js';
 
@@ -56,7 +62,9 @@ export class Presence {
     nsp.on('presence:delta', (delta) => this.receive('delta', () => this.onDelta(delta)));
     nsp.on('presence:snapshot', (snapshot) => this.receive('snapshot', () => this.onSnapshot(snapshot)));
     nsp.on('presence:heartbeat', (beat) => this.receive('heartbeat', () => this.onHeartbeat(beat)));
-    nsp.on('presence:request', ({ of }) => this.receive('request', () => of === this.node && this.send('presence:snapshot', this.snapshot())));
+    nsp.on('presence:request', ({ of }) =>
+      this.receive('request', () => of === this.node && this.send('presence:snapshot', this.snapshot()))
+    );
     nsp.on('presence:bye', ({ node }) =>
       this.receive('bye', () => {
         this.peers.forget(node);
@@ -78,7 +86,8 @@ export class Presence {
     socket.on('ticket:watch', async (rawId, ack) => {
       if (typeof ack !== 'function') return;
       const ticketId = positiveId(rawId);
-      if (!ticketId) return ack({ error: { code: 'validation_failed', message: 'ticketId must be a positive integer' } });
+      if (!ticketId)
+        return ack({ error: { code: 'validation_failed', message: 'ticketId must be a positive integer' } });
       const teamId = await canWatch(ticketId).catch(() => null);
       if (teamId === null) return ack({ error: { code: 'not_found', message: 'Ticket not found' } });
       // Gone while the ticket was looked up: nothing to show.
@@ -117,7 +126,8 @@ export class Presence {
     });
 
     socket.on('disconnect', () => {
-      for (const ticketId of Object.keys(socket.data.watching ?? {})) this.clearTypingTimer(socket.id, Number(ticketId));
+      for (const ticketId of Object.keys(socket.data.watching ?? {}))
+        this.clearTypingTimer(socket.id, Number(ticketId));
       this.update(socket.id, null);
     });
   }
@@ -173,7 +183,8 @@ export class Presence {
    */
   private beat() {
     const local = this.io.of('/').sockets as Map<string, PulseSocket>;
-    for (const [socketId] of this.registry.socketsOf(this.node)) if (!local.has(socketId)) this.update(socketId, null);
+    for (const [socketId] of this.registry.socketsOf(this.node))
+      if (!local.has(socketId)) this.update(socketId, null);
     for (const socket of local.values()) this.publish(socket);
     this.send('presence:heartbeat', { node: this.node, seq: this.seq, ttl: this.ttl });
     for (const node of this.peers.expire(performance.now())) {
@@ -196,12 +207,16 @@ export class Presence {
 
   private onSnapshot(snapshot: PresenceSnapshot) {
     const { replace, then } = this.peers.snapshot(snapshot, performance.now());
-    if (replace) this.tell(mergeInto(this.registry.replaceNode(snapshot.node, snapshot.sockets), this.applyDeltas(then)));
+    if (replace)
+      this.tell(
+        mergeInto(this.registry.replaceNode(snapshot.node, snapshot.sockets), this.applyDeltas(then))
+      );
     if (snapshot.hello) this.send('presence:snapshot', this.snapshot());
   }
 
   private onHeartbeat(beat: PresenceHeartbeat) {
-    if (this.peers.heartbeat(beat, performance.now())) this.send('presence:request', { node: this.node, of: beat.node });
+    if (this.peers.heartbeat(beat, performance.now()))
+      this.send('presence:request', { node: this.node, of: beat.node });
   }
 
   private applyDeltas(deltas: PresenceDelta[]): Changed {
@@ -224,7 +239,10 @@ export class Presence {
     try {
       (this.io.serverSideEmit as (e: E, ...a: Parameters<PresenceMessages[E]>) => boolean)(event, ...args);
     } catch (err) {
-      this.logger.warn({ err: (err as Error).message, event }, 'presence could not reach the other processes');
+      this.logger.warn(
+        { err: (err as Error).message, event },
+        'presence could not reach the other processes'
+      );
     }
   }
 
@@ -233,7 +251,10 @@ export class Presence {
     try {
       handle();
     } catch (err) {
-      this.logger.warn({ err: (err as Error).message, what }, 'presence message from another process ignored');
+      this.logger.warn(
+        { err: (err as Error).message, what },
+        'presence message from another process ignored'
+      );
     }
   }
 }

@@ -73,7 +73,8 @@ export function limitClientEvents(socket: PulseSocket, logger: Logger) {
       return;
     }
     const ack = args[args.length - 1];
-    if (typeof ack === 'function') ack({ error: { code: 'too_many_requests', message: `Slow down: ${String(event)} was rate limited` } });
+    if (typeof ack === 'function')
+      ack({ error: { code: 'too_many_requests', message: `Slow down: ${String(event)} was rate limited` } });
   });
 }
 
@@ -84,11 +85,16 @@ export function limitClientEvents(socket: PulseSocket, logger: Logger) {
 export function capSocketsPerUser(io: PulseServer, max = MAX_SOCKETS_PER_USER) {
   const open = new Map<string, Set<string>>();
   io.use((socket, next) => {
-    const who = socket.data.wallboardTokenId !== undefined ? `wallboard:${socket.data.wallboardTokenId}` : `user:${socket.data.userId}`;
+    const who =
+      socket.data.wallboardTokenId !== undefined
+        ? `wallboard:${socket.data.wallboardTokenId}`
+        : `user:${socket.data.userId}`;
     const sockets = open.get(who) ?? new Set<string>();
     if (sockets.size >= max) {
       const message = `At most ${max} open connections per user: close a tab and try again`;
-      return next(Object.assign(new Error('too_many_connections'), { data: { code: 'too_many_connections', message } }));
+      return next(
+        Object.assign(new Error('too_many_connections'), { data: { code: 'too_many_connections', message } })
+      );
     }
     sockets.add(socket.id);
     open.set(who, sockets);

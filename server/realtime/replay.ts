@@ -108,7 +108,10 @@ export class Replayer {
     const hold = this.holds.get(socketId);
     if (!hold) return false;
     const all = new Set([...(hold.resync?.topics ?? []), ...hold.buffer.map((o) => o.topic), ...topics]);
-    hold.resync = { reason: hold.resync?.reason === 'retention' ? 'retention' : reason, topics: reason === 'retention' ? new Set() : all };
+    hold.resync = {
+      reason: hold.resync?.reason === 'retention' ? 'retention' : reason,
+      topics: reason === 'retention' ? new Set() : all
+    };
     hold.buffer = [];
     return true;
   }
@@ -122,7 +125,10 @@ export class Replayer {
    * the live reader's cursor. Returns the seqs sent, or what to reload when the gap is too old
    * (retention) or too big.
    */
-  async replay(socket: PulseSocket, from: StreamPosition): Promise<{ sent: Set<number> } | { resync: 'retention' | 'burst' }> {
+  async replay(
+    socket: PulseSocket,
+    from: StreamPosition
+  ): Promise<{ sent: Set<number> } | { resync: 'retention' | 'burst' }> {
     return this.gate.run(async () => {
       const upTo = this.position();
       if (!upTo) return { sent: new Set<number>() };
@@ -134,7 +140,12 @@ export class Replayer {
       const horizon = formatPosition(from);
       for (const row of found.rows) {
         // Access changes are applied where they happen; the availability they carry is replayed.
-        const out = row.topic === 'user' ? routeAvailability(row, horizon) : row.topic === 'session' ? null : route(row, horizon);
+        const out =
+          row.topic === 'user'
+            ? routeAvailability(row, horizon)
+            : row.topic === 'session'
+              ? null
+              : route(row, horizon);
         if (out && out.rooms.some((r) => socket.rooms.has(r))) {
           emitOutgoing(socket, out);
           sent.add(row.id);
@@ -144,4 +155,3 @@ export class Replayer {
     });
   }
 }
-

@@ -15,7 +15,17 @@ const row = (r: Partial<ChangeRow>): ChangeRow => ({
   ...r
 });
 
-const order = { id: 9, customer_id: 4, order_date: '2026-12-01T10:00:00Z', status: 'paid', total: '12.50', currency: 'USD', channel: 'web', external_id: null, version: 3 };
+const order = {
+  id: 9,
+  customer_id: 4,
+  order_date: '2026-12-01T10:00:00Z',
+  status: 'paid',
+  total: '12.50',
+  currency: 'USD',
+  channel: 'web',
+  external_id: null,
+  version: 3
+};
 const ticket = {
   id: 5,
   customer_id: 4,
@@ -35,25 +45,65 @@ describe('routing a change to the rooms that may see it', () => {
   it('sends an order to the managers and its customer’s watchers, with its version', () => {
     const out = route(row({ id: 41, topic: 'order', data: order, customerId: 4 }), '1:1:');
     expect(out).toMatchObject({ event: 'order:created', rooms: ['role:manager', 'customer:4'] });
-    expect(out!.payload).toMatchObject({ seq: 41, horizon: '1:1:', data: { id: 9, total: '12.50', version: 3 } });
+    expect(out!.payload).toMatchObject({
+      seq: 41,
+      horizon: '1:1:',
+      data: { id: 9, total: '12.50', version: 3 }
+    });
   });
 
   it('sends a ticket moved between teams to both teams, the managers and its watchers, with the old values', () => {
-    const out = route(row({ topic: 'ticket', op: 'update', entityId: 5, teamId: 2, data: ticket, old: { team_id: 1, version: 1 } }), '1:1:');
+    const out = route(
+      row({
+        topic: 'ticket',
+        op: 'update',
+        entityId: 5,
+        teamId: 2,
+        data: ticket,
+        old: { team_id: 1, version: 1 }
+      }),
+      '1:1:'
+    );
     expect(out!.event).toBe('ticket:updated');
     expect(out!.rooms).toEqual(['role:manager', 'ticket:5', 'team:2', 'team:1']);
     expect(out!.payload).toMatchObject({ old: { teamId: 1, version: 1 } });
   });
 
   it('sends a message only to the ticket’s current team, and sends no event for an order item', () => {
-    const message = { id: 3, ticket_id: 5, author_type: 'agent', author_user_id: 1, body: 'note', internal: true, created_at: '2026-12-01T10:00:00Z' };
-    expect(route(row({ topic: 'ticket_message', data: message, teamId: 2 }), '1:1:')!.rooms).toEqual(['role:manager', 'ticket:5', 'team:2']);
+    const message = {
+      id: 3,
+      ticket_id: 5,
+      author_type: 'agent',
+      author_user_id: 1,
+      body: 'note',
+      internal: true,
+      created_at: '2026-12-01T10:00:00Z'
+    };
+    expect(route(row({ topic: 'ticket_message', data: message, teamId: 2 }), '1:1:')!.rooms).toEqual([
+      'role:manager',
+      'ticket:5',
+      'team:2'
+    ]);
     expect(route(row({ topic: 'order_item', data: {} }), '1:1:')).toBeNull();
   });
 
   it('tells a team and the managers when an agent’s availability changes, not when their name does', () => {
-    const agent = { id: 7, name: 'Ana', team_id: 2, status: 'busy', capacity: 5, active: true, role: 'agent', status_changed_at: '2026-12-01T10:00:00Z' };
-    expect(routeAvailability(row({ topic: 'user', op: 'update', data: agent, old: { status: 'online' } }), '1:1:')!.rooms).toEqual(['role:manager', 'team:2']);
-    expect(routeAvailability(row({ topic: 'user', op: 'update', data: agent, old: { name: 'Anna' } }), '1:1:')).toBeNull();
+    const agent = {
+      id: 7,
+      name: 'Ana',
+      team_id: 2,
+      status: 'busy',
+      capacity: 5,
+      active: true,
+      role: 'agent',
+      status_changed_at: '2026-12-01T10:00:00Z'
+    };
+    expect(
+      routeAvailability(row({ topic: 'user', op: 'update', data: agent, old: { status: 'online' } }), '1:1:')!
+        .rooms
+    ).toEqual(['role:manager', 'team:2']);
+    expect(
+      routeAvailability(row({ topic: 'user', op: 'update', data: agent, old: { name: 'Anna' } }), '1:1:')
+    ).toBeNull();
   });
 });

@@ -20,16 +20,27 @@ export type DeliveredEvent = (typeof DELIVERED_EVENTS)[number];
  * the wrong shape for an event does not compile.
  */
 export type Outgoing = {
-  [E in DeliveredEvent]: { event: E; payload: Parameters<ServerToClientEvents[E]>[0]; rooms: string[]; topic: string };
+  [E in DeliveredEvent]: {
+    event: E;
+    payload: Parameters<ServerToClientEvents[E]>[0];
+    rooms: string[];
+    topic: string;
+  };
 }[DeliveredEvent];
 
 type Json = Record<string, unknown>;
 
 /** The rooms of the teams among `ids` (ids that are not numbers, such as a null team, are skipped). */
-export const teamRooms = (...ids: unknown[]): string[] => ids.filter((t): t is number => typeof t === 'number').map(rooms.team);
+export const teamRooms = (...ids: unknown[]): string[] =>
+  ids.filter((t): t is number => typeof t === 'number').map(rooms.team);
 
 /** Previous values of changed fields, in the DTO's names (only the ones the DTO has). */
-function presentOld<T extends object>(old: Json | null, present: (d: Json) => T, current: Json, after: T): Partial<T> | undefined {
+function presentOld<T extends object>(
+  old: Json | null,
+  present: (d: Json) => T,
+  current: Json,
+  after: T
+): Partial<T> | undefined {
   if (!old) return undefined;
   const before = present({ ...current, ...old }) as Record<string, unknown>;
   const now = after as Record<string, unknown>;
@@ -62,7 +73,12 @@ export function route(row: ChangeRow, horizon: string): Outgoing | null {
 
   switch (row.topic) {
     case 'order':
-      return { topic: row.topic, event: row.op === 'insert' ? 'order:created' : 'order:updated', payload: change(presentOrder), rooms: customerRooms };
+      return {
+        topic: row.topic,
+        event: row.op === 'insert' ? 'order:created' : 'order:updated',
+        payload: change(presentOrder),
+        rooms: customerRooms
+      };
     case 'ticket':
       return {
         topic: row.topic,
@@ -86,7 +102,12 @@ export function route(row: ChangeRow, horizon: string): Outgoing | null {
       if (row.customerId === null) return null;
       return loyaltyChange(row, { ...meta, customerId: row.customerId }, customerRooms);
     case 'customer':
-      return { topic: row.topic, event: 'customer:updated', payload: change(presentCustomer), rooms: customerRooms };
+      return {
+        topic: row.topic,
+        event: 'customer:updated',
+        payload: change(presentCustomer),
+        rooms: customerRooms
+      };
     default:
       return null;
   }
@@ -100,9 +121,16 @@ export function emitOutgoing(target: { emit: (...args: never[]) => unknown }, ou
   (target.emit as (event: string, payload: unknown) => unknown)(out.event, out.payload);
 }
 
-function loyaltyChange(row: ChangeRow, meta: { seq: number; horizon: string; at: string; customerId: number }, audience: string[]): Outgoing {
+function loyaltyChange(
+  row: ChangeRow,
+  meta: { seq: number; horizon: string; at: string; customerId: number },
+  audience: string[]
+): Outgoing {
   const data = camelKeys(row.data);
-  const payload = row.topic === 'loyalty_account' ? { ...meta, account: presentLoyaltyAccount(data) } : { ...meta, entry: presentLoyaltyEntry(data) };
+  const payload =
+    row.topic === 'loyalty_account'
+      ? { ...meta, account: presentLoyaltyAccount(data) }
+      : { ...meta, entry: presentLoyaltyEntry(data) };
   return { topic: row.topic, event: 'loyalty:changed', payload, rooms: audience };
 }
 

@@ -3,7 +3,9 @@ import type { ClientToServerEvents } from '#shared/events.js';
 import type { PulseSocket } from './socket-auth.js';
 
 /** What an ack waiting on a failed handler is told. */
-export const INTERNAL_ERROR = { error: { code: 'internal', message: 'Something went wrong on our side' } } as const;
+export const INTERNAL_ERROR = {
+  error: { code: 'internal', message: 'Something went wrong on our side' }
+} as const;
 
 /**
  * `fn` wrapped so that nothing it throws, or rejects with, leaves it: a socket handler, a timer or
@@ -40,7 +42,12 @@ export function guarded<Args extends unknown[]>(
 }
 
 /** `socket.on(event, handler)` through `guarded`: failures are logged with the event and the user, and the ack answered. */
-export function onSocketEvent<E extends keyof ClientToServerEvents>(socket: PulseSocket, logger: Logger, event: E, handler: ClientToServerEvents[E]): void {
+export function onSocketEvent<E extends keyof ClientToServerEvents>(
+  socket: PulseSocket,
+  logger: Logger,
+  event: E,
+  handler: ClientToServerEvents[E]
+): void {
   const context = () => ({ event, userId: socket.data.userId, socketId: socket.id });
   socket.on(event, guarded(logger, context, handler as (...args: unknown[]) => unknown, true) as never);
 }

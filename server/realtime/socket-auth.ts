@@ -16,7 +16,8 @@ export function socketUser(data: SocketData): User {
 }
 
 /** A client-sent id: a positive safe integer, or null. */
-export const positiveId = (value: unknown): number | null => (Number.isSafeInteger(value) && (value as number) > 0 ? (value as number) : null);
+export const positiveId = (value: unknown): number | null =>
+  Number.isSafeInteger(value) && (value as number) > 0 ? (value as number) : null;
 
 /**
  * Handshake gate: the upgrade must come from Pulse's own origin (browsers always send Origin on
@@ -32,7 +33,10 @@ export function originAllowed(req: IncomingMessage, allowed: string[], trustProx
   const read = readOrigins(scheme, req.headers.host, header, trustProxy);
   if ('error' in read) return false;
   // Behind a TLS proxy that Pulse does not trust, the upgrade looks like plain http: accept the https twin too.
-  return isAllowedOrigin(read.origin, read.own, allowed) || isAllowedOrigin(read.origin, read.own.replace(/^http:/, 'https:'), allowed);
+  return (
+    isAllowedOrigin(read.origin, read.own, allowed) ||
+    isAllowedOrigin(read.origin, read.own.replace(/^http:/, 'https:'), allowed)
+  );
 }
 
 /** Resolves the session cookie of the handshake; the socket carries who it is in `socket.data`. */

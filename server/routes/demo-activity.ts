@@ -13,7 +13,10 @@ export const demoActivityRoutes = ({ demoActivity }: AppDeps) =>
     .get('/', requireUser, (c) => c.json(demoActivity?.status ?? NO_DEMO_ACTIVITY))
     .put('/', requireRole('manager', 'admin'), validate('json', DemoActivityBody), async (c) => {
       if (!demoActivity) {
-        throw new AppError('conflict', 'This server runs no demo activity: it runs only on the demo database of npm start without DATABASE_URL');
+        throw new AppError(
+          'conflict',
+          'This server runs no demo activity: it runs only on the demo database of npm start without DATABASE_URL'
+        );
       }
       return c.json(await setDemoActivityRunning(demoActivity, actorOf(c), c.req.valid('json').running));
     });

@@ -9,6 +9,10 @@ export const healthRoutes = (deps: AppDeps) =>
       .query('SELECT 1')
       .then(() => 'up' as const)
       .catch(() => 'down' as const);
-    const body = { status: db === 'up' ? ('ok' as const) : ('degraded' as const), db, listener: deps.listenerState() };
+    const body = {
+      status: db === 'up' ? ('ok' as const) : ('degraded' as const),
+      db,
+      listener: deps.listenerState()
+    };
     return c.json(body, db === 'up' ? 200 : 503);
   });

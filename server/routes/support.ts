@@ -28,10 +28,15 @@ import { receiveInbound } from '../services/tickets/inbound.js';
 
 /** Inbound messages from integrations: a new ticket, or a reply on an open one. */
 export const inboundRoutes = ({ sequelize, config }: AppDeps) =>
-  new Hono<AppEnv>().post('/', integrationOrRole(config.INTEGRATION_TOKEN, 'manager', 'admin'), validate('json', InboundMessage), async (c) => {
-    const result = await receiveInbound(sequelize, c.req.valid('json'));
-    return c.json(result, result.created ? 201 : 200);
-  });
+  new Hono<AppEnv>().post(
+    '/',
+    integrationOrRole(config.INTEGRATION_TOKEN, 'manager', 'admin'),
+    validate('json', InboundMessage),
+    async (c) => {
+      const result = await receiveInbound(sequelize, c.req.valid('json'));
+      return c.json(result, result.created ? 201 : 200);
+    }
+  );
 
 export const cannedRoutes = ({ sequelize }: AppDeps) =>
   new Hono<AppEnv>()
@@ -41,8 +46,15 @@ export const cannedRoutes = ({ sequelize }: AppDeps) =>
     .post('/', requireRole('manager', 'admin'), validate('json', CannedBody), async (c) =>
       c.json({ response: await saveCanned(sequelize, actorOf(c), c.req.valid('json')) }, 201)
     )
-    .put('/:id', requireRole('manager', 'admin'), validate('param', IdParam), validate('json', CannedBody), async (c) =>
-      c.json({ response: await saveCanned(sequelize, actorOf(c), c.req.valid('json'), c.req.valid('param').id) })
+    .put(
+      '/:id',
+      requireRole('manager', 'admin'),
+      validate('param', IdParam),
+      validate('json', CannedBody),
+      async (c) =>
+        c.json({
+          response: await saveCanned(sequelize, actorOf(c), c.req.valid('json'), c.req.valid('param').id)
+        })
     )
     .delete('/:id', requireRole('manager', 'admin'), validate('param', IdParam), async (c) => {
       await deleteCanned(sequelize, actorOf(c), c.req.valid('param').id);
@@ -68,9 +80,35 @@ export const meRoutes = ({ sequelize }: AppDeps) =>
 
 export const orderRoutes = ({ sequelize }: AppDeps) =>
   new Hono<AppEnv>()
-    .post('/:id/refund', requireUser, validate('param', IdParam), validate('json', OrderActionBody), async (c) =>
-      c.json({ order: await changeOrder(sequelize, actorOf(c), c.req.valid('param').id, 'refund', c.req.valid('json').ticketId) })
+    .post(
+      '/:id/refund',
+      requireUser,
+      validate('param', IdParam),
+      validate('json', OrderActionBody),
+      async (c) =>
+        c.json({
+          order: await changeOrder(
+            sequelize,
+            actorOf(c),
+            c.req.valid('param').id,
+            'refund',
+            c.req.valid('json').ticketId
+          )
+        })
     )
-    .post('/:id/cancel', requireUser, validate('param', IdParam), validate('json', OrderActionBody), async (c) =>
-      c.json({ order: await changeOrder(sequelize, actorOf(c), c.req.valid('param').id, 'cancel', c.req.valid('json').ticketId) })
+    .post(
+      '/:id/cancel',
+      requireUser,
+      validate('param', IdParam),
+      validate('json', OrderActionBody),
+      async (c) =>
+        c.json({
+          order: await changeOrder(
+            sequelize,
+            actorOf(c),
+            c.req.valid('param').id,
+            'cancel',
+            c.req.valid('json').ticketId
+          )
+        })
     );

@@ -13,7 +13,13 @@ export const teamRoutes = () =>
       const team = await createTeam(c.req.valid('json').name, actorOf(c));
       return c.json({ team }, 201);
     })
-    .patch('/:id', requireRole('manager', 'admin'), validate('param', IdParam), validate('json', TeamPatch), async (c) => {
-      const team = await updateTeam(c.req.valid('param').id, c.req.valid('json'), actorOf(c));
-      return c.json({ team });
-    });
+    .patch(
+      '/:id',
+      requireRole('manager', 'admin'),
+      validate('param', IdParam),
+      validate('json', TeamPatch),
+      async (c) => {
+        const team = await updateTeam(c.req.valid('param').id, c.req.valid('json'), actorOf(c));
+        return c.json({ team });
+      }
+    );

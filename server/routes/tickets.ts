@@ -13,7 +13,9 @@ import { listQueue } from '../services/tickets/queue.js';
 /** The ticket console's API: every action is a row change that flows back through the live path. */
 export const ticketRoutes = ({ sequelize, config }: AppDeps) =>
   new Hono<AppEnv>()
-    .get('/', requireUser, validate('query', QueueQuery), async (c) => c.json(await listQueue(sequelize, c.var.user, c.req.valid('query'))))
+    .get('/', requireUser, validate('query', QueueQuery), async (c) =>
+      c.json(await listQueue(sequelize, c.var.user, c.req.valid('query')))
+    )
     .get('/:id', requireUser, validate('param', IdParam), async (c) =>
       c.json(await getTicketDetail(sequelize, actorOf(c), c.req.valid('param').id))
     )
@@ -25,11 +27,28 @@ export const ticketRoutes = ({ sequelize, config }: AppDeps) =>
       const ticket = await claimTicket(sequelize, actorOf(c), c.req.valid('param').id);
       return c.json({ ticket });
     })
-    .post('/:id/messages', requireUser, validate('param', IdParam), validate('json', ReplyBody), async (c) => {
-      const result = await addAgentMessage(sequelize, actorOf(c), c.req.valid('param').id, c.req.valid('json'));
-      return c.json(result, 201);
-    })
-    .post('/:id/csat', integrationOrRole(config.INTEGRATION_TOKEN, 'manager', 'admin'), validate('param', IdParam), validate('json', CsatBody), async (c) => {
-      const ticket = await recordCsat(sequelize, c.req.valid('param').id, c.req.valid('json').score);
-      return c.json({ ticket });
-    });
+    .post(
+      '/:id/messages',
+      requireUser,
+      validate('param', IdParam),
+      validate('json', ReplyBody),
+      async (c) => {
+        const result = await addAgentMessage(
+          sequelize,
+          actorOf(c),
+          c.req.valid('param').id,
+          c.req.valid('json')
+        );
+        return c.json(result, 201);
+      }
+    )
+    .post(
+      '/:id/csat',
+      integrationOrRole(config.INTEGRATION_TOKEN, 'manager', 'admin'),
+      validate('param', IdParam),
+      validate('json', CsatBody),
+      async (c) => {
+        const ticket = await recordCsat(sequelize, c.req.valid('param').id, c.req.valid('json').score);
+        return c.json({ ticket });
+      }
+    );

@@ -9,7 +9,12 @@ import { actorOf, type AppEnv } from '../http/env.js';
 import { validate } from '../http/validate.js';
 import { computeSnapshot, loadWallboardState } from '../realtime/metrics/index.js';
 import { listThresholds, saveThresholds } from '../realtime/metrics/thresholds.js';
-import { createWallboardToken, listWallboardTokens, revokeWallboardToken, verifyWallboardToken } from '../realtime/metrics/tokens.js';
+import {
+  createWallboardToken,
+  listWallboardTokens,
+  revokeWallboardToken,
+  verifyWallboardToken
+} from '../realtime/metrics/tokens.js';
 import { sequelizeDb } from '../services/analytics/db.js';
 
 /**
@@ -26,22 +31,34 @@ export const wallboardRoutes = ({ sequelize, config }: AppDeps) => {
         const user = c.var.user;
         if (!(user && isManager(user)) && !(token && (await verifyWallboardToken(db, token)))) {
           if (token) throw new AppError('unauthenticated', 'This wallboard link was revoked or is not valid');
-          if (!user) throw new AppError('unauthenticated', 'Sign in, or open the wallboard link you were given');
+          if (!user)
+            throw new AppError('unauthenticated', 'Sign in, or open the wallboard link you were given');
           throw new AppError('forbidden', 'The wallboard is for managers');
         }
         const now = Date.now();
-        const unreadable = (topic: string, entityId: number, err: unknown) => c.var.log.warn({ err, topic, entityId }, 'wallboard could not read a row; left out');
-        const snapshot = computeSnapshot(await loadWallboardState(db, config.STORE_TIMEZONE, now, unreadable), now);
+        const unreadable = (topic: string, entityId: number, err: unknown) =>
+          c.var.log.warn({ err, topic, entityId }, 'wallboard could not read a row; left out');
+        const snapshot = computeSnapshot(
+          await loadWallboardState(db, config.STORE_TIMEZONE, now, unreadable),
+          now
+        );
         c.header('Cache-Control', 'no-store');
         return c.json(snapshot);
       })
-      .get('/thresholds', requireRole('manager', 'admin'), async (c) => c.json({ thresholds: await listThresholds(db) }))
+      .get('/thresholds', requireRole('manager', 'admin'), async (c) =>
+        c.json({ thresholds: await listThresholds(db) })
+      )
       .put('/thresholds', requireRole('manager', 'admin'), validate('json', ThresholdsBody), async (c) =>
         c.json({ thresholds: await saveThresholds(db, actorOf(c), c.req.valid('json').thresholds) })
       )
-      .get('/tokens', requireRole('manager', 'admin'), async (c) => c.json({ tokens: await listWallboardTokens(db) }))
-      .post('/tokens', requireRole('manager', 'admin'), validate('json', CreateWallboardTokenBody), async (c) =>
-        c.json(await createWallboardToken(db, actorOf(c), c.req.valid('json').name), 201)
+      .get('/tokens', requireRole('manager', 'admin'), async (c) =>
+        c.json({ tokens: await listWallboardTokens(db) })
+      )
+      .post(
+        '/tokens',
+        requireRole('manager', 'admin'),
+        validate('json', CreateWallboardTokenBody),
+        async (c) => c.json(await createWallboardToken(db, actorOf(c), c.req.valid('json').name), 201)
       )
       .delete('/tokens/:id', requireRole('manager', 'admin'), validate('param', IdParam), async (c) =>
         c.json({ token: await revokeWallboardToken(db, actorOf(c), c.req.valid('param').id) })

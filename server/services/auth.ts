@@ -20,24 +20,49 @@ const INVALID = () => new AppError('unauthenticated', 'Email or password is inco
 export async function login(sequelize: Sequelize, auth: Auth, limits: ThrottleLimits, input: LoginInput) {
   const user = await User.findOne({ where: { email: input.email }, include: [{ model: Team, as: 'team' }] });
   // Recorded before the password is checked, so that simultaneous guesses cannot all get in.
-  const { attemptId, retryAfter } = await beginLoginAttempt(sequelize, { email: input.email, ip: input.ip, userId: user?.id ?? null }, limits);
+  const { attemptId, retryAfter } = await beginLoginAttempt(
+    sequelize,
+    { email: input.email, ip: input.ip, userId: user?.id ?? null },
+    limits
+  );
   if (attemptId === null) {
-    throw new AppError('too_many_requests', `Too many failed sign-ins. Try again in ${Math.ceil(retryAfter / 60)} min.`, { retryAfter }, {
-      'Retry-After': String(retryAfter)
-    });
+    throw new AppError(
+      'too_many_requests',
+      `Too many failed sign-ins. Try again in ${Math.ceil(retryAfter / 60)} min.`,
+      { retryAfter },
+      {
+        'Retry-After': String(retryAfter)
+      }
+    );
   }
 
   // Unknown and inactive accounts pay the same hashing cost and get the same answer.
-  const ok = user ? (await verifyPassword(user.passwordHash, input.password)) && user.active : await verifyDecoy(input.password);
+  const ok = user
+    ? (await verifyPassword(user.passwordHash, input.password)) && user.active
+    : await verifyDecoy(input.password);
   if (!ok || !user) {
-    await audit({ action: 'auth.login_failed', actorUserId: user?.id ?? null, targetType: 'email', targetId: input.email, ip: input.ip, details: { attempt: attemptId } });
+    await audit({
+      action: 'auth.login_failed',
+      actorUserId: user?.id ?? null,
+      targetType: 'email',
+      targetId: input.email,
+      ip: input.ip,
+      details: { attempt: attemptId }
+    });
     throw INVALID();
   }
 
   if (input.previousSessionId) await auth.invalidateSession(input.previousSessionId);
   const session = await auth.createSession(user.id, { ip: input.ip, userAgent: input.userAgent });
   // Naming the attempt takes it out of the failures the throttle counts.
-  await audit({ action: 'auth.login', actorUserId: user.id, targetType: 'user', targetId: user.id, ip: input.ip, details: { attempt: attemptId } });
+  await audit({
+    action: 'auth.login',
+    actorUserId: user.id,
+    targetType: 'user',
+    targetId: user.id,
+    ip: input.ip,
+    details: { attempt: attemptId }
+  });
   return { user: user as User & { team: Team | null }, session };
 }
 

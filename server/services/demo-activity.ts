@@ -65,7 +65,9 @@ export class DemoActivity {
     // listens on idle connections; one checked out for an event emits 'error' besides failing its
     // query, so each connection gets a listener of its own for its whole life.
     this.pool.on('error', (err) => this.logger.debug({ err }, 'demo activity: idle connection lost'));
-    this.pool.on('connect', (client) => client.on('error', (err) => this.logger.debug({ err }, 'demo activity: connection lost')));
+    this.pool.on('connect', (client) =>
+      client.on('error', (err) => this.logger.debug({ err }, 'demo activity: connection lost'))
+    );
   }
 
   get eventsPerMinute(): number {
@@ -73,7 +75,12 @@ export class DemoActivity {
   }
 
   get status(): DemoActivityStatus {
-    return { available: true, running: this.running, eventsPerMinute: this.eventsPerMinute, events: this.events };
+    return {
+      available: true,
+      running: this.running,
+      eventsPerMinute: this.eventsPerMinute,
+      events: this.events
+    };
   }
 
   /** Starts (or continues) writing events. */
@@ -118,7 +125,8 @@ export class DemoActivity {
       this.simulator ??= await Simulator.create(this.pool, this.seed);
       const kind = await this.simulator.step();
       this.events++;
-      if (this.failures.count > 0) this.logger.info({ failed: this.failures.count }, 'demo activity: events are being written again');
+      if (this.failures.count > 0)
+        this.logger.info({ failed: this.failures.count }, 'demo activity: events are being written again');
       this.failures = { count: 0, message: '' };
       this.logger.debug({ kind }, 'demo activity: event written');
     } catch (err) {
@@ -134,17 +142,31 @@ export class DemoActivity {
 }
 
 /** Pauses or resumes the demo activity for a manager or admin; a change of state is audited. */
-export async function setDemoActivityRunning(activity: DemoActivity, actor: Actor, running: boolean): Promise<DemoActivityStatus> {
+export async function setDemoActivityRunning(
+  activity: DemoActivity,
+  actor: Actor,
+  running: boolean
+): Promise<DemoActivityStatus> {
   if (activity.status.running !== running) {
     if (running) activity.resume();
     else await activity.pause();
-    await audit({ action: running ? 'demo_activity.resumed' : 'demo_activity.paused', actorUserId: actor.user.id, targetType: 'demo_activity', ip: actor.ip });
+    await audit({
+      action: running ? 'demo_activity.resumed' : 'demo_activity.paused',
+      actorUserId: actor.user.id,
+      targetType: 'demo_activity',
+      ip: actor.ip
+    });
   }
   return activity.status;
 }
 
 /** What the API answers on a server without demo activity. */
-export const NO_DEMO_ACTIVITY: DemoActivityStatus = { available: false, running: false, eventsPerMinute: 0, events: 0 };
+export const NO_DEMO_ACTIVITY: DemoActivityStatus = {
+  available: false,
+  running: false,
+  eventsPerMinute: 0,
+  events: 0
+};
 
 /**
  * Whether the database holds Pulse's generated demo data (its demo logins and customers): the

@@ -31,9 +31,15 @@ export async function beginLoginAttempt(
 ): Promise<LoginAttempt> {
   return sequelize.transaction(async (transaction) => {
     // Always in this order (account, then address), so two attempts never wait for each other.
-    await sequelize.query(`SELECT pg_advisory_xact_lock($1, hashtext($2))`, { bind: [ACCOUNT_LOCK_SPACE, attempt.email], transaction });
+    await sequelize.query(`SELECT pg_advisory_xact_lock($1, hashtext($2))`, {
+      bind: [ACCOUNT_LOCK_SPACE, attempt.email],
+      transaction
+    });
     if (attempt.ip !== null) {
-      await sequelize.query(`SELECT pg_advisory_xact_lock($1, hashtext($2))`, { bind: [ADDRESS_LOCK_SPACE, attempt.ip], transaction });
+      await sequelize.query(`SELECT pg_advisory_xact_lock($1, hashtext($2))`, {
+        bind: [ADDRESS_LOCK_SPACE, attempt.ip],
+        transaction
+      });
     }
     const [row] = await sequelize.query<{ account: number; address: number; oldest: Date | null }>(
       `SELECT
@@ -55,7 +61,10 @@ export async function beginLoginAttempt(
       const windowEnds = (row.oldest?.getTime() ?? Date.now()) + limits.windowMinutes * 60_000;
       return { attemptId: null, retryAfter: Math.max(1, Math.ceil((windowEnds - Date.now()) / 1000)) };
     }
-    const recorded = await audit({ action: 'auth.login_attempt', actorUserId: attempt.userId, ...event }, transaction);
+    const recorded = await audit(
+      { action: 'auth.login_attempt', actorUserId: attempt.userId, ...event },
+      transaction
+    );
     return { attemptId: recorded.id, retryAfter: 0 };
   });
 }

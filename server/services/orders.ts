@@ -34,30 +34,51 @@ export async function changeOrder(
     if (!order) throw notFound('Order');
     let ticket: { id: number; team_id: number } | undefined;
     if (ticketId) {
-      [ticket] = await sequelize.query<{ id: number; team_id: number }>(`SELECT id, team_id FROM tickets WHERE id = $1 AND customer_id = $2`, {
-        bind: [ticketId, order.customer_id],
-        transaction: t,
-        type: QueryTypes.SELECT
-      });
+      [ticket] = await sequelize.query<{ id: number; team_id: number }>(
+        `SELECT id, team_id FROM tickets WHERE id = $1 AND customer_id = $2`,
+        {
+          bind: [ticketId, order.customer_id],
+          transaction: t,
+          type: QueryTypes.SELECT
+        }
+      );
       if (!ticket) throw new AppError('unprocessable', 'The ticket must belong to the order’s customer');
-      await authorizeObject(canViewTicket(actor.user, { teamId: ticket.team_id }), actor, { type: 'ticket', id: ticketId });
+      await authorizeObject(canViewTicket(actor.user, { teamId: ticket.team_id }), actor, {
+        type: 'ticket',
+        id: ticketId
+      });
     } else if (!isManager(actor.user)) {
       throw new AppError('forbidden', 'Agents refund or cancel orders from a ticket of the customer');
     }
     if (!ALLOWED_FROM[action].includes(order.status)) {
-      throw new AppError('unprocessable', `A ${order.status} order cannot be ${action === 'refund' ? 'refunded' : 'cancelled'}`);
+      throw new AppError(
+        'unprocessable',
+        `A ${order.status} order cannot be ${action === 'refund' ? 'refunded' : 'cancelled'}`
+      );
     }
     const next = action === 'refund' ? 'refunded' : 'cancelled';
-    await sequelize.query(`UPDATE orders SET status = $2::order_status WHERE id = $1`, { bind: [orderId, next], transaction: t });
+    await sequelize.query(`UPDATE orders SET status = $2::order_status WHERE id = $1`, {
+      bind: [orderId, next],
+      transaction: t
+    });
     const pointsNote = await reverseLoyalty(sequelize, t, orderId);
     if (ticket) {
-      await sequelize.query(`INSERT INTO ticket_messages (ticket_id, author_type, body) VALUES ($1, 'system', $2)`, {
-        bind: [ticket.id, `${actor.user.name} ${next} order #${orderId} (${Number(order.total).toFixed(2)})${pointsNote}`],
-        transaction: t
-      });
+      await sequelize.query(
+        `INSERT INTO ticket_messages (ticket_id, author_type, body) VALUES ($1, 'system', $2)`,
+        {
+          bind: [
+            ticket.id,
+            `${actor.user.name} ${next} order #${orderId} (${Number(order.total).toFixed(2)})${pointsNote}`
+          ],
+          transaction: t
+        }
+      );
     }
   });
-  const [row] = await sequelize.query<Record<string, unknown>>(`SELECT * FROM orders WHERE id = $1`, { bind: [orderId], type: QueryTypes.SELECT });
+  const [row] = await sequelize.query<Record<string, unknown>>(`SELECT * FROM orders WHERE id = $1`, {
+    bind: [orderId],
+    type: QueryTypes.SELECT
+  });
   return presentOrder(camelKeys(row));
 }
 

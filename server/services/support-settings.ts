@@ -9,10 +9,15 @@ import { audit } from './audit.js';
 import type { Actor } from '../http/env.js';
 import { OPEN_WORK } from './sql.js';
 
-
 // Canned responses -------------------------------------------------------------------------
 
-const presentCanned = (r: { id: number; title: string; body: string; team_id: number | null; updated_at: Date }): CannedResponse => ({
+const presentCanned = (r: {
+  id: number;
+  title: string;
+  body: string;
+  team_id: number | null;
+  updated_at: Date;
+}): CannedResponse => ({
   id: r.id,
   title: r.title,
   body: r.body,
@@ -32,7 +37,12 @@ export async function listCanned(sequelize: Sequelize, user: User, q?: string): 
   return rows.map(presentCanned);
 }
 
-export async function saveCanned(sequelize: Sequelize, actor: Actor, input: z.output<typeof CannedBody>, id?: number): Promise<CannedResponse> {
+export async function saveCanned(
+  sequelize: Sequelize,
+  actor: Actor,
+  input: z.output<typeof CannedBody>,
+  id?: number
+): Promise<CannedResponse> {
   const [row] = id
     ? await sequelize.query<Parameters<typeof presentCanned>[0]>(
         `UPDATE canned_responses SET title = $2, body = $3, team_id = $4 WHERE id = $1 RETURNING id, title, body, team_id, updated_at`,
@@ -43,28 +53,53 @@ export async function saveCanned(sequelize: Sequelize, actor: Actor, input: z.ou
         { bind: [input.title, input.body, input.teamId, actor.user.id], type: QueryTypes.SELECT }
       );
   if (!row) throw notFound('Canned response');
-  await audit({ action: id ? 'canned.updated' : 'canned.created', actorUserId: actor.user.id, targetType: 'canned_response', targetId: row.id, ip: actor.ip });
+  await audit({
+    action: id ? 'canned.updated' : 'canned.created',
+    actorUserId: actor.user.id,
+    targetType: 'canned_response',
+    targetId: row.id,
+    ip: actor.ip
+  });
   return presentCanned(row);
 }
 
 export async function deleteCanned(sequelize: Sequelize, actor: Actor, id: number): Promise<void> {
-  const [rows] = (await sequelize.query(`DELETE FROM canned_responses WHERE id = $1 RETURNING id`, { bind: [id] })) as [unknown[], unknown];
+  const [rows] = (await sequelize.query(`DELETE FROM canned_responses WHERE id = $1 RETURNING id`, {
+    bind: [id]
+  })) as [unknown[], unknown];
   if (rows.length === 0) throw notFound('Canned response');
-  await audit({ action: 'canned.deleted', actorUserId: actor.user.id, targetType: 'canned_response', targetId: id, ip: actor.ip });
+  await audit({
+    action: 'canned.deleted',
+    actorUserId: actor.user.id,
+    targetType: 'canned_response',
+    targetId: id,
+    ip: actor.ip
+  });
 }
 
 // SLA policies -----------------------------------------------------------------------------
 
 export async function listSlaPolicies(sequelize: Sequelize): Promise<SlaPolicy[]> {
-  const rows = await sequelize.query<{ priority: SlaPolicy['priority']; first_response_minutes: number; resolution_minutes: number }>(
-    `SELECT priority, first_response_minutes, resolution_minutes FROM sla_policies ORDER BY priority DESC`,
-    { type: QueryTypes.SELECT }
-  );
-  return rows.map((r) => ({ priority: r.priority, firstResponseMinutes: r.first_response_minutes, resolutionMinutes: r.resolution_minutes }));
+  const rows = await sequelize.query<{
+    priority: SlaPolicy['priority'];
+    first_response_minutes: number;
+    resolution_minutes: number;
+  }>(`SELECT priority, first_response_minutes, resolution_minutes FROM sla_policies ORDER BY priority DESC`, {
+    type: QueryTypes.SELECT
+  });
+  return rows.map((r) => ({
+    priority: r.priority,
+    firstResponseMinutes: r.first_response_minutes,
+    resolutionMinutes: r.resolution_minutes
+  }));
 }
 
 /** New targets apply to tickets created, or re-prioritised, from now on. */
-export async function saveSlaPolicies(sequelize: Sequelize, actor: Actor, policies: SlaPolicy[]): Promise<SlaPolicy[]> {
+export async function saveSlaPolicies(
+  sequelize: Sequelize,
+  actor: Actor,
+  policies: SlaPolicy[]
+): Promise<SlaPolicy[]> {
   await sequelize.transaction(async (t) => {
     for (const p of policies) {
       await sequelize.query(
@@ -73,16 +108,30 @@ export async function saveSlaPolicies(sequelize: Sequelize, actor: Actor, polici
       );
     }
   });
-  await audit({ action: 'sla.updated', actorUserId: actor.user.id, targetType: 'sla_policies', ip: actor.ip, details: { policies } });
+  await audit({
+    action: 'sla.updated',
+    actorUserId: actor.user.id,
+    targetType: 'sla_policies',
+    ip: actor.ip,
+    details: { policies }
+  });
   return listSlaPolicies(sequelize);
 }
 
 // Agents and availability ------------------------------------------------------------------
 
 export async function listAgents(sequelize: Sequelize, user: User, teamId?: number): Promise<Agent[]> {
-  if (!isManager(user) && teamId !== undefined && teamId !== user.teamId) throw new AppError('forbidden', 'Agents see their own team');
+  if (!isManager(user) && teamId !== undefined && teamId !== user.teamId)
+    throw new AppError('forbidden', 'Agents see their own team');
   const team = isManager(user) ? (teamId ?? null) : user.teamId;
-  const rows = await sequelize.query<{ id: number; name: string; team_id: number | null; status: AgentStatus; capacity: number; open: number }>(
+  const rows = await sequelize.query<{
+    id: number;
+    name: string;
+    team_id: number | null;
+    status: AgentStatus;
+    capacity: number;
+    open: number;
+  }>(
     `SELECT u.id, u.name, u.team_id, u.status, u.capacity,
             (SELECT count(*) FROM tickets t WHERE t.assignee_id = u.id AND t.${OPEN_WORK})::int AS open
        FROM users u
@@ -90,11 +139,24 @@ export async function listAgents(sequelize: Sequelize, user: User, teamId?: numb
       ORDER BY u.name`,
     { bind: [team], type: QueryTypes.SELECT }
   );
-  return rows.map((r) => ({ id: r.id, name: r.name, teamId: r.team_id, status: r.status, capacity: r.capacity, openTickets: r.open }));
+  return rows.map((r) => ({
+    id: r.id,
+    name: r.name,
+    teamId: r.team_id,
+    status: r.status,
+    capacity: r.capacity,
+    openTickets: r.open
+  }));
 }
 
 /** Going away hands back unanswered tickets (the database does it, whoever changes the status). */
-export async function setAvailability(sequelize: Sequelize, user: User, status: AgentStatus): Promise<AgentStatus> {
-  await sequelize.query(`UPDATE users SET status = $2::agent_status WHERE id = $1`, { bind: [user.id, status] });
+export async function setAvailability(
+  sequelize: Sequelize,
+  user: User,
+  status: AgentStatus
+): Promise<AgentStatus> {
+  await sequelize.query(`UPDATE users SET status = $2::agent_status WHERE id = $1`, {
+    bind: [user.id, status]
+  });
   return status;
 }

@@ -18,17 +18,35 @@ export async function listTeams(id?: number): Promise<TeamDto[]> {
 
 export async function createTeam(name: string, actor: Actor): Promise<TeamDto> {
   const team = await Team.create({ name });
-  await audit({ action: 'team.created', actorUserId: actor.user.id, targetType: 'team', targetId: team.id, ip: actor.ip, details: { name } });
+  await audit({
+    action: 'team.created',
+    actorUserId: actor.user.id,
+    targetType: 'team',
+    targetId: team.id,
+    ip: actor.ip,
+    details: { name }
+  });
   return { id: team.id, name: team.name, members: 0, autoAssign: team.autoAssign };
 }
 
 /** Renames a team, or turns its automatic round-robin assignment on or off. */
-export async function updateTeam(id: number, changes: { name?: string; autoAssign?: boolean }, actor: Actor): Promise<TeamDto> {
+export async function updateTeam(
+  id: number,
+  changes: { name?: string; autoAssign?: boolean },
+  actor: Actor
+): Promise<TeamDto> {
   const team = await Team.findByPk(id);
   if (!team) throw notFound('Team');
   const before = { name: team.name, autoAssign: team.autoAssign };
   await team.update(changes);
-  await audit({ action: 'team.updated', actorUserId: actor.user.id, targetType: 'team', targetId: id, ip: actor.ip, details: { before, changes } });
+  await audit({
+    action: 'team.updated',
+    actorUserId: actor.user.id,
+    targetType: 'team',
+    targetId: id,
+    ip: actor.ip,
+    details: { before, changes }
+  });
   const [updated] = await listTeams(id);
   return updated;
 }

@@ -42,7 +42,8 @@ export class ApiError extends Error {
 }
 
 /** The JSON of the success answers only (hono types every answer a route can give). */
-type SuccessJson<R> = R extends ClientResponse<infer T, infer S, 'json'> ? (S extends 200 | 201 | 202 ? T : never) : never;
+type SuccessJson<R> =
+  R extends ClientResponse<infer T, infer S, 'json'> ? (S extends 200 | 201 | 202 ? T : never) : never;
 
 function isErrorBody(body: unknown): body is ErrorBody {
   const error = (body as ErrorBody | null)?.error;
@@ -55,7 +56,9 @@ function isErrorBody(body: unknown): body is ErrorBody {
  *
  *   const { user } = await unwrap(api.api.auth.me.$get());
  */
-export async function unwrap<R extends ClientResponse<unknown, number, 'json'>>(request: R | Promise<R>): Promise<SuccessJson<R>> {
+export async function unwrap<R extends ClientResponse<unknown, number, 'json'>>(
+  request: R | Promise<R>
+): Promise<SuccessJson<R>> {
   let res: R;
   try {
     res = await request;
@@ -74,8 +77,13 @@ export async function unwrap<R extends ClientResponse<unknown, number, 'json'>>(
     }
     return body as SuccessJson<R>;
   }
-  if (isErrorBody(body)) throw new ApiError(body.error.code, body.error.message, res.status, body.error.details);
-  throw new ApiError('bad_response', `Pulse answered ${res.status} ${res.statusText || ''}`.trim(), res.status);
+  if (isErrorBody(body))
+    throw new ApiError(body.error.code, body.error.message, res.status, body.error.details);
+  throw new ApiError(
+    'bad_response',
+    `Pulse answered ${res.status} ${res.statusText || ''}`.trim(),
+    res.status
+  );
 }
 
 const positions = new WeakMap<object, string>();

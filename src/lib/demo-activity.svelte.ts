@@ -29,7 +29,10 @@ export class DemoActivity {
     try {
       this.status = await authed(unwrap(api.api['demo-activity'].$put({ json: { running } })));
     } catch (err) {
-      this.error = messageOf(err, running ? 'Demo activity did not resume. Try again.' : 'Demo activity did not pause. Try again.');
+      this.error = messageOf(
+        err,
+        running ? 'Demo activity did not resume. Try again.' : 'Demo activity did not pause. Try again.'
+      );
     } finally {
       this.busy = false;
     }

@@ -32,7 +32,10 @@ export interface MoneyOptions {
 }
 
 /** The cached format for money in a currency (its usual cents), or a plain two-decimal number. */
-export function moneyFormat({ currency = STORE_CURRENCY, whole = false }: MoneyOptions = {}): Intl.NumberFormat {
+export function moneyFormat({
+  currency = STORE_CURRENCY,
+  whole = false
+}: MoneyOptions = {}): Intl.NumberFormat {
   const digits = whole ? { minimumFractionDigits: 0, maximumFractionDigits: 0 } : {};
   return numberFormat(`money:${currency ?? ''}:${whole}`, () =>
     currency
@@ -50,7 +53,9 @@ export function formatMoney(amount: string | number, opts: MoneyOptions = {}): s
 }
 
 export function formatCount(value: number): string {
-  return numberFormat('count', () => new Intl.NumberFormat(undefined, { maximumFractionDigits: 0 })).format(value);
+  return numberFormat('count', () => new Intl.NumberFormat(undefined, { maximumFractionDigits: 0 })).format(
+    value
+  );
 }
 
 export function formatPercent(value: number | null, digits = 1): string {
@@ -61,16 +66,39 @@ export function formatPercent(value: number | null, digits = 1): string {
 export function durationParts(totalSeconds: number, compact = false): ValuePart[] {
   const s = Math.max(0, Math.round(totalSeconds));
   const pad = (n: number) => String(n).padStart(2, '0');
-  if (compact && s >= 60 && s < 3600 && s % 60 === 0) return [{ text: String(s / 60) }, { text: 'm', unit: true }];
-  if (compact && s >= 3600 && s < 86_400 && s % 3600 === 0) return [{ text: String(s / 3600) }, { text: 'h', unit: true }];
+  if (compact && s >= 60 && s < 3600 && s % 60 === 0)
+    return [{ text: String(s / 60) }, { text: 'm', unit: true }];
+  if (compact && s >= 3600 && s < 86_400 && s % 3600 === 0)
+    return [{ text: String(s / 3600) }, { text: 'h', unit: true }];
   if (s < 60) return [{ text: String(s) }, { text: 's', unit: true }];
-  if (s < 3600) return [{ text: String(Math.floor(s / 60)) }, { text: 'm ', unit: true }, { text: pad(s % 60) }, { text: 's', unit: true }];
-  if (s < 86_400) return [{ text: String(Math.floor(s / 3600)) }, { text: 'h ', unit: true }, { text: pad(Math.floor((s % 3600) / 60)) }, { text: 'm', unit: true }];
-  return [{ text: String(Math.floor(s / 86_400)) }, { text: 'd ', unit: true }, { text: String(Math.floor((s % 86_400) / 3600)) }, { text: 'h', unit: true }];
+  if (s < 3600)
+    return [
+      { text: String(Math.floor(s / 60)) },
+      { text: 'm ', unit: true },
+      { text: pad(s % 60) },
+      { text: 's', unit: true }
+    ];
+  if (s < 86_400)
+    return [
+      { text: String(Math.floor(s / 3600)) },
+      { text: 'h ', unit: true },
+      { text: pad(Math.floor((s % 3600) / 60)) },
+      { text: 'm', unit: true }
+    ];
+  return [
+    { text: String(Math.floor(s / 86_400)) },
+    { text: 'd ', unit: true },
+    { text: String(Math.floor((s % 86_400) / 3600)) },
+    { text: 'h', unit: true }
+  ];
 }
 
 export function formatDuration(seconds: number | null): string {
-  return seconds === null ? '–' : durationParts(seconds).map((p) => p.text).join('');
+  return seconds === null
+    ? '–'
+    : durationParts(seconds)
+        .map((p) => p.text)
+        .join('');
 }
 
 /** "2 minutes ago" style, for tooltips and the thread. */
@@ -86,7 +114,12 @@ export function formatRelative(iso: string, now: number): string {
 }
 
 export function formatDateTime(iso: string): string {
-  return new Date(iso).toLocaleString(undefined, { day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit' });
+  return new Date(iso).toLocaleString(undefined, {
+    day: 'numeric',
+    month: 'short',
+    hour: '2-digit',
+    minute: '2-digit'
+  });
 }
 
 export function formatTime(iso: string): string {

@@ -17,15 +17,87 @@ const EVERYONE = ['agent', 'manager', 'admin'] as const;
 const MANAGERS = ['manager', 'admin'] as const;
 
 export const NAV_ITEMS: readonly NavItem[] = [
-  { href: '/', label: 'Dashboard', icon: 'dashboard', key: 'd', summary: 'Your day at a glance', roles: EVERYONE, section: 'workspace' },
-  { href: '/console', label: 'Console', icon: 'inbox', key: 'c', summary: "Your team's ticket queue, live", roles: EVERYONE, section: 'workspace' },
-  { href: '/customers', label: 'Customers', icon: 'users', key: 'u', summary: 'Orders, tickets and loyalty per person', roles: EVERYONE, section: 'workspace' },
-  { href: '/orders', label: 'Orders', icon: 'bag', key: 'o', summary: 'Every order, status as it changes', roles: EVERYONE, section: 'workspace' },
-  { href: '/products', label: 'Products', icon: 'package', key: 'p', summary: 'Catalogue, prices and reviews', roles: EVERYONE, section: 'workspace' },
-  { href: '/wallboard', label: 'Wallboard', icon: 'monitor', key: 'w', summary: 'Queue, SLA and sales on the TV', roles: MANAGERS, section: 'insights' },
-  { href: '/analytics', label: 'Analytics', icon: 'chart', key: 'a', summary: 'Sales, ticket and loyalty trends', roles: MANAGERS, section: 'insights' },
-  { href: '/settings', label: 'Support settings', icon: 'clock', key: 't', summary: 'SLA targets, teams and auto-assignment', roles: MANAGERS, section: 'settings' },
-  { href: '/admin', label: 'Admin', icon: 'shield', key: 's', summary: 'Users, roles and sign-in access', roles: ['admin'], section: 'settings' }
+  {
+    href: '/',
+    label: 'Dashboard',
+    icon: 'dashboard',
+    key: 'd',
+    summary: 'Your day at a glance',
+    roles: EVERYONE,
+    section: 'workspace'
+  },
+  {
+    href: '/console',
+    label: 'Console',
+    icon: 'inbox',
+    key: 'c',
+    summary: "Your team's ticket queue, live",
+    roles: EVERYONE,
+    section: 'workspace'
+  },
+  {
+    href: '/customers',
+    label: 'Customers',
+    icon: 'users',
+    key: 'u',
+    summary: 'Orders, tickets and loyalty per person',
+    roles: EVERYONE,
+    section: 'workspace'
+  },
+  {
+    href: '/orders',
+    label: 'Orders',
+    icon: 'bag',
+    key: 'o',
+    summary: 'Every order, status as it changes',
+    roles: EVERYONE,
+    section: 'workspace'
+  },
+  {
+    href: '/products',
+    label: 'Products',
+    icon: 'package',
+    key: 'p',
+    summary: 'Catalogue, prices and reviews',
+    roles: EVERYONE,
+    section: 'workspace'
+  },
+  {
+    href: '/wallboard',
+    label: 'Wallboard',
+    icon: 'monitor',
+    key: 'w',
+    summary: 'Queue, SLA and sales on the TV',
+    roles: MANAGERS,
+    section: 'insights'
+  },
+  {
+    href: '/analytics',
+    label: 'Analytics',
+    icon: 'chart',
+    key: 'a',
+    summary: 'Sales, ticket and loyalty trends',
+    roles: MANAGERS,
+    section: 'insights'
+  },
+  {
+    href: '/settings',
+    label: 'Support settings',
+    icon: 'clock',
+    key: 't',
+    summary: 'SLA targets, teams and auto-assignment',
+    roles: MANAGERS,
+    section: 'settings'
+  },
+  {
+    href: '/admin',
+    label: 'Admin',
+    icon: 'shield',
+    key: 's',
+    summary: 'Users, roles and sign-in access',
+    roles: ['admin'],
+    section: 'settings'
+  }
 ];
 
 export const NAV_SECTIONS: { id: NavItem['section']; label: string | null }[] = [

@@ -8,5 +8,6 @@ import type { Agent } from '$shared/schemas/tickets.js';
 export const peopleApi = {
   teams: (): Promise<{ teams: Team[] }> => authed(unwrap(api.api.teams.$get())),
   /** Active agents, of one team or (managers) of all. */
-  agents: (teamId?: number | null): Promise<{ agents: Agent[] }> => authed(unwrap(api.api.agents.$get({ query: queryOf({ teamId }) })))
+  agents: (teamId?: number | null): Promise<{ agents: Agent[] }> =>
+    authed(unwrap(api.api.agents.$get({ query: queryOf({ teamId }) })))
 };

@@ -26,7 +26,14 @@ export class GoToSequence {
   ) {}
 
   handle(event: KeyboardEvent): boolean {
-    if (event.defaultPrevented || event.metaKey || event.ctrlKey || event.altKey || isTypingTarget(event.target)) return false;
+    if (
+      event.defaultPrevented ||
+      event.metaKey ||
+      event.ctrlKey ||
+      event.altKey ||
+      isTypingTarget(event.target)
+    )
+      return false;
     const key = event.key.toLowerCase();
     const armed = this.#armedAt > 0 && event.timeStamp - this.#armedAt <= this.timeoutMs;
     if (armed && this.keys.has(key)) {

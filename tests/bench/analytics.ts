@@ -58,11 +58,17 @@ async function main() {
     const t0 = now();
     const refresh = await refreshRollups(poolDb(sql), TZ);
     const rollupMs = now() - t0;
-    say(`Rollups ${refresh.rebuilt ? 'rebuilt' : 'refreshed'} in ${(rollupMs / 1000).toFixed(1)} s. VACUUM ANALYZE (what autovacuum does after a bulk load)...`);
+    say(
+      `Rollups ${refresh.rebuilt ? 'rebuilt' : 'refreshed'} in ${(rollupMs / 1000).toFixed(1)} s. VACUUM ANALYZE (what autovacuum does after a bulk load)...`
+    );
     await sql.query('VACUUM ANALYZE');
 
     const loadBefore = os.loadavg();
-    const pulse = await startTestServer(db.url, { NODE_ENV: 'production', STORE_TIMEZONE: TZ, ANALYTICS_REFRESH_SECONDS: '3600' });
+    const pulse = await startTestServer(db.url, {
+      NODE_ENV: 'production',
+      STORE_TIMEZONE: TZ,
+      ANALYTICS_REFRESH_SECONDS: '3600'
+    });
     const results: { query: string; n: number; p50: number; p95: number; max: number }[] = [];
     try {
       const browser = await Browser.signedIn(pulse.url, 'manager@pulse.demo', DEMO_PASSWORD);
@@ -95,36 +101,68 @@ async function main() {
       await measure('support, 30 days by day', http(`/api/analytics/support?${range(30)}`));
       await measure('support, 2 years by month', http(`/api/analytics/support?${range(730)}`));
       await measure('drill: orders, 2 years, page 1', http(`/api/analytics/orders?${range(730)}`));
-      await measure('drill: product orders, 2 years', http(`/api/analytics/orders?${range(730)}&productId=1`));
-      await measure('drill: returning customers, 12 months', http(`/api/analytics/customers?${range(365)}&kind=returning`));
-      await measure('drill: champions, 12 months', http(`/api/analytics/customers?${range(365)}&kind=segment&segment=champions`));
-      await measure('drill: cohort cell', http(`/api/analytics/customers?${range(730)}&kind=cohort&cohort=${back(200).slice(0, 7)}&month=${back(60).slice(0, 7)}`));
-      await measure('drill: tickets resolved late, 2 years', http(`/api/analytics/tickets?${range(730)}&kind=resolved&sla=missed`));
+      await measure(
+        'drill: product orders, 2 years',
+        http(`/api/analytics/orders?${range(730)}&productId=1`)
+      );
+      await measure(
+        'drill: returning customers, 12 months',
+        http(`/api/analytics/customers?${range(365)}&kind=returning`)
+      );
+      await measure(
+        'drill: champions, 12 months',
+        http(`/api/analytics/customers?${range(365)}&kind=segment&segment=champions`)
+      );
+      await measure(
+        'drill: cohort cell',
+        http(
+          `/api/analytics/customers?${range(730)}&kind=cohort&cohort=${back(200).slice(0, 7)}&month=${back(60).slice(0, 7)}`
+        )
+      );
+      await measure(
+        'drill: tickets resolved late, 2 years',
+        http(`/api/analytics/tickets?${range(730)}&kind=resolved&sla=missed`)
+      );
       await measure('CSV: sales, 2 years', http(`/api/analytics/sales?${range(730)}&format=csv`));
     } finally {
       await pulse.close();
     }
     const loadAfter = os.loadavg();
 
-    printTable(`Wallboard and analytics at ${counts.orders.toLocaleString('en')} orders (${RUNS} runs each after a warm-up; ms)`, results.map((r) => ({
-      query: r.query,
-      p50: r.p50,
-      p95: r.p95,
-      max: r.max,
-      budget: r.query.includes('wallboard') ? '300' : '1000',
-      ok: r.p95 < (r.query.includes('wallboard') ? 300 : 1000) ? 'yes' : 'NO'
-    })));
-    process.stdout.write(`\nRollup rebuild: ${(rollupMs / 1000).toFixed(1)} s. Load average before/after: ${loadBefore.map((l) => l.toFixed(1)).join(' ')} / ${loadAfter.map((l) => l.toFixed(1)).join(' ')} on ${os.cpus().length} CPUs.\n`);
+    printTable(
+      `Wallboard and analytics at ${counts.orders.toLocaleString('en')} orders (${RUNS} runs each after a warm-up; ms)`,
+      results.map((r) => ({
+        query: r.query,
+        p50: r.p50,
+        p95: r.p95,
+        max: r.max,
+        budget: r.query.includes('wallboard') ? '300' : '1000',
+        ok: r.p95 < (r.query.includes('wallboard') ? 300 : 1000) ? 'yes' : 'NO'
+      }))
+    );
+    process.stdout.write(
+      `\nRollup rebuild: ${(rollupMs / 1000).toFixed(1)} s. Load average before/after: ${loadBefore.map((l) => l.toFixed(1)).join(' ')} / ${loadAfter.map((l) => l.toFixed(1)).join(' ')} on ${os.cpus().length} CPUs.\n`
+    );
 
     await writeResults('analytics', {
       date: new Date().toISOString(),
-      machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, loadAverageBefore: loadBefore, loadAverageAfter: loadAfter },
+      machine: {
+        cpus: os.cpus().length,
+        model: os.cpus()[0]?.model,
+        loadAverageBefore: loadBefore,
+        loadAverageAfter: loadAfter
+      },
       timezone: TZ,
       runs: RUNS,
       data: counts,
       seedSeconds,
       rollupBuild: { ms: Math.round(rollupMs), rebuilt: refresh.rebuilt },
-      results: results.map((r) => ({ ...r, p50: Math.round(r.p50 * 10) / 10, p95: Math.round(r.p95 * 10) / 10, max: Math.round(r.max * 10) / 10 }))
+      results: results.map((r) => ({
+        ...r,
+        p50: Math.round(r.p50 * 10) / 10,
+        p95: Math.round(r.p95 * 10) / 10,
+        max: Math.round(r.max * 10) / 10
+      }))
     });
   } finally {
     await sql.end();

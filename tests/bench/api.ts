@@ -15,7 +15,9 @@ import { Browser } from '../support/http.js';
 import { startChildServer } from '../support/processes.js';
 import { benchDatabase, printTable, timed, writeResults } from './measure.js';
 
-const { values } = parseArgs({ options: { tickets: { type: 'string', default: '100000' }, runs: { type: 'string', default: '200' } } });
+const { values } = parseArgs({
+  options: { tickets: { type: 'string', default: '100000' }, runs: { type: 'string', default: '200' } }
+});
 const TICKETS = Number(values.tickets);
 const RUNS = Number(values.runs);
 
@@ -60,7 +62,9 @@ async function main() {
       client.release();
     }
     const total = Number((await sql.query(`SELECT count(*) FROM tickets`)).rows[0].count);
-    const open = Number((await sql.query(`SELECT count(*) FROM tickets WHERE status IN ('new','open','pending')`)).rows[0].count);
+    const open = Number(
+      (await sql.query(`SELECT count(*) FROM tickets WHERE status IN ('new','open','pending')`)).rows[0].count
+    );
 
     const server = await startChildServer(db.url);
     try {
@@ -87,7 +91,10 @@ async function main() {
         rows.push({ request: name, p50: s.p50, p95: s.p95, p99: s.p99, max: s.max });
         json[name] = s;
       }
-      printTable(`Ticket console reads, ${total.toLocaleString()} tickets (${open.toLocaleString()} open), ${RUNS} requests each, ms`, rows);
+      printTable(
+        `Ticket console reads, ${total.toLocaleString()} tickets (${open.toLocaleString()} open), ${RUNS} requests each, ms`,
+        rows
+      );
       await writeResults('api', { ...json, at: new Date().toISOString() });
     } finally {
       await server.stop();

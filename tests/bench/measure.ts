@@ -14,7 +14,13 @@ export function percentile(sorted: number[], p: number): number {
 
 export function summarize(samples: number[]) {
   const sorted = [...samples].sort((a, b) => a - b);
-  return { n: sorted.length, p50: percentile(sorted, 50), p95: percentile(sorted, 95), p99: percentile(sorted, 99), max: sorted.at(-1) ?? NaN };
+  return {
+    n: sorted.length,
+    p50: percentile(sorted, 50),
+    p95: percentile(sorted, 95),
+    p99: percentile(sorted, 99),
+    max: sorted.at(-1) ?? NaN
+  };
 }
 
 /** `work` timed `runs` times after `warmups` untimed runs (plans and caches, as on a server that has been up a while). */
@@ -33,8 +39,12 @@ export async function timed(runs: number, work: () => Promise<unknown>, warmups 
  * The Postgres a benchmark runs against: BENCH_DATABASE_URL if set (left as it is on stop), else a
  * fresh embedded cluster, deleted on stop. `fast` turns durability off (only where commits are not measured).
  */
-export async function benchDatabase(opts: { prefix: string; fast?: boolean }): Promise<{ url: string; stop(): Promise<void> }> {
-  if (process.env.BENCH_DATABASE_URL) return { url: process.env.BENCH_DATABASE_URL, stop: async () => undefined };
+export async function benchDatabase(opts: {
+  prefix: string;
+  fast?: boolean;
+}): Promise<{ url: string; stop(): Promise<void> }> {
+  if (process.env.BENCH_DATABASE_URL)
+    return { url: process.env.BENCH_DATABASE_URL, stop: async () => undefined };
   return startThrowawayPostgres(opts);
 }
 
@@ -61,7 +71,8 @@ export function processUsage(pid: number) {
 export function printTable(title: string, rows: Record<string, string | number>[]) {
   if (rows.length === 0) return;
   const cols = Object.keys(rows[0]);
-  const cell = (v: string | number) => (typeof v === 'number' ? (Number.isInteger(v) ? String(v) : v.toFixed(1)) : v);
+  const cell = (v: string | number) =>
+    typeof v === 'number' ? (Number.isInteger(v) ? String(v) : v.toFixed(1)) : v;
   const widths = cols.map((c) => Math.max(c.length, ...rows.map((r) => cell(r[c]).length)));
   const line = (vals: string[]) => vals.map((v, i) => v.padStart(widths[i])).join('  ');
   process.stdout.write(`\n${title}\n${line(cols)}\n${widths.map((w) => '-'.repeat(w)).join('  ')}\n`);

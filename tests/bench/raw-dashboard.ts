@@ -13,9 +13,17 @@ export class RawDashboard {
   onEvent: (event: string, seq: number, key: string | undefined, at: number) => void = () => undefined;
 
   /** `keyOf` picks the writer's key out of an event frame (by default the order's external id). */
-  constructor(baseUrl: string, cookie: string, events: string[], keyOf: (frame: string) => string | undefined = externalId) {
+  constructor(
+    baseUrl: string,
+    cookie: string,
+    events: string[],
+    keyOf: (frame: string) => string | undefined = externalId
+  ) {
     const url = `${baseUrl.replace(/^http/, 'ws')}/socket.io/?EIO=4&transport=websocket`;
-    this.ws = new WebSocket(url, { headers: { cookie, origin: new URL(baseUrl).origin }, perMessageDeflate: false });
+    this.ws = new WebSocket(url, {
+      headers: { cookie, origin: new URL(baseUrl).origin },
+      perMessageDeflate: false
+    });
     const wanted = new Set(events);
     this.ready = new Promise((resolve, reject) => {
       this.ws.on('error', reject);

@@ -39,7 +39,9 @@ async function setup(): Promise<Setup & { teardown: () => Promise<void> }> {
   const server = await startChildServer(url);
   const browser = await Browser.signedIn(server.url, world.manager.email);
   const managers = await Promise.all(
-    Array.from({ length: 40 }, (_, i) => createUser(sql, { email: `bench-manager-${i}@bench.dev`, role: 'manager' }))
+    Array.from({ length: 40 }, (_, i) =>
+      createUser(sql, { email: `bench-manager-${i}@bench.dev`, role: 'manager' })
+    )
   );
   // One after another, as people arrive: sign-ins in flight from one address count against it until they succeed.
   const cookies: string[] = [];
@@ -62,7 +64,10 @@ async function setup(): Promise<Setup & { teardown: () => Promise<void> }> {
 async function connectRawDashboards(s: Setup, count: number): Promise<RawDashboard[]> {
   const dashboards: RawDashboard[] = [];
   for (let i = 0; i < count; i += 50) {
-    const batch = Array.from({ length: Math.min(50, count - i) }, (_, j) => new RawDashboard(s.server.url, s.cookies[(i + j) % s.cookies.length], ['order:created']));
+    const batch = Array.from(
+      { length: Math.min(50, count - i) },
+      (_, j) => new RawDashboard(s.server.url, s.cookies[(i + j) % s.cookies.length], ['order:created'])
+    );
     await Promise.all(batch.map((d) => d.ready));
     dashboards.push(...batch);
   }
@@ -124,7 +129,10 @@ async function measureDashboards(s: Setup, dashboards: number, rate: number) {
   await paced(rate, SECONDS, async (i) => {
     const key = `${run}-${i}`;
     sent.set(key, now());
-    await writer.query(`INSERT INTO orders (customer_id, total, external_id) VALUES ($1, 10, $2)`, [s.customerId, key]);
+    await writer.query(`INSERT INTO orders (customer_id, total, external_id) VALUES ($1, 10, $2)`, [
+      s.customerId,
+      key
+    ]);
   });
   writer.release();
   const expected = sent.size;
@@ -165,7 +173,13 @@ async function setVariant(sql: pg.Pool, variant: Variant) {
 }
 
 /** Single-row updates as fast as `writers` connections can go, under one trigger variant. */
-async function measureWriteCost(s: Setup, variant: Variant, writers: number, orderIds: number[], dashboard: RawDashboard) {
+async function measureWriteCost(
+  s: Setup,
+  variant: Variant,
+  writers: number,
+  orderIds: number[],
+  dashboard: RawDashboard
+) {
   await setVariant(s.sql, variant);
   const sent = new Map<string, number>();
   const lat: number[] = [];
@@ -228,46 +242,65 @@ const waitUntil = (check: () => boolean, timeoutMs: number) => until(check, time
 
 async function main() {
   const s = await setup();
-  const results: Record<string, unknown> = { machine: { cpus: os.cpus().length, node: process.version }, quick, at: new Date().toISOString() };
+  const results: Record<string, unknown> = {
+    machine: { cpus: os.cpus().length, node: process.version },
+    quick,
+    at: new Date().toISOString()
+  };
   try {
     // 1. Delivery latency against the bare LISTEN floor.
     const fanout: Record<string, string | number>[] = [];
-    if (!process.argv.includes('--write-only')) for (const [dashboards, rate, p95Target] of [
-      [100, 100, undefined],
-      [500, 64, 100]
-    ] as const) {
-      const floor = await measureFloor(s, rate);
-      const pulse = await measureDashboards(s, dashboards, rate);
-      fanout.push(
-        { scenario: `${dashboards} dashboards x ${rate}/s`, path: 'bare LISTEN (floor)', p50: floor.p50, p95: floor.p95, p99: floor.p99, 'msg/s': '', 'cpu%': '', 'rss MiB': '', missing: '', dup: '' },
-        {
-          scenario: `${dashboards} dashboards x ${rate}/s`,
-          path: 'Pulse -> Socket.IO',
-          p50: pulse.p50,
-          p95: pulse.p95,
-          p99: pulse.p99,
-          'msg/s': Math.round(pulse.deliveredPerSec),
-          'cpu%': pulse.serverCpuPct,
-          'rss MiB': pulse.serverRssMiB,
-          missing: pulse.missing,
-          dup: pulse.duplicated
-        }
-      );
-      results[`dashboards_${dashboards}x${rate}`] = {
-        floor,
-        pulse,
-        targets: {
-          p50WithinFloorPlus3ms: dashboards === 100 ? pulse.p50 <= floor.p50 + 3 : undefined,
-          p99WithinFloorPlus25ms: dashboards === 100 ? pulse.p99 <= floor.p99 + 25 : undefined,
-          p95AtMost100ms: p95Target ? pulse.p95 <= p95Target : undefined
-        }
-      };
-    }
+    if (!process.argv.includes('--write-only'))
+      for (const [dashboards, rate, p95Target] of [
+        [100, 100, undefined],
+        [500, 64, 100]
+      ] as const) {
+        const floor = await measureFloor(s, rate);
+        const pulse = await measureDashboards(s, dashboards, rate);
+        fanout.push(
+          {
+            scenario: `${dashboards} dashboards x ${rate}/s`,
+            path: 'bare LISTEN (floor)',
+            p50: floor.p50,
+            p95: floor.p95,
+            p99: floor.p99,
+            'msg/s': '',
+            'cpu%': '',
+            'rss MiB': '',
+            missing: '',
+            dup: ''
+          },
+          {
+            scenario: `${dashboards} dashboards x ${rate}/s`,
+            path: 'Pulse -> Socket.IO',
+            p50: pulse.p50,
+            p95: pulse.p95,
+            p99: pulse.p99,
+            'msg/s': Math.round(pulse.deliveredPerSec),
+            'cpu%': pulse.serverCpuPct,
+            'rss MiB': pulse.serverRssMiB,
+            missing: pulse.missing,
+            dup: pulse.duplicated
+          }
+        );
+        results[`dashboards_${dashboards}x${rate}`] = {
+          floor,
+          pulse,
+          targets: {
+            p50WithinFloorPlus3ms: dashboards === 100 ? pulse.p50 <= floor.p50 + 3 : undefined,
+            p99WithinFloorPlus25ms: dashboards === 100 ? pulse.p99 <= floor.p99 + 25 : undefined,
+            p95AtMost100ms: p95Target ? pulse.p95 <= p95Target : undefined
+          }
+        };
+      }
     printTable('Commit-to-client latency (ms), delivered messages/s, Pulse server CPU and peak RSS', fanout);
 
     // 2. What the triggers cost writers, side by side.
     if (process.argv.includes('--fanout-only')) return void (await writeResults('realtime', results));
-    const { rows } = await s.sql.query(`INSERT INTO orders (customer_id, total) SELECT $1, 1 FROM generate_series(1, 32) RETURNING id`, [s.customerId]);
+    const { rows } = await s.sql.query(
+      `INSERT INTO orders (customer_id, total) SELECT $1, 1 FROM generate_series(1, 32) RETURNING id`,
+      [s.customerId]
+    );
     const orderIds = rows.map((r) => r.id as number);
     // The same lean client as the fanout runs, so the Pulse column's delivery is not timed through a
     // heavier client than the naive column's bare pg notification handler.
@@ -285,15 +318,20 @@ async function main() {
         if (v === 'pulse') row['pulse server cpu%'] = r.serverCpuPct;
         costJson[`${writers}:${v}`] = r;
       }
-      row['pulse / naive'] = `${(Number(row['pulse tx/s']) / Number(row['outbox + naive notify tx/s'])).toFixed(2)}x`;
+      row['pulse / naive'] =
+        `${(Number(row['pulse tx/s']) / Number(row['outbox + naive notify tx/s'])).toFixed(2)}x`;
       row['pulse / outbox'] = `${(Number(row['pulse tx/s']) / Number(row['outbox only tx/s'])).toFixed(2)}x`;
       // Pulse writes the outbox too, so outbox-only over naive is the most Pulse / naive can be here.
-      row['ceiling (outbox / naive)'] = `${(Number(row['outbox only tx/s']) / Number(row['outbox + naive notify tx/s'])).toFixed(2)}x`;
+      row['ceiling (outbox / naive)'] =
+        `${(Number(row['outbox only tx/s']) / Number(row['outbox + naive notify tx/s'])).toFixed(2)}x`;
       cost.push(row);
     }
     await setVariant(s.sql, 'pulse');
     dashboard.close();
-    printTable('Write cost: single-row UPDATE commits per second by trigger variant (delivery p99 where delivered)', cost);
+    printTable(
+      'Write cost: single-row UPDATE commits per second by trigger variant (delivery p99 where delivered)',
+      cost
+    );
     results.writeCost = costJson;
     results.writeCostTable = cost;
 

@@ -3,7 +3,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningPulse } from '../../server/pulse.js';
 import { expectLive, launchChromium, signInPage } from '../support/browser.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
-import { createLoyaltyAccount, createOrder, createTicket, createUser, createWorld, earnPoints, PASSWORD } from '../support/fixtures.js';
+import {
+  createLoyaltyAccount,
+  createOrder,
+  createTicket,
+  createUser,
+  createWorld,
+  earnPoints,
+  PASSWORD
+} from '../support/fixtures.js';
 import { startTestServer } from '../support/server.js';
 
 let db: TestDatabase;
@@ -14,7 +22,8 @@ let alex: Page;
 let bea: Page;
 
 /** Polls a condition on a page; the live path promises a second, the poll allows two. */
-const within = (check: () => Promise<boolean>, timeout = 2000) => expect.poll(check, { timeout, interval: 50 }).toBe(true);
+const within = (check: () => Promise<boolean>, timeout = 2000) =>
+  expect.poll(check, { timeout, interval: 50 }).toBe(true);
 
 beforeAll(async () => {
   db = await createTestDatabase();
@@ -32,7 +41,11 @@ afterAll(async () => {
   await db?.drop();
 });
 
-const queueHas = (page: Page, ticketId: number) => () => page.locator(`[data-testid="queue-row"][data-ticket-id="${ticketId}"]`).count().then((n) => n > 0);
+const queueHas = (page: Page, ticketId: number) => () =>
+  page
+    .locator(`[data-testid="queue-row"][data-ticket-id="${ticketId}"]`)
+    .count()
+    .then((n) => n > 0);
 
 describe('the live ticket console, two agents side by side', () => {
   it('a ticket inserted by plain SQL appears in both queues without a reload', async () => {
@@ -40,20 +53,37 @@ describe('the live ticket console, two agents side by side', () => {
     await bea.goto('/console?view=team');
     await expectLive(alex);
     await expectLive(bea);
-    const id = await createTicket(db.sql, { customerId: world.customerId, teamId: world.teamA, subject: 'Parcel arrived crushed' });
+    const id = await createTicket(db.sql, {
+      customerId: world.customerId,
+      teamId: world.teamA,
+      subject: 'Parcel arrived crushed'
+    });
     await within(queueHas(alex, id));
     await within(queueHas(bea, id));
     await within(() => bea.getByText('Parcel arrived crushed').isVisible());
   });
 
   it('Bea sees Alex viewing and typing, then his reply, claim and status change, within a second', async () => {
-    const id = await createTicket(db.sql, { customerId: world.customerId, teamId: world.teamA, subject: 'Refund for order' });
-    await db.sql.query(`INSERT INTO ticket_messages (ticket_id, author_type, body) VALUES ($1, 'customer', 'Please refund my order')`, [id]);
+    const id = await createTicket(db.sql, {
+      customerId: world.customerId,
+      teamId: world.teamA,
+      subject: 'Refund for order'
+    });
+    await db.sql.query(
+      `INSERT INTO ticket_messages (ticket_id, author_type, body) VALUES ($1, 'customer', 'Please refund my order')`,
+      [id]
+    );
     await bea.goto(`/console/tickets/${id}`);
     await within(() => bea.getByTestId('thread').getByText('Please refund my order').isVisible(), 5000);
     await alex.goto(`/console/tickets/${id}`);
 
-    await within(() => bea.getByTestId('viewers').getByText(/Agent A|AA/).first().isVisible());
+    await within(() =>
+      bea
+        .getByTestId('viewers')
+        .getByText(/Agent A|AA/)
+        .first()
+        .isVisible()
+    );
     const composer = alex.getByLabel('Reply');
     await composer.click();
     await composer.pressSequentially('We are on it', { delay: 20 });
@@ -66,12 +96,23 @@ describe('the live ticket console, two agents side by side', () => {
     await within(() => bea.getByTestId('ticket-assignee').getByText('Agent A').isVisible());
 
     await alex.getByRole('button', { name: /^Resolve/ }).click();
-    await within(() => bea.getByTestId('ticket-status').getByText(/resolved/i).isVisible());
-    expect((await db.sql.query(`SELECT status FROM tickets WHERE id = $1`, [id])).rows[0].status).toBe('resolved');
+    await within(() =>
+      bea
+        .getByTestId('ticket-status')
+        .getByText(/resolved/i)
+        .isVisible()
+    );
+    expect((await db.sql.query(`SELECT status FROM tickets WHERE id = $1`, [id])).rows[0].status).toBe(
+      'resolved'
+    );
   });
 
   it('a queue opened while Alex views a ticket shows him on that row', async () => {
-    const id = await createTicket(db.sql, { customerId: world.customerId, teamId: world.teamA, subject: 'Who is looking?' });
+    const id = await createTicket(db.sql, {
+      customerId: world.customerId,
+      teamId: world.teamA,
+      subject: 'Who is looking?'
+    });
     await alex.goto(`/console/tickets/${id}`);
     await within(() => alex.getByTestId('thread').isVisible(), 5000);
     await bea.goto('/console?view=team');
@@ -80,24 +121,65 @@ describe('the live ticket console, two agents side by side', () => {
   });
 
   it('a refund from the customer panel shows on the other agent’s panel, points reversed, without a reload', async () => {
-    const customer = (await db.sql.query(`INSERT INTO customers (email, first_name, last_name) VALUES ('rita@example.com', 'Rita', 'Refund') RETURNING id`)).rows[0].id;
+    const customer = (
+      await db.sql.query(
+        `INSERT INTO customers (email, first_name, last_name) VALUES ('rita@example.com', 'Rita', 'Refund') RETURNING id`
+      )
+    ).rows[0].id;
     const account = await createLoyaltyAccount(db.sql, customer);
-    const order = await createOrder(db.sql, { customerId: customer, total: 75, status: 'delivered', externalId: 'SHOP-E2E-1' });
-    await earnPoints(db.sql, { accountId: account, points: 75, reason: 'order', orderId: order, key: 'e2e-earn' });
-    const id = await createTicket(db.sql, { customerId: customer, teamId: world.teamA, subject: 'Broken on arrival' });
+    const order = await createOrder(db.sql, {
+      customerId: customer,
+      total: 75,
+      status: 'delivered',
+      externalId: 'SHOP-E2E-1'
+    });
+    await earnPoints(db.sql, {
+      accountId: account,
+      points: 75,
+      reason: 'order',
+      orderId: order,
+      key: 'e2e-earn'
+    });
+    const id = await createTicket(db.sql, {
+      customerId: customer,
+      teamId: world.teamA,
+      subject: 'Broken on arrival'
+    });
     await bea.goto(`/console/tickets/${id}`);
     await alex.goto(`/console/tickets/${id}`);
     const beaPanel = bea.getByTestId('customer-panel');
     await within(() => beaPanel.getByTestId('panel-loyalty').getByText('75').isVisible(), 5000);
 
     const alexPanel = alex.getByTestId('customer-panel');
-    await within(() => alexPanel.getByRole('button', { name: /^Refund/ }).first().isVisible(), 5000);
-    await alexPanel.getByRole('button', { name: /^Refund/ }).first().click();
+    await within(
+      () =>
+        alexPanel
+          .getByRole('button', { name: /^Refund/ })
+          .first()
+          .isVisible(),
+      5000
+    );
+    await alexPanel
+      .getByRole('button', { name: /^Refund/ })
+      .first()
+      .click();
     await alex.getByRole('button', { name: 'Refund order' }).click();
 
-    await within(() => beaPanel.getByText(/refunded/i).first().isVisible());
+    await within(() =>
+      beaPanel
+        .getByText(/refunded/i)
+        .first()
+        .isVisible()
+    );
     await within(() => beaPanel.getByTestId('panel-loyalty').getByText(/^0$/).isVisible());
-    await within(() => bea.getByTestId('thread').getByText(/refunded order/).isVisible());
-    expect((await db.sql.query(`SELECT balance FROM loyalty_accounts WHERE id = $1`, [account])).rows[0].balance).toBe(0);
+    await within(() =>
+      bea
+        .getByTestId('thread')
+        .getByText(/refunded order/)
+        .isVisible()
+    );
+    expect(
+      (await db.sql.query(`SELECT balance FROM loyalty_accounts WHERE id = $1`, [account])).rows[0].balance
+    ).toBe(0);
   });
 });

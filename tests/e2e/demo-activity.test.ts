@@ -41,14 +41,18 @@ describe('demo activity in the app shell', () => {
     expect(await sidebar.getByText('Running').isVisible()).toBe(true);
 
     await sidebar.getByRole('button', { name: 'Pause demo activity' }).click();
-    await expect.poll(() => sidebar.getByRole('button', { name: 'Resume demo activity' }).isVisible()).toBe(true);
+    await expect
+      .poll(() => sidebar.getByRole('button', { name: 'Resume demo activity' }).isVisible())
+      .toBe(true);
     expect(await sidebar.getByText('Paused').isVisible()).toBe(true);
     expect(await serverState(page)).toMatchObject({ running: false });
 
     // Keyboard: the button is in the tab order and Enter presses it.
     await sidebar.getByRole('button', { name: 'Resume demo activity' }).focus();
     await page.keyboard.press('Enter');
-    await expect.poll(() => sidebar.getByRole('button', { name: 'Pause demo activity' }).isVisible()).toBe(true);
+    await expect
+      .poll(() => sidebar.getByRole('button', { name: 'Pause demo activity' }).isVisible())
+      .toBe(true);
     expect(await serverState(page)).toMatchObject({ running: true });
     await context.close();
   });

@@ -13,7 +13,11 @@ let world: Awaited<ReturnType<typeof createWorld>>;
 let page: Page;
 
 const revenueText = () => page.getByTestId('tile-revenue_today').getByTestId('tile-value').innerText();
-const ordersInChart = () => page.locator('canvas[data-testid="chart-orders-per-minute"]').getAttribute('data-total', { timeout: 5000 }).then(Number);
+const ordersInChart = () =>
+  page
+    .locator('canvas[data-testid="chart-orders-per-minute"]')
+    .getAttribute('data-total', { timeout: 5000 })
+    .then(Number);
 
 beforeAll(async () => {
   db = await createTestDatabase();
@@ -32,12 +36,16 @@ afterAll(async () => {
 describe('the wallboard, in Chromium', () => {
   it('an order inserted by plain SQL moves the revenue tile and extends the orders chart within a second', async () => {
     await page.goto('/wallboard');
-    await expect.poll(() => page.getByTestId('tile-revenue_today').isVisible(), { timeout: 10_000 }).toBe(true);
+    await expect
+      .poll(() => page.getByTestId('tile-revenue_today').isVisible(), { timeout: 10_000 })
+      .toBe(true);
     await expectLive(page);
     const revenueBefore = await revenueText();
     const chartBefore = await ordersInChart();
 
-    await db.sql.query(`INSERT INTO orders (customer_id, total, status) VALUES ($1, 1234.56, 'paid')`, [world.customerId]);
+    await db.sql.query(`INSERT INTO orders (customer_id, total, status) VALUES ($1, 1234.56, 'paid')`, [
+      world.customerId
+    ]);
     const t0 = Date.now();
     await expect.poll(revenueText, { timeout: 1000, interval: 25 }).not.toBe(revenueBefore);
     await expect.poll(ordersInChart, { timeout: 1000, interval: 25 }).toBe(chartBefore + 1);

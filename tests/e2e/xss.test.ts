@@ -65,44 +65,67 @@ async function expectInert(page: Page) {
 }
 
 /** The text is on the page as written (somewhere inside `scope`). */
-const shows = (scope: ReturnType<Page['locator']> | Page, text: string) => () => scope.getByText(text, { exact: false }).first().isVisible();
-const within = (check: () => Promise<boolean>, timeout = 5000) => expect.poll(check, { timeout, interval: 50 }).toBe(true);
+const shows = (scope: ReturnType<Page['locator']> | Page, text: string) => () =>
+  scope.getByText(text, { exact: false }).first().isVisible();
+const within = (check: () => Promise<boolean>, timeout = 5000) =>
+  expect.poll(check, { timeout, interval: 50 }).toBe(true);
 
 beforeAll(async () => {
   db = await createTestDatabase();
   world = await createWorld(db.sql);
   await db.sql.query(`UPDATE teams SET auto_assign = false`);
   await db.sql.query(`UPDATE teams SET name = $1 WHERE id = $2`, [TEAM, world.teamA]);
-  const eve = await createUser(db.sql, { email: 'eve@test.dev', role: 'agent', teamId: world.teamA, name: AGENT });
+  const eve = await createUser(db.sql, {
+    email: 'eve@test.dev',
+    role: 'agent',
+    teamId: world.teamA,
+    name: AGENT
+  });
   await db.sql.query(`UPDATE users SET status = 'online' WHERE id = $1`, [eve.id]);
 
   const customer = (
-    await db.sql.query(`INSERT INTO customers (email, first_name, last_name, tags, notes) VALUES ($1, $2, $3, $4, $5) RETURNING id`, [
-      EMAIL,
-      FIRST_NAME,
-      LAST_NAME,
-      [CUSTOMER_TAG],
-      CUSTOMER_MESSAGE
-    ])
+    await db.sql.query(
+      `INSERT INTO customers (email, first_name, last_name, tags, notes) VALUES ($1, $2, $3, $4, $5) RETURNING id`,
+      [EMAIL, FIRST_NAME, LAST_NAME, [CUSTOMER_TAG], CUSTOMER_MESSAGE]
+    )
   ).rows[0].id;
   ticketId = (
-    await db.sql.query(`INSERT INTO tickets (customer_id, team_id, subject, tags, assignee_id) VALUES ($1, $2, $3, $4, $5) RETURNING id`, [
-      customer,
-      world.teamA,
-      SUBJECT,
-      [TICKET_TAG],
-      eve.id
-    ])
+    await db.sql.query(
+      `INSERT INTO tickets (customer_id, team_id, subject, tags, assignee_id) VALUES ($1, $2, $3, $4, $5) RETURNING id`,
+      [customer, world.teamA, SUBJECT, [TICKET_TAG], eve.id]
+    )
   ).rows[0].id;
-  await db.sql.query(`INSERT INTO ticket_messages (ticket_id, author_type, body) VALUES ($1, 'customer', $2)`, [ticketId, CUSTOMER_MESSAGE]);
-  await db.sql.query(`INSERT INTO ticket_messages (ticket_id, author_type, author_user_id, body) VALUES ($1, 'agent', $2, $3)`, [ticketId, eve.id, REPLY]);
-  await db.sql.query(`INSERT INTO canned_responses (title, body) VALUES ($1, $2)`, [CANNED_TITLE, CANNED_BODY]);
+  await db.sql.query(
+    `INSERT INTO ticket_messages (ticket_id, author_type, body) VALUES ($1, 'customer', $2)`,
+    [ticketId, CUSTOMER_MESSAGE]
+  );
+  await db.sql.query(
+    `INSERT INTO ticket_messages (ticket_id, author_type, author_user_id, body) VALUES ($1, 'agent', $2, $3)`,
+    [ticketId, eve.id, REPLY]
+  );
+  await db.sql.query(`INSERT INTO canned_responses (title, body) VALUES ($1, $2)`, [
+    CANNED_TITLE,
+    CANNED_BODY
+  ]);
 
-  const category = (await db.sql.query(`INSERT INTO categories (name) VALUES ($1) RETURNING id`, [CATEGORY])).rows[0].id;
-  const product = (await db.sql.query(`INSERT INTO products (sku, name, price, category_id) VALUES ('XSS-MUG-1', $1, 12.50, $2) RETURNING id`, [PRODUCT, category]))
+  const category = (await db.sql.query(`INSERT INTO categories (name) VALUES ($1) RETURNING id`, [CATEGORY]))
     .rows[0].id;
-  const order = (await db.sql.query(`INSERT INTO orders (customer_id, total, status) VALUES ($1, 25.00, 'paid') RETURNING id`, [customer])).rows[0].id;
-  await db.sql.query(`INSERT INTO order_items (order_id, product_id, quantity, unit_price) VALUES ($1, $2, 2, 12.50)`, [order, product]);
+  const product = (
+    await db.sql.query(
+      `INSERT INTO products (sku, name, price, category_id) VALUES ('XSS-MUG-1', $1, 12.50, $2) RETURNING id`,
+      [PRODUCT, category]
+    )
+  ).rows[0].id;
+  const order = (
+    await db.sql.query(
+      `INSERT INTO orders (customer_id, total, status) VALUES ($1, 25.00, 'paid') RETURNING id`,
+      [customer]
+    )
+  ).rows[0].id;
+  await db.sql.query(
+    `INSERT INTO order_items (order_id, product_id, quantity, unit_price) VALUES ($1, $2, 2, 12.50)`,
+    [order, product]
+  );
 
   server = await startTestServer(db.url, {}, { serveFrontend: true });
   browser = await launchChromium();
@@ -114,69 +137,84 @@ afterAll(async () => {
 });
 
 describe('stored text renders inert, in Chromium', () => {
-  it('the console queue and the ticket screen: subject, tags, names, messages, customer panel, canned responses, who is viewing and typing', { timeout: 90_000 }, async () => {
-    const alex = await pageFor(world.agentA.email);
-    await alex.goto('/console?view=team');
-    await expectLive(alex);
-    const row = alex.locator(`[data-testid="queue-row"][data-ticket-id="${ticketId}"]`);
-    await within(shows(row, SUBJECT));
-    await within(shows(row, FIRST_NAME));
-    await within(shows(row, TICKET_TAG));
-    await expectInert(alex);
+  it(
+    'the console queue and the ticket screen: subject, tags, names, messages, customer panel, canned responses, who is viewing and typing',
+    { timeout: 90_000 },
+    async () => {
+      const alex = await pageFor(world.agentA.email);
+      await alex.goto('/console?view=team');
+      await expectLive(alex);
+      const row = alex.locator(`[data-testid="queue-row"][data-ticket-id="${ticketId}"]`);
+      await within(shows(row, SUBJECT));
+      await within(shows(row, FIRST_NAME));
+      await within(shows(row, TICKET_TAG));
+      await expectInert(alex);
 
-    await alex.goto(`/console/tickets/${ticketId}`);
-    const thread = alex.getByTestId('thread');
-    await within(shows(thread, CUSTOMER_MESSAGE));
-    await within(shows(thread, REPLY));
-    await within(shows(thread, AGENT));
-    await within(shows(alex, SUBJECT));
-    await within(shows(alex.getByRole('group', { name: 'Tags' }), TICKET_TAG));
-    const panel = alex.getByTestId('customer-panel');
-    await within(shows(panel, `${FIRST_NAME} ${LAST_NAME}`));
-    await within(shows(panel, EMAIL));
-    await within(shows(panel, CUSTOMER_TAG));
-    await within(shows(panel, 'Customer since'));
-    expect(await panel.getByRole('link', { name: EMAIL }).getAttribute('href')).toBe(`mailto:${EMAIL}`);
+      await alex.goto(`/console/tickets/${ticketId}`);
+      const thread = alex.getByTestId('thread');
+      await within(shows(thread, CUSTOMER_MESSAGE));
+      await within(shows(thread, REPLY));
+      await within(shows(thread, AGENT));
+      await within(shows(alex, SUBJECT));
+      await within(shows(alex.getByRole('group', { name: 'Tags' }), TICKET_TAG));
+      const panel = alex.getByTestId('customer-panel');
+      await within(shows(panel, `${FIRST_NAME} ${LAST_NAME}`));
+      await within(shows(panel, EMAIL));
+      await within(shows(panel, CUSTOMER_TAG));
+      await within(shows(panel, 'Customer since'));
+      expect(await panel.getByRole('link', { name: EMAIL }).getAttribute('href')).toBe(`mailto:${EMAIL}`);
 
-    // The canned response picker: its title in the list, its body (filled in) in the preview and the reply.
-    const composer = alex.getByLabel('Reply');
-    await composer.click();
-    await composer.press('/');
-    const picker = alex.getByRole('listbox', { name: 'Canned responses' });
-    await within(shows(picker, CANNED_TITLE));
-    await within(shows(alex, `Sorry ${FIRST_NAME} <script>`));
-    await alex.keyboard.press('Enter');
-    await within(() => composer.inputValue().then((v) => v.includes(`Sorry ${FIRST_NAME} <script>${RUN}</script>`)));
+      // The canned response picker: its title in the list, its body (filled in) in the preview and the reply.
+      const composer = alex.getByLabel('Reply');
+      await composer.click();
+      await composer.press('/');
+      const picker = alex.getByRole('listbox', { name: 'Canned responses' });
+      await within(shows(picker, CANNED_TITLE));
+      await within(shows(alex, `Sorry ${FIRST_NAME} <script>`));
+      await alex.keyboard.press('Enter');
+      await within(() =>
+        composer.inputValue().then((v) => v.includes(`Sorry ${FIRST_NAME} <script>${RUN}</script>`))
+      );
 
-    // Eve opens the ticket and types: her name reaches Alex's viewers bar and typing line.
-    const eve = await pageFor('eve@test.dev');
-    await eve.goto(`/console/tickets/${ticketId}`);
-    await within(() => eve.getByTestId('thread').isVisible());
-    const eveComposer = eve.getByLabel('Reply');
-    await eveComposer.click();
-    await eveComposer.pressSequentially('typing', { delay: 20 });
-    await within(() => alex.getByTestId('viewers').getByRole('img', { name: `Also viewing: ${AGENT}` }).isVisible());
-    await within(shows(alex.getByTestId('typing'), 'Eve is typing'));
-    await expectInert(alex);
-    await expectInert(eve);
-  });
+      // Eve opens the ticket and types: her name reaches Alex's viewers bar and typing line.
+      const eve = await pageFor('eve@test.dev');
+      await eve.goto(`/console/tickets/${ticketId}`);
+      await within(() => eve.getByTestId('thread').isVisible());
+      const eveComposer = eve.getByLabel('Reply');
+      await eveComposer.click();
+      await eveComposer.pressSequentially('typing', { delay: 20 });
+      await within(() =>
+        alex
+          .getByTestId('viewers')
+          .getByRole('img', { name: `Also viewing: ${AGENT}` })
+          .isVisible()
+      );
+      await within(shows(alex.getByTestId('typing'), 'Eve is typing'));
+      await expectInert(alex);
+      await expectInert(eve);
+    }
+  );
 
-  it('the wallboard and analytics: agent, product, category and customer names', { timeout: 90_000 }, async () => {
-    const manager = await pageFor(world.manager.email);
-    await manager.setViewportSize({ width: 1920, height: 1080 });
-    await manager.goto('/wallboard');
-    await within(() => manager.getByTestId('wallboard-agent').first().isVisible(), 10_000);
-    await within(shows(manager.getByTestId('wallboard-agent').filter({ hasText: 'Eve' }), AGENT));
-    await expectInert(manager);
+  it(
+    'the wallboard and analytics: agent, product, category and customer names',
+    { timeout: 90_000 },
+    async () => {
+      const manager = await pageFor(world.manager.email);
+      await manager.setViewportSize({ width: 1920, height: 1080 });
+      await manager.goto('/wallboard');
+      await within(() => manager.getByTestId('wallboard-agent').first().isVisible(), 10_000);
+      await within(shows(manager.getByTestId('wallboard-agent').filter({ hasText: 'Eve' }), AGENT));
+      await expectInert(manager);
 
-    await manager.goto('/analytics');
-    const products = manager.getByTestId('report-top-products');
-    await within(shows(products, PRODUCT), 10_000);
-    await within(shows(manager.getByTestId('report-top-categories'), CATEGORY), 10_000);
-    // Drilling into the product lists its orders, with the customer's name.
-    await products.getByRole('button', { name: PRODUCT }).click();
-    const drawer = manager.getByRole('dialog');
-    await within(shows(drawer, FIRST_NAME), 10_000);
-    await expectInert(manager);
-  });
+      await manager.goto('/analytics');
+      const products = manager.getByTestId('report-top-products');
+      await within(shows(products, PRODUCT), 10_000);
+      await within(shows(manager.getByTestId('report-top-categories'), CATEGORY), 10_000);
+      // Drilling into the product lists its orders, with the customer's name.
+      await products.getByRole('button', { name: PRODUCT }).click();
+      const drawer = manager.getByRole('dialog');
+      await within(shows(drawer, FIRST_NAME), 10_000);
+      await expectInert(manager);
+    }
+  );
 });

@@ -30,16 +30,34 @@ async function order(customer: string, at: string, lines: [string, number, strin
     [c[customer], at, cents, status]
   );
   for (const [product, qty, price] of lines) {
-    await db.sql.query(`INSERT INTO order_items (order_id, product_id, quantity, unit_price) VALUES ($1, $2, $3, $4)`, [rows[0].id, p[product], qty, price]);
+    await db.sql.query(
+      `INSERT INTO order_items (order_id, product_id, quantity, unit_price) VALUES ($1, $2, $3, $4)`,
+      [rows[0].id, p[product], qty, price]
+    );
   }
 }
 
-async function ticket(t: { created: string; priority: string; firstResponse?: string; resolved?: string; csat?: [number, string] }) {
+async function ticket(t: {
+  created: string;
+  priority: string;
+  firstResponse?: string;
+  resolved?: string;
+  csat?: [number, string];
+}) {
   const status = t.resolved ? 'resolved' : t.firstResponse ? 'open' : 'new';
   await db.sql.query(
     `INSERT INTO tickets (customer_id, team_id, subject, priority, status, created_at, first_responded_at, resolved_at, csat_score, csat_at)
      VALUES ($1, (SELECT min(id) FROM teams), 'Fixture', $2, $3, $4, $5, $6, $7, $8)`,
-    [c.c6, t.priority, status, t.created, t.firstResponse ?? null, t.resolved ?? null, t.csat?.[0] ?? null, t.csat?.[1] ?? null]
+    [
+      c.c6,
+      t.priority,
+      status,
+      t.created,
+      t.firstResponse ?? null,
+      t.resolved ?? null,
+      t.csat?.[0] ?? null,
+      t.csat?.[1] ?? null
+    ]
   );
 }
 
@@ -50,11 +68,26 @@ beforeAll(async () => {
   await createUser(db.sql, { email: 'manager@test.dev', role: 'manager', name: 'Manager' });
   await createUser(db.sql, { email: 'agent@test.dev', role: 'agent', teamId: team, name: 'Agent' });
   for (const name of ['c1', 'c2', 'c3', 'c4', 'c5', 'c6', 'c7', 'c8', 'c9', 'c10']) {
-    c[name] = await createCustomer(db.sql, `${name}@example.com`, name === 'c9' ? '=SUM(A1)' : name.toUpperCase());
+    c[name] = await createCustomer(
+      db.sql,
+      `${name}@example.com`,
+      name === 'c9' ? '=SUM(A1)' : name.toUpperCase()
+    );
   }
-  const [a, b] = (await db.sql.query(`INSERT INTO categories (name) VALUES ('Apparel'), ('Books') RETURNING id`)).rows.map((r) => r.id);
-  for (const [sku, category] of [['P-001', a], ['P-002', a], ['P-003', b]] as const) {
-    p[sku.replace('-00', '')] = (await db.sql.query(`INSERT INTO products (sku, name, category_id, price) VALUES ($1, $1, $2, 1) RETURNING id`, [sku, category])).rows[0].id;
+  const [a, b] = (
+    await db.sql.query(`INSERT INTO categories (name) VALUES ('Apparel'), ('Books') RETURNING id`)
+  ).rows.map((r) => r.id);
+  for (const [sku, category] of [
+    ['P-001', a],
+    ['P-002', a],
+    ['P-003', b]
+  ] as const) {
+    p[sku.replace('-00', '')] = (
+      await db.sql.query(
+        `INSERT INTO products (sku, name, category_id, price) VALUES ($1, $1, $2, 1) RETURNING id`,
+        [sku, category]
+      )
+    ).rows[0].id;
   }
 
   await order('c1', '2025-12-15T12:00:00-05:00', [['P1', 1, '100.00']]); // before the range
@@ -65,7 +98,10 @@ beforeAll(async () => {
   await order('c2', '2026-01-20T12:00:00-05:00', [['P1', 2, '30.00']]);
   await order('c3', '2026-01-31T23:30:00-05:00', [['P2', 1, '25.00']]); // still January in New York (1 February in UTC)
   await order('c3', '2026-03-02T12:00:00-05:00', [['P2', 1, '25.00']]);
-  await order('c4', '2026-02-14T10:00:00-05:00', [['P3', 1, '150.00'], ['P1', 1, '50.00']]);
+  await order('c4', '2026-02-14T10:00:00-05:00', [
+    ['P3', 1, '150.00'],
+    ['P1', 1, '50.00']
+  ]);
   await order('c4', '2026-02-14T18:00:00-05:00', [['P2', 1, '10.00']]);
   await order('c4', '2026-03-01T12:00:00-05:00', [['P3', 1, '500.00']], 'cancelled'); // not a sale
   await order('c5', '2026-03-31T23:59:00-04:00', [['P1', 1, '15.00']]); // the last minute of the range
@@ -73,16 +109,42 @@ beforeAll(async () => {
   await order('c7', '2026-01-10T12:00:00-05:00', [['P3', 1, '90.00']], 'refunded'); // not a sale: c7 is new in February
   await order('c7', '2026-02-20T12:00:00-05:00', [['P3', 1, '45.00']]);
   await order('c8', '2026-04-01T00:30:00-04:00', [['P1', 1, '33.00']]); // after the range
-  for (const day of ['15', '16', '17']) await order('c9', `2026-01-${day}T12:00:00-05:00`, [['P2', 1, '5.00']]);
+  for (const day of ['15', '16', '17'])
+    await order('c9', `2026-01-${day}T12:00:00-05:00`, [['P2', 1, '5.00']]);
   await order('c10', '2025-06-01T12:00:00-04:00', [['P3', 1, '300.00']]);
   await order('c10', '2026-03-10T12:00:00-04:00', [['P3', 2, '150.00']]);
 
   // Support. Targets (hours): urgent 1 / 8, high 4 / 24, normal 8 / 72, low 24 / 120.
-  await ticket({ created: '2026-01-10T10:00:00-05:00', priority: 'normal', firstResponse: '2026-01-10T11:00:00-05:00', resolved: '2026-01-11T06:00:00-05:00', csat: [5, '2026-01-11T10:00:00-05:00'] });
-  await ticket({ created: '2026-01-20T10:00:00-05:00', priority: 'urgent', firstResponse: '2026-01-20T12:00:00-05:00', resolved: '2026-01-20T20:00:00-05:00', csat: [2, '2026-01-21T10:00:00-05:00'] });
-  await ticket({ created: '2026-02-05T10:00:00-05:00', priority: 'high', firstResponse: '2026-02-05T13:00:00-05:00' });
-  await ticket({ created: '2026-03-31T23:00:00-04:00', priority: 'low', firstResponse: '2026-04-01T01:00:00-04:00' });
-  await ticket({ created: '2025-12-31T23:00:00-05:00', priority: 'normal', firstResponse: '2026-01-01T01:00:00-05:00', resolved: '2026-01-02T23:00:00-05:00' });
+  await ticket({
+    created: '2026-01-10T10:00:00-05:00',
+    priority: 'normal',
+    firstResponse: '2026-01-10T11:00:00-05:00',
+    resolved: '2026-01-11T06:00:00-05:00',
+    csat: [5, '2026-01-11T10:00:00-05:00']
+  });
+  await ticket({
+    created: '2026-01-20T10:00:00-05:00',
+    priority: 'urgent',
+    firstResponse: '2026-01-20T12:00:00-05:00',
+    resolved: '2026-01-20T20:00:00-05:00',
+    csat: [2, '2026-01-21T10:00:00-05:00']
+  });
+  await ticket({
+    created: '2026-02-05T10:00:00-05:00',
+    priority: 'high',
+    firstResponse: '2026-02-05T13:00:00-05:00'
+  });
+  await ticket({
+    created: '2026-03-31T23:00:00-04:00',
+    priority: 'low',
+    firstResponse: '2026-04-01T01:00:00-04:00'
+  });
+  await ticket({
+    created: '2025-12-31T23:00:00-05:00',
+    priority: 'normal',
+    firstResponse: '2026-01-01T01:00:00-05:00',
+    resolved: '2026-01-02T23:00:00-05:00'
+  });
 
   // No background refresh: the last test rebuilds the rollups for another zone and back by hand.
   server = await startTestServer(db.url, { STORE_TIMEZONE: TZ, ANALYTICS_REFRESH_SECONDS: '3600' });
@@ -101,16 +163,53 @@ describe('sales over time', () => {
     const report = await get(`/api/analytics/sales?${Q1}&bucket=month`);
     expect(report.range).toEqual({ from: '2026-01-01', to: '2026-03-31', timezone: TZ, bucket: 'month' });
     expect(report.points).toEqual([
-      { bucket: '2026-01-01', from: '2026-01-01', to: '2026-01-31', orders: 7, revenue: '190.00', aov: '27.14', newCustomers: 3, returningCustomers: 1 },
-      { bucket: '2026-02-01', from: '2026-02-01', to: '2026-02-28', orders: 4, revenue: '325.00', aov: '81.25', newCustomers: 2, returningCustomers: 1 },
-      { bucket: '2026-03-01', from: '2026-03-01', to: '2026-03-31', orders: 4, revenue: '370.00', aov: '92.50', newCustomers: 1, returningCustomers: 3 }
+      {
+        bucket: '2026-01-01',
+        from: '2026-01-01',
+        to: '2026-01-31',
+        orders: 7,
+        revenue: '190.00',
+        aov: '27.14',
+        newCustomers: 3,
+        returningCustomers: 1
+      },
+      {
+        bucket: '2026-02-01',
+        from: '2026-02-01',
+        to: '2026-02-28',
+        orders: 4,
+        revenue: '325.00',
+        aov: '81.25',
+        newCustomers: 2,
+        returningCustomers: 1
+      },
+      {
+        bucket: '2026-03-01',
+        from: '2026-03-01',
+        to: '2026-03-31',
+        orders: 4,
+        revenue: '370.00',
+        aov: '92.50',
+        newCustomers: 1,
+        returningCustomers: 3
+      }
     ]);
     expect(report.totals).toEqual({ orders: 15, revenue: '885.00', aov: '59.00', newCustomers: 6 });
   });
 
   it('clips partial months to the range and reads them from the orders', async () => {
     const report = await get('/api/analytics/sales?from=2026-01-15&to=2026-03-15&bucket=month');
-    expect(report.points.map((x: any) => [x.bucket, x.from, x.to, x.orders, x.revenue, x.newCustomers, x.returningCustomers])).toEqual([
+    expect(
+      report.points.map((x: any) => [
+        x.bucket,
+        x.from,
+        x.to,
+        x.orders,
+        x.revenue,
+        x.newCustomers,
+        x.returningCustomers
+      ])
+    ).toEqual([
       ['2026-01-01', '2026-01-15', '2026-01-31', 5, '100.00', 2, 1],
       ['2026-02-01', '2026-02-01', '2026-02-28', 4, '325.00', 2, 1],
       ['2026-03-01', '2026-03-01', '2026-03-15', 2, '325.00', 0, 2]
@@ -128,7 +227,17 @@ describe('sales over time', () => {
 
   it('starts weeks on Monday, the first clipped to the range', async () => {
     const report = await get('/api/analytics/sales?from=2026-01-01&to=2026-01-31&bucket=week');
-    expect(report.points.map((x: any) => [x.bucket, x.from, x.to, x.orders, x.revenue, x.newCustomers, x.returningCustomers])).toEqual([
+    expect(
+      report.points.map((x: any) => [
+        x.bucket,
+        x.from,
+        x.to,
+        x.orders,
+        x.revenue,
+        x.newCustomers,
+        x.returningCustomers
+      ])
+    ).toEqual([
       ['2025-12-29', '2026-01-01', '2026-01-04', 1, '40.00', 1, 0],
       ['2026-01-05', '2026-01-05', '2026-01-11', 1, '50.00', 0, 1],
       ['2026-01-12', '2026-01-12', '2026-01-18', 3, '15.00', 1, 0],
@@ -140,7 +249,13 @@ describe('sales over time', () => {
   it('picks the bucket from the range and refuses ranges it cannot answer', async () => {
     expect((await get(`/api/analytics/sales?${Q1}`)).range.bucket).toBe('week');
     expect((await get('/api/analytics/sales?from=2025-01-01&to=2026-03-31')).range.bucket).toBe('month');
-    for (const bad of ['from=2026-03-01&to=2026-01-01', 'from=2024-01-01&to=2026-03-31', `${Q1}&bucket=day&from=2025-01-01`, 'from=2026-02-30', 'to=yesterday']) {
+    for (const bad of [
+      'from=2026-03-01&to=2026-01-01',
+      'from=2024-01-01&to=2026-03-31',
+      `${Q1}&bucket=day&from=2025-01-01`,
+      'from=2026-02-30',
+      'to=yesterday'
+    ]) {
       const res = await manager.get(`/api/analytics/sales?${bad}`);
       expect(res.status, bad).toBe(400);
       expectErrorShape(res.body);
@@ -169,9 +284,30 @@ describe('cohort retention', () => {
   it('groups customers by the month of their first sale and follows them month by month', async () => {
     const report = await get(`/api/analytics/cohorts?${Q1}`);
     expect(report.range.months).toEqual(['2026-01', '2026-02', '2026-03']);
-    expect(report.cohorts.map((x: any) => [x.cohort, x.customers, x.retention.map((r: any) => [r.offset, r.customers, r.percent])])).toEqual([
-      ['2026-01', 3, [[0, 3, 100], [1, 0, 0], [2, 1, 33.3]]],
-      ['2026-02', 2, [[0, 2, 100], [1, 0, 0]]],
+    expect(
+      report.cohorts.map((x: any) => [
+        x.cohort,
+        x.customers,
+        x.retention.map((r: any) => [r.offset, r.customers, r.percent])
+      ])
+    ).toEqual([
+      [
+        '2026-01',
+        3,
+        [
+          [0, 3, 100],
+          [1, 0, 0],
+          [2, 1, 33.3]
+        ]
+      ],
+      [
+        '2026-02',
+        2,
+        [
+          [0, 2, 100],
+          [1, 0, 0]
+        ]
+      ],
       ['2026-03', 1, [[0, 1, 100]]]
     ]);
   });
@@ -215,9 +351,24 @@ describe('support over time', () => {
       csatAverage: 3.5,
       csatResponses: 2
     });
-    expect(feb).toMatchObject({ created: 1, firstResponseMedianSeconds: 10_800, firstResponseSla: { met: 1, total: 1, percent: 100 }, resolutionMedianSeconds: null, csatAverage: null });
-    expect(mar).toMatchObject({ created: 1, firstResponseMedianSeconds: null, firstResponseSla: { met: 0, total: 0, percent: null } });
-    expect(report.totals).toMatchObject({ created: 4, firstResponseMedianSeconds: 7200, firstResponseSla: { met: 3, total: 4, percent: 75 }, csatAverage: 3.5 });
+    expect(feb).toMatchObject({
+      created: 1,
+      firstResponseMedianSeconds: 10_800,
+      firstResponseSla: { met: 1, total: 1, percent: 100 },
+      resolutionMedianSeconds: null,
+      csatAverage: null
+    });
+    expect(mar).toMatchObject({
+      created: 1,
+      firstResponseMedianSeconds: null,
+      firstResponseSla: { met: 0, total: 0, percent: null }
+    });
+    expect(report.totals).toMatchObject({
+      created: 4,
+      firstResponseMedianSeconds: 7200,
+      firstResponseSla: { met: 3, total: 4, percent: 75 },
+      csatAverage: 3.5
+    });
   });
 });
 
@@ -228,10 +379,17 @@ describe('drill-downs', () => {
       const span = `from=${point.from}&to=${point.to}`;
       const orders = await get(`/api/analytics/orders?${span}&pageSize=500`);
       expect(orders.totals).toEqual({ orders: point.orders, revenue: point.revenue });
-      const listed = orders.orders.reduce((n: number, o: any) => n + Math.round(Number(o.lineRevenue) * 100), 0);
+      const listed = orders.orders.reduce(
+        (n: number, o: any) => n + Math.round(Number(o.lineRevenue) * 100),
+        0
+      );
       expect(listed).toBe(Math.round(Number(point.revenue) * 100));
-      expect((await get(`/api/analytics/customers?${span}&kind=new`)).totals.customers).toBe(point.newCustomers);
-      expect((await get(`/api/analytics/customers?${span}&kind=returning`)).totals.customers).toBe(point.returningCustomers);
+      expect((await get(`/api/analytics/customers?${span}&kind=new`)).totals.customers).toBe(
+        point.newCustomers
+      );
+      expect((await get(`/api/analytics/customers?${span}&kind=returning`)).totals.customers).toBe(
+        point.returningCustomers
+      );
     }
   });
 
@@ -243,20 +401,29 @@ describe('drill-downs', () => {
     }
     const { categories } = await get(`/api/analytics/top-categories?${Q1}`);
     const apparel = categories.find((x: any) => x.category === 'Apparel');
-    expect((await get(`/api/analytics/orders?${Q1}&categoryId=${apparel.categoryId}`)).totals).toEqual({ orders: 12, revenue: '350.00' });
+    expect((await get(`/api/analytics/orders?${Q1}&categoryId=${apparel.categoryId}`)).totals).toEqual({
+      orders: 12,
+      revenue: '350.00'
+    });
 
     const cell = await get(`/api/analytics/customers?${Q1}&kind=cohort&cohort=2026-01&month=2026-03`);
     expect(cell.customers.map((x: any) => x.id)).toEqual([c.c3]);
     const rfm = await get(`/api/analytics/rfm?${Q1}`);
     for (const segment of rfm.segments) {
       const drill = await get(`/api/analytics/customers?${Q1}&kind=segment&segment=${segment.segment}`);
-      expect(drill.totals).toEqual({ customers: segment.customers, orders: segment.orders, revenue: segment.revenue });
+      expect(drill.totals).toEqual({
+        customers: segment.customers,
+        orders: segment.orders,
+        revenue: segment.revenue
+      });
     }
   });
 
   it('list the tickets behind a support number', async () => {
     expect((await get(`/api/analytics/tickets?${Q1}&kind=created`)).totals.tickets).toBe(4);
-    const missed = await get('/api/analytics/tickets?from=2026-01-01&to=2026-01-31&kind=first_responded&sla=missed');
+    const missed = await get(
+      '/api/analytics/tickets?from=2026-01-01&to=2026-01-31&kind=first_responded&sla=missed'
+    );
     expect(missed.tickets.map((t: any) => [t.priority, t.firstResponseSeconds])).toEqual([['urgent', 7200]]);
     const csat = await get('/api/analytics/tickets?from=2026-01-01&to=2026-01-31&kind=csat');
     expect(csat.totals).toEqual({ tickets: 2, csatAverage: 3.5 });
@@ -279,7 +446,9 @@ describe('CSV export', () => {
     const res = await manager.get(`/api/analytics/sales?${Q1}&bucket=month&format=csv`);
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/^text\/csv/);
-    expect(res.headers.get('content-disposition')).toBe('attachment; filename="pulse-sales-2026-01-01_2026-03-31.csv"');
+    expect(res.headers.get('content-disposition')).toBe(
+      'attachment; filename="pulse-sales-2026-01-01_2026-03-31.csv"'
+    );
     expect((res.body as string).split('\r\n')).toEqual([
       'bucket,from,to,orders,revenue,aov,new_customers,returning_customers',
       '2026-01-01,2026-01-01,2026-01-31,7,190.00,27.14,3,1',
@@ -288,7 +457,11 @@ describe('CSV export', () => {
       ''
     ]);
     const cohorts: string = await get(`/api/analytics/cohorts?${Q1}&format=csv`);
-    expect(cohorts.split('\r\n').slice(0, 3)).toEqual(['cohort,customers,month_0_percent,month_1_percent,month_2_percent', '2026-01,3,100,0,33.3', '2026-02,2,100,0,']);
+    expect(cohorts.split('\r\n').slice(0, 3)).toEqual([
+      'cohort,customers,month_0_percent,month_1_percent,month_2_percent',
+      '2026-01,3,100,0,33.3',
+      '2026-02,2,100,0,'
+    ]);
   });
 
   it('exports drill-downs whole, quoting text a spreadsheet would run', async () => {
@@ -310,9 +483,16 @@ describe('access and freshness', () => {
 
   it('includes a sale the moment it is committed, and drops it when it is cancelled', async () => {
     const before = (await get(`/api/analytics/sales?${Q1}&bucket=month`)).points[1];
-    const { rows } = await db.sql.query(`INSERT INTO orders (customer_id, order_date, total) VALUES ($1, '2026-02-03T12:00:00-05:00', 12.34) RETURNING id`, [c.c6]);
+    const { rows } = await db.sql.query(
+      `INSERT INTO orders (customer_id, order_date, total) VALUES ($1, '2026-02-03T12:00:00-05:00', 12.34) RETURNING id`,
+      [c.c6]
+    );
     const after = (await get(`/api/analytics/sales?${Q1}&bucket=month`)).points[1];
-    expect(after).toMatchObject({ orders: before.orders + 1, revenue: '337.34', returningCustomers: before.returningCustomers + 1 });
+    expect(after).toMatchObject({
+      orders: before.orders + 1,
+      revenue: '337.34',
+      returningCustomers: before.returningCustomers + 1
+    });
     await db.sql.query(`UPDATE orders SET status = 'cancelled' WHERE id = $1`, [rows[0].id]);
     expect((await get(`/api/analytics/sales?${Q1}&bucket=month`)).points[1]).toEqual(before);
   });
@@ -349,7 +529,8 @@ describe('access and freshness', () => {
 
   it('rebuilds the day and month rollups for another store time zone', async () => {
     const rollups = poolDb(db.sql);
-    const day = async (d: string) => (await db.sql.query(`SELECT orders FROM sales_daily WHERE day = $1`, [d])).rows[0]?.orders ?? 0;
+    const day = async (d: string) =>
+      (await db.sql.query(`SELECT orders FROM sales_daily WHERE day = $1`, [d])).rows[0]?.orders ?? 0;
     expect(await refreshRollups(rollups, 'UTC')).toMatchObject({ rebuilt: true });
     expect([await day('2026-01-31'), await day('2026-02-01')]).toEqual([0, 1]); // c3's order is 1 February in UTC
     expect(await refreshRollups(rollups, TZ)).toMatchObject({ rebuilt: true });

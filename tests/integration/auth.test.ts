@@ -22,7 +22,14 @@ afterAll(async () => {
 
 const sessionValue = (b: Browser) => b.cookie.split('=')[1];
 const auditCount = async (action: string, targetId: string) =>
-  Number((await db.sql.query(`SELECT count(*) FROM audit_log WHERE action = $1 AND target_id = $2`, [action, targetId])).rows[0].count);
+  Number(
+    (
+      await db.sql.query(`SELECT count(*) FROM audit_log WHERE action = $1 AND target_id = $2`, [
+        action,
+        targetId
+      ])
+    ).rows[0].count
+  );
 
 describe('health', () => {
   it('answers 200 with the database and listener state', async () => {
@@ -36,7 +43,11 @@ describe('login', () => {
   it('signs in with a session cookie that scripts cannot read and other sites do not get', async () => {
     const b = new Browser(server.url);
     const res = await b.login(world.agentA.email);
-    expect(res.body.user).toMatchObject({ email: world.agentA.email, role: 'agent', team: { id: world.teamA, name: 'Team A' } });
+    expect(res.body.user).toMatchObject({
+      email: world.agentA.email,
+      role: 'agent',
+      team: { id: world.teamA, name: 'Team A' }
+    });
     const cookie = res.setCookie.find((c) => c.startsWith('pulse_session='))!;
     expect(cookie).toMatch(/HttpOnly/i);
     expect(cookie).toMatch(/SameSite=Lax/i);
@@ -53,7 +64,12 @@ describe('login', () => {
     try {
       const res = await fetch(`${proxied.url}/api/auth/login`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', origin: 'https://crm.example.com', 'x-forwarded-proto': 'https', 'x-forwarded-host': 'crm.example.com' },
+        headers: {
+          'content-type': 'application/json',
+          origin: 'https://crm.example.com',
+          'x-forwarded-proto': 'https',
+          'x-forwarded-host': 'crm.example.com'
+        },
         body: JSON.stringify({ email: world.manager.email, password: PASSWORD })
       });
       expect(res.status).toBe(200);
@@ -97,7 +113,10 @@ describe('login', () => {
 
   it('refuses an inactive user with the same answer', async () => {
     const inactive = await createUser(db.sql, { email: 'gone@test.dev', role: 'manager', active: false });
-    const res = await new Browser(server.url).post('/api/auth/login', { email: inactive.email, password: PASSWORD });
+    const res = await new Browser(server.url).post('/api/auth/login', {
+      email: inactive.email,
+      password: PASSWORD
+    });
     expect(res.status).toBe(401);
     expect(res.body.error.message).toBe('Email or password is incorrect');
   });
@@ -105,13 +124,23 @@ describe('login', () => {
   it('throttles an account after repeated failures, even for the right password', async () => {
     const victim = await createUser(db.sql, { email: 'victim@test.dev', role: 'manager' });
     const b = new Browser(server.url);
-    for (let i = 0; i < 3; i++) expect((await b.post('/api/auth/login', { email: victim.email, password: `guess-${i}` })).status).toBe(401);
+    for (let i = 0; i < 3; i++)
+      expect((await b.post('/api/auth/login', { email: victim.email, password: `guess-${i}` })).status).toBe(
+        401
+      );
     const blocked = await b.post('/api/auth/login', { email: victim.email, password: PASSWORD });
     expect(blocked.status).toBe(429);
     expect(blocked.body.error.code).toBe('too_many_requests');
     expect(Number(blocked.headers.get('retry-after'))).toBeGreaterThan(0);
     // Another account from the same address is not locked by this one's failures.
-    expect((await new Browser(server.url).post('/api/auth/login', { email: world.agentA.email, password: PASSWORD })).status).toBe(200);
+    expect(
+      (
+        await new Browser(server.url).post('/api/auth/login', {
+          email: world.agentA.email,
+          password: PASSWORD
+        })
+      ).status
+    ).toBe(200);
   });
 
   it('rejects malformed and invalid bodies with the error shape and changes nothing', async () => {
@@ -123,7 +152,10 @@ describe('login', () => {
     const invalid = await b.post('/api/auth/login', { email: 'not-an-email', password: '' });
     expect(invalid.status).toBe(400);
     expect(invalid.body.error.code).toBe('validation_failed');
-    expect(invalid.body.error.details.map((d: { path: string }) => d.path).sort()).toEqual(['email', 'password']);
+    expect(invalid.body.error.details.map((d: { path: string }) => d.path).sort()).toEqual([
+      'email',
+      'password'
+    ]);
     expect(Number((await db.sql.query('SELECT count(*) FROM sessions')).rows[0].count)).toBe(before);
   });
 });
@@ -146,14 +178,18 @@ describe('sessions end', () => {
     await b.login(u.email);
     await db.sql.query(`UPDATE users SET active = false WHERE id = $1`, [u.id]);
     expect((await b.get('/api/auth/me')).status).toBe(401);
-    expect(Number((await db.sql.query('SELECT count(*) FROM sessions WHERE user_id = $1', [u.id])).rows[0].count)).toBe(0);
+    expect(
+      Number((await db.sql.query('SELECT count(*) FROM sessions WHERE user_id = $1', [u.id])).rows[0].count)
+    ).toBe(0);
   });
 
   it('after the idle timeout', async () => {
     const u = await createUser(db.sql, { email: 'idle@test.dev', role: 'manager' });
     const b = new Browser(server.url);
     await b.login(u.email);
-    await db.sql.query(`UPDATE sessions SET expires_at = now() - interval '1 second' WHERE user_id = $1`, [u.id]);
+    await db.sql.query(`UPDATE sessions SET expires_at = now() - interval '1 second' WHERE user_id = $1`, [
+      u.id
+    ]);
     const res = await b.get('/api/auth/me');
     expect(res.status).toBe(401);
     expectErrorShape(res.body);
@@ -169,7 +205,10 @@ describe('sessions end', () => {
       [u.id]
     );
     expect((await b.get('/api/auth/me')).status).toBe(200); // still inside its last idle window...
-    const { rows } = await db.sql.query(`SELECT expires_at <= now() AS over FROM sessions WHERE user_id = $1`, [u.id]);
+    const { rows } = await db.sql.query(
+      `SELECT expires_at <= now() AS over FROM sessions WHERE user_id = $1`,
+      [u.id]
+    );
     expect(rows[0].over).toBe(true); // ...but the extension was clamped to the absolute lifetime
     expect((await b.get('/api/auth/me')).status).toBe(401);
   });
@@ -182,7 +221,10 @@ describe('origin check', () => {
     const foreign = await b.post('/api/auth/logout', {}, { origin: 'https://evil.example' });
     expect(foreign.status).toBe(403);
     expect(foreign.body.error.code).toBe('origin_rejected');
-    const res = await fetch(`${server.url}/api/auth/logout`, { method: 'POST', headers: { cookie: b.cookie } });
+    const res = await fetch(`${server.url}/api/auth/logout`, {
+      method: 'POST',
+      headers: { cookie: b.cookie }
+    });
     expect(res.status).toBe(403);
     expect((await b.get('/api/auth/me')).status).toBe(200); // still signed in: nothing changed
   });

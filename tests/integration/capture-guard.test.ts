@@ -58,7 +58,11 @@ async function inSession<T>(work: (session: pg.Client) => Promise<T>, url = db.u
 }
 
 const captured = async (sql: pg.Pool | pg.Client, orderId: number) =>
-  (await sql.query(`SELECT op FROM change_log WHERE topic = 'order' AND entity_id = $1 ORDER BY id`, [orderId])).rows.map((r) => r.op);
+  (
+    await sql.query(`SELECT op FROM change_log WHERE topic = 'order' AND entity_id = $1 ORDER BY id`, [
+      orderId
+    ])
+  ).rows.map((r) => r.op);
 
 describe('a session that sets pulse.capture', () => {
   it("still has its orders captured and delivered with SET pulse.capture = 'off'", async () => {
@@ -89,7 +93,9 @@ describe('a session that sets pulse.capture', () => {
     const orderId = await inSession(async (session) => {
       await session.query(`CREATE TEMPORARY TABLE change_log (LIKE public.change_log INCLUDING DEFAULTS)`);
       const id = await createOrder(session, { customerId: world.customerId, total: 44 });
-      expect((await session.query(`SELECT count(*)::int AS n FROM pg_temp.change_log`)).rows).toEqual([{ n: 0 }]);
+      expect((await session.query(`SELECT count(*)::int AS n FROM pg_temp.change_log`)).rows).toEqual([
+        { n: 0 }
+      ]);
       return id;
     });
     await waitFor(manager, 'order:created', (e) => e.data.id === orderId);
@@ -114,8 +120,12 @@ describe('a session that sets pulse.capture', () => {
       }
     };
     const orderId = await inSession(async (session) => {
-      await expect(asApp(session, () => session.query(`SELECT pause_capture()`))).rejects.toMatchObject({ code: '42501' });
-      await expect(asApp(session, () => session.query(`INSERT INTO capture_pauses VALUES (pg_current_xact_id())`))).rejects.toMatchObject({ code: '42501' });
+      await expect(asApp(session, () => session.query(`SELECT pause_capture()`))).rejects.toMatchObject({
+        code: '42501'
+      });
+      await expect(
+        asApp(session, () => session.query(`INSERT INTO capture_pauses VALUES (pg_current_xact_id())`))
+      ).rejects.toMatchObject({ code: '42501' });
       return asApp(session, async () => {
         await session.query(`SET LOCAL pulse.capture = 'off'`);
         return createOrder(session, { customerId: world.customerId, total: 45 });
@@ -137,27 +147,37 @@ describe('a session that sets pulse.capture', () => {
 });
 
 describe('a schema owner that is not a superuser', () => {
-  it('migrates and seeds a database without filling the change log, and its own writes are captured', { timeout: 60_000 }, async () => {
-    const password = randomBytes(8).toString('hex');
-    const owner = await newRole(`LOGIN PASSWORD '${password}' NOSUPERUSER NOCREATEDB NOCREATEROLE`);
-    const other = await createTestDatabase({ empty: true });
-    others.push(other);
-    const name = new URL(other.url).pathname.slice(1);
-    await db.sql.query(`ALTER DATABASE ${name} OWNER TO ${owner}`);
-    const url = new URL(other.url);
-    url.username = owner;
-    url.password = password;
+  it(
+    'migrates and seeds a database without filling the change log, and its own writes are captured',
+    { timeout: 60_000 },
+    async () => {
+      const password = randomBytes(8).toString('hex');
+      const owner = await newRole(`LOGIN PASSWORD '${password}' NOSUPERUSER NOCREATEDB NOCREATEROLE`);
+      const other = await createTestDatabase({ empty: true });
+      others.push(other);
+      const name = new URL(other.url).pathname.slice(1);
+      await db.sql.query(`ALTER DATABASE ${name} OWNER TO ${owner}`);
+      const url = new URL(other.url);
+      url.username = owner;
+      url.password = password;
 
-    await migrateDatabase(url.toString());
-    await seedDemoData(url.toString(), { customers: 40, now: new Date('2026-06-15T00:00:00Z'), passwordHash: await hashPassword('pulse-demo') });
-    await inSession(async (session) => {
-      expect((await session.query(`SELECT rolsuper FROM pg_roles WHERE rolname = current_user`)).rows).toEqual([{ rolsuper: false }]);
-      expect((await session.query(`SELECT count(*)::int AS n FROM orders`)).rows[0].n).toBeGreaterThan(0);
-      expect((await session.query(`SELECT count(*)::int AS n FROM change_log`)).rows).toEqual([{ n: 0 }]);
-      await session.query(`SET pulse.capture = 'off'`);
-      const customer = (await session.query(`SELECT min(id) AS id FROM customers`)).rows[0].id;
-      const orderId = await createOrder(session, { customerId: customer, total: 10 });
-      expect(await captured(session, orderId)).toEqual(['insert']);
-    }, url.toString());
-  });
+      await migrateDatabase(url.toString());
+      await seedDemoData(url.toString(), {
+        customers: 40,
+        now: new Date('2026-06-15T00:00:00Z'),
+        passwordHash: await hashPassword('pulse-demo')
+      });
+      await inSession(async (session) => {
+        expect(
+          (await session.query(`SELECT rolsuper FROM pg_roles WHERE rolname = current_user`)).rows
+        ).toEqual([{ rolsuper: false }]);
+        expect((await session.query(`SELECT count(*)::int AS n FROM orders`)).rows[0].n).toBeGreaterThan(0);
+        expect((await session.query(`SELECT count(*)::int AS n FROM change_log`)).rows).toEqual([{ n: 0 }]);
+        await session.query(`SET pulse.capture = 'off'`);
+        const customer = (await session.query(`SELECT min(id) AS id FROM customers`)).rows[0].id;
+        const orderId = await createOrder(session, { customerId: customer, total: 10 });
+        expect(await captured(session, orderId)).toEqual(['insert']);
+      }, url.toString());
+    }
+  );
 });

@@ -20,7 +20,10 @@ let world: Awaited<ReturnType<typeof createWorld>>;
 beforeAll(async () => {
   db = await createTestDatabase();
   world = await createWorld(db.sql);
-  [server, proxied] = await Promise.all([startChildServer(db.url), startChildServer(db.url, {}, { TRUST_PROXY: 'true' })]);
+  [server, proxied] = await Promise.all([
+    startChildServer(db.url),
+    startChildServer(db.url, {}, { TRUST_PROXY: 'true' })
+  ]);
 });
 afterAll(async () => {
   closeSockets();
@@ -74,7 +77,12 @@ describe('malformed Host and Origin headers', () => {
     for (const origin of ['a b', 'http://[', 'http://x:99999', 'http://ex ample.com', '\u00e9']) {
       const login = await rawRequest(
         server.url,
-        httpRequest('POST', '/api/auth/login', { host, origin, 'content-type': 'application/json' }, JSON.stringify({ email: world.agentA.email, password: 'x' }))
+        httpRequest(
+          'POST',
+          '/api/auth/login',
+          { host, origin, 'content-type': 'application/json' },
+          JSON.stringify({ email: world.agentA.email, password: 'x' })
+        )
       );
       expect(login.status, `Origin: ${origin}`).toBe(400);
       expect(JSON.parse(login.body).error).toMatchObject({ code: 'bad_request' });
@@ -88,7 +96,18 @@ describe('malformed Host and Origin headers', () => {
     const host = hostOf(proxied.url);
     const proxiedLogin = await rawRequest(
       proxied.url,
-      httpRequest('POST', '/api/auth/login', { host, origin: 'https://crm.example.com', 'x-forwarded-host': 'crm.example.com', 'x-forwarded-proto': 'https', 'content-type': 'application/json' }, JSON.stringify({ email: world.agentA.email, password: PASSWORD }))
+      httpRequest(
+        'POST',
+        '/api/auth/login',
+        {
+          host,
+          origin: 'https://crm.example.com',
+          'x-forwarded-host': 'crm.example.com',
+          'x-forwarded-proto': 'https',
+          'content-type': 'application/json'
+        },
+        JSON.stringify({ email: world.agentA.email, password: PASSWORD })
+      )
     );
     expect(proxiedLogin.status).toBe(200);
     const cases: Record<string, string>[] = [
@@ -102,7 +121,12 @@ describe('malformed Host and Origin headers', () => {
       const origin = `${forwarded['x-forwarded-proto'] ?? 'http'}://${forwarded['x-forwarded-host'] ?? host}`;
       const res = await rawRequest(
         proxied.url,
-        httpRequest('POST', '/api/auth/login', { host, origin, 'content-type': 'application/json', ...forwarded }, JSON.stringify({ email: world.agentA.email, password: 'x' }))
+        httpRequest(
+          'POST',
+          '/api/auth/login',
+          { host, origin, 'content-type': 'application/json', ...forwarded },
+          JSON.stringify({ email: world.agentA.email, password: 'x' })
+        )
       );
       expect(res.status, JSON.stringify(forwarded)).toBe(400);
       expect(JSON.parse(res.body).error).toMatchObject({ code: 'bad_request' });
@@ -115,11 +139,23 @@ describe('malformed Host and Origin headers', () => {
 
 describe('socket handlers, timers and listener callbacks', () => {
   it('the database refuses NaN money and infinite timestamps; the server is then checked on a database that predates that', async () => {
-    const refused = (sql: string) => db.sql.query(sql, [world.customerId, world.teamA]).then(() => null, (e) => e.code);
-    expect(await refused(`INSERT INTO orders (customer_id, total) SELECT $1, 'NaN' WHERE $2::int IS NOT NULL`)).toBe('23514');
-    expect(await refused(`INSERT INTO tickets (customer_id, team_id, subject, first_response_due_at) VALUES ($1, $2, 'x', 'infinity')`)).toBe('23514');
+    const refused = (sql: string) =>
+      db.sql.query(sql, [world.customerId, world.teamA]).then(
+        () => null,
+        (e) => e.code
+      );
+    expect(
+      await refused(`INSERT INTO orders (customer_id, total) SELECT $1, 'NaN' WHERE $2::int IS NOT NULL`)
+    ).toBe('23514');
+    expect(
+      await refused(
+        `INSERT INTO tickets (customer_id, team_id, subject, first_response_due_at) VALUES ($1, $2, 'x', 'infinity')`
+      )
+    ).toBe('23514');
     // A database restored from before migration 0012 may still hold such rows: what follows is about those.
-    await db.sql.query(`ALTER TABLE orders DROP CONSTRAINT orders_total_finite; ALTER TABLE tickets DROP CONSTRAINT tickets_due_finite`);
+    await db.sql.query(
+      `ALTER TABLE orders DROP CONSTRAINT orders_total_finite; ALTER TABLE tickets DROP CONSTRAINT tickets_due_finite`
+    );
   });
 
   it('a ticket whose SLA falls due at infinity (written outside the app) shows in the queue, its page, the live stream and the wallboard', async () => {
@@ -140,8 +176,13 @@ describe('socket handlers, timers and listener callbacks', () => {
     expect(after.data.support.openTickets.value).toBe(before.data.support.openTickets.value + 1);
 
     const browser = await Browser.signedIn(server.url, world.manager.email);
-    expect((await browser.get(`/api/tickets/${id}`)).body.ticket).toMatchObject({ id, firstResponseDueAt: null });
-    expect((await browser.getOk('/api/tickets?view=all&limit=100')).tickets.map((t: { id: number }) => t.id)).toContain(id);
+    expect((await browser.get(`/api/tickets/${id}`)).body.ticket).toMatchObject({
+      id,
+      firstResponseDueAt: null
+    });
+    expect(
+      (await browser.getOk('/api/tickets?view=all&limit=100')).tickets.map((t: { id: number }) => t.id)
+    ).toContain(id);
     expect((await browser.get('/api/wallboard')).status).toBe(200);
     await expectUp(server);
   });
@@ -149,7 +190,9 @@ describe('socket handlers, timers and listener callbacks', () => {
   it('an order whose total is NaN (written outside the app) holds back neither the live events nor the wallboard numbers committed with it', async () => {
     const agent = await openSocket(server.url, world.agentA.email);
     const manager = await openSocket(server.url, world.manager.email);
-    const openTickets = async () => ((await manager.timeout(5000).emitWithAck('wallboard:watch')) as any).data.support.openTickets.value as number;
+    const openTickets = async () =>
+      ((await manager.timeout(5000).emitWithAck('wallboard:watch')) as any).data.support.openTickets
+        .value as number;
     const before = await openTickets();
     const client = await db.sql.connect();
     let ticketId: number;
@@ -157,7 +200,12 @@ describe('socket handlers, timers and listener callbacks', () => {
       await client.query('BEGIN');
       // NUMERIC takes 'NaN', and 'NaN' >= 0 holds in Postgres, so the orders CHECK lets it in.
       await client.query(`INSERT INTO orders (customer_id, total) VALUES ($1, 'NaN')`, [world.customerId]);
-      ticketId = (await client.query(`INSERT INTO tickets (customer_id, team_id, subject) VALUES ($1, $2, 'Same transaction') RETURNING id`, [world.customerId, world.teamA])).rows[0].id;
+      ticketId = (
+        await client.query(
+          `INSERT INTO tickets (customer_id, team_id, subject) VALUES ($1, $2, 'Same transaction') RETURNING id`,
+          [world.customerId, world.teamA]
+        )
+      ).rows[0].id;
       await client.query('COMMIT');
     } finally {
       client.release();
@@ -171,7 +219,13 @@ describe('socket handlers, timers and listener callbacks', () => {
 
   it('an order of today whose total is NaN keeps neither the server from starting nor the wallboard from answering', async () => {
     // The previous test left one behind; a server started now loads today's orders into the wallboard.
-    expect((await db.sql.query(`SELECT count(*)::int AS n FROM orders WHERE total = 'NaN' AND order_date >= now() - interval '1 hour'`)).rows[0].n).toBeGreaterThan(0);
+    expect(
+      (
+        await db.sql.query(
+          `SELECT count(*)::int AS n FROM orders WHERE total = 'NaN' AND order_date >= now() - interval '1 hour'`
+        )
+      ).rows[0].n
+    ).toBeGreaterThan(0);
     const restarted = await startChildServer(db.url);
     try {
       await expectUp(restarted);
@@ -184,7 +238,8 @@ describe('socket handlers, timers and listener callbacks', () => {
 });
 
 /** The most memory the process has held so far (its resident set's high-water mark), in bytes. */
-const peakMemory = (pid: number) => Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) * 1024;
+const peakMemory = (pid: number) =>
+  Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) * 1024;
 
 /** POSTs `total` bytes of a JSON-looking body in chunks, without Content-Length; resolves on the answer. */
 function postChunked(url: string, total: number, headers: Record<string, string>) {
@@ -199,13 +254,17 @@ function postChunked(url: string, total: number, headers: Record<string, string>
     }
   });
   return new Promise<{ status: number; body: string; sentWhenAnswered: number }>((resolve, reject) => {
-    const req = http.request(url, { method: 'POST', headers: { ...headers, 'transfer-encoding': 'chunked' } }, (res) => {
-      const sentWhenAnswered = sent;
-      let text = '';
-      res.on('data', (d) => (text += d));
-      res.on('end', () => resolve({ status: res.statusCode!, body: text, sentWhenAnswered }));
-      res.on('error', reject);
-    });
+    const req = http.request(
+      url,
+      { method: 'POST', headers: { ...headers, 'transfer-encoding': 'chunked' } },
+      (res) => {
+        const sentWhenAnswered = sent;
+        let text = '';
+        res.on('data', (d) => (text += d));
+        res.on('end', () => resolve({ status: res.statusCode!, body: text, sentWhenAnswered }));
+        res.on('error', reject);
+      }
+    );
     // Once answered, the server may close the connection on the rest of the body.
     req.on('error', (err) => (req.writableEnded ? undefined : reject(err)));
     body.pipe(req);
@@ -219,7 +278,12 @@ describe('request bodies', () => {
     const host = hostOf(server.url);
     const declared = 2 * 1024 * 1024;
     // Only the first 64 KiB are ever sent: the answer must not wait for the rest.
-    const head = httpRequest('POST', '/api/auth/login', { host, origin: `http://${host}`, 'content-type': 'application/json', 'content-length': String(declared) });
+    const head = httpRequest('POST', '/api/auth/login', {
+      host,
+      origin: `http://${host}`,
+      'content-type': 'application/json',
+      'content-length': String(declared)
+    });
     const res = await rawRequest(server.url, head + '{"email":"a@b.c","password":"' + 'x'.repeat(64 * 1024));
     expect(res.status).toBe(413);
     expect(JSON.parse(res.body).error).toMatchObject({ code: 'payload_too_large' });
@@ -229,7 +293,10 @@ describe('request bodies', () => {
   it('a chunked body without Content-Length is cut off at the limit, and the server does not hold it', async () => {
     const peakBefore = peakMemory(server.pid);
     const total = 64 * 1024 * 1024;
-    const res = await postChunked(`${server.url}/api/auth/login`, total, { origin: new URL(server.url).origin, 'content-type': 'application/json' });
+    const res = await postChunked(`${server.url}/api/auth/login`, total, {
+      origin: new URL(server.url).origin,
+      'content-type': 'application/json'
+    });
     expect(res.status).toBe(413);
     expect(JSON.parse(res.body).error).toMatchObject({ code: 'payload_too_large' });
     expect(res.sentWhenAnswered).toBeLessThan(total);
@@ -239,7 +306,11 @@ describe('request bodies', () => {
 
   it('a body just under the limit is still read', async () => {
     const browser = new Browser(server.url);
-    const res = await browser.post('/api/auth/login', { email: world.agentA.email, password: PASSWORD, padding: 'x'.repeat(LIMIT - 1024) });
+    const res = await browser.post('/api/auth/login', {
+      email: world.agentA.email,
+      password: PASSWORD,
+      padding: 'x'.repeat(LIMIT - 1024)
+    });
     expect(res.status).toBe(200);
   });
 });
@@ -249,14 +320,20 @@ describe('what the HTTP fuzzing found (tests/integration/fuzz-http.test.ts)', ()
 
   it('a request line and headers past 16 KiB get 431 in the error shape', async () => {
     const host = hostOf(server.url);
-    const res = await rawRequest(server.url, httpRequest('GET', `/api/health?q=${'x'.repeat(20_000)}`, { host }));
+    const res = await rawRequest(
+      server.url,
+      httpRequest('GET', `/api/health?q=${'x'.repeat(20_000)}`, { host })
+    );
     expect(res.status).toBe(431);
     expect(JSON.parse(res.body).error).toMatchObject({ code: 'headers_too_large' });
   });
 
   it('a header with a control character gets 400 in the error shape', async () => {
     const host = hostOf(server.url);
-    const res = await rawRequest(server.url, httpRequest('GET', '/api/health', { host, 'user-agent': 'bad\u0001agent' }));
+    const res = await rawRequest(
+      server.url,
+      httpRequest('GET', '/api/health', { host, 'user-agent': 'bad\u0001agent' })
+    );
     expect(res.status).toBe(400);
     expect(JSON.parse(res.body).error).toMatchObject({ code: 'bad_request' });
     await expectUp(server);
@@ -284,13 +361,21 @@ describe('what the HTTP fuzzing found (tests/integration/fuzz-http.test.ts)', ()
       httpRequest(
         'POST',
         '/api/auth/login',
-        { host: own.host, origin: own.origin, 'content-type': 'application/json', 'x-forwarded-for': 'not-an-address, 203.0.113.7' },
+        {
+          host: own.host,
+          origin: own.origin,
+          'content-type': 'application/json',
+          'x-forwarded-for': 'not-an-address, 203.0.113.7'
+        },
         JSON.stringify({ email: world.agentB.email, password: PASSWORD })
       )
     );
     expect(res.status, res.body).toBe(200);
     // The address recorded is the one the proxy added (the last entry), not what the client wrote before it.
-    const { rows } = await db.sql.query(`SELECT host(ip) AS ip FROM sessions WHERE user_id = $1 ORDER BY created_at DESC LIMIT 1`, [world.agentB.id]);
+    const { rows } = await db.sql.query(
+      `SELECT host(ip) AS ip FROM sessions WHERE user_id = $1 ORDER BY created_at DESC LIMIT 1`,
+      [world.agentB.id]
+    );
     expect(rows[0].ip).toBe('203.0.113.7');
   });
 });

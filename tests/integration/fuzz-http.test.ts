@@ -2,11 +2,18 @@ import fc from 'fast-check';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { z } from 'zod';
-import { CustomersDrillQuery, OrdersDrillQuery, RangeQuery, SeriesQuery, TicketsDrillQuery, TopQuery } from '#shared/schemas/analytics.js';
+import {
+  CustomersDrillQuery,
+  OrdersDrillQuery,
+  RangeQuery,
+  SeriesQuery,
+  TicketsDrillQuery,
+  TopQuery
+} from '#shared/schemas/analytics.js';
 import { LoginBody } from '#shared/schemas/auth.js';
 import { DemoActivityBody } from '#shared/schemas/demo.js';
 import { CreateWallboardTokenBody, ThresholdsBody, WallboardQuery } from '#shared/schemas/metrics.js';
-import { CreateUserBody, IdParam, TeamBody, TeamPatch, UpdateUserBody } from '#shared/schemas/people.js';
+import { CreateUserBody, TeamBody, TeamPatch, UpdateUserBody } from '#shared/schemas/people.js';
 import {
   AgentStatusBody,
   AgentsQuery,
@@ -25,8 +32,27 @@ import { createLucia } from '../../server/auth/lucia.js';
 import { loadConfig } from '../../server/config.js';
 import { acquireSequelize } from '../../server/db.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
-import { createCustomer, createOrder, createTicket, createUser, createWorld, PASSWORD, type TestUser } from '../support/fixtures.js';
-import { arbitraryFor, badBodyText, badId, fuzzRuns, nastyString, percentEncode, sometimes, withExtraKey, wrongValue, type ArbitraryHints } from '../support/fuzz.js';
+import {
+  createCustomer,
+  createOrder,
+  createTicket,
+  createUser,
+  createWorld,
+  PASSWORD,
+  type TestUser
+} from '../support/fixtures.js';
+import {
+  arbitraryFor,
+  badBodyText,
+  badId,
+  fuzzRuns,
+  nastyString,
+  percentEncode,
+  sometimes,
+  withExtraKey,
+  wrongValue,
+  type ArbitraryHints
+} from '../support/fuzz.js';
 import { Browser } from '../support/http.js';
 import { startChildServer, type ChildServer } from '../support/processes.js';
 import { httpRequest, rawRequest, type RawResponse } from '../support/raw-http.js';
@@ -137,13 +163,22 @@ beforeAll(async () => {
   identities = { agent: world.agentA, manager: world.manager, admin: world.admin };
   // Failed sign-ins from the fuzzer must not lock the identities out: throttling has its own tests.
   const config = { INTEGRATION_TOKEN: TOKEN, LOGIN_MAX_FAILURES: '1000000' };
-  servers = await Promise.all([startChildServer(db.url, {}, config), startChildServer(db.url, {}, { ...config, TRUST_PROXY: 'true' })]);
+  servers = await Promise.all([
+    startChildServer(db.url, {}, config),
+    startChildServer(db.url, {}, { ...config, TRUST_PROXY: 'true' })
+  ]);
   await seedRows();
   await signInIdentities();
   await watchWrites();
 });
 afterAll(async () => {
-  const lines = [...statuses].map(([key, counts]) => `  ${key.padEnd(36)} ${[...counts].sort().map(([s, n]) => `${s}x${n}`).join(' ')}`);
+  const lines = [...statuses].map(
+    ([key, counts]) =>
+      `  ${key.padEnd(36)} ${[...counts]
+        .sort()
+        .map(([s, n]) => `${s}x${n}`)
+        .join(' ')}`
+  );
   if (lines.length) process.stdout.write(`Answers per endpoint (status x count):\n${lines.join('\n')}\n`);
   await Promise.all((servers ?? []).map((s) => s.stop()));
   await db?.drop();
@@ -164,7 +199,10 @@ async function seedRows() {
   pools.teams = [world.teamA, world.teamB];
   // Users the fuzzer may change; the identities it signs in as are restored after every run.
   pools.victims = [];
-  for (const n of [1, 2, 3]) pools.victims.push((await createUser(db.sql, { email: `victim${n}@test.dev`, role: 'agent', teamId: world.teamA })).id);
+  for (const n of [1, 2, 3])
+    pools.victims.push(
+      (await createUser(db.sql, { email: `victim${n}@test.dev`, role: 'agent', teamId: world.teamA })).id
+    );
   const { rows: canned } = await db.sql.query<{ id: number }>(
     `INSERT INTO canned_responses (title, body, team_id) VALUES ('Hello', 'Hi {{customer.first_name}}', NULL), ('Refund', 'Done', $1) RETURNING id`,
     [world.teamA]
@@ -172,7 +210,8 @@ async function seedRows() {
   pools.canned = canned.map((r) => r.id);
   const manager = await Browser.signedIn(servers[0].url, world.manager.email);
   pools.tokens = [];
-  for (const name of ['TV one', 'TV two']) pools.tokens.push((await manager.post('/api/wallboard/tokens', { name })).body.token.id);
+  for (const name of ['TV one', 'TV two'])
+    pools.tokens.push((await manager.post('/api/wallboard/tokens', { name })).body.token.id);
   // A link the HTTP fuzzing cannot revoke (it is not in the pool), for the socket fuzzing.
   tvSecret = (await manager.post('/api/wallboard/tokens', { name: 'TV for sockets' })).body.secret;
   hints = {
@@ -216,7 +255,13 @@ async function prepareRun(): Promise<number> {
        FROM unnest($1::text[], $2::int[], $3::text[], $4::int[], $5::text[]) AS w(who, id, role, team_id, cookie)
        LEFT JOIN users u ON u.id = w.id AND u.role::text = w.role AND u.team_id IS NOT DISTINCT FROM w.team_id AND u.active
        LEFT JOIN sessions s ON s.id = encode(sha256(convert_to(w.cookie, 'UTF8')), 'hex')`,
-    [who, who.map((w) => identities[w].id), who.map((w) => identities[w].role), who.map((w) => identities[w].teamId), who.map((w) => cookies[w]?.split('=')[1] ?? '')]
+    [
+      who,
+      who.map((w) => identities[w].id),
+      who.map((w) => identities[w].role),
+      who.map((w) => identities[w].teamId),
+      who.map((w) => cookies[w]?.split('=')[1] ?? '')
+    ]
   );
   if (rows[0].broken.length === 0) return Number(rows[0].mark);
   await signInIdentities();
@@ -225,20 +270,29 @@ async function prepareRun(): Promise<number> {
 
 async function signInIdentities() {
   for (const [who, user] of Object.entries(identities) as ['agent' | 'manager' | 'admin', TestUser][]) {
-    await db.sql.query(`UPDATE users SET role = $2, team_id = $3, active = true WHERE id = $1 AND (role, team_id, active) IS DISTINCT FROM ($2::user_role, $3::int, true)`, [
-      user.id,
-      user.role,
-      user.teamId
-    ]);
+    await db.sql.query(
+      `UPDATE users SET role = $2, team_id = $3, active = true WHERE id = $1 AND (role, team_id, active) IS DISTINCT FROM ($2::user_role, $3::int, true)`,
+      [user.id, user.role, user.teamId]
+    );
     const cookie = cookies[who];
-    const alive = cookie && (await db.sql.query(`SELECT 1 FROM sessions WHERE id = encode(sha256(convert_to($1, 'UTF8')), 'hex')`, [cookie.split('=')[1]])).rowCount;
+    const alive =
+      cookie &&
+      (
+        await db.sql.query(
+          `SELECT 1 FROM sessions WHERE id = encode(sha256(convert_to($1, 'UTF8')), 'hex')`,
+          [cookie.split('=')[1]]
+        )
+      ).rowCount;
     if (!alive) cookies[who] = (await Browser.signedIn(servers[0].url, user.email)).cookie;
   }
 }
 
 /** The tables written since `mark`. */
 async function writtenSince(mark: number): Promise<string[]> {
-  const { rows } = await db.sql.query<{ tbl: string }>(`SELECT DISTINCT tbl FROM fuzz_writes WHERE id > $1 ORDER BY 1`, [mark]);
+  const { rows } = await db.sql.query<{ tbl: string }>(
+    `SELECT DISTINCT tbl FROM fuzz_writes WHERE id > $1 ORDER BY 1`,
+    [mark]
+  );
   return rows.map((r) => r.tbl);
 }
 
@@ -268,20 +322,36 @@ const CONTENT_TYPES = [
 ];
 
 /** A header value with what HTTP lets through: Latin-1 and beyond (sent as UTF-8 bytes), long, empty. */
-const headerValue = fc.oneof(
-  fc.string({ maxLength: 30 }),
-  fc.string({ unit: 'grapheme', maxLength: 30 }),
-  fc.constantFrom('', ' ', 'é', '😀', '\u00ff', 'a'.repeat(4000), '../../etc/passwd', "' OR 1=1 --")
-).map((v) => v.replace(/[\r\n\0]/g, ''));
+const headerValue = fc
+  .oneof(
+    fc.string({ maxLength: 30 }),
+    fc.string({ unit: 'grapheme', maxLength: 30 }),
+    fc.constantFrom('', ' ', 'é', '😀', '\u00ff', 'a'.repeat(4000), '../../etc/passwd', "' OR 1=1 --")
+  )
+  .map((v) => v.replace(/[\r\n\0]/g, ''));
 
-const NOISE_HEADERS = ['user-agent', 'accept', 'accept-language', 'x-request-id', 'referer', 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'if-none-match'];
+const NOISE_HEADERS = [
+  'user-agent',
+  'accept',
+  'accept-language',
+  'x-request-id',
+  'referer',
+  'x-forwarded-for',
+  'x-forwarded-proto',
+  'x-forwarded-host',
+  'if-none-match'
+];
 
 function endpointRequest(key: string, spec: Endpoint): fc.Arbitrary<FuzzRequest> {
   const [method, template] = key.split(' ');
   const valid = fc.record({
     id: spec.id ? fc.constantFrom(...pools[spec.id]) : fc.constant(0),
-    query: spec.query ? (arbitraryFor(spec.query, hints) as fc.Arbitrary<Record<string, unknown>>) : fc.constant({}),
-    json: spec.json ? (arbitraryFor(spec.json, hints) as fc.Arbitrary<Record<string, unknown>>) : fc.constant(undefined)
+    query: spec.query
+      ? (arbitraryFor(spec.query, hints) as fc.Arbitrary<Record<string, unknown>>)
+      : fc.constant({}),
+    json: spec.json
+      ? (arbitraryFor(spec.json, hints) as fc.Arbitrary<Record<string, unknown>>)
+      : fc.constant(undefined)
   });
   return fc
     .record({
@@ -294,13 +364,25 @@ function endpointRequest(key: string, spec: Endpoint): fc.Arbitrary<FuzzRequest>
       ),
       idMutation: sometimes(badId, 0.25),
       queryMutation: sometimes(
-        fc.tuple(fc.option(fc.string({ maxLength: 12 })), fc.oneof(nastyString, fc.constantFrom('%zz', '%00', '%C0%AF', '%E0%A4%A')), fc.boolean()),
+        fc.tuple(
+          fc.option(fc.string({ maxLength: 12 })),
+          fc.oneof(nastyString, fc.constantFrom('%zz', '%00', '%C0%AF', '%E0%A4%A')),
+          fc.boolean()
+        ),
         spec.query ? 0.3 : 0.1
       ),
       bodyMutation: sometimes(
         fc.oneof(
-          fc.record({ kind: fc.constant('field' as const), pick: fc.nat(), value: fc.oneof({ weight: 2, arbitrary: nastyString }, { weight: 1, arbitrary: wrongValue }) }),
-          fc.record({ kind: fc.constant('extra' as const), key: fc.string({ maxLength: 12 }), value: wrongValue }),
+          fc.record({
+            kind: fc.constant('field' as const),
+            pick: fc.nat(),
+            value: fc.oneof({ weight: 2, arbitrary: nastyString }, { weight: 1, arbitrary: wrongValue })
+          }),
+          fc.record({
+            kind: fc.constant('extra' as const),
+            key: fc.string({ maxLength: 12 }),
+            value: wrongValue
+          }),
           fc.record({ kind: fc.constant('missing' as const), pick: fc.nat() }),
           fc.record({ kind: fc.constantFrom('proto' as const, 'constructor' as const) }),
           fc.record({ kind: fc.constant('duplicate' as const), pick: fc.nat(), value: wrongValue }),
@@ -313,9 +395,24 @@ function endpointRequest(key: string, spec: Endpoint): fc.Arbitrary<FuzzRequest>
         { weight: 18, arbitrary: fc.constant<FuzzRequest['length']>('right') },
         { weight: 1, arbitrary: fc.constantFrom<FuzzRequest['length']>('short', 'long') }
       ),
-      origin: fc.oneof({ weight: 17, arbitrary: fc.constant('own' as const) }, { weight: 3, arbitrary: fc.constantFrom('none' as const, 'null' as const, 'evil' as const, 'garbage' as const) }),
-      noise: fc.oneof({ weight: 2, arbitrary: fc.constant({}) }, { weight: 1, arbitrary: fc.dictionary(fc.constantFrom(...NOISE_HEADERS), headerValue, { maxKeys: 3 }) }),
-      wrongMethod: sometimes(fc.constantFrom('GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'TRACE', 'PROPFIND'), 0.05)
+      origin: fc.oneof(
+        { weight: 17, arbitrary: fc.constant('own' as const) },
+        {
+          weight: 3,
+          arbitrary: fc.constantFrom('none' as const, 'null' as const, 'evil' as const, 'garbage' as const)
+        }
+      ),
+      noise: fc.oneof(
+        { weight: 2, arbitrary: fc.constant({}) },
+        {
+          weight: 1,
+          arbitrary: fc.dictionary(fc.constantFrom(...NOISE_HEADERS), headerValue, { maxKeys: 3 })
+        }
+      ),
+      wrongMethod: sometimes(
+        fc.constantFrom('GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'TRACE', 'PROPFIND'),
+        0.05
+      )
     })
     .map((r) => {
       const id = r.idMutation ?? String(r.valid.id);
@@ -335,17 +432,34 @@ function endpointRequest(key: string, spec: Endpoint): fc.Arbitrary<FuzzRequest>
       const pick = (n: number) => keys[n % Math.max(keys.length, 1)] ?? 'x';
       if (m?.kind === 'field') body = JSON.stringify({ ...json, [pick(m.pick)]: m.value });
       else if (m?.kind === 'extra') body = JSON.stringify({ ...json, [m.key]: m.value });
-      else if (m?.kind === 'missing') body = JSON.stringify(Object.fromEntries(Object.entries(json).filter(([k]) => k !== pick(m.pick))));
-      else if (m?.kind === 'proto') body = withExtraKey(json, '__proto__', { role: 'admin', isAdmin: true, teamId: world.teamB });
-      else if (m?.kind === 'constructor') body = withExtraKey(json, 'constructor', { prototype: { role: 'admin' } });
+      else if (m?.kind === 'missing')
+        body = JSON.stringify(Object.fromEntries(Object.entries(json).filter(([k]) => k !== pick(m.pick))));
+      else if (m?.kind === 'proto')
+        body = withExtraKey(json, '__proto__', { role: 'admin', isAdmin: true, teamId: world.teamB });
+      else if (m?.kind === 'constructor')
+        body = withExtraKey(json, 'constructor', { prototype: { role: 'admin' } });
       else if (m?.kind === 'duplicate') body = withExtraKey(json, pick(m.pick), m.value);
       else if (m?.kind === 'text') body = m.text;
       const headers: Record<string, string> = { ...r.noise };
       if (body !== null) headers['content-type'] = r.contentType ?? 'application/json';
       const own = new URL(servers[r.server].url).origin;
-      const origin = { own, none: undefined, null: 'null', evil: 'https://evil.example', garbage: 'http://a b' }[r.origin];
+      const origin = {
+        own,
+        none: undefined,
+        null: 'null',
+        evil: 'https://evil.example',
+        garbage: 'http://a b'
+      }[r.origin];
       if (origin !== undefined) headers.origin = origin;
-      const req: FuzzRequest = { server: r.server, who: r.who, method: r.wrongMethod ?? method, path, headers, body, length: body === null ? 'right' : r.length };
+      const req: FuzzRequest = {
+        server: r.server,
+        who: r.who,
+        method: r.wrongMethod ?? method,
+        path,
+        headers,
+        body,
+        length: body === null ? 'right' : r.length
+      };
       // fast-check prints a failing example with this (a 300 KB body would bury the report).
       return Object.assign(req, { [fc.toStringMethod]: () => describeRequest(req) });
     });
@@ -354,18 +468,35 @@ function endpointRequest(key: string, spec: Endpoint): fc.Arbitrary<FuzzRequest>
 /** Sends the request as written, with the identity's credentials. */
 async function send(req: FuzzRequest): Promise<RawResponse> {
   const server = servers[req.server];
-  const headers: Record<string, string> = { host: new URL(server.url).host, connection: 'close', ...req.headers };
+  const headers: Record<string, string> = {
+    host: new URL(server.url).host,
+    connection: 'close',
+    ...req.headers
+  };
   if (req.who === 'integration') headers.authorization = `Bearer ${TOKEN}`;
   else if (req.who !== 'anonymous') headers.cookie = cookies[req.who]!;
   const body = req.body === null ? Buffer.alloc(0) : Buffer.from(req.body, 'utf8');
-  if (req.body !== null) headers['content-length'] = String(req.length === 'short' ? Math.max(body.length - 3, 0) : req.length === 'long' ? body.length + 3 : body.length);
+  if (req.body !== null)
+    headers['content-length'] = String(
+      req.length === 'short'
+        ? Math.max(body.length - 3, 0)
+        : req.length === 'long'
+          ? body.length + 3
+          : body.length
+    );
   const head = `${req.method} ${req.path} HTTP/1.1\r\n${Object.entries(headers)
     .map(([k, v]) => `${k}: ${v}`)
     .join('\r\n')}\r\n\r\n`;
-  return rawRequest(server.url, Buffer.concat([Buffer.from(head, 'utf8'), body]), 10_000, req.length === 'long');
+  return rawRequest(
+    server.url,
+    Buffer.concat([Buffer.from(head, 'utf8'), body]),
+    10_000,
+    req.length === 'long'
+  );
 }
 
-const clip = (text: string, max = 200) => (text.length > max ? `${text.slice(0, max)}... (${text.length} chars)` : text);
+const clip = (text: string, max = 200) =>
+  text.length > max ? `${text.slice(0, max)}... (${text.length} chars)` : text;
 const describeRequest = (req: FuzzRequest, res?: RawResponse) =>
   `${req.who} ${req.method} ${clip(req.path)} on server ${req.server}, headers ${clip(JSON.stringify(req.headers))}, ` +
   `Content-Length ${req.length}, body ${req.body === null ? 'none' : clip(JSON.stringify(req.body))}${res ? ` -> ${res.status} ${clip(res.body)}` : ''}`;
@@ -382,8 +513,16 @@ describe('HTTP fuzzing', () => {
     const config = loadConfig({ NODE_ENV: 'test' });
     const { sequelize, release } = acquireSequelize(db.url);
     try {
-      const api = createApi({ config, sequelize, auth: createLucia(config), logger: pino({ level: 'silent' }), listenerState: () => 'stopped' });
-      const routes = new Set(api.routes.filter((r) => r.method !== 'ALL').map((r) => `${r.method} ${r.path}`));
+      const api = createApi({
+        config,
+        sequelize,
+        auth: createLucia(config),
+        logger: pino({ level: 'silent' }),
+        listenerState: () => 'stopped'
+      });
+      const routes = new Set(
+        api.routes.filter((r) => r.method !== 'ALL').map((r) => `${r.method} ${r.path}`)
+      );
       expect([...routes].sort()).toEqual(Object.keys(ENDPOINTS).sort());
     } finally {
       await release();
@@ -420,15 +559,30 @@ describe('HTTP fuzzing', () => {
 describe('HTTP fuzzing: headers a browser may send', () => {
   it('a sign-in succeeds whatever the browser sends in its other headers', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.nat(servers.length - 1), fc.dictionary(fc.constantFrom(...NOISE_HEADERS), headerValue, { minKeys: 1, maxKeys: 4 }), async (server, noise) => {
-        const own = new URL(servers[server].url);
-        const body = JSON.stringify({ email: world.agentB.email, password: PASSWORD });
-        // Behind the proxy, the origin the browser saw is the one the proxy says it was.
-        const forwarded: Record<string, string> = server === 1 ? { 'x-forwarded-proto': 'http', 'x-forwarded-host': own.host } : {};
-        const headers = { ...noise, ...forwarded, host: own.host, origin: own.origin, 'content-type': 'application/json', connection: 'close' };
-        const res = await rawRequest(servers[server].url, httpRequest('POST', '/api/auth/login', headers, body));
-        expect(res.status, `${JSON.stringify(noise)} -> ${res.status} ${res.body}`).toBe(200);
-      }),
+      fc.asyncProperty(
+        fc.nat(servers.length - 1),
+        fc.dictionary(fc.constantFrom(...NOISE_HEADERS), headerValue, { minKeys: 1, maxKeys: 4 }),
+        async (server, noise) => {
+          const own = new URL(servers[server].url);
+          const body = JSON.stringify({ email: world.agentB.email, password: PASSWORD });
+          // Behind the proxy, the origin the browser saw is the one the proxy says it was.
+          const forwarded: Record<string, string> =
+            server === 1 ? { 'x-forwarded-proto': 'http', 'x-forwarded-host': own.host } : {};
+          const headers = {
+            ...noise,
+            ...forwarded,
+            host: own.host,
+            origin: own.origin,
+            'content-type': 'application/json',
+            connection: 'close'
+          };
+          const res = await rawRequest(
+            servers[server].url,
+            httpRequest('POST', '/api/auth/login', headers, body)
+          );
+          expect(res.status, `${JSON.stringify(noise)} -> ${res.status} ${res.body}`).toBe(200);
+        }
+      ),
       { numRuns: Math.ceil(RUNS / 2) }
     );
   });
@@ -440,11 +594,24 @@ describe('HTTP fuzzing: headers a browser may send', () => {
 
 const handshake = fc.record({
   server: fc.nat(1),
-  host: fc.oneof({ weight: 4, arbitrary: fc.constant('own') }, { weight: 1, arbitrary: fc.constantFrom('a b', '[', 'x:99999', 'evil.example', '') }),
-  origin: fc.oneof({ weight: 4, arbitrary: fc.constant('own') }, { weight: 1, arbitrary: fc.constantFrom('none', 'null', 'https://evil.example', 'http://a b', 'é') }),
+  host: fc.oneof(
+    { weight: 4, arbitrary: fc.constant('own') },
+    { weight: 1, arbitrary: fc.constantFrom('a b', '[', 'x:99999', 'evil.example', '') }
+  ),
+  origin: fc.oneof(
+    { weight: 4, arbitrary: fc.constant('own') },
+    { weight: 1, arbitrary: fc.constantFrom('none', 'null', 'https://evil.example', 'http://a b', 'é') }
+  ),
   cookie: fc.oneof(
     { weight: 3, arbitrary: fc.constantFrom('agent', 'manager') },
-    { weight: 2, arbitrary: fc.oneof(fc.constant('none'), headerValue.map((v) => `pulse_session=${v}`), headerValue) }
+    {
+      weight: 2,
+      arbitrary: fc.oneof(
+        fc.constant('none'),
+        headerValue.map((v) => `pulse_session=${v}`),
+        headerValue
+      )
+    }
   ),
   auth: fc.oneof(
     { weight: 3, arbitrary: fc.constant('{}') },
@@ -453,9 +620,31 @@ const handshake = fc.record({
       arbitrary: fc
         .record(
           {
-            horizon: fc.oneof(fc.constantFrom('0', '1', '99999999999999999999', '18446744073709551615', '-1', '1e9', '', '1:1:', '5:3:', '1:9:2,3', '1:2:x'), fc.string(), wrongValue),
+            horizon: fc.oneof(
+              fc.constantFrom(
+                '0',
+                '1',
+                '99999999999999999999',
+                '18446744073709551615',
+                '-1',
+                '1e9',
+                '',
+                '1:1:',
+                '5:3:',
+                '1:9:2,3',
+                '1:2:x'
+              ),
+              fc.string(),
+              wrongValue
+            ),
             watch: fc.oneof(
-              fc.record({ tickets: fc.array(fc.oneof(fc.integer(), wrongValue), { maxLength: 60 }), customers: fc.array(fc.oneof(fc.integer(), wrongValue), { maxLength: 60 }) }, { requiredKeys: [] }),
+              fc.record(
+                {
+                  tickets: fc.array(fc.oneof(fc.integer(), wrongValue), { maxLength: 60 }),
+                  customers: fc.array(fc.oneof(fc.integer(), wrongValue), { maxLength: 60 })
+                },
+                { requiredKeys: [] }
+              ),
               wrongValue
             )
           },
@@ -463,19 +652,48 @@ const handshake = fc.record({
         )
         .map((a) => JSON.stringify(a))
     },
-    { weight: 1, arbitrary: fc.record({ wallboardToken: fc.oneof(fc.constant('valid'), fc.string({ maxLength: 300 }), wrongValue) }).map((a) => JSON.stringify(a)) },
-    { weight: 1, arbitrary: fc.oneof(fc.jsonValue({ maxDepth: 3 }).map((v) => JSON.stringify(v) ?? ''), badBodyText) }
+    {
+      weight: 1,
+      arbitrary: fc
+        .record({ wallboardToken: fc.oneof(fc.constant('valid'), fc.string({ maxLength: 300 }), wrongValue) })
+        .map((a) => JSON.stringify(a))
+    },
+    {
+      weight: 1,
+      arbitrary: fc.oneof(
+        fc.jsonValue({ maxDepth: 3 }).map((v) => JSON.stringify(v) ?? ''),
+        badBodyText
+      )
+    }
   )
 });
 
-function handshakeHeaders(h: { server: number; host: string; origin: string; cookie: string }): Record<string, string> {
+function handshakeHeaders(h: {
+  server: number;
+  host: string;
+  origin: string;
+  cookie: string;
+}): Record<string, string> {
   const own = new URL(servers[h.server].url);
   const headers: Record<string, string> = { host: h.host === 'own' ? own.host : h.host };
   if (h.origin !== 'none') headers.origin = h.origin === 'own' ? own.origin : h.origin;
-  const cookie = h.cookie === 'agent' || h.cookie === 'manager' ? cookies[h.cookie] : h.cookie === 'none' ? undefined : h.cookie;
+  const cookie =
+    h.cookie === 'agent' || h.cookie === 'manager'
+      ? cookies[h.cookie]
+      : h.cookie === 'none'
+        ? undefined
+        : h.cookie;
   if (cookie) headers.cookie = cookie;
   // Node writes header strings as Latin-1: the UTF-8 bytes of each value, as Latin-1, reach the server as UTF-8.
-  return Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, Buffer.from(v, 'utf8').toString('latin1').replace(/[\0-\x08\x0a-\x1f\x7f]/g, '')]));
+  return Object.fromEntries(
+    Object.entries(headers).map(([k, v]) => [
+      k,
+      Buffer.from(v, 'utf8')
+        .toString('latin1')
+        // eslint-disable-next-line no-control-regex -- control characters are what it strips
+        .replace(/[\0-\x08\x0a-\x1f\x7f]/g, '')
+    ])
+  );
 }
 
 const parseJson = (text: string): unknown => {
@@ -506,13 +724,24 @@ describe('Socket.IO handshake fuzzing', () => {
             opened.send(`40${auth}`);
             const answer = await opened.next((m) => m.startsWith('40') || m.startsWith('44'), 5000);
             // Connected, refused (44), or closed for a malformed packet: never no answer on an open socket.
-            expect(answer !== null || opened.closed, `neither accepted, refused nor closed: ${what}`).toBe(true);
+            expect(answer !== null || opened.closed, `neither accepted, refused nor closed: ${what}`).toBe(
+              true
+            );
             const parsed = parseJson(auth);
-            const plainAuth = parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed) && typeof (parsed as { wallboardToken?: unknown }).wallboardToken !== 'string';
+            const plainAuth =
+              parsed !== null &&
+              typeof parsed === 'object' &&
+              !Array.isArray(parsed) &&
+              typeof (parsed as { wallboardToken?: unknown }).wallboardToken !== 'string';
             // A packet over the socket's 64 KiB message limit closes the connection, whoever sends it.
             const fits = Buffer.byteLength(auth) < 60 * 1024;
-            if (signedIn && plainAuth && fits) expect(answer?.startsWith('40'), `a signed-in handshake was refused: ${what} -> ${answer}`).toBe(true);
-            if (!signedIn && !auth.includes(tvSecret)) expect(answer?.startsWith('40') ?? false, `accepted without credentials: ${what}`).toBe(false);
+            if (signedIn && plainAuth && fits)
+              expect(
+                answer?.startsWith('40'),
+                `a signed-in handshake was refused: ${what} -> ${answer}`
+              ).toBe(true);
+            if (!signedIn && !auth.includes(tvSecret))
+              expect(answer?.startsWith('40') ?? false, `accepted without credentials: ${what}`).toBe(false);
           } finally {
             opened.close();
           }
@@ -523,5 +752,4 @@ describe('Socket.IO handshake fuzzing', () => {
     );
     await expectUp();
   });
-
 });

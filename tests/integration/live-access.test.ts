@@ -4,7 +4,17 @@ import type { RunningPulse } from '../../server/pulse.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { createOrder, createTicket, createUser, createWorld } from '../support/fixtures.js';
 import { Browser } from '../support/http.js';
-import { closeSockets, connectSocket, disconnected, openSocket, received, record, waitFor, whenReady, type ClientSocket } from '../support/socket.js';
+import {
+  closeSockets,
+  connectSocket,
+  disconnected,
+  openSocket,
+  received,
+  record,
+  waitFor,
+  whenReady,
+  type ClientSocket
+} from '../support/socket.js';
 import { startTestServer } from '../support/server.js';
 
 let db: TestDatabase;
@@ -15,13 +25,16 @@ let as: Record<'agentA' | 'agentB' | 'manager', Browser>;
 
 const socketOf = (who: string | Browser) => openSocket(server.url, who);
 
-const watch = (socket: ClientSocket, ticketId: number) => socket.timeout(5000).emitWithAck('ticket:watch', ticketId) as Promise<any>;
+const watch = (socket: ClientSocket, ticketId: number) =>
+  socket.timeout(5000).emitWithAck('ticket:watch', ticketId) as Promise<any>;
 
 beforeAll(async () => {
   db = await createTestDatabase();
   world = await createWorld(db.sql);
   server = await startTestServer(db.url);
-  const [agentA, agentB, manager] = await Promise.all([world.agentA, world.agentB, world.manager].map((u) => Browser.signedIn(server.url, u.email)));
+  const [agentA, agentB, manager] = await Promise.all(
+    [world.agentA, world.agentB, world.manager].map((u) => Browser.signedIn(server.url, u.email))
+  );
   as = { agentA, agentB, manager };
 });
 afterAll(async () => {
@@ -103,7 +116,10 @@ describe('rooms follow access', () => {
     let seen = false;
     for (let i = 0; i < 5 && !seen; i++) {
       const ticketB = await createTicket(db.sql, { customerId: world.customerId, teamId: world.teamB });
-      seen = await waitFor(socket, 'ticket:created', (e) => e.data.id === ticketB, 1000).then(() => true, () => false);
+      seen = await waitFor(socket, 'ticket:created', (e) => e.data.id === ticketB, 1000).then(
+        () => true,
+        () => false
+      );
     }
     expect(seen).toBe(true);
   });
@@ -129,7 +145,10 @@ describe('topic rooms', () => {
     await db.sql.query(`UPDATE tickets SET team_id = $1 WHERE id = $2`, [world.teamB, ticket]);
     await waitFor(socket, 'ticket:updated', (e) => e.data.id === ticket && e.data.teamId === world.teamB);
     const messages = record(socket, ['ticket:message_added']);
-    await db.sql.query(`INSERT INTO ticket_messages (ticket_id, author_type, body) VALUES ($1, 'customer', 'secret')`, [ticket]);
+    await db.sql.query(
+      `INSERT INTO ticket_messages (ticket_id, author_type, body) VALUES ($1, 'customer', 'secret')`,
+      [ticket]
+    );
     const fence = await createTicket(db.sql, { customerId: world.customerId, teamId: world.teamA });
     await waitFor(socket, 'ticket:created', (e) => e.data.id === fence);
     expect(messages).toEqual([]);
@@ -166,14 +185,20 @@ describe('presence', () => {
     await watch(m, ticket);
     expect((await joined).viewers.map((v: { name: string }) => v.name)).toEqual(['Agent A', 'Manager M']);
 
-    const typing = waitFor(a, 'presence:changed', (p) => p.viewers.some((v: any) => v.name === 'Manager M' && v.typing));
+    const typing = waitFor(a, 'presence:changed', (p) =>
+      p.viewers.some((v: any) => v.name === 'Manager M' && v.typing)
+    );
     m.emit('ticket:typing', { ticketId: ticket, typing: true });
     await typing;
 
     // A queue opening now is told who is already there; another team's is not.
     const opening = await socketOf(as.agentA);
     const listed = (await opening.timeout(5000).emitWithAck('presence:list')) as any;
-    expect(listed.data.tickets.find((t: { ticketId: number }) => t.ticketId === ticket).viewers.map((v: { name: string }) => v.name)).toEqual(['Agent A', 'Manager M']);
+    expect(
+      listed.data.tickets
+        .find((t: { ticketId: number }) => t.ticketId === ticket)
+        .viewers.map((v: { name: string }) => v.name)
+    ).toEqual(['Agent A', 'Manager M']);
     const outsider = await socketOf(as.agentB);
     const hidden = (await outsider.timeout(5000).emitWithAck('presence:list')) as any;
     expect(hidden.data.tickets.filter((t: { ticketId: number }) => t.ticketId === ticket)).toEqual([]);
@@ -182,7 +207,11 @@ describe('presence', () => {
     const teammate = await socketOf(as.agentA);
     const otherTeam = await socketOf(as.agentB);
     const left = waitFor(a, 'presence:changed', (p) => p.ticketId === ticket && p.viewers.length === 1);
-    const queueSees = waitFor(teammate, 'presence:changed', (p) => p.ticketId === ticket && p.viewers.length === 1);
+    const queueSees = waitFor(
+      teammate,
+      'presence:changed',
+      (p) => p.ticketId === ticket && p.viewers.length === 1
+    );
     m.disconnect();
     expect((await left).viewers[0].name).toBe('Agent A');
     expect((await queueSees).viewers.map((v: { name: string }) => v.name)).toEqual(['Agent A']);
@@ -222,7 +251,12 @@ describe('hardening', () => {
   it('rate limits client events per socket', async () => {
     const socket = await socketOf(as.agentA);
     // customer:watch has no bucket of its own: this is the limit every event shares (live-limits.test.ts has the rest).
-    const answers = await Promise.all(Array.from({ length: 80 }, () => socket.timeout(5000).emitWithAck('customer:watch', 999_999) as Promise<any>));
+    const answers = await Promise.all(
+      Array.from(
+        { length: 80 },
+        () => socket.timeout(5000).emitWithAck('customer:watch', 999_999) as Promise<any>
+      )
+    );
     const limited = answers.filter((a) => a.error?.code === 'too_many_requests');
     expect(limited.length).toBeGreaterThan(20);
     expect(answers.filter((a) => a.error?.code === 'not_found').length).toBeGreaterThan(20);

@@ -4,7 +4,15 @@ import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { createOrder, createTicket, createUser, createWorld } from '../support/fixtures.js';
 import { Browser } from '../support/http.js';
 import { startFlood } from '../support/flood.js';
-import { closeSockets, connectSocket, openSocket, record, waitFor, whenReady, type ClientSocket } from '../support/socket.js';
+import {
+  closeSockets,
+  connectSocket,
+  openSocket,
+  record,
+  waitFor,
+  whenReady,
+  type ClientSocket
+} from '../support/socket.js';
 import { startTestServer } from '../support/server.js';
 
 let db: TestDatabase;
@@ -21,7 +29,9 @@ beforeAll(async () => {
   db = await createTestDatabase();
   world = await createWorld(db.sql);
   server = await startTestServer(db.url);
-  const [agentA, manager] = await Promise.all([world.agentA, world.manager].map((u) => Browser.signedIn(server.url, u.email)));
+  const [agentA, manager] = await Promise.all(
+    [world.agentA, world.manager].map((u) => Browser.signedIn(server.url, u.email))
+  );
   as = { agentA, manager };
 });
 afterAll(async () => {
@@ -106,7 +116,12 @@ describe('a flood', () => {
     const ticket = await createTicket(db.sql, { customerId: world.customerId, teamId: world.teamA });
     // Four sockets one after another, each sending every kind of event 25 times faster than allowed.
     const flood = await startFlood(server.url, session.cookie, {
-      events: [['presence:list'], ['ticket:watch', ticket], ['customer:watch', world.customerId], ['ticket:typing', { ticketId: ticket, typing: true }]],
+      events: [
+        ['presence:list'],
+        ['ticket:watch', ticket],
+        ['customer:watch', world.customerId],
+        ['ticket:typing', { ticketId: ticket, typing: true }]
+      ],
       sockets: 4,
       staggerMs: 300,
       perSecond: 500,

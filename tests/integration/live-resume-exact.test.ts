@@ -6,7 +6,18 @@ import { HORIZON_HEADER } from '#shared/stream-position.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { createCustomer, createOrder, createTicket, createUser, createWorld } from '../support/fixtures.js';
 import { Browser } from '../support/http.js';
-import { closeSockets, connectSocket, disconnected, openSocket, received, record, until, waitFor, whenReady, type ClientSocket } from '../support/socket.js';
+import {
+  closeSockets,
+  connectSocket,
+  disconnected,
+  openSocket,
+  received,
+  record,
+  until,
+  waitFor,
+  whenReady,
+  type ClientSocket
+} from '../support/socket.js';
 import { startTestServer } from '../support/server.js';
 
 // The resume contract (docs/decisions.md): REST answers say where in the stream they stand, a
@@ -22,7 +33,10 @@ beforeAll(async () => {
   db = await createTestDatabase();
   world = await createWorld(db.sql);
   server = await startTestServer(db.url, { LIVE_BURST_LIMIT: '200' });
-  const [agentA, manager] = await Promise.all([Browser.signedIn(server.url, world.agentA.email), Browser.signedIn(server.url, world.manager.email)]);
+  const [agentA, manager] = await Promise.all([
+    Browser.signedIn(server.url, world.agentA.email),
+    Browser.signedIn(server.url, world.manager.email)
+  ]);
   as = { agentA, manager };
 });
 afterAll(async () => {
@@ -31,8 +45,8 @@ afterAll(async () => {
   await db?.drop();
 });
 
-const one = async <T = any>(sql: string, params: unknown[] = []) => (await db.sql.query(sql, params)).rows[0] as T;
-const ready = async (socket: ClientSocket) => (await whenReady(socket)).horizon;
+const one = async <T = any>(sql: string, params: unknown[] = []) =>
+  (await db.sql.query(sql, params)).rows[0] as T;
 
 describe('a REST answer and the live stream', () => {
   it('says where in the stream it stands, and a socket resuming from there gets what came after', async () => {
@@ -64,7 +78,9 @@ describe('a REST answer and the live stream', () => {
   it('refuses a catch-up from something that is not a stream position', async () => {
     const socket = await openSocket(server.url, as.agentA);
     for (const bad of ['12', 'a:b:c', '5:3:', '1:9:12', `${'9'.repeat(30)}:1:`]) {
-      expect(await socket.emitWithAck('live:catch_up', bad)).toMatchObject({ error: { code: 'validation_failed' } });
+      expect(await socket.emitWithAck('live:catch_up', bad)).toMatchObject({
+        error: { code: 'validation_failed' }
+      });
     }
   });
 });
@@ -79,7 +95,10 @@ describe('a reconnecting client', () => {
     first.disconnect();
 
     await db.sql.query(`UPDATE orders SET status = 'refunded' WHERE id = $1`, [orderId]);
-    const second = connectSocket(server.url, as.agentA.cookie, { horizon, watch: { customers: [customerId] } });
+    const second = connectSocket(server.url, as.agentA.cookie, {
+      horizon,
+      watch: { customers: [customerId] }
+    });
     const events = record(second, ['order:updated']);
     await whenReady(second);
     // No watch is sent after the handshake: the room came with it. The refund arrives once,
@@ -92,46 +111,60 @@ describe('a reconnecting client', () => {
 
   it('is not handed rooms it may not see through the handshake', async () => {
     const theirs = await createTicket(db.sql, { customerId: world.customerId, teamId: world.teamB });
-    const socket = connectSocket(server.url, as.agentA.cookie, { watch: { tickets: [theirs, -1, 'x' as never], customers: [999_999] } });
+    const socket = connectSocket(server.url, as.agentA.cookie, {
+      watch: { tickets: [theirs, -1, 'x' as never], customers: [999_999] }
+    });
     await whenReady(socket);
-    await db.sql.query(`INSERT INTO ticket_messages (ticket_id, author_type, body, internal) VALUES ($1, 'agent', 'team B only', true)`, [theirs]);
+    await db.sql.query(
+      `INSERT INTO ticket_messages (ticket_id, author_type, body, internal) VALUES ($1, 'agent', 'team B only', true)`,
+      [theirs]
+    );
     const mine = await createTicket(db.sql, { customerId: world.customerId, teamId: world.teamA });
     await waitFor(socket, 'ticket:created', (e) => e.data.id === mine);
     expect(received(socket, 'ticket:message_added').filter((e) => e.data.ticketId === theirs)).toEqual([]);
   });
 
-  it('gets its replay before any live event, and each entity in version order', { timeout: 30_000 }, async () => {
-    const orderId = await createOrder(db.sql, { customerId: world.customerId, total: 1 });
-    const first = await openSocket(server.url, as.manager);
-    const watcher = await openSocket(server.url, as.manager);
-    const horizon = received<{ horizon: string }>(first, 'live:ready')[0].horizon;
-    first.disconnect();
-    // A gap big enough that replaying it takes a while, with the watched order changing in it...
-    await db.sql.query(
-      `INSERT INTO orders (customer_id, total) SELECT $1, g FROM generate_series(1, 3000) g`,
-      [world.customerId]
-    );
-    await waitFor(watcher, 'live:resync', (e) => e.reason === 'burst');
-    await db.sql.query(`UPDATE orders SET status = 'paid' WHERE id = $1`, [orderId]);
-    await waitFor(watcher, 'order:updated', (e) => e.data.id === orderId);
-    // ...and changing again, live, while the client reconnects.
-    const second = connectSocket(server.url, as.manager.cookie, { horizon });
-    const events = record(second, ['order:updated']);
-    let stop = false;
-    const writer = (async () => {
-      for (let total = 2; !stop && total < 400; total++) await db.sql.query(`UPDATE orders SET total = $2 WHERE id = $1`, [orderId, total]);
-    })();
-    await whenReady(second);
-    stop = true;
-    await writer;
-    const last = await one<{ version: number }>(`SELECT version FROM orders WHERE id = $1`, [orderId]);
-    await until(() => events.some((e) => e.payload.data.id === orderId && e.payload.data.version === last.version), 3000, 'the last version');
-    expect(received(second, 'live:resync')).toEqual([]);
-    const versions = events.filter((e) => e.payload.data.id === orderId).map((e) => e.payload.data.version);
-    expect(versions).toEqual([...versions].sort((a, b) => a - b));
-    const seqs = events.map((e) => e.payload.seq);
-    expect(new Set(seqs).size).toBe(seqs.length);
-  });
+  it(
+    'gets its replay before any live event, and each entity in version order',
+    { timeout: 30_000 },
+    async () => {
+      const orderId = await createOrder(db.sql, { customerId: world.customerId, total: 1 });
+      const first = await openSocket(server.url, as.manager);
+      const watcher = await openSocket(server.url, as.manager);
+      const horizon = received<{ horizon: string }>(first, 'live:ready')[0].horizon;
+      first.disconnect();
+      // A gap big enough that replaying it takes a while, with the watched order changing in it...
+      await db.sql.query(
+        `INSERT INTO orders (customer_id, total) SELECT $1, g FROM generate_series(1, 3000) g`,
+        [world.customerId]
+      );
+      await waitFor(watcher, 'live:resync', (e) => e.reason === 'burst');
+      await db.sql.query(`UPDATE orders SET status = 'paid' WHERE id = $1`, [orderId]);
+      await waitFor(watcher, 'order:updated', (e) => e.data.id === orderId);
+      // ...and changing again, live, while the client reconnects.
+      const second = connectSocket(server.url, as.manager.cookie, { horizon });
+      const events = record(second, ['order:updated']);
+      let stop = false;
+      const writer = (async () => {
+        for (let total = 2; !stop && total < 400; total++)
+          await db.sql.query(`UPDATE orders SET total = $2 WHERE id = $1`, [orderId, total]);
+      })();
+      await whenReady(second);
+      stop = true;
+      await writer;
+      const last = await one<{ version: number }>(`SELECT version FROM orders WHERE id = $1`, [orderId]);
+      await until(
+        () => events.some((e) => e.payload.data.id === orderId && e.payload.data.version === last.version),
+        3000,
+        'the last version'
+      );
+      expect(received(second, 'live:resync')).toEqual([]);
+      const versions = events.filter((e) => e.payload.data.id === orderId).map((e) => e.payload.data.version);
+      expect(versions).toEqual([...versions].sort((a, b) => a - b));
+      const seqs = events.map((e) => e.payload.seq);
+      expect(new Set(seqs).size).toBe(seqs.length);
+    }
+  );
 
   it('replays only what is new since its horizon, however long another writer keeps a transaction open', async () => {
     const idle = await db.sql.connect();
@@ -141,7 +174,8 @@ describe('a reconnecting client', () => {
       // Committed while that transaction stays open, and delivered, before the socket connects.
       const watcher = await openSocket(server.url, as.manager);
       let lastId = 0;
-      for (let i = 0; i < 30; i++) lastId = await createOrder(db.sql, { customerId: world.customerId, total: 8 });
+      for (let i = 0; i < 30; i++)
+        lastId = await createOrder(db.sql, { customerId: world.customerId, total: 8 });
       await waitFor(watcher, 'order:created', (e) => e.data.id === lastId);
       const first = await openSocket(server.url, as.manager);
       const horizon = received<{ horizon: string }>(first, 'live:ready')[0].horizon;
@@ -157,31 +191,42 @@ describe('a reconnecting client', () => {
     }
   });
 
-  it('keeps live delivery fast while many sockets replay a large gap at once', { timeout: 60_000 }, async () => {
-    const first = await openSocket(server.url, as.manager);
-    const horizon = received<{ horizon: string }>(first, 'live:ready')[0].horizon;
-    first.disconnect();
-    // A gap whose replay is heavy to read (4,000 rows of 5 kB) but sends nothing (order items
-    // are not events): what is measured is the database side of 40 replays at once.
-    await db.sql.query(
-      `INSERT INTO change_log (topic, op, entity_id, data) SELECT 'order_item', 'insert', g, jsonb_build_object('pad', repeat('x', 5000)) FROM generate_series(1, 4000) g`
-    );
-    const watcher = await openSocket(server.url, as.manager);
-    // Forty clients at once: four managers with ten tabs each (a user may hold 20 sockets on one process).
-    const managers = await Promise.all(
-      [1, 2, 3, 4].map(async (i) => Browser.signedIn(server.url, (await createUser(db.sql, { email: `storm${i}@test.dev`, role: 'manager' })).email))
-    );
-    const storm = Array.from({ length: 40 }, (_, i) => connectSocket(server.url, managers[i % managers.length].cookie, { horizon }));
-    await until(() => storm.every((s) => s.connected), 30_000, 'the storm to connect');
-    const orderId = await createOrder(db.sql, { customerId: world.customerId, total: 4242 });
-    const t0 = Date.now();
-    await waitFor(watcher, 'order:created', (e) => e.data.id === orderId, 10_000);
-    const lag = Date.now() - t0;
-    await Promise.all(storm.map((s) => whenReady(s).catch(() => undefined)));
-    for (const s of storm) s.disconnect();
-    // Replays read on their own connections, 4 at a time: the live read never queues behind them.
-    expect(lag).toBeLessThan(1000);
-  });
+  it(
+    'keeps live delivery fast while many sockets replay a large gap at once',
+    { timeout: 60_000 },
+    async () => {
+      const first = await openSocket(server.url, as.manager);
+      const horizon = received<{ horizon: string }>(first, 'live:ready')[0].horizon;
+      first.disconnect();
+      // A gap whose replay is heavy to read (4,000 rows of 5 kB) but sends nothing (order items
+      // are not events): what is measured is the database side of 40 replays at once.
+      await db.sql.query(
+        `INSERT INTO change_log (topic, op, entity_id, data) SELECT 'order_item', 'insert', g, jsonb_build_object('pad', repeat('x', 5000)) FROM generate_series(1, 4000) g`
+      );
+      const watcher = await openSocket(server.url, as.manager);
+      // Forty clients at once: four managers with ten tabs each (a user may hold 20 sockets on one process).
+      const managers = await Promise.all(
+        [1, 2, 3, 4].map(async (i) =>
+          Browser.signedIn(
+            server.url,
+            (await createUser(db.sql, { email: `storm${i}@test.dev`, role: 'manager' })).email
+          )
+        )
+      );
+      const storm = Array.from({ length: 40 }, (_, i) =>
+        connectSocket(server.url, managers[i % managers.length].cookie, { horizon })
+      );
+      await until(() => storm.every((s) => s.connected), 30_000, 'the storm to connect');
+      const orderId = await createOrder(db.sql, { customerId: world.customerId, total: 4242 });
+      const t0 = Date.now();
+      await waitFor(watcher, 'order:created', (e) => e.data.id === orderId, 10_000);
+      const lag = Date.now() - t0;
+      await Promise.all(storm.map((s) => whenReady(s).catch(() => undefined)));
+      for (const s of storm) s.disconnect();
+      // Replays read on their own connections, 4 at a time: the live read never queues behind them.
+      expect(lag).toBeLessThan(1000);
+    }
+  );
 });
 
 describe('access and rooms at the edges of a read', () => {
@@ -193,7 +238,10 @@ describe('access and rooms at the edges of a read', () => {
     try {
       await client.query('BEGIN');
       await client.query(`UPDATE tickets SET team_id = $2 WHERE id = $1`, [ticketId, world.teamB]);
-      await client.query(`INSERT INTO ticket_messages (ticket_id, author_type, body, internal) VALUES ($1, 'agent', 'for team B only', true)`, [ticketId]);
+      await client.query(
+        `INSERT INTO ticket_messages (ticket_id, author_type, body, internal) VALUES ($1, 'agent', 'for team B only', true)`,
+        [ticketId]
+      );
       await client.query('COMMIT');
     } finally {
       client.release();
@@ -213,9 +261,10 @@ describe('access and rooms at the edges of a read', () => {
     try {
       await client.query('BEGIN');
       // A hand-written row with a date no presenter can read, committed with a real order.
-      await client.query(`INSERT INTO change_log (topic, op, entity_id, customer_id, data) VALUES ('order', 'insert', 0, $1, '{"order_date": "not a date"}')`, [
-        world.customerId
-      ]);
+      await client.query(
+        `INSERT INTO change_log (topic, op, entity_id, customer_id, data) VALUES ('order', 'insert', 0, $1, '{"order_date": "not a date"}')`,
+        [world.customerId]
+      );
       good = await createOrder(client, { customerId: world.customerId, total: 3 });
       await client.query('COMMIT');
     } finally {
@@ -245,7 +294,11 @@ describe('access and rooms at the edges of a read', () => {
   });
 
   it('a socket never outlives its session’s absolute lifetime', async () => {
-    const user = await createUser(db.sql, { email: `lifetime-${Date.now()}@example.com`, role: 'agent', teamId: world.teamA });
+    const user = await createUser(db.sql, {
+      email: `lifetime-${Date.now()}@example.com`,
+      role: 'agent',
+      teamId: world.teamA
+    });
     const browser = await Browser.signedIn(server.url, user.email);
     // Signed in a week ago, less two seconds; used a moment ago, so idle expiry is hours away.
     await db.sql.query(
@@ -257,55 +310,76 @@ describe('access and rooms at the edges of a read', () => {
     expect(ms).toBeLessThan(6000);
   });
 
-  it('an access change that lands between the handshake’s authentication and its rooms is applied', { timeout: 30_000 }, async () => {
-    const user = await createUser(db.sql, { email: `racing-${Date.now()}@example.com`, role: 'manager' });
-    const browser = await Browser.signedIn(server.url, user.email);
-    const watcher = await openSocket(server.url, as.manager);
-    // A session close to its idle expiry is extended at the handshake: hold that UPDATE on a row
-    // lock, so the socket is authenticated (as a manager) but not yet in any room.
-    await db.sql.query(`UPDATE sessions SET expires_at = now() + interval '1 minute' WHERE user_id = $1`, [user.id]);
-    const locker = await db.sql.connect();
-    let socket: ClientSocket;
-    try {
-      await locker.query('BEGIN');
-      await locker.query(`SELECT 1 FROM sessions WHERE user_id = $1 FOR UPDATE`, [user.id]);
-      socket = connectSocket(server.url, browser.cookie);
-      const waiting = async () =>
-        Number(
-          (await one(`SELECT count(*) AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query ILIKE 'UPDATE sessions%'`)).n
-        ) > 0;
-      for (let i = 0; !(await waiting()); i++) {
-        if (i > 200) throw new Error('the handshake never reached the session update');
-        await new Promise((r) => setTimeout(r, 10));
+  it(
+    'an access change that lands between the handshake’s authentication and its rooms is applied',
+    { timeout: 30_000 },
+    async () => {
+      const user = await createUser(db.sql, { email: `racing-${Date.now()}@example.com`, role: 'manager' });
+      const browser = await Browser.signedIn(server.url, user.email);
+      const watcher = await openSocket(server.url, as.manager);
+      // A session close to its idle expiry is extended at the handshake: hold that UPDATE on a row
+      // lock, so the socket is authenticated (as a manager) but not yet in any room.
+      await db.sql.query(`UPDATE sessions SET expires_at = now() + interval '1 minute' WHERE user_id = $1`, [
+        user.id
+      ]);
+      const locker = await db.sql.connect();
+      let socket: ClientSocket;
+      try {
+        await locker.query('BEGIN');
+        await locker.query(`SELECT 1 FROM sessions WHERE user_id = $1 FOR UPDATE`, [user.id]);
+        socket = connectSocket(server.url, browser.cookie);
+        const waiting = async () =>
+          Number(
+            (
+              await one(
+                `SELECT count(*) AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query ILIKE 'UPDATE sessions%'`
+              )
+            ).n
+          ) > 0;
+        for (let i = 0; !(await waiting()); i++) {
+          if (i > 200) throw new Error('the handshake never reached the session update');
+          await new Promise((r) => setTimeout(r, 10));
+        }
+        // Demoted now; the live path delivers it while the socket is in no room yet.
+        await db.sql.query(`UPDATE users SET role = 'agent', team_id = $2 WHERE id = $1`, [
+          user.id,
+          world.teamB
+        ]);
+        await waitFor(
+          watcher,
+          'agent:status_changed',
+          (e) => e.agent.id === user.id && e.agent.role === 'agent'
+        );
+        await locker.query('COMMIT');
+      } finally {
+        locker.release();
       }
-      // Demoted now; the live path delivers it while the socket is in no room yet.
-      await db.sql.query(`UPDATE users SET role = 'agent', team_id = $2 WHERE id = $1`, [user.id, world.teamB]);
-      await waitFor(watcher, 'agent:status_changed', (e) => e.agent.id === user.id && e.agent.role === 'agent');
-      await locker.query('COMMIT');
-    } finally {
-      locker.release();
+      await whenReady(socket!);
+      const orderId = await createOrder(db.sql, { customerId: world.customerId, total: 1 });
+      const ticketId = await createTicket(db.sql, { customerId: world.customerId, teamId: world.teamB });
+      await waitFor(socket!, 'ticket:created', (e) => e.data.id === ticketId, 2000);
+      await waitFor(watcher, 'order:created', (e) => e.data.id === orderId, 2000);
+      expect(received(socket!, 'order:created').map((e) => e.data.id)).not.toContain(orderId);
     }
-    await whenReady(socket!);
-    const orderId = await createOrder(db.sql, { customerId: world.customerId, total: 1 });
-    const ticketId = await createTicket(db.sql, { customerId: world.customerId, teamId: world.teamB });
-    await waitFor(socket!, 'ticket:created', (e) => e.data.id === ticketId, 2000);
-    await waitFor(watcher, 'order:created', (e) => e.data.id === orderId, 2000);
-    expect(received(socket!, 'order:created').map((e) => e.data.id)).not.toContain(orderId);
-  });
+  );
 });
 
 describe('retention', () => {
   it('never prunes a long transaction’s rows before they are read, and tells readers it passed them otherwise', async () => {
     const socket = await openSocket(server.url, as.manager);
     // As if a prune ran ten minutes ago, when everything up to now had ended.
-    await db.sql.query(`UPDATE change_log_retention SET fence = pg_snapshot_xmin(pg_current_snapshot()), fence_at = now() - interval '10 minutes'`);
+    await db.sql.query(
+      `UPDATE change_log_retention SET fence = pg_snapshot_xmin(pg_current_snapshot()), fence_at = now() - interval '10 minutes'`
+    );
     const client = await db.sql.connect();
     let orderId: number;
     try {
       await client.query('BEGIN');
       orderId = await createOrder(client, { customerId: world.customerId, total: 99 });
       // Written "two days ago" by a transaction that has been open ever since.
-      await client.query(`UPDATE change_log SET created_at = now() - interval '48 hours' WHERE txid = pg_current_xact_id()`);
+      await client.query(
+        `UPDATE change_log SET created_at = now() - interval '48 hours' WHERE txid = pg_current_xact_id()`
+      );
       await client.query('COMMIT');
     } finally {
       client.release();
@@ -317,7 +391,15 @@ describe('retention', () => {
       await pool.end();
     }
     await waitFor(socket, 'order:created', (e) => e.data.id === orderId, 2000);
-    expect(Number((await one(`SELECT count(*) AS n FROM change_log WHERE entity_id = $1 AND topic = 'order'`, [orderId])).n)).toBe(1);
+    expect(
+      Number(
+        (
+          await one(`SELECT count(*) AS n FROM change_log WHERE entity_id = $1 AND topic = 'order'`, [
+            orderId
+          ])
+        ).n
+      )
+    ).toBe(1);
 
     // Rows a reader had not read are gone (its database was out of reach for longer than the fence): clients reload.
     await db.sql.query(`UPDATE change_log_retention SET purged_through = pg_current_xact_id()`);

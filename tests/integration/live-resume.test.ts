@@ -3,7 +3,15 @@ import type { RunningPulse } from '../../server/pulse.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { createOrder, createTicket, createWorld } from '../support/fixtures.js';
 import { Browser } from '../support/http.js';
-import { closeSockets, connectSocket, openSocket, record, until, waitFor, whenReady } from '../support/socket.js';
+import {
+  closeSockets,
+  connectSocket,
+  openSocket,
+  record,
+  until,
+  waitFor,
+  whenReady
+} from '../support/socket.js';
 import { startTestServer } from '../support/server.js';
 
 let db: TestDatabase;
@@ -16,7 +24,10 @@ beforeAll(async () => {
   db = await createTestDatabase();
   world = await createWorld(db.sql);
   server = await startTestServer(db.url);
-  const [agentA, manager] = await Promise.all([Browser.signedIn(server.url, world.agentA.email), Browser.signedIn(server.url, world.manager.email)]);
+  const [agentA, manager] = await Promise.all([
+    Browser.signedIn(server.url, world.agentA.email),
+    Browser.signedIn(server.url, world.manager.email)
+  ]);
   as = { agentA, manager };
 });
 afterAll(async () => {
@@ -46,7 +57,11 @@ describe('a reconnecting client', () => {
     const second = connectSocket(server.url, as.manager.cookie, { horizon: applied.horizon });
     const events = record(second, ['order:created']);
     const ready = await whenReady(second);
-    await until(() => [slowId, ...missed].every((id) => events.some((e) => e.payload.data.id === id)), 2000, 'replay');
+    await until(
+      () => [slowId, ...missed].every((id) => events.some((e) => e.payload.data.id === id)),
+      2000,
+      'replay'
+    );
     // The client may be sent a change it already has (it drops seqs it applied), never one twice in the replay.
     const ids = events.map((e) => e.payload.data.id);
     expect(new Set(ids).size).toBe(ids.length);

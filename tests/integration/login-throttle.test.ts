@@ -38,7 +38,14 @@ const login = (from: string, email: string, password: string) =>
   new Browser(server.url).post('/api/auth/login', { email, password }, { 'x-forwarded-for': from });
 
 const audited = async (action: string, email: string) =>
-  Number((await db.sql.query(`SELECT count(*) FROM audit_log WHERE action = $1 AND target_id = $2`, [action, email])).rows[0].count);
+  Number(
+    (
+      await db.sql.query(`SELECT count(*) FROM audit_log WHERE action = $1 AND target_id = $2`, [
+        action,
+        email
+      ])
+    ).rows[0].count
+  );
 
 /**
  * Sends every login at once while another transaction keeps the audit log from taking rows, and
@@ -80,40 +87,58 @@ function expectThrottled(res: { status: number; headers: Headers; body: any }) {
 }
 
 describe('simultaneous wrong passwords for one account', () => {
-  it('are tried only up to the limit, and the right password is refused afterwards', { timeout: 60_000 }, async () => {
-    const victim = await createUser(db.sql, { email: 'victim@test.dev', role: 'manager' });
-    const from = newAddress();
-    const guesses = Array.from({ length: GUESSES }, (_, i) => ({ email: victim.email, password: `guess-${i}` }));
+  it(
+    'are tried only up to the limit, and the right password is refused afterwards',
+    { timeout: 60_000 },
+    async () => {
+      const victim = await createUser(db.sql, { email: 'victim@test.dev', role: 'manager' });
+      const from = newAddress();
+      const guesses = Array.from({ length: GUESSES }, (_, i) => ({
+        email: victim.email,
+        password: `guess-${i}`
+      }));
 
-    const responses = await simultaneously(from, guesses);
+      const responses = await simultaneously(from, guesses);
 
-    expect(statuses(responses)).toEqual({ 401: MAX_FAILURES, 429: GUESSES - MAX_FAILURES });
-    for (const res of responses.filter((r) => r.status === 429)) expectThrottled(res);
-    expect(await audited('auth.login_failed', victim.email)).toBe(MAX_FAILURES);
-    expect(await audited('auth.login_throttled', victim.email)).toBe(GUESSES - MAX_FAILURES);
+      expect(statuses(responses)).toEqual({ 401: MAX_FAILURES, 429: GUESSES - MAX_FAILURES });
+      for (const res of responses.filter((r) => r.status === 429)) expectThrottled(res);
+      expect(await audited('auth.login_failed', victim.email)).toBe(MAX_FAILURES);
+      expect(await audited('auth.login_throttled', victim.email)).toBe(GUESSES - MAX_FAILURES);
 
-    // The owner, with the right password, waits for the window like everyone else.
-    const owner = await login(from, victim.email, PASSWORD);
-    expectThrottled(owner);
-    expect(owner.setCookie.some((c) => c.startsWith('pulse_session='))).toBe(false);
-    expect(Number((await db.sql.query(`SELECT count(*) FROM sessions WHERE user_id = $1`, [victim.id])).rows[0].count)).toBe(0);
-  });
+      // The owner, with the right password, waits for the window like everyone else.
+      const owner = await login(from, victim.email, PASSWORD);
+      expectThrottled(owner);
+      expect(owner.setCookie.some((c) => c.startsWith('pulse_session='))).toBe(false);
+      expect(
+        Number(
+          (await db.sql.query(`SELECT count(*) FROM sessions WHERE user_id = $1`, [victim.id])).rows[0].count
+        )
+      ).toBe(0);
+    }
+  );
 
   it('are answered the same for an email nobody has', { timeout: 60_000 }, async () => {
-    const guesses = Array.from({ length: GUESSES }, (_, i) => ({ email: 'nobody@test.dev', password: `guess-${i}` }));
+    const guesses = Array.from({ length: GUESSES }, (_, i) => ({
+      email: 'nobody@test.dev',
+      password: `guess-${i}`
+    }));
 
     const responses = await simultaneously(newAddress(), guesses);
 
     expect(statuses(responses)).toEqual({ 401: MAX_FAILURES, 429: GUESSES - MAX_FAILURES });
-    expect(responses.find((r) => r.status === 401)!.body).toMatchObject({ error: { code: 'unauthenticated', message: 'Email or password is incorrect' } });
+    expect(responses.find((r) => r.status === 401)!.body).toMatchObject({
+      error: { code: 'unauthenticated', message: 'Email or password is incorrect' }
+    });
     expect(await audited('auth.login_failed', 'nobody@test.dev')).toBe(MAX_FAILURES);
   });
 
   it('do not count successful sign-ins toward the limit', async () => {
     const regular = await createUser(db.sql, { email: 'regular@test.dev', role: 'manager' });
     const from = newAddress();
-    for (let i = 0; i < MAX_FAILURES + 1; i++) expect((await login(from, regular.email, PASSWORD)).status).toBe(200);
-    for (let i = 0; i < MAX_FAILURES - 1; i++) expect((await login(from, regular.email, `typo-${i}`)).status).toBe(401);
+    for (let i = 0; i < MAX_FAILURES + 1; i++)
+      expect((await login(from, regular.email, PASSWORD)).status).toBe(200);
+    for (let i = 0; i < MAX_FAILURES - 1; i++)
+      expect((await login(from, regular.email, `typo-${i}`)).status).toBe(401);
     expect((await login(from, regular.email, PASSWORD)).status).toBe(200);
   });
 });
@@ -122,12 +147,18 @@ describe('simultaneous wrong passwords from one address', () => {
   it('are tried only up to the address limit, across accounts', { timeout: 60_000 }, async () => {
     const from = newAddress();
     const addressLimit = MAX_FAILURES * 4;
-    const guesses = Array.from({ length: addressLimit + 4 }, (_, i) => ({ email: `someone-${i}@test.dev`, password: 'guess' }));
+    const guesses = Array.from({ length: addressLimit + 4 }, (_, i) => ({
+      email: `someone-${i}@test.dev`,
+      password: 'guess'
+    }));
 
     const responses = await simultaneously(from, guesses);
 
     expect(statuses(responses)).toEqual({ 401: addressLimit, 429: 4 });
-    const { rows } = await db.sql.query(`SELECT count(*)::int AS n FROM audit_log WHERE action = 'auth.login_failed' AND ip = $1`, [from]);
+    const { rows } = await db.sql.query(
+      `SELECT count(*)::int AS n FROM audit_log WHERE action = 'auth.login_failed' AND ip = $1`,
+      [from]
+    );
     expect(rows[0].n).toBe(addressLimit);
   });
 });

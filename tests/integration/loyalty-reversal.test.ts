@@ -30,8 +30,18 @@ async function newMember(): Promise<Member> {
 
 /** An order of `member` that earned `points`; returns the order and its earn entry. */
 async function orderThatEarned(member: Member, points: number) {
-  const orderId = await createOrder(db.sql, { customerId: member.customerId, total: points, status: 'shipped' });
-  const earnId = await earnPoints(db.sql, { accountId: member.accountId, points, reason: `Earned on #${orderId}`, key: `order:${orderId}:earn`, orderId });
+  const orderId = await createOrder(db.sql, {
+    customerId: member.customerId,
+    total: points,
+    status: 'shipped'
+  });
+  const earnId = await earnPoints(db.sql, {
+    accountId: member.accountId,
+    points,
+    reason: `Earned on #${orderId}`,
+    key: `order:${orderId}:earn`,
+    orderId
+  });
   return { orderId, earnId };
 }
 
@@ -46,11 +56,19 @@ const reverseOrder = async (orderId: number, client: pg.Pool | pg.PoolClient = d
   (await client.query<{ net: number }>(`SELECT loyalty_reverse_order($1) AS net`, [orderId])).rows[0].net;
 
 const account = async (member: Member) =>
-  (await db.sql.query(`SELECT balance, lifetime_points, tier FROM loyalty_accounts WHERE id = $1`, [member.accountId])).rows[0];
+  (
+    await db.sql.query(`SELECT balance, lifetime_points, tier FROM loyalty_accounts WHERE id = $1`, [
+      member.accountId
+    ])
+  ).rows[0];
 
 /** Entries that take back `entryId` (a reversal or a clawback). */
 const takenBack = async (entryId: number) =>
-  (await db.sql.query(`SELECT kind, points FROM loyalty_ledger WHERE reverses_id = $1 ORDER BY id`, [entryId])).rows;
+  (
+    await db.sql.query(`SELECT kind, points FROM loyalty_ledger WHERE reverses_id = $1 ORDER BY id`, [
+      entryId
+    ])
+  ).rows;
 
 /** The balance is the sum of the ledger and never negative. */
 async function expectBalanceIsLedger(member: Member) {
@@ -75,7 +93,9 @@ async function racingReversals(member: Member, orderId: number, callers: number)
     await holder.query('BEGIN');
     await holder.query(`SELECT 1 FROM loyalty_accounts WHERE id = $1 FOR NO KEY UPDATE`, [member.accountId]);
     for (let i = 0; i < callers; i++) clients.push(await db.sql.connect());
-    const pids = await Promise.all(clients.map(async (c) => (await c.query(`SELECT pg_backend_pid() AS pid`)).rows[0].pid as number));
+    const pids = await Promise.all(
+      clients.map(async (c) => (await c.query(`SELECT pg_backend_pid() AS pid`)).rows[0].pid as number)
+    );
     const calls = clients.map(async (client) => {
       await client.query('BEGIN');
       const net = await reverseOrder(orderId, client);
@@ -84,7 +104,10 @@ async function racingReversals(member: Member, orderId: number, callers: number)
     });
     await vi.waitFor(
       async () => {
-        const { rows } = await db.sql.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE pid = ANY($1) AND wait_event_type = 'Lock'`, [pids]);
+        const { rows } = await db.sql.query(
+          `SELECT count(*)::int AS n FROM pg_stat_activity WHERE pid = ANY($1) AND wait_event_type = 'Lock'`,
+          [pids]
+        );
         expect(rows[0].n).toBe(callers);
       },
       { timeout: 10_000, interval: 10 }
@@ -144,9 +167,17 @@ describe('loyalty_reverse_order', () => {
 
     // Points earned later are not taken for the same refund.
     await orderThatEarned(member, 500);
-    const entries = Number((await db.sql.query(`SELECT count(*) FROM loyalty_ledger WHERE account_id = $1`, [member.accountId])).rows[0].count);
+    const entries = Number(
+      (await db.sql.query(`SELECT count(*) FROM loyalty_ledger WHERE account_id = $1`, [member.accountId]))
+        .rows[0].count
+    );
     expect(await reverseOrder(orderId)).toBe(0);
-    expect(Number((await db.sql.query(`SELECT count(*) FROM loyalty_ledger WHERE account_id = $1`, [member.accountId])).rows[0].count)).toBe(entries);
+    expect(
+      Number(
+        (await db.sql.query(`SELECT count(*) FROM loyalty_ledger WHERE account_id = $1`, [member.accountId]))
+          .rows[0].count
+      )
+    ).toBe(entries);
     expect(await account(member)).toEqual({ balance: 500, lifetime_points: 500, tier: 'bronze' });
     await expectBalanceIsLedger(member);
   });
@@ -161,9 +192,10 @@ describe('loyalty_reverse_order', () => {
     expect(await reverseOrder(orderId)).toBe(-100);
     expect(await takenBack(earnId)).toEqual([{ kind: 'adjust', points: -100 }]);
     expect(await account(member)).toEqual({ balance: 0, lifetime_points: 600, tier: 'bronze' });
-    const { rows: changes } = await db.sql.query(`SELECT from_tier, to_tier FROM loyalty_tier_changes WHERE account_id = $1 ORDER BY id`, [
-      member.accountId
-    ]);
+    const { rows: changes } = await db.sql.query(
+      `SELECT from_tier, to_tier FROM loyalty_tier_changes WHERE account_id = $1 ORDER BY id`,
+      [member.accountId]
+    );
     expect(changes).toEqual([
       { from_tier: 'bronze', to_tier: 'silver' },
       { from_tier: 'silver', to_tier: 'bronze' }
@@ -192,26 +224,35 @@ describe('loyalty_reverse_order', () => {
     const { earnId } = await orderThatEarned(member, 100);
     await orderThatEarned(member, 400);
     const clawback = `INSERT INTO loyalty_ledger (account_id, kind, points, reason, reverses_id, idempotency_key) VALUES ($1, 'adjust', $2, 'Clawback', $3, $4)`;
-    await expect(db.sql.query(clawback, [member.accountId, -101, earnId, unique('claw')])).rejects.toMatchObject({
+    await expect(
+      db.sql.query(clawback, [member.accountId, -101, earnId, unique('claw')])
+    ).rejects.toMatchObject({
       code: '23514',
       constraint: 'loyalty_ledger_clawback'
     });
-    await expect(db.sql.query(clawback, [member.accountId, 10, earnId, unique('claw')])).rejects.toMatchObject({
+    await expect(
+      db.sql.query(clawback, [member.accountId, 10, earnId, unique('claw')])
+    ).rejects.toMatchObject({
       code: '23514',
       constraint: 'loyalty_ledger_clawback'
     });
     await spend(member, 50);
-    const { rows } = await db.sql.query<{ id: number }>(`SELECT id FROM loyalty_ledger WHERE account_id = $1 AND kind = 'redeem'`, [member.accountId]);
-    await expect(db.sql.query(clawback, [member.accountId, -10, rows[0].id, unique('claw')])).rejects.toMatchObject({
+    const { rows } = await db.sql.query<{ id: number }>(
+      `SELECT id FROM loyalty_ledger WHERE account_id = $1 AND kind = 'redeem'`,
+      [member.accountId]
+    );
+    await expect(
+      db.sql.query(clawback, [member.accountId, -10, rows[0].id, unique('claw')])
+    ).rejects.toMatchObject({
       code: '23514',
       constraint: 'loyalty_ledger_clawback'
     });
     // A plain adjustment still moves points and still has to move some.
     await expect(
-      db.sql.query(`INSERT INTO loyalty_ledger (account_id, kind, points, reason, idempotency_key) VALUES ($1, 'adjust', 0, 'Nothing', $2)`, [
-        member.accountId,
-        unique('adjust')
-      ])
+      db.sql.query(
+        `INSERT INTO loyalty_ledger (account_id, kind, points, reason, idempotency_key) VALUES ($1, 'adjust', 0, 'Nothing', $2)`,
+        [member.accountId, unique('adjust')]
+      )
     ).rejects.toMatchObject({ code: '23514', constraint: 'loyalty_ledger_points_check' });
     expect(await account(member)).toEqual({ balance: 450, lifetime_points: 500, tier: 'bronze' });
   });

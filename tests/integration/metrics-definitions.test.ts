@@ -64,13 +64,25 @@ async function ticket(customerId: number, teamId: number, t: TicketFixture): Pro
 }
 
 /** Status history as the triggers write it, dated by hand. */
-async function statusChange(table: 'ticket_status_changes' | 'agent_status_changes', subjectId: number, from: string, to: string, when: number) {
+async function statusChange(
+  table: 'ticket_status_changes' | 'agent_status_changes',
+  subjectId: number,
+  from: string,
+  to: string,
+  when: number
+) {
   const column = table === 'ticket_status_changes' ? 'ticket_id' : 'user_id';
-  await db.sql.query(`INSERT INTO ${table} (${column}, from_status, to_status, changed_at) VALUES ($1, $2, $3, $4)`, [subjectId, from, to, at(when)]);
+  await db.sql.query(
+    `INSERT INTO ${table} (${column}, from_status, to_status, changed_at) VALUES ($1, $2, $3, $4)`,
+    [subjectId, from, to, at(when)]
+  );
 }
 
 async function member(customerId: number, joined: number) {
-  const { rows } = await db.sql.query(`INSERT INTO loyalty_accounts (customer_id, joined_at) VALUES ($1, $2) RETURNING id`, [customerId, at(joined)]);
+  const { rows } = await db.sql.query(
+    `INSERT INTO loyalty_accounts (customer_id, joined_at) VALUES ($1, $2) RETURNING id`,
+    [customerId, at(joined)]
+  );
   return rows[0].id as number;
 }
 
@@ -86,8 +98,18 @@ beforeAll(async () => {
   db = await createTestDatabase();
   const team = await createTeam(db.sql, 'Support');
   await db.sql.query(`UPDATE teams SET auto_assign = false`);
-  for (const [name, status] of [['one', 'online'], ['two', 'busy'], ['three', 'away'], ['four', 'offline']] as const) {
-    const user = await createUser(db.sql, { email: `agent.${name}@test.dev`, role: 'agent', teamId: team, name: `Agent ${name}` });
+  for (const [name, status] of [
+    ['one', 'online'],
+    ['two', 'busy'],
+    ['three', 'away'],
+    ['four', 'offline']
+  ] as const) {
+    const user = await createUser(db.sql, {
+      email: `agent.${name}@test.dev`,
+      role: 'agent',
+      teamId: team,
+      name: `Agent ${name}`
+    });
     await db.sql.query(`UPDATE users SET status = $2 WHERE id = $1`, [user.id, status]);
     agents[name] = user.id;
   }
@@ -111,25 +133,60 @@ beforeAll(async () => {
   const writer = await createCustomer(db.sql, 'writer@example.com');
   const { one, two } = agents;
   await ticket(writer, team, { created: NOW - 10 * MIN, priority: 'normal', status: 'new' }); // t1: ok
-  await ticket(writer, team, { created: T0 + 2 * HOUR, priority: 'urgent', status: 'open', assignee: one, assignedAt: T0 + 2 * HOUR }); // t2: breached
+  await ticket(writer, team, {
+    created: T0 + 2 * HOUR,
+    priority: 'urgent',
+    status: 'open',
+    assignee: one,
+    assignedAt: T0 + 2 * HOUR
+  }); // t2: breached
   await ticket(writer, team, { created: NOW - 40 * MIN, priority: 'urgent', status: 'new' }); // t3: 20 min left, at risk
   const t4 = await ticket(writer, team, {
-    created: Y0 + HOUR, priority: 'high', status: 'pending', assignee: two, assignedAt: Y0 + HOUR, firstResponse: Y0 + 2 * HOUR
+    created: Y0 + HOUR,
+    priority: 'high',
+    status: 'pending',
+    assignee: two,
+    assignedAt: Y0 + HOUR,
+    firstResponse: Y0 + 2 * HOUR
   }); // t4: resolution due T0 + 1h, breached
   await ticket(writer, team, {
-    created: T0 + HOUR, priority: 'low', status: 'resolved', assignee: one, assignedAt: T0 + HOUR,
-    firstResponse: T0 + 90 * MIN, resolved: T0 + 3 * HOUR, csat: [5, T0 + 4 * HOUR]
+    created: T0 + HOUR,
+    priority: 'low',
+    status: 'resolved',
+    assignee: one,
+    assignedAt: T0 + HOUR,
+    firstResponse: T0 + 90 * MIN,
+    resolved: T0 + 3 * HOUR,
+    csat: [5, T0 + 4 * HOUR]
   }); // t5
   const t6 = await ticket(writer, team, {
-    created: T0 - 72 * HOUR, priority: 'normal', status: 'closed', assignee: two, assignedAt: T0 + 30 * MIN,
-    firstResponse: T0 + 30 * MIN, resolved: T0 + 6 * HOUR, closed: T0 + 7 * HOUR, csat: [3, T0 + 8 * HOUR]
+    created: T0 - 72 * HOUR,
+    priority: 'normal',
+    status: 'closed',
+    assignee: two,
+    assignedAt: T0 + 30 * MIN,
+    firstResponse: T0 + 30 * MIN,
+    resolved: T0 + 6 * HOUR,
+    closed: T0 + 7 * HOUR,
+    csat: [3, T0 + 8 * HOUR]
   }); // t6
   await ticket(writer, team, {
-    created: Y0 + 30 * MIN, priority: 'normal', status: 'resolved', assignee: one, assignedAt: Y0 + 30 * MIN,
-    firstResponse: Y0 + HOUR, resolved: Y0 + 4 * HOUR, csat: [4, Y0 + 5 * HOUR]
+    created: Y0 + 30 * MIN,
+    priority: 'normal',
+    status: 'resolved',
+    assignee: one,
+    assignedAt: Y0 + 30 * MIN,
+    firstResponse: Y0 + HOUR,
+    resolved: Y0 + 4 * HOUR,
+    csat: [4, Y0 + 5 * HOUR]
   }); // t7: all yesterday
   t8Id = await ticket(writer, team, {
-    created: T0 - 240 * HOUR, priority: 'normal', status: 'open', assignee: two, assignedAt: T0 - 240 * HOUR, firstResponse: T0 - 216 * HOUR
+    created: T0 - 240 * HOUR,
+    priority: 'normal',
+    status: 'open',
+    assignee: two,
+    assignedAt: T0 - 240 * HOUR,
+    firstResponse: T0 - 216 * HOUR
   }); // t8: ten days old, breached
 
   // Status history. Same time yesterday (10:00): t4 was pending (since 02:00), t6 still open
@@ -166,7 +223,12 @@ afterAll(async () => {
 
 describe("the store's day", () => {
   it('is the business day in the store time zone, not UTC', () => {
-    expect(snapshot).toMatchObject({ timezone: TZ, day: '2026-11-24', dayStartedAt: '2026-11-24T05:00:00.000Z', generatedAt: at(NOW) });
+    expect(snapshot).toMatchObject({
+      timezone: TZ,
+      day: '2026-11-24',
+      dayStartedAt: '2026-11-24T05:00:00.000Z',
+      generatedAt: at(NOW)
+    });
   });
 });
 
@@ -213,9 +275,15 @@ describe('support', () => {
 
   it('takes medians of first response and resolution times among today’s, in seconds', () => {
     // First responses today: 30 min and 3 days 30 min; yesterday by this time: 1 h and 30 min.
-    expect(snapshot.support.firstResponseMedianSeconds).toMatchObject({ value: (1800 + 261_000) / 2, sameTimeYesterday: 2700 });
+    expect(snapshot.support.firstResponseMedianSeconds).toMatchObject({
+      value: (1800 + 261_000) / 2,
+      sameTimeYesterday: 2700
+    });
     // Resolutions today: 2 h and 3 days 6 h; yesterday: 3.5 h.
-    expect(snapshot.support.resolutionMedianSeconds).toMatchObject({ value: (7200 + 280_800) / 2, sameTimeYesterday: 12_600 });
+    expect(snapshot.support.resolutionMedianSeconds).toMatchObject({
+      value: (7200 + 280_800) / 2,
+      sameTimeYesterday: 12_600
+    });
   });
 
   it('averages CSAT answers received today', () => {
@@ -240,18 +308,32 @@ describe('support', () => {
   });
 
   it('records every status change in the database, whoever makes it', async () => {
-    const { rows } = await db.sql.query(`SELECT from_status, to_status FROM agent_status_changes WHERE user_id = $1 ORDER BY id`, [agents.one]);
+    const { rows } = await db.sql.query(
+      `SELECT from_status, to_status FROM agent_status_changes WHERE user_id = $1 ORDER BY id`,
+      [agents.one]
+    );
     expect(rows).toEqual([{ from_status: 'offline', to_status: 'online' }]);
     await db.sql.query(`UPDATE tickets SET status = 'open' WHERE id = $1`, [t8Id]);
     await db.sql.query(`UPDATE tickets SET status = 'pending' WHERE id = $1`, [t8Id]);
-    const history = await db.sql.query(`SELECT from_status, to_status FROM ticket_status_changes WHERE ticket_id = $1 ORDER BY id`, [t8Id]);
+    const history = await db.sql.query(
+      `SELECT from_status, to_status FROM ticket_status_changes WHERE ticket_id = $1 ORDER BY id`,
+      [t8Id]
+    );
     expect(history.rows).toEqual([{ from_status: 'open', to_status: 'pending' }]); // setting the same status is no change
   });
 });
 
 describe('the agents panel', () => {
   it('shows each active agent’s status, open tickets, resolutions and first-response median today', () => {
-    expect(snapshot.agents.map((a) => [a.name, a.status, a.openTickets, a.resolvedToday, a.firstResponseMedianSeconds])).toEqual([
+    expect(
+      snapshot.agents.map((a) => [
+        a.name,
+        a.status,
+        a.openTickets,
+        a.resolvedToday,
+        a.firstResponseMedianSeconds
+      ])
+    ).toEqual([
       ['Agent four', 'offline', 0, 0, null],
       ['Agent one', 'online', 1, 1, 1800],
       ['Agent three', 'away', 0, 0, null],
@@ -272,9 +354,18 @@ describe('loyalty', () => {
 
 describe('thresholds', () => {
   it('put a tile in alert when its value crosses the manager’s threshold, and list the alerts', () => {
-    expect(snapshot.support.unassigned).toMatchObject({ alert: true, threshold: { comparison: 'above', value: '1.00' } });
-    expect(snapshot.support.openTickets).toMatchObject({ alert: false, threshold: { comparison: 'above', value: '10.00' } });
-    expect(snapshot.support.csatAverage).toMatchObject({ alert: true, threshold: { comparison: 'below', value: '4.50' } });
+    expect(snapshot.support.unassigned).toMatchObject({
+      alert: true,
+      threshold: { comparison: 'above', value: '1.00' }
+    });
+    expect(snapshot.support.openTickets).toMatchObject({
+      alert: false,
+      threshold: { comparison: 'above', value: '10.00' }
+    });
+    expect(snapshot.support.csatAverage).toMatchObject({
+      alert: true,
+      threshold: { comparison: 'below', value: '4.50' }
+    });
     expect(snapshot.commerce.revenueToday).toMatchObject({ alert: true });
     expect(snapshot.commerce.ordersToday).toMatchObject({ alert: false, threshold: null });
     expect(snapshot.alerts).toEqual(['revenue_today', 'unassigned', 'csat_average']);

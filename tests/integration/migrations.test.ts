@@ -37,8 +37,7 @@ afterAll(async () => {
 const column = async <T = string>(query: string, params: unknown[] = []) =>
   (await sql.query(query, params)).rows.map((r) => Object.values(r)[0] as T);
 
-const tables = () =>
-  column(`SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename`);
+const tables = () => column(`SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename`);
 /** Enums, domains, ranges and free-standing composite types; not tables' row types or arrays. */
 const customTypes = () =>
   column(`SELECT t.typname FROM pg_type t
@@ -61,25 +60,31 @@ const executed = async () => (await umzug.executed()).map((m) => m.name);
  */
 async function schemaFingerprint() {
   return {
-    relations: await column(`SELECT c.relkind::text || ' ' || c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+    relations:
+      await column(`SELECT c.relkind::text || ' ' || c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
                               WHERE n.nspname = 'public' ORDER BY c.relname`),
-    columns: await column(`SELECT table_name || '.' || column_name || ' ' || data_type || ' ' || is_nullable || ' ' ||
+    columns:
+      await column(`SELECT table_name || '.' || column_name || ' ' || data_type || ' ' || is_nullable || ' ' ||
                                   coalesce(column_default, '') || ' ' || coalesce(generation_expression, '')
                              FROM information_schema.columns WHERE table_schema = 'public' ORDER BY table_name, ordinal_position`),
     indexes: await column(`SELECT indexdef FROM pg_indexes WHERE schemaname = 'public' ORDER BY indexname`),
-    constraints: await column(`SELECT c.conrelid::regclass || ' ' || c.conname || ' ' || pg_get_constraintdef(c.oid)
+    constraints:
+      await column(`SELECT c.conrelid::regclass || ' ' || c.conname || ' ' || pg_get_constraintdef(c.oid)
                                  FROM pg_constraint c JOIN pg_namespace n ON n.oid = c.connamespace
                                 WHERE n.nspname = 'public' ORDER BY 1`),
-    triggers: await column(`SELECT pg_get_triggerdef(t.oid) FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
+    triggers:
+      await column(`SELECT pg_get_triggerdef(t.oid) FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
                               JOIN pg_namespace n ON n.oid = c.relnamespace
                              WHERE n.nspname = 'public' AND NOT t.tgisinternal ORDER BY 1`),
-    types: await column(`SELECT t.typname || ' ' || coalesce(string_agg(e.enumlabel, ',' ORDER BY e.enumsortorder), '')
+    types:
+      await column(`SELECT t.typname || ' ' || coalesce(string_agg(e.enumlabel, ',' ORDER BY e.enumsortorder), '')
                            FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
                            LEFT JOIN pg_class c ON c.oid = t.typrelid
                            LEFT JOIN pg_enum e ON e.enumtypid = t.oid
                           WHERE n.nspname = 'public' AND t.typcategory <> 'A' AND (t.typrelid = 0 OR c.relkind = 'c')
                           GROUP BY t.typname ORDER BY 1`),
-    functions: await column(`SELECT p.proname || '(' || pg_get_function_identity_arguments(p.oid) || ') ' || md5(pg_get_functiondef(p.oid))
+    functions:
+      await column(`SELECT p.proname || '(' || pg_get_function_identity_arguments(p.oid) || ') ' || md5(pg_get_functiondef(p.oid))
                                FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
                               WHERE n.nspname = 'public' ORDER BY 1`)
   };
@@ -110,15 +115,40 @@ describe('migrations up and down', () => {
   it('creates the tables, enums, functions and triggers the app relies on', async () => {
     expect(await tables()).toEqual(
       expect.arrayContaining([
-        'audit_log', 'categories', 'change_log', 'change_log_retention', 'customers', 'loyalty_accounts',
-        'loyalty_ledger', 'order_items', 'orders', 'products', 'reviews', 'schema_migrations', 'sessions',
-        'socket_io_attachments', 'teams', 'ticket_messages', 'tickets', 'users', 'sla_policies', 'canned_responses'
+        'audit_log',
+        'categories',
+        'change_log',
+        'change_log_retention',
+        'customers',
+        'loyalty_accounts',
+        'loyalty_ledger',
+        'order_items',
+        'orders',
+        'products',
+        'reviews',
+        'schema_migrations',
+        'sessions',
+        'socket_io_attachments',
+        'teams',
+        'ticket_messages',
+        'tickets',
+        'users',
+        'sla_policies',
+        'canned_responses'
       ])
     );
     expect(await customTypes()).toEqual(
       expect.arrayContaining([
-        'loyalty_entry_kind', 'loyalty_tier', 'message_author', 'order_status', 'sales_channel', 'ticket_channel',
-        'ticket_priority', 'ticket_status', 'user_role', 'agent_status'
+        'loyalty_entry_kind',
+        'loyalty_tier',
+        'message_author',
+        'order_status',
+        'sales_channel',
+        'ticket_channel',
+        'ticket_priority',
+        'ticket_status',
+        'user_role',
+        'agent_status'
       ])
     );
     expect(await column(`SELECT enum_range(NULL::order_status)::text`)).toEqual([
@@ -126,9 +156,18 @@ describe('migrations up and down', () => {
     ]);
     expect(await functions()).toEqual(
       expect.arrayContaining([
-        'capture_access_change', 'capture_change', 'end_sessions_of_deactivated_user', 'forbid_changes',
-        'loyalty_apply_entry', 'loyalty_guard_account', 'loyalty_tier_for', 'refuse_session_of_inactive_user',
-        'ring_doorbell', 'touch_updated_at', 'pick_agent', 'ticket_sla_due'
+        'capture_access_change',
+        'capture_change',
+        'end_sessions_of_deactivated_user',
+        'forbid_changes',
+        'loyalty_apply_entry',
+        'loyalty_guard_account',
+        'loyalty_tier_for',
+        'refuse_session_of_inactive_user',
+        'ring_doorbell',
+        'touch_updated_at',
+        'pick_agent',
+        'ticket_sla_due'
       ])
     );
     expect(await triggers()).toEqual(
@@ -139,10 +178,20 @@ describe('migrations up and down', () => {
         'loyalty_ledger.loyalty_ledger_append_only',
         'loyalty_ledger.loyalty_ledger_apply',
         'users.users_deactivated',
-        ...['orders', 'order_items', 'tickets', 'ticket_messages', 'loyalty_ledger', 'loyalty_accounts', 'customers', 'sessions', 'users'].map(
-          (t) => `${t}.${t}_capture`
-        ),
-        ...['users', 'customers', 'products', 'orders', 'tickets', 'loyalty_accounts'].map((t) => `${t}.${t}_touch`)
+        ...[
+          'orders',
+          'order_items',
+          'tickets',
+          'ticket_messages',
+          'loyalty_ledger',
+          'loyalty_accounts',
+          'customers',
+          'sessions',
+          'users'
+        ].map((t) => `${t}.${t}_capture`),
+        ...['users', 'customers', 'products', 'orders', 'tickets', 'loyalty_accounts'].map(
+          (t) => `${t}.${t}_touch`
+        )
       ])
     );
   });
@@ -153,7 +202,11 @@ describe('migrations up and down', () => {
         WHERE schemaname = 'public' AND indexname IN ('idx_customer_id', 'idx_order_date_status') ORDER BY indexname`
     );
     expect(rows).toEqual([
-      { indexname: 'idx_customer_id', tablename: 'orders', indexdef: expect.stringMatching(/ON public\.orders USING btree \(customer_id\)$/) },
+      {
+        indexname: 'idx_customer_id',
+        tablename: 'orders',
+        indexdef: expect.stringMatching(/ON public\.orders USING btree \(customer_id\)$/)
+      },
       {
         indexname: 'idx_order_date_status',
         tablename: 'orders',
@@ -169,7 +222,9 @@ describe('migrations up and down', () => {
     expect(await executed()).toEqual(migrationNames.slice(0, -1));
 
     const left = await tables();
-    expect(left).toEqual(expect.arrayContaining(['orders', 'customers', 'change_log', 'change_log_retention']));
+    expect(left).toEqual(
+      expect.arrayContaining(['orders', 'customers', 'change_log', 'change_log_retention'])
+    );
     expect(await schemaFingerprint()).toEqual(afterStep[migrationNames.length - 1]);
 
     await umzug.up();
@@ -210,14 +265,26 @@ describe('migrations up and down', () => {
   });
 
   it('works after the round trip: rules still refuse bad data and changes are still captured', async () => {
-    const customer = (await sql.query(`INSERT INTO customers (email, first_name) VALUES ('round@trip.dev', 'Round') RETURNING id`)).rows[0].id;
-    await expect(sql.query(`INSERT INTO orders (customer_id, total) VALUES ($1, -1)`, [customer])).rejects.toMatchObject({
+    const customer = (
+      await sql.query(
+        `INSERT INTO customers (email, first_name) VALUES ('round@trip.dev', 'Round') RETURNING id`
+      )
+    ).rows[0].id;
+    await expect(
+      sql.query(`INSERT INTO orders (customer_id, total) VALUES ($1, -1)`, [customer])
+    ).rejects.toMatchObject({
       code: '23514',
       constraint: 'orders_total_check'
     });
-    const order = (await sql.query(`INSERT INTO orders (customer_id, total) VALUES ($1, 5) RETURNING id`, [customer])).rows[0].id;
-    const { rows } = await sql.query(`SELECT topic, op, entity_id::int AS entity_id FROM change_log WHERE topic = 'order'`);
+    const order = (
+      await sql.query(`INSERT INTO orders (customer_id, total) VALUES ($1, 5) RETURNING id`, [customer])
+    ).rows[0].id;
+    const { rows } = await sql.query(
+      `SELECT topic, op, entity_id::int AS entity_id FROM change_log WHERE topic = 'order'`
+    );
     expect(rows).toEqual([{ topic: 'order', op: 'insert', entity_id: order }]);
-    await expect(sql.query(`DELETE FROM customers WHERE id = $1`, [customer])).rejects.toMatchObject({ code: '23503' });
+    await expect(sql.query(`DELETE FROM customers WHERE id = $1`, [customer])).rejects.toMatchObject({
+      code: '23503'
+    });
   });
 });

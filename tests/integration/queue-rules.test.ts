@@ -16,17 +16,65 @@ let server: RunningPulse;
 let world: Awaited<ReturnType<typeof createWorld>>;
 
 const HOUR = 3_600_000;
-type Row = { status: string; priority: string; channel: string; tags: string[]; assigned: 'agentA' | 'agentB' | null; team: 'A' | 'B'; due?: number };
+type Row = {
+  status: string;
+  priority: string;
+  channel: string;
+  tags: string[];
+  assigned: 'agentA' | 'agentB' | null;
+  team: 'A' | 'B';
+  due?: number;
+};
 
 /** The fixture table: every status, priority and channel, tags, assignment and SLA clocks in every state. */
 const TABLE: Row[] = [
-  { status: 'new', priority: 'urgent', channel: 'email', tags: ['vip'], assigned: null, team: 'A', due: -HOUR },
-  { status: 'open', priority: 'high', channel: 'chat', tags: [], assigned: 'agentA', team: 'A', due: 10 * 60_000 },
-  { status: 'pending', priority: 'normal', channel: 'phone', tags: ['refund', 'vip'], assigned: 'agentA', team: 'A', due: 48 * HOUR },
+  {
+    status: 'new',
+    priority: 'urgent',
+    channel: 'email',
+    tags: ['vip'],
+    assigned: null,
+    team: 'A',
+    due: -HOUR
+  },
+  {
+    status: 'open',
+    priority: 'high',
+    channel: 'chat',
+    tags: [],
+    assigned: 'agentA',
+    team: 'A',
+    due: 10 * 60_000
+  },
+  {
+    status: 'pending',
+    priority: 'normal',
+    channel: 'phone',
+    tags: ['refund', 'vip'],
+    assigned: 'agentA',
+    team: 'A',
+    due: 48 * HOUR
+  },
   { status: 'resolved', priority: 'low', channel: 'email', tags: ['refund'], assigned: 'agentA', team: 'A' },
   { status: 'closed', priority: 'normal', channel: 'web', tags: [], assigned: null, team: 'A' },
-  { status: 'open', priority: 'normal', channel: 'web', tags: ['vip'], assigned: null, team: 'B', due: 48 * HOUR },
-  { status: 'new', priority: 'low', channel: 'chat', tags: [], assigned: 'agentB', team: 'B', due: -2 * HOUR },
+  {
+    status: 'open',
+    priority: 'normal',
+    channel: 'web',
+    tags: ['vip'],
+    assigned: null,
+    team: 'B',
+    due: 48 * HOUR
+  },
+  {
+    status: 'new',
+    priority: 'low',
+    channel: 'chat',
+    tags: [],
+    assigned: 'agentB',
+    team: 'B',
+    due: -2 * HOUR
+  },
   { status: 'pending', priority: 'urgent', channel: 'email', tags: ['refund'], assigned: 'agentB', team: 'B' }
 ];
 
@@ -47,7 +95,7 @@ const CASES: { view: QueueView; filters: Partial<QueueFilterState> }[] = [
   { view: 'unassigned', filters: { priority: ['normal'] } }
 ];
 
-let ids: number[] = [];
+const ids: number[] = [];
 let tickets: any[] = [];
 
 beforeAll(async () => {
@@ -61,7 +109,16 @@ beforeAll(async () => {
       `INSERT INTO tickets (customer_id, team_id, subject, status, priority, channel, tags, assignee_id, created_at, first_response_due_at, resolved_at, closed_at)
        VALUES ($1, $2, 'Fixture', $3::ticket_status, $4, $5, $6, $7, now() - interval '1 hour', $8,
                CASE WHEN $3::ticket_status IN ('resolved', 'closed') THEN now() END, CASE WHEN $3::ticket_status = 'closed' THEN now() END) RETURNING id`,
-      [world.customerId, teams[r.team], r.status, r.priority, r.channel, r.tags, r.assigned ? agents[r.assigned] : null, r.due === undefined ? null : new Date(Date.now() + r.due)]
+      [
+        world.customerId,
+        teams[r.team],
+        r.status,
+        r.priority,
+        r.channel,
+        r.tags,
+        r.assigned ? agents[r.assigned] : null,
+        r.due === undefined ? null : new Date(Date.now() + r.due)
+      ]
     );
     ids.push(rows[0].id);
   }
@@ -82,10 +139,17 @@ describe('queue membership, the server’s SQL and the console’s rule, over on
       if (c.view === 'all' && who !== 'manager') continue;
       const filters = { ...none, ...c.filters };
       const query = new URLSearchParams({ view: c.view, limit: '100' });
-      for (const key of ['status', 'priority', 'channel', 'sla'] as const) if (filters[key].length) query.set(key, filters[key].join(','));
+      for (const key of ['status', 'priority', 'channel', 'sla'] as const)
+        if (filters[key].length) query.set(key, filters[key].join(','));
       if (filters.tag) query.set('tag', filters.tag.trim().toLowerCase());
-      const server = (await browser.getOk(`/api/tickets?${query}`)).tickets.map((t: { id: number }) => t.id).filter((id: number) => ids.includes(id)).sort();
-      const client = tickets.filter((t) => inQueue(t, { view: c.view, filters, user: me })).map((t) => t.id).sort();
+      const server = (await browser.getOk(`/api/tickets?${query}`)).tickets
+        .map((t: { id: number }) => t.id)
+        .filter((id: number) => ids.includes(id))
+        .sort();
+      const client = tickets
+        .filter((t) => inQueue(t, { view: c.view, filters, user: me }))
+        .map((t) => t.id)
+        .sort();
       expect({ case: c, ids: server }).toEqual({ case: c, ids: client });
     }
   });

@@ -31,7 +31,9 @@ async function fingerprint(url: string) {
     reviews: `SELECT id, customer_id, product_id, rating, body FROM reviews`
   };
   for (const [table, sql] of Object.entries(queries)) {
-    const { rows } = await client.query(`SELECT md5(coalesce(string_agg(t::text, '|' ORDER BY t.id), '')) AS h, count(*)::int AS n FROM (${sql}) t`);
+    const { rows } = await client.query(
+      `SELECT md5(coalesce(string_agg(t::text, '|' ORDER BY t.id), '')) AS h, count(*)::int AS n FROM (${sql}) t`
+    );
     digest[table] = `${rows[0].n}:${rows[0].h}`;
   }
   await client.end();
@@ -46,25 +48,33 @@ afterAll(async () => {
 });
 
 describe('the demo data generator', () => {
-  it('is deterministic: the same seed gives the same rows; another seed gives others', { timeout: 120_000 }, async () => {
-    const [a, b, c] = await Promise.all([freshDatabase(), freshDatabase(), freshDatabase()]);
-    await seedDemoData(a, { customers: 400, seed: 7, now, passwordHash, connections: 1 });
-    await seedDemoData(b, { customers: 400, seed: 7, now, passwordHash, connections: 2, chunkSize: 150 });
-    await seedDemoData(c, { customers: 400, seed: 8, now, passwordHash });
-    const [fa, fb, fc] = await Promise.all([fingerprint(a), fingerprint(b), fingerprint(c)]);
-    expect(fa).toEqual(fb);
-    expect(fa.orders).not.toEqual(fc.orders);
-    expect(Number(fa.orders.split(':')[0])).toBeGreaterThan(1000);
-  });
+  it(
+    'is deterministic: the same seed gives the same rows; another seed gives others',
+    { timeout: 120_000 },
+    async () => {
+      const [a, b, c] = await Promise.all([freshDatabase(), freshDatabase(), freshDatabase()]);
+      await seedDemoData(a, { customers: 400, seed: 7, now, passwordHash, connections: 1 });
+      await seedDemoData(b, { customers: 400, seed: 7, now, passwordHash, connections: 2, chunkSize: 150 });
+      await seedDemoData(c, { customers: 400, seed: 8, now, passwordHash });
+      const [fa, fb, fc] = await Promise.all([fingerprint(a), fingerprint(b), fingerprint(c)]);
+      expect(fa).toEqual(fb);
+      expect(fa.orders).not.toEqual(fc.orders);
+      expect(Number(fa.orders.split(':')[0])).toBeGreaterThan(1000);
+    }
+  );
 
-  it('runs up to the minute it is generated, so today so far and yesterday at this time have data', { timeout: 60_000 }, async () => {
-    const url = await freshDatabase();
-    const before = Date.now();
-    const summary = await seedDemoData(url, { customers: 40, passwordHash });
-    expect(summary.now.getTime()).toBeGreaterThan(before - 60_000);
-    expect(summary.now.getTime()).toBeLessThanOrEqual(Date.now());
-    expect(summary.now.getUTCSeconds()).toBe(0);
-  });
+  it(
+    'runs up to the minute it is generated, so today so far and yesterday at this time have data',
+    { timeout: 60_000 },
+    async () => {
+      const url = await freshDatabase();
+      const before = Date.now();
+      const summary = await seedDemoData(url, { customers: 40, passwordHash });
+      expect(summary.now.getTime()).toBeGreaterThan(before - 60_000);
+      expect(summary.now.getTime()).toBeLessThanOrEqual(Date.now());
+      expect(summary.now.getUTCSeconds()).toBe(0);
+    }
+  );
 
   it('writes consistent data: totals, balances, dates', { timeout: 120_000 }, async () => {
     const url = await freshDatabase();
@@ -73,19 +83,33 @@ describe('the demo data generator', () => {
     const client = new pg.Client({ connectionString: url });
     await client.connect();
     const one = async (sql: string) => Number((await client.query(sql)).rows[0].n);
-    expect(await one(`SELECT count(*) AS n FROM orders o WHERE o.total <> (SELECT sum(quantity * unit_price) FROM order_items i WHERE i.order_id = o.id)`)).toBe(0);
-    expect(await one(`SELECT count(*) AS n FROM loyalty_accounts a WHERE a.balance <> (SELECT coalesce(sum(points), 0) FROM loyalty_ledger l WHERE l.account_id = a.id)`)).toBe(0);
+    expect(
+      await one(
+        `SELECT count(*) AS n FROM orders o WHERE o.total <> (SELECT sum(quantity * unit_price) FROM order_items i WHERE i.order_id = o.id)`
+      )
+    ).toBe(0);
+    expect(
+      await one(
+        `SELECT count(*) AS n FROM loyalty_accounts a WHERE a.balance <> (SELECT coalesce(sum(points), 0) FROM loyalty_ledger l WHERE l.account_id = a.id)`
+      )
+    ).toBe(0);
     // Tiers as the database's own rule gives them (the seed reads its thresholds from loyalty_tier_for()).
-    expect(await one(`SELECT count(*) AS n FROM loyalty_accounts WHERE tier <> loyalty_tier_for(lifetime_points)`)).toBe(0);
+    expect(
+      await one(`SELECT count(*) AS n FROM loyalty_accounts WHERE tier <> loyalty_tier_for(lifetime_points)`)
+    ).toBe(0);
     expect(await one(`SELECT count(DISTINCT tier) AS n FROM loyalty_accounts`)).toBeGreaterThan(1);
     expect(await one(`SELECT count(*) AS n FROM orders WHERE order_date > '${now.toISOString()}'`)).toBe(0);
-    expect(await one(`SELECT count(*) AS n FROM tickets WHERE status IN ('new', 'open', 'pending')`)).toBeGreaterThan(0);
+    expect(
+      await one(`SELECT count(*) AS n FROM tickets WHERE status IN ('new', 'open', 'pending')`)
+    ).toBeGreaterThan(0);
     expect(await one(`SELECT count(*) AS n FROM users WHERE email = 'agent@pulse.demo'`)).toBe(1);
     // A bulk load is not replayed to screens: nothing lands in the change log.
     expect(await one(`SELECT count(*) AS n FROM change_log`)).toBe(0);
     await client.end();
 
     expect(await seedIfEmpty(url, { passwordHash })).toBe(false);
-    await expect(seedDemoData(url, { customers: 10, passwordHash })).rejects.toBeInstanceOf(DatabaseNotEmptyError);
+    await expect(seedDemoData(url, { customers: 10, passwordHash })).rejects.toBeInstanceOf(
+      DatabaseNotEmptyError
+    );
   });
 });

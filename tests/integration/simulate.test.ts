@@ -28,87 +28,118 @@ afterAll(async () => {
 
 const tables = async () => {
   const out: Record<string, unknown[]> = {};
-  for (const [table, order] of [['sales_daily', 'day'], ['product_sales_daily', 'day, product_id'], ['customer_order_stats', 'customer_id'], ['customer_monthly', 'customer_id, month']]) {
+  for (const [table, order] of [
+    ['sales_daily', 'day'],
+    ['product_sales_daily', 'day, product_id'],
+    ['customer_order_stats', 'customer_id'],
+    ['customer_monthly', 'customer_id, month']
+  ]) {
     out[table] = (await db.sql.query(`SELECT * FROM ${table} ORDER BY ${order}`)).rows;
   }
   return out;
 };
 
 describe('the simulator', () => {
-  it('writes 200 events of every kind without breaking a rule, and the wallboard and rollups keep up exactly', { timeout: 60_000 }, async () => {
-    const rollups = poolDb(db.sql);
-    await refreshRollups(rollups, TZ);
-    const clock = Date.now() + 10 * 60_000; // every simulated event is before this "now"
-    const reader = new ChangeReader(db.sql);
-    await reader.start();
-    const metrics = await reconciledMetrics(db.sql, { timezone: TZ, clock: () => clock });
-    const before = metrics.snapshot()!;
+  it(
+    'writes 200 events of every kind without breaking a rule, and the wallboard and rollups keep up exactly',
+    { timeout: 60_000 },
+    async () => {
+      const rollups = poolDb(db.sql);
+      await refreshRollups(rollups, TZ);
+      const clock = Date.now() + 10 * 60_000; // every simulated event is before this "now"
+      const reader = new ChangeReader(db.sql);
+      await reader.start();
+      const metrics = await reconciledMetrics(db.sql, { timezone: TZ, clock: () => clock });
+      const before = metrics.snapshot()!;
 
-    const simulator = await Simulator.create(db.sql, 42);
-    // A fixed amount of activity, not a time window: a busy machine takes longer, not less.
-    while (simulator.total < 200) {
-      await simulator.step();
-      if (simulator.total % 50 === 0) await reader.read((r) => metrics.apply(r.rows));
-    }
-    expect(simulator.errors).toBe(0);
-    const seen = EVENT_KINDS.filter((k) => simulator.counts[k] > 0);
-    expect(seen).toEqual(expect.arrayContaining(['order_placed', 'order_paid', 'order_shipped', 'ticket_opened', 'ticket_answered', 'ticket_resolved']));
-    expect(seen.length).toBeGreaterThanOrEqual(12);
+      const simulator = await Simulator.create(db.sql, 42);
+      // A fixed amount of activity, not a time window: a busy machine takes longer, not less.
+      while (simulator.total < 200) {
+        await simulator.step();
+        if (simulator.total % 50 === 0) await reader.read((r) => metrics.apply(r.rows));
+      }
+      expect(simulator.errors).toBe(0);
+      const seen = EVENT_KINDS.filter((k) => simulator.counts[k] > 0);
+      expect(seen).toEqual(
+        expect.arrayContaining([
+          'order_placed',
+          'order_paid',
+          'order_shipped',
+          'ticket_opened',
+          'ticket_answered',
+          'ticket_resolved'
+        ])
+      );
+      expect(seen.length).toBeGreaterThanOrEqual(12);
 
-    // The rules hold: balances are their ledgers and never negative; order totals are their lines.
-    const { rows: balances } = await db.sql.query(
-      `SELECT count(*)::int AS wrong FROM loyalty_accounts a
+      // The rules hold: balances are their ledgers and never negative; order totals are their lines.
+      const { rows: balances } = await db.sql.query(
+        `SELECT count(*)::int AS wrong FROM loyalty_accounts a
         WHERE a.balance <> coalesce((SELECT sum(points) FROM loyalty_ledger l WHERE l.account_id = a.id), 0) OR a.balance < 0`
-    );
-    expect(balances[0].wrong).toBe(0);
-    const { rows: totals } = await db.sql.query(
-      `SELECT count(*)::int AS wrong FROM orders o
+      );
+      expect(balances[0].wrong).toBe(0);
+      const { rows: totals } = await db.sql.query(
+        `SELECT count(*)::int AS wrong FROM orders o
         WHERE o.attributes->>'source' = 'simulator' AND o.total <> (SELECT sum(quantity * unit_price) FROM order_items WHERE order_id = o.id)`
-    );
-    expect(totals[0].wrong).toBe(0);
-    const { rows: reversals } = await db.sql.query(
-      `SELECT count(*)::int AS n FROM loyalty_ledger WHERE kind = 'reverse' AND idempotency_key LIKE 'order:%:reverse:%'`
-    );
-    expect(reversals[0].n + simulator.counts.order_refunded + simulator.counts.order_cancelled).toBeGreaterThan(0);
+      );
+      expect(totals[0].wrong).toBe(0);
+      const { rows: reversals } = await db.sql.query(
+        `SELECT count(*)::int AS n FROM loyalty_ledger WHERE kind = 'reverse' AND idempotency_key LIKE 'order:%:reverse:%'`
+      );
+      expect(
+        reversals[0].n + simulator.counts.order_refunded + simulator.counts.order_cancelled
+      ).toBeGreaterThan(0);
 
-    // The wallboard kept from the change stream equals one recomputed from SQL, and it moved.
-    await drain(reader, metrics);
-    const fresh = await reconciledMetrics(db.sql, { timezone: TZ, clock: () => clock });
-    expect(metrics.snapshot()).toEqual(fresh.snapshot());
-    expect(fresh.snapshot()!.commerce.ordersToday.value).toBeGreaterThan(before.commerce.ordersToday.value);
+      // The wallboard kept from the change stream equals one recomputed from SQL, and it moved.
+      await drain(reader, metrics);
+      const fresh = await reconciledMetrics(db.sql, { timezone: TZ, clock: () => clock });
+      expect(metrics.snapshot()).toEqual(fresh.snapshot());
+      expect(fresh.snapshot()!.commerce.ordersToday.value).toBeGreaterThan(before.commerce.ordersToday.value);
 
-    // The rollups folded from the triggers' markers equal a rebuild from scratch.
-    expect(await refreshRollups(rollups, TZ)).toMatchObject({ rebuilt: false });
-    const folded = await tables();
-    await refreshRollups(rollups, TZ, { force: true });
-    expect(await tables()).toEqual(folded);
-  });
+      // The rollups folded from the triggers' markers equal a rebuild from scratch.
+      expect(await refreshRollups(rollups, TZ)).toMatchObject({ rebuilt: false });
+      const folded = await tables();
+      await refreshRollups(rollups, TZ, { force: true });
+      expect(await tables()).toEqual(folded);
+    }
+  );
 
-  it('runs from the command line at a given rate and stops by itself or on Ctrl-C', { timeout: 60_000 }, async () => {
-    const run = (args: string[], env: Record<string, string>, interruptOn?: RegExp) =>
-      new Promise<{ code: number | null; stderr: string }>((resolve) => {
-        const child = spawn(process.execPath, ['--import', 'tsx', 'db/simulate/cli.ts', ...args], { cwd: root, env: { ...process.env, ...env } });
-        let stderr = '';
-        child.stderr.on('data', (d) => {
-          stderr += d;
-          if (interruptOn?.test(stderr) && child.exitCode === null) child.kill('SIGINT');
+  it(
+    'runs from the command line at a given rate and stops by itself or on Ctrl-C',
+    { timeout: 60_000 },
+    async () => {
+      const run = (args: string[], env: Record<string, string>, interruptOn?: RegExp) =>
+        new Promise<{ code: number | null; stderr: string }>((resolve) => {
+          const child = spawn(process.execPath, ['--import', 'tsx', 'db/simulate/cli.ts', ...args], {
+            cwd: root,
+            env: { ...process.env, ...env }
+          });
+          let stderr = '';
+          child.stderr.on('data', (d) => {
+            stderr += d;
+            if (interruptOn?.test(stderr) && child.exitCode === null) child.kill('SIGINT');
+          });
+          child.on('exit', (code) => resolve({ code, stderr }));
         });
-        child.on('exit', (code) => resolve({ code, stderr }));
+      const timed = await run(['--rate', '20', '--seconds', '2', '--seed', '3'], { DATABASE_URL: db.url });
+      expect(timed.code).toBe(0);
+      expect(timed.stderr).toMatch(/Simulating 20 events\/s/);
+      expect(timed.stderr).toMatch(/\d+ events in 2 s/);
+      expect(timed.stderr).not.toMatch(/errors|failed/);
+
+      // Ctrl-C: it finishes the event in hand, prints the count and exits cleanly.
+      const interrupted = await run(['--rate', '50'], { DATABASE_URL: db.url }, /Ctrl-C stops/);
+      expect(interrupted.code).toBe(0);
+      expect(interrupted.stderr).toMatch(/\d+ events in \d+ s/);
+
+      const unreachable = await run(['--rate', '1'], {
+        DATABASE_URL: 'postgres://postgres:secret@127.0.0.1:1/pulse'
       });
-    const timed = await run(['--rate', '20', '--seconds', '2', '--seed', '3'], { DATABASE_URL: db.url });
-    expect(timed.code).toBe(0);
-    expect(timed.stderr).toMatch(/Simulating 20 events\/s/);
-    expect(timed.stderr).toMatch(/\d+ events in 2 s/);
-    expect(timed.stderr).not.toMatch(/errors|failed/);
-
-    // Ctrl-C: it finishes the event in hand, prints the count and exits cleanly.
-    const interrupted = await run(['--rate', '50'], { DATABASE_URL: db.url }, /Ctrl-C stops/);
-    expect(interrupted.code).toBe(0);
-    expect(interrupted.stderr).toMatch(/\d+ events in \d+ s/);
-
-    const unreachable = await run(['--rate', '1'], { DATABASE_URL: 'postgres://postgres:secret@127.0.0.1:1/pulse' });
-    expect(unreachable.code).toBe(1);
-    expect(unreachable.stderr).toMatch(/Cannot reach Postgres at postgres:\/\/postgres:\*\*\*@127\.0\.0\.1:1\/pulse/);
-    expect(unreachable.stderr).not.toContain('secret');
-  });
+      expect(unreachable.code).toBe(1);
+      expect(unreachable.stderr).toMatch(
+        /Cannot reach Postgres at postgres:\/\/postgres:\*\*\*@127\.0\.0\.1:1\/pulse/
+      );
+      expect(unreachable.stderr).not.toContain('secret');
+    }
+  );
 });

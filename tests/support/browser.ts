@@ -19,7 +19,12 @@ export async function launchChromium(): Promise<Browser> {
 }
 
 /** A signed-in browser context: goes through the real login page. */
-export async function signInPage(browser: Browser, baseUrl: string, email: string, password: string): Promise<{ context: BrowserContext; page: Page }> {
+export async function signInPage(
+  browser: Browser,
+  baseUrl: string,
+  email: string,
+  password: string
+): Promise<{ context: BrowserContext; page: Page }> {
   const context = await browser.newContext({ baseURL: baseUrl, viewport: { width: 1440, height: 900 } });
   const page = await context.newPage();
   await page.goto('/login');
@@ -37,5 +42,14 @@ export async function fillSignIn(page: Page, email: string, password: string) {
 
 /** Waits (up to `timeout` ms) for the page's connection badge to show it is live. */
 export async function expectLive(page: Page, timeout = 5000) {
-  await expect.poll(() => page.locator('[data-state="live"]:visible').count().then((n) => n > 0), { timeout }).toBe(true);
+  await expect
+    .poll(
+      () =>
+        page
+          .locator('[data-state="live"]:visible')
+          .count()
+          .then((n) => n > 0),
+      { timeout }
+    )
+    .toBe(true);
 }

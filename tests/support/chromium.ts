@@ -4,7 +4,12 @@ import os from 'node:os';
 import path from 'node:path';
 
 /** Where a system Chromium usually is, after `CHROMIUM_PATH`. */
-const CANDIDATES = ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome', '/usr/bin/google-chrome-stable'];
+const CANDIDATES = [
+  '/usr/bin/chromium',
+  '/usr/bin/chromium-browser',
+  '/usr/bin/google-chrome',
+  '/usr/bin/google-chrome-stable'
+];
 const LOCK = path.join(os.tmpdir(), 'pulse-chromium-install.lock');
 /** A lock older than this was left by an install that died. */
 const STALE_LOCK_MS = 15 * 60_000;
@@ -18,7 +23,10 @@ function found(): string | null {
 }
 
 function canInstall(): boolean {
-  return process.getuid?.() === 0 && spawnSync('sh', ['-c', 'command -v apt-get'], { stdio: 'ignore' }).status === 0;
+  return (
+    process.getuid?.() === 0 &&
+    spawnSync('sh', ['-c', 'command -v apt-get'], { stdio: 'ignore' }).status === 0
+  );
 }
 
 /**
@@ -31,7 +39,9 @@ export async function ensureChromium(): Promise<string> {
   if (present) return present;
   if (process.env.CHROMIUM_PATH) throw new Error(`CHROMIUM_PATH=${process.env.CHROMIUM_PATH} does not exist`);
   if (!canInstall()) {
-    throw new Error('Chromium is needed for the browser tests: install it (Debian/Ubuntu: sudo apt-get install -y chromium) or set CHROMIUM_PATH');
+    throw new Error(
+      'Chromium is needed for the browser tests: install it (Debian/Ubuntu: sudo apt-get install -y chromium) or set CHROMIUM_PATH'
+    );
   }
   for (;;) {
     try {
@@ -48,10 +58,15 @@ export async function ensureChromium(): Promise<string> {
   try {
     const again = found();
     if (again) return again;
-    say('Chromium is missing: installing Debian\'s chromium for the browser tests (apt-get, about a minute)...');
+    say(
+      "Chromium is missing: installing Debian's chromium for the browser tests (apt-get, about a minute)..."
+    );
     const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
     execFileSync('apt-get', ['update', '-qq'], { stdio: ['ignore', 'ignore', 'inherit'], env });
-    execFileSync('apt-get', ['install', '-y', '-qq', 'chromium'], { stdio: ['ignore', 'ignore', 'inherit'], env });
+    execFileSync('apt-get', ['install', '-y', '-qq', 'chromium'], {
+      stdio: ['ignore', 'ignore', 'inherit'],
+      env
+    });
     const installed = found();
     if (!installed) throw new Error('apt-get installed chromium, but no Chromium binary was found');
     say(`Chromium installed at ${installed}.`);

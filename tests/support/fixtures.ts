@@ -13,7 +13,9 @@ export interface TestUser {
 }
 
 export async function createTeam(sql: pg.Pool, name: string): Promise<number> {
-  const { rows } = await sql.query<{ id: number }>(`INSERT INTO teams (name) VALUES ($1) RETURNING id`, [name]);
+  const { rows } = await sql.query<{ id: number }>(`INSERT INTO teams (name) VALUES ($1) RETURNING id`, [
+    name
+  ]);
   return rows[0].id;
 }
 
@@ -23,7 +25,14 @@ export async function createUser(
 ): Promise<TestUser> {
   const { rows } = await sql.query<{ id: number }>(
     `INSERT INTO users (email, name, password_hash, role, team_id, active) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
-    [user.email, user.name ?? user.email.split('@')[0], await hashed(), user.role, user.teamId ?? null, user.active ?? true]
+    [
+      user.email,
+      user.name ?? user.email.split('@')[0],
+      await hashed(),
+      user.role,
+      user.teamId ?? null,
+      user.active ?? true
+    ]
   );
   return { id: rows[0].id, email: user.email, role: user.role, teamId: user.teamId ?? null };
 }
@@ -36,7 +45,10 @@ export async function createCustomer(sql: pg.Pool, email: string, firstName = 'C
   return rows[0].id;
 }
 
-export async function createTicket(sql: pg.Pool, t: { customerId: number; teamId: number; subject?: string }): Promise<number> {
+export async function createTicket(
+  sql: pg.Pool,
+  t: { customerId: number; teamId: number; subject?: string }
+): Promise<number> {
   const { rows } = await sql.query<{ id: number }>(
     `INSERT INTO tickets (customer_id, team_id, subject) VALUES ($1, $2, $3) RETURNING id`,
     [t.customerId, t.teamId, t.subject ?? 'Where is my parcel?']
@@ -67,7 +79,10 @@ export async function createOrder(
 }
 
 export async function createLoyaltyAccount(sql: Queryable, customerId: number): Promise<number> {
-  const { rows } = await sql.query<{ id: number }>(`INSERT INTO loyalty_accounts (customer_id) VALUES ($1) RETURNING id`, [customerId]);
+  const { rows } = await sql.query<{ id: number }>(
+    `INSERT INTO loyalty_accounts (customer_id) VALUES ($1) RETURNING id`,
+    [customerId]
+  );
   return rows[0].id;
 }
 
@@ -87,8 +102,18 @@ export async function earnPoints(
 export async function createWorld(sql: pg.Pool) {
   const teamA = await createTeam(sql, 'Team A');
   const teamB = await createTeam(sql, 'Team B');
-  const agentA = await createUser(sql, { email: 'agent.a@test.dev', role: 'agent', teamId: teamA, name: 'Agent A' });
-  const agentB = await createUser(sql, { email: 'agent.b@test.dev', role: 'agent', teamId: teamB, name: 'Agent B' });
+  const agentA = await createUser(sql, {
+    email: 'agent.a@test.dev',
+    role: 'agent',
+    teamId: teamA,
+    name: 'Agent A'
+  });
+  const agentB = await createUser(sql, {
+    email: 'agent.b@test.dev',
+    role: 'agent',
+    teamId: teamB,
+    name: 'Agent B'
+  });
   const manager = await createUser(sql, { email: 'manager@test.dev', role: 'manager', name: 'Manager M' });
   const admin = await createUser(sql, { email: 'admin@test.dev', role: 'admin', name: 'Admin Z' });
   const customerId = await createCustomer(sql, 'casey@example.com');

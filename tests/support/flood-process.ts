@@ -28,12 +28,14 @@ function floodOne(): Promise<FloodedSocket> {
     };
     ws.on('message', (data) => {
       const text = data.toString();
-      if (text.startsWith('0')) ws.send('40'); // Engine.IO open: join the main namespace
+      if (text.startsWith('0'))
+        ws.send('40'); // Engine.IO open: join the main namespace
       else if (text.startsWith('40')) {
         started = performance.now();
         process.send!('flooding');
         ticker = setInterval(tick, TICK_MS);
-      } else if (text === '2') ws.send('3'); // ping
+      } else if (text === '2')
+        ws.send('3'); // ping
       else if (text.startsWith('43')) {
         const answer = JSON.parse(text.slice(text.indexOf('[')))[0];
         if (answer?.error?.code === 'too_many_requests') result.refused += 1;

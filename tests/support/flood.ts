@@ -37,7 +37,12 @@ export async function startFlood(
   cookie: string,
   plan: Omit<FloodPlan, 'url' | 'cookie' | 'origin'>
 ): Promise<{ done: Promise<{ sockets: FloodedSocket[] }>; finished: () => boolean }> {
-  const full: FloodPlan = { ...plan, url: `${baseUrl.replace(/^http/, 'ws')}/socket.io/?EIO=4&transport=websocket`, cookie, origin: new URL(baseUrl).origin };
+  const full: FloodPlan = {
+    ...plan,
+    url: `${baseUrl.replace(/^http/, 'ws')}/socket.io/?EIO=4&transport=websocket`,
+    cookie,
+    origin: new URL(baseUrl).origin
+  };
   const child = fork(path.resolve(import.meta.dirname, 'flood-process.ts'), [], {
     execArgv: ['--import', 'tsx'],
     env: { ...process.env, FLOOD: JSON.stringify(full) }

@@ -6,7 +6,10 @@ import type { z } from 'zod';
 
 /** `arbitrary`'s value with probability `p`, otherwise null. */
 export const sometimes = <T>(arbitrary: fc.Arbitrary<T>, p: number): fc.Arbitrary<T | null> =>
-  fc.oneof({ weight: Math.round((1 - p) * 100), arbitrary: fc.constant(null) }, { weight: Math.round(p * 100), arbitrary });
+  fc.oneof(
+    { weight: Math.round((1 - p) * 100), arbitrary: fc.constant(null) },
+    { weight: Math.round(p * 100), arbitrary }
+  );
 
 /** How many runs a property gets: `FUZZ_RUNS=N` makes the suite longer. */
 export const fuzzRuns = (fallback: number) => Number(process.env.FUZZ_RUNS) || fallback;
@@ -36,14 +39,20 @@ export interface ArbitraryHints {
  * optional and default, and comma-separated enum lists. Refinements across fields are not
  * followed; those values are rejected, which is fine for a fuzzer.
  */
-export function arbitraryFor(schema: z.ZodType, hints: ArbitraryHints = {}, name = ''): fc.Arbitrary<unknown> {
+export function arbitraryFor(
+  schema: z.ZodType,
+  hints: ArbitraryHints = {},
+  name = ''
+): fc.Arbitrary<unknown> {
   const def = defOf(schema);
   const checks = checksOf(def);
   const check = (kind: string) => checks.find((c) => c.check === kind);
   switch (def.type) {
     case 'object': {
       const shape = def.shape!;
-      const model = Object.fromEntries(Object.entries(shape).map(([key, value]) => [key, arbitraryFor(value, hints, key)]));
+      const model = Object.fromEntries(
+        Object.entries(shape).map(([key, value]) => [key, arbitraryFor(value, hints, key)])
+      );
       const required = Object.entries(shape)
         .filter(([, value]) => !['optional', 'default', 'prefault'].includes(defOf(value).type))
         .map(([key]) => key);
@@ -63,7 +72,10 @@ export function arbitraryFor(schema: z.ZodType, hints: ArbitraryHints = {}, name
         { weight: 3, arbitrary: fc.string({ minLength, maxLength }) },
         { weight: 2, arbitrary: fc.string({ unit: 'binary', minLength, maxLength }) },
         { weight: 1, arbitrary: fc.string({ unit: 'grapheme', minLength, maxLength }) },
-        { weight: 1, arbitrary: nasty.length ? fc.constantFrom(...nasty) : fc.string({ minLength, maxLength }) }
+        {
+          weight: 1,
+          arbitrary: nasty.length ? fc.constantFrom(...nasty) : fc.string({ minLength, maxLength })
+        }
       );
     }
     case 'number': {
@@ -73,7 +85,9 @@ export function arbitraryFor(schema: z.ZodType, hints: ArbitraryHints = {}, name
       const max = high ? (high.inclusive ? high.value : high.value - 1) : 1_000_000;
       const ids = /(^|[a-z])(id|Id)$/.test(name) ? hints.ids?.[name] : undefined;
       const number = fc.integer({ min: Math.max(min, -2_147_483_648), max: Math.min(max, 2_147_483_647) });
-      return ids?.length ? fc.oneof({ arbitrary: fc.constantFrom(...ids), weight: 3 }, { arbitrary: number, weight: 1 }) : number;
+      return ids?.length
+        ? fc.oneof({ arbitrary: fc.constantFrom(...ids), weight: 3 }, { arbitrary: number, weight: 1 })
+        : number;
     }
     case 'boolean':
       return fc.boolean();
@@ -88,16 +102,23 @@ export function arbitraryFor(schema: z.ZodType, hints: ArbitraryHints = {}, name
     case 'array': {
       const min = check('min_length')?.minimum ?? 0;
       const max = Math.min(check('max_length')?.maximum ?? 5, 5);
-      return fc.array(arbitraryFor(def.element!, hints, name), { minLength: min, maxLength: Math.max(min, max) });
+      return fc.array(arbitraryFor(def.element!, hints, name), {
+        minLength: min,
+        maxLength: Math.max(min, max)
+      });
     }
     case 'pipe': {
       // A comma-separated list of enum values (`status=new,open`) is a string piped into an array.
       const out = defOf(def.out!);
       if (out.type === 'array' && defOf(out.element!).type === 'enum') {
-        return fc.subarray(Object.values(defOf(out.element!).entries!), { minLength: 1 }).map((v) => v.join(','));
+        return fc
+          .subarray(Object.values(defOf(out.element!).entries!), { minLength: 1 })
+          .map((v) => v.join(','));
       }
       // `z.string().trim().pipe(z.email())`: the stricter end says what a valid value is.
-      return defOf(def.in!).type === 'string' && out.type === 'string' ? arbitraryFor(def.out!, hints, name) : arbitraryFor(def.in!, hints, name);
+      return defOf(def.in!).type === 'string' && out.type === 'string'
+        ? arbitraryFor(def.out!, hints, name)
+        : arbitraryFor(def.in!, hints, name);
     }
     default:
       return fc.jsonValue();
@@ -110,9 +131,44 @@ const calendarDate = fc
 
 // What clients send that they should not ------------------------------------------------------
 
-const SQL = ["'; DROP TABLE tickets; --", "1' OR '1'='1", '1; SELECT pg_sleep(5)', "' UNION SELECT password_hash FROM users --", '$1', '%', '_', '\\'];
-const HTML = ['<script>alert(1)</script>', '<img src=x onerror=alert(1)>', '"><svg onload=alert(1)>', '{{constructor.constructor("alert(1)")()}}'];
-const ODD = ['', ' ', '\u0000', 'null', 'undefined', 'NaN', 'Infinity', '-0', '1e309', '0x10', 'true', '[]', '{}', '__proto__', 'constructor', '\u202e\u0645', '😀', '\ud800', 'é', '\uffff'];
+const SQL = [
+  "'; DROP TABLE tickets; --",
+  "1' OR '1'='1",
+  '1; SELECT pg_sleep(5)',
+  "' UNION SELECT password_hash FROM users --",
+  '$1',
+  '%',
+  '_',
+  '\\'
+];
+const HTML = [
+  '<script>alert(1)</script>',
+  '<img src=x onerror=alert(1)>',
+  '"><svg onload=alert(1)>',
+  '{{constructor.constructor("alert(1)")()}}'
+];
+const ODD = [
+  '',
+  ' ',
+  '\u0000',
+  'null',
+  'undefined',
+  'NaN',
+  'Infinity',
+  '-0',
+  '1e309',
+  '0x10',
+  'true',
+  '[]',
+  '{}',
+  '__proto__',
+  'constructor',
+  '\u202e\u0645',
+  '😀',
+  '\ud800',
+  'é',
+  '\uffff'
+];
 
 /** Text no field should trip over: SQL, HTML, NUL bytes, lone surrogates, right-to-left marks, huge and empty. */
 export const nastyString: fc.Arbitrary<string> = fc.oneof(
@@ -126,7 +182,20 @@ export const nastyString: fc.Arbitrary<string> = fc.oneof(
 /** A value of any type, for a field that expects another one. */
 export const wrongValue: fc.Arbitrary<unknown> = fc.oneof(
   nastyString,
-  fc.constantFrom(0, -1, 1.5, -0, 2 ** 31, 2 ** 53, -(2 ** 63), 1e308, Number.MAX_SAFE_INTEGER + 2, true, false, null),
+  fc.constantFrom(
+    0,
+    -1,
+    1.5,
+    -0,
+    2 ** 31,
+    2 ** 53,
+    -(2 ** 63),
+    1e308,
+    Number.MAX_SAFE_INTEGER + 2,
+    true,
+    false,
+    null
+  ),
   fc.integer(),
   fc.double({ noNaN: true }),
   fc.array(fc.jsonValue({ maxDepth: 2 }), { maxLength: 4 }),
@@ -135,19 +204,60 @@ export const wrongValue: fc.Arbitrary<unknown> = fc.oneof(
 
 /** Percent-encodes every byte of `text` as UTF-8 but unreserved characters (a lone surrogate becomes U+FFFD). */
 export const percentEncode = (text: string) =>
-  [...Buffer.from(text, 'utf8')].map((b) => (/[A-Za-z0-9\-._~]/.test(String.fromCharCode(b)) ? String.fromCharCode(b) : `%${b.toString(16).toUpperCase().padStart(2, '0')}`)).join('');
+  [...Buffer.from(text, 'utf8')]
+    .map((b) =>
+      /[A-Za-z0-9\-._~]/.test(String.fromCharCode(b))
+        ? String.fromCharCode(b)
+        : `%${b.toString(16).toUpperCase().padStart(2, '0')}`
+    )
+    .join('');
 
 /** Bodies that are not the JSON object an endpoint reads: broken, other JSON values, deeply nested, not UTF-8. */
 export const badBodyText: fc.Arbitrary<string> = fc.oneof(
   fc.string({ unit: 'binary', maxLength: 200 }),
-  fc.constantFrom('', '{', '[1,2', 'null', '"x"', '[]', '{"a":1}{', '\ufeff{}', '{"a":1,}', "{'a':1}", '{"a":NaN}', '{"a":1e999}', '\u0000'),
+  fc.constantFrom(
+    '',
+    '{',
+    '[1,2',
+    'null',
+    '"x"',
+    '[]',
+    '{"a":1}{',
+    '\ufeff{}',
+    '{"a":1,}',
+    "{'a':1}",
+    '{"a":NaN}',
+    '{"a":1e999}',
+    '\u0000'
+  ),
   // Deep nesting: a parser or validator that recurses must not run out of stack.
   fc.integer({ min: 1_000, max: 100_000 }).map((depth) => `{"a":${'['.repeat(depth)}${']'.repeat(depth)}}`)
 );
 
 /** Path ids that are not ids, or not anyone's. */
 export const badId: fc.Arbitrary<string> = fc.oneof(
-  fc.constantFrom('0', '-1', '2147483648', '99999999999999999999', '1e3', '0x1f', '1.5', 'abc', '%20', '%00', '%zz', '..', '１', ' 7', '7 ', 'NaN', 'Infinity', '__proto__', "1'--", '9'.repeat(400)),
+  fc.constantFrom(
+    '0',
+    '-1',
+    '2147483648',
+    '99999999999999999999',
+    '1e3',
+    '0x1f',
+    '1.5',
+    'abc',
+    '%20',
+    '%00',
+    '%zz',
+    '..',
+    '１',
+    ' 7',
+    '7 ',
+    'NaN',
+    'Infinity',
+    '__proto__',
+    "1'--",
+    '9'.repeat(400)
+  ),
   fc.integer({ min: 1, max: 2_147_483_647 }).map(String),
   fc.string({ unit: 'binary', maxLength: 12 }).map(percentEncode)
 );

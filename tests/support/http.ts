@@ -36,7 +36,11 @@ export class Browser {
     }
     const text = await res.text();
     // JSON parsed; any other body (CSV, HTML) as text; no body, undefined.
-    const parsed = !text ? undefined : res.headers.get('content-type')?.includes('json') ? JSON.parse(text) : text;
+    const parsed = !text
+      ? undefined
+      : res.headers.get('content-type')?.includes('json')
+        ? JSON.parse(text)
+        : text;
     return { status: res.status, headers: res.headers, body: parsed as any, setCookie };
   }
 
@@ -55,7 +59,8 @@ export class Browser {
 
   async login(email: string, password = PASSWORD) {
     const res = await this.post('/api/auth/login', { email, password });
-    if (res.status !== 200) throw new Error(`login failed for ${email}: ${res.status} ${JSON.stringify(res.body)}`);
+    if (res.status !== 200)
+      throw new Error(`login failed for ${email}: ${res.status} ${JSON.stringify(res.body)}`);
     return res;
   }
 }

@@ -5,8 +5,16 @@ import { WallboardMetrics } from '../../server/realtime/metrics/index.js';
 import { poolDb } from '../../server/services/analytics/db.js';
 
 /** Wallboard metrics on `sql`, at a fixed "now", already computed from SQL (one reconcile). */
-export async function reconciledMetrics(sql: pg.Pool, opts: { timezone: string; clock: () => number }): Promise<WallboardMetrics> {
-  const metrics = new WallboardMetrics({ db: poolDb(sql), timezone: opts.timezone, logger: pino({ level: 'silent' }), clock: opts.clock });
+export async function reconciledMetrics(
+  sql: pg.Pool,
+  opts: { timezone: string; clock: () => number }
+): Promise<WallboardMetrics> {
+  const metrics = new WallboardMetrics({
+    db: poolDb(sql),
+    timezone: opts.timezone,
+    logger: pino({ level: 'silent' }),
+    clock: opts.clock
+  });
   await metrics.reconcile();
   return metrics;
 }

@@ -36,7 +36,10 @@ export interface ThrowawayPostgres {
  * An embedded Postgres cluster in a fresh temporary directory on a free port, deleted on stop.
  * `fast` trades durability for speed (fsync off); leave it off where commit costs are measured.
  */
-export async function startThrowawayPostgres(opts: { prefix: string; fast?: boolean }): Promise<ThrowawayPostgres> {
+export async function startThrowawayPostgres(opts: {
+  prefix: string;
+  fast?: boolean;
+}): Promise<ThrowawayPostgres> {
   const dir = await mkdtemp(path.join(os.tmpdir(), opts.prefix));
   const port = await freePort();
   const start = () => startEmbeddedPostgres({ dir: path.join(dir, 'data'), port, fast: opts.fast });

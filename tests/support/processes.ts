@@ -14,7 +14,11 @@ export interface ChildServer {
  * Starts Pulse in a separate Node process against `databaseUrl`; `config` holds settings for it
  * (as environment variables would give them).
  */
-export function startChildServer(databaseUrl: string, env: Record<string, string> = {}, config: Record<string, string> = {}): Promise<ChildServer> {
+export function startChildServer(
+  databaseUrl: string,
+  env: Record<string, string> = {},
+  config: Record<string, string> = {}
+): Promise<ChildServer> {
   const root = path.resolve(import.meta.dirname, '../..');
   const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'tests/support/child-server.ts'], {
     cwd: root,

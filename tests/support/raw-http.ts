@@ -13,7 +13,12 @@ export interface RawResponse {
  * connection, or until one complete answer with a Content-Length has arrived. With `halfClose`, the
  * request is followed by the end of the client's side (for a body that stops short of its length).
  */
-export function rawRequest(baseUrl: string, request: string | Buffer, timeoutMs = 5000, halfClose = false): Promise<RawResponse> {
+export function rawRequest(
+  baseUrl: string,
+  request: string | Buffer,
+  timeoutMs = 5000,
+  halfClose = false
+): Promise<RawResponse> {
   const { hostname, port } = new URL(baseUrl);
   return new Promise((resolve, reject) => {
     const socket = net.connect(Number(port), hostname);
@@ -29,7 +34,11 @@ export function rawRequest(baseUrl: string, request: string | Buffer, timeoutMs 
     const timer = setTimeout(() => {
       settled = true;
       socket.destroy();
-      reject(new Error(`no complete answer within ${timeoutMs} ms: ${Buffer.concat(chunks).toString('latin1').slice(0, 200)}`));
+      reject(
+        new Error(
+          `no complete answer within ${timeoutMs} ms: ${Buffer.concat(chunks).toString('latin1').slice(0, 200)}`
+        )
+      );
     }, timeoutMs);
     socket.on('connect', () => (halfClose ? socket.end(request) : socket.write(request)));
     socket.on('data', (chunk) => {
@@ -44,8 +53,17 @@ export function rawRequest(baseUrl: string, request: string | Buffer, timeoutMs 
 }
 
 /** A request in HTTP/1.1 wire format; `Connection: close` unless headers say otherwise. */
-export function httpRequest(method: string, path: string, headers: Record<string, string>, body = ''): string {
-  const all = { connection: 'close', ...headers, ...(body ? { 'content-length': String(Buffer.byteLength(body)) } : {}) };
+export function httpRequest(
+  method: string,
+  path: string,
+  headers: Record<string, string>,
+  body = ''
+): string {
+  const all = {
+    connection: 'close',
+    ...headers,
+    ...(body ? { 'content-length': String(Buffer.byteLength(body)) } : {})
+  };
   const lines = Object.entries(all).map(([k, v]) => `${k}: ${v}`);
   return `${method} ${path} HTTP/1.1\r\n${lines.join('\r\n')}\r\n\r\n${body}`;
 }

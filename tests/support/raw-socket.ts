@@ -25,7 +25,11 @@ export class RawSocket {
    * Opens the WebSocket with exactly these headers (Host and Origin included). Resolves with the
    * socket once upgraded, or with the HTTP status of a refused upgrade (null: no answer at all).
    */
-  static open(baseUrl: string, headers: Record<string, string>, timeoutMs = 5000): Promise<RawSocket | { refused: number | null }> {
+  static open(
+    baseUrl: string,
+    headers: Record<string, string>,
+    timeoutMs = 5000
+  ): Promise<RawSocket | { refused: number | null }> {
     const url = `${baseUrl.replace(/^http/, 'ws')}/socket.io/?EIO=4&transport=websocket`;
     return new Promise((resolve) => {
       const ws = new WebSocket(url, { headers, handshakeTimeout: timeoutMs });

@@ -10,7 +10,13 @@ export async function startTestServer(
   overrides: Partial<Record<keyof Config, string>> = {},
   opts: { serveFrontend?: boolean; demoActivity?: DemoActivityOptions } = {}
 ): Promise<RunningPulse> {
-  const config = loadConfig({ NODE_ENV: 'test', PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', ...overrides });
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    PORT: '0',
+    HOST: '127.0.0.1',
+    LOG_LEVEL: 'silent',
+    ...overrides
+  });
   const staticDir = opts.serveFrontend ? path.resolve(import.meta.dirname, '../../build') : undefined;
   return startPulse({
     config,

@@ -17,14 +17,22 @@ const opened = new Set<ClientSocket>();
 export function connectSocket(
   baseUrl: string,
   cookie?: string,
-  opts: { horizon?: string; origin?: string; wallboardToken?: string; watch?: { tickets?: number[]; customers?: number[] } } = {}
+  opts: {
+    horizon?: string;
+    origin?: string;
+    wallboardToken?: string;
+    watch?: { tickets?: number[]; customers?: number[] };
+  } = {}
 ): ClientSocket {
   const socket = io(baseUrl, {
     path: '/socket.io',
     transports: ['websocket'],
     reconnection: false,
     forceNew: true,
-    extraHeaders: { ...(cookie !== undefined ? { cookie } : {}), origin: opts.origin ?? new URL(baseUrl).origin },
+    extraHeaders: {
+      ...(cookie !== undefined ? { cookie } : {}),
+      origin: opts.origin ?? new URL(baseUrl).origin
+    },
     auth: {
       ...(opts.horizon ? { horizon: opts.horizon } : {}),
       ...(opts.watch ? { watch: opts.watch } : {}),
@@ -48,7 +56,11 @@ export function closeSockets() {
  * A connected, resumed socket for a signed-in user: `who` is a Browser holding a session, or an
  * email to sign in as (a new session, with the fixtures' password).
  */
-export async function openSocket(baseUrl: string, who: string | Browser, opts: { horizon?: string } = {}): Promise<ClientSocket> {
+export async function openSocket(
+  baseUrl: string,
+  who: string | Browser,
+  opts: { horizon?: string } = {}
+): Promise<ClientSocket> {
   const browser = typeof who === 'string' ? await Browser.signedIn(baseUrl, who) : who;
   const socket = connectSocket(baseUrl, browser.cookie, opts);
   await whenReady(socket);
@@ -95,7 +107,12 @@ export function record(socket: ClientSocket, names: (keyof ServerToClientEvents)
  * Resolves with the first event `name` matching `predicate`, whether it already arrived or arrives
  * within `timeoutMs`. Predicates name what they wait for (an id), so an earlier event cannot stand in.
  */
-export function waitFor<T = any>(socket: ClientSocket, name: keyof ServerToClientEvents, predicate: (p: T) => boolean = () => true, timeoutMs = 5000) {
+export function waitFor<T = any>(
+  socket: ClientSocket,
+  name: keyof ServerToClientEvents,
+  predicate: (p: T) => boolean = () => true,
+  timeoutMs = 5000
+) {
   const earlier = histories.get(socket)?.find((e) => e.name === name && predicate(e.payload as T));
   if (earlier) return Promise.resolve(earlier.payload as T);
   return new Promise<T>((resolve, reject) => {

@@ -2,7 +2,11 @@ import type { Reporter, TestModule, TestRunEndReason } from 'vitest/node';
 
 /** Ends every run with the line CI reads: `N passed, N failed`. */
 export default class SummaryReporter implements Reporter {
-  onTestRunEnd(modules: ReadonlyArray<TestModule>, unhandledErrors: ReadonlyArray<unknown>, reason: TestRunEndReason) {
+  onTestRunEnd(
+    modules: ReadonlyArray<TestModule>,
+    unhandledErrors: ReadonlyArray<unknown>,
+    reason: TestRunEndReason
+  ) {
     let passed = 0;
     let failed = 0;
     for (const mod of modules) {

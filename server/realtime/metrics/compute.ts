@@ -34,10 +34,12 @@ function dueAt(t: TicketFact): number | null {
 }
 
 // What a ticket looked like at an earlier instant, from its timestamps (the history the trends use).
-const openAt = (t: TicketFact, at: number) => t.createdAt <= at && (t.resolvedAt === null || t.resolvedAt > at);
+const openAt = (t: TicketFact, at: number) =>
+  t.createdAt <= at && (t.resolvedAt === null || t.resolvedAt > at);
 const dueAtInstant = (t: TicketFact, at: number) =>
   t.firstRespondedAt === null || t.firstRespondedAt > at ? t.firstResponseDueAt : t.resolutionDueAt;
-const unassignedAt = (t: TicketFact, at: number) => t.assigneeId === null || (t.assignedAt !== null && t.assignedAt > at);
+const unassignedAt = (t: TicketFact, at: number) =>
+  t.assigneeId === null || (t.assignedAt !== null && t.assignedAt > at);
 
 /** Status changes by ticket or agent id. */
 function bySubject<S extends string>(changes: Iterable<StatusChangeFact<S>>) {
@@ -74,17 +76,32 @@ export function computeSnapshot(state: WallboardState, now: number): WallboardSn
   const { bounds } = state;
   const elapsed = Math.max(0, now - bounds.todayStart);
   const today: Window = { start: bounds.todayStart, end: now + 1 };
-  const yesterday: Window = { start: bounds.yesterdayStart, end: Math.min(bounds.yesterdayStart + elapsed + 1, bounds.todayStart) };
+  const yesterday: Window = {
+    start: bounds.yesterdayStart,
+    end: Math.min(bounds.yesterdayStart + elapsed + 1, bounds.todayStart)
+  };
   const sameTimeYesterday = yesterday.end - 1;
 
   // The tiles in alert, in the order the snapshot lists them (tiles are made in that order).
   const alerts: MetricKey[] = [];
-  const tile = <V>(key: MetricKey, value: V, previous: V | null, hundredths: (v: V) => number | null): Tile<V> => {
+  const tile = <V>(
+    key: MetricKey,
+    value: V,
+    previous: V | null,
+    hundredths: (v: V) => number | null
+  ): Tile<V> => {
     const rule = state.thresholds.get(key);
     const h = hundredths(value);
-    const alert = !!rule && h !== null && (rule.comparison === 'above' ? h > rule.hundredths : h < rule.hundredths);
+    const alert =
+      !!rule && h !== null && (rule.comparison === 'above' ? h > rule.hundredths : h < rule.hundredths);
     if (alert) alerts.push(key);
-    return { key, value, sameTimeYesterday: previous, threshold: rule ? { comparison: rule.comparison, value: rule.value } : null, alert };
+    return {
+      key,
+      value,
+      sameTimeYesterday: previous,
+      threshold: rule ? { comparison: rule.comparison, value: rule.value } : null,
+      alert
+    };
   };
   const count = (v: number) => v * 100;
   const seconds = (v: number | null) => (v === null ? null : v * 100);
@@ -109,19 +126,27 @@ export function computeSnapshot(state: WallboardState, now: number): WallboardSn
         perMinuteCents[i] += o.cents;
       }
     }
-    const refund = within(o.refundedAt, today) ? refunds.today : within(o.refundedAt, yesterday) ? refunds.yesterday : null;
+    const refund = within(o.refundedAt, today)
+      ? refunds.today
+      : within(o.refundedAt, yesterday)
+        ? refunds.yesterday
+        : null;
     if (refund) {
       refund.orders++;
       refund.cents += o.cents;
     }
   }
-  const aov = (s: { orders: number; cents: number }) => (s.orders === 0 ? null : Math.round(s.cents / s.orders));
+  const aov = (s: { orders: number; cents: number }) =>
+    s.orders === 0 ? null : Math.round(s.cents / s.orders);
   const money = (cents: number | null) => (cents === null ? null : formatHundredths(cents));
   const moneyHundredths = (v: string | null) => (v === null ? null : toHundredths(v));
 
   // Support ------------------------------------------------------------------------------------
   const tickets = [...state.tickets.values()];
-  const byPriority = Object.fromEntries(TICKET_PRIORITIES.map((p) => [p, 0])) as Record<TicketPriority, number>;
+  const byPriority = Object.fromEntries(TICKET_PRIORITIES.map((p) => [p, 0])) as Record<
+    TicketPriority,
+    number
+  >;
   let open = 0;
   let unassigned = 0;
   let waiting = 0;
@@ -166,7 +191,11 @@ export function computeSnapshot(state: WallboardState, now: number): WallboardSn
       } else if (within(t.resolvedAt, yesterday)) resolutions.yesterday.push(t.resolvedAt - t.createdAt);
     }
     if (t.csatAt !== null && t.csatScore !== null) {
-      const bucket = within(t.csatAt, today) ? csat.today : within(t.csatAt, yesterday) ? csat.yesterday : null;
+      const bucket = within(t.csatAt, today)
+        ? csat.today
+        : within(t.csatAt, yesterday)
+          ? csat.yesterday
+          : null;
       if (bucket) {
         bucket.sum += t.csatScore;
         bucket.n++;
@@ -175,7 +204,8 @@ export function computeSnapshot(state: WallboardState, now: number): WallboardSn
   }
   const slaNow = slaCounts(tickets, now, false);
   const slaYesterday = slaCounts(tickets, sameTimeYesterday, true);
-  const csatHundredths = (c: { sum: number; n: number }) => (c.n === 0 ? null : Math.round((c.sum * 100) / c.n));
+  const csatHundredths = (c: { sum: number; n: number }) =>
+    c.n === 0 ? null : Math.round((c.sum * 100) / c.n);
   const csatAverage = (c: { sum: number; n: number }) => {
     const h = csatHundredths(c);
     return h === null ? null : h / 100;
@@ -237,11 +267,30 @@ export function computeSnapshot(state: WallboardState, now: number): WallboardSn
     dayStartedAt: iso(bounds.todayStart),
     commerce: {
       ordersToday: tile('orders_today', sales.today.orders, sales.yesterday.orders, count),
-      revenueToday: tile('revenue_today', money(sales.today.cents)!, money(sales.yesterday.cents), moneyHundredths),
-      averageOrderValue: tile('average_order_value', money(aov(sales.today)), money(aov(sales.yesterday)), moneyHundredths),
+      revenueToday: tile(
+        'revenue_today',
+        money(sales.today.cents)!,
+        money(sales.yesterday.cents),
+        moneyHundredths
+      ),
+      averageOrderValue: tile(
+        'average_order_value',
+        money(aov(sales.today)),
+        money(aov(sales.yesterday)),
+        moneyHundredths
+      ),
       refundsToday: tile('refunds_today', refunds.today.orders, refunds.yesterday.orders, count),
-      refundAmountToday: tile('refund_amount_today', money(refunds.today.cents)!, money(refunds.yesterday.cents), moneyHundredths),
-      perMinute: { from: iso(perMinuteFrom), orders: perMinuteOrders, revenue: perMinuteCents.map((c) => formatHundredths(c)) }
+      refundAmountToday: tile(
+        'refund_amount_today',
+        money(refunds.today.cents)!,
+        money(refunds.yesterday.cents),
+        moneyHundredths
+      ),
+      perMinute: {
+        from: iso(perMinuteFrom),
+        orders: perMinuteOrders,
+        revenue: perMinuteCents.map((c) => formatHundredths(c))
+      }
     },
     support: {
       openTickets: tile('open_tickets', open, openYesterday, count),
@@ -249,9 +298,21 @@ export function computeSnapshot(state: WallboardState, now: number): WallboardSn
       waitingOnAgent: tile('waiting_on_agent', waiting, waitingYesterday, count),
       slaAtRisk: tile('sla_at_risk', slaNow.atRisk, slaYesterday.atRisk, count),
       slaBreached: tile('sla_breached', slaNow.breached, slaYesterday.breached, count),
-      firstResponseMedianSeconds: tile('first_response_median', medianSeconds(firstResponses.today), medianSeconds(firstResponses.yesterday), seconds),
-      resolutionMedianSeconds: tile('resolution_median', medianSeconds(resolutions.today), medianSeconds(resolutions.yesterday), seconds),
-      csatAverage: tile('csat_average', csatAverage(csat.today), csatAverage(csat.yesterday), () => csatHundredths(csat.today)),
+      firstResponseMedianSeconds: tile(
+        'first_response_median',
+        medianSeconds(firstResponses.today),
+        medianSeconds(firstResponses.yesterday),
+        seconds
+      ),
+      resolutionMedianSeconds: tile(
+        'resolution_median',
+        medianSeconds(resolutions.today),
+        medianSeconds(resolutions.yesterday),
+        seconds
+      ),
+      csatAverage: tile('csat_average', csatAverage(csat.today), csatAverage(csat.yesterday), () =>
+        csatHundredths(csat.today)
+      ),
       csatResponses: tile('csat_responses', csat.today.n, csat.yesterday.n, count),
       agentsOnline: tile('agents_online', online, onlineYesterday, count),
       agentsBusy: tile('agents_busy', busy, busyYesterday, count),

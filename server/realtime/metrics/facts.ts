@@ -89,7 +89,6 @@ export interface ThresholdFact {
   hundredths: number;
 }
 
-
 const TIER_RANK = { bronze: 0, silver: 1, gold: 2, platinum: 3 } as const;
 
 /** Epoch milliseconds; null for no instant and for one JavaScript cannot represent ('infinity': never due). */
@@ -157,11 +156,23 @@ export function agentFact(d: Row): AgentFact | null {
 }
 
 export function ticketStatusChangeFact(d: Row): StatusChangeFact<TicketStatus> {
-  return { id: Number(d.id), subjectId: Number(d.ticket_id), from: d.from_status as TicketStatus, to: d.to_status as TicketStatus, at: ms(d.changed_at)! };
+  return {
+    id: Number(d.id),
+    subjectId: Number(d.ticket_id),
+    from: d.from_status as TicketStatus,
+    to: d.to_status as TicketStatus,
+    at: ms(d.changed_at)!
+  };
 }
 
 export function agentStatusChangeFact(d: Row): StatusChangeFact<AgentStatus> {
-  return { id: Number(d.id), subjectId: Number(d.user_id), from: d.from_status as AgentStatus, to: d.to_status as AgentStatus, at: ms(d.changed_at)! };
+  return {
+    id: Number(d.id),
+    subjectId: Number(d.user_id),
+    from: d.from_status as AgentStatus,
+    to: d.to_status as AgentStatus,
+    at: ms(d.changed_at)!
+  };
 }
 
 /**
@@ -169,7 +180,11 @@ export function agentStatusChangeFact(d: Row): StatusChangeFact<AgentStatus> {
  * last change at or before `at` says where it went; failing that, the first change after `at`
  * says where it came from; with no change since, it is the current status.
  */
-export function statusAt<S extends string>(current: S, changes: readonly StatusChangeFact<S>[], at: number): S {
+export function statusAt<S extends string>(
+  current: S,
+  changes: readonly StatusChangeFact<S>[],
+  at: number
+): S {
   let before: StatusChangeFact<S> | undefined;
   let after: StatusChangeFact<S> | undefined;
   for (const c of changes) {
@@ -182,7 +197,12 @@ export function statusAt<S extends string>(current: S, changes: readonly StatusC
 
 export function thresholdFact(d: Row): ThresholdFact {
   const hundredths = toHundredths(d.value);
-  return { metric: d.metric as MetricKey, comparison: d.comparison as 'above' | 'below', value: formatHundredths(hundredths), hundredths };
+  return {
+    metric: d.metric as MetricKey,
+    comparison: d.comparison as 'above' | 'below',
+    value: formatHundredths(hundredths),
+    hundredths
+  };
 }
 
 // Which rows the wallboard needs to remember, given where yesterday started. The reconcile query
@@ -203,7 +223,11 @@ export const keepMember = (f: MemberFact, from: number) => f.joinedAt >= from;
 /** Puts a row's fact in the state under `id`, or drops it: a deleted row (null), no fact, or one not kept. */
 export type PutFact = (state: WallboardState, id: number, row: Row | null) => void;
 
-function kept<F>(map: (s: WallboardState) => Map<number, F>, fact: (d: Row) => F | null, keep: (f: F, from: number) => boolean): PutFact {
+function kept<F>(
+  map: (s: WallboardState) => Map<number, F>,
+  fact: (d: Row) => F | null,
+  keep: (f: F, from: number) => boolean
+): PutFact {
   return (state, id, row) => {
     const f = row && fact(row);
     if (f && keep(f, state.bounds.yesterdayStart)) map(state).set(id, f);

@@ -37,7 +37,12 @@ export class Wallboard {
   private readonly tvSockets = new Map<number, Set<PulseSocket>>();
 
   constructor(private readonly opts: WallboardOptions) {
-    this.metrics = new WallboardMetrics({ db: opts.db, timezone: opts.timezone, logger: opts.logger, reconcileMs: opts.reconcileMs });
+    this.metrics = new WallboardMetrics({
+      db: opts.db,
+      timezone: opts.timezone,
+      logger: opts.logger,
+      reconcileMs: opts.reconcileMs
+    });
   }
 
   attach(io: PulseServer) {
@@ -57,7 +62,10 @@ export class Wallboard {
   }
 
   async authenticate(socket: PulseSocket): Promise<boolean> {
-    const token = await verifyWallboardToken(this.opts.db, (socket.handshake.auth as { wallboardToken?: unknown }).wallboardToken);
+    const token = await verifyWallboardToken(
+      this.opts.db,
+      (socket.handshake.auth as { wallboardToken?: unknown }).wallboardToken
+    );
     if (!token) return false;
     // No user: no user, team or manager room, no session to follow; the role is the least one.
     socket.data = {
@@ -87,15 +95,20 @@ export class Wallboard {
     socket.use(([event, ...args], next) => {
       if (TV_EVENTS.has(event)) return next();
       const ack = args[args.length - 1];
-      if (typeof ack === 'function') ack({ error: { code: 'forbidden', message: 'A wallboard link shows the wallboard only' } });
+      if (typeof ack === 'function')
+        ack({ error: { code: 'forbidden', message: 'A wallboard link shows the wallboard only' } });
     });
     this.bindWatch(socket);
     void socket.join(rooms.wallboard);
     socket.emit('live:ready', { horizon, replayed: 0 });
-    guarded(this.opts.logger, () => ({ event: 'wallboard:tv_connected', tokenId }), () => {
-      const snapshot = this.metrics.snapshot();
-      if (snapshot) socket.emit('wallboard:updated', snapshot);
-    })();
+    guarded(
+      this.opts.logger,
+      () => ({ event: 'wallboard:tv_connected', tokenId }),
+      () => {
+        const snapshot = this.metrics.snapshot();
+        if (snapshot) socket.emit('wallboard:updated', snapshot);
+      }
+    )();
   }
 
   /** A signed-in user's socket: managers and admins may watch the wallboard. */
@@ -108,7 +121,8 @@ export class Wallboard {
         return ack({ error: { code: 'forbidden', message: 'The wallboard is for managers' } });
       }
       const snapshot: WallboardSnapshot | null = this.metrics.snapshot();
-      if (!snapshot) return ack({ error: { code: 'unavailable', message: 'The wallboard is still loading; try again' } });
+      if (!snapshot)
+        return ack({ error: { code: 'unavailable', message: 'The wallboard is still loading; try again' } });
       await socket.join(rooms.wallboard);
       ack({ data: snapshot });
     });

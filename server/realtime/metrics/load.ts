@@ -1,11 +1,24 @@
 import type { Db } from '../../services/analytics/db.js';
-import { KEPT_FACTS, WallboardState, agentFact, ms, thresholdFact, type DayBounds, type KeptTopic } from './facts.js';
+import {
+  KEPT_FACTS,
+  WallboardState,
+  agentFact,
+  ms,
+  thresholdFact,
+  type DayBounds,
+  type KeptTopic
+} from './facts.js';
 
 type Json = { d: Record<string, unknown> };
 
 /** The store's day around `now`, and the one before it (Postgres does the time-zone arithmetic). */
 export async function loadDayBounds(db: Db, timezone: string, now: number): Promise<DayBounds> {
-  const [row] = await db.query<{ day: string; yesterday_start: Date; today_start: Date; tomorrow_start: Date }>(
+  const [row] = await db.query<{
+    day: string;
+    yesterday_start: Date;
+    today_start: Date;
+    tomorrow_start: Date;
+  }>(
     `SELECT d::text AS day,
             ((d - 1)::timestamp AT TIME ZONE $2) AS yesterday_start,
             (d::timestamp AT TIME ZONE $2) AS today_start,
@@ -13,7 +26,12 @@ export async function loadDayBounds(db: Db, timezone: string, now: number): Prom
        FROM (SELECT ($1::timestamptz AT TIME ZONE $2)::date AS d) x`,
     [new Date(now), timezone]
   );
-  return { day: row.day, yesterdayStart: ms(row.yesterday_start)!, todayStart: ms(row.today_start)!, tomorrowStart: ms(row.tomorrow_start)! };
+  return {
+    day: row.day,
+    yesterdayStart: ms(row.yesterday_start)!,
+    todayStart: ms(row.today_start)!,
+    tomorrowStart: ms(row.tomorrow_start)!
+  };
 }
 
 // The rows each fact is made from, as JSON built the way change_log.data is (to_jsonb formatting),
@@ -69,7 +87,12 @@ export type UnreadableRow = (topic: string, id: number, err: unknown) => void;
  * reconcile. A row it cannot read is left out and reported to `unreadable`: one such row must not
  * keep the wallboard, or the server that starts it, from running.
  */
-export async function loadWallboardState(db: Db, timezone: string, now: number, unreadable: UnreadableRow = () => undefined): Promise<WallboardState> {
+export async function loadWallboardState(
+  db: Db,
+  timezone: string,
+  now: number,
+  unreadable: UnreadableRow = () => undefined
+): Promise<WallboardState> {
   const bounds = await loadDayBounds(db, timezone, now);
   const from = new Date(bounds.yesterdayStart);
   const [kept, agents, thresholds] = await Promise.all([

@@ -35,8 +35,19 @@ export class WallboardPublisher {
     opts: PublisherOptions
   ) {
     this.minIntervalMs = opts.minIntervalMs ?? 250;
-    this.sendFromTimer = guarded(opts.logger, () => ({ timer: 'wallboard frame' }), () => this.send());
-    this.heartbeat = setInterval(guarded(opts.logger, () => ({ timer: 'wallboard heartbeat' }), () => this.request()), HEARTBEAT_MS);
+    this.sendFromTimer = guarded(
+      opts.logger,
+      () => ({ timer: 'wallboard frame' }),
+      () => this.send()
+    );
+    this.heartbeat = setInterval(
+      guarded(
+        opts.logger,
+        () => ({ timer: 'wallboard heartbeat' }),
+        () => this.request()
+      ),
+      HEARTBEAT_MS
+    );
     this.heartbeat.unref();
   }
 
@@ -74,5 +85,8 @@ export class WallboardPublisher {
 function contentOf(snapshot: WallboardSnapshot): string {
   const { generatedAt: _, support, ...rest } = snapshot;
   // The backlog's last point is "now": it moves with the clock, not with the numbers.
-  return JSON.stringify({ ...rest, support: { ...support, backlog: support.backlog.map((p, i, all) => (i === all.length - 1 ? p.open : p)) } });
+  return JSON.stringify({
+    ...rest,
+    support: { ...support, backlog: support.backlog.map((p, i, all) => (i === all.length - 1 ? p.open : p)) }
+  });
 }

@@ -37,7 +37,9 @@ export async function saveThresholds(
   rules: z.output<typeof ThresholdsBody>['thresholds']
 ): Promise<Threshold[]> {
   await db.transaction(async (t) => {
-    await t.query(`DELETE FROM wallboard_thresholds WHERE metric <> ALL($1::text[])`, [rules.map((r) => r.metric)]);
+    await t.query(`DELETE FROM wallboard_thresholds WHERE metric <> ALL($1::text[])`, [
+      rules.map((r) => r.metric)
+    ]);
     for (const rule of rules) {
       await t.query(
         `INSERT INTO wallboard_thresholds (metric, comparison, value, updated_by) VALUES ($1, $2, $3, $4)
@@ -48,6 +50,12 @@ export async function saveThresholds(
       );
     }
   });
-  await audit({ action: 'wallboard.thresholds_updated', actorUserId: actor.user.id, targetType: 'wallboard_thresholds', ip: actor.ip, details: { thresholds: rules } });
+  await audit({
+    action: 'wallboard.thresholds_updated',
+    actorUserId: actor.user.id,
+    targetType: 'wallboard_thresholds',
+    ip: actor.ip,
+    details: { thresholds: rules }
+  });
   return listThresholds(db);
 }

@@ -43,19 +43,32 @@ interface Actor {
   ip: string | null;
 }
 
-export async function createWallboardToken(db: Db, actor: Actor, name: string): Promise<CreatedWallboardToken> {
+export async function createWallboardToken(
+  db: Db,
+  actor: Actor,
+  name: string
+): Promise<CreatedWallboardToken> {
   const secret = `${PREFIX}${randomBytes(32).toString('base64url')}`;
   const [{ id }] = await db.query<{ id: number }>(
     `INSERT INTO wallboard_tokens (token_hash, name, created_by) VALUES ($1, $2, $3) RETURNING id`,
     [sha256Hex(secret), name, actor.user.id]
   );
-  await audit({ action: 'wallboard_token.created', actorUserId: actor.user.id, targetType: 'wallboard_token', targetId: id, ip: actor.ip, details: { name } });
+  await audit({
+    action: 'wallboard_token.created',
+    actorUserId: actor.user.id,
+    targetType: 'wallboard_token',
+    targetId: id,
+    ip: actor.ip,
+    details: { name }
+  });
   const [row] = await db.query<Row>(`${SELECT} WHERE t.id = $1`, [id]);
   return { token: present(row), secret, path: `/tv?token=${encodeURIComponent(secret)}` };
 }
 
 export async function listWallboardTokens(db: Db): Promise<WallboardToken[]> {
-  return (await db.query<Row>(`${SELECT} ORDER BY t.revoked_at IS NOT NULL, t.created_at DESC, t.id DESC`)).map(present);
+  return (
+    await db.query<Row>(`${SELECT} ORDER BY t.revoked_at IS NOT NULL, t.created_at DESC, t.id DESC`)
+  ).map(present);
 }
 
 /** Revokes for good (revoking twice is a no-op); open TV sockets close within a second. */
@@ -67,7 +80,13 @@ export async function revokeWallboardToken(db: Db, actor: Actor, id: number): Pr
   const [row] = await db.query<Row>(`${SELECT} WHERE t.id = $1`, [id]);
   if (!row) throw notFound('Wallboard token');
   if (revoked.length > 0) {
-    await audit({ action: 'wallboard_token.revoked', actorUserId: actor.user.id, targetType: 'wallboard_token', targetId: id, ip: actor.ip });
+    await audit({
+      action: 'wallboard_token.revoked',
+      actorUserId: actor.user.id,
+      targetType: 'wallboard_token',
+      targetId: id,
+      ip: actor.ip
+    });
   }
   return present(row);
 }
@@ -76,7 +95,10 @@ export async function revokeWallboardToken(db: Db, actor: Actor, id: number): Pr
  * The token's id and name when it is valid (exists, not revoked). Marks it used, at most once a
  * minute, so the list shows which TVs are alive.
  */
-export async function verifyWallboardToken(db: Db, token: unknown): Promise<{ id: number; name: string } | null> {
+export async function verifyWallboardToken(
+  db: Db,
+  token: unknown
+): Promise<{ id: number; name: string } | null> {
   if (typeof token !== 'string' || !token.startsWith(PREFIX) || token.length > 200) return null;
   const hash = sha256Hex(token);
   const [row] = await db.query<{ id: number; name: string }>(
@@ -86,6 +108,9 @@ export async function verifyWallboardToken(db: Db, token: unknown): Promise<{ id
     [hash]
   );
   if (row) return row;
-  const [valid] = await db.query<{ id: number; name: string }>(`SELECT id, name FROM wallboard_tokens WHERE token_hash = $1 AND revoked_at IS NULL`, [hash]);
+  const [valid] = await db.query<{ id: number; name: string }>(
+    `SELECT id, name FROM wallboard_tokens WHERE token_hash = $1 AND revoked_at IS NULL`,
+    [hash]
+  );
   return valid ?? null;
 }

@@ -45,7 +45,9 @@ export class WallboardMetrics {
     const tick = () => {
       this.periodic = setTimeout(() => {
         void this.reconcile()
-          .catch((err) => this.opts.logger.warn({ err: (err as Error).message }, 'wallboard reconcile failed'))
+          .catch((err) =>
+            this.opts.logger.warn({ err: (err as Error).message }, 'wallboard reconcile failed')
+          )
           .finally(() => !this.closed && tick());
       }, every);
       this.periodic.unref();
@@ -70,15 +72,22 @@ export class WallboardMetrics {
     const replay: ChangeRow[] = [];
     this.replay = replay;
     try {
-      const fresh = await loadWallboardState(this.opts.db, this.opts.timezone, this.clock(), (topic, entityId, err) =>
-        this.opts.logger.error({ err, topic, entityId }, 'wallboard could not read a row; left out')
+      const fresh = await loadWallboardState(
+        this.opts.db,
+        this.opts.timezone,
+        this.clock(),
+        (topic, entityId, err) =>
+          this.opts.logger.error({ err, topic, entityId }, 'wallboard could not read a row; left out')
       );
       for (const row of replay) this.applySafely(fresh, row);
       this.state = fresh;
     } finally {
       this.replay = null;
     }
-    this.opts.logger.debug({ ms: Math.round(performance.now() - started), replayed: replay.length }, 'wallboard reconciled');
+    this.opts.logger.debug(
+      { ms: Math.round(performance.now() - started), replayed: replay.length },
+      'wallboard reconciled'
+    );
     this.scheduleRollover();
     this.changed();
   }
@@ -88,9 +97,14 @@ export class WallboardMetrics {
     clearTimeout(this.rollover);
     if (this.closed || !this.state) return;
     const wait = Math.max(this.state.bounds.tomorrowStart - this.clock(), 0) + 50;
-    this.rollover = setTimeout(() => {
-      void this.reconcile().catch((err) => this.opts.logger.warn({ err: (err as Error).message }, 'wallboard day rollover failed'));
-    }, Math.min(wait, 2 ** 31 - 1));
+    this.rollover = setTimeout(
+      () => {
+        void this.reconcile().catch((err) =>
+          this.opts.logger.warn({ err: (err as Error).message }, 'wallboard day rollover failed')
+        );
+      },
+      Math.min(wait, 2 ** 31 - 1)
+    );
     this.rollover.unref();
   }
 
@@ -115,7 +129,10 @@ export class WallboardMetrics {
       applyRow(state, row);
       return true;
     } catch (err) {
-      this.opts.logger.error({ err, seq: row.id, topic: row.topic, entityId: row.entityId }, 'wallboard could not apply a change; skipped');
+      this.opts.logger.error(
+        { err, seq: row.id, topic: row.topic, entityId: row.entityId },
+        'wallboard could not apply a change; skipped'
+      );
       return false;
     }
   }
@@ -143,7 +160,8 @@ const RELEVANT = new Set([...Object.keys(KEPT_FACTS), 'user', 'wallboard_thresho
 export function applyRow(state: WallboardState, row: ChangeRow): void {
   const id = Number(row.entityId ?? row.data.id);
   const gone = row.op === 'delete';
-  if (Object.hasOwn(KEPT_FACTS, row.topic)) return KEPT_FACTS[row.topic as KeptTopic](state, id, gone ? null : row.data);
+  if (Object.hasOwn(KEPT_FACTS, row.topic))
+    return KEPT_FACTS[row.topic as KeptTopic](state, id, gone ? null : row.data);
   switch (row.topic) {
     case 'user': {
       const f = agentFact(row.data);

@@ -4,7 +4,6 @@ import { boundariesOf, bucketsOf } from './range.js';
 import { COUNTED } from '../sql.js';
 import type { Params } from '../sql.js';
 
-
 /** The `activity` CTE of a range, and the instants the range starts and ends at. */
 export interface Activity {
   sql: string;
@@ -28,7 +27,11 @@ export async function activitySql(db: Db, range: ResolvedRange, params: Params):
     `SELECT (SELECT min(first_order_at) FROM customer_order_stats) AS first, (SELECT max(last_order_at) FROM customer_order_stats) AS last`
   );
   if (span.first === null || (new Date(span.first) >= start && new Date(span.last!) < end)) {
-    return { sql: `activity AS (SELECT customer_id, orders, (revenue * 100)::bigint AS cents, last_order_at FROM customer_order_stats)`, start, end };
+    return {
+      sql: `activity AS (SELECT customer_id, orders, (revenue * 100)::bigint AS cents, last_order_at FROM customer_order_stats)`,
+      start,
+      end
+    };
   }
   const whole = months.flatMap((m, i) => (m.whole ? [{ month: m.bucket, start: bounds[i] }] : []));
   const parts: string[] = [];
@@ -59,8 +62,12 @@ export async function activitySql(db: Db, range: ResolvedRange, params: Params):
   const each = (column: string) => names.map((n) => `${n}.${column}`);
   const sql = `activity AS (
     SELECT customer_id,
-           (${each('orders').map((c) => `coalesce(${c}, 0)`).join(' + ')})::int AS orders,
-           (${each('cents').map((c) => `coalesce(${c}, 0)`).join(' + ')})::bigint AS cents,
+           (${each('orders')
+             .map((c) => `coalesce(${c}, 0)`)
+             .join(' + ')})::int AS orders,
+           (${each('cents')
+             .map((c) => `coalesce(${c}, 0)`)
+             .join(' + ')})::bigint AS cents,
            greatest(${each('last_order_at').join(', ')}) AS last_order_at
       FROM ${parts.map((part, i) => (i === 0 ? `(${part}) ${names[i]}` : `FULL JOIN (${part}) ${names[i]} USING (customer_id)`)).join(' ')}
   )`;

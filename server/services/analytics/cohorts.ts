@@ -26,7 +26,12 @@ export async function cohortReport(db: Db, range: ResolvedRange): Promise<Cohort
       customers,
       retention: months.slice(c).map((month, offset) => {
         const active = cells.get(`${cohort}|${month}`) ?? 0;
-        return { month: month.slice(0, 7), offset, customers: active, percent: customers === 0 ? 0 : Math.round((active * 1000) / customers) / 10 };
+        return {
+          month: month.slice(0, 7),
+          offset,
+          customers: active,
+          percent: customers === 0 ? 0 : Math.round((active * 1000) / customers) / 10
+        };
       })
     };
   });

@@ -17,4 +17,5 @@ function cell(value: unknown): string {
 }
 
 /** A file name for an export: pulse-<report>-<from>_<to>.csv */
-export const csvFileName = (report: string, range: { from: string; to: string }) => `pulse-${report}-${range.from}_${range.to}.csv`;
+export const csvFileName = (report: string, range: { from: string; to: string }) =>
+  `pulse-${report}-${range.from}_${range.to}.csv`;

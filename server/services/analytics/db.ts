@@ -14,9 +14,13 @@ export interface Db {
 export function sequelizeDb(sequelize: Sequelize, transaction?: Transaction): Db {
   return {
     query: <T>(sql: string, params: unknown[] = []) =>
-      sequelize.query<T & object>(sql, { bind: params, type: QueryTypes.SELECT, transaction }) as Promise<T[]>,
+      sequelize.query<T & object>(sql, { bind: params, type: QueryTypes.SELECT, transaction }) as Promise<
+        T[]
+      >,
     transaction: (work) =>
-      transaction ? work(sequelizeDb(sequelize, transaction)) : sequelize.transaction((t) => work(sequelizeDb(sequelize, t)))
+      transaction
+        ? work(sequelizeDb(sequelize, transaction))
+        : sequelize.transaction((t) => work(sequelizeDb(sequelize, t)))
   };
 }
 

@@ -32,7 +32,9 @@ interface Paging {
   all?: boolean;
 }
 const limitOffset = (paging: Paging, params: Params) =>
-  paging.all ? `LIMIT ${EXPORT_LIMIT}` : `LIMIT ${params.p(paging.pageSize)} OFFSET ${params.p((paging.page - 1) * paging.pageSize)}`;
+  paging.all
+    ? `LIMIT ${EXPORT_LIMIT}`
+    : `LIMIT ${params.p(paging.pageSize)} OFFSET ${params.p((paging.page - 1) * paging.pageSize)}`;
 const pageCount = (total: number, pageSize: number) => Math.max(1, Math.ceil(total / pageSize));
 
 /** Sales in the range; with a product or category, the orders containing it and their lines of it. */
@@ -95,10 +97,15 @@ export async function ordersDrill(
   };
 }
 
-type CustomersQuery = Pick<z.output<typeof CustomersDrillQuery>, 'kind' | 'cohort' | 'month' | 'segment'> & Paging;
+type CustomersQuery = Pick<z.output<typeof CustomersDrillQuery>, 'kind' | 'cohort' | 'month' | 'segment'> &
+  Paging;
 
 /** Customers behind a customer number: new, returning, active in the range; a cohort cell; an RFM segment. */
-export async function customersDrill(db: Db, range: ResolvedRange, q: CustomersQuery): Promise<CustomersDrill> {
+export async function customersDrill(
+  db: Db,
+  range: ResolvedRange,
+  q: CustomersQuery
+): Promise<CustomersDrill> {
   const params = new Params();
   let sql: string;
   if (q.kind === 'cohort') {
@@ -141,7 +148,9 @@ export async function customersDrill(db: Db, range: ResolvedRange, q: CustomersQ
       ORDER BY b.cents DESC, b.customer_id ${limitOffset(q, params)}`,
     params.values
   );
-  let totals = rows[0] ? { customers: rows[0].total_customers, orders: rows[0].total_orders, cents: rows[0].total_cents } : null;
+  let totals = rows[0]
+    ? { customers: rows[0].total_customers, orders: rows[0].total_orders, cents: rows[0].total_cents }
+    : null;
   if (!totals) {
     [totals] = await db.query<{ customers: number; orders: number; cents: string }>(
       `${sql} SELECT count(*)::int AS customers, coalesce(sum(orders), 0)::int AS orders, coalesce(sum(cents), 0)::text AS cents FROM base`,
@@ -162,23 +171,30 @@ export async function customersDrill(db: Db, range: ResolvedRange, q: CustomersQ
     page: q.page,
     pageSize: q.pageSize,
     pageCount: pageCount(totals.customers, q.pageSize),
-    totals: { customers: totals.customers, orders: totals.orders, revenue: formatHundredths(Number(totals.cents)) },
-    customers: rows.map(
-      (r): DrillCustomer => ({
-        id: r.customer_id,
-        name: people.get(r.customer_id)?.name ?? '',
-        email: people.get(r.customer_id)?.email ?? '',
-        firstOrderAt: iso(people.get(r.customer_id)?.first_order_at ?? null),
-        orders: r.orders,
-        revenue: formatHundredths(Number(r.cents)),
-        lastOrderAt: iso(r.last_order_at),
-        ...(r.r !== null ? { rfm: { r: r.r, f: r.f!, m: r.m! } } : {})
-      })
-    )
+    totals: {
+      customers: totals.customers,
+      orders: totals.orders,
+      revenue: formatHundredths(Number(totals.cents))
+    },
+    customers: rows.map((r): DrillCustomer => ({
+      id: r.customer_id,
+      name: people.get(r.customer_id)?.name ?? '',
+      email: people.get(r.customer_id)?.email ?? '',
+      firstOrderAt: iso(people.get(r.customer_id)?.first_order_at ?? null),
+      orders: r.orders,
+      revenue: formatHundredths(Number(r.cents)),
+      lastOrderAt: iso(r.last_order_at),
+      ...(r.r !== null ? { rfm: { r: r.r, f: r.f!, m: r.m! } } : {})
+    }))
   };
 }
 
-const TICKET_MOMENT = { created: 'created_at', first_responded: 'first_responded_at', resolved: 'resolved_at', csat: 'csat_at' } as const;
+const TICKET_MOMENT = {
+  created: 'created_at',
+  first_responded: 'first_responded_at',
+  resolved: 'resolved_at',
+  csat: 'csat_at'
+} as const;
 const TICKET_DUE = { first_responded: 'first_response_due_at', resolved: 'resolution_due_at' } as const;
 
 /** Tickets whose creation, first response, resolution or CSAT answer falls in the range. */
@@ -226,7 +242,10 @@ export async function ticketsDrill(
     page: q.page,
     pageSize: q.pageSize,
     pageCount: pageCount(totals.tickets, q.pageSize),
-    totals: { tickets: totals.tickets, csatAverage: q.kind === 'csat' && totals.csat !== null ? Number(totals.csat) : null },
+    totals: {
+      tickets: totals.tickets,
+      csatAverage: q.kind === 'csat' && totals.csat !== null ? Number(totals.csat) : null
+    },
     tickets: rows.map((r) => ({
       id: r.id,
       subject: r.subject,

@@ -7,7 +7,9 @@ import { ensureFresh } from './rollups.js';
  * so a report rarely has more than a few seconds of changes to fold in before it answers.
  * Several processes may run this: refreshes take turns under an advisory lock.
  */
-export function startRollupMaintenance(opts: { db: Db; timezone: string; logger: Logger; everyMs: number }): { close(): Promise<void> } {
+export function startRollupMaintenance(opts: { db: Db; timezone: string; logger: Logger; everyMs: number }): {
+  close(): Promise<void>;
+} {
   let closed = false;
   let running: Promise<void> = Promise.resolve();
   let timer: NodeJS.Timeout | undefined;

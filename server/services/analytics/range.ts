@@ -16,7 +16,12 @@ export const addDays = (d: string, n: number) => fromDate(toDate(d) + n * DAY_MS
 
 /** Today's date in the store's time zone. */
 export function storeToday(timezone: string, now = Date.now()): string {
-  return new Intl.DateTimeFormat('en-CA', { timeZone: timezone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(now);
+  return new Intl.DateTimeFormat('en-CA', {
+    timeZone: timezone,
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit'
+  }).format(now);
 }
 
 /** Fills in the defaults (the last 30 days up to today) and checks the limits. */
@@ -28,7 +33,10 @@ export function resolveRange(q: { from?: string; to?: string }, timezone: string
   return { from, to, timezone };
 }
 
-export function resolveSeries(q: { from?: string; to?: string; bucket?: Bucket }, timezone: string): SeriesRange {
+export function resolveSeries(
+  q: { from?: string; to?: string; bucket?: Bucket },
+  timezone: string
+): SeriesRange {
   const range = resolveRange(q, timezone);
   const bucket = q.bucket ?? defaultBucket(range.from, range.to);
   const problem = rangeProblem(range.from, range.to, bucket);
@@ -54,7 +62,11 @@ function nextBucket(start: string, bucket: Bucket): string {
 /** The buckets of a range, in order, each clipped to the range. */
 export function bucketsOf(range: SeriesRange): (BucketSpan & { whole: boolean })[] {
   const spans: (BucketSpan & { whole: boolean })[] = [];
-  for (let start = bucketStart(range.from, range.bucket); start <= range.to; start = nextBucket(start, range.bucket)) {
+  for (
+    let start = bucketStart(range.from, range.bucket);
+    start <= range.to;
+    start = nextBucket(start, range.bucket)
+  ) {
     const last = addDays(nextBucket(start, range.bucket), -1);
     const from = start < range.from ? range.from : start;
     const to = last > range.to ? range.to : last;
@@ -71,7 +83,12 @@ export function monthsOf(from: string, to: string): string[] {
 }
 
 /** The instants a span of store days starts and ends at, [start, end). */
-export async function instantsOf(db: Db, from: string, to: string, timezone: string): Promise<{ start: Date; end: Date }> {
+export async function instantsOf(
+  db: Db,
+  from: string,
+  to: string,
+  timezone: string
+): Promise<{ start: Date; end: Date }> {
   const [row] = await db.query<{ start: Date; end: Date }>(
     `SELECT ($1::date::timestamp AT TIME ZONE $3) AS start, (($2::date + 1)::timestamp AT TIME ZONE $3) AS end`,
     [from, to, timezone]
@@ -80,7 +97,11 @@ export async function instantsOf(db: Db, from: string, to: string, timezone: str
 }
 
 /** Start instants of consecutive spans, and the end of the last (for width_bucket over timestamps). */
-export async function boundariesOf(db: Db, spans: { from: string; to: string }[], timezone: string): Promise<Date[]> {
+export async function boundariesOf(
+  db: Db,
+  spans: { from: string; to: string }[],
+  timezone: string
+): Promise<Date[]> {
   if (spans.length === 0) return [];
   const [row] = await db.query<{ bounds: Date[] }>(
     `SELECT array_agg(d::timestamp AT TIME ZONE $2 ORDER BY d) AS bounds FROM unnest($1::date[]) d`,

@@ -1,4 +1,9 @@
-import { RFM_SEGMENTS, type ResolvedRange, type RfmReport, type RfmSegment } from '#shared/schemas/analytics.js';
+import {
+  RFM_SEGMENTS,
+  type ResolvedRange,
+  type RfmReport,
+  type RfmSegment
+} from '#shared/schemas/analytics.js';
 import { formatHundredths } from '#shared/rules/money.js';
 import { activitySql } from './activity.js';
 import { Params } from '../sql.js';
@@ -54,7 +59,14 @@ export async function rfmReport(db: Db, range: ResolvedRange): Promise<RfmReport
   const params = new Params();
   const { sql: activity, end } = await activitySql(db, range, params);
   // Grouped by the integer scores only; the 25 groups are named here.
-  const rows = await db.query<{ r: number; fm: number; customers: number; orders: number; cents: string; recency_days: number }>(
+  const rows = await db.query<{
+    r: number;
+    fm: number;
+    customers: number;
+    orders: number;
+    cents: string;
+    recency_days: number;
+  }>(
     `${scoredSql(activity)}
      SELECT r, (f + m + 1) / 2 AS fm, count(*)::int AS customers, sum(orders)::int AS orders, sum(cents)::text AS cents,
             sum(date_part('epoch', ${params.p(end)}::timestamptz - last_order_at)) / 86400 AS recency_days

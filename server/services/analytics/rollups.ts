@@ -44,24 +44,49 @@ export async function ensureFresh(db: Db, timezone: string): Promise<void> {
  * recomputation that follows sees at least those commits, so a write that lands meanwhile keeps its
  * marker for the next refresh: nothing is ever lost or counted twice.
  */
-export async function refreshRollups(db: Db, timezone: string, opts: { force?: boolean } = {}): Promise<RefreshResult> {
+export async function refreshRollups(
+  db: Db,
+  timezone: string,
+  opts: { force?: boolean } = {}
+): Promise<RefreshResult> {
   const started = performance.now();
   return db.transaction(async (t) => {
     await t.query(`SELECT pg_advisory_xact_lock($1)`, [REFRESH_LOCK_KEY]);
     const [state] = await t.query<{ timezone: string | null }>(`SELECT timezone FROM analytics_state`);
-    const utcDays = (await t.query<{ day: string }>(`WITH gone AS (DELETE FROM analytics_dirty_days RETURNING day) SELECT DISTINCT day::text FROM gone`)).map((r) => r.day);
+    const utcDays = (
+      await t.query<{ day: string }>(
+        `WITH gone AS (DELETE FROM analytics_dirty_days RETURNING day) SELECT DISTINCT day::text FROM gone`
+      )
+    ).map((r) => r.day);
     const customers = (
-      await t.query<{ customer_id: number }>(`WITH gone AS (DELETE FROM analytics_dirty_customers RETURNING customer_id) SELECT DISTINCT customer_id FROM gone`)
+      await t.query<{ customer_id: number }>(
+        `WITH gone AS (DELETE FROM analytics_dirty_customers RETURNING customer_id) SELECT DISTINCT customer_id FROM gone`
+      )
     ).map((r) => r.customer_id);
 
     const days = utcDays.length === 0 ? [] : await storeDaysOf(t, utcDays, timezone);
-    if (opts.force || state.timezone !== timezone || days.length > REBUILD_DAYS || customers.length > REBUILD_CUSTOMERS) {
+    if (
+      opts.force ||
+      state.timezone !== timezone ||
+      days.length > REBUILD_DAYS ||
+      customers.length > REBUILD_CUSTOMERS
+    ) {
       await rebuild(t, timezone);
-      return { rebuilt: true, days: days.length, customers: customers.length, ms: performance.now() - started };
+      return {
+        rebuilt: true,
+        days: days.length,
+        customers: customers.length,
+        ms: performance.now() - started
+      };
     }
     if (days.length > 0) await recomputeDays(t, days, timezone);
     if (customers.length > 0) await recomputeCustomers(t, customers, timezone);
-    return { rebuilt: false, days: days.length, customers: customers.length, ms: performance.now() - started };
+    return {
+      rebuilt: false,
+      days: days.length,
+      customers: customers.length,
+      ms: performance.now() - started
+    };
   });
 }
 
@@ -117,7 +142,8 @@ async function recomputeDays(db: Db, days: string[], timezone: string) {
 }
 
 /** A month's number (year * 12 + month - 1) of a `date` column, as customer_order_stats.first_month. */
-export const MONTH_NO = (column: string) => `(extract(year FROM ${column})::int * 12 + extract(month FROM ${column})::int - 1)`;
+export const MONTH_NO = (column: string) =>
+  `(extract(year FROM ${column})::int * 12 + extract(month FROM ${column})::int - 1)`;
 
 /** Monthly sales per customer; the caller completes the WHERE of the inner query and closes it. */
 const MONTHLY_INSERT = `
@@ -149,7 +175,10 @@ const statsFromMonthly = (filter: string) => `
 
 async function recomputeCustomers(db: Db, customers: number[], timezone: string) {
   await db.query(`DELETE FROM customer_monthly WHERE customer_id = ANY($1::int[])`, [customers]);
-  await db.query(`${MONTHLY_INSERT} WHERE customer_id = ANY($2::int[]) AND ${COUNTED} GROUP BY 1, 2) m`, [timezone, customers]);
+  await db.query(`${MONTHLY_INSERT} WHERE customer_id = ANY($2::int[]) AND ${COUNTED} GROUP BY 1, 2) m`, [
+    timezone,
+    customers
+  ]);
   await db.query(`DELETE FROM customer_order_stats WHERE customer_id = ANY($1::int[])`, [customers]);
   await db.query(statsFromMonthly('customer_id = ANY($1::int[])'), [customers]);
 }

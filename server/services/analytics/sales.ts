@@ -11,7 +11,8 @@ import type { Db } from './db.js';
 import { boundariesOf, bucketsOf } from './range.js';
 import { COUNTED } from '../sql.js';
 
-const aovOf = (orders: number, cents: number) => (orders === 0 ? null : formatHundredths(Math.round(cents / orders)));
+const aovOf = (orders: number, cents: number) =>
+  orders === 0 ? null : formatHundredths(Math.round(cents / orders));
 const percentOf = (part: number, whole: number) => (whole === 0 ? 0 : Math.round((part * 1000) / whole) / 10);
 
 /**
@@ -36,7 +37,8 @@ export async function salesReport(db: Db, range: SeriesRange): Promise<SalesRepo
   );
 
   const buyers = new Array<number>(spans.length).fill(0);
-  const wholeMonths = range.bucket === 'month' ? spans.map((s, i) => ({ s, i })).filter(({ s }) => s.whole) : [];
+  const wholeMonths =
+    range.bucket === 'month' ? spans.map((s, i) => ({ s, i })).filter(({ s }) => s.whole) : [];
   if (wholeMonths.length > 0) {
     const counts = await db.query<{ month: string; buyers: number }>(
       `SELECT month::text, count(*)::int AS buyers FROM customer_monthly WHERE month = ANY($1::date[]) GROUP BY month`,
@@ -48,7 +50,11 @@ export async function salesReport(db: Db, range: SeriesRange): Promise<SalesRepo
   // Everything else from the orders, in runs of consecutive buckets (one index range scan each).
   const raw = spans.map((s, i) => ({ s, i })).filter(({ s }) => !(range.bucket === 'month' && s.whole));
   for (const run of consecutive(raw)) {
-    const bounds = await boundariesOf(db, run.map(({ s }) => s), tz);
+    const bounds = await boundariesOf(
+      db,
+      run.map(({ s }) => s),
+      tz
+    );
     const counts = await db.query<{ n: number; buyers: number }>(
       `SELECT width_bucket(order_date, $3::timestamptz[]) AS n, count(DISTINCT customer_id)::int AS buyers
          FROM orders WHERE order_date >= $1 AND order_date < $2 AND ${COUNTED} GROUP BY 1`,
@@ -75,7 +81,12 @@ export async function salesReport(db: Db, range: SeriesRange): Promise<SalesRepo
   return {
     range,
     points,
-    totals: { orders, revenue: formatHundredths(cents), aov: aovOf(orders, cents), newCustomers: points.reduce((n, p) => n + p.newCustomers, 0) }
+    totals: {
+      orders,
+      revenue: formatHundredths(cents),
+      aov: aovOf(orders, cents),
+      newCustomers: points.reduce((n, p) => n + p.newCustomers, 0)
+    }
   };
 }
 
@@ -90,10 +101,10 @@ function consecutive<T extends { i: number }>(items: T[]): T[][] {
 }
 
 async function rangeRevenue(db: Db, range: ResolvedRange): Promise<number> {
-  const [row] = await db.query<{ revenue: string }>(`SELECT coalesce(sum(revenue), 0)::text AS revenue FROM sales_daily WHERE day BETWEEN $1 AND $2`, [
-    range.from,
-    range.to
-  ]);
+  const [row] = await db.query<{ revenue: string }>(
+    `SELECT coalesce(sum(revenue), 0)::text AS revenue FROM sales_daily WHERE day BETWEEN $1 AND $2`,
+    [range.from, range.to]
+  );
   return toHundredths(row.revenue);
 }
 
@@ -137,9 +148,19 @@ export async function topProducts(db: Db, range: ResolvedRange, limit: number): 
 }
 
 /** Categories by revenue over the range (a product's current category). */
-export async function topCategories(db: Db, range: ResolvedRange, limit: number): Promise<TopCategoriesReport> {
+export async function topCategories(
+  db: Db,
+  range: ResolvedRange,
+  limit: number
+): Promise<TopCategoriesReport> {
   const total = await rangeRevenue(db, range);
-  const rows = await db.query<{ category_id: number | null; category: string | null; products: number; units: number; revenue: string }>(
+  const rows = await db.query<{
+    category_id: number | null;
+    category: string | null;
+    products: number;
+    units: number;
+    revenue: string;
+  }>(
     `WITH per_product AS (
        SELECT product_id, sum(units) AS units, sum(revenue) AS revenue FROM product_sales_daily WHERE day BETWEEN $1 AND $2 GROUP BY product_id
      )

@@ -64,7 +64,10 @@ async function measure(db: Db, spans: { from: string; to: string }[], timezone: 
 
 export async function supportReport(db: Db, range: SeriesRange): Promise<SupportReport> {
   const spans = bucketsOf(range);
-  const [points, [totals]] = await Promise.all([measure(db, spans, range.timezone), measure(db, [range], range.timezone)]);
+  const [points, [totals]] = await Promise.all([
+    measure(db, spans, range.timezone),
+    measure(db, [range], range.timezone)
+  ]);
   return {
     range,
     points: spans.map((s, i) => ({ bucket: s.bucket, from: s.from, to: s.to, ...points[i] })),

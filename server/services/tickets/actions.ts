@@ -8,7 +8,7 @@ import {
   type ReplyBody,
   type TicketPatch
 } from '#shared/schemas/tickets.js';
-import { canWorkTicket, isManager } from '../../auth/policies.js';
+import { canWorkTicket } from '../../auth/policies.js';
 import { authorizeObject } from '../../auth/authorize.js';
 import { AppError, notFound } from '../../errors.js';
 import { presentAuthoredMessage } from './detail.js';
@@ -16,21 +16,36 @@ import { queueRow } from './queue.js';
 import type { Actor } from '../../http/env.js';
 import { Params } from '../sql.js';
 
-
 type Row = Record<string, unknown>;
 
-const STATUS_LABEL: Record<TicketStatus, string> = { new: 'New', open: 'Open', pending: 'Pending', resolved: 'Resolved', closed: 'Closed' };
+const STATUS_LABEL: Record<TicketStatus, string> = {
+  new: 'New',
+  open: 'Open',
+  pending: 'Pending',
+  resolved: 'Resolved',
+  closed: 'Closed'
+};
 
 /** Locks the ticket row for the rest of the transaction, after checking the actor may work it. */
 async function lockTicket(sequelize: Sequelize, t: Transaction, actor: Actor, id: number): Promise<Row> {
-  const [row] = await sequelize.query<Row>(`SELECT * FROM tickets WHERE id = $1 FOR UPDATE`, { bind: [id], transaction: t, type: QueryTypes.SELECT });
+  const [row] = await sequelize.query<Row>(`SELECT * FROM tickets WHERE id = $1 FOR UPDATE`, {
+    bind: [id],
+    transaction: t,
+    type: QueryTypes.SELECT
+  });
   if (!row) throw notFound('Ticket');
-  await authorizeObject(canWorkTicket(actor.user, { teamId: Number(row.team_id) }), actor, { type: 'ticket', id });
+  await authorizeObject(canWorkTicket(actor.user, { teamId: Number(row.team_id) }), actor, {
+    type: 'ticket',
+    id
+  });
   return row;
 }
 
 async function systemMessage(sequelize: Sequelize, t: Transaction, ticketId: number, body: string) {
-  await sequelize.query(`INSERT INTO ticket_messages (ticket_id, author_type, body) VALUES ($1, 'system', $2)`, { bind: [ticketId, body], transaction: t });
+  await sequelize.query(
+    `INSERT INTO ticket_messages (ticket_id, author_type, body) VALUES ($1, 'system', $2)`,
+    { bind: [ticketId, body], transaction: t }
+  );
 }
 
 /** Timestamp columns that follow a status move (reopening clears them). */
@@ -42,9 +57,13 @@ function statusColumns(to: TicketStatus): string[] {
 
 function checkTransition(from: TicketStatus, to: TicketStatus) {
   if (from !== to && !TICKET_TRANSITIONS[from].includes(to)) {
-    throw new AppError('unprocessable', `A ${STATUS_LABEL[from].toLowerCase()} ticket cannot move to ${STATUS_LABEL[to].toLowerCase()}`, {
-      allowed: TICKET_TRANSITIONS[from]
-    });
+    throw new AppError(
+      'unprocessable',
+      `A ${STATUS_LABEL[from].toLowerCase()} ticket cannot move to ${STATUS_LABEL[to].toLowerCase()}`,
+      {
+        allowed: TICKET_TRANSITIONS[from]
+      }
+    );
   }
 }
 
@@ -52,17 +71,27 @@ function checkTransition(from: TicketStatus, to: TicketStatus) {
  * Applies a change made against `patch.version`. A stale version is refused with the current
  * ticket, so nothing someone else saved in between is overwritten.
  */
-export async function patchTicket(sequelize: Sequelize, actor: Actor, id: number, patch: z.output<typeof TicketPatch>): Promise<QueueTicket> {
+export async function patchTicket(
+  sequelize: Sequelize,
+  actor: Actor,
+  id: number,
+  patch: z.output<typeof TicketPatch>
+): Promise<QueueTicket> {
   await sequelize.transaction(async (t) => {
     const row = await lockTicket(sequelize, t, actor, id);
     if (Number(row.version) !== patch.version) {
-      throw new AppError('stale_version', 'Someone changed this ticket a moment ago; your change was not saved', {
-        ticket: await queueRow(sequelize, id)
-      });
+      throw new AppError(
+        'stale_version',
+        'Someone changed this ticket a moment ago; your change was not saved',
+        {
+          ticket: await queueRow(sequelize, id)
+        }
+      );
     }
     const sets: string[] = [];
     const params = new Params([id]);
-    const set = (column: string, value: unknown, cast = '') => sets.push(`${column} = ${params.p(value)}${cast}`);
+    const set = (column: string, value: unknown, cast = '') =>
+      sets.push(`${column} = ${params.p(value)}${cast}`);
     const notes: string[] = [];
     const who = actor.user.name;
 
@@ -70,7 +99,9 @@ export async function patchTicket(sequelize: Sequelize, actor: Actor, id: number
       checkTransition(row.status as TicketStatus, patch.status);
       set('status', patch.status, '::ticket_status');
       sets.push(...statusColumns(patch.status));
-      notes.push(`${who} ${['resolved', 'closed'].includes(row.status as string) && patch.status === 'open' ? 'reopened the ticket' : `set the status to ${STATUS_LABEL[patch.status]}`}`);
+      notes.push(
+        `${who} ${['resolved', 'closed'].includes(row.status as string) && patch.status === 'open' ? 'reopened the ticket' : `set the status to ${STATUS_LABEL[patch.status]}`}`
+      );
     }
     if (patch.priority && patch.priority !== row.priority) {
       set('priority', patch.priority, '::ticket_priority');
@@ -83,9 +114,16 @@ export async function patchTicket(sequelize: Sequelize, actor: Actor, id: number
           { bind: [patch.assigneeId], transaction: t, type: QueryTypes.SELECT }
         );
         if (!agent || (agent.role === 'agent' && agent.team_id !== Number(row.team_id))) {
-          throw new AppError('unprocessable', 'Tickets are assigned to an active member of the ticket’s team');
+          throw new AppError(
+            'unprocessable',
+            'Tickets are assigned to an active member of the ticket’s team'
+          );
         }
-        notes.push(patch.assigneeId === actor.user.id ? `${who} took the ticket` : `${who} assigned the ticket to ${agent.name}`);
+        notes.push(
+          patch.assigneeId === actor.user.id
+            ? `${who} took the ticket`
+            : `${who} assigned the ticket to ${agent.name}`
+        );
       } else {
         notes.push(`${who} unassigned the ticket`);
       }
@@ -94,18 +132,24 @@ export async function patchTicket(sequelize: Sequelize, actor: Actor, id: number
     if (patch.tags) set('tags', [...new Set(patch.tags)], '::text[]');
     if (patch.orderId !== undefined && patch.orderId !== row.order_id) {
       if (patch.orderId !== null) {
-        const [order] = await sequelize.query<{ id: number }>(`SELECT id FROM orders WHERE id = $1 AND customer_id = $2`, {
-          bind: [patch.orderId, row.customer_id],
-          transaction: t,
-          type: QueryTypes.SELECT
-        });
+        const [order] = await sequelize.query<{ id: number }>(
+          `SELECT id FROM orders WHERE id = $1 AND customer_id = $2`,
+          {
+            bind: [patch.orderId, row.customer_id],
+            transaction: t,
+            type: QueryTypes.SELECT
+          }
+        );
         if (!order) throw new AppError('unprocessable', 'The order must be one of this customer’s orders');
         notes.push(`${who} linked order #${patch.orderId}`);
       }
       set('order_id', patch.orderId);
     }
     if (sets.length === 0) return;
-    await sequelize.query(`UPDATE tickets SET ${sets.join(', ')}, version = version + 1 WHERE id = $1`, { bind: params.values, transaction: t });
+    await sequelize.query(`UPDATE tickets SET ${sets.join(', ')}, version = version + 1 WHERE id = $1`, {
+      bind: params.values,
+      transaction: t
+    });
     for (const note of notes) await systemMessage(sequelize, t, id, note);
   });
   return (await queueRow(sequelize, id))!;
@@ -117,12 +161,17 @@ export async function claimTicket(sequelize: Sequelize, actor: Actor, id: number
     const row = await lockTicket(sequelize, t, actor, id);
     if (row.assignee_id === actor.user.id) return;
     if (row.assignee_id !== null) {
-      const [holder] = await sequelize.query<{ id: number; name: string }>(`SELECT id, name FROM users WHERE id = $1`, {
-        bind: [row.assignee_id],
-        transaction: t,
-        type: QueryTypes.SELECT
+      const [holder] = await sequelize.query<{ id: number; name: string }>(
+        `SELECT id, name FROM users WHERE id = $1`,
+        {
+          bind: [row.assignee_id],
+          transaction: t,
+          type: QueryTypes.SELECT
+        }
+      );
+      throw new AppError('conflict', `Already assigned to ${holder?.name ?? 'someone else'}`, {
+        assignee: holder ?? null
       });
-      throw new AppError('conflict', `Already assigned to ${holder?.name ?? 'someone else'}`, { assignee: holder ?? null });
     }
     await sequelize.query(
       `UPDATE tickets SET assignee_id = $2, status = CASE WHEN status = 'new' THEN 'open'::ticket_status ELSE status END,
@@ -156,10 +205,16 @@ export async function addAgentMessage(
     const sets = [`last_message_at = now()`, `version = version + 1`];
     if (!input.internal) sets.push(`first_responded_at = coalesce(first_responded_at, now())`);
     if (to !== from) sets.push(`status = '${to}'::ticket_status`, ...statusColumns(to));
-    await sequelize.query(`UPDATE tickets SET ${sets.join(', ')} WHERE id = $1`, { bind: [id], transaction: t });
+    await sequelize.query(`UPDATE tickets SET ${sets.join(', ')} WHERE id = $1`, {
+      bind: [id],
+      transaction: t
+    });
     return inserted;
   });
-  return { message: presentAuthoredMessage({ ...message, author_name: actor.user.name }), ticket: (await queueRow(sequelize, id))! };
+  return {
+    message: presentAuthoredMessage({ ...message, author_name: actor.user.name }),
+    ticket: (await queueRow(sequelize, id))!
+  };
 }
 
 /** A satisfaction score, typically from a survey tool some time after resolution. */
@@ -170,7 +225,10 @@ export async function recordCsat(sequelize: Sequelize, id: number, score: number
     { bind: [id, score] }
   )) as [unknown[], unknown];
   if (rows.length === 0) {
-    const [exists] = await sequelize.query(`SELECT 1 FROM tickets WHERE id = $1`, { bind: [id], type: QueryTypes.SELECT });
+    const [exists] = await sequelize.query(`SELECT 1 FROM tickets WHERE id = $1`, {
+      bind: [id],
+      type: QueryTypes.SELECT
+    });
     if (!exists) throw notFound('Ticket');
     throw new AppError('unprocessable', 'Satisfaction is rated once a ticket is resolved');
   }

@@ -7,7 +7,12 @@ import { canViewTicket, isManager } from '../../auth/policies.js';
 import { authorizeObject } from '../../auth/authorize.js';
 import { notFound } from '../../errors.js';
 import { camelKeys } from '../../presenters/camel-keys.js';
-import { presentCustomer, presentMessage, presentOrder, presentTicket } from '../../presenters/live-shapes.js';
+import {
+  presentCustomer,
+  presentMessage,
+  presentOrder,
+  presentTicket
+} from '../../presenters/live-shapes.js';
 import { findQueueRow, presentQueueRow } from './queue.js';
 import type { Actor } from '../../http/env.js';
 import { COUNTED, OPEN_WORK } from '../sql.js';
@@ -18,16 +23,22 @@ type Row = Record<string, unknown>;
 async function loadVisibleTicket(sequelize: Sequelize, actor: Actor, id: number) {
   const row = await findQueueRow(sequelize, id);
   if (!row) throw notFound('Ticket');
-  await authorizeObject(canViewTicket(actor.user, { teamId: Number(row.team_id) }), actor, { type: 'ticket', id });
+  await authorizeObject(canViewTicket(actor.user, { teamId: Number(row.team_id) }), actor, {
+    type: 'ticket',
+    id
+  });
   return row;
 }
 
 export async function getTicketDetail(sequelize: Sequelize, actor: Actor, id: number): Promise<TicketDetail> {
   const row = await loadVisibleTicket(sequelize, actor, id);
-  const [team] = await sequelize.query<{ id: number; name: string }>(`SELECT id, name FROM teams WHERE id = $1`, {
-    bind: [row.team_id],
-    type: QueryTypes.SELECT
-  });
+  const [team] = await sequelize.query<{ id: number; name: string }>(
+    `SELECT id, name FROM teams WHERE id = $1`,
+    {
+      bind: [row.team_id],
+      type: QueryTypes.SELECT
+    }
+  );
   const messages = await sequelize.query<Row>(
     `SELECT m.*, u.name AS author_name FROM ticket_messages m LEFT JOIN users u ON u.id = m.author_user_id
       WHERE m.ticket_id = $1 ORDER BY m.created_at, m.id`,
@@ -43,27 +54,45 @@ export async function getTicketDetail(sequelize: Sequelize, actor: Actor, id: nu
 export function presentAuthoredMessage(row: Row): MessageWithAuthor {
   return {
     ...presentMessage(camelKeys(row)),
-    author: row.author_user_id ? { id: Number(row.author_user_id), name: String(row.author_name ?? 'Former agent') } : null
+    author: row.author_user_id
+      ? { id: Number(row.author_user_id), name: String(row.author_name ?? 'Former agent') }
+      : null
   };
 }
 
 /** Contact, loyalty, lifetime value, recent orders and the other open tickets the user may see. */
-export async function customerPanel(sequelize: Sequelize, user: User, customerId: number, exceptTicketId?: number): Promise<CustomerPanel> {
-  const [customer] = await sequelize.query<Row>(`SELECT * FROM customers WHERE id = $1`, { bind: [customerId], type: QueryTypes.SELECT });
+export async function customerPanel(
+  sequelize: Sequelize,
+  user: User,
+  customerId: number,
+  exceptTicketId?: number
+): Promise<CustomerPanel> {
+  const [customer] = await sequelize.query<Row>(`SELECT * FROM customers WHERE id = $1`, {
+    bind: [customerId],
+    type: QueryTypes.SELECT
+  });
   if (!customer) throw notFound('Customer');
-  const [loyalty] = await sequelize.query<{ balance: number; lifetime_points: number; tier: LoyaltyTier; version: number }>(
-    `SELECT balance, lifetime_points, tier, version FROM loyalty_accounts WHERE customer_id = $1`,
-    { bind: [customerId], type: QueryTypes.SELECT }
-  );
+  const [loyalty] = await sequelize.query<{
+    balance: number;
+    lifetime_points: number;
+    tier: LoyaltyTier;
+    version: number;
+  }>(`SELECT balance, lifetime_points, tier, version FROM loyalty_accounts WHERE customer_id = $1`, {
+    bind: [customerId],
+    type: QueryTypes.SELECT
+  });
   const [value] = await sequelize.query<{ ltv: string; orders: number }>(
     `SELECT coalesce(sum(total) FILTER (WHERE ${COUNTED}), 0)::text AS ltv, count(*)::int AS orders
        FROM orders WHERE customer_id = $1`,
     { bind: [customerId], type: QueryTypes.SELECT }
   );
-  const orders = await sequelize.query<Row>(`SELECT * FROM orders WHERE customer_id = $1 ORDER BY order_date DESC, id DESC LIMIT 5`, {
-    bind: [customerId],
-    type: QueryTypes.SELECT
-  });
+  const orders = await sequelize.query<Row>(
+    `SELECT * FROM orders WHERE customer_id = $1 ORDER BY order_date DESC, id DESC LIMIT 5`,
+    {
+      bind: [customerId],
+      type: QueryTypes.SELECT
+    }
+  );
   const tickets = await sequelize.query<Row>(
     `SELECT * FROM tickets WHERE customer_id = $1 AND ${OPEN_WORK} AND id <> $2
         AND ($3 OR team_id = $4) ORDER BY updated_at DESC LIMIT 10`,
@@ -71,7 +100,14 @@ export async function customerPanel(sequelize: Sequelize, user: User, customerId
   );
   return {
     customer: presentCustomer(camelKeys(customer)),
-    loyalty: loyalty ? { balance: loyalty.balance, lifetimePoints: loyalty.lifetime_points, tier: loyalty.tier, version: loyalty.version } : null,
+    loyalty: loyalty
+      ? {
+          balance: loyalty.balance,
+          lifetimePoints: loyalty.lifetime_points,
+          tier: loyalty.tier,
+          version: loyalty.version
+        }
+      : null,
     lifetimeValue: money(value.ltv),
     orderCount: value.orders,
     recentOrders: orders.map((o) => presentOrder(camelKeys(o))),

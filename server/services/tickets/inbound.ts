@@ -39,17 +39,28 @@ export async function receiveInbound(
         input.teamId ? `SELECT id FROM teams WHERE id = $1` : `SELECT id FROM teams ORDER BY id LIMIT 1`,
         { bind: input.teamId ? [input.teamId] : [], transaction: t, type: QueryTypes.SELECT }
       );
-      if (!team) throw new AppError('unprocessable', input.teamId ? 'No such team' : 'Create a team before receiving tickets');
+      if (!team)
+        throw new AppError(
+          'unprocessable',
+          input.teamId ? 'No such team' : 'Create a team before receiving tickets'
+        );
       const [order] = input.orderExternalId
-        ? await sequelize.query<{ id: number }>(`SELECT id FROM orders WHERE external_id = $1 AND customer_id = $2`, {
-            bind: [input.orderExternalId, customer.id],
-            transaction: t,
-            type: QueryTypes.SELECT
-          })
+        ? await sequelize.query<{ id: number }>(
+            `SELECT id FROM orders WHERE external_id = $1 AND customer_id = $2`,
+            {
+              bind: [input.orderExternalId, customer.id],
+              transaction: t,
+              type: QueryTypes.SELECT
+            }
+          )
         : [];
       const [ticket] = await sequelize.query<{ id: number }>(
         `INSERT INTO tickets (customer_id, team_id, order_id, subject, channel) VALUES ($1, $2, $3, $4, $5) RETURNING id`,
-        { bind: [customer.id, team.id, order?.id ?? null, input.subject, input.channel], transaction: t, type: QueryTypes.SELECT }
+        {
+          bind: [customer.id, team.id, order?.id ?? null, input.subject, input.channel],
+          transaction: t,
+          type: QueryTypes.SELECT
+        }
       );
       ticketId = ticket.id;
     } else {

@@ -34,7 +34,11 @@ export function presentQueueRow(row: Row): QueueTicket {
   const body = row.lm_body as string | null;
   return {
     ...presentTicket(camelKeys(row)),
-    customer: { id: Number(row.customer_id), name: `${row.c_first_name} ${row.c_last_name}`.trim(), email: String(row.c_email) },
+    customer: {
+      id: Number(row.customer_id),
+      name: `${row.c_first_name} ${row.c_last_name}`.trim(),
+      email: String(row.c_email)
+    },
     assignee: row.assignee_id ? { id: Number(row.assignee_id), name: String(row.assignee_name) } : null,
     lastMessage: body
       ? {
@@ -96,7 +100,9 @@ export async function listQueue(sequelize: Sequelize, user: User, q: Query): Pro
     else {
       const text = params.p(q.q);
       const like = params.p(`%${q.q.replace(/[\\%_]/g, (m) => `\\${m}`)}%`);
-      where.push(`(t.search @@ plainto_tsquery('simple', ${text}) OR c.email ILIKE ${like} OR (c.first_name || ' ' || c.last_name) ILIKE ${like})`);
+      where.push(
+        `(t.search @@ plainto_tsquery('simple', ${text}) OR c.email ILIKE ${like} OR (c.first_name || ' ' || c.last_name) ILIKE ${like})`
+      );
     }
   }
   if (q.cursor) {
@@ -140,7 +146,10 @@ export async function queueCounts(sequelize: Sequelize, user: User): Promise<Que
 
 /** One ticket's queue row as the database returns it, or undefined. */
 export async function findQueueRow(sequelize: Sequelize, ticketId: number): Promise<Row | undefined> {
-  const [row] = await sequelize.query<Row>(`${QUEUE_ROW_SQL} WHERE t.id = $1`, { bind: [ticketId], type: QueryTypes.SELECT });
+  const [row] = await sequelize.query<Row>(`${QUEUE_ROW_SQL} WHERE t.id = $1`, {
+    bind: [ticketId],
+    type: QueryTypes.SELECT
+  });
   return row;
 }
 

@@ -26,7 +26,16 @@ export interface SeriesParams extends RangeParams {
 }
 
 /** Every report and list answers `?format=csv` with the same query. */
-export type AnalyticsEndpoint = 'sales' | 'top-products' | 'top-categories' | 'cohorts' | 'rfm' | 'support' | 'orders' | 'customers' | 'tickets';
+export type AnalyticsEndpoint =
+  | 'sales'
+  | 'top-products'
+  | 'top-categories'
+  | 'cohorts'
+  | 'rfm'
+  | 'support'
+  | 'orders'
+  | 'customers'
+  | 'tickets';
 
 /**
  * Each report route answers JSON or, with `?format=csv`, a CSV body, so its client type is a union
@@ -40,14 +49,18 @@ const init = (signal?: AbortSignal) => ({ init: { signal } });
 const a = api.api.analytics;
 
 export const analyticsApi = {
-  sales: (q: SeriesParams, signal?: AbortSignal): Promise<SalesReport> => call(a.sales.$get({ query: queryOf(q) }, init(signal))),
+  sales: (q: SeriesParams, signal?: AbortSignal): Promise<SalesReport> =>
+    call(a.sales.$get({ query: queryOf(q) }, init(signal))),
   topProducts: (q: RangeParams & { limit: number }, signal?: AbortSignal): Promise<TopProductsReport> =>
     call(a['top-products'].$get({ query: queryOf(q) }, init(signal))),
   topCategories: (q: RangeParams & { limit: number }, signal?: AbortSignal): Promise<TopCategoriesReport> =>
     call(a['top-categories'].$get({ query: queryOf(q) }, init(signal))),
-  cohorts: (q: RangeParams, signal?: AbortSignal): Promise<CohortReport> => call(a.cohorts.$get({ query: queryOf(q) }, init(signal))),
-  rfm: (q: RangeParams, signal?: AbortSignal): Promise<RfmReport> => call(a.rfm.$get({ query: queryOf(q) }, init(signal))),
-  support: (q: SeriesParams, signal?: AbortSignal): Promise<SupportReport> => call(a.support.$get({ query: queryOf(q) }, init(signal))),
+  cohorts: (q: RangeParams, signal?: AbortSignal): Promise<CohortReport> =>
+    call(a.cohorts.$get({ query: queryOf(q) }, init(signal))),
+  rfm: (q: RangeParams, signal?: AbortSignal): Promise<RfmReport> =>
+    call(a.rfm.$get({ query: queryOf(q) }, init(signal))),
+  support: (q: SeriesParams, signal?: AbortSignal): Promise<SupportReport> =>
+    call(a.support.$get({ query: queryOf(q) }, init(signal))),
   orders: (q: Record<string, string>, signal?: AbortSignal): Promise<OrdersDrill> =>
     call(a.orders.$get({ query: q as { from?: string } }, init(signal))),
   customers: (q: Record<string, string>, signal?: AbortSignal): Promise<CustomersDrill> =>

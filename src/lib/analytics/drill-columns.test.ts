@@ -4,7 +4,8 @@ import { customerColumns, orderColumns, TICKET_COLUMNS, type DrillColumn } from 
 import { drillOrders } from './drill.js';
 
 const headers = <Row>(columns: DrillColumn<Row>[]) => columns.map((c) => c.header);
-const column = <Row>(columns: DrillColumn<Row>[], header: string) => columns.find((c) => c.header === header)!;
+const column = <Row>(columns: DrillColumn<Row>[], header: string) =>
+  columns.find((c) => c.header === header)!;
 
 const order: DrillOrder = {
   id: 42,
@@ -42,7 +43,14 @@ const ticket: DrillTicket = {
 
 describe('drill-down columns', () => {
   it('show the product or category lines only when the drill is about them', () => {
-    expect(headers(orderColumns({ lines: false }))).toEqual(['Order', 'Date', 'Customer', 'Status', 'Channel', 'Total']);
+    expect(headers(orderColumns({ lines: false }))).toEqual([
+      'Order',
+      'Date',
+      'Customer',
+      'Status',
+      'Channel',
+      'Total'
+    ]);
     const withLines = orderColumns({ lines: true });
     expect(headers(withLines)).toEqual(['Order', 'Date', 'Customer', 'Status', 'Channel', 'Lines', 'Total']);
     expect(column(withLines, 'Lines').value(order)).toBe('$39.95');
@@ -56,7 +64,9 @@ describe('drill-down columns', () => {
     expect(rfm.value({ ...customer, rfm: { r: 4, f: 5, m: 5 } })).toBe('4·5·5');
     expect(rfm.value(customer)).toBe('–');
     expect(column(customerColumns({ rfm: false }), 'First order').value(customer)).toBe('–');
-    expect(column(customerColumns({ rfm: false }), 'Customer').detail?.(customer)).toEqual(['avery@example.com']);
+    expect(column(customerColumns({ rfm: false }), 'Customer').detail?.(customer)).toEqual([
+      'avery@example.com'
+    ]);
   });
 
   it('link a ticket to its screen, with its id and priority under the subject', () => {
@@ -69,7 +79,8 @@ describe('drill-down columns', () => {
   });
 
   it('line numbers up at the end and everything else at the start', () => {
-    const ends = (columns: DrillColumn<never>[]) => columns.filter((c) => c.align === 'end').map((c) => c.header);
+    const ends = (columns: DrillColumn<never>[]) =>
+      columns.filter((c) => c.align === 'end').map((c) => c.header);
     expect(ends(orderColumns({ lines: true }))).toEqual(['Lines', 'Total']);
     expect(ends(customerColumns({ rfm: true }))).toEqual(['R·F·M', 'Orders', 'Revenue']);
     expect(ends(TICKET_COLUMNS)).toEqual(['1st reply', 'Resolved in', 'CSAT']);
@@ -78,7 +89,11 @@ describe('drill-down columns', () => {
 
 describe('drills', () => {
   it('ask for the span with the filter on top', () => {
-    expect(drillOrders('Eco Water Bottle', { from: '2026-11-05', to: '2026-12-04' }, 'Orders with this product', { productId: '19' })).toEqual({
+    expect(
+      drillOrders('Eco Water Bottle', { from: '2026-11-05', to: '2026-12-04' }, 'Orders with this product', {
+        productId: '19'
+      })
+    ).toEqual({
       kind: 'orders',
       title: 'Eco Water Bottle',
       subtitle: 'Orders with this product',

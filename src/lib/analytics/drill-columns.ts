@@ -29,7 +29,11 @@ export interface DrillColumn<Row> {
   look?: DrillLook[];
 }
 
-const LINES_COLUMN: DrillColumn<DrillOrder> = { header: 'Lines', align: 'end', value: (o) => formatMoney(o.lineRevenue) };
+const LINES_COLUMN: DrillColumn<DrillOrder> = {
+  header: 'Lines',
+  align: 'end',
+  value: (o) => formatMoney(o.lineRevenue)
+};
 
 /** Orders; `lines` adds what the product's or category's lines brought in. */
 export function orderColumns({ lines }: { lines: boolean }): DrillColumn<DrillOrder>[] {

@@ -15,16 +15,31 @@ export interface Drill {
 export const spanOf = (point: BucketSpan): DateRange => ({ from: point.from, to: point.to });
 
 /** The orders behind a sales number; `filter` narrows them to a product or category. */
-export function drillOrders(title: string, span: DateRange, subtitle: string, filter: Record<string, string> = {}): Drill {
+export function drillOrders(
+  title: string,
+  span: DateRange,
+  subtitle: string,
+  filter: Record<string, string> = {}
+): Drill {
   return { kind: 'orders', title, subtitle, query: { ...span, ...filter } };
 }
 
 /** The customers behind a number: `filter.kind` says which (new, returning, cohort, segment). */
-export function drillCustomers(title: string, span: DateRange, subtitle: string, filter: Record<string, string>): Drill {
+export function drillCustomers(
+  title: string,
+  span: DateRange,
+  subtitle: string,
+  filter: Record<string, string>
+): Drill {
   return { kind: 'customers', title, subtitle, query: { ...span, ...filter } };
 }
 
 /** The tickets behind a support number: `filter.kind` says which (created, first_responded, resolved, csat). */
-export function drillTickets(title: string, span: DateRange, subtitle: string, filter: Record<string, string>): Drill {
+export function drillTickets(
+  title: string,
+  span: DateRange,
+  subtitle: string,
+  filter: Record<string, string>
+): Drill {
   return { kind: 'tickets', title, subtitle, query: { ...span, ...filter } };
 }

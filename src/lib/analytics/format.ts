@@ -4,7 +4,12 @@ import { STORE_CURRENCY } from '$lib/format.js';
 
 /** Axis ticks: "$12k", "$1.2M". */
 export function compactMoney(value: number): string {
-  return new Intl.NumberFormat(undefined, { style: 'currency', currency: STORE_CURRENCY, notation: 'compact', maximumFractionDigits: 1 }).format(value);
+  return new Intl.NumberFormat(undefined, {
+    style: 'currency',
+    currency: STORE_CURRENCY,
+    notation: 'compact',
+    maximumFractionDigits: 1
+  }).format(value);
 }
 
 export function compactCount(value: number): string {

@@ -1,4 +1,11 @@
-import { BUCKET_MAX_DAYS, BUCKETS, defaultBucket, rangeDays, rangeProblem, type Bucket } from '$shared/schemas/analytics.js';
+import {
+  BUCKET_MAX_DAYS,
+  BUCKETS,
+  defaultBucket,
+  rangeDays,
+  rangeProblem,
+  type Bucket
+} from '$shared/schemas/analytics.js';
 
 // Date ranges for the analytics screen: calendar days of the store ("YYYY-MM-DD"), both ends included.
 
@@ -27,7 +34,12 @@ export function addDays(day: string, days: number): string {
 /** Today's date where the store is. */
 export function storeToday(timezone: string, now = Date.now()): string {
   // en-CA writes dates as YYYY-MM-DD.
-  return new Intl.DateTimeFormat('en-CA', { timeZone: timezone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(now);
+  return new Intl.DateTimeFormat('en-CA', {
+    timeZone: timezone,
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit'
+  }).format(now);
 }
 
 export function presetRange(preset: PresetId, today: string): DateRange {
@@ -67,9 +79,18 @@ export function bucketFor(range: DateRange, asked: string | null): Bucket {
 export { rangeDays, rangeProblem };
 
 const dayFormat = new Intl.DateTimeFormat(undefined, { timeZone: 'UTC', day: 'numeric', month: 'short' });
-const dayYearFormat = new Intl.DateTimeFormat(undefined, { timeZone: 'UTC', day: 'numeric', month: 'short', year: 'numeric' });
+const dayYearFormat = new Intl.DateTimeFormat(undefined, {
+  timeZone: 'UTC',
+  day: 'numeric',
+  month: 'short',
+  year: 'numeric'
+});
 const monthFormat = new Intl.DateTimeFormat(undefined, { timeZone: 'UTC', month: 'short', year: 'numeric' });
-const monthShortFormat = new Intl.DateTimeFormat(undefined, { timeZone: 'UTC', month: 'short', year: '2-digit' });
+const monthShortFormat = new Intl.DateTimeFormat(undefined, {
+  timeZone: 'UTC',
+  month: 'short',
+  year: '2-digit'
+});
 
 /** "3 Oct – 1 Nov 2026". */
 export function formatRange(range: DateRange): string {
@@ -100,6 +121,10 @@ export function monthSpan(month: string, within?: DateRange): DateRange {
   const start = asDate(`${month}-01`);
   const end = new Date(Date.UTC(start.getUTCFullYear(), start.getUTCMonth() + 1, 0));
   let range = { from: iso(start), to: iso(end) };
-  if (within) range = { from: range.from < within.from ? within.from : range.from, to: range.to > within.to ? within.to : range.to };
+  if (within)
+    range = {
+      from: range.from < within.from ? within.from : range.from,
+      to: range.to > within.to ? within.to : range.to
+    };
   return range;
 }

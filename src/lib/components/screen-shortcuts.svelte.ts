@@ -1,7 +1,11 @@
 /** One group of keys a screen adds to the shortcuts dialog ("Queue", "Ticket"). */
 export interface ShortcutSection {
   title: string;
-  shortcuts: { label: string; keys: string[]; /** Keys pressed one after the other, not together. */ then?: boolean }[];
+  shortcuts: {
+    label: string;
+    keys: string[];
+    /** Keys pressed one after the other, not together. */ then?: boolean;
+  }[];
 }
 
 /**

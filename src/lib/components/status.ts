@@ -66,5 +66,7 @@ const LOOKS: { [K in StatusKind]: Record<StatusValue[K], Look<Tone | TierTone>> 
 };
 
 export function statusLook<K extends StatusKind>(kind: K, value: StatusValue[K]): Look<Tone | TierTone> {
-  return (LOOKS[kind] as Record<string, Look<Tone | TierTone>>)[value] ?? { label: String(value), tone: 'neutral' };
+  return (
+    (LOOKS[kind] as Record<string, Look<Tone | TierTone>>)[value] ?? { label: String(value), tone: 'neutral' }
+  );
 }

@@ -33,7 +33,9 @@ class Agents {
   }
 
   forTeam(teamId: number | null): Agent[] {
-    return [...this.#byId.values()].filter((a) => teamId === null || a.teamId === teamId).sort(byAvailability);
+    return [...this.#byId.values()]
+      .filter((a) => teamId === null || a.teamId === teamId)
+      .sort(byAvailability);
   }
 
   /** Loads a team's agents once (all agents when `teamId` is null); call again with `force` to refresh. */

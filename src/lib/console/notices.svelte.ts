@@ -13,7 +13,10 @@ class Notices {
   #next = 1;
   #timers = new Map<number, ReturnType<typeof setTimeout>>();
 
-  push(notice: Omit<Notice, 'id'>, ms = notice.tone === 'danger' || notice.tone === 'warning' ? 7000 : 3500): number {
+  push(
+    notice: Omit<Notice, 'id'>,
+    ms = notice.tone === 'danger' || notice.tone === 'warning' ? 7000 : 3500
+  ): number {
     const id = this.#next++;
     this.items = [...this.items.slice(-3), { ...notice, id }];
     this.#timers.set(

@@ -28,7 +28,8 @@ class TicketPresence {
   async #seed(attempt = 0): Promise<void> {
     const result = await liveClient.ask('presence:list');
     if ('data' in result) {
-      for (const { ticketId, viewers } of result.data.tickets) if (!this.#viewers.has(ticketId)) this.set(ticketId, viewers);
+      for (const { ticketId, viewers } of result.data.tickets)
+        if (!this.#viewers.has(ticketId)) this.set(ticketId, viewers);
     } else if (attempt < 10 && this.#subscribers > 0) {
       setTimeout(() => void this.#seed(attempt + 1), 1000);
     }

@@ -4,10 +4,25 @@ import { ApiError, messageOf } from '$lib/api.js';
 import { isNewer, liveClient } from '$lib/live/live-client.js';
 import { VersionLedger } from '$lib/live/versions.js';
 import { inQueue } from '$shared/rules/queue.js';
-import { TICKET_CHANNELS, TICKET_PRIORITIES, TICKET_STATUSES, type TicketChannel, type TicketPriority, type TicketStatus } from '$shared/enums.js';
+import {
+  TICKET_CHANNELS,
+  TICKET_PRIORITIES,
+  TICKET_STATUSES,
+  type TicketChannel,
+  type TicketPriority,
+  type TicketStatus
+} from '$shared/enums.js';
 import type { CurrentUser } from '$shared/schemas/auth.js';
 import type { TicketMessage, TicketSummary } from '$shared/schemas/live.js';
-import { QUEUE_VIEWS, SLA_STATES, type QueueCounts, type QueueQuery, type QueueTicket, type QueueView, type SlaState } from '$shared/schemas/tickets.js';
+import {
+  QUEUE_VIEWS,
+  SLA_STATES,
+  type QueueCounts,
+  type QueueQuery,
+  type QueueTicket,
+  type QueueView,
+  type SlaState
+} from '$shared/schemas/tickets.js';
 import { SvelteMap } from 'svelte/reactivity';
 import { consoleApi } from './api.js';
 import { personFor } from './people.js';
@@ -24,7 +39,14 @@ export interface QueueFilters {
 
 /** The statuses the queue shows unless told otherwise: work still to do. */
 
-export const defaultFilters = (): QueueFilters => ({ status: [...OPEN_WORK], priority: [], channel: [], sla: [], tag: '', q: '' });
+export const defaultFilters = (): QueueFilters => ({
+  status: [...OPEN_WORK],
+  priority: [],
+  channel: [],
+  sla: [],
+  tag: '',
+  q: ''
+});
 
 const PAGE_SIZE = 50;
 /** More unknown tickets than this arriving at once: reload the page instead of fetching each. */
@@ -147,7 +169,8 @@ export class Queue {
       }
       return true;
     } catch (err) {
-      if (request !== this.#request || (err instanceof DOMException && err.name === 'AbortError')) return true;
+      if (request !== this.#request || (err instanceof DOMException && err.name === 'AbortError'))
+        return true;
       this.error = messageOf(err, 'The queue could not be loaded.');
       return false;
     } finally {
@@ -238,7 +261,11 @@ export class Queue {
       else this.#fetchRow(next.id);
       return;
     }
-    const assignee = full ? full.assignee : next.assigneeId === current.assigneeId ? current.assignee : personFor(next.assigneeId, this.user);
+    const assignee = full
+      ? full.assignee
+      : next.assigneeId === current.assigneeId
+        ? current.assignee
+        : personFor(next.assigneeId, this.user);
     if (!this.#matches(next, full ?? current)) {
       this.#remove(next.id);
       return;
@@ -271,7 +298,6 @@ export class Queue {
   #matches(t: TicketSummary, row?: Pick<QueueTicket, 'customer'>): boolean {
     return inQueue(t, { view: this.view, filters: this.filters, user: this.user, customer: row?.customer });
   }
-
 
   #insert(row: QueueTicket) {
     if (this.tickets.some((t) => t.id === row.id)) return;
@@ -393,9 +419,13 @@ export function applySearchParams(queue: Queue, params: URLSearchParams): boolea
   const keys = ['view', 'status', 'priority', 'channel', 'sla', 'tag', 'q'];
   if (!keys.some((k) => params.has(k))) return false;
   const view = params.get('view');
-  queue.view = (QUEUE_VIEWS as readonly string[]).includes(view ?? '') ? (view as QueueView) : queue.defaultView;
+  queue.view = (QUEUE_VIEWS as readonly string[]).includes(view ?? '')
+    ? (view as QueueView)
+    : queue.defaultView;
   queue.filters = {
-    status: pick(params.get('status'), TICKET_STATUSES).length ? pick(params.get('status'), TICKET_STATUSES) : [...OPEN_WORK],
+    status: pick(params.get('status'), TICKET_STATUSES).length
+      ? pick(params.get('status'), TICKET_STATUSES)
+      : [...OPEN_WORK],
     priority: pick(params.get('priority'), TICKET_PRIORITIES),
     channel: pick(params.get('channel'), TICKET_CHANNELS),
     sla: pick(params.get('sla'), SLA_STATES),

@@ -18,7 +18,11 @@ export async function claimFromQueue(queue: Queue, row: QueueTicket) {
     notices.push({ tone: 'success', title: `#${row.id} assigned to you` });
   } catch (err) {
     if (!(err instanceof ApiError)) throw err;
-    notices.push({ tone: err.code === 'conflict' ? 'warning' : 'danger', title: err.code === 'conflict' ? err.message : 'Could not assign', detail: err.code === 'conflict' ? undefined : err.message });
+    notices.push({
+      tone: err.code === 'conflict' ? 'warning' : 'danger',
+      title: err.code === 'conflict' ? err.message : 'Could not assign',
+      detail: err.code === 'conflict' ? undefined : err.message
+    });
     if (err.code === 'conflict') void queue.load();
   }
 }
@@ -37,7 +41,11 @@ export async function resolveFromQueue(queue: Queue, row: QueueTicket) {
     const fresh = staleTicketOf(err);
     if (fresh) {
       queue.applyFromApi(fresh);
-      notices.push({ tone: 'warning', title: `${winnerOf(err) ?? 'Someone else'} changed #${row.id} a moment ago`, detail: 'It was not resolved. Check the new state and try again.' });
+      notices.push({
+        tone: 'warning',
+        title: `${winnerOf(err) ?? 'Someone else'} changed #${row.id} a moment ago`,
+        detail: 'It was not resolved. Check the new state and try again.'
+      });
     } else {
       notices.push({ tone: 'danger', title: `Could not resolve #${row.id}`, detail: err.message });
     }

@@ -4,7 +4,10 @@ import type { SlaState } from '$shared/schemas/tickets.js';
 import { formatDateTime } from '$lib/format.js';
 import { formatCountdown } from './format.js';
 
-type SlaFields = Pick<TicketSummary, 'status' | 'firstRespondedAt' | 'firstResponseDueAt' | 'resolutionDueAt' | 'createdAt'>;
+type SlaFields = Pick<
+  TicketSummary,
+  'status' | 'firstRespondedAt' | 'firstResponseDueAt' | 'resolutionDueAt' | 'createdAt'
+>;
 
 export interface SlaView {
   kind: 'first_response' | 'resolution';

@@ -62,7 +62,9 @@ export class TicketView {
   readonly viewers = $derived.by(() => presence.viewersOf(this.id));
   readonly others = $derived(this.viewers.filter((v) => v.userId !== this.user.id));
   readonly typists = $derived(this.others.filter((v) => v.typing));
-  readonly transitions = $derived<readonly TicketStatus[]>(this.ticket ? TICKET_TRANSITIONS[this.ticket.status] : []);
+  readonly transitions = $derived<readonly TicketStatus[]>(
+    this.ticket ? TICKET_TRANSITIONS[this.ticket.status] : []
+  );
   readonly isMine = $derived.by(() => this.ticket?.assigneeId === this.user.id);
   readonly linkedOrder = $derived.by(() => {
     const t = this.ticket;
@@ -107,7 +109,9 @@ export class TicketView {
       if (this.detail) return false; // a background refresh failed: keep what is on screen
       this.phase = 'error';
       this.loadError =
-        err instanceof ApiError ? { status: err.status, message: err.message } : { status: 0, message: 'The ticket could not be loaded.' };
+        err instanceof ApiError
+          ? { status: err.status, message: err.message }
+          : { status: 0, message: 'The ticket could not be loaded.' };
       return false;
     }
   }
@@ -131,7 +135,8 @@ export class TicketView {
     const panel = fresh.panel;
     if (before && panel && before.customer.id === panel.customer.id) {
       if (before.customer.version > panel.customer.version) panel.customer = before.customer;
-      if (before.loyalty && panel.loyalty && before.loyalty.version > panel.loyalty.version) panel.loyalty = before.loyalty;
+      if (before.loyalty && panel.loyalty && before.loyalty.version > panel.loyalty.version)
+        panel.loyalty = before.loyalty;
       panel.recentOrders = panel.recentOrders.map((o) => {
         const shown = before.recentOrders.find((b) => b.id === o.id);
         return shown && shown.version > o.version ? shown : o;
@@ -155,13 +160,20 @@ export class TicketView {
       liveClient.on('order:updated', (e) => this.#applyOrder(e.data)),
       liveClient.on('loyalty:changed', (e) => {
         const panel = this.panel;
-        if (!panel || e.customerId !== panel.customer.id || !e.account || !isNewer(panel.loyalty, e.account)) return;
-        panel.loyalty = { balance: e.account.balance, lifetimePoints: e.account.lifetimePoints, tier: e.account.tier, version: e.account.version };
+        if (!panel || e.customerId !== panel.customer.id || !e.account || !isNewer(panel.loyalty, e.account))
+          return;
+        panel.loyalty = {
+          balance: e.account.balance,
+          lifetimePoints: e.account.lifetimePoints,
+          tier: e.account.tier,
+          version: e.account.version
+        };
         this.#flash('loyalty');
       }),
       liveClient.on('customer:updated', (e) => {
         const panel = this.panel;
-        if (panel && e.data.id === panel.customer.id && isNewer(panel.customer, e.data)) panel.customer = e.data;
+        if (panel && e.data.id === panel.customer.id && isNewer(panel.customer, e.data))
+          panel.customer = e.data;
       }),
       liveClient.onResync(async () => {
         if (!(await this.load())) throw new Error('ticket reload failed');
@@ -232,7 +244,11 @@ export class TicketView {
     if (ok) {
       this.draft = { body: '', internal };
       drafts.delete(this.id);
-      if (status) notices.push({ tone: 'success', title: `${internal ? 'Note added' : 'Reply sent'}, ticket ${status === 'resolved' ? 'resolved' : `set to ${status}`}` });
+      if (status)
+        notices.push({
+          tone: 'success',
+          title: `${internal ? 'Note added' : 'Reply sent'}, ticket ${status === 'resolved' ? 'resolved' : `set to ${status}`}`
+        });
     }
     return ok;
   }
@@ -274,22 +290,35 @@ export class TicketView {
     const current = detail.ticket;
     if (!force && !isNewer(current, next)) return;
     const full = 'customer' in next ? next : null;
-    let assignee = full ? full.assignee : next.assigneeId === current.assigneeId ? current.assignee : personFor(next.assigneeId, this.user);
+    let assignee = full
+      ? full.assignee
+      : next.assigneeId === current.assigneeId
+        ? current.assignee
+        : personFor(next.assigneeId, this.user);
     if (assignee === undefined) {
-      assignee = current.assignee?.id === next.assigneeId ? current.assignee : { id: next.assigneeId!, name: 'a teammate' };
+      assignee =
+        current.assignee?.id === next.assigneeId
+          ? current.assignee
+          : { id: next.assigneeId!, name: 'a teammate' };
       this.#refreshSoon();
     }
     const teamChanged = next.teamId !== current.teamId;
     detail.ticket = { ...current, ...next, assignee, team: current.team };
     if (teamChanged) this.#refreshSoon();
-    if (live && next.version !== current.version && !Object.values(this.pending).some(Boolean)) this.#flash('ticket');
+    if (live && next.version !== current.version && !Object.values(this.pending).some(Boolean))
+      this.#flash('ticket');
     if (full) this.#queue?.applyFromApi(full);
   }
 
   #addMessage(message: TicketMessage | MessageWithAuthor) {
     const detail = this.detail;
     if (!detail || detail.messages.some((m) => m.id === message.id)) return;
-    let author = 'author' in message ? message.author : message.authorType === 'agent' ? personFor(message.authorUserId, this.user) : null;
+    let author =
+      'author' in message
+        ? message.author
+        : message.authorType === 'agent'
+          ? personFor(message.authorUserId, this.user)
+          : null;
     if (author === undefined) {
       author = null;
       this.#refreshSoon();
@@ -297,7 +326,12 @@ export class TicketView {
     const withAuthor: MessageWithAuthor = { ...message, author };
     const list = detail.messages;
     let index = list.length;
-    while (index > 0 && (list[index - 1].createdAt > message.createdAt || (list[index - 1].createdAt === message.createdAt && list[index - 1].id > message.id))) index--;
+    while (
+      index > 0 &&
+      (list[index - 1].createdAt > message.createdAt ||
+        (list[index - 1].createdAt === message.createdAt && list[index - 1].id > message.id))
+    )
+      index--;
     list.splice(index, 0, withAuthor);
   }
 
@@ -306,7 +340,13 @@ export class TicketView {
     if (!panel || t.customerId !== panel.customer.id || t.id === this.id) return;
     const index = panel.openTickets.findIndex((o) => o.id === t.id);
     const open = isOpenWork(t.status);
-    const entry = { id: t.id, subject: t.subject, status: t.status, priority: t.priority, updatedAt: t.updatedAt };
+    const entry = {
+      id: t.id,
+      subject: t.subject,
+      status: t.status,
+      priority: t.priority,
+      updatedAt: t.updatedAt
+    };
     if (index >= 0) {
       if (open) panel.openTickets[index] = entry;
       else panel.openTickets.splice(index, 1);
@@ -354,13 +394,20 @@ export class TicketView {
     }, 600);
   }
 
-  async #patch(change: PatchFields, action: TicketAction, optimistic: (t: QueueTicket) => void): Promise<boolean> {
+  async #patch(
+    change: PatchFields,
+    action: TicketAction,
+    optimistic: (t: QueueTicket) => void
+  ): Promise<boolean> {
     const detail = this.detail;
     if (!detail) return false;
     const before = $state.snapshot(detail.ticket);
     optimistic(detail.ticket);
     const ok = await this.#act(action, async () => {
-      const { ticket } = await consoleApi.patch(this.id, { version: before.version, ...change } as TicketPatch);
+      const { ticket } = await consoleApi.patch(this.id, {
+        version: before.version,
+        ...change
+      } as TicketPatch);
       this.applyTicket(ticket);
     });
     // Not saved and nothing newer arrived meanwhile: put back what the server has.
@@ -397,18 +444,32 @@ export class TicketView {
       this.#refreshSoon();
       return;
     }
-    notices.push({ tone: 'danger', title: err.status === 422 ? 'That change is not allowed' : 'Not saved', detail: err.message });
+    notices.push({
+      tone: 'danger',
+      title: err.status === 422 ? 'That change is not allowed' : 'Not saved',
+      detail: err.message
+    });
   }
 
   async #orderAction(order: OrderSummary, kind: 'refund' | 'cancel') {
     this.orderBusy = order.id;
     try {
-      const answer = kind === 'refund' ? await consoleApi.refundOrder(order.id, this.id) : await consoleApi.cancelOrder(order.id, this.id);
+      const answer =
+        kind === 'refund'
+          ? await consoleApi.refundOrder(order.id, this.id)
+          : await consoleApi.cancelOrder(order.id, this.id);
       this.#applyOrder(answer.order);
-      notices.push({ tone: 'success', title: `Order ${orderNumber(order)} ${kind === 'refund' ? 'refunded' : 'cancelled'}` });
+      notices.push({
+        tone: 'success',
+        title: `Order ${orderNumber(order)} ${kind === 'refund' ? 'refunded' : 'cancelled'}`
+      });
     } catch (err) {
       if (!(err instanceof ApiError)) throw err;
-      notices.push({ tone: 'danger', title: `Could not ${kind} order ${orderNumber(order)}`, detail: err.message });
+      notices.push({
+        tone: 'danger',
+        title: `Could not ${kind} order ${orderNumber(order)}`,
+        detail: err.message
+      });
     } finally {
       this.orderBusy = null;
     }

@@ -1,6 +1,18 @@
 import { io, type Socket } from 'socket.io-client';
-import { DELIVERED_EVENTS, type ClientToServerEvents, type HandshakeAuth, type LiveMeta, type ServerToClientEvents } from '$shared/events.js';
-import { covers, formatPosition, laterOf, parsePosition, type StreamPosition } from '$shared/stream-position.js';
+import {
+  DELIVERED_EVENTS,
+  type ClientToServerEvents,
+  type HandshakeAuth,
+  type LiveMeta,
+  type ServerToClientEvents
+} from '$shared/events.js';
+import {
+  covers,
+  formatPosition,
+  laterOf,
+  parsePosition,
+  type StreamPosition
+} from '$shared/stream-position.js';
 import { live } from './connection.svelte.js';
 
 type PulseSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
@@ -9,11 +21,21 @@ type Payload<E extends EventName> = Parameters<ServerToClientEvents[E]>[0];
 
 /** Client events answered through an ack, their arguments before the ack, and the answer. */
 type AskEvent = 'ticket:watch' | 'customer:watch' | 'wallboard:watch' | 'presence:list' | 'live:catch_up';
-type AskArgs<E extends AskEvent> = ClientToServerEvents[E] extends (...args: [...infer A, infer _Ack]) => void ? A : never;
-export type Answer<E extends AskEvent> = ClientToServerEvents[E] extends (...args: [...infer _A, (answer: infer R) => void]) => void ? R : never;
+type AskArgs<E extends AskEvent> = ClientToServerEvents[E] extends (...args: [...infer A, infer _Ack]) => void
+  ? A
+  : never;
+export type Answer<E extends AskEvent> = ClientToServerEvents[E] extends (
+  ...args: [...infer _A, (answer: infer R) => void]
+) => void
+  ? R
+  : never;
 
 /** Joining a room, and the event that leaves it. */
-const UNWATCH = { 'ticket:watch': 'ticket:unwatch', 'customer:watch': 'customer:unwatch', 'wallboard:watch': 'wallboard:unwatch' } as const;
+const UNWATCH = {
+  'ticket:watch': 'ticket:unwatch',
+  'customer:watch': 'customer:unwatch',
+  'wallboard:watch': 'wallboard:unwatch'
+} as const;
 type WatchEvent = keyof typeof UNWATCH;
 
 interface Watch {
@@ -32,7 +54,8 @@ const RESYNC_RETRY_MAX_MS = 30_000;
 /** A refused handshake is tried again after this long. */
 const REFUSED_RETRY_MS = 15_000;
 
-const earlier = (a: StreamPosition | null, b: StreamPosition | null) => (!a ? b : !b ? a : laterOf(a, b) === a ? b : a);
+const earlier = (a: StreamPosition | null, b: StreamPosition | null) =>
+  !a ? b : !b ? a : laterOf(a, b) === a ? b : a;
 
 export interface StartOptions {
   /** Called when the server refuses the socket (`unauthenticated`); the client has stopped by then. */
@@ -72,7 +95,13 @@ class LiveClient {
   private ready = false;
 
   /** Opens the connection (once per signed-in session, or per TV screen). */
-  start({ onUnauthenticated, onServerDisconnect = onUnauthenticated, auth, reconnectionDelay = 500, reconnectionDelayMax = 5000 }: StartOptions) {
+  start({
+    onUnauthenticated,
+    onServerDisconnect = onUnauthenticated,
+    auth,
+    reconnectionDelay = 500,
+    reconnectionDelayMax = 5000
+  }: StartOptions) {
     if (this.socket) return;
     live.set('connecting');
     const socket: PulseSocket = io({
@@ -116,7 +145,8 @@ class LiveClient {
       live.set(navigator.onLine ? 'reconnecting' : 'offline');
       // A handshake the server refused (too many tabs, a server starting up) is not retried by
       // socket.io-client itself: try again a little later.
-      if (!socket.active) setTimeout(() => this.socket === socket && !socket.connected && socket.connect(), REFUSED_RETRY_MS);
+      if (!socket.active)
+        setTimeout(() => this.socket === socket && !socket.connected && socket.connect(), REFUSED_RETRY_MS);
     });
     socket.io.on('reconnect_attempt', () => live.set(navigator.onLine ? 'reconnecting' : 'offline'));
 
@@ -170,7 +200,8 @@ class LiveClient {
   private handshake(): HandshakeAuth {
     const from = earlier(this.horizon, this.loadedWhileAway);
     this.resumePoint = from;
-    const ids = (event: WatchEvent) => [...this.watches.values()].filter((w) => w.event === event).map((w) => w.args[0] as number);
+    const ids = (event: WatchEvent) =>
+      [...this.watches.values()].filter((w) => w.event === event).map((w) => w.args[0] as number);
     return {
       ...(from ? { horizon: formatPosition(from) } : {}),
       watch: { tickets: ids('ticket:watch'), customers: ids('customer:watch') }
@@ -189,7 +220,9 @@ class LiveClient {
     try {
       for (;;) {
         const results = await Promise.allSettled(pending.map((handler) => handler(topics)));
-        pending = pending.filter((handler, i) => results[i].status === 'rejected' && this.resyncHandlers.has(handler));
+        pending = pending.filter(
+          (handler, i) => results[i].status === 'rejected' && this.resyncHandlers.has(handler)
+        );
         if (pending.length === 0) break;
         await new Promise((r) => setTimeout(r, delay));
         delay = Math.min(delay * 2, RESYNC_RETRY_MAX_MS);
@@ -230,7 +263,12 @@ class LiveClient {
    * reconnect; `onAck` hears each answer. Watches of one room are counted: the room is left
    * (`…:unwatch`) only when the last one is released.
    */
-  watch<E extends WatchEvent>(event: E, args: AskArgs<E>, onAck?: (answer: Answer<E>) => void, since?: string): () => void {
+  watch<E extends WatchEvent>(
+    event: E,
+    args: AskArgs<E>,
+    onAck?: (answer: Answer<E>) => void,
+    since?: string
+  ): () => void {
     const key = `${event} ${args.join(' ')}`;
     const watch = this.watches.get(key) ?? { event, args, listeners: new Set() };
     this.watches.set(key, watch);
@@ -260,9 +298,11 @@ class LiveClient {
   /** Sends a watch; its answer goes to the listeners still holding it. */
   private send(watch: Watch, to: Iterable<(answer: never) => void>) {
     const listeners = [...to];
-    void (this.ask as (e: string, ...a: unknown[]) => Promise<never>)(watch.event, ...watch.args).then((answer) => {
-      for (const listener of listeners) if (watch.listeners.has(listener)) listener(answer);
-    });
+    void (this.ask as (e: string, ...a: unknown[]) => Promise<never>)(watch.event, ...watch.args).then(
+      (answer) => {
+        for (const listener of listeners) if (watch.listeners.has(listener)) listener(answer);
+      }
+    );
   }
 
   emit<E extends 'ticket:typing'>(event: E, ...args: Parameters<ClientToServerEvents[E]>) {

@@ -3,7 +3,10 @@
  * change in commit order, so an event replayed after a newer live one, or a REST answer read
  * before an event already applied, never takes the screen back. Equal versions are the same state.
  */
-export function isNewer(current: { version?: number } | undefined | null, next: { version?: number }): boolean {
+export function isNewer(
+  current: { version?: number } | undefined | null,
+  next: { version?: number }
+): boolean {
   if (!current || current.version === undefined || next.version === undefined) return true;
   return next.version >= current.version;
 }

@@ -24,13 +24,15 @@ export const settingsApi = {
   saveSlaPolicies: (policies: SlaPolicy[]): Promise<{ policies: SlaPolicy[] }> =>
     call(unwrap(api.api['sla-policies'].$put({ json: { policies } }))),
   teams: peopleApi.teams,
-  createTeam: (name: string): Promise<{ team: Team }> => call(unwrap(api.api.teams.$post({ json: { name } }))),
+  createTeam: (name: string): Promise<{ team: Team }> =>
+    call(unwrap(api.api.teams.$post({ json: { name } }))),
   updateTeam: (teamId: number, changes: { name?: string; autoAssign?: boolean }): Promise<{ team: Team }> =>
     call(unwrap(api.api.teams[':id'].$patch({ param: id(teamId), json: changes }))),
   /** Every active agent (managers see all teams), with availability and open tickets. */
   agents: (): ReturnType<typeof peopleApi.agents> => peopleApi.agents(),
   users: (): Promise<{ users: AdminUser[] }> => call(unwrap(api.api.users.$get())),
-  createUser: (input: NewUser): Promise<{ user: AdminUser }> => call(unwrap(api.api.users.$post({ json: input }))),
+  createUser: (input: NewUser): Promise<{ user: AdminUser }> =>
+    call(unwrap(api.api.users.$post({ json: input }))),
   updateUser: (userId: number, changes: UserChanges): Promise<{ user: AdminUser }> =>
     call(unwrap(api.api.users[':id'].$patch({ param: id(userId), json: changes })))
 };

@@ -13,7 +13,8 @@ export interface DurationDraft {
 
 /** The largest unit that shows `minutes` as a whole number (90 → 90 minutes, 120 → 2 hours). */
 export function toDraft(minutes: number): DurationDraft {
-  const unit = minutes % MINUTES_PER.days === 0 ? 'days' : minutes % MINUTES_PER.hours === 0 ? 'hours' : 'minutes';
+  const unit =
+    minutes % MINUTES_PER.days === 0 ? 'days' : minutes % MINUTES_PER.hours === 0 ? 'hours' : 'minutes';
   return { amount: String(minutes / MINUTES_PER[unit]), unit };
 }
 
@@ -43,6 +44,10 @@ export function describeMinutes(minutes: number): string {
   const hours = Math.floor((minutes % 1440) / 60);
   const mins = minutes % 60;
   const word = (n: number, one: string) => `${n} ${one}${n === 1 ? '' : 's'}`;
-  const parts = [days && word(days, 'day'), hours && word(hours, 'hour'), mins && word(mins, 'minute')].filter(Boolean);
+  const parts = [
+    days && word(days, 'day'),
+    hours && word(hours, 'hour'),
+    mins && word(mins, 'minute')
+  ].filter(Boolean);
   return parts.length ? parts.join(' ') : '0 minutes';
 }

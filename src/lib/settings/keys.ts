@@ -6,7 +6,10 @@ const isMac = () => typeof navigator !== 'undefined' && /Mac|iPhone|iPad/.test(n
 
 /** Ctrl+S, or ⌘S on a Mac. */
 export const isSaveChord = (event: KeyboardEvent) =>
-  event.key.toLowerCase() === 's' && (isMac() ? event.metaKey : event.ctrlKey) && !event.altKey && !event.shiftKey;
+  event.key.toLowerCase() === 's' &&
+  (isMac() ? event.metaKey : event.ctrlKey) &&
+  !event.altKey &&
+  !event.shiftKey;
 
 export const saveKeys = () => [isMac() ? '⌘' : 'Ctrl', 'S'];
 

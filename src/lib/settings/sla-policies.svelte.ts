@@ -37,7 +37,8 @@ function problemsOf(row: SlaRow): RowProblems {
   else if (first > TARGET_LIMITS.firstResponse) out.firstResponse = 'At most 30 days';
   if (resolution === null) out.resolution = 'Enter a number above zero';
   else if (resolution > TARGET_LIMITS.resolution) out.resolution = 'At most 90 days';
-  else if (first !== null && resolution < first) out.resolution = `At least the first-response target (${describeMinutes(first)})`;
+  else if (first !== null && resolution < first)
+    out.resolution = `At least the first-response target (${describeMinutes(first)})`;
   return out;
 }
 
@@ -54,7 +55,12 @@ export class SlaPoliciesEditor {
   /** Messages the server attached to fields, keyed `priority.target`. */
   serverProblems = $state<Record<string, string>>({});
 
-  readonly problems = $derived(Object.fromEntries(this.rows.map((r) => [r.priority, problemsOf(r)])) as Record<TicketPriority, RowProblems>);
+  readonly problems = $derived(
+    Object.fromEntries(this.rows.map((r) => [r.priority, problemsOf(r)])) as Record<
+      TicketPriority,
+      RowProblems
+    >
+  );
   readonly valid = $derived(Object.values(this.problems).every((p) => Object.keys(p).length === 0));
   readonly changed = $derived(this.rows.flatMap((row) => this.#changedPolicy(row) ?? []));
   readonly dirty = $derived(this.changed.length > 0);
@@ -105,7 +111,9 @@ export class SlaPoliciesEditor {
     try {
       const answer = await settingsApi.saveSlaPolicies(policies);
       this.#apply(answer.policies, { keepDrafts: true });
-      const which = policies.map((p) => p.priority).sort((a, b) => byUrgency({ priority: a }, { priority: b }));
+      const which = policies
+        .map((p) => p.priority)
+        .sort((a, b) => byUrgency({ priority: a }, { priority: b }));
       this.outcome = { tone: 'success', message: `Saved targets for ${which.join(', ')} priority.` };
       return true;
     } catch (err) {
@@ -126,8 +134,14 @@ export class SlaPoliciesEditor {
       const fresh = rowOf(p);
       return {
         priority: p.priority,
-        firstResponse: draft && toMinutes(draft.firstResponse) === p.firstResponseMinutes ? { ...draft.firstResponse } : fresh.firstResponse,
-        resolution: draft && toMinutes(draft.resolution) === p.resolutionMinutes ? { ...draft.resolution } : fresh.resolution
+        firstResponse:
+          draft && toMinutes(draft.firstResponse) === p.firstResponseMinutes
+            ? { ...draft.firstResponse }
+            : fresh.firstResponse,
+        resolution:
+          draft && toMinutes(draft.resolution) === p.resolutionMinutes
+            ? { ...draft.resolution }
+            : fresh.resolution
       };
     });
     this.serverProblems = {};
@@ -138,7 +152,11 @@ export class SlaPoliciesEditor {
     const firstResponseMinutes = toMinutes(row.firstResponse);
     const resolutionMinutes = toMinutes(row.resolution);
     if (!before || firstResponseMinutes === null || resolutionMinutes === null) return null;
-    if (before.firstResponseMinutes === firstResponseMinutes && before.resolutionMinutes === resolutionMinutes) return null;
+    if (
+      before.firstResponseMinutes === firstResponseMinutes &&
+      before.resolutionMinutes === resolutionMinutes
+    )
+      return null;
     return { priority: row.priority, firstResponseMinutes, resolutionMinutes };
   }
 
@@ -146,7 +164,8 @@ export class SlaPoliciesEditor {
     if (constraintOf(err) === 'sla_policies_resolution_after_response') {
       return 'Not saved: a resolution target is shorter than its first-response target.';
     }
-    if (err instanceof ApiError && err.status === 403) return 'Not saved: only managers and admins can change SLA targets.';
+    if (err instanceof ApiError && err.status === 403)
+      return 'Not saved: only managers and admins can change SLA targets.';
     return `Not saved: ${messageOf(err, 'something went wrong.')}`;
   }
 
@@ -157,7 +176,9 @@ export class SlaPoliciesEditor {
     for (const [path, message] of Object.entries(err.fieldErrors)) {
       const match = /^policies\.(\d+)\.(firstResponseMinutes|resolutionMinutes)$/.exec(path);
       const policy = match && sent[Number(match[1])];
-      if (policy) out[`${policy.priority}.${match[2] === 'firstResponseMinutes' ? 'firstResponse' : 'resolution'}`] = message;
+      if (policy)
+        out[`${policy.priority}.${match[2] === 'firstResponseMinutes' ? 'firstResponse' : 'resolution'}`] =
+          message;
     }
     return out;
   }

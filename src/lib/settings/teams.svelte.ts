@@ -8,7 +8,6 @@ import type { Agent } from '$shared/schemas/tickets.js';
 import { SvelteMap } from 'svelte/reactivity';
 import { settingsApi } from './api.js';
 
-
 const byName = (a: Team, b: Team) => a.name.localeCompare(b.name);
 
 /** Who can take a round-robin ticket right now: online and under capacity. */
@@ -29,9 +28,7 @@ export class TeamsSettings {
   #agents = new SvelteMap<number, Agent>();
 
   agentsOf(teamId: number): Agent[] {
-    return [...this.#agents.values()]
-      .filter((a) => a.teamId === teamId)
-      .sort(byAvailability);
+    return [...this.#agents.values()].filter((a) => a.teamId === teamId).sort(byAvailability);
   }
 
   /** Loads teams and agents; false when it could not. */
@@ -104,7 +101,11 @@ export class TeamsSettings {
       liveClient.on('ticket:created', ({ data }) => this.#count(data.assigneeId, data.status, 1)),
       liveClient.on('ticket:updated', ({ data, old }) => {
         if (!old || !('assigneeId' in old || 'status' in old)) return;
-        this.#count(old.assigneeId !== undefined ? old.assigneeId : data.assigneeId, old.status ?? data.status, -1);
+        this.#count(
+          old.assigneeId !== undefined ? old.assigneeId : data.assigneeId,
+          old.status ?? data.status,
+          -1
+        );
         this.#count(data.assigneeId, data.status, 1);
       }),
       liveClient.onResync(async () => {
@@ -117,7 +118,8 @@ export class TeamsSettings {
   #count(assigneeId: number | null, status: TicketStatus, delta: 1 | -1) {
     if (assigneeId === null || !isOpenWork(status)) return;
     const agent = this.#agents.get(assigneeId);
-    if (agent) this.#agents.set(assigneeId, { ...agent, openTickets: Math.max(0, agent.openTickets + delta) });
+    if (agent)
+      this.#agents.set(assigneeId, { ...agent, openTickets: Math.max(0, agent.openTickets + delta) });
   }
 
   /** Member counts moved (an agent changed team). */

@@ -18,10 +18,17 @@ export const ROLE_HINT: Record<UserRole, string> = {
 const byName = (a: AdminUser, b: AdminUser) => a.name.localeCompare(b.name);
 
 /** What a form checks before asking the server (the server checks the same). */
-export function checkUser(input: { name: string; email?: string; role: UserRole; teamId: number | null; password?: string }): UserProblems {
+export function checkUser(input: {
+  name: string;
+  email?: string;
+  role: UserRole;
+  teamId: number | null;
+  password?: string;
+}): UserProblems {
   const out: UserProblems = {};
   if (!input.name.trim()) out.name = 'Enter a name';
-  if (input.email !== undefined && !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(input.email.trim())) out.email = 'Enter an email address';
+  if (input.email !== undefined && !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(input.email.trim()))
+    out.email = 'Enter an email address';
   if (input.role === 'agent' && input.teamId === null) out.teamId = 'An agent needs a team';
   if (input.password !== undefined && input.password.length < 8) out.password = 'At least 8 characters';
   return out;
@@ -66,7 +73,10 @@ export class UsersAdmin {
     return this.users.filter(
       (u) =>
         (this.filter === 'all' || u.active === (this.filter === 'active')) &&
-        (!q || u.name.toLowerCase().includes(q) || u.email.includes(q) || (this.teamName(u.teamId) ?? '').toLowerCase().includes(q))
+        (!q ||
+          u.name.toLowerCase().includes(q) ||
+          u.email.includes(q) ||
+          (this.teamName(u.teamId) ?? '').toLowerCase().includes(q))
     );
   });
 

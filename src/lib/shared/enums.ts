@@ -3,7 +3,15 @@
 export const USER_ROLES = ['agent', 'manager', 'admin'] as const;
 export type UserRole = (typeof USER_ROLES)[number];
 
-export const ORDER_STATUSES = ['pending', 'paid', 'fulfilled', 'shipped', 'delivered', 'cancelled', 'refunded'] as const;
+export const ORDER_STATUSES = [
+  'pending',
+  'paid',
+  'fulfilled',
+  'shipped',
+  'delivered',
+  'cancelled',
+  'refunded'
+] as const;
 export type OrderStatus = (typeof ORDER_STATUSES)[number];
 
 export const SALES_CHANNELS = ['web', 'mobile', 'marketplace', 'pos', 'phone'] as const;

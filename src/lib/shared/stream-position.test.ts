@@ -9,7 +9,21 @@ describe('stream positions', () => {
   });
 
   it('refuse anything else, without throwing', () => {
-    for (const bad of [undefined, null, 12, '', '12', 'a:b:c', '5:3:', '1:9:12', '1:9:0', '1:9:1,,2', `${'9'.repeat(20)}:1:`, '1:2:3:4', ' 1:2:']) {
+    for (const bad of [
+      undefined,
+      null,
+      12,
+      '',
+      '12',
+      'a:b:c',
+      '5:3:',
+      '1:9:12',
+      '1:9:0',
+      '1:9:1,,2',
+      `${'9'.repeat(20)}:1:`,
+      '1:2:3:4',
+      ' 1:2:'
+    ]) {
       expect(parsePosition(bad)).toBeNull();
     }
   });

@@ -1,6 +1,12 @@
 import { api, unwrap } from '$lib/api.js';
 import { authed as call } from '$lib/session.svelte.js';
-import type { CreatedWallboardToken, Threshold, ThresholdInput, WallboardSnapshot, WallboardToken } from '$shared/schemas/metrics.js';
+import type {
+  CreatedWallboardToken,
+  Threshold,
+  ThresholdInput,
+  WallboardSnapshot,
+  WallboardToken
+} from '$shared/schemas/metrics.js';
 
 // The wallboard's HTTP calls, through the typed client. Live numbers come over the socket.
 // A TV has no session to expire: its snapshot call is not `authed`.
@@ -15,7 +21,8 @@ export const wallboardApi = {
   saveThresholds: (thresholds: ThresholdInput[]): Promise<{ thresholds: Threshold[] }> =>
     call(unwrap(api.api.wallboard.thresholds.$put({ json: { thresholds } }))),
   tokens: (): Promise<{ tokens: WallboardToken[] }> => call(unwrap(api.api.wallboard.tokens.$get())),
-  createToken: (name: string): Promise<CreatedWallboardToken> => call(unwrap(api.api.wallboard.tokens.$post({ json: { name } }))),
+  createToken: (name: string): Promise<CreatedWallboardToken> =>
+    call(unwrap(api.api.wallboard.tokens.$post({ json: { name } }))),
   revokeToken: (id: number): Promise<{ token: WallboardToken }> =>
     call(unwrap(api.api.wallboard.tokens[':id'].$delete({ param: { id: String(id) } })))
 };

@@ -6,7 +6,8 @@ export type { ValuePart };
 // Formatting for the wallboard's numbers: exact decimal strings for money, durations in seconds,
 // and the trend against the same time yesterday.
 
-export const toNumber = (v: number | string | null | undefined): number | null => (v === null || v === undefined ? null : Number(v));
+export const toNumber = (v: number | string | null | undefined): number | null =>
+  v === null || v === undefined ? null : Number(v);
 
 /**
  * Money from an exact decimal string ("129.90"), formatted without going through a float. Large
@@ -54,20 +55,45 @@ export interface Trend {
 }
 
 /** The change against the same time yesterday; null when either side has no value. */
-export function trendOf(kind: MetricKind, value: number | string | null, yesterday: number | string | null, upIsGood: boolean | null): Trend | null {
+export function trendOf(
+  kind: MetricKind,
+  value: number | string | null,
+  yesterday: number | string | null,
+  upIsGood: boolean | null
+): Trend | null {
   const now = toNumber(value);
   const then = toNumber(yesterday);
   if (now === null || then === null) return null;
   const before = formatMetric(kind, yesterday);
-  if (now === then) return { direction: 'flat', percent: 0, tone: 'neutral', text: '= same', description: `the same as this time yesterday (${before})` };
+  if (now === then)
+    return {
+      direction: 'flat',
+      percent: 0,
+      tone: 'neutral',
+      text: '= same',
+      description: `the same as this time yesterday (${before})`
+    };
   const direction = now > then ? 'up' : 'down';
   const tone = upIsGood === null ? 'neutral' : (direction === 'up') === upIsGood ? 'good' : 'bad';
   const arrow = direction === 'up' ? '▲' : '▼';
-  if (then === 0) return { direction, percent: null, tone, text: `${arrow} from 0`, description: `${direction} from 0 at this time yesterday` };
+  if (then === 0)
+    return {
+      direction,
+      percent: null,
+      tone,
+      text: `${arrow} from 0`,
+      description: `${direction} from 0 at this time yesterday`
+    };
   const percent = ((now - then) / Math.abs(then)) * 100;
   const abs = Math.abs(percent);
   const shown = abs >= 999.5 ? '999+' : abs >= 10 ? abs.toFixed(0) : abs.toFixed(1);
-  return { direction, percent, tone, text: `${arrow} ${shown}%`, description: `${direction} ${shown}% on this time yesterday (${before})` };
+  return {
+    direction,
+    percent,
+    tone,
+    text: `${arrow} ${shown}%`,
+    description: `${direction} ${shown}% on this time yesterday (${before})`
+  };
 }
 
 /** How close a value is to its threshold: `alert` past it (the server decides), `near` within 10%. */
@@ -80,16 +106,22 @@ export function thresholdState(
   const v = toNumber(value);
   if (!threshold || v === null) return 'normal';
   const limit = Number(threshold.value);
-  if (threshold.comparison === 'above') return limit > 0 && v >= limit * 0.9 && v <= limit ? 'near' : 'normal';
+  if (threshold.comparison === 'above')
+    return limit > 0 && v >= limit * 0.9 && v <= limit ? 'near' : 'normal';
   return v <= limit * 1.1 && v >= limit ? 'near' : 'normal';
 }
 
 /** "above 20", "below 4.0/5", "above 30m". */
-export function thresholdText(kind: MetricKind, threshold: { comparison: 'above' | 'below'; value: string }): string {
+export function thresholdText(
+  kind: MetricKind,
+  threshold: { comparison: 'above' | 'below'; value: string }
+): string {
   const value = Number(threshold.value);
   const shown =
     kind === 'duration'
-      ? durationParts(value, true).map((p) => p.text).join('')
+      ? durationParts(value, true)
+          .map((p) => p.text)
+          .join('')
       : kind === 'money'
         ? formatMoney(threshold.value, { whole: Number.isInteger(value) })
         : kind === 'score'

@@ -35,7 +35,10 @@ export function followWallboard({ fetchFirst = true } = {}): WallboardFeed {
       // `unavailable`: the server is still computing its first numbers.
       retry = setTimeout(() => void liveClient.ask('wallboard:watch').then(onAnswer), 2000);
     };
-    const offs = [liveClient.on('wallboard:updated', feed.accept), liveClient.watch('wallboard:watch', [], onAnswer)];
+    const offs = [
+      liveClient.on('wallboard:updated', feed.accept),
+      liveClient.watch('wallboard:watch', [], onAnswer)
+    ];
     return () => {
       stopped = true;
       clearTimeout(retry);

@@ -13,10 +13,16 @@ describe('loyalty', () => {
     const customer = await createCustomer(db.sql, unique('member') + '@example.com');
     return createLoyaltyAccount(db.sql, customer);
   }
-  async function entry(accountId: number, kind: string, points: number, reversesId: number | null = null): Promise<number> {
+  async function entry(
+    accountId: number,
+    kind: string,
+    points: number,
+    reversesId: number | null = null
+  ): Promise<number> {
     return Number((await one(insertEntry, [accountId, kind, points, unique('key-'), reversesId])).id);
   }
-  const account = (id: number) => one(`SELECT balance, lifetime_points, tier FROM loyalty_accounts WHERE id = $1`, [id]);
+  const account = (id: number) =>
+    one(`SELECT balance, lifetime_points, tier FROM loyalty_accounts WHERE id = $1`, [id]);
 
   it('keeps the ledger append-only', async () => {
     const acc = await newAccount();
@@ -29,9 +35,21 @@ describe('loyalty', () => {
   it('moves balances only through the ledger', async () => {
     const acc = await newAccount();
     await entry(acc, 'earn', 100);
-    await expectRejected(LOYALTY, `UPDATE loyalty_accounts SET balance = 999999, tier = 'platinum' WHERE id = $1`, [acc], '23514', 'loyalty_accounts_ledger_only');
+    await expectRejected(
+      LOYALTY,
+      `UPDATE loyalty_accounts SET balance = 999999, tier = 'platinum' WHERE id = $1`,
+      [acc],
+      '23514',
+      'loyalty_accounts_ledger_only'
+    );
     const customer = await createCustomer(db.sql, unique('rich') + '@example.com');
-    await expectRejected(LOYALTY, `INSERT INTO loyalty_accounts (customer_id, balance) VALUES ($1, 5000)`, [customer], '23514', 'loyalty_accounts_ledger_only');
+    await expectRejected(
+      LOYALTY,
+      `INSERT INTO loyalty_accounts (customer_id, balance) VALUES ($1, 5000)`,
+      [customer],
+      '23514',
+      'loyalty_accounts_ledger_only'
+    );
     expect(await account(acc)).toMatchObject({ balance: 100 });
   });
 
@@ -39,17 +57,47 @@ describe('loyalty', () => {
     const acc = await newAccount();
     const earned = await entry(acc, 'earn', 3000);
     const reversed = await entry(acc, 'reverse', -3000, earned);
-    await expectRejected(LOYALTY, insertEntry, [acc, 'reverse', 3000, unique('key-'), reversed], '23514', 'loyalty_ledger_reverse_exact');
+    await expectRejected(
+      LOYALTY,
+      insertEntry,
+      [acc, 'reverse', 3000, unique('key-'), reversed],
+      '23514',
+      'loyalty_ledger_reverse_exact'
+    );
     expect(await account(acc)).toMatchObject({ balance: 0, lifetime_points: 0, tier: 'bronze' });
   });
 
   it('enforces the sign of each kind of entry', async () => {
     const acc = await newAccount();
     await entry(acc, 'earn', 500);
-    await expectRejected(LOYALTY, insertEntry, [acc, 'earn', -10, unique('key-'), null], '23514', 'loyalty_ledger_sign');
-    await expectRejected(LOYALTY, insertEntry, [acc, 'redeem', 10, unique('key-'), null], '23514', 'loyalty_ledger_sign');
-    await expectRejected(LOYALTY, insertEntry, [acc, 'expire', 10, unique('key-'), null], '23514', 'loyalty_ledger_sign');
-    await expectRejected(LOYALTY, insertEntry, [acc, 'adjust', 0, unique('key-'), null], '23514', 'loyalty_ledger_points_check');
+    await expectRejected(
+      LOYALTY,
+      insertEntry,
+      [acc, 'earn', -10, unique('key-'), null],
+      '23514',
+      'loyalty_ledger_sign'
+    );
+    await expectRejected(
+      LOYALTY,
+      insertEntry,
+      [acc, 'redeem', 10, unique('key-'), null],
+      '23514',
+      'loyalty_ledger_sign'
+    );
+    await expectRejected(
+      LOYALTY,
+      insertEntry,
+      [acc, 'expire', 10, unique('key-'), null],
+      '23514',
+      'loyalty_ledger_sign'
+    );
+    await expectRejected(
+      LOYALTY,
+      insertEntry,
+      [acc, 'adjust', 0, unique('key-'), null],
+      '23514',
+      'loyalty_ledger_points_check'
+    );
     await expectRejected(LOYALTY, insertEntry, [acc, 'bonus', 10, unique('key-'), null], '22P02');
     // Adjustments go either way.
     await entry(acc, 'adjust', 20);
@@ -61,9 +109,27 @@ describe('loyalty', () => {
   it('needs a reversal to reference an entry, and only a reversal or a clawback may', async () => {
     const acc = await newAccount();
     const earned = await entry(acc, 'earn', 100);
-    await expectRejected(LOYALTY, insertEntry, [acc, 'reverse', -100, unique('key-'), null], '23514', 'loyalty_ledger_reverse_target');
-    await expectRejected(LOYALTY, insertEntry, [acc, 'earn', 100, unique('key-'), earned], '23514', 'loyalty_ledger_reverse_target');
-    await expectRejected(LOYALTY, insertEntry, [acc, 'reverse', 50, unique('key-'), 999_999_999], '23503', 'loyalty_ledger_reverses_id_fkey');
+    await expectRejected(
+      LOYALTY,
+      insertEntry,
+      [acc, 'reverse', -100, unique('key-'), null],
+      '23514',
+      'loyalty_ledger_reverse_target'
+    );
+    await expectRejected(
+      LOYALTY,
+      insertEntry,
+      [acc, 'earn', 100, unique('key-'), earned],
+      '23514',
+      'loyalty_ledger_reverse_target'
+    );
+    await expectRejected(
+      LOYALTY,
+      insertEntry,
+      [acc, 'reverse', 50, unique('key-'), 999_999_999],
+      '23503',
+      'loyalty_ledger_reverses_id_fkey'
+    );
   });
 
   it('needs a reversal to undo exactly the points of an entry of the same account', async () => {
@@ -71,9 +137,27 @@ describe('loyalty', () => {
     const other = await newAccount();
     const earned = await entry(acc, 'earn', 100);
     await entry(other, 'earn', 100);
-    await expectRejected(LOYALTY, insertEntry, [acc, 'reverse', -50, unique('key-'), earned], '23514', 'loyalty_ledger_reverse_exact');
-    await expectRejected(LOYALTY, insertEntry, [acc, 'reverse', 100, unique('key-'), earned], '23514', 'loyalty_ledger_reverse_exact');
-    await expectRejected(LOYALTY, insertEntry, [other, 'reverse', -100, unique('key-'), earned], '23514', 'loyalty_ledger_reverse_exact');
+    await expectRejected(
+      LOYALTY,
+      insertEntry,
+      [acc, 'reverse', -50, unique('key-'), earned],
+      '23514',
+      'loyalty_ledger_reverse_exact'
+    );
+    await expectRejected(
+      LOYALTY,
+      insertEntry,
+      [acc, 'reverse', 100, unique('key-'), earned],
+      '23514',
+      'loyalty_ledger_reverse_exact'
+    );
+    await expectRejected(
+      LOYALTY,
+      insertEntry,
+      [other, 'reverse', -100, unique('key-'), earned],
+      '23514',
+      'loyalty_ledger_reverse_exact'
+    );
     await entry(acc, 'reverse', -100, earned);
     expect(await account(acc)).toMatchObject({ balance: 0 });
   });
@@ -83,21 +167,45 @@ describe('loyalty', () => {
     const earned = await entry(acc, 'earn', 300);
     await entry(acc, 'reverse', -300, earned);
     await entry(acc, 'earn', 300); // so that a second reversal would not fail on the balance instead
-    await expectRejected(LOYALTY, insertEntry, [acc, 'reverse', -300, unique('key-'), earned], '23505', 'loyalty_ledger_reverses_once');
+    await expectRejected(
+      LOYALTY,
+      insertEntry,
+      [acc, 'reverse', -300, unique('key-'), earned],
+      '23505',
+      'loyalty_ledger_reverses_once'
+    );
   });
 
   it('refuses a second entry with the same idempotency key', async () => {
     const acc = await newAccount();
     await db.sql.query(insertEntry, [acc, 'earn', 100, 'order-42-earn', null]);
-    await expectRejected(LOYALTY, insertEntry, [acc, 'earn', 100, 'order-42-earn', null], '23505', 'loyalty_ledger_idempotency_key');
+    await expectRejected(
+      LOYALTY,
+      insertEntry,
+      [acc, 'earn', 100, 'order-42-earn', null],
+      '23505',
+      'loyalty_ledger_idempotency_key'
+    );
     expect(await account(acc)).toMatchObject({ balance: 100 });
   });
 
   it('refuses a redemption larger than the balance and leaves the balance as it was', async () => {
     const acc = await newAccount();
     await entry(acc, 'earn', 100);
-    await expectRejected(LOYALTY, insertEntry, [acc, 'redeem', -101, unique('key-'), null], '23514', 'loyalty_accounts_balance_check');
-    await expectRejected(LOYALTY, insertEntry, [acc, 'adjust', -101, unique('key-'), null], '23514', 'loyalty_accounts_balance_check');
+    await expectRejected(
+      LOYALTY,
+      insertEntry,
+      [acc, 'redeem', -101, unique('key-'), null],
+      '23514',
+      'loyalty_accounts_balance_check'
+    );
+    await expectRejected(
+      LOYALTY,
+      insertEntry,
+      [acc, 'adjust', -101, unique('key-'), null],
+      '23514',
+      'loyalty_accounts_balance_check'
+    );
     expect(await account(acc)).toMatchObject({ balance: 100 });
     await entry(acc, 'redeem', -100);
     expect(await account(acc)).toMatchObject({ balance: 0 });
@@ -133,21 +241,31 @@ describe('loyalty', () => {
       const secondInsert = failureOf(insertEntry, [acc, 'redeem', -70, 'race-second', null], second);
       await vi.waitFor(
         async () => {
-          const { rows } = await db.sql.query(`SELECT wait_event_type FROM pg_stat_activity WHERE pid = $1`, [secondPid]);
+          const { rows } = await db.sql.query(`SELECT wait_event_type FROM pg_stat_activity WHERE pid = $1`, [
+            secondPid
+          ]);
           expect(rows[0]?.wait_event_type).toBe('Lock');
         },
         { timeout: 5000, interval: 10 }
       );
       await first.query('COMMIT');
       const error = await secondInsert;
-      expect({ code: error?.code, constraint: error?.constraint }).toEqual({ code: '23514', constraint: 'loyalty_accounts_balance_check' });
+      expect({ code: error?.code, constraint: error?.constraint }).toEqual({
+        code: '23514',
+        constraint: 'loyalty_accounts_balance_check'
+      });
       await second.query('ROLLBACK');
     } finally {
       first.release();
       second.release();
     }
     expect(await account(acc)).toMatchObject({ balance: 30 });
-    const keys = (await db.sql.query(`SELECT idempotency_key FROM loyalty_ledger WHERE account_id = $1 AND kind = 'redeem'`, [acc])).rows;
+    const keys = (
+      await db.sql.query(
+        `SELECT idempotency_key FROM loyalty_ledger WHERE account_id = $1 AND kind = 'redeem'`,
+        [acc]
+      )
+    ).rows;
     expect(keys).toEqual([{ idempotency_key: 'race-first' }]);
   });
 

@@ -39,7 +39,11 @@ export async function snapshot(tables: string[]) {
   return out;
 }
 
-export async function failureOf(statement: string, params: unknown[] = [], client: pg.Pool | pg.PoolClient = db.sql) {
+export async function failureOf(
+  statement: string,
+  params: unknown[] = [],
+  client: pg.Pool | pg.PoolClient = db.sql
+) {
   return client.query(statement, params).then(
     () => undefined,
     (error: unknown) => error as pg.DatabaseError
@@ -77,12 +81,13 @@ export const insertUser = `INSERT INTO users (email, name, password_hash, role, 
 export const insertCustomer = (columns: string) =>
   `INSERT INTO customers (email, first_name, ${columns}) VALUES ($1, 'Casey', $2) RETURNING id`;
 
-export async function insertProduct(opts: { sku?: string; price?: number; stock?: number } = {}): Promise<number> {
-  const row = await one<{ id: number }>(`INSERT INTO products (sku, name, price, stock) VALUES ($1, 'Widget', $2, $3) RETURNING id`, [
-    opts.sku ?? unique('SKU-'),
-    opts.price ?? 10,
-    opts.stock ?? 5
-  ]);
+export async function insertProduct(
+  opts: { sku?: string; price?: number; stock?: number } = {}
+): Promise<number> {
+  const row = await one<{ id: number }>(
+    `INSERT INTO products (sku, name, price, stock) VALUES ($1, 'Widget', $2, $3) RETURNING id`,
+    [opts.sku ?? unique('SKU-'), opts.price ?? 10, opts.stock ?? 5]
+  );
   return row.id;
 }
 

@@ -9,7 +9,10 @@ import type { Chart } from './setup.js';
  *
  *   <canvas {@attach chartAttachment(create, sync)}></canvas>
  */
-export function chartAttachment(create: (canvas: HTMLCanvasElement) => Chart, sync: (chart: Chart) => void): Attachment<HTMLCanvasElement> {
+export function chartAttachment(
+  create: (canvas: HTMLCanvasElement) => Chart,
+  sync: (chart: Chart) => void
+): Attachment<HTMLCanvasElement> {
   return (canvas) => {
     const chart = untrack(() => create(canvas));
     $effect(() => sync(chart));

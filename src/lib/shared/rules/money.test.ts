@@ -18,6 +18,7 @@ describe('money in hundredths', () => {
     expect(formatHundredths(12990)).toBe('129.90');
     expect(formatHundredths(-305)).toBe('-3.05');
     expect(formatHundredths(5)).toBe('0.05');
-    for (const text of ['0.00', '7.10', '123456.78', '-0.99']) expect(formatHundredths(toHundredths(text))).toBe(text);
+    for (const text of ['0.00', '7.10', '123456.78', '-0.99'])
+      expect(formatHundredths(toHundredths(text))).toBe(text);
   });
 });

@@ -7,7 +7,12 @@ const at = (ms: number) => new Date(Date.parse(created) + ms).toISOString();
 
 describe('SLA clocks', () => {
   it('run on first response until answered, then on resolution; stop when resolved', () => {
-    const t = { status: 'open' as const, firstRespondedAt: null, firstResponseDueAt: at(4 * H), resolutionDueAt: at(24 * H) };
+    const t = {
+      status: 'open' as const,
+      firstRespondedAt: null,
+      firstResponseDueAt: at(4 * H),
+      resolutionDueAt: at(24 * H)
+    };
     expect(slaClock(t)).toEqual({ kind: 'first_response', dueAt: at(4 * H) });
     expect(slaClock({ ...t, firstRespondedAt: at(H) })).toEqual({ kind: 'resolution', dueAt: at(24 * H) });
     expect(slaClock({ ...t, status: 'resolved' })).toBeNull();

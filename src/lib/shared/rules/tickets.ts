@@ -15,9 +15,15 @@ export const AT_RISK_SHARE = 0.25;
 export const AT_RISK_FLOOR_MINUTES = 30;
 
 /** The clock that is running on a ticket: first response until answered, then resolution; none once resolved. */
-export function slaClock(t: { status: TicketStatus; firstRespondedAt: string | null; firstResponseDueAt: string | null; resolutionDueAt: string | null }) {
+export function slaClock(t: {
+  status: TicketStatus;
+  firstRespondedAt: string | null;
+  firstResponseDueAt: string | null;
+  resolutionDueAt: string | null;
+}) {
   if (t.status === 'resolved' || t.status === 'closed') return null;
-  if (!t.firstRespondedAt && t.firstResponseDueAt) return { kind: 'first_response' as const, dueAt: t.firstResponseDueAt };
+  if (!t.firstRespondedAt && t.firstResponseDueAt)
+    return { kind: 'first_response' as const, dueAt: t.firstResponseDueAt };
   if (t.resolutionDueAt) return { kind: 'resolution' as const, dueAt: t.resolutionDueAt };
   return null;
 }
@@ -28,5 +34,7 @@ export function slaState(dueAt: string, createdAt: string, now = Date.now()): Sl
   const left = due - now;
   if (left <= 0) return 'breached';
   const window = due - Date.parse(createdAt);
-  return left < Math.max(window * AT_RISK_SHARE, 0) || left < AT_RISK_FLOOR_MINUTES * 60_000 ? 'at_risk' : 'ok';
+  return left < Math.max(window * AT_RISK_SHARE, 0) || left < AT_RISK_FLOOR_MINUTES * 60_000
+    ? 'at_risk'
+    : 'ok';
 }

@@ -22,24 +22,34 @@ const DAY_MS = 86_400_000;
 const calendarDate = z
   .string()
   .regex(/^\d{4}-\d{2}-\d{2}$/, 'a date like 2026-01-31')
-  .refine((d) => !Number.isNaN(Date.parse(`${d}T00:00:00Z`)) && new Date(`${d}T00:00:00Z`).toISOString().startsWith(d), 'not a calendar date');
+  .refine(
+    (d) =>
+      !Number.isNaN(Date.parse(`${d}T00:00:00Z`)) && new Date(`${d}T00:00:00Z`).toISOString().startsWith(d),
+    'not a calendar date'
+  );
 
 /** Days from `from` to `to`, both included. */
-export const rangeDays = (from: string, to: string) => Math.round((Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / DAY_MS) + 1;
+export const rangeDays = (from: string, to: string) =>
+  Math.round((Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / DAY_MS) + 1;
 
 /** What is wrong with a range, or null. Used by the schema and again once defaults are filled in. */
 export function rangeProblem(from: string, to: string, bucket?: Bucket): string | null {
   const days = rangeDays(from, to);
   if (days < 1) return '`from` must not be after `to`';
   if (days > MAX_RANGE_DAYS) return `a range covers at most ${MAX_RANGE_DAYS} days`;
-  if (bucket && days > BUCKET_MAX_DAYS[bucket]) return `${bucket} buckets cover at most ${BUCKET_MAX_DAYS[bucket]} days; choose a coarser bucket`;
+  if (bucket && days > BUCKET_MAX_DAYS[bucket])
+    return `${bucket} buckets cover at most ${BUCKET_MAX_DAYS[bucket]} days; choose a coarser bucket`;
   return null;
 }
 
 /** The bucket a range gets when none is asked for: days up to two months, weeks up to six, then months. */
 export function defaultBucket(from: string, to: string): Bucket {
   const days = rangeDays(from, to);
-  return days <= DEFAULT_BUCKET_MAX_DAYS.day ? 'day' : days <= DEFAULT_BUCKET_MAX_DAYS.week ? 'week' : 'month';
+  return days <= DEFAULT_BUCKET_MAX_DAYS.day
+    ? 'day'
+    : days <= DEFAULT_BUCKET_MAX_DAYS.week
+      ? 'week'
+      : 'month';
 }
 
 const rangeShape = {
@@ -56,8 +66,12 @@ const checkRange = (q: { from?: string; to?: string; bucket?: Bucket }, ctx: z.R
 };
 
 export const RangeQuery = z.object(rangeShape).superRefine(checkRange);
-export const SeriesQuery = z.object({ ...rangeShape, bucket: z.enum(BUCKETS).optional() }).superRefine(checkRange);
-export const TopQuery = z.object({ ...rangeShape, limit: z.coerce.number().int().min(1).max(100).default(10) }).superRefine(checkRange);
+export const SeriesQuery = z
+  .object({ ...rangeShape, bucket: z.enum(BUCKETS).optional() })
+  .superRefine(checkRange);
+export const TopQuery = z
+  .object({ ...rangeShape, limit: z.coerce.number().int().min(1).max(100).default(10) })
+  .superRefine(checkRange);
 
 const page = {
   page: z.coerce.number().int().min(1).max(100_000).default(1),
@@ -70,7 +84,14 @@ export const OrdersDrillQuery = z
   .superRefine(checkRange)
   .refine((q) => !(q.productId && q.categoryId), { message: 'productId or categoryId, not both' });
 
-export const RFM_SEGMENTS = ['champions', 'loyal', 'promising', 'needs_attention', 'at_risk', 'hibernating'] as const;
+export const RFM_SEGMENTS = [
+  'champions',
+  'loyal',
+  'promising',
+  'needs_attention',
+  'at_risk',
+  'hibernating'
+] as const;
 export type RfmSegment = (typeof RFM_SEGMENTS)[number];
 
 const month = z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'a month like 2026-01');
@@ -90,7 +111,9 @@ export const CustomersDrillQuery = z
     segment: z.enum(RFM_SEGMENTS).optional()
   })
   .superRefine(checkRange)
-  .refine((q) => q.kind !== 'cohort' || (q.cohort && q.month && q.month >= q.cohort), { message: 'a cohort drill needs cohort and month (not before it)' })
+  .refine((q) => q.kind !== 'cohort' || (q.cohort && q.month && q.month >= q.cohort), {
+    message: 'a cohort drill needs cohort and month (not before it)'
+  })
   .refine((q) => q.kind !== 'segment' || q.segment, { message: 'a segment drill needs segment' });
 
 export const TICKET_DRILLS = ['created', 'first_responded', 'resolved', 'csat'] as const;
@@ -104,7 +127,9 @@ export const TicketsDrillQuery = z
     sla: z.enum(['met', 'missed']).optional()
   })
   .superRefine(checkRange)
-  .refine((q) => !q.sla || q.kind === 'first_responded' || q.kind === 'resolved', { message: 'sla applies to first_responded and resolved' });
+  .refine((q) => !q.sla || q.kind === 'first_responded' || q.kind === 'resolved', {
+    message: 'sla applies to first_responded and resolved'
+  });
 
 // Responses ----------------------------------------------------------------------------------
 

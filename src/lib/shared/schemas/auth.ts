@@ -2,7 +2,12 @@ import { z } from 'zod';
 import { AGENT_STATUSES, USER_ROLES } from '../enums.js';
 
 export const LoginBody = z.object({
-  email: z.string().trim().toLowerCase().pipe(z.email({ error: 'must be an email address' })).pipe(z.string().max(254)),
+  email: z
+    .string()
+    .trim()
+    .toLowerCase()
+    .pipe(z.email({ error: 'must be an email address' }))
+    .pipe(z.string().max(254)),
   password: z.string().min(1, { error: 'is required' }).max(1024)
 });
 export type LoginBody = z.infer<typeof LoginBody>;

@@ -34,11 +34,21 @@ export const METRIC_KEYS = [
 export type MetricKey = (typeof METRIC_KEYS)[number];
 
 /** Tiles whose value is money (a Money string); a threshold on them is in the store's currency. */
-export const MONEY_METRICS: readonly MetricKey[] = ['revenue_today', 'average_order_value', 'refund_amount_today'];
+export const MONEY_METRICS: readonly MetricKey[] = [
+  'revenue_today',
+  'average_order_value',
+  'refund_amount_today'
+];
 
 /** A threshold value: a non-negative decimal with at most two places, as a string or a number. */
 const Decimal = z
-  .union([z.number().nonnegative().max(999_999_999_999), z.string().trim().regex(/^\d{1,12}(\.\d{1,2})?$/, 'a decimal like 20 or 1500.50')])
+  .union([
+    z.number().nonnegative().max(999_999_999_999),
+    z
+      .string()
+      .trim()
+      .regex(/^\d{1,12}(\.\d{1,2})?$/, 'a decimal like 20 or 1500.50')
+  ])
   .transform((v, ctx) => {
     const text = typeof v === 'number' ? String(v) : v;
     if (!/^\d{1,12}(\.\d{1,2})?$/.test(text)) {
@@ -61,7 +71,9 @@ export const ThresholdsBody = z.object({
   thresholds: z
     .array(ThresholdRule)
     .max(METRIC_KEYS.length)
-    .refine((rules) => new Set(rules.map((r) => r.metric)).size === rules.length, { message: 'one threshold per metric' })
+    .refine((rules) => new Set(rules.map((r) => r.metric)).size === rules.length, {
+      message: 'one threshold per metric'
+    })
 });
 
 /** A threshold as the API presents it: `value` exactly as stored, e.g. "20.00". */

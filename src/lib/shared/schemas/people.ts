@@ -3,7 +3,12 @@ import { USER_ROLES } from '../enums.js';
 
 export const IdParam = z.object({ id: z.coerce.number().int().positive().max(2_147_483_647) });
 
-export const Team = z.object({ id: z.number().int(), name: z.string(), members: z.number().int(), autoAssign: z.boolean() });
+export const Team = z.object({
+  id: z.number().int(),
+  name: z.string(),
+  members: z.number().int(),
+  autoAssign: z.boolean()
+});
 export type Team = z.infer<typeof Team>;
 
 export const TeamBody = z.object({ name: z.string().trim().min(1).max(80) });
@@ -34,7 +39,10 @@ export const NewUserFields = z.object({
   password: z.string().min(PASSWORD_MIN_LENGTH).max(1024)
 });
 
-export const CreateUserBody = NewUserFields.refine((u) => u.role !== 'agent' || u.teamId !== null, { message: 'an agent needs a team', path: ['teamId'] });
+export const CreateUserBody = NewUserFields.refine((u) => u.role !== 'agent' || u.teamId !== null, {
+  message: 'an agent needs a team',
+  path: ['teamId']
+});
 
 export const UpdateUserBody = z
   .object({

@@ -1,5 +1,11 @@
 import { z } from 'zod';
-import { AGENT_STATUSES, LOYALTY_TIERS, TICKET_CHANNELS, TICKET_PRIORITIES, TICKET_STATUSES } from '../enums.js';
+import {
+  AGENT_STATUSES,
+  LOYALTY_TIERS,
+  TICKET_CHANNELS,
+  TICKET_PRIORITIES,
+  TICKET_STATUSES
+} from '../enums.js';
 import { CustomerSummary, Money, OrderSummary, TicketMessage, TicketSummary } from './live.js';
 
 // The ticket console's contract: queue, ticket, actions, canned responses, SLA, availability.
@@ -36,14 +42,30 @@ export const PersonRef = z.object({ id: z.number().int(), name: z.string() });
 export const QueueTicket = TicketSummary.extend({
   customer: z.object({ id: z.number().int(), name: z.string(), email: z.string() }),
   assignee: PersonRef.nullable(),
-  lastMessage: z.object({ preview: z.string(), authorType: z.enum(['customer', 'agent', 'system']), internal: z.boolean(), at: z.string() }).nullable()
+  lastMessage: z
+    .object({
+      preview: z.string(),
+      authorType: z.enum(['customer', 'agent', 'system']),
+      internal: z.boolean(),
+      at: z.string()
+    })
+    .nullable()
 });
 export type QueueTicket = z.infer<typeof QueueTicket>;
 
-export const QueueCounts = z.object({ mine: z.number().int(), unassigned: z.number().int(), team: z.number().int(), all: z.number().int().nullable() });
+export const QueueCounts = z.object({
+  mine: z.number().int(),
+  unassigned: z.number().int(),
+  team: z.number().int(),
+  all: z.number().int().nullable()
+});
 export type QueueCounts = z.infer<typeof QueueCounts>;
 
-export const QueuePage = z.object({ tickets: z.array(QueueTicket), counts: QueueCounts, nextCursor: z.string().nullable() });
+export const QueuePage = z.object({
+  tickets: z.array(QueueTicket),
+  counts: QueueCounts,
+  nextCursor: z.string().nullable()
+});
 export type QueuePage = z.infer<typeof QueuePage>;
 
 export const MessageWithAuthor = TicketMessage.extend({ author: PersonRef.nullable() });
@@ -52,11 +74,20 @@ export type MessageWithAuthor = z.infer<typeof MessageWithAuthor>;
 /** What the panel beside the conversation shows about the customer. */
 export const CustomerPanel = z.object({
   customer: CustomerSummary,
-  loyalty: z.object({ balance: z.number().int(), lifetimePoints: z.number().int(), tier: z.enum(LOYALTY_TIERS), version: z.number().int() }).nullable(),
+  loyalty: z
+    .object({
+      balance: z.number().int(),
+      lifetimePoints: z.number().int(),
+      tier: z.enum(LOYALTY_TIERS),
+      version: z.number().int()
+    })
+    .nullable(),
   lifetimeValue: Money,
   orderCount: z.number().int(),
   recentOrders: z.array(OrderSummary),
-  openTickets: z.array(TicketSummary.pick({ id: true, subject: true, status: true, priority: true, updatedAt: true }))
+  openTickets: z.array(
+    TicketSummary.pick({ id: true, subject: true, status: true, priority: true, updatedAt: true })
+  )
 });
 export type CustomerPanel = z.infer<typeof CustomerPanel>;
 
@@ -68,7 +99,10 @@ export const TicketDetail = z.object({
 export type TicketDetail = z.infer<typeof TicketDetail>;
 
 /** Allowed status moves. Reopening is a move from resolved or closed back to open. */
-export const TICKET_TRANSITIONS: Record<(typeof TICKET_STATUSES)[number], readonly (typeof TICKET_STATUSES)[number][]> = {
+export const TICKET_TRANSITIONS: Record<
+  (typeof TICKET_STATUSES)[number],
+  readonly (typeof TICKET_STATUSES)[number][]
+> = {
   new: ['open', 'pending', 'resolved', 'closed'],
   open: ['pending', 'resolved', 'closed'],
   pending: ['open', 'resolved', 'closed'],
@@ -146,7 +180,9 @@ export const SlaPoliciesBody = z.object({
     )
     .min(1)
     .max(4)
-    .refine((list) => new Set(list.map((p) => p.priority)).size === list.length, { message: 'each priority at most once' })
+    .refine((list) => new Set(list.map((p) => p.priority)).size === list.length, {
+      message: 'each priority at most once'
+    })
 });
 
 export const AgentStatusBody = z.object({ status: z.enum(AGENT_STATUSES) });
@@ -177,7 +213,13 @@ export const CANNED_PLACEHOLDERS = {
 
 export function fillPlaceholders(
   body: string,
-  ctx: { customerFirstName: string; customerName: string; orderNumber: string | null; agentFirstName: string; ticketNumber: number }
+  ctx: {
+    customerFirstName: string;
+    customerName: string;
+    orderNumber: string | null;
+    agentFirstName: string;
+    ticketNumber: number;
+  }
 ): string {
   const values: Record<string, string> = {
     '{{customer.first_name}}': ctx.customerFirstName,
