@@ -2,12 +2,15 @@ import type { Logger } from 'pino';
 import type { Sequelize } from 'sequelize';
 import type { Auth } from './auth/lucia.js';
 import type { Config } from './config.js';
+import type { Db } from './data/db.js';
 import type { DemoActivity } from './services/demo-activity.js';
 
 /** What the HTTP app needs from the composition root; tests build the same thing. */
 export interface AppDeps {
   config: Config;
   sequelize: Sequelize;
+  /** The one query interface services take: `(db, actor, input)`; backed by `sequelize`'s pool. */
+  db: Db;
   auth: Auth;
   logger: Logger;
   /** State of the change listener's LISTEN connection. */

@@ -7,6 +7,7 @@ import { createLucia } from './auth/lucia.js';
 import type { Config } from './config.js';
 import { acquireSequelize } from './db.js';
 import { answerClientErrors, nodeRequestListener } from './http/node-listener.js';
+import { sequelizeDb } from './data/db.js';
 import { startRealtime, type Realtime } from './realtime/index.js';
 import { DemoActivity, type DemoActivityOptions } from './services/demo-activity.js';
 
@@ -47,6 +48,7 @@ export async function startPulse(opts: PulseOptions): Promise<RunningPulse> {
     {
       config,
       sequelize,
+      db: sequelizeDb(sequelize),
       auth,
       logger,
       listenerState: () => realtime?.listenerState() ?? 'stopped',

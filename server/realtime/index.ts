@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import { createClient } from 'redis';
 import type { Auth } from '../auth/lucia.js';
 import type { Config } from '../config.js';
-import { poolDb } from '../services/analytics/db.js';
+import { poolDb } from '../data/db.js';
 import { startRollupMaintenance } from '../services/analytics/maintenance.js';
 import { ChangeReader, pruneChangeLog } from './change-reader.js';
 import { DoorbellSilencer } from './doorbell-silencer.js';

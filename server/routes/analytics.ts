@@ -17,17 +17,16 @@ import {
   customersDrill,
   ensureFresh,
   ordersDrill,
-  reportSession,
   resolveRange,
   resolveSeries,
   rfmReport,
   salesReport,
-  sequelizeDb,
   supportReport,
   ticketsDrill,
   topCategories,
   topProducts
 } from '../services/analytics/index.js';
+import { reportSession } from '../data/db.js';
 import { csvFileName, toCsv } from '../services/analytics/csv.js';
 
 type Columns<T> = { header: string; value: (row: T) => unknown }[];
@@ -53,8 +52,7 @@ function answer<B extends object, T>(
  * Sales and support analytics for managers. Every report takes `from`/`to` (the store's dates,
  * at most two years) and answers `?format=csv`; the drill-down lists return the rows behind a number.
  */
-export const analyticsRoutes = ({ sequelize, config }: AppDeps) => {
-  const db = sequelizeDb(sequelize);
+export const analyticsRoutes = ({ db, config }: AppDeps) => {
   const tz = config.STORE_TIMEZONE;
   const fresh = () => ensureFresh(db, tz);
   return new Hono<AppEnv>()

@@ -15,7 +15,7 @@ import {
   revokeWallboardToken,
   verifyWallboardToken
 } from '../realtime/metrics/tokens.js';
-import { sequelizeDb } from '../services/analytics/db.js';
+import { sequelizeDb } from '../data/db.js';
 
 /**
  * The wallboard: its numbers (managers, or a TV's `?token=`), the thresholds that put tiles in

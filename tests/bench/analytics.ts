@@ -11,7 +11,7 @@ import { migrateDatabase } from '../../db/migrate.js';
 import { DEMO_PASSWORD } from '../../db/seed/demo-users.js';
 import { seedDemoData } from '../../db/seed/index.js';
 import { computeSnapshot, loadWallboardState } from '../../server/realtime/metrics/index.js';
-import { poolDb } from '../../server/services/analytics/db.js';
+import { poolDb } from '../../server/data/db.js';
 import { addDays, storeToday } from '../../server/services/analytics/range.js';
 import { refreshRollups } from '../../server/services/analytics/rollups.js';
 import { Browser } from '../support/http.js';

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningPulse } from '../../server/pulse.js';
-import { poolDb } from '../../server/services/analytics/db.js';
+import { poolDb } from '../../server/data/db.js';
 import { activitySql } from '../../server/services/analytics/activity.js';
 import { Params } from '../../server/services/sql.js';
 import { instantsOf } from '../../server/services/analytics/range.js';

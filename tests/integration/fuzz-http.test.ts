@@ -1,3 +1,4 @@
+import { sequelizeDb } from '../../server/data/db.js';
 import fc from 'fast-check';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -516,6 +517,7 @@ describe('HTTP fuzzing', () => {
       const api = createApi({
         config,
         sequelize,
+        db: sequelizeDb(sequelize),
         auth: createLucia(config),
         logger: pino({ level: 'silent' }),
         listenerState: () => 'stopped'

@@ -5,7 +5,7 @@ import { seedDemoData } from '../../db/seed/index.js';
 import { EVENT_KINDS, Simulator } from '../../db/simulate/simulator.js';
 import { hashPassword } from '../../server/auth/password.js';
 import { ChangeReader } from '../../server/realtime/change-reader.js';
-import { poolDb } from '../../server/services/analytics/db.js';
+import { poolDb } from '../../server/data/db.js';
 import { refreshRollups } from '../../server/services/analytics/rollups.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { drain, reconciledMetrics } from '../support/metrics.js';

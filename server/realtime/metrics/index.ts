@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { WallboardSnapshot } from '#shared/schemas/metrics.js';
 import { rooms } from '#shared/rooms.js';
 import { isManager } from '../../auth/policies.js';
-import type { Db } from '../../services/analytics/db.js';
+import type { Db } from '../../data/db.js';
 import type { ChangeRow } from '../change-reader.js';
 import type { PulseServer } from '../hub.js';
 import { guarded, onSocketEvent } from '../safe-handler.js';

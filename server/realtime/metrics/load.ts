@@ -1,4 +1,4 @@
-import type { Db } from '../../services/analytics/db.js';
+import type { Db } from '../../data/db.js';
 import {
   KEPT_FACTS,
   WallboardState,

@@ -1,7 +1,7 @@
 import type { User } from 'lucia';
 import type { z } from 'zod';
 import type { Threshold, ThresholdsBody } from '#shared/schemas/metrics.js';
-import type { Db } from '../../services/analytics/db.js';
+import type { Db } from '../../data/db.js';
 import { audit } from '../../services/audit.js';
 
 // Thresholds managers set on wallboard tiles ("unassigned above 20"). Saving them writes

@@ -3,7 +3,7 @@ import type { User } from 'lucia';
 import type { CreatedWallboardToken, WallboardToken } from '#shared/schemas/metrics.js';
 import { sha256Hex } from '../../auth/session-adapter.js';
 import { notFound } from '../../errors.js';
-import type { Db } from '../../services/analytics/db.js';
+import type { Db } from '../../data/db.js';
 import { audit } from '../../services/audit.js';
 
 // Read-only wallboard links for a TV nobody signs in on. The token is shown once; only its

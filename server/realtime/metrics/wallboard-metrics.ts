@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { WallboardSnapshot } from '#shared/schemas/metrics.js';
-import type { Db } from '../../services/analytics/db.js';
+import type { Db } from '../../data/db.js';
 import type { ChangeRow } from '../change-reader.js';
 import { computeSnapshot } from './compute.js';
 import { KEPT_FACTS, agentFact, thresholdFact, type KeptTopic, type WallboardState } from './facts.js';

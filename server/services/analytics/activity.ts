@@ -1,5 +1,5 @@
 import type { ResolvedRange } from '#shared/schemas/analytics.js';
-import type { Db } from './db.js';
+import type { Db } from '../../data/db.js';
 import { boundariesOf, bucketsOf } from './range.js';
 import { COUNTED } from '../sql.js';
 import type { Params } from '../sql.js';

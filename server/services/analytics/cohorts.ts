@@ -1,5 +1,5 @@
 import type { Cohort, CohortReport, ResolvedRange } from '#shared/schemas/analytics.js';
-import type { Db } from './db.js';
+import type { Db } from '../../data/db.js';
 import { monthsOf } from './range.js';
 
 /**

@@ -14,7 +14,7 @@ import type {
 import { formatHundredths, toHundredths } from '#shared/rules/money.js';
 import { activitySql } from './activity.js';
 import { Params } from '../sql.js';
-import type { Db } from './db.js';
+import type { Db } from '../../data/db.js';
 import { instantsOf } from './range.js';
 import { scoredSql } from './rfm.js';
 import { COUNTED } from '../sql.js';

@@ -1,5 +1,4 @@
 export { cohortReport } from './cohorts.js';
-export { poolDb, reportSession, sequelizeDb, type Db } from './db.js';
 export { customersDrill, ordersDrill, ticketsDrill, EXPORT_LIMIT } from './drilldown.js';
 export { resolveRange, resolveSeries } from './range.js';
 export { rfmReport } from './rfm.js';

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { Db } from './db.js';
+import type { Db } from '../../data/db.js';
 import { ensureFresh } from './rollups.js';
 
 /**

@@ -7,7 +7,7 @@ import {
   type SeriesRange
 } from '#shared/schemas/analytics.js';
 import { AppError } from '../../errors.js';
-import type { Db } from './db.js';
+import type { Db } from '../../data/db.js';
 
 const DAY_MS = 86_400_000;
 const toDate = (d: string) => Date.parse(`${d}T00:00:00Z`);

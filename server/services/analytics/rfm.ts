@@ -7,7 +7,7 @@ import {
 import { formatHundredths } from '#shared/rules/money.js';
 import { activitySql } from './activity.js';
 import { Params } from '../sql.js';
-import type { Db } from './db.js';
+import type { Db } from '../../data/db.js';
 
 export const SEGMENT_LABELS: Record<RfmSegment, string> = {
   champions: 'Champions',

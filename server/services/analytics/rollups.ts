@@ -1,4 +1,4 @@
-import type { Db } from './db.js';
+import type { Db } from '../../data/db.js';
 import { addDays, instantsOf } from './range.js';
 import { COUNTED } from '../sql.js';
 

@@ -7,7 +7,7 @@ import type {
   TopProductsReport
 } from '#shared/schemas/analytics.js';
 import { formatHundredths, toHundredths } from '#shared/rules/money.js';
-import type { Db } from './db.js';
+import type { Db } from '../../data/db.js';
 import { boundariesOf, bucketsOf } from './range.js';
 import { COUNTED } from '../sql.js';
 

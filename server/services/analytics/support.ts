@@ -1,5 +1,5 @@
 import type { SeriesRange, SupportPoint, SupportReport } from '#shared/schemas/analytics.js';
-import type { Db } from './db.js';
+import type { Db } from '../../data/db.js';
 import { bucketsOf } from './range.js';
 
 type Measures = Omit<SupportPoint, 'bucket' | 'from' | 'to'>;
