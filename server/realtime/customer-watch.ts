@@ -3,7 +3,8 @@ import { rooms } from '#shared/rooms.js';
 import { canViewCustomer } from '../auth/policies.js';
 import { Customer } from '../models/index.js';
 import { onSocketEvent } from './safe-handler.js';
-import { positiveId, socketUser, type PulseSocket } from './socket-auth.js';
+import { positiveId, socketUser } from './socket-auth.js';
+import type { PulseSocket } from './types.js';
 
 /**
  * `customer:watch` joins the `customer:<id>` room after a policy check, so a ticket's customer

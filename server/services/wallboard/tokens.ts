@@ -4,7 +4,7 @@ import type { CreatedWallboardToken, WallboardToken } from '#shared/schemas/metr
 import { sha256Hex } from '../../auth/session-adapter.js';
 import { notFound } from '../../errors.js';
 import type { Db } from '../../data/db.js';
-import { audit } from '../../services/audit.js';
+import { audit } from '../audit.js';
 
 // Read-only wallboard links for a TV nobody signs in on. The token is shown once; only its
 // SHA-256 is stored. It opens GET /api/wallboard and a socket that joins the `wallboard` room,

@@ -2,7 +2,7 @@ import type { User } from 'lucia';
 import type { z } from 'zod';
 import type { Threshold, ThresholdsBody } from '#shared/schemas/metrics.js';
 import type { Db } from '../../data/db.js';
-import { audit } from '../../services/audit.js';
+import { audit } from '../audit.js';
 
 // Thresholds managers set on wallboard tiles ("unassigned above 20"). Saving them writes
 // change_log rows, so every server process puts the tiles in alert within one read.
