@@ -6,6 +6,7 @@ import type { HandshakeAuth, SocketData } from '#shared/events.js';
 import { rooms } from '#shared/rooms.js';
 import { parsePosition, type StreamPosition } from '#shared/stream-position.js';
 import type { Auth } from '../auth/lucia.js';
+import { poolDb } from '../data/db.js';
 import { canViewTicket } from '../auth/policies.js';
 import { applyAccess, authRooms, readAccess, ticketTeamNow, type AccessState } from './access.js';
 import type { ChangeRow, ReadResult } from './change-reader.js';
@@ -118,7 +119,7 @@ export class Hub {
     this.accessChanges.set(socket, 0);
     this.limitClientEvents(socket);
     this.presence.bind(socket, (ticketId) => this.canWatchTicket(socket, ticketId));
-    bindCustomerWatch(socket, logger);
+    bindCustomerWatch(socket, logger, poolDb(this.opts.pool));
     this.opts.wallboard?.bindWatch(socket);
     this.bindCatchUp(socket);
 
