@@ -50,7 +50,6 @@ export async function startPulse(opts: PulseOptions): Promise<RunningPulse> {
   const app = createApp(
     {
       config,
-      sequelize,
       db: sequelizeDb(sequelize),
       auth,
       logger,

@@ -10,13 +10,11 @@ import {
 import type { Actor } from '../../auth/actor.js';
 import { authorizeObject } from '../../auth/authorize.js';
 import { canWorkTicket } from '../../auth/policies.js';
-import type { Db } from '../../data/db.js';
+import type { Db, Row } from '../../data/db.js';
 import { AppError, notFound } from '../../errors.js';
 import { presentAuthoredMessage } from './detail.js';
 import { queueRow } from './queue.js';
 import { Params } from '../sql.js';
-
-type Row = Record<string, unknown>;
 
 const STATUS_LABEL: Record<TicketStatus, string> = {
   new: 'New',

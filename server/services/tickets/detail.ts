@@ -4,7 +4,7 @@ import type { CustomerPanel, MessageWithAuthor, TicketDetail } from '#shared/sch
 import type { Actor } from '../../auth/actor.js';
 import { authorizeObject } from '../../auth/authorize.js';
 import { canViewTicket, isManager } from '../../auth/policies.js';
-import type { Db } from '../../data/db.js';
+import type { Db, Row } from '../../data/db.js';
 import { notFound } from '../../errors.js';
 import { camelKeys } from '../../presenters/camel-keys.js';
 import {
@@ -15,8 +15,6 @@ import {
 } from '../../presenters/live-shapes.js';
 import { findQueueRow, presentQueueRow } from './queue.js';
 import { COUNTED, OPEN_WORK } from '../sql.js';
-
-type Row = Record<string, unknown>;
 
 /** Loads a ticket the user may see, or answers "not found" (and audits the attempt). */
 async function loadVisibleTicket(db: Db, actor: Actor, id: number) {

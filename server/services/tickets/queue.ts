@@ -4,7 +4,7 @@ import type { z } from 'zod';
 import type { QueueCounts, QueuePage, QueueQuery, QueueTicket } from '#shared/schemas/tickets.js';
 import type { Actor } from '../../auth/actor.js';
 import { isManager } from '../../auth/policies.js';
-import type { Db } from '../../data/db.js';
+import type { Db, Row } from '../../data/db.js';
 import { AppError } from '../../errors.js';
 import { camelKeys } from '../../presenters/camel-keys.js';
 import { presentTicket } from '../../presenters/live-shapes.js';
@@ -28,8 +28,6 @@ export const QUEUE_ROW_SQL = `
       SELECT m.body, m.author_type, m.internal, m.created_at FROM ticket_messages m
        WHERE m.ticket_id = t.id AND m.author_type <> 'system' ORDER BY m.created_at DESC, m.id DESC LIMIT 1
     ) lm ON true`;
-
-type Row = Record<string, unknown>;
 
 export function presentQueueRow(row: Row): QueueTicket {
   const body = row.lm_body as string | null;
