@@ -18,7 +18,9 @@ const CONTRACT: Record<keyof ClientToServerEvents, Shape> = {
   'presence:list': { args: 0, ack: 'required' },
   'wallboard:watch': { args: 0, ack: 'required' },
   'wallboard:unwatch': { args: 0, ack: 'optional' },
-  'live:catch_up': { args: 1, ack: 'required' }
+  'live:catch_up': { args: 1, ack: 'required' },
+  'list:watch': { args: 1, ack: 'required' },
+  'list:unwatch': { args: 1, ack: 'optional' }
 };
 
 const shapeOf = (event: unknown): Shape | undefined =>

@@ -3,9 +3,11 @@ import type {
   LoyaltyAccountSummary,
   LoyaltyEntry,
   OrderSummary,
+  ProductSummary,
   TicketMessage,
   TicketSummary
 } from './schemas/live.js';
+import type { ListEntity } from './lists/query.js';
 import type { WallboardSnapshot } from './schemas/metrics.js';
 
 /**
@@ -58,6 +60,10 @@ export interface ServerToClientEvents {
   'ticket:message_added': (e: Change<TicketMessage>) => void;
   'loyalty:changed': (e: LoyaltyChange) => void;
   'customer:updated': (e: Change<CustomerSummary>) => void;
+  /** A product was added to the catalogue (sent to `list:products`). */
+  'product:created': (e: Change<ProductSummary>) => void;
+  /** A product changed or was deleted (`op`), sent to `list:products`. */
+  'product:updated': (e: Change<ProductSummary>) => void;
   'presence:changed': (info: { ticketId: number; viewers: Viewer[] }) => void;
   /** An agent's availability changed (online, busy, away, offline), or their capacity. */
   'agent:status_changed': (e: LiveMeta & { agent: AgentAvailability }) => void;
@@ -77,6 +83,8 @@ export const DELIVERED_EVENTS = [
   'ticket:message_added',
   'loyalty:changed',
   'customer:updated',
+  'product:created',
+  'product:updated',
   'agent:status_changed'
 ] as const satisfies readonly (keyof ServerToClientEvents)[];
 
@@ -104,6 +112,13 @@ export interface ClientToServerEvents {
   /** Managers and admins: join the `wallboard` room; the ack carries the current snapshot. */
   'wallboard:watch': (ack: Ack<WallboardSnapshot>) => void;
   'wallboard:unwatch': (ack?: Ack<{ ok: true }>) => void;
+  /**
+   * Join `list:<entity>`: the changes of that table's rows (customers: customer, order and
+   * loyalty changes; orders: order changes; products: product changes), for a list screen to
+   * learn about new, changed and gone rows. Refused (`forbidden`) for a role that may not see it.
+   */
+  'list:watch': (entity: ListEntity, ack: Ack<{ ok: true }>) => void;
+  'list:unwatch': (entity: ListEntity, ack?: Ack<{ ok: true }>) => void;
   /**
    * Sends what this socket's rooms received after `since` (a stream position a REST response
    * carried), up to the live stream: for state loaded before the socket was live, or before it
@@ -137,7 +152,7 @@ export interface HandshakeAuth {
    */
   horizon?: string;
   /** Topic rooms to be in from the start, so the replay covers them too (same checks as the watch events). */
-  watch?: { tickets?: number[]; customers?: number[] };
+  watch?: { tickets?: number[]; customers?: number[]; lists?: ListEntity[] };
   /** A TV's read-only wallboard token (instead of a session cookie). */
   wallboardToken?: string;
 }

@@ -7,5 +7,7 @@ export const rooms = {
   managers: 'role:manager',
   ticket: (id: number) => `ticket:${id}`,
   customer: (id: number) => `customer:${id}`,
+  /** A list screen's table: `list:customers`, `list:orders`, `list:products`. */
+  list: (entity: 'customers' | 'orders' | 'products') => `list:${entity}` as const,
   wallboard: 'wallboard'
 } as const;
