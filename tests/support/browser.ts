@@ -83,8 +83,20 @@ export async function seriousAxeFindings(page: Page): Promise<AxeFinding[]> {
   });
 }
 
-/** The page has no serious or critical accessibility findings (axe-core). */
+/**
+ * The page has no serious or critical accessibility findings (axe-core), once it has settled:
+ * nothing busy loading and no transition running (a fading report would be judged mid-fade).
+ */
 export async function expectAccessible(page: Page) {
+  await page.waitForFunction(
+    () =>
+      !document.querySelector('[aria-busy="true"]') &&
+      document
+        .getAnimations()
+        .every((a) => a.playState !== 'running' || a.effect?.getComputedTiming().iterations === Infinity),
+    undefined,
+    { timeout: 10_000 }
+  );
   expect(await seriousAxeFindings(page)).toEqual([]);
 }
 
