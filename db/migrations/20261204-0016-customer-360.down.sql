@@ -6,6 +6,7 @@ UPDATE customers c SET notes = n.body
 ALTER TABLE customers ENABLE TRIGGER customers_change_log;
 
 DROP TRIGGER customers_change_log ON customers;
+DROP TRIGGER customer_contacts_change_log ON customer_contacts;
 DROP TRIGGER orders_status_history ON orders;
 DROP TRIGGER customers_notes_to_entries ON customers;
 DROP TRIGGER customers_consent_insert ON customers;
@@ -17,6 +18,7 @@ DROP TABLE customer_consents;
 DROP VIEW customer_contact_points;
 DROP TABLE customer_contacts;
 DROP FUNCTION customer_record_changes();
+DROP FUNCTION customer_contact_record_change();
 DROP FUNCTION order_record_status_change();
 DROP FUNCTION customer_notes_from_column();
 DROP FUNCTION customer_consent_from_column();

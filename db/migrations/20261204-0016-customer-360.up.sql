@@ -202,6 +202,28 @@ END $$;
 CREATE TRIGGER customers_change_log AFTER UPDATE ON customers
   FOR EACH ROW EXECUTE FUNCTION customer_record_changes();
 
+-- Other emails and phones are part of the profile's history too (`contacts.email`, `contacts.phone`).
+-- A contact removed with its customer has no history left to write.
+CREATE FUNCTION customer_contact_record_change() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+  owner integer := CASE WHEN TG_OP = 'DELETE' THEN OLD.customer_id ELSE NEW.customer_id END;
+BEGIN
+  IF TG_OP = 'UPDATE' AND (OLD.value, OLD.label, OLD.customer_id) IS NOT DISTINCT FROM (NEW.value, NEW.label, NEW.customer_id) THEN
+    RETURN NULL;
+  END IF;
+  IF NOT EXISTS (SELECT 1 FROM public.customers WHERE id = owner) THEN
+    RETURN NULL;
+  END IF;
+  INSERT INTO public.customer_changes (customer_id, field, old, new, actor_user_id)
+  VALUES (owner, 'contacts.' || CASE WHEN TG_OP = 'DELETE' THEN OLD.kind ELSE NEW.kind END,
+          CASE WHEN TG_OP = 'INSERT' THEN NULL ELSE to_jsonb(OLD.value) END,
+          CASE WHEN TG_OP = 'DELETE' THEN NULL ELSE to_jsonb(NEW.value) END,
+          public.pulse_actor());
+  RETURN NULL;
+END $$;
+CREATE TRIGGER customer_contacts_change_log AFTER INSERT OR UPDATE OR DELETE ON customer_contacts
+  FOR EACH ROW EXECUTE FUNCTION customer_contact_record_change();
+
 -- Existing data -------------------------------------------------------------------------------
 INSERT INTO customer_consents (customer_id, channel, granted, at, source)
 SELECT id, 'email', true, marketing_consent_at, 'import' FROM customers WHERE marketing_consent;
