@@ -10,7 +10,7 @@ import {
 } from '../support/fixtures.js';
 import { Browser, expectErrorShape } from '../support/http.js';
 import { startTestServer } from '../support/server.js';
-import { closeSockets, openSocket, received, waitFor } from '../support/socket.js';
+import { closeSockets, connectSocket, openSocket, received, waitFor, whenReady } from '../support/socket.js';
 
 // The customer 360 over HTTP and the live path: numbers against hand-computed fixtures, every
 // edit validated and audited, the timeline merged, paginated and filtered by who may see what.
@@ -621,6 +621,32 @@ describe('live', () => {
       (e) => e.data.customerId
     );
     expect(about).not.toContain(other);
+  });
+});
+
+describe('resuming', () => {
+  it('a tab that was offline gets the customer’s history it missed, from the position of its REST state', async () => {
+    const id = await createCustomer(db.sql, 'resume@example.com', 'Rhea');
+    const order = await orderAt(id, '40.00', 'paid', 1);
+    const res = await as.agentA.get(`/api/customers/${id}`);
+    const horizon = res.headers.get('pulse-horizon')!;
+    expect(horizon).toMatch(/^\d+:\d+:/);
+    // While no socket is open: a psql edit, a refund, a note.
+    await db.sql.query(`UPDATE customers SET first_name = 'Rhiannon' WHERE id = $1`, [id]);
+    await db.sql.query(`UPDATE orders SET status = 'refunded' WHERE id = $1`, [order]);
+    await db.sql.query(`INSERT INTO customer_notes (customer_id, body) VALUES ($1, 'Left a voicemail')`, [
+      id
+    ]);
+    const socket = connectSocket(server.url, as.agentA.cookie, { horizon, watch: { customers: [id] } });
+    await whenReady(socket);
+    const edit = await waitFor(socket, 'customer:profile_changed', (e) => e.data.customerId === id);
+    expect(edit.data).toMatchObject({ field: 'first_name', old: 'Rhea', new: 'Rhiannon', actorUserId: null });
+    await waitFor(
+      socket,
+      'order:status_changed',
+      (e) => e.data.orderId === order && e.data.to === 'refunded'
+    );
+    await waitFor(socket, 'customer:note_added', (e) => e.data.customerId === id);
   });
 });
 
