@@ -1,6 +1,9 @@
 import { ApiError } from '$lib/api.js';
 import { attributesApi } from '$lib/customer360/api.js';
 import type { AttributeDefinition, AttributeType } from '$shared/schemas/customer360.js';
+import { optionList } from './attribute-keys.js';
+
+export { keyFromLabel, optionList } from './attribute-keys.js';
 
 export interface AttributeDraft {
   label: string;
@@ -9,24 +12,6 @@ export interface AttributeDraft {
   /** Comma-separated, for one-of-list attributes. */
   options: string;
 }
-
-/** A key from a label: lower case, digits and underscores, starting with a letter. */
-export function keyFromLabel(label: string): string {
-  const key = label
-    .toLowerCase()
-    .normalize('NFKD')
-    .replace(/[^a-z0-9]+/g, '_')
-    .replace(/^[^a-z]+/, '')
-    .replace(/_+$/, '')
-    .slice(0, 40);
-  return key;
-}
-
-export const optionList = (text: string) =>
-  text
-    .split(',')
-    .map((o) => o.trim())
-    .filter(Boolean);
 
 /** The custom attributes customers may carry: managers and admins define them here. */
 export class CustomAttributesSettings {
