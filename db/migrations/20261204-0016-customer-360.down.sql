@@ -23,5 +23,6 @@ DROP FUNCTION order_record_status_change();
 DROP FUNCTION customer_notes_from_column();
 DROP FUNCTION customer_consent_from_column();
 DROP FUNCTION customer_consent_summarize();
+DROP FUNCTION customer_consent_refresh(integer);
 DROP FUNCTION customer_consents_append_only();
 DROP FUNCTION pulse_actor();

@@ -75,21 +75,30 @@ END $$;
 CREATE TRIGGER customer_consents_append_only BEFORE UPDATE ON customer_consents
   FOR EACH ROW EXECUTE FUNCTION customer_consents_append_only();
 
-CREATE FUNCTION customer_consent_summarize() RETURNS trigger LANGUAGE plpgsql AS $$
+-- customers.marketing_consent(_at) from the latest email consent row. A merge that moves consent
+-- rows to the survivor calls it for the survivor.
+CREATE FUNCTION customer_consent_refresh(cust integer) RETURNS void LANGUAGE plpgsql AS $$
 DECLARE
   latest public.customer_consents%ROWTYPE;
 BEGIN
-  IF NEW.channel <> 'email' THEN
-    RETURN NULL;
-  END IF;
   SELECT * INTO latest FROM public.customer_consents
-   WHERE customer_id = NEW.customer_id AND channel = 'email' ORDER BY at DESC, id DESC LIMIT 1;
+   WHERE customer_id = cust AND channel = 'email' ORDER BY at DESC, id DESC LIMIT 1;
+  IF NOT FOUND THEN
+    RETURN;
+  END IF;
   PERFORM set_config('pulse.consent_sync', 'on', true);
   UPDATE public.customers
      SET marketing_consent = latest.granted, marketing_consent_at = latest.at
-   WHERE id = NEW.customer_id
+   WHERE id = cust
      AND (marketing_consent, marketing_consent_at) IS DISTINCT FROM (latest.granted, latest.at);
   PERFORM set_config('pulse.consent_sync', 'off', true);
+END $$;
+
+CREATE FUNCTION customer_consent_summarize() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF NEW.channel = 'email' THEN
+    PERFORM public.customer_consent_refresh(NEW.customer_id);
+  END IF;
   RETURN NULL;
 END $$;
 CREATE TRIGGER customer_consents_summarize AFTER INSERT ON customer_consents

@@ -624,6 +624,39 @@ describe('live', () => {
   });
 });
 
+describe('what a merge moves', () => {
+  it('consent rows move to another customer but never change otherwise, and the survivor’s summary follows', async () => {
+    const from = await createCustomer(db.sql, 'merged-away@example.com', 'Mae');
+    const to = await createCustomer(db.sql, 'survivor@example.com', 'Sam');
+    await db.sql.query(
+      `INSERT INTO customer_consents (customer_id, channel, granted, at, source) VALUES ($1, 'email', true, now(), 'checkout')`,
+      [from]
+    );
+    await expect(
+      db.sql.query(`UPDATE customer_consents SET granted = false WHERE customer_id = $1`, [from])
+    ).rejects.toThrow(/append-only/);
+    await db.sql.query(`UPDATE customer_consents SET customer_id = $2 WHERE customer_id = $1`, [from, to]);
+    await db.sql.query(`SELECT customer_consent_refresh($1)`, [to]);
+    const survivor = await one(`SELECT marketing_consent FROM customers WHERE id = $1`, [to]);
+    expect(survivor.marketing_consent).toBe(true);
+    // The refresh is not a new grant: no evidence row is invented.
+    expect(
+      await one(`SELECT count(*)::int AS n FROM customer_consents WHERE customer_id = $1`, [to])
+    ).toEqual({ n: 1 });
+  });
+
+  it('an order moved to another customer takes its status history along', async () => {
+    const from = await createCustomer(db.sql, 'order-from@example.com', 'Fay');
+    const to = await createCustomer(db.sql, 'order-to@example.com', 'Tom');
+    const order = await orderAt(from, '5.00', 'paid', 1);
+    await db.sql.query(`UPDATE orders SET status = 'shipped' WHERE id = $1`, [order]);
+    await db.sql.query(`UPDATE orders SET customer_id = $2 WHERE id = $1`, [order, to]);
+    expect(await all(`SELECT customer_id FROM order_status_changes WHERE order_id = $1`, [order])).toEqual([
+      { customer_id: to }
+    ]);
+  });
+});
+
 describe('resuming', () => {
   it('a tab that was offline gets the customer’s history it missed, from the position of its REST state', async () => {
     const id = await createCustomer(db.sql, 'resume@example.com', 'Rhea');
