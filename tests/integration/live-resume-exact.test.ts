@@ -70,7 +70,14 @@ describe('a REST answer and the live stream', () => {
     await db.sql.query(`UPDATE orders SET status = 'refunded' WHERE id = $1`, [orderId]);
     expect(await socket.emitWithAck('customer:watch', customerId)).toEqual({ data: { ok: true } });
     const answer = await socket.emitWithAck('live:catch_up', position);
-    expect(answer).toMatchObject({ data: { replayed: 1 } });
+    // The order's new state, and its status change for the customer's timeline.
+    expect(answer).toMatchObject({ data: { replayed: 2 } });
+    await waitFor(
+      socket,
+      'order:status_changed',
+      (e) => e.data.orderId === orderId && e.data.to === 'refunded',
+      1000
+    );
     const refunded = await waitFor(socket, 'order:updated', (e) => e.data.id === orderId, 1000);
     expect(refunded.data).toMatchObject({ status: 'refunded', version: 2 });
   });

@@ -9,6 +9,14 @@ import type {
 } from './schemas/live.js';
 import type { ListEntity } from './lists/query.js';
 import type { WallboardSnapshot } from './schemas/metrics.js';
+import type {
+  ConsentRecord,
+  CustomerContact,
+  NoteRecord,
+  OrderStatusChange,
+  ProfileChange,
+  TierChange
+} from './schemas/customer360.js';
 
 /**
  * Every database-originated event carries:
@@ -64,6 +72,15 @@ export interface ServerToClientEvents {
   'product:created': (e: Change<ProductSummary>) => void;
   /** A product changed or was deleted (`op`), sent to `list:products`. */
   'product:updated': (e: Change<ProductSummary>) => void;
+  // The customer 360's timeline, to the customer's room (`customer:watch`) only.
+  'order:status_changed': (e: Change<OrderStatusChange>) => void;
+  'loyalty:tier_changed': (e: Change<TierChange>) => void;
+  /** One field of the profile changed (the database's change log: whoever wrote it, psql too). */
+  'customer:profile_changed': (e: Change<ProfileChange>) => void;
+  'customer:consent_recorded': (e: Change<ConsentRecord>) => void;
+  'customer:note_added': (e: Change<NoteRecord>) => void;
+  'customer:note_removed': (e: Change<NoteRecord>) => void;
+  'customer:contact_changed': (e: Change<CustomerContact>) => void;
   'presence:changed': (info: { ticketId: number; viewers: Viewer[] }) => void;
   /** An agent's availability changed (online, busy, away, offline), or their capacity. */
   'agent:status_changed': (e: LiveMeta & { agent: AgentAvailability }) => void;
@@ -85,7 +102,14 @@ export const DELIVERED_EVENTS = [
   'customer:updated',
   'product:created',
   'product:updated',
-  'agent:status_changed'
+  'agent:status_changed',
+  'order:status_changed',
+  'loyalty:tier_changed',
+  'customer:profile_changed',
+  'customer:consent_recorded',
+  'customer:note_added',
+  'customer:note_removed',
+  'customer:contact_changed'
 ] as const satisfies readonly (keyof ServerToClientEvents)[];
 
 export interface AgentAvailability {

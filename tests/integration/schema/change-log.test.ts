@@ -22,11 +22,19 @@ describe('change_log capture', () => {
 
     mark = await lastChange();
     await db.sql.query(`UPDATE orders SET status = 'paid' WHERE id = $1`, [orderId]);
+    const statusChange = await one(`SELECT id FROM order_status_changes WHERE order_id = $1`, [orderId]);
+    // The order, and its status history row (the customer 360's timeline).
     expect(await changesSince(mark)).toEqual([
-      { topic: 'order', op: 'update', entity_id: orderId, customer_id: world.customerId }
+      { topic: 'order', op: 'update', entity_id: orderId, customer_id: world.customerId },
+      {
+        topic: 'order_status_change',
+        op: 'insert',
+        entity_id: Number(statusChange.id),
+        customer_id: world.customerId
+      }
     ]);
     // The version that was replaced travels with the fields that changed.
-    expect(await one(`SELECT old FROM change_log WHERE id > $1`, [mark])).toEqual({
+    expect(await one(`SELECT old FROM change_log WHERE id > $1 AND topic = 'order'`, [mark])).toEqual({
       old: { status: 'pending', version: 1 }
     });
     expect(await one(`SELECT version FROM orders WHERE id = $1`, [orderId])).toEqual({ version: 2 });
