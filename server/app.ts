@@ -17,6 +17,7 @@ import { analyticsRoutes } from './routes/analytics.js';
 import { authRoutes } from './routes/auth.js';
 import { demoActivityRoutes } from './routes/demo-activity.js';
 import { healthRoutes } from './routes/health.js';
+import { customerMergeRoutes, duplicateRoutes } from './routes/merge.js';
 import { metaRoutes } from './routes/meta.js';
 import {
   agentRoutes,
@@ -70,6 +71,8 @@ export function createApi(deps: AppDeps) {
       .route('/orders', orderRoutes(deps))
       .route('/wallboard', wallboardRoutes(deps))
       .route('/analytics', analyticsRoutes(deps))
+      .route('/customers', customerMergeRoutes(deps))
+      .route('/duplicates', duplicateRoutes(deps))
   );
 }
 

@@ -4,6 +4,7 @@ import { camelKeys } from '../presenters/camel-keys.js';
 import {
   presentCustomer,
   presentLoyaltyAccount,
+  presentMergeChange,
   presentLoyaltyEntry,
   presentMessage,
   presentOrder,
@@ -108,6 +109,16 @@ export function route(row: ChangeRow, horizon: string): Outgoing | null {
         payload: change(presentCustomer),
         rooms: customerRooms
       };
+    case 'customer_merge': {
+      if (row.op !== 'insert') return null;
+      const merge = presentMergeChange(camelKeys(row.data));
+      return {
+        topic: row.topic,
+        event: 'customer:merged',
+        payload: { ...meta, survivorId: merge.survivorId, mergedId: merge.mergedId, merge },
+        rooms: [rooms.managers, rooms.customer(merge.survivorId), rooms.customer(merge.mergedId)]
+      };
+    }
     default:
       return null;
   }

@@ -14,6 +14,7 @@ import {
 import { LoginBody } from '#shared/schemas/auth.js';
 import { DemoActivityBody } from '#shared/schemas/demo.js';
 import { CreateWallboardTokenBody, ThresholdsBody, WallboardQuery } from '#shared/schemas/metrics.js';
+import { DismissBody, DuplicatesQuery, MergeBody, MergePreviewQuery } from '#shared/schemas/merge.js';
 import { CreateUserBody, TeamBody, TeamPatch, UpdateUserBody } from '#shared/schemas/people.js';
 import {
   AgentStatusBody,
@@ -69,7 +70,7 @@ const RUNS = fuzzRuns(30);
 const TOKEN = 'integration-token-for-the-fuzzer-0123456789';
 
 /** Each endpoint and the schemas of what it reads; `id` names the rows its `:id` is drawn from. */
-type Pool = 'tickets' | 'orders' | 'teams' | 'victims' | 'canned' | 'tokens';
+type Pool = 'tickets' | 'orders' | 'teams' | 'victims' | 'canned' | 'tokens' | 'customers';
 interface Endpoint {
   id?: Pool;
   query?: z.ZodType;
@@ -119,6 +120,13 @@ const ENDPOINTS: Record<string, Endpoint> = {
   'GET /api/analytics/orders': { query: OrdersDrillQuery },
   'GET /api/analytics/customers': { query: CustomersDrillQuery },
   'GET /api/analytics/tickets': { query: TicketsDrillQuery },
+  'GET /api/customers/:id/duplicates': { id: 'customers' },
+  'GET /api/customers/:id/resolve': { id: 'customers' },
+  'GET /api/customers/:id/merges': { id: 'customers' },
+  'GET /api/customers/:id/merge-preview': { id: 'customers', query: MergePreviewQuery },
+  'POST /api/customers/:id/merge': { id: 'customers', json: MergeBody },
+  'GET /api/duplicates': { query: DuplicatesQuery },
+  'POST /api/duplicates/dismiss': { json: DismissBody },
   'GET /api/demo-activity': {},
   'PUT /api/demo-activity': { json: DemoActivityBody }
 };
@@ -198,6 +206,12 @@ async function seedRows() {
     await createOrder(db.sql, { customerId: customerB, total: '100.00', status: 'shipped' })
   ];
   pools.teams = [world.teamA, world.teamB];
+  pools.customers = [
+    world.customerId,
+    customerB,
+    await createCustomer(db.sql, 'fuzz.b+dup@example.com', 'Blake'),
+    await createCustomer(db.sql, 'fuzz.c@example.com', 'Cody')
+  ];
   // Users the fuzzer may change; the identities it signs in as are restored after every run.
   pools.victims = [];
   for (const n of [1, 2, 3])
@@ -220,6 +234,8 @@ async function seedRows() {
       ticketId: pools.tickets,
       orderId: pools.orders,
       teamId: pools.teams,
+      mergedId: pools.customers,
+      customerIds: pools.customers,
       assigneeId: [world.agentA.id, world.agentB.id, world.manager.id],
       productId: [],
       categoryId: []

@@ -6,6 +6,7 @@ import type {
   TicketMessage,
   TicketSummary
 } from './schemas/live.js';
+import type { CustomerMerge } from './schemas/merge.js';
 import type { WallboardSnapshot } from './schemas/metrics.js';
 
 /**
@@ -58,6 +59,11 @@ export interface ServerToClientEvents {
   'ticket:message_added': (e: Change<TicketMessage>) => void;
   'loyalty:changed': (e: LoyaltyChange) => void;
   'customer:updated': (e: Change<CustomerSummary>) => void;
+  /**
+   * Two customers became one: sent to both customers' rooms and the managers. The merged id is
+   * an alias of the survivor from now on (its page shows where it went; the survivor's reloads).
+   */
+  'customer:merged': (e: LiveMeta & { survivorId: number; mergedId: number; merge: CustomerMerge }) => void;
   'presence:changed': (info: { ticketId: number; viewers: Viewer[] }) => void;
   /** An agent's availability changed (online, busy, away, offline), or their capacity. */
   'agent:status_changed': (e: LiveMeta & { agent: AgentAvailability }) => void;
@@ -77,6 +83,7 @@ export const DELIVERED_EVENTS = [
   'ticket:message_added',
   'loyalty:changed',
   'customer:updated',
+  'customer:merged',
   'agent:status_changed'
 ] as const satisfies readonly (keyof ServerToClientEvents)[];
 
