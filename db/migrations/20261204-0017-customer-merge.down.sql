@@ -19,6 +19,8 @@ DROP INDEX customers_email_norm_idx;
 DROP INDEX customers_phone_norm_idx;
 DROP INDEX customers_postcodes_idx;
 DROP INDEX customers_merged_into_idx;
+DROP INDEX customer_contacts_email_norm_idx;
+DROP INDEX customer_contacts_phone_norm_idx;
 ALTER TABLE customers DROP CONSTRAINT customers_merged_has_time, DROP CONSTRAINT customers_merged_not_self,
   DROP COLUMN merged_at, DROP COLUMN merged_into;
 DROP FUNCTION customer_full_name(text, text);

@@ -53,6 +53,9 @@ CREATE INDEX customers_email_norm_idx ON customers (normalize_email(email)) WHER
 CREATE INDEX customers_phone_norm_idx ON customers (normalize_phone(phone))
   WHERE merged_into IS NULL AND phone IS NOT NULL;
 CREATE INDEX customers_postcodes_idx ON customers USING gin (customer_postcodes(addresses)) WHERE merged_into IS NULL;
+-- Other emails and phones (migration 0016) count as much as the primary ones.
+CREATE INDEX customer_contacts_email_norm_idx ON customer_contacts (normalize_email(value)) WHERE kind = 'email';
+CREATE INDEX customer_contacts_phone_norm_idx ON customer_contacts (normalize_phone(value)) WHERE kind = 'phone';
 CREATE INDEX customers_merged_into_idx ON customers (merged_into) WHERE merged_into IS NOT NULL;
 
 -- A merged customer's row is frozen: an edit that arrives after the merge fails (a 409 for the
@@ -217,8 +220,8 @@ CREATE TRIGGER loyalty_ledger_moved AFTER UPDATE ON loyalty_ledger
 -- customers in id order, which one-row edits do). `choices` names, per field, whose value the
 -- survivor keeps: email, phone, name, language, marketing_consent: 'survivor' | 'merged';
 -- addresses: 'survivor' | 'merged' | 'both' (default 'both'); anything absent keeps the survivor's.
--- Tags are the union; notes are both, the survivor's first; attributes the survivor's over the
--- merged's. Orders, tickets, reviews, the loyalty account's entries and balance move. Of two
+-- Tags are the union; notes, other contacts and consent evidence of both stay; attributes are
+-- the survivor's over the merged's. Orders, tickets, reviews, the loyalty account's entries and balance move. Of two
 -- reviews of one product the newer stays and the other is kept in the snapshot.
 CREATE FUNCTION merge_customers(survivor integer, merged integer, choices jsonb, actor integer)
 RETURNS bigint LANGUAGE plpgsql AS $$
@@ -242,7 +245,8 @@ DECLARE
   new_addresses jsonb;
   new_language text;
   new_consent boolean;
-  new_consent_at timestamptz;
+  latest_consent boolean;
+  latest_consent_at timestamptz;
 BEGIN
   IF survivor = merged THEN
     RAISE EXCEPTION 'a customer cannot be merged into itself' USING ERRCODE = 'check_violation', CONSTRAINT = 'customer_merges_not_self';
@@ -258,6 +262,8 @@ BEGIN
       USING ERRCODE = 'object_not_in_prerequisite_state', CONSTRAINT = 'customers_merged_frozen';
   END IF;
   choices := coalesce(choices, '{}'::jsonb);
+  -- Who, for the profile's change log (migration 0016) of both customers.
+  PERFORM set_config('pulse.actor', coalesce(actor::text, ''), true);
 
   -- What will move, counted while both are locked, so the record (written first: the ledger's
   -- guard looks for it) says it. Of two reviews of one product by both, the newer stays.
@@ -277,6 +283,8 @@ BEGIN
   INSERT INTO public.customer_merges (survivor_id, merged_id, choices, snapshot, moved, merged_by)
   VALUES (survivor, merged, choices,
           jsonb_build_object('merged', to_jsonb(m) - 'search', 'survivorBefore', to_jsonb(s) - 'search',
+                             'mergedContacts', (SELECT coalesce(jsonb_agg(to_jsonb(k) ORDER BY k.id), '[]')
+                                                  FROM public.customer_contacts k WHERE k.customer_id = merged),
                              'droppedReviews', dropped),
           jsonb_build_object('orders', n_orders, 'tickets', n_tickets, 'reviews', n_reviews,
                              'reviewsDropped', jsonb_array_length(dropped), 'loyaltyEntries', n_entries,
@@ -300,6 +308,33 @@ BEGIN
   END IF;
 
 
+  -- The profile's rows (migration 0016): other emails and phones (one of each value), authored
+  -- notes, consent evidence. Order status history follows its orders by 0016's trigger.
+  DELETE FROM public.customer_contacts k
+   WHERE k.customer_id = merged
+     AND EXISTS (SELECT 1 FROM public.customer_contacts o
+                  WHERE o.customer_id = survivor AND o.kind = k.kind AND o.normalized = k.normalized);
+  UPDATE public.customer_contacts SET customer_id = survivor WHERE customer_id = merged;
+  UPDATE public.customer_notes SET customer_id = survivor WHERE customer_id = merged;
+  UPDATE public.customer_consents SET customer_id = survivor WHERE customer_id = merged;
+
+  -- Email consent is evidence (0016): both histories are the survivor's now. When the latest of
+  -- them is not the consent chosen, the merge records the chosen one (and 0016's trigger sets the
+  -- survivor's summary columns); else the columns follow the latest.
+  pick := coalesce(choices ->> 'marketing_consent', 'survivor');
+  new_consent := CASE WHEN pick = 'merged' THEN m.marketing_consent ELSE s.marketing_consent END;
+  SELECT k.granted, k.at INTO latest_consent, latest_consent_at FROM public.customer_consents k
+   WHERE k.customer_id = survivor AND k.channel = 'email' ORDER BY k.at DESC, k.id DESC LIMIT 1;
+  IF new_consent IS DISTINCT FROM coalesce(latest_consent, false) THEN
+    INSERT INTO public.customer_consents (customer_id, channel, granted, source, actor_user_id, note)
+    VALUES (survivor, 'email', new_consent, 'merge', actor, format('Merged customer #%s', merged));
+  ELSIF latest_consent IS NOT NULL THEN
+    PERFORM set_config('pulse.consent_sync', 'on', true);
+    UPDATE public.customers SET marketing_consent = latest_consent, marketing_consent_at = latest_consent_at
+     WHERE id = survivor AND (marketing_consent, marketing_consent_at) IS DISTINCT FROM (latest_consent, latest_consent_at);
+    PERFORM set_config('pulse.consent_sync', 'off', true);
+  END IF;
+
   -- The survivor's fields.
   pick := coalesce(choices ->> 'email', 'survivor');
   new_email := CASE WHEN pick = 'merged' THEN m.email ELSE s.email END;
@@ -310,9 +345,6 @@ BEGIN
   new_phone := CASE WHEN pick = 'merged' THEN m.phone ELSE s.phone END;
   pick := coalesce(choices ->> 'language', 'survivor');
   new_language := CASE WHEN pick = 'merged' THEN m.language ELSE s.language END;
-  pick := coalesce(choices ->> 'marketing_consent', 'survivor');
-  new_consent := CASE WHEN pick = 'merged' THEN m.marketing_consent ELSE s.marketing_consent END;
-  new_consent_at := CASE WHEN pick = 'merged' THEN m.marketing_consent_at ELSE s.marketing_consent_at END;
   pick := coalesce(choices ->> 'addresses', 'both');
   new_addresses := CASE pick
     WHEN 'survivor' THEN s.addresses
@@ -329,18 +361,24 @@ BEGIN
   UPDATE public.customers
      SET email = new_email, first_name = new_first, last_name = new_last, phone = new_phone,
          addresses = new_addresses, language = new_language,
-         marketing_consent = new_consent, marketing_consent_at = new_consent_at,
          preferred_channels = ARRAY(SELECT DISTINCT unnest(s.preferred_channels || m.preferred_channels) ORDER BY 1),
          tags = ARRAY(SELECT DISTINCT unnest(s.tags || m.tags) ORDER BY 1),
-         notes = CASE WHEN btrim(m.notes) = '' OR strpos(s.notes, m.notes) > 0 THEN s.notes
-                      WHEN btrim(s.notes) = '' THEN m.notes
-                      ELSE s.notes || E'\n\n' || m.notes END,
          attributes = m.attributes || s.attributes
    WHERE id = survivor;
   UPDATE public.customers
      SET email = CASE WHEN lower(new_email) <> lower(s.email) THEN s.email ELSE email END,
          merged_into = survivor, merged_at = now()
    WHERE id = merged;
+
+  -- The email and phone not chosen stay with the survivor as other contacts.
+  INSERT INTO public.customer_contacts (customer_id, kind, value, label)
+  SELECT survivor, v.kind, v.value, 'merged'
+    FROM (VALUES ('email', CASE WHEN lower(new_email) = lower(s.email) THEN m.email ELSE s.email END),
+                 ('phone', CASE WHEN new_phone IS NOT DISTINCT FROM s.phone THEN m.phone ELSE s.phone END)) AS v(kind, value)
+   WHERE v.value IS NOT NULL
+     AND NOT (v.kind = 'email' AND lower(v.value) = lower(new_email))
+     AND NOT (v.kind = 'phone' AND normalize_phone(v.value) IS NOT DISTINCT FROM normalize_phone(new_phone))
+  ON CONFLICT DO NOTHING;
 
   -- The merged id and its own aliases now resolve to the survivor.
   UPDATE public.customer_aliases SET customer_id = survivor WHERE customer_id = merged;

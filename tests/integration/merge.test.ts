@@ -118,6 +118,11 @@ describe('duplicate suggestions', () => {
       last: 'Doe',
       postcode: '10001'
     });
+    const byContact = await customer({ email: 'work@example.com', first: 'Someone', last: 'Else' });
+    await db.sql.query(
+      `INSERT INTO customer_contacts (customer_id, kind, value) VALUES ($1, 'email', 'JANE.DOE@gmail.com')`,
+      [byContact]
+    );
 
     const res = await as.agent.get(`/api/customers/${base}/duplicates`);
     expect(res.status).toBe(200);
@@ -129,8 +134,9 @@ describe('duplicate suggestions', () => {
     expect(found[byPhone].score).toBeGreaterThanOrEqual(0.7);
     expect(found[byName].reasons).toEqual(['name_postcode']);
     expect(found[farAway]).toBeUndefined();
+    expect(found[byContact]).toEqual({ reasons: ['email'], score: 1 });
     // Best first.
-    expect(res.body.candidates[0].customer.id).toBe(byEmail);
+    expect(res.body.candidates[0].score).toBe(1);
 
     // The screen lists the same pairs; dismissing one removes it from both.
     const pairs: any[] = [];
@@ -142,7 +148,14 @@ describe('duplicate suggestions', () => {
     } while (cursor);
     const key = (p: any) => [p.a.id, p.b.id].join('-');
     expect(new Set(pairs.map(key)).size).toBe(pairs.length);
-    expect(pairs.map(key)).toEqual(expect.arrayContaining([`${base}-${byEmail}`, `${base}-${byName}`]));
+    expect(pairs.map(key)).toEqual(
+      expect.arrayContaining([
+        `${base}-${byEmail}`,
+        `${base}-${byName}`,
+        `${base}-${byContact}`,
+        `${base}-${byPhone}`
+      ])
+    );
     const scores = pairs.map((p) => p.score);
     expect(scores).toEqual([...scores].sort((x, y) => y - x));
 
@@ -190,6 +203,14 @@ describe('a merge', () => {
       tags: ['newsletter', 'wholesale'],
       notes: 'Called about invoices.'
     });
+    await db.sql.query(
+      `INSERT INTO customer_contacts (customer_id, kind, value, label) VALUES ($1, 'phone', '+44 7700 900123', 'work')`,
+      [merged]
+    );
+    await db.sql.query(
+      `INSERT INTO customer_consents (customer_id, channel, granted, source) VALUES ($1, 'sms', true, 'checkout')`,
+      [merged]
+    );
     const keptOrder = await createOrder(db.sql, { customerId: survivor, total: '10.00', status: 'paid' });
     const movedOrders = [
       await createOrder(db.sql, {
@@ -304,9 +325,33 @@ describe('a merge', () => {
       first_name: 'Samuel',
       phone: '+44 20 7946 0001',
       tags: ['newsletter', 'vip', 'wholesale'],
-      notes: 'Prefers email.\n\nCalled about invoices.',
       merged_into: null
     });
+    // Notes, other contacts and consent evidence of both are the survivor's; the email and phone
+    // not chosen stay as other contacts.
+    expect(
+      (await all(`SELECT body FROM customer_notes WHERE customer_id = $1 ORDER BY body`, [survivor])).map(
+        (r) => r.body
+      )
+    ).toEqual(['Called about invoices.', 'Prefers email.']);
+    expect(
+      (
+        await all(`SELECT value FROM customer_contacts WHERE customer_id = $1 ORDER BY value`, [survivor])
+      ).map((r) => r.value)
+    ).toEqual(['+44 20 7946 0999', '+44 7700 900123', 'sam.survivor@example.com']);
+    expect(
+      await one(
+        `SELECT customer_id FROM customer_consents WHERE channel = 'sms' AND source = 'checkout' AND customer_id IN ($1, $2)`,
+        [survivor, merged]
+      )
+    ).toEqual({ customer_id: survivor });
+    // The profile's change log says who changed what.
+    expect(
+      await one(
+        `SELECT old, new, actor_user_id FROM customer_changes WHERE customer_id = $1 AND field = 'email'`,
+        [survivor]
+      )
+    ).toEqual({ old: 'sam.survivor@example.com', new: 'sam.s@example.net', actor_user_id: world.manager.id });
     expect(s.addresses.map((a: any) => a.postal_code)).toEqual(['SW1A1AA', 'EC1A1BB']);
     // The tombstone holds the survivor's former email: both addresses still find the survivor.
     const m = await one(`SELECT email, merged_into FROM customers WHERE id = $1`, [merged]);
@@ -457,17 +502,15 @@ describe('a merge and a concurrent edit', () => {
       // The merge holds both rows; an edit of each waits for it.
       await merger.query('BEGIN');
       await merger.query(`SELECT merge_customers($1, $2, '{}', $3)`, [survivor, merged, world.manager.id]);
-      const editSurvivor = editor.query(`UPDATE customers SET notes = 'edited meanwhile' WHERE id = $1`, [
-        survivor
-      ]);
+      const editSurvivor = editor.query(`UPDATE customers SET language = 'fr' WHERE id = $1`, [survivor]);
       await waitForLockWait();
       await merger.query('COMMIT');
       await editSurvivor;
-      expect(await one(`SELECT notes FROM customers WHERE id = $1`, [survivor])).toEqual({
-        notes: 'edited meanwhile'
+      expect(await one(`SELECT language FROM customers WHERE id = $1`, [survivor])).toEqual({
+        language: 'fr'
       });
       const lateEdit = await editor
-        .query(`UPDATE customers SET notes = 'too late' WHERE id = $1`, [merged])
+        .query(`UPDATE customers SET language = 'de' WHERE id = $1`, [merged])
         .then(() => null)
         .catch((e: { code: string }) => e.code);
       expect(lateEdit).toBe('55000');

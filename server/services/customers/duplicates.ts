@@ -18,9 +18,16 @@ import type { Actor } from '../../http/env.js';
 // Each reason has its index (migration 0017), so one customer's suggestions are a few index
 // lookups; the screen's list of pairs joins on the same keys.
 
-/** The normalised keys of live customers (the expressions the 0017 indexes are built on). */
-const KEYS = `normalize_email(email) AS ne, normalize_phone(phone) AS np,
-  customer_postcodes(addresses) AS pc, customer_full_name(first_name, last_name) AS nm`;
+/**
+ * Every email and phone (primary, and the other contacts of migration 0016) of the customers
+ * `customers` selects, normalised as the 0017 indexes are: rows (id, kind, k).
+ */
+const POINTS = (customers: string, contacts: string) => `
+  SELECT id, 'email' AS kind, normalize_email(email) AS k FROM customers WHERE ${customers}
+  UNION SELECT id, 'phone', normalize_phone(phone) FROM customers WHERE ${customers} AND normalize_phone(phone) IS NOT NULL
+  UNION SELECT customer_id, kind, CASE kind WHEN 'email' THEN normalize_email(value) ELSE normalize_phone(value) END
+          FROM customer_contacts WHERE ${contacts}
+           AND (kind = 'email' OR normalize_phone(value) IS NOT NULL)`;
 
 /** Score of a pair from its reasons and name similarity: exact, two decimals (a cursor compares it). */
 const SCORE = `round(greatest(
@@ -53,13 +60,25 @@ export async function duplicatesOf(db: Db, _actor: Actor, id: number): Promise<D
   if (!me) throw notFound('Customer');
   if (me.merged_into !== null) return [];
   const rows = await db.query<BriefRow & { reasons: DuplicateReason[]; score: string }>(
-    `WITH me AS (SELECT id, ${KEYS} FROM customers WHERE id = $1),
+    `WITH me AS (SELECT id, customer_postcodes(addresses) AS pc, customer_full_name(first_name, last_name) AS nm
+                   FROM customers WHERE id = $1),
+     my_keys AS (${POINTS('id = $1', 'customer_id = $1')}),
      found AS (
-       SELECT c.id, 'email' AS reason FROM me JOIN customers c
-         ON normalize_email(c.email) = me.ne AND c.merged_into IS NULL AND c.id <> me.id
+       SELECT c.id, 'email' AS reason FROM customers c
+        WHERE normalize_email(c.email) IN (SELECT k FROM my_keys WHERE kind = 'email')
+          AND c.merged_into IS NULL AND c.id <> $1
        UNION ALL
-       SELECT c.id, 'phone' FROM me JOIN customers c
-         ON normalize_phone(c.phone) = me.np AND c.phone IS NOT NULL AND c.merged_into IS NULL AND c.id <> me.id
+       SELECT c.id, 'phone' FROM customers c
+        WHERE normalize_phone(c.phone) IN (SELECT k FROM my_keys WHERE kind = 'phone')
+          AND c.phone IS NOT NULL AND c.merged_into IS NULL AND c.id <> $1
+       UNION ALL
+       SELECT k.customer_id, 'email' FROM customer_contacts k
+        WHERE k.kind = 'email' AND normalize_email(k.value) IN (SELECT k FROM my_keys WHERE kind = 'email')
+          AND k.customer_id <> $1
+       UNION ALL
+       SELECT k.customer_id, 'phone' FROM customer_contacts k
+        WHERE k.kind = 'phone' AND normalize_phone(k.value) IN (SELECT k FROM my_keys WHERE kind = 'phone')
+          AND k.customer_id <> $1
        UNION ALL
        SELECT c.id, 'name_postcode' FROM me JOIN customers c
          ON customer_postcodes(c.addresses) && me.pc AND c.merged_into IS NULL AND c.id <> me.id
@@ -68,7 +87,7 @@ export async function duplicatesOf(db: Db, _actor: Actor, id: number): Promise<D
      grouped AS (
        SELECT f.id, array_agg(DISTINCT f.reason ORDER BY f.reason) AS reasons,
               similarity(customer_full_name(c.first_name, c.last_name), (SELECT nm FROM me)) AS sim
-         FROM found f JOIN customers c ON c.id = f.id
+         FROM found f JOIN customers c ON c.id = f.id AND c.merged_into IS NULL
         WHERE NOT EXISTS (SELECT 1 FROM duplicate_dismissals d
                            WHERE d.customer_a = least($1::int, f.id) AND d.customer_b = greatest($1::int, f.id))
         GROUP BY f.id, c.first_name, c.last_name
@@ -104,12 +123,12 @@ export async function listDuplicatePairs(
     reasons: DuplicateReason[];
     score: string;
   }>(
-    `WITH live AS (SELECT id, ${KEYS} FROM customers WHERE merged_into IS NULL),
-     codes AS (SELECT id, nm, unnest(pc) AS code FROM live),
+    `WITH points AS (${POINTS('merged_into IS NULL', 'customer_id IN (SELECT id FROM customers WHERE merged_into IS NULL)')}),
+     codes AS (SELECT id, customer_full_name(first_name, last_name) AS nm, unnest(customer_postcodes(addresses)) AS code
+                 FROM customers WHERE merged_into IS NULL),
      found AS (
-       SELECT x.id AS a, y.id AS b, 'email' AS reason FROM live x JOIN live y ON x.ne = y.ne AND x.id < y.id
-       UNION ALL
-       SELECT x.id, y.id, 'phone' FROM live x JOIN live y ON x.np = y.np AND x.id < y.id
+       SELECT DISTINCT x.id AS a, y.id AS b, x.kind AS reason
+         FROM points x JOIN points y ON x.kind = y.kind AND x.k = y.k AND x.id < y.id
        UNION ALL
        SELECT DISTINCT x.id, y.id, 'name_postcode' FROM codes x JOIN codes y ON x.code = y.code AND x.id < y.id
         WHERE similarity(x.nm, y.nm) >= $1
