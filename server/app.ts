@@ -15,6 +15,12 @@ import { requestContext } from './http/request-context.js';
 import { streamPosition } from './http/stream-position.js';
 import { analyticsRoutes } from './routes/analytics.js';
 import { authRoutes } from './routes/auth.js';
+import {
+  customAttributeRoutes,
+  customerContactRoutes,
+  customerNoteRoutes,
+  customerRoutes
+} from './routes/customers.js';
 import { demoActivityRoutes } from './routes/demo-activity.js';
 import { healthRoutes } from './routes/health.js';
 import { customerMergeRoutes, duplicateRoutes } from './routes/merge.js';
@@ -71,6 +77,10 @@ export function createApi(deps: AppDeps) {
       .route('/orders', orderRoutes(deps))
       .route('/wallboard', wallboardRoutes(deps))
       .route('/analytics', analyticsRoutes(deps))
+      .route('/customers', customerRoutes(deps))
+      .route('/customer-contacts', customerContactRoutes(deps))
+      .route('/customer-notes', customerNoteRoutes(deps))
+      .route('/custom-attributes', customAttributeRoutes(deps))
       .route('/customers', customerMergeRoutes(deps))
       .route('/duplicates', duplicateRoutes(deps))
   );

@@ -126,7 +126,7 @@ CREATE TABLE duplicate_dismissals (
 
 -- Writes naming an alias land on its survivor ---------------------------------------------------
 
--- An order, ticket or review written for a merged-away id (an import matched it by the alias's
+-- An order, ticket or review (or a 0016 contact, note, consent) written for a merged-away id (an import matched it by the alias's
 -- email or external id) belongs to the survivor. Named to run before the other BEFORE triggers.
 CREATE FUNCTION customer_alias_resolve() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
@@ -143,6 +143,13 @@ CREATE TRIGGER orders_0_alias BEFORE INSERT OR UPDATE OF customer_id ON orders
 CREATE TRIGGER tickets_0_alias BEFORE INSERT OR UPDATE OF customer_id ON tickets
   FOR EACH ROW EXECUTE FUNCTION customer_alias_resolve();
 CREATE TRIGGER reviews_0_alias BEFORE INSERT OR UPDATE OF customer_id ON reviews
+  FOR EACH ROW EXECUTE FUNCTION customer_alias_resolve();
+-- Likewise the profile's rows (migration 0016): a contact, note or consent for an alias.
+CREATE TRIGGER customer_contacts_0_alias BEFORE INSERT ON customer_contacts
+  FOR EACH ROW EXECUTE FUNCTION customer_alias_resolve();
+CREATE TRIGGER customer_notes_0_alias BEFORE INSERT ON customer_notes
+  FOR EACH ROW EXECUTE FUNCTION customer_alias_resolve();
+CREATE TRIGGER customer_consents_0_alias BEFORE INSERT ON customer_consents
   FOR EACH ROW EXECUTE FUNCTION customer_alias_resolve();
 
 -- The ledger under a merge ----------------------------------------------------------------------

@@ -135,3 +135,82 @@ describe('a customer merge', () => {
     });
   });
 });
+
+describe('routing the customer 360’s history to the customer’s room only', () => {
+  it('sends an order’s status change, a tier change and a profile edit to the watchers of that customer', () => {
+    const status = route(
+      row({
+        topic: 'order_status_change',
+        customerId: 4,
+        data: {
+          id: 3,
+          order_id: 9,
+          customer_id: 4,
+          from_status: 'paid',
+          to_status: 'refunded',
+          actor_user_id: null,
+          changed_at: '2026-12-01T10:00:00Z'
+        }
+      }),
+      '1:1:'
+    )!;
+    expect(status).toMatchObject({
+      event: 'order:status_changed',
+      rooms: ['customer:4'],
+      payload: { seq: 1, data: { id: 3, orderId: 9, from: 'paid', to: 'refunded', actorUserId: null } }
+    });
+    const tier = route(
+      row({
+        topic: 'loyalty_tier_change',
+        customerId: 4,
+        data: {
+          id: 2,
+          account_id: 1,
+          customer_id: 4,
+          entry_id: 8,
+          from_tier: 'silver',
+          to_tier: 'bronze',
+          changed_at: '2026-12-01T10:00:00Z'
+        }
+      }),
+      '1:1:'
+    )!;
+    expect(tier).toMatchObject({
+      event: 'loyalty:tier_changed',
+      rooms: ['customer:4'],
+      payload: { data: { from: 'silver', to: 'bronze' } }
+    });
+    const edit = route(
+      row({
+        topic: 'customer_change',
+        customerId: 4,
+        data: {
+          id: 5,
+          customer_id: 4,
+          field: 'attributes.plan',
+          old: null,
+          new: 'plus',
+          actor_user_id: 7,
+          at: '2026-12-01T10:00:00Z'
+        }
+      }),
+      '1:1:'
+    )!;
+    expect(edit).toMatchObject({
+      event: 'customer:profile_changed',
+      rooms: ['customer:4'],
+      payload: { data: { field: 'attributes.plan', old: null, new: 'plus', actorUserId: 7 } }
+    });
+  });
+
+  it('tells an added note from a removed one, and drops a history row without a customer', () => {
+    const note = { id: 1, customer_id: 4, author_id: null, body: 'Hi', created_at: '2026-12-01T10:00:00Z' };
+    expect(route(row({ topic: 'customer_note', customerId: 4, data: note }), '1:1:')!.event).toBe(
+      'customer:note_added'
+    );
+    expect(
+      route(row({ topic: 'customer_note', op: 'delete', customerId: 4, data: note }), '1:1:')!.event
+    ).toBe('customer:note_removed');
+    expect(route(row({ topic: 'customer_consent', customerId: null, data: {} }), '1:1:')).toBeNull();
+  });
+});

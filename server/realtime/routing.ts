@@ -1,4 +1,4 @@
-import type { AgentAvailability, DELIVERED_EVENTS, ServerToClientEvents } from '#shared/events.js';
+import type { AgentAvailability, Change, DELIVERED_EVENTS, ServerToClientEvents } from '#shared/events.js';
 import { rooms } from '#shared/rooms.js';
 import { camelKeys } from '../presenters/camel-keys.js';
 import {
@@ -10,6 +10,14 @@ import {
   presentOrder,
   presentTicket
 } from '../presenters/live-shapes.js';
+import {
+  presentConsentRecord,
+  presentContactRecord,
+  presentNoteRecord,
+  presentOrderStatusChange,
+  presentProfileChange,
+  presentTierChange
+} from '../presenters/customer360-live.js';
 import type { ChangeRow } from './change-reader.js';
 
 /** The events a change of the log becomes. */
@@ -119,6 +127,60 @@ export function route(row: ChangeRow, horizon: string): Outgoing | null {
         rooms: [rooms.managers, rooms.customer(merge.survivorId), rooms.customer(merge.mergedId)]
       };
     }
+    default:
+      return routeCustomer360(row, change);
+  }
+}
+
+/**
+ * The customer 360's own topics: history rows a profile's timeline shows, sent to the
+ * customer's room only (whoever watches that customer, after the watch's policy check).
+ */
+function routeCustomer360(
+  row: ChangeRow,
+  change: <T extends object>(present: (d: Json) => T) => Change<T>
+): Outgoing | null {
+  if (row.customerId === null) return null;
+  const audience = [rooms.customer(row.customerId)];
+  const topic = row.topic;
+  switch (topic) {
+    case 'order_status_change':
+      return {
+        topic,
+        event: 'order:status_changed',
+        payload: change(presentOrderStatusChange),
+        rooms: audience
+      };
+    case 'loyalty_tier_change':
+      return { topic, event: 'loyalty:tier_changed', payload: change(presentTierChange), rooms: audience };
+    case 'customer_change':
+      return {
+        topic,
+        event: 'customer:profile_changed',
+        payload: change(presentProfileChange),
+        rooms: audience
+      };
+    case 'customer_consent':
+      return {
+        topic,
+        event: 'customer:consent_recorded',
+        payload: change(presentConsentRecord),
+        rooms: audience
+      };
+    case 'customer_note':
+      return {
+        topic,
+        event: row.op === 'delete' ? 'customer:note_removed' : 'customer:note_added',
+        payload: change(presentNoteRecord),
+        rooms: audience
+      };
+    case 'customer_contact':
+      return {
+        topic,
+        event: 'customer:contact_changed',
+        payload: change(presentContactRecord),
+        rooms: audience
+      };
     default:
       return null;
   }

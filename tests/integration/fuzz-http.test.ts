@@ -12,6 +12,19 @@ import {
   TopQuery
 } from '#shared/schemas/analytics.js';
 import { LoginBody } from '#shared/schemas/auth.js';
+import {
+  AttributeDefinitionBody,
+  AttributeDefinitionPatch,
+  AttributeDefinitionsQuery,
+  ConsentBody,
+  ContactBody,
+  ContactPatch,
+  CustomerPatch,
+  ListQuery,
+  NoteBody,
+  NotesQuery,
+  TimelineQuery
+} from '#shared/schemas/customer360.js';
 import { DemoActivityBody } from '#shared/schemas/demo.js';
 import { CreateWallboardTokenBody, ThresholdsBody, WallboardQuery } from '#shared/schemas/metrics.js';
 import { DismissBody, DuplicatesQuery, MergeBody, MergePreviewQuery } from '#shared/schemas/merge.js';
@@ -70,7 +83,17 @@ const RUNS = fuzzRuns(30);
 const TOKEN = 'integration-token-for-the-fuzzer-0123456789';
 
 /** Each endpoint and the schemas of what it reads; `id` names the rows its `:id` is drawn from. */
-type Pool = 'tickets' | 'orders' | 'teams' | 'victims' | 'canned' | 'tokens' | 'customers';
+type Pool =
+  | 'tickets'
+  | 'orders'
+  | 'teams'
+  | 'victims'
+  | 'canned'
+  | 'tokens'
+  | 'customers'
+  | 'contacts'
+  | 'notes'
+  | 'attributes';
 interface Endpoint {
   id?: Pool;
   query?: z.ZodType;
@@ -128,7 +151,25 @@ const ENDPOINTS: Record<string, Endpoint> = {
   'GET /api/duplicates': { query: DuplicatesQuery },
   'POST /api/duplicates/dismiss': { json: DismissBody },
   'GET /api/demo-activity': {},
-  'PUT /api/demo-activity': { json: DemoActivityBody }
+  'PUT /api/demo-activity': { json: DemoActivityBody },
+  'GET /api/customers/:id': { id: 'customers' },
+  'PATCH /api/customers/:id': { id: 'customers', json: CustomerPatch },
+  'GET /api/customers/:id/timeline': { id: 'customers', query: TimelineQuery },
+  'GET /api/customers/:id/orders': { id: 'customers', query: ListQuery },
+  'GET /api/customers/:id/tickets': { id: 'customers', query: ListQuery },
+  'GET /api/customers/:id/loyalty': { id: 'customers', query: ListQuery },
+  'POST /api/customers/:id/contacts': { id: 'customers', json: ContactBody },
+  'GET /api/customers/:id/consents': { id: 'customers' },
+  'POST /api/customers/:id/consents': { id: 'customers', json: ConsentBody },
+  'GET /api/customers/:id/notes': { id: 'customers', query: NotesQuery },
+  'POST /api/customers/:id/notes': { id: 'customers', json: NoteBody },
+  'PATCH /api/customer-contacts/:id': { id: 'contacts', json: ContactPatch },
+  'DELETE /api/customer-contacts/:id': { id: 'contacts' },
+  'DELETE /api/customer-notes/:id': { id: 'notes' },
+  'GET /api/custom-attributes': { query: AttributeDefinitionsQuery },
+  'POST /api/custom-attributes': { json: AttributeDefinitionBody },
+  'PATCH /api/custom-attributes/:id': { id: 'attributes', json: AttributeDefinitionPatch },
+  'DELETE /api/custom-attributes/:id': { id: 'attributes' }
 };
 
 // Tables a refused request may still write: the audit log (denied access, failed sign-ins, which
@@ -212,6 +253,24 @@ async function seedRows() {
     await createCustomer(db.sql, 'fuzz.b+dup@example.com', 'Blake'),
     await createCustomer(db.sql, 'fuzz.c@example.com', 'Cody')
   ];
+  pools.contacts = (
+    await db.sql.query<{ id: number }>(
+      `INSERT INTO customer_contacts (customer_id, kind, value) VALUES ($1, 'email', 'casey.work@example.com'), ($2, 'phone', '+1 555 0100') RETURNING id`,
+      [world.customerId, customerB]
+    )
+  ).rows.map((r) => Number(r.id));
+  pools.notes = (
+    await db.sql.query<{ id: number }>(
+      `INSERT INTO customer_notes (customer_id, author_id, body) VALUES ($1, $2, 'Prefers email'), ($3, NULL, 'Imported') RETURNING id`,
+      [world.customerId, world.agentA.id, customerB]
+    )
+  ).rows.map((r) => Number(r.id));
+  pools.attributes = (
+    await db.sql.query<{ id: number }>(
+      `INSERT INTO custom_attribute_definitions (entity, key, label, type, options) VALUES
+         ('customer', 'shoe_size', 'Shoe size', 'number', '{}'), ('customer', 'plan', 'Plan', 'choice', '{basic,plus}') RETURNING id`
+    )
+  ).rows.map((r) => r.id);
   // Users the fuzzer may change; the identities it signs in as are restored after every run.
   pools.victims = [];
   for (const n of [1, 2, 3])
@@ -233,6 +292,7 @@ async function seedRows() {
     ids: {
       ticketId: pools.tickets,
       orderId: pools.orders,
+      customerId: pools.customers,
       teamId: pools.teams,
       mergedId: pools.customers,
       customerIds: pools.customers,

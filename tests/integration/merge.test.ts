@@ -386,6 +386,41 @@ describe('a merge', () => {
       id: survivor,
       mergedInto: null
     });
+    // The merged customer's URL leads to the survivor's profile.
+    const direct = await fetch(new URL(`/api/customers/${merged}`, server.url), {
+      headers: { cookie: as.agent.cookie },
+      redirect: 'manual'
+    });
+    expect(direct.status).toBe(308);
+    expect(direct.headers.get('location')).toBe(`/api/customers/${survivor}`);
+    expect((await as.agent.getOk(`/api/customers/${merged}`)).customer.id).toBe(survivor);
+    // Both timelines show the merge.
+    const survivorTimeline = await as.agent.getOk(`/api/customers/${survivor}/timeline?kinds=merge`);
+    expect(survivorTimeline.items).toEqual([
+      expect.objectContaining({ kind: 'merge', otherCustomerId: merged, direction: 'absorbed' })
+    ]);
+    expect(survivorTimeline.items[0].summary).toContain('Samuel Survivor');
+    const mergedTimeline = await as.agent.getOk(`/api/customers/${merged}/timeline?kinds=merge`);
+    expect(mergedTimeline.items).toEqual([
+      expect.objectContaining({ kind: 'merge', otherCustomerId: survivor, direction: 'merged_into' })
+    ]);
+    // An edit of the merged customer, made on a page opened before the merge, is refused.
+    const staleEdit = await as.agent.request('PATCH', `/api/customers/${merged}`, {
+      version: (await one(`SELECT version FROM customers WHERE id = $1`, [merged])).version,
+      language: 'fr'
+    });
+    expect(staleEdit.status).toBe(409);
+    expectErrorShape(staleEdit.body);
+    // A note written for the merged id lands on the survivor.
+    expect(
+      (await as.agent.post(`/api/customers/${survivor}/notes`, { body: 'after the merge' })).status
+    ).toBeLessThan(300);
+    await db.sql.query(`INSERT INTO customer_notes (customer_id, body) VALUES ($1, 'via the alias')`, [
+      merged
+    ]);
+    expect(await one(`SELECT customer_id FROM customer_notes WHERE body = 'via the alias'`)).toEqual({
+      customer_id: survivor
+    });
     const late = await createOrder(db.sql, { customerId: merged, total: '5.00', externalId: 'shop-m-late' });
     expect(await one(`SELECT customer_id FROM orders WHERE id = $1`, [late])).toEqual({
       customer_id: survivor

@@ -103,3 +103,21 @@ export async function rfmReport(db: Db, range: ResolvedRange): Promise<RfmReport
     grid
   };
 }
+
+/**
+ * One customer's segment among the range's buyers, by the same scores and rules as the report
+ * (`scoredSql`); null when they bought nothing in the range.
+ */
+export async function rfmSegmentOf(
+  db: Db,
+  range: ResolvedRange,
+  customerId: number
+): Promise<RfmSegment | null> {
+  const params = new Params();
+  const { sql: activity } = await activitySql(db, range, params);
+  const [row] = await db.query<{ segment: RfmSegment }>(
+    `${scoredSql(activity)} SELECT segment FROM segmented WHERE customer_id = ${params.p(customerId)}`,
+    params.values
+  );
+  return row?.segment ?? null;
+}

@@ -8,6 +8,14 @@ import type {
 } from './schemas/live.js';
 import type { CustomerMerge } from './schemas/merge.js';
 import type { WallboardSnapshot } from './schemas/metrics.js';
+import type {
+  ConsentRecord,
+  CustomerContact,
+  NoteRecord,
+  OrderStatusChange,
+  ProfileChange,
+  TierChange
+} from './schemas/customer360.js';
 
 /**
  * Every database-originated event carries:
@@ -64,6 +72,15 @@ export interface ServerToClientEvents {
    * an alias of the survivor from now on (its page shows where it went; the survivor's reloads).
    */
   'customer:merged': (e: LiveMeta & { survivorId: number; mergedId: number; merge: CustomerMerge }) => void;
+  // The customer 360's timeline, to the customer's room (`customer:watch`) only.
+  'order:status_changed': (e: Change<OrderStatusChange>) => void;
+  'loyalty:tier_changed': (e: Change<TierChange>) => void;
+  /** One field of the profile changed (the database's change log: whoever wrote it, psql too). */
+  'customer:profile_changed': (e: Change<ProfileChange>) => void;
+  'customer:consent_recorded': (e: Change<ConsentRecord>) => void;
+  'customer:note_added': (e: Change<NoteRecord>) => void;
+  'customer:note_removed': (e: Change<NoteRecord>) => void;
+  'customer:contact_changed': (e: Change<CustomerContact>) => void;
   'presence:changed': (info: { ticketId: number; viewers: Viewer[] }) => void;
   /** An agent's availability changed (online, busy, away, offline), or their capacity. */
   'agent:status_changed': (e: LiveMeta & { agent: AgentAvailability }) => void;
@@ -84,7 +101,14 @@ export const DELIVERED_EVENTS = [
   'loyalty:changed',
   'customer:updated',
   'customer:merged',
-  'agent:status_changed'
+  'agent:status_changed',
+  'order:status_changed',
+  'loyalty:tier_changed',
+  'customer:profile_changed',
+  'customer:consent_recorded',
+  'customer:note_added',
+  'customer:note_removed',
+  'customer:contact_changed'
 ] as const satisfies readonly (keyof ServerToClientEvents)[];
 
 export interface AgentAvailability {
