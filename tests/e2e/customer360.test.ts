@@ -1,0 +1,146 @@
+import axe from 'axe-core';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RunningPulse } from '../../server/pulse.js';
+import { expectLive, launchChromium, signInPage } from '../support/browser.js';
+import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import {
+  createCustomer,
+  createLoyaltyAccount,
+  createTicket,
+  createWorld,
+  earnPoints,
+  PASSWORD
+} from '../support/fixtures.js';
+import { startTestServer } from '../support/server.js';
+
+// The customer 360 in a real browser: the timeline grows as the database commits, inline edits
+// round-trip (Enter saves, Esc cancels, errors inline), and the screen passes axe.
+
+let db: TestDatabase;
+let server: RunningPulse;
+let browser: Browser;
+let world: Awaited<ReturnType<typeof createWorld>>;
+let page: Page;
+let customerId: number;
+let orderId: number;
+
+/** Polls a condition on the page; the live path promises a second, the poll allows a few. */
+const within = (check: () => Promise<boolean>, timeout = 4000) =>
+  expect.poll(check, { timeout, interval: 50 }).toBe(true);
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  world = await createWorld(db.sql);
+  customerId = await createCustomer(db.sql, 'livia@example.com', 'Livia');
+  orderId = (
+    await db.sql.query<{ id: number }>(
+      `INSERT INTO orders (customer_id, total, status, order_date, external_id)
+       VALUES ($1, 2150.00, 'delivered', now() - interval '3 days', 'SHOP-9001') RETURNING id`,
+      [customerId]
+    )
+  ).rows[0].id;
+  const account = await createLoyaltyAccount(db.sql, customerId);
+  await earnPoints(db.sql, {
+    accountId: account,
+    points: 2150,
+    reason: 'Order SHOP-9001',
+    key: 'e2e-earn',
+    orderId
+  });
+  await createTicket(db.sql, { customerId, teamId: world.teamA, subject: 'Where is my parcel?' });
+  await db.sql.query(
+    `INSERT INTO custom_attribute_definitions (entity, key, label, type, options) VALUES ('customer', 'plan', 'Plan', 'choice', '{basic,plus}')`
+  );
+  server = await startTestServer(db.url, {}, { serveFrontend: true });
+  browser = await launchChromium();
+  page = (await signInPage(browser, server.url, world.manager.email, PASSWORD)).page;
+});
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+  await db?.drop();
+});
+
+const timelineHas = (selector: string, text?: string) => async () => {
+  const items = page.locator(`[data-testid="timeline"] ${selector}`);
+  if (text) return (await items.filter({ hasText: text }).count()) > 0;
+  return (await items.count()) > 0;
+};
+
+describe('the customer 360', () => {
+  it('grows its timeline live when an order is refunded by SQL: the order, the points reversed, the tier drop', async () => {
+    await page.goto(`/customers/${customerId}`);
+    await page.getByTestId('timeline').waitFor();
+    await expectLive(page);
+    expect(await page.getByTestId('points').innerText()).toContain('2,150');
+
+    const client = await db.sql.connect();
+    try {
+      await client.query('BEGIN');
+      await client.query(`UPDATE orders SET status = 'refunded' WHERE id = $1`, [orderId]);
+      await client.query(`SELECT loyalty_reverse_order($1)`, [orderId]);
+      await client.query('COMMIT');
+    } finally {
+      client.release();
+    }
+    await within(timelineHas('[data-kind="order_status"]', 'SHOP-9001 refunded'));
+    await within(timelineHas('[data-kind="loyalty"]', 'Reversed 2,150 points'));
+    await within(timelineHas('[data-kind="tier"]', 'silver → bronze'));
+    await within(async () => (await page.getByTestId('points').innerText()).trim() === '0');
+    // The numbers follow: the refunded order no longer counts as a sale.
+    await within(async () => (await page.getByTestId('ltv').innerText()).includes('0.00'));
+  });
+
+  it('edits inline: Enter saves, Esc cancels, a bad value shows its error in place', async () => {
+    const field = page.getByTestId('field-firstName');
+    await field.getByRole('button', { name: /First name: Livia/ }).click();
+    const input = field.getByRole('textbox', { name: 'First name' });
+    await input.fill('Livvy');
+    await input.press('Enter');
+    await within(async () =>
+      (await page.getByRole('heading', { level: 1 }).innerText()).includes('Livvy Tester')
+    );
+    const saved = await db.sql.query(`SELECT first_name FROM customers WHERE id = $1`, [customerId]);
+    expect(saved.rows[0].first_name).toBe('Livvy');
+    await within(timelineHas('[data-kind="profile"]', 'First name changed'));
+
+    await field.getByRole('button', { name: /First name: Livvy/ }).click();
+    await field.getByRole('textbox', { name: 'First name' }).fill('Nobody');
+    await field.getByRole('textbox', { name: 'First name' }).press('Escape');
+    await within(async () => (await field.getByRole('button', { name: /First name: Livvy/ }).count()) === 1);
+
+    const email = page.getByTestId('field-email');
+    await email.getByRole('button', { name: /Email:/ }).click();
+    await email.getByRole('textbox', { name: 'Email' }).fill('not an email');
+    await email.getByRole('textbox', { name: 'Email' }).press('Enter');
+    await within(async () => (await email.getByRole('alert').innerText()).includes('email address'));
+    expect(await email.getByRole('textbox', { name: 'Email' }).getAttribute('aria-invalid')).toBe('true');
+    await email.getByRole('textbox', { name: 'Email' }).press('Escape');
+
+    const plan = page.getByTestId('attr-plan');
+    await plan.getByRole('button', { name: /Plan:/ }).click();
+    await plan.getByRole('combobox', { name: 'Plan' }).selectOption('plus');
+    await plan.getByRole('combobox', { name: 'Plan' }).press('Enter');
+    await within(async () => (await plan.getByRole('button', { name: /Plan: plus/ }).count()) === 1);
+    const attrs = await db.sql.query(`SELECT attributes FROM customers WHERE id = $1`, [customerId]);
+    expect(attrs.rows[0].attributes).toEqual({ plan: 'plus' });
+  });
+
+  it('has no serious or critical accessibility violations, at 1440 and at 390 px', async () => {
+    for (const width of [1440, 390]) {
+      await page.setViewportSize({ width, height: width === 390 ? 844 : 900 });
+      await page.getByTestId('timeline').waitFor();
+      await page.addScriptTag({ content: axe.source });
+      const violations = await page.evaluate(async () => {
+        const result = await (window as unknown as { axe: typeof axe }).axe.run(document, {
+          resultTypes: ['violations']
+        });
+        return result.violations
+          .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+          .map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+      });
+      expect(violations, `at ${width} px`).toEqual([]);
+    }
+  });
+});
