@@ -36,19 +36,15 @@ import {
   updateContact,
   updateCustomer
 } from '../services/customers/profile.js';
-import { resolveCustomerId } from '../services/customers/merge.js';
+import { aliasRedirect } from './merge.js';
 import { customerTimeline } from '../services/customers/timeline.js';
 
 /** The customer 360: profile, numbers, contacts, consent, notes, timeline and lists. */
 export const customerRoutes = ({ db, config }: AppDeps) =>
   new Hono<AppEnv>()
-    .get('/:id', requireUser, validate('param', IdParam), async (c) => {
-      const id = c.req.valid('param').id;
-      // A merged-away id is an alias: it leads to the customer it was merged into.
-      const resolved = await resolveCustomerId(db, id);
-      if (resolved?.mergedInto) return c.redirect(`/api/customers/${resolved.mergedInto}`, 308);
-      return c.json(await getCustomer360(db, actorOf(c), id, config.STORE_TIMEZONE));
-    })
+    .get('/:id', requireUser, validate('param', IdParam), aliasRedirect(db), async (c) =>
+      c.json(await getCustomer360(db, actorOf(c), c.req.valid('param').id, config.STORE_TIMEZONE))
+    )
     .patch('/:id', requireUser, validate('param', IdParam), validate('json', CustomerPatch), async (c) =>
       c.json({ customer: await updateCustomer(db, actorOf(c), c.req.valid('param').id, c.req.valid('json')) })
     )

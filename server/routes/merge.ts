@@ -1,7 +1,9 @@
 import { Hono } from 'hono';
+import { createMiddleware } from 'hono/factory';
 import { DismissBody, DuplicatesQuery, MergeBody, MergePreviewQuery } from '#shared/schemas/merge.js';
 import { IdParam } from '#shared/schemas/people.js';
 import { requireRole, requireUser } from '../auth/middleware.js';
+import type { Db } from '../data/db.js';
 import type { AppDeps } from '../deps.js';
 import { notFound } from '../errors.js';
 import { actorOf, type AppEnv } from '../http/env.js';
@@ -10,6 +12,20 @@ import { dismissDuplicate, duplicatesOf, listDuplicatePairs } from '../services/
 import { mergeCustomers, mergePreview, mergesOf, resolveCustomerId } from '../services/customers/merge.js';
 
 const managers = requireRole('manager', 'admin');
+
+/**
+ * A merged-away customer id is an alias: a GET of it answers 308 to the same path of the customer
+ * it was merged into (the browser's fetch follows it; the page then shows the survivor's URL).
+ */
+export const aliasRedirect = (db: Db) =>
+  createMiddleware<AppEnv>(async (c, next) => {
+    const id = Number(c.req.param('id'));
+    const resolved = Number.isInteger(id) && id > 0 ? await resolveCustomerId(db, id) : null;
+    if (!resolved?.mergedInto) return next();
+    const url = new URL(c.req.url);
+    url.pathname = url.pathname.replace(/\/customers\/\d+/, `/customers/${resolved.mergedInto}`);
+    return c.redirect(`${url.pathname}${url.search}`, 308);
+  });
 
 /** Under /api/customers: a customer's duplicate suggestions, its merges, the merge itself. */
 export const customerMergeRoutes = ({ db }: AppDeps) =>

@@ -96,4 +96,57 @@ describe('merging two customers', () => {
       });
     }
   );
+
+  it(
+    'from the survivor’s profile: the merged customer’s open page moves to the survivor’s and says why, live; its URL leads there',
+    { timeout: 60_000 },
+    async () => {
+      const keep = await createDatabaseCustomer(db.sql, {
+        email: 'omar.ortiz@example.com',
+        first: 'Omar',
+        last: 'Ortiz'
+      });
+      const gone = await createDatabaseCustomer(db.sql, {
+        email: 'omar.ortiz+old@example.com',
+        first: 'Omar',
+        last: 'Ortiz'
+      });
+      await createOrder(db.sql, { customerId: gone, total: '15.00', status: 'paid' });
+
+      await max.goto(`/customers/${gone}`);
+      await expectLive(max);
+      await max.getByTestId('customer-360').waitFor();
+      await mia.goto(`/customers/${keep}`);
+      await expectLive(mia);
+      await mia.getByText('Possible duplicates').waitFor();
+      // (The rest of the profile is the customer 360's, checked by its own tests.)
+      expect(await seriousViolations(mia, '.duplicate-suggestions')).toEqual([]);
+
+      await mia
+        .locator('li', { hasText: 'omar.ortiz+old@example.com' })
+        .getByRole('button', { name: 'Merge…' })
+        .click();
+      const dialog = mia.getByRole('dialog', { name: 'Merge customers' });
+      await dialog.getByText('What moves to Omar Ortiz').waitFor();
+      await dialog.getByRole('button', { name: 'Merge', exact: true }).click();
+
+      // The merged customer's page, open elsewhere, moves to the survivor's and says why, live.
+      await max.waitForURL(`**/customers/${keep}?mergedFrom=${gone}`, { timeout: 5000 });
+      const banner = max.getByTestId('merged-banner');
+      await expect
+        .poll(() => banner.textContent())
+        .toContain(`Customer #${gone} (Omar Ortiz) was merged into this customer`);
+      expect(await seriousViolations(max, '[data-testid="merged-banner"]')).toEqual([]);
+      // The old URL leads there too.
+      await max.goto(`/customers/${gone}`);
+      await max.waitForURL(`**/customers/${keep}?mergedFrom=${gone}`);
+      await max.getByTestId('customer-360').waitFor();
+      // The survivor's page reloaded: the merge is on its timeline.
+      await expect
+        .poll(() =>
+          mia.getByText(`Omar Ortiz (#${gone}) merged into this customer`, { exact: false }).count()
+        )
+        .toBeGreaterThan(0);
+    }
+  );
 });

@@ -1,37 +1,21 @@
 import { liveClient } from '$lib/live/live-client.js';
 import type { CustomerMerge } from '$shared/schemas/merge.js';
-import { resolveCustomer } from './merge-api.js';
 
 /**
- * Whether the customer on screen was merged away, and into whom: known from the server on load
- * (`/resolve`) and from `customer:merged` as it happens. `onAbsorbed` is called when another
- * customer is merged into this one (the screen reloads what it shows). Call `stop()` on teardown.
+ * Merges of the customer on screen as they happen (`customer:merged`): `onMergedAway` when this
+ * customer was merged into another (the page moves to the survivor), `onAbsorbed` when another
+ * was merged into this one (the page reloads what it shows). Returns the stop function.
  */
-export class MergeWatch {
-  mergedInto = $state<number | null>(null);
-  merge = $state<CustomerMerge | null>(null);
-  private stopLive: () => void;
-
-  constructor(
-    private readonly customerId: number,
-    onAbsorbed?: (merge: CustomerMerge) => void
-  ) {
-    this.stopLive = liveClient.on('customer:merged', (e) => {
-      if (e.mergedId === this.customerId) {
-        this.merge = e.merge;
-        this.mergedInto = e.survivorId;
-      } else if (e.survivorId === this.customerId) {
-        onAbsorbed?.(e.merge);
-      }
-    });
-    void resolveCustomer(customerId)
-      .then((r) => {
-        if (r.mergedInto !== null && this.mergedInto === null) this.mergedInto = r.mergedInto;
-      })
-      .catch(() => undefined);
-  }
-
-  stop() {
-    this.stopLive();
-  }
+export function watchMerges(
+  customerId: number,
+  on: { onMergedAway: (merge: CustomerMerge) => void; onAbsorbed?: (merge: CustomerMerge) => void }
+): () => void {
+  return liveClient.on('customer:merged', (e) => {
+    if (e.mergedId === customerId) on.onMergedAway(e.merge);
+    else if (e.survivorId === customerId) on.onAbsorbed?.(e.merge);
+  });
 }
+
+/** The customer page's URL for the survivor of a merge, saying which id led there. */
+export const survivorHref = (survivorId: number, mergedFrom: number) =>
+  `/customers/${survivorId}?mergedFrom=${mergedFrom}`;
