@@ -24,6 +24,7 @@ import {
 import { demoActivityRoutes } from './routes/demo-activity.js';
 import { healthRoutes } from './routes/health.js';
 import { listRoutes, viewRoutes } from './routes/lists.js';
+import { customerMergeRoutes, duplicateRoutes } from './routes/merge.js';
 import { metaRoutes } from './routes/meta.js';
 import {
   agentRoutes,
@@ -86,6 +87,8 @@ export function createApi(deps: AppDeps) {
       .route('/customer-contacts', customerContactRoutes(deps))
       .route('/customer-notes', customerNoteRoutes(deps))
       .route('/custom-attributes', customAttributeRoutes(deps))
+      .route('/customers', customerMergeRoutes(deps))
+      .route('/duplicates', duplicateRoutes(deps))
   );
 }
 

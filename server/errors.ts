@@ -28,6 +28,8 @@ const CLIENT_SQLSTATES: Record<string, { code: ErrorCode; message: string }> = {
   '22003': { code: 'validation_failed', message: 'A number is out of range' },
   '22007': { code: 'validation_failed', message: 'A date has the wrong format' },
   '22008': { code: 'validation_failed', message: 'A date is out of range' },
+  // A merged customer's row is frozen (migration 0017): the edit came after the merge.
+  '55000': { code: 'conflict', message: 'This customer was merged into another; reload to see where' },
   '40001': { code: 'conflict', message: 'A concurrent change won; try again' },
   '40P01': { code: 'conflict', message: 'A concurrent change won; try again' }
 };

@@ -8,6 +8,7 @@ import type {
   TicketSummary
 } from '#shared/schemas/live.js';
 
+import type { CustomerMerge } from '#shared/schemas/merge.js';
 import { money } from '#shared/rules/money.js';
 
 // One presenter per shape, used by the API (from a model's plain attributes) and by the live path
@@ -130,5 +131,20 @@ export function presentProduct(d: Json): ProductSummary {
     version: Number(d.version ?? 1),
     createdAt: iso(d.createdAt)!,
     updatedAt: iso(d.updatedAt)!
+  };
+}
+
+/** A customer_merges row (camel-cased) as the `customer:merged` event carries it. */
+export function presentMergeChange(d: Json): CustomerMerge {
+  const merged = (d.snapshot as { merged?: Record<string, unknown> } | undefined)?.merged ?? {};
+  return {
+    id: Number(d.id),
+    survivorId: Number(d.survivorId),
+    mergedId: Number(d.mergedId),
+    mergedBy: d.mergedBy === null || d.mergedBy === undefined ? null : Number(d.mergedBy),
+    mergedAt: iso(d.mergedAt)!,
+    moved: d.moved as CustomerMerge['moved'],
+    mergedName: `${String(merged.first_name ?? '')} ${String(merged.last_name ?? '')}`.trim(),
+    mergedEmail: String(merged.email ?? '')
   };
 }

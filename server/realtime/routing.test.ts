@@ -134,6 +134,34 @@ describe('routing a change to the rooms that may see it', () => {
   });
 });
 
+describe('a customer merge', () => {
+  it('reaches both customers’ rooms and the managers, with the merged customer as it was', () => {
+    const out = route(
+      row({
+        topic: 'customer_merge',
+        entityId: 3,
+        data: {
+          id: 3,
+          survivor_id: 10,
+          merged_id: 11,
+          merged_by: 2,
+          merged_at: '2026-12-01T10:00:00Z',
+          moved: { orders: 2, tickets: 1, reviews: 0, reviewsDropped: 0, loyaltyEntries: 3, points: 120 },
+          snapshot: { merged: { first_name: 'Ana', last_name: 'Lima', email: 'ana@example.com' } }
+        }
+      }),
+      'h'
+    );
+    expect(out?.event).toBe('customer:merged');
+    expect(out?.rooms.sort()).toEqual(['customer:10', 'customer:11', 'role:manager']);
+    expect(out?.payload).toMatchObject({
+      survivorId: 10,
+      mergedId: 11,
+      merge: { id: 3, mergedName: 'Ana Lima', mergedEmail: 'ana@example.com', moved: { points: 120 } }
+    });
+  });
+});
+
 describe('routing the customer 360’s history to the customer’s room only', () => {
   it('sends an order’s status change, a tier change and a profile edit to the watchers of that customer', () => {
     const status = route(

@@ -4,6 +4,7 @@ import { camelKeys } from '../presenters/camel-keys.js';
 import {
   presentCustomer,
   presentLoyaltyAccount,
+  presentMergeChange,
   presentLoyaltyEntry,
   presentMessage,
   presentOrder,
@@ -126,6 +127,16 @@ export function route(row: ChangeRow, horizon: string): Outgoing | null {
         payload: change(presentProduct),
         rooms: [rooms.list('products')]
       };
+    case 'customer_merge': {
+      if (row.op !== 'insert') return null;
+      const merge = presentMergeChange(camelKeys(row.data));
+      return {
+        topic: row.topic,
+        event: 'customer:merged',
+        payload: { ...meta, survivorId: merge.survivorId, mergedId: merge.mergedId, merge },
+        rooms: [rooms.managers, rooms.customer(merge.survivorId), rooms.customer(merge.mergedId)]
+      };
+    }
     default:
       return routeCustomer360(row, change);
   }

@@ -36,12 +36,13 @@ import {
   updateContact,
   updateCustomer
 } from '../services/customers/profile.js';
+import { aliasRedirect } from './merge.js';
 import { customerTimeline } from '../services/customers/timeline.js';
 
 /** The customer 360: profile, numbers, contacts, consent, notes, timeline and lists. */
 export const customerRoutes = ({ db, config }: AppDeps) =>
   new Hono<AppEnv>()
-    .get('/:id', requireUser, validate('param', IdParam), async (c) =>
+    .get('/:id', requireUser, validate('param', IdParam), aliasRedirect(db), async (c) =>
       c.json(await getCustomer360(db, actorOf(c), c.req.valid('param').id, config.STORE_TIMEZONE))
     )
     .patch('/:id', requireUser, validate('param', IdParam), validate('json', CustomerPatch), async (c) =>

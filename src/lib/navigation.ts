@@ -63,6 +63,15 @@ export const NAV_ITEMS: readonly NavItem[] = [
     section: 'workspace'
   },
   {
+    href: '/duplicates',
+    label: 'Duplicates',
+    icon: 'users',
+    key: 'm',
+    summary: 'Customers who look like one person: merge or dismiss',
+    roles: MANAGERS,
+    section: 'workspace'
+  },
+  {
     href: '/wallboard',
     label: 'Wallboard',
     icon: 'monitor',

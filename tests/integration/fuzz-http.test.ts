@@ -28,6 +28,7 @@ import {
 } from '#shared/schemas/customer360.js';
 import { DemoActivityBody } from '#shared/schemas/demo.js';
 import { CreateWallboardTokenBody, ThresholdsBody, WallboardQuery } from '#shared/schemas/metrics.js';
+import { DismissBody, DuplicatesQuery, MergeBody, MergePreviewQuery } from '#shared/schemas/merge.js';
 import { CreateUserBody, TeamBody, TeamPatch, UpdateUserBody } from '#shared/schemas/people.js';
 import {
   AgentStatusBody,
@@ -196,6 +197,13 @@ const ENDPOINTS: Record<string, Endpoint> = {
   'POST /api/views': { json: CreateViewBody },
   'PATCH /api/views/:id': { id: 'views', json: UpdateViewBody },
   'DELETE /api/views/:id': { id: 'views' },
+  'GET /api/customers/:id/duplicates': { id: 'customers' },
+  'GET /api/customers/:id/resolve': { id: 'customers' },
+  'GET /api/customers/:id/merges': { id: 'customers' },
+  'GET /api/customers/:id/merge-preview': { id: 'customers', query: MergePreviewQuery },
+  'POST /api/customers/:id/merge': { id: 'customers', json: MergeBody },
+  'GET /api/duplicates': { query: DuplicatesQuery },
+  'POST /api/duplicates/dismiss': { json: DismissBody },
   'GET /api/demo-activity': {},
   'PUT /api/demo-activity': { json: DemoActivityBody },
   'GET /api/customers/:id': { id: 'customers' },
@@ -293,7 +301,12 @@ async function seedRows() {
     await createOrder(db.sql, { customerId: customerB, total: '100.00', status: 'shipped' })
   ];
   pools.teams = [world.teamA, world.teamB];
-  pools.customers = [world.customerId, customerB];
+  pools.customers = [
+    world.customerId,
+    customerB,
+    await createCustomer(db.sql, 'fuzz.b+dup@example.com', 'Blake'),
+    await createCustomer(db.sql, 'fuzz.c@example.com', 'Cody')
+  ];
   pools.contacts = (
     await db.sql.query<{ id: number }>(
       `INSERT INTO customer_contacts (customer_id, kind, value) VALUES ($1, 'email', 'casey.work@example.com'), ($2, 'phone', '+1 555 0100') RETURNING id`,
@@ -343,6 +356,8 @@ async function seedRows() {
       orderId: pools.orders,
       customerId: pools.customers,
       teamId: pools.teams,
+      mergedId: pools.customers,
+      customerIds: pools.customers,
       assigneeId: [world.agentA.id, world.agentB.id, world.manager.id],
       productId: [],
       categoryId: []

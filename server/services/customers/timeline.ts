@@ -86,7 +86,19 @@ export const TIMELINE_SOURCES: Partial<Record<TimelineKind, string>> = {
            jsonb_build_object('noteId', n.id, 'body', left(n.body, 600)) AS data
       FROM customer_notes n WHERE n.customer_id = $1 AND n.created_at <= $2::timestamptz
        AND (n.created_at, 'note'::text, n.id) < ($2::timestamptz, $3::text, $4::bigint)
-     ORDER BY n.created_at DESC, n.id DESC LIMIT $5`
+     ORDER BY n.created_at DESC, n.id DESC LIMIT $5`,
+  merge: `
+    SELECT m.merged_at AS at, m.id, m.merged_by AS actor_id,
+           jsonb_build_object(
+             'otherCustomerId', CASE WHEN m.survivor_id = $1 THEN m.merged_id ELSE m.survivor_id END,
+             'direction', CASE WHEN m.survivor_id = $1 THEN 'absorbed' ELSE 'merged_into' END,
+             'summary', format('%s %s (#%s) %s: %s orders, %s tickets, %s reviews, %s loyalty points moved',
+                               m.snapshot -> 'merged' ->> 'first_name', m.snapshot -> 'merged' ->> 'last_name', m.merged_id,
+                               CASE WHEN m.survivor_id = $1 THEN 'merged into this customer' ELSE format('merged into customer #%s', m.survivor_id) END,
+                               m.moved ->> 'orders', m.moved ->> 'tickets', m.moved ->> 'reviews', m.moved ->> 'points')) AS data
+      FROM customer_merges m WHERE (m.survivor_id = $1 OR m.merged_id = $1) AND m.merged_at <= $2::timestamptz
+       AND (m.merged_at, 'merge'::text, m.id) < ($2::timestamptz, $3::text, $4::bigint)
+     ORDER BY m.merged_at DESC, m.id DESC LIMIT $5`
 };
 
 interface Cursor {

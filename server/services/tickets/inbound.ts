@@ -16,11 +16,12 @@ export async function receiveInbound(
 ): Promise<{ ticket: QueueTicket; message: MessageWithAuthor; created: boolean }> {
   const result = await db.transaction(async (t) => {
     const [first, ...rest] = (input.name ?? input.email.split('@')[0]).split(/\s+/);
+    // A merged customer's email finds the customer it was merged into.
     const [customer] = await t.query<{ id: number }>(
       `INSERT INTO customers (email, first_name, last_name, preferred_channels)
        VALUES ($1, $2, $3, '{email}')
        ON CONFLICT ((lower(email))) DO UPDATE SET email = customers.email
-       RETURNING id`,
+       RETURNING resolve_customer_id(id) AS id`,
       [input.email, first, rest.join(' ')]
     );
 

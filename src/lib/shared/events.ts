@@ -8,6 +8,7 @@ import type {
   TicketSummary
 } from './schemas/live.js';
 import type { ListEntity } from './lists/query.js';
+import type { CustomerMerge } from './schemas/merge.js';
 import type { WallboardSnapshot } from './schemas/metrics.js';
 import type {
   ConsentRecord,
@@ -72,6 +73,11 @@ export interface ServerToClientEvents {
   'product:created': (e: Change<ProductSummary>) => void;
   /** A product changed or was deleted (`op`), sent to `list:products`. */
   'product:updated': (e: Change<ProductSummary>) => void;
+  /**
+   * Two customers became one: sent to both customers' rooms and the managers. The merged id is
+   * an alias of the survivor from now on (its page shows where it went; the survivor's reloads).
+   */
+  'customer:merged': (e: LiveMeta & { survivorId: number; mergedId: number; merge: CustomerMerge }) => void;
   // The customer 360's timeline, to the customer's room (`customer:watch`) only.
   'order:status_changed': (e: Change<OrderStatusChange>) => void;
   'loyalty:tier_changed': (e: Change<TierChange>) => void;
@@ -102,6 +108,7 @@ export const DELIVERED_EVENTS = [
   'customer:updated',
   'product:created',
   'product:updated',
+  'customer:merged',
   'agent:status_changed',
   'order:status_changed',
   'loyalty:tier_changed',
