@@ -18,6 +18,7 @@ import { authRoutes } from './routes/auth.js';
 import { demoActivityRoutes } from './routes/demo-activity.js';
 import { healthRoutes } from './routes/health.js';
 import { metaRoutes } from './routes/meta.js';
+import { productRoutes, reviewRoutes } from './routes/products.js';
 import {
   agentRoutes,
   cannedRoutes,
@@ -68,6 +69,8 @@ export function createApi(deps: AppDeps) {
       .route('/agents', agentRoutes(deps))
       .route('/me', meRoutes(deps))
       .route('/orders', orderRoutes(deps))
+      .route('/products', productRoutes(deps))
+      .route('/reviews', reviewRoutes(deps))
       .route('/wallboard', wallboardRoutes(deps))
       .route('/analytics', analyticsRoutes(deps))
   );

@@ -18,6 +18,7 @@ import { bindCustomerWatch } from './customer-watch.js';
 import { enforceEventContract } from './event-contract.js';
 import type { Wallboard } from './metrics/index.js';
 import { Presence } from './presence.js';
+import { bindProductWatch, productRoomsOf } from './product-watch.js';
 import type { PresenceMessages } from './presence-peers.js';
 import { capSocketsPerUser, limitClientEvents } from './rate-limit.js';
 import { HELD_ROOM, Replayer } from './replay.js';
@@ -132,6 +133,7 @@ export class Hub {
     this.limitClientEvents(socket);
     this.presence.bind(socket, (ticketId) => this.canWatchTicket(socket, ticketId));
     bindCustomerWatch(socket, logger);
+    bindProductWatch(socket, this.opts.pool, logger);
     this.opts.wallboard?.bindWatch(socket);
     this.bindCatchUp(socket);
 
@@ -213,6 +215,7 @@ export class Hub {
       socket.data.watching[ticketId] = teamId;
       void socket.join(rooms.ticket(ticketId));
     }
+    void socket.join(await productRoomsOf(this.opts.pool, ids(watch?.products)));
     const customers = ids(watch?.customers);
     if (customers.length === 0) return;
     const { rows } = await this.opts.pool.query<{ id: number }>(

@@ -1,6 +1,7 @@
 import type { AgentAvailability, DELIVERED_EVENTS, ServerToClientEvents } from '#shared/events.js';
 import { rooms } from '#shared/rooms.js';
 import { camelKeys } from '../presenters/camel-keys.js';
+import { presentProduct, presentStockMovement } from '../presenters/inventory.js';
 import {
   presentCustomer,
   presentLoyaltyAccount,
@@ -107,6 +108,22 @@ export function route(row: ChangeRow, horizon: string): Outgoing | null {
         event: 'customer:updated',
         payload: change(presentCustomer),
         rooms: customerRooms
+      };
+    case 'product':
+      // Everyone may see products: the product's page room (the tables may add their own).
+      if (row.op === 'delete' || row.entityId === null) return null;
+      return {
+        topic: row.topic,
+        event: 'product:updated',
+        payload: change(presentProduct),
+        rooms: [rooms.product(row.entityId)]
+      };
+    case 'stock_movement':
+      return {
+        topic: row.topic,
+        event: 'stock:moved',
+        payload: change(presentStockMovement),
+        rooms: [rooms.product(Number(row.data.product_id))]
       };
     default:
       return null;

@@ -15,6 +15,7 @@ import type { AppDeps } from '../deps.js';
 import { actorOf, type AppEnv } from '../http/env.js';
 import { validate } from '../http/validate.js';
 import { changeOrder } from '../services/orders.js';
+import { orderDetail } from '../services/orders/detail.js';
 import {
   deleteCanned,
   listAgents,
@@ -78,8 +79,11 @@ export const meRoutes = ({ sequelize }: AppDeps) =>
     c.json({ status: await setAvailability(sequelize, c.var.user, c.req.valid('json').status) })
   );
 
-export const orderRoutes = ({ sequelize }: AppDeps) =>
+export const orderRoutes = ({ sequelize, db }: AppDeps) =>
   new Hono<AppEnv>()
+    .get('/:id', requireUser, validate('param', IdParam), async (c) =>
+      c.json(await orderDetail(db, c.var.user, c.req.valid('param').id))
+    )
     .post(
       '/:id/refund',
       requireUser,

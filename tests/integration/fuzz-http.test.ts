@@ -11,6 +11,7 @@ import {
   TicketsDrillQuery,
   TopQuery
 } from '#shared/schemas/analytics.js';
+import { MovementsQuery, ProductPatch, ReviewsQuery, StockMovementBody } from '#shared/schemas/inventory.js';
 import { LoginBody } from '#shared/schemas/auth.js';
 import { DemoActivityBody } from '#shared/schemas/demo.js';
 import { CreateWallboardTokenBody, ThresholdsBody, WallboardQuery } from '#shared/schemas/metrics.js';
@@ -69,7 +70,7 @@ const RUNS = fuzzRuns(30);
 const TOKEN = 'integration-token-for-the-fuzzer-0123456789';
 
 /** Each endpoint and the schemas of what it reads; `id` names the rows its `:id` is drawn from. */
-type Pool = 'tickets' | 'orders' | 'teams' | 'victims' | 'canned' | 'tokens';
+type Pool = 'tickets' | 'orders' | 'teams' | 'victims' | 'canned' | 'tokens' | 'products';
 interface Endpoint {
   id?: Pool;
   query?: z.ZodType;
@@ -102,6 +103,7 @@ const ENDPOINTS: Record<string, Endpoint> = {
   'PUT /api/sla-policies': { json: SlaPoliciesBody },
   'GET /api/agents': { query: AgentsQuery },
   'PUT /api/me/status': { json: AgentStatusBody },
+  'GET /api/orders/:id': { id: 'orders' },
   'POST /api/orders/:id/refund': { id: 'orders', json: OrderActionBody },
   'POST /api/orders/:id/cancel': { id: 'orders', json: OrderActionBody },
   'GET /api/wallboard': { query: WallboardQuery },
@@ -117,6 +119,11 @@ const ENDPOINTS: Record<string, Endpoint> = {
   'GET /api/analytics/rfm': { query: RangeQuery },
   'GET /api/analytics/support': { query: SeriesQuery },
   'GET /api/analytics/orders': { query: OrdersDrillQuery },
+  'GET /api/products/:id': { id: 'products' },
+  'GET /api/products/:id/stock-movements': { id: 'products', query: MovementsQuery },
+  'POST /api/products/:id/stock-movements': { id: 'products', json: StockMovementBody },
+  'PATCH /api/products/:id': { id: 'products', json: ProductPatch },
+  'GET /api/reviews': { query: ReviewsQuery },
   'GET /api/analytics/customers': { query: CustomersDrillQuery },
   'GET /api/analytics/tickets': { query: TicketsDrillQuery },
   'GET /api/demo-activity': {},
@@ -198,6 +205,14 @@ async function seedRows() {
     await createOrder(db.sql, { customerId: customerB, total: '100.00', status: 'shipped' })
   ];
   pools.teams = [world.teamA, world.teamB];
+  const { rows: products } = await db.sql.query<{ id: number }>(
+    `INSERT INTO products (sku, name, price, stock) VALUES ('FUZZ-1', 'Kettle', 20, 12), ('FUZZ-2', 'Mug', 5, 0) RETURNING id`
+  );
+  pools.products = products.map((r) => r.id);
+  await db.sql.query(
+    `INSERT INTO reviews (customer_id, product_id, rating, title, body) VALUES ($1, $2, 4, 'Good kettle', 'Boils fast, order #${pools.orders[0]}')`,
+    [world.customerId, pools.products[0]]
+  );
   // Users the fuzzer may change; the identities it signs in as are restored after every run.
   pools.victims = [];
   for (const n of [1, 2, 3])
@@ -221,7 +236,7 @@ async function seedRows() {
       orderId: pools.orders,
       teamId: pools.teams,
       assigneeId: [world.agentA.id, world.agentB.id, world.manager.id],
-      productId: [],
+      productId: pools.products,
       categoryId: []
     }
   };

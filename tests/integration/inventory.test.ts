@@ -1,7 +1,11 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import type { RunningPulse } from '../../server/pulse.js';
 import { createOrder, createWorld } from '../support/fixtures.js';
+import { Browser } from '../support/http.js';
+import { startTestServer } from '../support/server.js';
+import { closeSockets, connectSocket, openSocket, received, waitFor, whenReady } from '../support/socket.js';
 
 // Stock is the sum of its movements, whoever writes: orders move it once per transition, a
 // session cannot write it directly, movements cannot be rewritten.
@@ -213,5 +217,177 @@ describe('orders move stock', () => {
     for (const { product_id, sold } of expected) {
       expect(await stockOf(product_id)).toMatchObject({ stock: 400 - sold, sum: 400 - sold });
     }
+  });
+});
+
+describe('the product API and its live room', () => {
+  let server: RunningPulse;
+  let manager: Browser;
+  let agent: Browser;
+
+  beforeAll(async () => {
+    server = await startTestServer(db.url);
+    manager = await Browser.signedIn(server.url, world.manager.email);
+    agent = await Browser.signedIn(server.url, world.agentA.email);
+  });
+  afterAll(async () => {
+    closeSockets();
+    await server?.close();
+  });
+
+  it('shows a product with its stock state, movements, 90 days of sales and its rating', async () => {
+    const id = await product(9, 5);
+    const paid = await order([[id, 3]], 'paid');
+    const page = await agent.getOk(`/api/products/${id}`);
+    expect(page.product).toMatchObject({ id, stock: 6, lowStockThreshold: 5, stockState: 'in_stock' });
+    expect(page.movements.map((m: any) => [m.kind, m.quantity, m.orderId])).toEqual([
+      ['sell', -3, paid],
+      ['adjust', 9, null]
+    ]);
+    expect(page.sales).toHaveLength(90);
+    expect(page.sales.at(-1)).toMatchObject({ units: 3, revenue: '15.00' });
+    expect(page.sales.reduce((s: number, d: any) => s + d.units, 0)).toBe(3);
+    expect(page.rating).toEqual({ count: 0, average: null, histogram: [0, 0, 0, 0, 0] });
+    expect((await agent.get('/api/products/987654')).status).toBe(404);
+  });
+
+  it('pages movements by keyset, without overlap', async () => {
+    const id = await product(1);
+    for (let i = 0; i < 60; i++)
+      await db.sql.query(
+        `INSERT INTO stock_movements (product_id, kind, quantity, reason) VALUES ($1, 'receive', 1, 'Delivery')`,
+        [id]
+      );
+    const first = await agent.getOk(`/api/products/${id}`);
+    expect(first.movements).toHaveLength(50);
+    const rest = await agent.getOk(`/api/products/${id}/stock-movements?cursor=${first.nextMovementsCursor}`);
+    expect(rest.nextCursor).toBeNull();
+    const ids = [...first.movements, ...rest.movements].map((m: any) => m.id);
+    expect(new Set(ids).size).toBe(61);
+    expect(ids).toEqual([...ids].sort((a, b) => b - a));
+    expect((await agent.get(`/api/products/${id}/stock-movements?cursor=bm90LWpzb24`)).status).toBe(400);
+  });
+
+  it('lets managers receive and adjust stock (audited), not agents; refuses stock below zero', async () => {
+    const id = await product(2);
+    const refused = await agent.post(`/api/products/${id}/stock-movements`, {
+      kind: 'receive',
+      quantity: 5,
+      reason: 'Delivery'
+    });
+    expect(refused.status).toBe(403);
+    const bad = await manager.post(`/api/products/${id}/stock-movements`, {
+      kind: 'receive',
+      quantity: -5,
+      reason: 'x'
+    });
+    expect(bad.status).toBe(400);
+    const sell = await manager.post(`/api/products/${id}/stock-movements`, {
+      kind: 'sell',
+      quantity: -1,
+      reason: 'x'
+    });
+    expect(sell.status).toBe(400);
+    const below = await manager.post(`/api/products/${id}/stock-movements`, {
+      kind: 'adjust',
+      quantity: -3,
+      reason: 'Broken'
+    });
+    expect(below.status).toBe(422);
+    const ok = await manager.post(`/api/products/${id}/stock-movements`, {
+      kind: 'receive',
+      quantity: 5,
+      reason: 'Delivery'
+    });
+    expect(ok.status).toBe(201);
+    expect(ok.body.movement).toMatchObject({
+      kind: 'receive',
+      quantity: 5,
+      actorUserId: world.manager.id,
+      actorName: 'Manager M'
+    });
+    expect(ok.body.product).toMatchObject({ stock: 7, stockState: 'in_stock' });
+    const { rows } = await db.sql.query(
+      `SELECT action, details->>'reason' AS reason FROM audit_log WHERE target_type = 'product' AND target_id = $1`,
+      [String(id)]
+    );
+    expect(rows).toEqual([{ action: 'stock.moved', reason: 'Delivery' }]);
+    expect(await stockOf(id)).toMatchObject({ stock: 7, sum: 7 });
+  });
+
+  it('changes the threshold against the version seen: an older version is a 409', async () => {
+    const id = await product(8);
+    const { product: before } = await agent.getOk(`/api/products/${id}`);
+    expect(
+      (
+        await agent.request('PATCH', `/api/products/${id}`, {
+          version: before.version,
+          lowStockThreshold: 10
+        })
+      ).status
+    ).toBe(403);
+    const ok = await manager.request('PATCH', `/api/products/${id}`, {
+      version: before.version,
+      lowStockThreshold: 10
+    });
+    expect(ok.status).toBe(200);
+    expect(ok.body.product).toMatchObject({
+      lowStockThreshold: 10,
+      stockState: 'low',
+      version: before.version + 1
+    });
+    const stale = await manager.request('PATCH', `/api/products/${id}`, {
+      version: before.version,
+      lowStockThreshold: 2
+    });
+    expect(stale.status).toBe(409);
+    expect(stale.body.error.code).toBe('stale_version');
+    expect(
+      (await manager.request('PATCH', '/api/products/987654', { version: 1, active: false })).status
+    ).toBe(404);
+  });
+
+  it('flips the low-stock flag live: a sale in psql reaches the product room as a movement and the product', async () => {
+    const id = await product(7, 5);
+    const other = await product(7, 5);
+    const socket = await openSocket(server.url, agent);
+    expect(await socket.timeout(5000).emitWithAck('product:watch', id)).toEqual({ data: { ok: true } });
+    expect(await socket.timeout(5000).emitWithAck('product:watch', 987654)).toMatchObject({
+      error: { code: 'not_found' }
+    });
+    await order([[other, 1]], 'paid'); // another product's room: not sent here
+    const paid = await order([[id, 3]]);
+    await setStatus(paid, 'paid');
+    const moved = await waitFor(socket, 'stock:moved', (e: any) => e.data.orderId === paid);
+    expect(moved.data).toMatchObject({ productId: id, kind: 'sell', quantity: -3 });
+    const updated = await waitFor(
+      socket,
+      'product:updated',
+      (e: any) => e.data.id === id && e.data.stock === 4
+    );
+    expect(updated.data.stockState).toBe('low');
+    expect(updated.old).toMatchObject({ stock: 7, stockState: 'in_stock' });
+    expect(received(socket, 'stock:moved').every((e: any) => e.data.productId === id)).toBe(true);
+
+    // A socket that asks for the room in its handshake is replayed what it missed since its horizon.
+    const horizon = updated.horizon;
+    await db.sql.query(
+      `INSERT INTO stock_movements (product_id, kind, quantity, reason) VALUES ($1, 'receive', 10, 'Delivery')`,
+      [id]
+    );
+    const resumed = connectSocket(server.url, agent.cookie, { horizon, watch: { products: [id] } });
+    await whenReady(resumed);
+    const receipt = await waitFor(
+      resumed,
+      'stock:moved',
+      (e: any) => e.data.kind === 'receive' && e.data.productId === id
+    );
+    expect(receipt.data.quantity).toBe(10);
+    const back = await waitFor(
+      resumed,
+      'product:updated',
+      (e: any) => e.data.id === id && e.data.stock === 14
+    );
+    expect(back.data.stockState).toBe('in_stock');
   });
 });

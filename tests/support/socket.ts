@@ -21,7 +21,7 @@ export function connectSocket(
     horizon?: string;
     origin?: string;
     wallboardToken?: string;
-    watch?: { tickets?: number[]; customers?: number[] };
+    watch?: { tickets?: number[]; customers?: number[]; products?: number[] };
   } = {}
 ): ClientSocket {
   const socket = io(baseUrl, {

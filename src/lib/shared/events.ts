@@ -6,6 +6,7 @@ import type {
   TicketMessage,
   TicketSummary
 } from './schemas/live.js';
+import type { ProductSummary, StockMovement } from './schemas/inventory.js';
 import type { WallboardSnapshot } from './schemas/metrics.js';
 
 /**
@@ -58,6 +59,10 @@ export interface ServerToClientEvents {
   'ticket:message_added': (e: Change<TicketMessage>) => void;
   'loyalty:changed': (e: LoyaltyChange) => void;
   'customer:updated': (e: Change<CustomerSummary>) => void;
+  /** A product changed (stock, threshold, price...): sent to its `product:<id>` room. */
+  'product:updated': (e: Change<ProductSummary>) => void;
+  /** A stock movement was written (a receipt, a sale, a return, an adjustment). */
+  'stock:moved': (e: Change<StockMovement>) => void;
   'presence:changed': (info: { ticketId: number; viewers: Viewer[] }) => void;
   /** An agent's availability changed (online, busy, away, offline), or their capacity. */
   'agent:status_changed': (e: LiveMeta & { agent: AgentAvailability }) => void;
@@ -77,6 +82,8 @@ export const DELIVERED_EVENTS = [
   'ticket:message_added',
   'loyalty:changed',
   'customer:updated',
+  'product:updated',
+  'stock:moved',
   'agent:status_changed'
 ] as const satisfies readonly (keyof ServerToClientEvents)[];
 
@@ -101,6 +108,9 @@ export interface ClientToServerEvents {
   /** Who is viewing which ticket right now, for the tickets this user may see (a queue's first paint). */
   'presence:list': (ack: Ack<{ tickets: { ticketId: number; viewers: Viewer[] }[] }>) => void;
   'customer:unwatch': (customerId: number) => void;
+  /** Joins `product:<id>` (everyone may see products): its stock movements and changes, live. */
+  'product:watch': (productId: number, ack: Ack<{ ok: true }>) => void;
+  'product:unwatch': (productId: number) => void;
   /** Managers and admins: join the `wallboard` room; the ack carries the current snapshot. */
   'wallboard:watch': (ack: Ack<WallboardSnapshot>) => void;
   'wallboard:unwatch': (ack?: Ack<{ ok: true }>) => void;
@@ -137,7 +147,7 @@ export interface HandshakeAuth {
    */
   horizon?: string;
   /** Topic rooms to be in from the start, so the replay covers them too (same checks as the watch events). */
-  watch?: { tickets?: number[]; customers?: number[] };
+  watch?: { tickets?: number[]; customers?: number[]; products?: number[] };
   /** A TV's read-only wallboard token (instead of a session cookie). */
   wallboardToken?: string;
 }

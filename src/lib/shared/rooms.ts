@@ -7,5 +7,7 @@ export const rooms = {
   managers: 'role:manager',
   ticket: (id: number) => `ticket:${id}`,
   customer: (id: number) => `customer:${id}`,
+  /** A product page: everyone may see products, so joining needs only that the product exists. */
+  product: (id: number) => `product:${id}`,
   wallboard: 'wallboard'
 } as const;
