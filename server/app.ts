@@ -57,11 +57,11 @@ export function createApi(deps: AppDeps) {
       // A server setting, not a screen's live state: no stream position.
       .route('/demo-activity', demoActivityRoutes(deps))
       // Every answer after this line that a screen may build live state from says where in the stream it stands.
-      .use(streamPosition(deps.sequelize))
+      .use(streamPosition(deps.db))
       .route('/meta', metaRoutes(deps))
       .route('/auth', authRoutes(deps))
-      .route('/teams', teamRoutes())
-      .route('/users', userRoutes())
+      .route('/teams', teamRoutes(deps))
+      .route('/users', userRoutes(deps))
       .route('/tickets', ticketRoutes(deps))
       .route('/inbound', inboundRoutes(deps))
       .route('/canned-responses', cannedRoutes(deps))
@@ -109,7 +109,7 @@ export function createApp(deps: AppDeps, options: CreateAppOptions = {}) {
     const known = toAppError(err);
     if (known) {
       if (known.code === 'forbidden') {
-        await audit({
+        await audit(deps.db, {
           action: 'access.denied',
           actorUserId: c.var.user?.id ?? null,
           targetType: 'route',

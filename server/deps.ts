@@ -1,5 +1,4 @@
 import type { Logger } from 'pino';
-import type { Sequelize } from 'sequelize';
 import type { Auth } from './auth/lucia.js';
 import type { Config } from './config.js';
 import type { Db } from './data/db.js';
@@ -8,8 +7,7 @@ import type { DemoActivity } from './services/demo-activity.js';
 /** What the HTTP app needs from the composition root; tests build the same thing. */
 export interface AppDeps {
   config: Config;
-  sequelize: Sequelize;
-  /** The one query interface services take: `(db, actor, input)`; backed by `sequelize`'s pool. */
+  /** The one query interface services take: `(db, actor, input)`; backed by Sequelize's pool. */
   db: Db;
   auth: Auth;
   logger: Logger;

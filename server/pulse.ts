@@ -7,8 +7,10 @@ import { createLucia } from './auth/lucia.js';
 import type { Config } from './config.js';
 import { acquireSequelize } from './db.js';
 import { answerClientErrors, nodeRequestListener } from './http/node-listener.js';
-import { sequelizeDb } from './data/db.js';
+import { poolDb, sequelizeDb } from './data/db.js';
+import { resilientPool } from './data/dedicated-connections.js';
 import { startRealtime, type Realtime } from './realtime/index.js';
+import { startRollupMaintenance } from './services/analytics/maintenance.js';
 import { DemoActivity, type DemoActivityOptions } from './services/demo-activity.js';
 
 export interface PulseOptions {
@@ -33,7 +35,8 @@ export interface RunningPulse {
 }
 
 /**
- * Composition root: database -> HTTP server -> Hono app + Socket.IO -> change listener.
+ * Composition root: database -> HTTP server -> Hono app + Socket.IO -> change listener, and the
+ * background jobs (analytics rollups).
  * `npm start` and the tests both start Pulse through here.
  */
 export async function startPulse(opts: PulseOptions): Promise<RunningPulse> {
@@ -47,7 +50,6 @@ export async function startPulse(opts: PulseOptions): Promise<RunningPulse> {
   const app = createApp(
     {
       config,
-      sequelize,
       db: sequelizeDb(sequelize),
       auth,
       logger,
@@ -58,7 +60,24 @@ export async function startPulse(opts: PulseOptions): Promise<RunningPulse> {
   );
   const httpServer = createServer(nodeRequestListener(app.fetch, logger));
   answerClientErrors(httpServer);
-  realtime = await startRealtime({ httpServer, config, databaseUrl: opts.databaseUrl, auth, logger });
+  // Background work has its own connections: wallboard reconciles and rollup refreshes never
+  // make a request or the change reader wait.
+  const backgroundPool = resilientPool(opts.databaseUrl, 'pulse-background', 2, logger);
+  const backgroundDb = poolDb(backgroundPool);
+  realtime = await startRealtime({
+    httpServer,
+    config,
+    databaseUrl: opts.databaseUrl,
+    auth,
+    logger,
+    backgroundDb
+  });
+  const rollups = startRollupMaintenance({
+    db: backgroundDb,
+    timezone: config.STORE_TIMEZONE,
+    logger,
+    everyMs: config.ANALYTICS_REFRESH_SECONDS * 1000
+  });
 
   await new Promise<void>((resolve, reject) => {
     httpServer.once('error', reject);
@@ -77,7 +96,9 @@ export async function startPulse(opts: PulseOptions): Promise<RunningPulse> {
       (closing ??= (async () => {
         // Its last event commits (or fails) while the database is still there.
         await demoActivity?.close();
+        await rollups.close();
         await realtime!.close();
+        await backgroundPool.end();
         httpServer.closeAllConnections?.();
         await new Promise<void>((resolve) => httpServer.close(() => resolve()));
         await release();

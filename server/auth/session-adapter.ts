@@ -37,13 +37,17 @@ export class SequelizeSessionAdapter implements Adapter {
 
   async setSession(session: DatabaseSession): Promise<void> {
     const ctx = session.attributes as Partial<SessionContext>;
-    await Session.create({
-      id: hashSessionId(session.id),
-      userId: session.userId as number,
-      expiresAt: session.expiresAt,
-      ip: ctx.ip ?? null,
-      userAgent: ctx.userAgent?.slice(0, 512) ?? null
-    });
+    await Session.create(
+      {
+        id: hashSessionId(session.id),
+        userId: session.userId as number,
+        expiresAt: session.expiresAt,
+        ip: ctx.ip ?? null,
+        userAgent: ctx.userAgent?.slice(0, 512) ?? null
+      },
+      // created_at is the database's clock (the absolute lifetime is measured from it).
+      { fields: ['id', 'userId', 'expiresAt', 'ip', 'userAgent'] }
+    );
   }
 
   async updateSessionExpiration(sessionId: string, expiresAt: Date): Promise<void> {

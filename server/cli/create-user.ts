@@ -7,8 +7,8 @@ import { z } from 'zod';
 import { migrateUp } from '../../db/migrate.js';
 import { NewUserFields, PASSWORD_MIN_LENGTH } from '#shared/schemas/people.js';
 import { hashPassword } from '../auth/password.js';
+import { sequelizeDb, type Db } from '../data/db.js';
 import { acquireSequelize } from '../db.js';
-import { Team, User } from '../models/index.js';
 
 const Args = NewUserFields.pick({ email: true, role: true }).extend({
   name: NewUserFields.shape.name.optional(),
@@ -21,6 +21,19 @@ async function readPassword(): Promise<string> {
   const password = await rl.question('Password: ');
   rl.close();
   return password;
+}
+
+/** The team named exactly `name`, created when there is none. */
+async function findOrCreateTeam(db: Db, name: string): Promise<{ id: number; name: string }> {
+  const [found] = await db.query<{ id: number; name: string }>(`SELECT id, name FROM teams WHERE name = $1`, [
+    name
+  ]);
+  if (found) return found;
+  const [created] = await db.query<{ id: number; name: string }>(
+    `INSERT INTO teams (name) VALUES ($1) RETURNING id, name`,
+    [name]
+  );
+  return created;
 }
 
 async function main() {
@@ -58,13 +71,15 @@ async function main() {
   const { sequelize, release } = acquireSequelize(url);
   try {
     await migrateUp(sequelize);
-    const team = args.team ? (await Team.findOrCreate({ where: { name: args.team } }))[0] : null;
-    const user = await User.create({
-      email: args.email,
-      name: args.name ?? args.email.split('@')[0],
-      passwordHash: await hashPassword(password),
-      role: args.role,
-      teamId: team?.id ?? null
+    const passwordHash = await hashPassword(password);
+    const { user, team } = await sequelizeDb(sequelize).transaction(async (t) => {
+      const team = args.team ? await findOrCreateTeam(t, args.team) : null;
+      const [user] = await t.query<{ id: number; email: string; role: string }>(
+        `INSERT INTO users (email, name, password_hash, role, team_id) VALUES ($1, $2, $3, $4::user_role, $5)
+         RETURNING id, email, role`,
+        [args.email, args.name ?? args.email.split('@')[0], passwordHash, args.role, team?.id ?? null]
+      );
+      return { user, team };
     });
     console.log(`Created ${user.role} ${user.email} (id ${user.id}${team ? `, team ${team.name}` : ''}).`);
   } catch (err) {

@@ -2,12 +2,16 @@ import type pg from 'pg';
 import { QueryTypes, type Sequelize, type Transaction } from 'sequelize';
 
 /**
- * The little the analytics and wallboard queries need of a database: parameterized queries
- * (`$1`...) returning plain rows, and a transaction. Routes hold Sequelize, the realtime side a
- * `pg` pool; both fit.
+ * The one query interface of services (`(db, actor, input)`): parameterized queries (`$1`...)
+ * returning plain rows, and a transaction whose `db` every statement (audit rows included) of the
+ * unit of work goes through. Requests run on Sequelize's pool (`sequelizeDb`), background work on
+ * a dedicated pool (`poolDb`, see dedicated-connections.ts); both fit.
  */
+/** A row as a query returns it, before it is presented. */
+export type Row = Record<string, unknown>;
+
 export interface Db {
-  query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
+  query<T = Row>(sql: string, params?: unknown[]): Promise<T[]>;
   transaction<T>(work: (db: Db) => Promise<T>): Promise<T>;
 }
 

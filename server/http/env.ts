@@ -1,5 +1,6 @@
 import type { Session, User } from 'lucia';
 import type { Logger } from 'pino';
+import type { Actor } from '../auth/actor.js';
 
 /** What every request handler can read from the context. */
 export interface AppEnv {
@@ -19,11 +20,7 @@ export interface SignedInEnv extends AppEnv {
   Variables: AppEnv['Variables'] & { user: User; session: Session };
 }
 
-/** Who is acting: for per-object authorization and the audit log. */
-export interface Actor {
-  user: User;
-  ip: string | null;
-}
+export type { Actor };
 
 /** The signed-in caller of a handler behind `requireUser` or `requireRole`. */
 export const actorOf = (c: { var: SignedInEnv['Variables'] }): Actor => ({ user: c.var.user, ip: c.var.ip });

@@ -1,6 +1,6 @@
 import { createMiddleware } from 'hono/factory';
-import { QueryTypes, type Sequelize } from 'sequelize';
 import { HORIZON_HEADER } from '#shared/stream-position.js';
+import type { Db } from '../data/db.js';
 import type { AppEnv } from './env.js';
 
 /**
@@ -9,13 +9,10 @@ import type { AppEnv } from './env.js';
  * that builds state from the answer resumes the live stream from there; changes after it that the
  * answer already shows arrive again and are dropped by version.
  */
-export const streamPosition = (sequelize: Sequelize) =>
+export const streamPosition = (db: Db) =>
   createMiddleware<AppEnv>(async (c, next) => {
     if (c.req.method === 'GET') {
-      const [row] = await sequelize.query<{ snapshot: string }>(
-        `SELECT pg_current_snapshot()::text AS snapshot`,
-        { type: QueryTypes.SELECT }
-      );
+      const [row] = await db.query<{ snapshot: string }>(`SELECT pg_current_snapshot()::text AS snapshot`);
       c.header(HORIZON_HEADER, row.snapshot);
     }
     await next();

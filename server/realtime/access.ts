@@ -4,7 +4,8 @@ import type { SocketData } from '#shared/events.js';
 import { rooms } from '#shared/rooms.js';
 import { covers, parsePosition, type StreamPosition } from '#shared/stream-position.js';
 import { canViewTicket, isManager } from '../auth/policies.js';
-import { socketUser, type PulseSocket } from './socket-auth.js';
+import { socketUser } from './socket-auth.js';
+import type { PulseSocket } from './types.js';
 
 /** The rooms a user's identity puts a socket in: its user, its team, the managers. */
 export function authRooms(data: SocketData): string[] {

@@ -1,18 +1,8 @@
 import type pg from 'pg';
 import { formatPosition, parsePosition, type StreamPosition } from '#shared/stream-position.js';
+import type { ChangeRow } from '../data/change-row.js';
 
-/** One change_log row as the reader hands it on. */
-export interface ChangeRow {
-  id: number;
-  topic: string;
-  op: 'insert' | 'update' | 'delete';
-  entityId: number | null;
-  customerId: number | null;
-  teamId: number | null;
-  data: Record<string, unknown>;
-  old: Record<string, unknown> | null;
-  createdAt: string;
-}
+export type { ChangeRow };
 
 export interface ReadResult {
   rows: ChangeRow[];

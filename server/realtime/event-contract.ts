@@ -1,6 +1,6 @@
 import type { ErrorCode } from '#shared/errors.js';
 import type { ClientToServerEvents } from '#shared/events.js';
-import type { PulseSocket } from './socket-auth.js';
+import type { PulseSocket } from './types.js';
 
 interface Shape {
   /** Arguments before the ack. */

@@ -2,36 +2,24 @@ import type { Server as HttpServer } from 'node:http';
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import { Server } from 'socket.io';
-import type {
-  ClientToServerEvents,
-  HandshakeAuth,
-  ServerToClientEvents,
-  SocketData
-} from '#shared/events.js';
+import type { HandshakeAuth, SocketData } from '#shared/events.js';
 import { rooms } from '#shared/rooms.js';
 import { parsePosition, type StreamPosition } from '#shared/stream-position.js';
 import type { Auth } from '../auth/lucia.js';
+import { poolDb } from '../data/db.js';
 import { canViewTicket } from '../auth/policies.js';
 import { applyAccess, authRooms, readAccess, ticketTeamNow, type AccessState } from './access.js';
 import type { ChangeRow, ReadResult } from './change-reader.js';
 import { bindCustomerWatch } from './customer-watch.js';
 import { enforceEventContract } from './event-contract.js';
-import type { Wallboard } from './metrics/index.js';
+import type { Wallboard } from './wallboard-channel.js';
 import { Presence } from './presence.js';
 import { bindProductWatch, productRoomsOf } from './product-watch.js';
-import type { PresenceMessages } from './presence-peers.js';
 import { capSocketsPerUser, limitClientEvents } from './rate-limit.js';
 import { HELD_ROOM, Replayer } from './replay.js';
 import { emitOutgoing, route, routeAvailability, type Outgoing } from './routing.js';
-import {
-  authenticateSocket,
-  originAllowed,
-  positiveId,
-  socketUser,
-  type PulseSocket
-} from './socket-auth.js';
-
-export type PulseServer = Server<ClientToServerEvents, ServerToClientEvents, PresenceMessages, SocketData>;
+import { authenticateSocket, originAllowed, positiveId, socketUser } from './socket-auth.js';
+import type { PulseServer, PulseSocket } from './types.js';
 
 export interface HubOptions {
   httpServer: HttpServer;
@@ -132,8 +120,8 @@ export class Hub {
     this.accessChanges.set(socket, 0);
     this.limitClientEvents(socket);
     this.presence.bind(socket, (ticketId) => this.canWatchTicket(socket, ticketId));
-    bindCustomerWatch(socket, logger);
-    bindProductWatch(socket, this.opts.pool, logger);
+    bindCustomerWatch(socket, logger, poolDb(this.opts.pool));
+    bindProductWatch(socket, poolDb(this.opts.pool), logger);
     this.opts.wallboard?.bindWatch(socket);
     this.bindCatchUp(socket);
 
@@ -215,7 +203,7 @@ export class Hub {
       socket.data.watching[ticketId] = teamId;
       void socket.join(rooms.ticket(ticketId));
     }
-    void socket.join(await productRoomsOf(this.opts.pool, ids(watch?.products)));
+    void socket.join(await productRoomsOf(poolDb(this.opts.pool), ids(watch?.products)));
     const customers = ids(watch?.customers);
     if (customers.length === 0) return;
     const { rows } = await this.opts.pool.query<{ id: number }>(

@@ -1,18 +1,18 @@
 import { createAdapter as createPostgresAdapter } from '@socket.io/postgres-adapter';
 import { createAdapter as createRedisAdapter } from '@socket.io/redis-adapter';
 import type { Server as HttpServer } from 'node:http';
-import pg from 'pg';
+import type pg from 'pg';
 import type { Logger } from 'pino';
 import { createClient } from 'redis';
 import type { Auth } from '../auth/lucia.js';
 import type { Config } from '../config.js';
-import { poolDb } from '../data/db.js';
-import { startRollupMaintenance } from '../services/analytics/maintenance.js';
+import type { Db } from '../data/db.js';
+import { adapterConnections, resilientPool } from '../data/dedicated-connections.js';
 import { ChangeReader, pruneChangeLog } from './change-reader.js';
 import { DoorbellSilencer } from './doorbell-silencer.js';
 import { Hub } from './hub.js';
 import { ChangeListener, type ListenerState } from './listener.js';
-import { Wallboard } from './metrics/index.js';
+import { Wallboard } from './wallboard-channel.js';
 
 export interface RealtimeOptions {
   httpServer: HttpServer;
@@ -20,6 +20,8 @@ export interface RealtimeOptions {
   databaseUrl: string;
   auth: Auth;
   logger: Logger;
+  /** Background work's connections (the composition root's): the wallboard's reconciles read through them. */
+  backgroundDb: Db;
 }
 
 export interface Realtime {
@@ -38,11 +40,8 @@ export async function startRealtime(opts: RealtimeOptions): Promise<Realtime> {
   const reader = new ChangeReader(pool);
   // Replays of reconnecting clients have their own connections: a storm of them never delays live reads.
   const replayPool = resilientPool(opts.databaseUrl, 'pulse-replay', 2, logger);
-  // Its own connections: reconciles and rollup refreshes never make the change reader wait.
-  const metricsPool = resilientPool(opts.databaseUrl, 'pulse-wallboard', 2, logger);
-  const metricsDb = poolDb(metricsPool);
   const wallboard = new Wallboard({
-    db: metricsDb,
+    db: opts.backgroundDb,
     timezone: config.STORE_TIMEZONE,
     logger,
     reconcileMs: config.WALLBOARD_RECONCILE_SECONDS * 1000,
@@ -76,12 +75,6 @@ export async function startRealtime(opts: RealtimeOptions): Promise<Realtime> {
   await listener.start();
   // After the reader's cursor is set: whatever commits from here is either loaded or applied.
   await wallboard.start();
-  const rollups = startRollupMaintenance({
-    db: metricsDb,
-    timezone: config.STORE_TIMEZONE,
-    logger,
-    everyMs: config.ANALYTICS_REFRESH_SECONDS * 1000
-  });
 
   const prune = setInterval(() => {
     pruneChangeLog(pool, config.CHANGE_LOG_RETENTION_HOURS)
@@ -96,13 +89,11 @@ export async function startRealtime(opts: RealtimeOptions): Promise<Realtime> {
     close: async () => {
       clearInterval(prune);
       wallboard.close();
-      await rollups.close();
       await listener.close();
       await hub.close();
       await closeAdapter();
       await pool.end();
       await replayPool.end();
-      await metricsPool.end();
     }
   };
 }
@@ -133,46 +124,4 @@ async function attachAdapter(
     })
   );
   return connections.end;
-}
-
-/**
- * A pool whose connections may die under it (a restart, pg_terminate_backend) without taking the
- * process down: the error is logged and the next query gets a fresh connection.
- */
-function resilientPool(connectionString: string, name: string, max: number, logger: Logger) {
-  const pool = new pg.Pool({ connectionString, max, application_name: name });
-  const onError = (err: Error) => logger.warn({ err: err.message, pool: name }, 'database connection lost');
-  pool.on('error', onError);
-  pool.on('connect', (client) => client.on('error', onError));
-  return pool;
-}
-
-/**
- * What the Postgres adapter needs of a pool: queries, and one long-lived connection for its LISTEN.
- * That connection is a client of its own, so one that dies with a restart never blocks shutdown
- * (a pool waits for every checked-out client before it ends).
- */
-function adapterConnections(connectionString: string, logger: Logger) {
-  const name = 'pulse-socket-adapter';
-  const queries = resilientPool(connectionString, name, 2, logger);
-  const listeners = new Set<pg.Client>();
-  return {
-    query: queries.query.bind(queries),
-    connect: async () => {
-      const client = new pg.Client({ connectionString, application_name: name });
-      client.on('error', (err) => logger.warn({ err: err.message, pool: name }, 'database connection lost'));
-      await client.connect();
-      listeners.add(client);
-      return Object.assign(client, {
-        release: () => {
-          listeners.delete(client);
-          void client.end().catch(() => undefined);
-        }
-      });
-    },
-    end: async () => {
-      await Promise.allSettled([...listeners].map((c) => c.end()));
-      await queries.end();
-    }
-  };
 }

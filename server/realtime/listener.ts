@@ -1,5 +1,6 @@
-import createSubscriber, { type Subscriber } from 'pg-listen';
+import type { Subscriber } from 'pg-listen';
 import type { Logger } from 'pino';
+import { listenConnection } from '../data/dedicated-connections.js';
 import type { ChangeReader, ReadResult } from './change-reader.js';
 import type { DoorbellSilencer } from './doorbell-silencer.js';
 
@@ -53,17 +54,7 @@ export class ChangeListener {
   private following = false;
 
   constructor(private readonly opts: ListenerOptions) {
-    this.subscriber = createSubscriber(
-      { connectionString: opts.databaseUrl, application_name: 'pulse-listener' },
-      // pg-listen gives up after 3 s by default; a server must outlive any database outage.
-      {
-        retryLimit: Infinity,
-        retryTimeout: 0,
-        retryInterval: (n) => Math.min(250 * n, 2000),
-        paranoidChecking: 5000,
-        parse: (s) => s
-      }
-    );
+    this.subscriber = listenConnection(opts.databaseUrl);
     this.subscriber.events.on('connected', () => {
       this.state = 'connected';
       opts.logger.info('change listener connected');

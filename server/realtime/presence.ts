@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { SocketData } from '#shared/events.js';
 import { rooms } from '#shared/rooms.js';
 import { canViewTicket } from '../auth/policies.js';
-import type { PulseServer } from './hub.js';
+import type { PulseServer } from './types.js';
 import {
   PresencePeers,
   type PresenceDelta,
@@ -12,7 +12,8 @@ import {
   type PresenceSnapshot
 } from './presence-peers.js';
 import { mergeInto, PresenceRegistry, type Changed, type SocketPresence } from './presence-registry.js';
-import { positiveId, socketUser, type PulseSocket } from './socket-auth.js';
+import { positiveId, socketUser } from './socket-auth.js';
+import type { PulseSocket } from './types.js';
 
 const TYPING_TIMEOUT_MS = 6_000;
 /** How often a process renews its lease on its sockets' presence (PRESENCE_HEARTBEAT_MS). */

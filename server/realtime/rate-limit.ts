@@ -1,6 +1,5 @@
 import type { Logger } from 'pino';
-import type { PulseServer } from './hub.js';
-import type { PulseSocket } from './socket-auth.js';
+import type { PulseServer, PulseSocket } from './types.js';
 
 /**
  * A token bucket: `perSecond` sustained, `burst` at once. `take()` says whether this event may run.

@@ -2,7 +2,7 @@ import type pg from 'pg';
 import { formatPosition, type StreamPosition } from '#shared/stream-position.js';
 import { readBetween } from './change-reader.js';
 import { emitOutgoing, route, routeAvailability, type Outgoing } from './routing.js';
-import type { PulseSocket } from './socket-auth.js';
+import type { PulseSocket } from './types.js';
 
 /** Most changes replayed to one socket before it is told to reload instead. */
 export const REPLAY_LIMIT = 5000;

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { ClientToServerEvents } from '#shared/events.js';
-import type { PulseSocket } from './socket-auth.js';
+import type { PulseSocket } from './types.js';
 
 /** What an ack waiting on a failed handler is told. */
 export const INTERNAL_ERROR = {

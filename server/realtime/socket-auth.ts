@@ -1,14 +1,11 @@
 import type { User } from 'lucia';
 import type { IncomingMessage } from 'node:http';
 import type { TLSSocket } from 'node:tls';
-import type { Socket } from 'socket.io';
-import type { ClientToServerEvents, ServerToClientEvents, SocketData } from '#shared/events.js';
+import type { SocketData } from '#shared/events.js';
 import type { Auth } from '../auth/lucia.js';
 import { hashSessionId } from '../auth/session-adapter.js';
 import { isAllowedOrigin, readOrigins } from '../http/origin-check.js';
-import type { PresenceMessages } from './presence-peers.js';
-
-export type PulseSocket = Socket<ClientToServerEvents, ServerToClientEvents, PresenceMessages, SocketData>;
+import type { PulseSocket } from './types.js';
 
 /** Who a socket is, as the policies take it. */
 export function socketUser(data: SocketData): User {

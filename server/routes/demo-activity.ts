@@ -8,7 +8,7 @@ import { validate } from '../http/validate.js';
 import { NO_DEMO_ACTIVITY, setDemoActivityRunning } from '../services/demo-activity.js';
 
 /** The embedded demo's simulated activity: everyone signed in sees its state; managers and admins pause and resume it. */
-export const demoActivityRoutes = ({ demoActivity }: AppDeps) =>
+export const demoActivityRoutes = ({ db, demoActivity }: AppDeps) =>
   new Hono<AppEnv>()
     .get('/', requireUser, (c) => c.json(demoActivity?.status ?? NO_DEMO_ACTIVITY))
     .put('/', requireRole('manager', 'admin'), validate('json', DemoActivityBody), async (c) => {
@@ -18,5 +18,10 @@ export const demoActivityRoutes = ({ demoActivity }: AppDeps) =>
           'This server runs no demo activity: it runs only on the demo database of npm start without DATABASE_URL'
         );
       }
-      return c.json(await setDemoActivityRunning(demoActivity, actorOf(c), c.req.valid('json').running));
+      return c.json(
+        await setDemoActivityRunning(db, actorOf(c), {
+          activity: demoActivity,
+          running: c.req.valid('json').running
+        })
+      );
     });

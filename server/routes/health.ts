@@ -5,7 +5,7 @@ import type { AppEnv } from '../http/env.js';
 /** 200 only when the database answers; the listener's state is reported alongside. */
 export const healthRoutes = (deps: AppDeps) =>
   new Hono<AppEnv>().get('/', async (c) => {
-    const db = await deps.sequelize
+    const db = await deps.db
       .query('SELECT 1')
       .then(() => 'up' as const)
       .catch(() => 'down' as const);

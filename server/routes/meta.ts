@@ -1,5 +1,4 @@
 import { Hono } from 'hono';
-import { QueryTypes } from 'sequelize';
 import type { AppDeps } from '../deps.js';
 import type { AppEnv } from '../http/env.js';
 
@@ -8,9 +7,8 @@ export const metaRoutes = (deps: AppDeps) => {
   let demo: { value: boolean; at: number } | undefined;
   return new Hono<AppEnv>().get('/', async (c) => {
     if (!demo || Date.now() - demo.at > 60_000) {
-      const [row] = await deps.sequelize.query<{ demo: boolean }>(
-        `SELECT EXISTS (SELECT 1 FROM users WHERE email = 'agent@pulse.demo' AND active) AS demo`,
-        { type: QueryTypes.SELECT }
+      const [row] = await deps.db.query<{ demo: boolean }>(
+        `SELECT EXISTS (SELECT 1 FROM users WHERE email = 'agent@pulse.demo' AND active) AS demo`
       );
       demo = { value: row.demo, at: Date.now() };
     }

@@ -28,24 +28,24 @@ import {
 import { receiveInbound } from '../services/tickets/inbound.js';
 
 /** Inbound messages from integrations: a new ticket, or a reply on an open one. */
-export const inboundRoutes = ({ sequelize, config }: AppDeps) =>
+export const inboundRoutes = ({ db, config }: AppDeps) =>
   new Hono<AppEnv>().post(
     '/',
     integrationOrRole(config.INTEGRATION_TOKEN, 'manager', 'admin'),
     validate('json', InboundMessage),
     async (c) => {
-      const result = await receiveInbound(sequelize, c.req.valid('json'));
+      const result = await receiveInbound(db, c.req.valid('json'));
       return c.json(result, result.created ? 201 : 200);
     }
   );
 
-export const cannedRoutes = ({ sequelize }: AppDeps) =>
+export const cannedRoutes = ({ db }: AppDeps) =>
   new Hono<AppEnv>()
     .get('/', requireUser, validate('query', CannedQuery), async (c) =>
-      c.json({ responses: await listCanned(sequelize, c.var.user, c.req.valid('query').q) })
+      c.json({ responses: await listCanned(db, actorOf(c), c.req.valid('query')) })
     )
     .post('/', requireRole('manager', 'admin'), validate('json', CannedBody), async (c) =>
-      c.json({ response: await saveCanned(sequelize, actorOf(c), c.req.valid('json')) }, 201)
+      c.json({ response: await saveCanned(db, actorOf(c), { body: c.req.valid('json') }) }, 201)
     )
     .put(
       '/:id',
@@ -54,35 +54,38 @@ export const cannedRoutes = ({ sequelize }: AppDeps) =>
       validate('json', CannedBody),
       async (c) =>
         c.json({
-          response: await saveCanned(sequelize, actorOf(c), c.req.valid('json'), c.req.valid('param').id)
+          response: await saveCanned(db, actorOf(c), {
+            id: c.req.valid('param').id,
+            body: c.req.valid('json')
+          })
         })
     )
     .delete('/:id', requireRole('manager', 'admin'), validate('param', IdParam), async (c) => {
-      await deleteCanned(sequelize, actorOf(c), c.req.valid('param').id);
+      await deleteCanned(db, actorOf(c), c.req.valid('param').id);
       return c.json({ ok: true as const });
     });
 
-export const slaRoutes = ({ sequelize }: AppDeps) =>
+export const slaRoutes = ({ db }: AppDeps) =>
   new Hono<AppEnv>()
-    .get('/', requireUser, async (c) => c.json({ policies: await listSlaPolicies(sequelize) }))
+    .get('/', requireUser, async (c) => c.json({ policies: await listSlaPolicies(db) }))
     .put('/', requireRole('manager', 'admin'), validate('json', SlaPoliciesBody), async (c) =>
-      c.json({ policies: await saveSlaPolicies(sequelize, actorOf(c), c.req.valid('json').policies) })
+      c.json({ policies: await saveSlaPolicies(db, actorOf(c), c.req.valid('json').policies) })
     );
 
-export const agentRoutes = ({ sequelize }: AppDeps) =>
+export const agentRoutes = ({ db }: AppDeps) =>
   new Hono<AppEnv>().get('/', requireUser, validate('query', AgentsQuery), async (c) =>
-    c.json({ agents: await listAgents(sequelize, c.var.user, c.req.valid('query').teamId) })
+    c.json({ agents: await listAgents(db, actorOf(c), c.req.valid('query')) })
   );
 
-export const meRoutes = ({ sequelize }: AppDeps) =>
+export const meRoutes = ({ db }: AppDeps) =>
   new Hono<AppEnv>().put('/status', requireUser, validate('json', AgentStatusBody), async (c) =>
-    c.json({ status: await setAvailability(sequelize, c.var.user, c.req.valid('json').status) })
+    c.json({ status: await setAvailability(db, actorOf(c), c.req.valid('json').status) })
   );
 
-export const orderRoutes = ({ sequelize, db }: AppDeps) =>
+export const orderRoutes = ({ db }: AppDeps) =>
   new Hono<AppEnv>()
     .get('/:id', requireUser, validate('param', IdParam), async (c) =>
-      c.json(await orderDetail(db, c.var.user, c.req.valid('param').id))
+      c.json(await orderDetail(db, actorOf(c), c.req.valid('param').id))
     )
     .post(
       '/:id/refund',
@@ -91,13 +94,11 @@ export const orderRoutes = ({ sequelize, db }: AppDeps) =>
       validate('json', OrderActionBody),
       async (c) =>
         c.json({
-          order: await changeOrder(
-            sequelize,
-            actorOf(c),
-            c.req.valid('param').id,
-            'refund',
-            c.req.valid('json').ticketId
-          )
+          order: await changeOrder(db, actorOf(c), {
+            orderId: c.req.valid('param').id,
+            action: 'refund',
+            ticketId: c.req.valid('json').ticketId
+          })
         })
     )
     .post(
@@ -107,12 +108,10 @@ export const orderRoutes = ({ sequelize, db }: AppDeps) =>
       validate('json', OrderActionBody),
       async (c) =>
         c.json({
-          order: await changeOrder(
-            sequelize,
-            actorOf(c),
-            c.req.valid('param').id,
-            'cancel',
-            c.req.valid('json').ticketId
-          )
+          order: await changeOrder(db, actorOf(c), {
+            orderId: c.req.valid('param').id,
+            action: 'cancel',
+            ticketId: c.req.valid('json').ticketId
+          })
         })
     );

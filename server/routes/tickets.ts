@@ -11,20 +11,23 @@ import { getTicketDetail } from '../services/tickets/detail.js';
 import { listQueue } from '../services/tickets/queue.js';
 
 /** The ticket console's API: every action is a row change that flows back through the live path. */
-export const ticketRoutes = ({ sequelize, config }: AppDeps) =>
+export const ticketRoutes = ({ db, config }: AppDeps) =>
   new Hono<AppEnv>()
     .get('/', requireUser, validate('query', QueueQuery), async (c) =>
-      c.json(await listQueue(sequelize, c.var.user, c.req.valid('query')))
+      c.json(await listQueue(db, actorOf(c), c.req.valid('query')))
     )
     .get('/:id', requireUser, validate('param', IdParam), async (c) =>
-      c.json(await getTicketDetail(sequelize, actorOf(c), c.req.valid('param').id))
+      c.json(await getTicketDetail(db, actorOf(c), c.req.valid('param').id))
     )
     .patch('/:id', requireUser, validate('param', IdParam), validate('json', TicketPatch), async (c) => {
-      const ticket = await patchTicket(sequelize, actorOf(c), c.req.valid('param').id, c.req.valid('json'));
+      const ticket = await patchTicket(db, actorOf(c), {
+        id: c.req.valid('param').id,
+        patch: c.req.valid('json')
+      });
       return c.json({ ticket });
     })
     .post('/:id/claim', requireUser, validate('param', IdParam), async (c) => {
-      const ticket = await claimTicket(sequelize, actorOf(c), c.req.valid('param').id);
+      const ticket = await claimTicket(db, actorOf(c), c.req.valid('param').id);
       return c.json({ ticket });
     })
     .post(
@@ -33,12 +36,10 @@ export const ticketRoutes = ({ sequelize, config }: AppDeps) =>
       validate('param', IdParam),
       validate('json', ReplyBody),
       async (c) => {
-        const result = await addAgentMessage(
-          sequelize,
-          actorOf(c),
-          c.req.valid('param').id,
-          c.req.valid('json')
-        );
+        const result = await addAgentMessage(db, actorOf(c), {
+          id: c.req.valid('param').id,
+          reply: c.req.valid('json')
+        });
         return c.json(result, 201);
       }
     )
@@ -48,7 +49,10 @@ export const ticketRoutes = ({ sequelize, config }: AppDeps) =>
       validate('param', IdParam),
       validate('json', CsatBody),
       async (c) => {
-        const ticket = await recordCsat(sequelize, c.req.valid('param').id, c.req.valid('json').score);
+        const ticket = await recordCsat(db, {
+          id: c.req.valid('param').id,
+          score: c.req.valid('json').score
+        });
         return c.json({ ticket });
       }
     );

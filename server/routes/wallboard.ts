@@ -7,22 +7,21 @@ import type { AppDeps } from '../deps.js';
 import { AppError } from '../errors.js';
 import { actorOf, type AppEnv } from '../http/env.js';
 import { validate } from '../http/validate.js';
-import { computeSnapshot, loadWallboardState } from '../realtime/metrics/index.js';
-import { listThresholds, saveThresholds } from '../realtime/metrics/thresholds.js';
+import { computeSnapshot } from '../services/wallboard/compute.js';
+import { loadWallboardState } from '../services/wallboard/load.js';
+import { listThresholds, saveThresholds } from '../services/wallboard/thresholds.js';
 import {
   createWallboardToken,
   listWallboardTokens,
   revokeWallboardToken,
   verifyWallboardToken
-} from '../realtime/metrics/tokens.js';
-import { sequelizeDb } from '../data/db.js';
+} from '../services/wallboard/tokens.js';
 
 /**
  * The wallboard: its numbers (managers, or a TV's `?token=`), the thresholds that put tiles in
  * alert, and the TV links. Live updates come over the socket (`wallboard:updated`).
  */
-export const wallboardRoutes = ({ sequelize, config }: AppDeps) => {
-  const db = sequelizeDb(sequelize);
+export const wallboardRoutes = ({ db, config }: AppDeps) => {
   return (
     new Hono<AppEnv>()
       // Recomputed from SQL on each call: the same numbers the live path keeps (tests hold them equal).

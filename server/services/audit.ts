@@ -1,5 +1,4 @@
-import type { Transaction } from 'sequelize';
-import { AuditEntry } from '../models/index.js';
+import type { Db } from '../data/db.js';
 
 export interface AuditEvent {
   action: string;
@@ -10,17 +9,22 @@ export interface AuditEvent {
   details?: Record<string, unknown>;
 }
 
-/** Appends to audit_log (the database refuses updates and deletes of it), in `transaction` when given. */
-export async function audit(event: AuditEvent, transaction?: Transaction): Promise<AuditEntry> {
-  return AuditEntry.create(
-    {
-      action: event.action,
-      actorUserId: event.actorUserId ?? null,
-      targetType: event.targetType ?? null,
-      targetId: event.targetId === undefined ? null : String(event.targetId),
-      ip: event.ip ?? null,
-      details: event.details ?? {}
-    },
-    { transaction }
+/**
+ * Appends to audit_log (the database refuses updates and deletes of it) through the caller's `db`:
+ * called with a transaction's `db`, the row commits with the change it records, or not at all.
+ */
+export async function audit(db: Db, event: AuditEvent): Promise<{ id: string }> {
+  const [row] = await db.query<{ id: string }>(
+    `INSERT INTO audit_log (actor_user_id, action, target_type, target_id, ip, details)
+     VALUES ($1, $2, $3, $4, $5::inet, $6::jsonb) RETURNING id::text AS id`,
+    [
+      event.actorUserId ?? null,
+      event.action,
+      event.targetType ?? null,
+      event.targetId === undefined ? null : String(event.targetId),
+      event.ip ?? null,
+      JSON.stringify(event.details ?? {})
+    ]
   );
+  return row;
 }

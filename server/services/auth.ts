@@ -1,8 +1,9 @@
-import type { Sequelize } from 'sequelize';
+import type { Actor } from '../auth/actor.js';
 import type { Auth } from '../auth/lucia.js';
 import { verifyDecoy, verifyPassword } from '../auth/password.js';
+import type { Db } from '../data/db.js';
 import { AppError } from '../errors.js';
-import { Team, User } from '../models/index.js';
+import type { UserWithTeam } from '../presenters/user.js';
 import { audit } from './audit.js';
 import { beginLoginAttempt, type ThrottleLimits } from './login-throttle.js';
 
@@ -15,13 +16,39 @@ export interface LoginInput {
   previousSessionId?: string;
 }
 
+/** What signing in needs of the server besides the database: sessions, and the throttle's limits. */
+export interface SignIn {
+  auth: Auth;
+  limits: ThrottleLimits;
+}
+
 const INVALID = () => new AppError('unauthenticated', 'Email or password is incorrect');
 
-export async function login(sequelize: Sequelize, auth: Auth, limits: ThrottleLimits, input: LoginInput) {
-  const user = await User.findOne({ where: { email: input.email }, include: [{ model: Team, as: 'team' }] });
+type UserRow = Omit<UserWithTeam, 'team'> & {
+  active: boolean;
+  password_hash: string;
+  team_id: number | null;
+  team_name: string | null;
+};
+
+const USER_WITH_TEAM = `SELECT u.id, u.email, u.name, u.role, u.status, u.active, u.password_hash,
+                               t.id AS team_id, t.name AS team_name
+                          FROM users u LEFT JOIN teams t ON t.id = u.team_id`;
+
+const withTeam = (r: UserRow): UserWithTeam => ({
+  id: r.id,
+  email: r.email,
+  name: r.name,
+  role: r.role,
+  status: r.status,
+  team: r.team_id === null ? null : { id: r.team_id, name: r.team_name ?? '' }
+});
+
+export async function login(db: Db, { auth, limits }: SignIn, input: LoginInput) {
+  const [user] = await db.query<UserRow>(`${USER_WITH_TEAM} WHERE u.email = $1`, [input.email]);
   // Recorded before the password is checked, so that simultaneous guesses cannot all get in.
   const { attemptId, retryAfter } = await beginLoginAttempt(
-    sequelize,
+    db,
     { email: input.email, ip: input.ip, userId: user?.id ?? null },
     limits
   );
@@ -38,10 +65,10 @@ export async function login(sequelize: Sequelize, auth: Auth, limits: ThrottleLi
 
   // Unknown and inactive accounts pay the same hashing cost and get the same answer.
   const ok = user
-    ? (await verifyPassword(user.passwordHash, input.password)) && user.active
+    ? (await verifyPassword(user.password_hash, input.password)) && user.active
     : await verifyDecoy(input.password);
   if (!ok || !user) {
-    await audit({
+    await audit(db, {
       action: 'auth.login_failed',
       actorUserId: user?.id ?? null,
       targetType: 'email',
@@ -55,7 +82,7 @@ export async function login(sequelize: Sequelize, auth: Auth, limits: ThrottleLi
   if (input.previousSessionId) await auth.invalidateSession(input.previousSessionId);
   const session = await auth.createSession(user.id, { ip: input.ip, userAgent: input.userAgent });
   // Naming the attempt takes it out of the failures the throttle counts.
-  await audit({
+  await audit(db, {
     action: 'auth.login',
     actorUserId: user.id,
     targetType: 'user',
@@ -63,16 +90,22 @@ export async function login(sequelize: Sequelize, auth: Auth, limits: ThrottleLi
     ip: input.ip,
     details: { attempt: attemptId }
   });
-  return { user: user as User & { team: Team | null }, session };
+  return { user: withTeam(user), session };
 }
 
-export async function logout(auth: Auth, sessionId: string, userId: number, ip: string | null) {
+export async function logout(db: Db, actor: Actor, { auth, sessionId }: { auth: Auth; sessionId: string }) {
   await auth.invalidateSession(sessionId);
-  await audit({ action: 'auth.logout', actorUserId: userId, targetType: 'user', targetId: userId, ip });
+  await audit(db, {
+    action: 'auth.logout',
+    actorUserId: actor.user.id,
+    targetType: 'user',
+    targetId: actor.user.id,
+    ip: actor.ip
+  });
 }
 
-export async function currentUser(userId: number) {
-  const user = await User.findByPk(userId, { include: [{ model: Team, as: 'team' }] });
+export async function currentUser(db: Db, actor: Actor): Promise<UserWithTeam> {
+  const [user] = await db.query<UserRow>(`${USER_WITH_TEAM} WHERE u.id = $1`, [actor.user.id]);
   if (!user) throw new AppError('unauthenticated', 'Sign in to continue');
-  return user as User & { team: Team | null };
+  return withTeam(user);
 }

@@ -3,7 +3,8 @@ import type { Logger } from 'pino';
 import { DEMO_USERS } from '../../db/seed/demo-users.js';
 import { Simulator } from '../../db/simulate/simulator.js';
 import type { DemoActivityStatus } from '#shared/schemas/demo.js';
-import type { Actor } from '../http/env.js';
+import type { Actor } from '../auth/actor.js';
+import type { Db } from '../data/db.js';
 import { audit } from './audit.js';
 
 // A gentle stream of simulated shop activity on the embedded demo, so that someone trying Pulse
@@ -143,14 +144,14 @@ export class DemoActivity {
 
 /** Pauses or resumes the demo activity for a manager or admin; a change of state is audited. */
 export async function setDemoActivityRunning(
-  activity: DemoActivity,
+  db: Db,
   actor: Actor,
-  running: boolean
+  { activity, running }: { activity: DemoActivity; running: boolean }
 ): Promise<DemoActivityStatus> {
   if (activity.status.running !== running) {
     if (running) activity.resume();
     else await activity.pause();
-    await audit({
+    await audit(db, {
       action: running ? 'demo_activity.resumed' : 'demo_activity.paused',
       actorUserId: actor.user.id,
       targetType: 'demo_activity',

@@ -1,4 +1,4 @@
-import { QueryTypes, type Sequelize } from 'sequelize';
+import type { Db } from '../data/db.js';
 import { audit } from './audit.js';
 
 export interface ThrottleLimits {
@@ -25,23 +25,17 @@ export type LoginAttempt = { attemptId: string; retryAfter: 0 } | { attemptId: n
  * Returns the attempt's id, or the seconds to wait.
  */
 export async function beginLoginAttempt(
-  sequelize: Sequelize,
+  db: Db,
   attempt: { email: string; ip: string | null; userId: number | null },
   limits: ThrottleLimits
 ): Promise<LoginAttempt> {
-  return sequelize.transaction(async (transaction) => {
+  return db.transaction(async (t) => {
     // Always in this order (account, then address), so two attempts never wait for each other.
-    await sequelize.query(`SELECT pg_advisory_xact_lock($1, hashtext($2))`, {
-      bind: [ACCOUNT_LOCK_SPACE, attempt.email],
-      transaction
-    });
+    await t.query(`SELECT pg_advisory_xact_lock($1, hashtext($2))`, [ACCOUNT_LOCK_SPACE, attempt.email]);
     if (attempt.ip !== null) {
-      await sequelize.query(`SELECT pg_advisory_xact_lock($1, hashtext($2))`, {
-        bind: [ADDRESS_LOCK_SPACE, attempt.ip],
-        transaction
-      });
+      await t.query(`SELECT pg_advisory_xact_lock($1, hashtext($2))`, [ADDRESS_LOCK_SPACE, attempt.ip]);
     }
-    const [row] = await sequelize.query<{ account: number; address: number; oldest: Date | null }>(
+    const [row] = await t.query<{ account: number; address: number; oldest: Date | null }>(
       `SELECT
          count(*) FILTER (WHERE a.target_id = $1)::int AS account,
          count(*) FILTER (WHERE $2::inet IS NOT NULL AND a.ip = $2::inet)::int AS address,
@@ -53,18 +47,15 @@ export async function beginLoginAttempt(
          AND NOT EXISTS (SELECT 1 FROM audit_log s
                           WHERE s.action = 'auth.login' AND s.actor_user_id = a.actor_user_id
                             AND s.at >= a.at AND s.details ->> 'attempt' = a.id::text)`,
-      { bind: [attempt.email, attempt.ip, limits.windowMinutes], type: QueryTypes.SELECT, transaction }
+      [attempt.email, attempt.ip, limits.windowMinutes]
     );
     const event = { targetType: 'email', targetId: attempt.email, ip: attempt.ip };
     if (row.account >= limits.maxFailuresPerAccount || row.address >= limits.maxFailuresPerAddress) {
-      await audit({ action: 'auth.login_throttled', ...event }, transaction);
+      await audit(t, { action: 'auth.login_throttled', ...event });
       const windowEnds = (row.oldest?.getTime() ?? Date.now()) + limits.windowMinutes * 60_000;
       return { attemptId: null, retryAfter: Math.max(1, Math.ceil((windowEnds - Date.now()) / 1000)) };
     }
-    const recorded = await audit(
-      { action: 'auth.login_attempt', actorUserId: attempt.userId, ...event },
-      transaction
-    );
+    const recorded = await audit(t, { action: 'auth.login_attempt', actorUserId: attempt.userId, ...event });
     return { attemptId: recorded.id, retryAfter: 0 };
   });
 }

@@ -1,8 +1,9 @@
-import type { User } from 'lucia';
-import { QueryTypes, type Sequelize, type Transaction } from 'sequelize';
+import { money } from '#shared/rules/money.js';
 import type { OrderSummary } from '#shared/schemas/live.js';
+import type { Actor } from '../auth/actor.js';
 import { authorizeObject } from '../auth/authorize.js';
 import { canViewTicket, isManager } from '../auth/policies.js';
+import type { Db } from '../data/db.js';
 import { AppError, notFound } from '../errors.js';
 import { camelKeys } from '../presenters/camel-keys.js';
 import { presentOrder } from '../presenters/live-shapes.js';
@@ -21,30 +22,25 @@ export const ORDER_ACTIONS_FROM: Record<OrderAction, string[]> = {
  * points redeemed on it. Agents act through a ticket of the order's customer; managers directly.
  */
 export async function changeOrder(
-  sequelize: Sequelize,
-  actor: { user: User; ip: string | null },
-  orderId: number,
-  action: OrderAction,
-  ticketId?: number
+  db: Db,
+  actor: Actor,
+  { orderId, action, ticketId }: { orderId: number; action: OrderAction; ticketId?: number }
 ): Promise<OrderSummary> {
-  await sequelize.transaction(async (t) => {
-    const [order] = await sequelize.query<{ id: number; customer_id: number; status: string; total: string }>(
+  await db.transaction(async (t) => {
+    const [order] = await t.query<{ id: number; customer_id: number; status: string; total: string }>(
       `SELECT id, customer_id, status, total FROM orders WHERE id = $1 FOR UPDATE`,
-      { bind: [orderId], transaction: t, type: QueryTypes.SELECT }
+      [orderId]
     );
     if (!order) throw notFound('Order');
     let ticket: { id: number; team_id: number } | undefined;
     if (ticketId) {
-      [ticket] = await sequelize.query<{ id: number; team_id: number }>(
+      [ticket] = await t.query<{ id: number; team_id: number }>(
         `SELECT id, team_id FROM tickets WHERE id = $1 AND customer_id = $2`,
-        {
-          bind: [ticketId, order.customer_id],
-          transaction: t,
-          type: QueryTypes.SELECT
-        }
+        [ticketId, order.customer_id]
       );
       if (!ticket) throw new AppError('unprocessable', 'The ticket must belong to the order’s customer');
-      await authorizeObject(canViewTicket(actor.user, { teamId: ticket.team_id }), actor, {
+      // Through `db`, not `t`: the denial is recorded although this transaction rolls back.
+      await authorizeObject(db, canViewTicket(actor.user, { teamId: ticket.team_id }), actor, {
         type: 'ticket',
         id: ticketId
       });
@@ -58,37 +54,21 @@ export async function changeOrder(
       );
     }
     const next = action === 'refund' ? 'refunded' : 'cancelled';
-    await sequelize.query(`UPDATE orders SET status = $2::order_status WHERE id = $1`, {
-      bind: [orderId, next],
-      transaction: t
-    });
-    const pointsNote = await reverseLoyalty(sequelize, t, orderId);
+    await t.query(`UPDATE orders SET status = $2::order_status WHERE id = $1`, [orderId, next]);
+    const pointsNote = await reverseLoyalty(t, orderId);
     if (ticket) {
-      await sequelize.query(
-        `INSERT INTO ticket_messages (ticket_id, author_type, body) VALUES ($1, 'system', $2)`,
-        {
-          bind: [
-            ticket.id,
-            `${actor.user.name} ${next} order #${orderId} (${Number(order.total).toFixed(2)})${pointsNote}`
-          ],
-          transaction: t
-        }
-      );
+      await t.query(`INSERT INTO ticket_messages (ticket_id, author_type, body) VALUES ($1, 'system', $2)`, [
+        ticket.id,
+        `${actor.user.name} ${next} order #${orderId} (${money(order.total)})${pointsNote}`
+      ]);
     }
   });
-  const [row] = await sequelize.query<Record<string, unknown>>(`SELECT * FROM orders WHERE id = $1`, {
-    bind: [orderId],
-    type: QueryTypes.SELECT
-  });
+  const [row] = await db.query<Record<string, unknown>>(`SELECT * FROM orders WHERE id = $1`, [orderId]);
   return presentOrder(camelKeys(row));
 }
 
-/** Reverses the order's loyalty entries (loyalty_reverse_order); the ticket note's points part. */
-async function reverseLoyalty(sequelize: Sequelize, t: Transaction, orderId: number): Promise<string> {
-  const [{ net }] = await sequelize.query<{ net: number }>(`SELECT loyalty_reverse_order($1) AS net`, {
-    bind: [orderId],
-    transaction: t,
-    type: QueryTypes.SELECT
-  });
+/** Reverses the order's loyalty entries (loyalty_reverse_order) in `t`; the ticket note's points part. */
+async function reverseLoyalty(t: Db, orderId: number): Promise<string> {
+  const [{ net }] = await t.query<{ net: number }>(`SELECT loyalty_reverse_order($1) AS net`, [orderId]);
   return net === 0 ? '' : `, ${net > 0 ? '+' : '−'}${Math.abs(net)} points`;
 }

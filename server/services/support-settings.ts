@@ -1,12 +1,11 @@
-import type { User } from 'lucia';
-import { QueryTypes, type Sequelize } from 'sequelize';
 import type { z } from 'zod';
 import type { AgentStatus } from '#shared/enums.js';
 import type { Agent, CannedBody, CannedResponse, SlaPolicy } from '#shared/schemas/tickets.js';
+import type { Actor } from '../auth/actor.js';
 import { isManager } from '../auth/policies.js';
+import type { Db } from '../data/db.js';
 import { AppError, notFound } from '../errors.js';
 import { audit } from './audit.js';
-import type { Actor } from '../http/env.js';
 import { OPEN_WORK } from './sql.js';
 
 // Canned responses -------------------------------------------------------------------------
@@ -26,67 +25,68 @@ const presentCanned = (r: {
 });
 
 /** Shared responses plus the user's team's own; searched by title and text. */
-export async function listCanned(sequelize: Sequelize, user: User, q?: string): Promise<CannedResponse[]> {
-  const rows = await sequelize.query<Parameters<typeof presentCanned>[0]>(
+export async function listCanned(db: Db, actor: Actor, { q }: { q?: string }): Promise<CannedResponse[]> {
+  const { user } = actor;
+  const rows = await db.query<Parameters<typeof presentCanned>[0]>(
     `SELECT id, title, body, team_id, updated_at FROM canned_responses
       WHERE ($1 OR team_id IS NULL OR team_id = $2)
         AND ($3::text IS NULL OR search @@ plainto_tsquery('simple', $3) OR title ILIKE '%' || $3 || '%')
       ORDER BY title LIMIT 100`,
-    { bind: [isManager(user), user.teamId ?? -1, q ?? null], type: QueryTypes.SELECT }
+    [isManager(user), user.teamId ?? -1, q ?? null]
   );
   return rows.map(presentCanned);
 }
 
+/** Creates a canned response, or replaces the one with `id`. */
 export async function saveCanned(
-  sequelize: Sequelize,
+  db: Db,
   actor: Actor,
-  input: z.output<typeof CannedBody>,
-  id?: number
+  { id, body: input }: { id?: number; body: z.output<typeof CannedBody> }
 ): Promise<CannedResponse> {
-  const [row] = id
-    ? await sequelize.query<Parameters<typeof presentCanned>[0]>(
-        `UPDATE canned_responses SET title = $2, body = $3, team_id = $4 WHERE id = $1 RETURNING id, title, body, team_id, updated_at`,
-        { bind: [id, input.title, input.body, input.teamId], type: QueryTypes.SELECT }
-      )
-    : await sequelize.query<Parameters<typeof presentCanned>[0]>(
-        `INSERT INTO canned_responses (title, body, team_id, created_by) VALUES ($1, $2, $3, $4) RETURNING id, title, body, team_id, updated_at`,
-        { bind: [input.title, input.body, input.teamId, actor.user.id], type: QueryTypes.SELECT }
-      );
-  if (!row) throw notFound('Canned response');
-  await audit({
-    action: id ? 'canned.updated' : 'canned.created',
-    actorUserId: actor.user.id,
-    targetType: 'canned_response',
-    targetId: row.id,
-    ip: actor.ip
+  return db.transaction(async (t) => {
+    const [row] = id
+      ? await t.query<Parameters<typeof presentCanned>[0]>(
+          `UPDATE canned_responses SET title = $2, body = $3, team_id = $4 WHERE id = $1 RETURNING id, title, body, team_id, updated_at`,
+          [id, input.title, input.body, input.teamId]
+        )
+      : await t.query<Parameters<typeof presentCanned>[0]>(
+          `INSERT INTO canned_responses (title, body, team_id, created_by) VALUES ($1, $2, $3, $4) RETURNING id, title, body, team_id, updated_at`,
+          [input.title, input.body, input.teamId, actor.user.id]
+        );
+    if (!row) throw notFound('Canned response');
+    await audit(t, {
+      action: id ? 'canned.updated' : 'canned.created',
+      actorUserId: actor.user.id,
+      targetType: 'canned_response',
+      targetId: row.id,
+      ip: actor.ip
+    });
+    return presentCanned(row);
   });
-  return presentCanned(row);
 }
 
-export async function deleteCanned(sequelize: Sequelize, actor: Actor, id: number): Promise<void> {
-  const [rows] = (await sequelize.query(`DELETE FROM canned_responses WHERE id = $1 RETURNING id`, {
-    bind: [id]
-  })) as [unknown[], unknown];
-  if (rows.length === 0) throw notFound('Canned response');
-  await audit({
-    action: 'canned.deleted',
-    actorUserId: actor.user.id,
-    targetType: 'canned_response',
-    targetId: id,
-    ip: actor.ip
+export async function deleteCanned(db: Db, actor: Actor, id: number): Promise<void> {
+  await db.transaction(async (t) => {
+    const rows = await t.query(`DELETE FROM canned_responses WHERE id = $1 RETURNING id`, [id]);
+    if (rows.length === 0) throw notFound('Canned response');
+    await audit(t, {
+      action: 'canned.deleted',
+      actorUserId: actor.user.id,
+      targetType: 'canned_response',
+      targetId: id,
+      ip: actor.ip
+    });
   });
 }
 
 // SLA policies -----------------------------------------------------------------------------
 
-export async function listSlaPolicies(sequelize: Sequelize): Promise<SlaPolicy[]> {
-  const rows = await sequelize.query<{
+export async function listSlaPolicies(db: Db): Promise<SlaPolicy[]> {
+  const rows = await db.query<{
     priority: SlaPolicy['priority'];
     first_response_minutes: number;
     resolution_minutes: number;
-  }>(`SELECT priority, first_response_minutes, resolution_minutes FROM sla_policies ORDER BY priority DESC`, {
-    type: QueryTypes.SELECT
-  });
+  }>(`SELECT priority, first_response_minutes, resolution_minutes FROM sla_policies ORDER BY priority DESC`);
   return rows.map((r) => ({
     priority: r.priority,
     firstResponseMinutes: r.first_response_minutes,
@@ -95,36 +95,33 @@ export async function listSlaPolicies(sequelize: Sequelize): Promise<SlaPolicy[]
 }
 
 /** New targets apply to tickets created, or re-prioritised, from now on. */
-export async function saveSlaPolicies(
-  sequelize: Sequelize,
-  actor: Actor,
-  policies: SlaPolicy[]
-): Promise<SlaPolicy[]> {
-  await sequelize.transaction(async (t) => {
+export async function saveSlaPolicies(db: Db, actor: Actor, policies: SlaPolicy[]): Promise<SlaPolicy[]> {
+  await db.transaction(async (t) => {
     for (const p of policies) {
-      await sequelize.query(
+      await t.query(
         `UPDATE sla_policies SET first_response_minutes = $2, resolution_minutes = $3, updated_at = now(), updated_by = $4 WHERE priority = $1`,
-        { bind: [p.priority, p.firstResponseMinutes, p.resolutionMinutes, actor.user.id], transaction: t }
+        [p.priority, p.firstResponseMinutes, p.resolutionMinutes, actor.user.id]
       );
     }
+    await audit(t, {
+      action: 'sla.updated',
+      actorUserId: actor.user.id,
+      targetType: 'sla_policies',
+      ip: actor.ip,
+      details: { policies }
+    });
   });
-  await audit({
-    action: 'sla.updated',
-    actorUserId: actor.user.id,
-    targetType: 'sla_policies',
-    ip: actor.ip,
-    details: { policies }
-  });
-  return listSlaPolicies(sequelize);
+  return listSlaPolicies(db);
 }
 
 // Agents and availability ------------------------------------------------------------------
 
-export async function listAgents(sequelize: Sequelize, user: User, teamId?: number): Promise<Agent[]> {
+export async function listAgents(db: Db, actor: Actor, { teamId }: { teamId?: number }): Promise<Agent[]> {
+  const { user } = actor;
   if (!isManager(user) && teamId !== undefined && teamId !== user.teamId)
     throw new AppError('forbidden', 'Agents see their own team');
   const team = isManager(user) ? (teamId ?? null) : user.teamId;
-  const rows = await sequelize.query<{
+  const rows = await db.query<{
     id: number;
     name: string;
     team_id: number | null;
@@ -137,7 +134,7 @@ export async function listAgents(sequelize: Sequelize, user: User, teamId?: numb
        FROM users u
       WHERE u.active AND u.role = 'agent' AND ($1::int IS NULL OR u.team_id = $1)
       ORDER BY u.name`,
-    { bind: [team], type: QueryTypes.SELECT }
+    [team]
   );
   return rows.map((r) => ({
     id: r.id,
@@ -150,13 +147,7 @@ export async function listAgents(sequelize: Sequelize, user: User, teamId?: numb
 }
 
 /** Going away hands back unanswered tickets (the database does it, whoever changes the status). */
-export async function setAvailability(
-  sequelize: Sequelize,
-  user: User,
-  status: AgentStatus
-): Promise<AgentStatus> {
-  await sequelize.query(`UPDATE users SET status = $2::agent_status WHERE id = $1`, {
-    bind: [user.id, status]
-  });
+export async function setAvailability(db: Db, actor: Actor, status: AgentStatus): Promise<AgentStatus> {
+  await db.query(`UPDATE users SET status = $2::agent_status WHERE id = $1`, [actor.user.id, status]);
   return status;
 }

@@ -531,7 +531,6 @@ describe('HTTP fuzzing', () => {
     try {
       const api = createApi({
         config,
-        sequelize,
         db: sequelizeDb(sequelize),
         auth: createLucia(config),
         logger: pino({ level: 'silent' }),

@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { expect } from 'vitest';
 import { ensureChromium } from './chromium.js';
@@ -52,4 +53,46 @@ export async function expectLive(page: Page, timeout = 5000) {
       { timeout }
     )
     .toBe(true);
+}
+
+const axePath = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
+
+export interface AxeFinding {
+  id: string;
+  impact: string;
+  help: string;
+  targets: string[];
+}
+
+/** Runs axe-core (WCAG 2 A/AA rules) on the page as it stands; returns the serious and critical findings. */
+export async function seriousAxeFindings(page: Page): Promise<AxeFinding[]> {
+  if (!(await page.evaluate(() => 'axe' in window))) await page.addScriptTag({ path: axePath });
+  return page.evaluate(async () => {
+    const axe = (window as unknown as { axe: { run: (ctx: Document, opts: object) => Promise<any> } }).axe;
+    const result = await axe.run(document, {
+      runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] }
+    });
+    return result.violations
+      .filter((v: any) => v.impact === 'serious' || v.impact === 'critical')
+      .map((v: any) => ({
+        id: v.id,
+        impact: v.impact,
+        help: v.help,
+        targets: v.nodes.slice(0, 5).map((n: any) => String(n.target))
+      }));
+  });
+}
+
+/** The page has no serious or critical accessibility findings (axe-core). */
+export async function expectAccessible(page: Page) {
+  expect(await seriousAxeFindings(page)).toEqual([]);
+}
+
+/** Nothing on the page is wider than the viewport: a phone never scrolls sideways. */
+export async function expectNoSidewaysScroll(page: Page) {
+  const { scroll, viewport } = await page.evaluate(() => ({
+    scroll: document.documentElement.scrollWidth,
+    viewport: window.innerWidth
+  }));
+  expect(scroll).toBeLessThanOrEqual(viewport);
 }

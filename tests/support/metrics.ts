@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import pino from 'pino';
 import type { ChangeReader } from '../../server/realtime/change-reader.js';
-import { WallboardMetrics } from '../../server/realtime/metrics/index.js';
+import { WallboardMetrics } from '../../server/services/wallboard/metrics.js';
 import { poolDb } from '../../server/data/db.js';
 
 /** Wallboard metrics on `sql`, at a fixed "now", already computed from SQL (one reconcile). */

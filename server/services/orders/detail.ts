@@ -1,9 +1,9 @@
-import type { User } from 'lucia';
 import type { OrderDetail } from '#shared/schemas/inventory.js';
 import { money } from '#shared/rules/money.js';
 import { isManager } from '../../auth/policies.js';
 import type { Db } from '../../data/db.js';
 import { notFound } from '../../errors.js';
+import type { Actor } from '../../http/env.js';
 import { ORDER_ACTIONS_FROM } from '../orders.js';
 
 const iso = (v: unknown) => new Date(v as string).toISOString();
@@ -14,7 +14,8 @@ const iso = (v: unknown) => new Date(v as string).toISOString();
  * the user may see, its loyalty entries, and what the user may do to it. Agents and managers
  * see every order (support works all of them); tickets stay within the agent's team.
  */
-export async function orderDetail(db: Db, user: User, orderId: number): Promise<OrderDetail> {
+export async function orderDetail(db: Db, actor: Actor, orderId: number): Promise<OrderDetail> {
+  const { user } = actor;
   const [order] = await db.query<Record<string, unknown>>(
     `SELECT o.id, o.status::text AS status, o.order_date, o.total, o.currency, o.channel::text AS channel,
             o.external_id, o.version, o.updated_at, o.customer_id,

@@ -32,8 +32,8 @@ export async function recordStockMovement(
         [productId, body.kind, body.quantity, body.reason, actor.user.id]
       )
       .catch((err: unknown) => {
-        const original = (err as { original?: { constraint?: string } }).original;
-        if (original?.constraint === 'products_stock_check')
+        const e = err as { constraint?: string; original?: { constraint?: string } };
+        if ((e.original ?? e).constraint === 'products_stock_check')
           throw new AppError('unprocessable', 'Stock cannot go below zero', {
             constraint: 'products_stock_check'
           });

@@ -1,4 +1,3 @@
-import { QueryTypes, type Sequelize, type Transaction } from 'sequelize';
 import type { z } from 'zod';
 import type { TicketStatus } from '#shared/enums.js';
 import {
@@ -8,15 +7,14 @@ import {
   type ReplyBody,
   type TicketPatch
 } from '#shared/schemas/tickets.js';
-import { canWorkTicket } from '../../auth/policies.js';
+import type { Actor } from '../../auth/actor.js';
 import { authorizeObject } from '../../auth/authorize.js';
+import { canWorkTicket } from '../../auth/policies.js';
+import type { Db, Row } from '../../data/db.js';
 import { AppError, notFound } from '../../errors.js';
 import { presentAuthoredMessage } from './detail.js';
 import { queueRow } from './queue.js';
-import type { Actor } from '../../http/env.js';
 import { Params } from '../sql.js';
-
-type Row = Record<string, unknown>;
 
 const STATUS_LABEL: Record<TicketStatus, string> = {
   new: 'New',
@@ -26,26 +24,25 @@ const STATUS_LABEL: Record<TicketStatus, string> = {
   closed: 'Closed'
 };
 
-/** Locks the ticket row for the rest of the transaction, after checking the actor may work it. */
-async function lockTicket(sequelize: Sequelize, t: Transaction, actor: Actor, id: number): Promise<Row> {
-  const [row] = await sequelize.query<Row>(`SELECT * FROM tickets WHERE id = $1 FOR UPDATE`, {
-    bind: [id],
-    transaction: t,
-    type: QueryTypes.SELECT
-  });
+/**
+ * Locks the ticket row for the rest of the transaction `t`, after checking the actor may work it
+ * (a denial is audited through `db`, outside the transaction it stops).
+ */
+async function lockTicket(db: Db, t: Db, actor: Actor, id: number): Promise<Row> {
+  const [row] = await t.query<Row>(`SELECT * FROM tickets WHERE id = $1 FOR UPDATE`, [id]);
   if (!row) throw notFound('Ticket');
-  await authorizeObject(canWorkTicket(actor.user, { teamId: Number(row.team_id) }), actor, {
+  await authorizeObject(db, canWorkTicket(actor.user, { teamId: Number(row.team_id) }), actor, {
     type: 'ticket',
     id
   });
   return row;
 }
 
-async function systemMessage(sequelize: Sequelize, t: Transaction, ticketId: number, body: string) {
-  await sequelize.query(
-    `INSERT INTO ticket_messages (ticket_id, author_type, body) VALUES ($1, 'system', $2)`,
-    { bind: [ticketId, body], transaction: t }
-  );
+async function systemMessage(t: Db, ticketId: number, body: string) {
+  await t.query(`INSERT INTO ticket_messages (ticket_id, author_type, body) VALUES ($1, 'system', $2)`, [
+    ticketId,
+    body
+  ]);
 }
 
 /** Timestamp columns that follow a status move (reopening clears them). */
@@ -72,19 +69,18 @@ function checkTransition(from: TicketStatus, to: TicketStatus) {
  * ticket, so nothing someone else saved in between is overwritten.
  */
 export async function patchTicket(
-  sequelize: Sequelize,
+  db: Db,
   actor: Actor,
-  id: number,
-  patch: z.output<typeof TicketPatch>
+  { id, patch }: { id: number; patch: z.output<typeof TicketPatch> }
 ): Promise<QueueTicket> {
-  await sequelize.transaction(async (t) => {
-    const row = await lockTicket(sequelize, t, actor, id);
+  await db.transaction(async (t) => {
+    const row = await lockTicket(db, t, actor, id);
     if (Number(row.version) !== patch.version) {
       throw new AppError(
         'stale_version',
         'Someone changed this ticket a moment ago; your change was not saved',
         {
-          ticket: await queueRow(sequelize, id)
+          ticket: await queueRow(t, id)
         }
       );
     }
@@ -109,9 +105,9 @@ export async function patchTicket(
     }
     if (patch.assigneeId !== undefined && patch.assigneeId !== row.assignee_id) {
       if (patch.assigneeId !== null) {
-        const [agent] = await sequelize.query<{ name: string; team_id: number | null; role: string }>(
+        const [agent] = await t.query<{ name: string; team_id: number | null; role: string }>(
           `SELECT name, team_id, role FROM users WHERE id = $1 AND active`,
-          { bind: [patch.assigneeId], transaction: t, type: QueryTypes.SELECT }
+          [patch.assigneeId]
         );
         if (!agent || (agent.role === 'agent' && agent.team_id !== Number(row.team_id))) {
           throw new AppError(
@@ -132,13 +128,9 @@ export async function patchTicket(
     if (patch.tags) set('tags', [...new Set(patch.tags)], '::text[]');
     if (patch.orderId !== undefined && patch.orderId !== row.order_id) {
       if (patch.orderId !== null) {
-        const [order] = await sequelize.query<{ id: number }>(
+        const [order] = await t.query<{ id: number }>(
           `SELECT id FROM orders WHERE id = $1 AND customer_id = $2`,
-          {
-            bind: [patch.orderId, row.customer_id],
-            transaction: t,
-            type: QueryTypes.SELECT
-          }
+          [patch.orderId, row.customer_id]
         );
         if (!order) throw new AppError('unprocessable', 'The order must be one of this customer’s orders');
         notes.push(`${who} linked order #${patch.orderId}`);
@@ -146,41 +138,37 @@ export async function patchTicket(
       set('order_id', patch.orderId);
     }
     if (sets.length === 0) return;
-    await sequelize.query(`UPDATE tickets SET ${sets.join(', ')}, version = version + 1 WHERE id = $1`, {
-      bind: params.values,
-      transaction: t
-    });
-    for (const note of notes) await systemMessage(sequelize, t, id, note);
+    await t.query(
+      `UPDATE tickets SET ${sets.join(', ')}, version = version + 1 WHERE id = $1`,
+      params.values
+    );
+    for (const note of notes) await systemMessage(t, id, note);
   });
-  return (await queueRow(sequelize, id))!;
+  return (await queueRow(db, id))!;
 }
 
 /** Takes an unassigned ticket. Of two agents claiming at once, exactly one wins; the other is told who. */
-export async function claimTicket(sequelize: Sequelize, actor: Actor, id: number): Promise<QueueTicket> {
-  await sequelize.transaction(async (t) => {
-    const row = await lockTicket(sequelize, t, actor, id);
+export async function claimTicket(db: Db, actor: Actor, id: number): Promise<QueueTicket> {
+  await db.transaction(async (t) => {
+    const row = await lockTicket(db, t, actor, id);
     if (row.assignee_id === actor.user.id) return;
     if (row.assignee_id !== null) {
-      const [holder] = await sequelize.query<{ id: number; name: string }>(
+      const [holder] = await t.query<{ id: number; name: string }>(
         `SELECT id, name FROM users WHERE id = $1`,
-        {
-          bind: [row.assignee_id],
-          transaction: t,
-          type: QueryTypes.SELECT
-        }
+        [row.assignee_id]
       );
       throw new AppError('conflict', `Already assigned to ${holder?.name ?? 'someone else'}`, {
         assignee: holder ?? null
       });
     }
-    await sequelize.query(
+    await t.query(
       `UPDATE tickets SET assignee_id = $2, status = CASE WHEN status = 'new' THEN 'open'::ticket_status ELSE status END,
               version = version + 1 WHERE id = $1`,
-      { bind: [id, actor.user.id], transaction: t }
+      [id, actor.user.id]
     );
-    await systemMessage(sequelize, t, id, `${actor.user.name} took the ticket`);
+    await systemMessage(t, id, `${actor.user.name} took the ticket`);
   });
-  return (await queueRow(sequelize, id))!;
+  return (await queueRow(db, id))!;
 }
 
 /**
@@ -188,49 +176,42 @@ export async function claimTicket(sequelize: Sequelize, actor: Actor, id: number
  * may move the ticket in the same step (reply and set pending, reply and resolve).
  */
 export async function addAgentMessage(
-  sequelize: Sequelize,
+  db: Db,
   actor: Actor,
-  id: number,
-  input: z.output<typeof ReplyBody>
+  { id, reply: input }: { id: number; reply: z.output<typeof ReplyBody> }
 ): Promise<{ message: MessageWithAuthor; ticket: QueueTicket }> {
-  const message = await sequelize.transaction(async (t) => {
-    const row = await lockTicket(sequelize, t, actor, id);
+  const message = await db.transaction(async (t) => {
+    const row = await lockTicket(db, t, actor, id);
     const from = row.status as TicketStatus;
     const to: TicketStatus = input.status ?? (!input.internal && from === 'new' ? 'open' : from);
     checkTransition(from, to);
-    const [inserted] = await sequelize.query<Row>(
+    const [inserted] = await t.query<Row>(
       `INSERT INTO ticket_messages (ticket_id, author_type, author_user_id, body, internal) VALUES ($1, 'agent', $2, $3, $4) RETURNING *`,
-      { bind: [id, actor.user.id, input.body, input.internal], transaction: t, type: QueryTypes.SELECT }
+      [id, actor.user.id, input.body, input.internal]
     );
     const sets = [`last_message_at = now()`, `version = version + 1`];
     if (!input.internal) sets.push(`first_responded_at = coalesce(first_responded_at, now())`);
     if (to !== from) sets.push(`status = '${to}'::ticket_status`, ...statusColumns(to));
-    await sequelize.query(`UPDATE tickets SET ${sets.join(', ')} WHERE id = $1`, {
-      bind: [id],
-      transaction: t
-    });
+    await t.query(`UPDATE tickets SET ${sets.join(', ')} WHERE id = $1`, [id]);
     return inserted;
   });
   return {
     message: presentAuthoredMessage({ ...message, author_name: actor.user.name }),
-    ticket: (await queueRow(sequelize, id))!
+    ticket: (await queueRow(db, id))!
   };
 }
 
 /** A satisfaction score, typically from a survey tool some time after resolution. */
-export async function recordCsat(sequelize: Sequelize, id: number, score: number): Promise<QueueTicket> {
-  const [rows] = (await sequelize.query(
+export async function recordCsat(db: Db, { id, score }: { id: number; score: number }): Promise<QueueTicket> {
+  const rows = await db.query(
     `UPDATE tickets SET csat_score = $2, csat_at = now(), version = version + 1
       WHERE id = $1 AND status IN ('resolved', 'closed') RETURNING id`,
-    { bind: [id, score] }
-  )) as [unknown[], unknown];
+    [id, score]
+  );
   if (rows.length === 0) {
-    const [exists] = await sequelize.query(`SELECT 1 FROM tickets WHERE id = $1`, {
-      bind: [id],
-      type: QueryTypes.SELECT
-    });
+    const [exists] = await db.query(`SELECT 1 FROM tickets WHERE id = $1`, [id]);
     if (!exists) throw notFound('Ticket');
     throw new AppError('unprocessable', 'Satisfaction is rated once a ticket is resolved');
   }
-  return (await queueRow(sequelize, id))!;
+  return (await queueRow(db, id))!;
 }

@@ -1,10 +1,10 @@
 import { money } from '#shared/rules/money.js';
-import type { User } from 'lucia';
-import { QueryTypes, type Sequelize } from 'sequelize';
 import type { LoyaltyTier } from '#shared/enums.js';
 import type { CustomerPanel, MessageWithAuthor, TicketDetail } from '#shared/schemas/tickets.js';
-import { canViewTicket, isManager } from '../../auth/policies.js';
+import type { Actor } from '../../auth/actor.js';
 import { authorizeObject } from '../../auth/authorize.js';
+import { canViewTicket, isManager } from '../../auth/policies.js';
+import type { Db, Row } from '../../data/db.js';
 import { notFound } from '../../errors.js';
 import { camelKeys } from '../../presenters/camel-keys.js';
 import {
@@ -14,40 +14,33 @@ import {
   presentTicket
 } from '../../presenters/live-shapes.js';
 import { findQueueRow, presentQueueRow } from './queue.js';
-import type { Actor } from '../../http/env.js';
 import { COUNTED, OPEN_WORK } from '../sql.js';
 
-type Row = Record<string, unknown>;
-
 /** Loads a ticket the user may see, or answers "not found" (and audits the attempt). */
-async function loadVisibleTicket(sequelize: Sequelize, actor: Actor, id: number) {
-  const row = await findQueueRow(sequelize, id);
+async function loadVisibleTicket(db: Db, actor: Actor, id: number) {
+  const row = await findQueueRow(db, id);
   if (!row) throw notFound('Ticket');
-  await authorizeObject(canViewTicket(actor.user, { teamId: Number(row.team_id) }), actor, {
+  await authorizeObject(db, canViewTicket(actor.user, { teamId: Number(row.team_id) }), actor, {
     type: 'ticket',
     id
   });
   return row;
 }
 
-export async function getTicketDetail(sequelize: Sequelize, actor: Actor, id: number): Promise<TicketDetail> {
-  const row = await loadVisibleTicket(sequelize, actor, id);
-  const [team] = await sequelize.query<{ id: number; name: string }>(
-    `SELECT id, name FROM teams WHERE id = $1`,
-    {
-      bind: [row.team_id],
-      type: QueryTypes.SELECT
-    }
-  );
-  const messages = await sequelize.query<Row>(
+export async function getTicketDetail(db: Db, actor: Actor, id: number): Promise<TicketDetail> {
+  const row = await loadVisibleTicket(db, actor, id);
+  const [team] = await db.query<{ id: number; name: string }>(`SELECT id, name FROM teams WHERE id = $1`, [
+    row.team_id
+  ]);
+  const messages = await db.query<Row>(
     `SELECT m.*, u.name AS author_name FROM ticket_messages m LEFT JOIN users u ON u.id = m.author_user_id
       WHERE m.ticket_id = $1 ORDER BY m.created_at, m.id`,
-    { bind: [id], type: QueryTypes.SELECT }
+    [id]
   );
   return {
     ticket: { ...presentQueueRow(row), team: { id: team.id, name: team.name } },
     messages: messages.map(presentAuthoredMessage),
-    panel: await customerPanel(sequelize, actor.user, Number(row.customer_id), id)
+    panel: await customerPanel(db, actor, { customerId: Number(row.customer_id), exceptTicketId: id })
   };
 }
 
@@ -62,41 +55,34 @@ export function presentAuthoredMessage(row: Row): MessageWithAuthor {
 
 /** Contact, loyalty, lifetime value, recent orders and the other open tickets the user may see. */
 export async function customerPanel(
-  sequelize: Sequelize,
-  user: User,
-  customerId: number,
-  exceptTicketId?: number
+  db: Db,
+  actor: Actor,
+  { customerId, exceptTicketId }: { customerId: number; exceptTicketId?: number }
 ): Promise<CustomerPanel> {
-  const [customer] = await sequelize.query<Row>(`SELECT * FROM customers WHERE id = $1`, {
-    bind: [customerId],
-    type: QueryTypes.SELECT
-  });
+  const { user } = actor;
+  const [customer] = await db.query<Row>(`SELECT * FROM customers WHERE id = $1`, [customerId]);
   if (!customer) throw notFound('Customer');
-  const [loyalty] = await sequelize.query<{
+  const [loyalty] = await db.query<{
     balance: number;
     lifetime_points: number;
     tier: LoyaltyTier;
     version: number;
-  }>(`SELECT balance, lifetime_points, tier, version FROM loyalty_accounts WHERE customer_id = $1`, {
-    bind: [customerId],
-    type: QueryTypes.SELECT
-  });
-  const [value] = await sequelize.query<{ ltv: string; orders: number }>(
+  }>(`SELECT balance, lifetime_points, tier, version FROM loyalty_accounts WHERE customer_id = $1`, [
+    customerId
+  ]);
+  const [value] = await db.query<{ ltv: string; orders: number }>(
     `SELECT coalesce(sum(total) FILTER (WHERE ${COUNTED}), 0)::text AS ltv, count(*)::int AS orders
        FROM orders WHERE customer_id = $1`,
-    { bind: [customerId], type: QueryTypes.SELECT }
+    [customerId]
   );
-  const orders = await sequelize.query<Row>(
+  const orders = await db.query<Row>(
     `SELECT * FROM orders WHERE customer_id = $1 ORDER BY order_date DESC, id DESC LIMIT 5`,
-    {
-      bind: [customerId],
-      type: QueryTypes.SELECT
-    }
+    [customerId]
   );
-  const tickets = await sequelize.query<Row>(
+  const tickets = await db.query<Row>(
     `SELECT * FROM tickets WHERE customer_id = $1 AND ${OPEN_WORK} AND id <> $2
         AND ($3 OR team_id = $4) ORDER BY updated_at DESC LIMIT 10`,
-    { bind: [customerId, exceptTicketId ?? 0, isManager(user), user.teamId ?? -1], type: QueryTypes.SELECT }
+    [customerId, exceptTicketId ?? 0, isManager(user), user.teamId ?? -1]
   );
   return {
     customer: presentCustomer(camelKeys(customer)),

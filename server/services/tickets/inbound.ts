@@ -1,6 +1,6 @@
-import { QueryTypes, type Sequelize } from 'sequelize';
 import type { z } from 'zod';
 import type { InboundMessage, MessageWithAuthor, QueueTicket } from '#shared/schemas/tickets.js';
+import type { Db } from '../../data/db.js';
 import { AppError } from '../../errors.js';
 import { presentAuthoredMessage } from './detail.js';
 import { queueRow } from './queue.js';
@@ -11,33 +11,33 @@ import { queueRow } from './queue.js';
  * SLA and VIP rules are the database's, exactly as for a ticket inserted any other way.
  */
 export async function receiveInbound(
-  sequelize: Sequelize,
+  db: Db,
   input: z.output<typeof InboundMessage>
 ): Promise<{ ticket: QueueTicket; message: MessageWithAuthor; created: boolean }> {
-  const result = await sequelize.transaction(async (t) => {
+  const result = await db.transaction(async (t) => {
     const [first, ...rest] = (input.name ?? input.email.split('@')[0]).split(/\s+/);
-    const [customer] = await sequelize.query<{ id: number }>(
+    const [customer] = await t.query<{ id: number }>(
       `INSERT INTO customers (email, first_name, last_name, preferred_channels)
        VALUES ($1, $2, $3, '{email}')
        ON CONFLICT ((lower(email))) DO UPDATE SET email = customers.email
        RETURNING id`,
-      { bind: [input.email, first, rest.join(' ')], transaction: t, type: QueryTypes.SELECT }
+      [input.email, first, rest.join(' ')]
     );
 
     let ticketId: number | null = null;
     if (input.ticketId) {
-      const [open] = await sequelize.query<{ id: number; status: string }>(
+      const [open] = await t.query<{ id: number; status: string }>(
         `SELECT id, status FROM tickets WHERE id = $1 AND customer_id = $2 FOR UPDATE`,
-        { bind: [input.ticketId, customer.id], transaction: t, type: QueryTypes.SELECT }
+        [input.ticketId, customer.id]
       );
       if (!open) throw new AppError('unprocessable', 'That ticket does not belong to this customer');
       if (open.status !== 'closed') ticketId = open.id;
     }
     const created = ticketId === null;
     if (ticketId === null) {
-      const [team] = await sequelize.query<{ id: number }>(
+      const [team] = await t.query<{ id: number }>(
         input.teamId ? `SELECT id FROM teams WHERE id = $1` : `SELECT id FROM teams ORDER BY id LIMIT 1`,
-        { bind: input.teamId ? [input.teamId] : [], transaction: t, type: QueryTypes.SELECT }
+        input.teamId ? [input.teamId] : []
       );
       if (!team)
         throw new AppError(
@@ -45,42 +45,34 @@ export async function receiveInbound(
           input.teamId ? 'No such team' : 'Create a team before receiving tickets'
         );
       const [order] = input.orderExternalId
-        ? await sequelize.query<{ id: number }>(
-            `SELECT id FROM orders WHERE external_id = $1 AND customer_id = $2`,
-            {
-              bind: [input.orderExternalId, customer.id],
-              transaction: t,
-              type: QueryTypes.SELECT
-            }
-          )
+        ? await t.query<{ id: number }>(`SELECT id FROM orders WHERE external_id = $1 AND customer_id = $2`, [
+            input.orderExternalId,
+            customer.id
+          ])
         : [];
-      const [ticket] = await sequelize.query<{ id: number }>(
+      const [ticket] = await t.query<{ id: number }>(
         `INSERT INTO tickets (customer_id, team_id, order_id, subject, channel) VALUES ($1, $2, $3, $4, $5) RETURNING id`,
-        {
-          bind: [customer.id, team.id, order?.id ?? null, input.subject, input.channel],
-          transaction: t,
-          type: QueryTypes.SELECT
-        }
+        [customer.id, team.id, order?.id ?? null, input.subject, input.channel]
       );
       ticketId = ticket.id;
     } else {
       // The customer wrote back: a ticket waiting on them, or resolved, needs an agent again.
-      await sequelize.query(
+      await t.query(
         `UPDATE tickets SET status = CASE WHEN status IN ('pending', 'resolved') THEN 'open'::ticket_status ELSE status END,
                 resolved_at = CASE WHEN status = 'resolved' THEN NULL ELSE resolved_at END,
                 last_message_at = now(), version = version + 1
           WHERE id = $1`,
-        { bind: [ticketId], transaction: t }
+        [ticketId]
       );
     }
-    const [message] = await sequelize.query<Record<string, unknown>>(
+    const [message] = await t.query<Record<string, unknown>>(
       `INSERT INTO ticket_messages (ticket_id, author_type, body) VALUES ($1, 'customer', $2) RETURNING *`,
-      { bind: [ticketId, input.body], transaction: t, type: QueryTypes.SELECT }
+      [ticketId, input.body]
     );
     return { ticketId, message, created };
   });
   return {
-    ticket: (await queueRow(sequelize, result.ticketId))!,
+    ticket: (await queueRow(db, result.ticketId))!,
     message: presentAuthoredMessage({ ...result.message, author_name: null }),
     created: result.created
   };

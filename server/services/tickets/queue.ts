@@ -1,9 +1,10 @@
 import { AT_RISK_FLOOR_MINUTES, AT_RISK_SHARE } from '#shared/rules/tickets.js';
 import type { User } from 'lucia';
-import { QueryTypes, type Sequelize } from 'sequelize';
 import type { z } from 'zod';
 import type { QueueCounts, QueuePage, QueueQuery, QueueTicket } from '#shared/schemas/tickets.js';
+import type { Actor } from '../../auth/actor.js';
 import { isManager } from '../../auth/policies.js';
+import type { Db, Row } from '../../data/db.js';
 import { AppError } from '../../errors.js';
 import { camelKeys } from '../../presenters/camel-keys.js';
 import { presentTicket } from '../../presenters/live-shapes.js';
@@ -27,8 +28,6 @@ export const QUEUE_ROW_SQL = `
       SELECT m.body, m.author_type, m.internal, m.created_at FROM ticket_messages m
        WHERE m.ticket_id = t.id AND m.author_type <> 'system' ORDER BY m.created_at DESC, m.id DESC LIMIT 1
     ) lm ON true`;
-
-type Row = Record<string, unknown>;
 
 export function presentQueueRow(row: Row): QueueTicket {
   const body = row.lm_body as string | null;
@@ -76,7 +75,8 @@ const SLA_CONDITION: Record<string, string> = {
 };
 
 /** One page of a queue view, in SLA order, with the counts of every view. */
-export async function listQueue(sequelize: Sequelize, user: User, q: Query): Promise<QueuePage> {
+export async function listQueue(db: Db, actor: Actor, q: Query): Promise<QueuePage> {
+  const { user } = actor;
   const manager = isManager(user);
   if (q.view === 'all' && !manager) throw new AppError('forbidden', 'The all-teams view is for managers');
   const where: string[] = [];
@@ -114,15 +114,15 @@ export async function listQueue(sequelize: Sequelize, user: User, q: Query): Pro
     );
   }
 
-  const rows = await sequelize.query<Row>(
+  const rows = await db.query<Row>(
     `${QUEUE_ROW_SQL} WHERE ${where.join(' AND ')} ORDER BY ${DUE} ASC NULLS LAST, t.id ASC LIMIT ${params.p(q.limit + 1)}`,
-    { bind: params.values, type: QueryTypes.SELECT }
+    params.values
   );
   const page = rows.slice(0, q.limit);
   const last = page.at(-1);
   return {
     tickets: page.map(presentQueueRow),
-    counts: await queueCounts(sequelize, user),
+    counts: await queueCounts(db, user),
     nextCursor:
       rows.length > q.limit && last
         ? encodeCursor({ due: (last.sla_due as string | null) ?? null, id: Number(last.id) })
@@ -130,31 +130,28 @@ export async function listQueue(sequelize: Sequelize, user: User, q: Query): Pro
   };
 }
 
-export async function queueCounts(sequelize: Sequelize, user: User): Promise<QueueCounts> {
+export async function queueCounts(db: Db, user: User): Promise<QueueCounts> {
   const manager = isManager(user);
-  const [row] = await sequelize.query<{ mine: number; unassigned: number; team: number; all: number }>(
+  const [row] = await db.query<{ mine: number; unassigned: number; team: number; all: number }>(
     `SELECT count(*) FILTER (WHERE t.assignee_id = $1)::int AS mine,
             count(*) FILTER (WHERE t.assignee_id IS NULL)::int AS unassigned,
             count(*) FILTER (WHERE $2::int IS NULL OR t.team_id = $2)::int AS team,
             count(*)::int AS all
        FROM tickets t
       WHERE ${OPEN} AND ($3 OR t.team_id = $2)`,
-    { bind: [user.id, user.teamId, manager], type: QueryTypes.SELECT }
+    [user.id, user.teamId, manager]
   );
   return { mine: row.mine, unassigned: row.unassigned, team: row.team, all: manager ? row.all : null };
 }
 
 /** One ticket's queue row as the database returns it, or undefined. */
-export async function findQueueRow(sequelize: Sequelize, ticketId: number): Promise<Row | undefined> {
-  const [row] = await sequelize.query<Row>(`${QUEUE_ROW_SQL} WHERE t.id = $1`, {
-    bind: [ticketId],
-    type: QueryTypes.SELECT
-  });
+export async function findQueueRow(db: Db, ticketId: number): Promise<Row | undefined> {
+  const [row] = await db.query<Row>(`${QUEUE_ROW_SQL} WHERE t.id = $1`, [ticketId]);
   return row;
 }
 
 /** One ticket as a queue row (after an action, or for a live event about a ticket not yet on screen). */
-export async function queueRow(sequelize: Sequelize, ticketId: number): Promise<QueueTicket | null> {
-  const row = await findQueueRow(sequelize, ticketId);
+export async function queueRow(db: Db, ticketId: number): Promise<QueueTicket | null> {
+  const row = await findQueueRow(db, ticketId);
   return row ? presentQueueRow(row) : null;
 }

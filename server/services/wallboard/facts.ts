@@ -2,14 +2,13 @@ import type { AgentStatus, TicketPriority, TicketStatus } from '#shared/enums.js
 import type { MetricKey } from '#shared/schemas/metrics.js';
 import { formatHundredths, toHundredths } from '#shared/rules/money.js';
 import { isOpenWork } from '#shared/rules/tickets.js';
+import type { Row } from '../../data/db.js';
 
 // The wallboard keeps a few facts about the rows that can move its numbers (today's and
 // yesterday's orders, open and recent tickets, recent ledger entries...), and computes every number
 // from them. A fact is always made from a row's snake_case JSON, whether the row came from a change
 // (change_log.data) or from the reconcile query (jsonb_build_object of the same columns): one
 // extraction, so the incremental and the recomputed wallboard cannot disagree on a definition.
-
-type Row = Record<string, unknown>;
 
 /** The store's business days around now, as epoch milliseconds (computed by Postgres, DST-aware). */
 export interface DayBounds {

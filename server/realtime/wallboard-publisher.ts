@@ -1,9 +1,9 @@
 import type { Logger } from 'pino';
 import type { WallboardSnapshot } from '#shared/schemas/metrics.js';
 import { rooms } from '#shared/rooms.js';
-import type { PulseServer } from '../hub.js';
-import { guarded } from '../safe-handler.js';
-import type { WallboardMetrics } from './wallboard-metrics.js';
+import type { PulseServer } from './types.js';
+import { guarded } from './safe-handler.js';
+import type { WallboardMetrics } from '../services/wallboard/metrics.js';
 
 export interface PublisherOptions {
   /** At most one frame per this many milliseconds (250: four frames a second). */

@@ -1,19 +1,16 @@
 import type { Logger } from 'pino';
 import type { WallboardSnapshot } from '#shared/schemas/metrics.js';
 import { rooms } from '#shared/rooms.js';
-import { isManager } from '../../auth/policies.js';
-import type { Db } from '../../data/db.js';
-import type { ChangeRow } from '../change-reader.js';
-import type { PulseServer } from '../hub.js';
-import { guarded, onSocketEvent } from '../safe-handler.js';
-import { socketUser, type PulseSocket } from '../socket-auth.js';
-import { WallboardPublisher, type PublisherOptions } from './publisher.js';
-import { verifyWallboardToken } from './tokens.js';
-import { WallboardMetrics } from './wallboard-metrics.js';
-
-export { computeSnapshot } from './compute.js';
-export { loadWallboardState } from './load.js';
-export { WallboardMetrics } from './wallboard-metrics.js';
+import { isManager } from '../auth/policies.js';
+import type { Db } from '../data/db.js';
+import { WallboardMetrics } from '../services/wallboard/metrics.js';
+import { verifyWallboardToken } from '../services/wallboard/tokens.js';
+import type { ChangeRow } from './change-reader.js';
+import type { PulseServer } from './types.js';
+import { guarded, onSocketEvent } from './safe-handler.js';
+import { socketUser } from './socket-auth.js';
+import type { PulseSocket } from './types.js';
+import { WallboardPublisher, type PublisherOptions } from './wallboard-publisher.js';
 
 export interface WallboardOptions extends PublisherOptions {
   db: Db;

@@ -1,8 +1,8 @@
-import type { User } from 'lucia';
 import type { z } from 'zod';
 import type { Threshold, ThresholdsBody } from '#shared/schemas/metrics.js';
+import type { Actor } from '../../auth/actor.js';
 import type { Db } from '../../data/db.js';
-import { audit } from '../../services/audit.js';
+import { audit } from '../audit.js';
 
 // Thresholds managers set on wallboard tiles ("unassigned above 20"). Saving them writes
 // change_log rows, so every server process puts the tiles in alert within one read.
@@ -33,7 +33,7 @@ export async function listThresholds(db: Db): Promise<Threshold[]> {
 /** Replaces the whole set: metrics left out lose their threshold. */
 export async function saveThresholds(
   db: Db,
-  actor: { user: User; ip: string | null },
+  actor: Actor,
   rules: z.output<typeof ThresholdsBody>['thresholds']
 ): Promise<Threshold[]> {
   await db.transaction(async (t) => {
@@ -49,13 +49,13 @@ export async function saveThresholds(
         [rule.metric, rule.comparison, rule.value, actor.user.id]
       );
     }
-  });
-  await audit({
-    action: 'wallboard.thresholds_updated',
-    actorUserId: actor.user.id,
-    targetType: 'wallboard_thresholds',
-    ip: actor.ip,
-    details: { thresholds: rules }
+    await audit(t, {
+      action: 'wallboard.thresholds_updated',
+      actorUserId: actor.user.id,
+      targetType: 'wallboard_thresholds',
+      ip: actor.ip,
+      details: { thresholds: rules }
+    });
   });
   return listThresholds(db);
 }

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { WallboardSnapshot } from '#shared/schemas/metrics.js';
 import type { Db } from '../../data/db.js';
-import type { ChangeRow } from '../change-reader.js';
+import type { ChangeRow } from '../../data/change-row.js';
 import { computeSnapshot } from './compute.js';
 import { KEPT_FACTS, agentFact, thresholdFact, type KeptTopic, type WallboardState } from './facts.js';
 import { loadWallboardState } from './load.js';

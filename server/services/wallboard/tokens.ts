@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import type { User } from 'lucia';
 import type { CreatedWallboardToken, WallboardToken } from '#shared/schemas/metrics.js';
+import type { Actor } from '../../auth/actor.js';
 import { sha256Hex } from '../../auth/session-adapter.js';
 import { notFound } from '../../errors.js';
 import type { Db } from '../../data/db.js';
-import { audit } from '../../services/audit.js';
+import { audit } from '../audit.js';
 
 // Read-only wallboard links for a TV nobody signs in on. The token is shown once; only its
 // SHA-256 is stored. It opens GET /api/wallboard and a socket that joins the `wallboard` room,
@@ -38,28 +38,26 @@ function present(r: Row): WallboardToken {
   };
 }
 
-interface Actor {
-  user: User;
-  ip: string | null;
-}
-
 export async function createWallboardToken(
   db: Db,
   actor: Actor,
   name: string
 ): Promise<CreatedWallboardToken> {
   const secret = `${PREFIX}${randomBytes(32).toString('base64url')}`;
-  const [{ id }] = await db.query<{ id: number }>(
-    `INSERT INTO wallboard_tokens (token_hash, name, created_by) VALUES ($1, $2, $3) RETURNING id`,
-    [sha256Hex(secret), name, actor.user.id]
-  );
-  await audit({
-    action: 'wallboard_token.created',
-    actorUserId: actor.user.id,
-    targetType: 'wallboard_token',
-    targetId: id,
-    ip: actor.ip,
-    details: { name }
+  const id = await db.transaction(async (t) => {
+    const [row] = await t.query<{ id: number }>(
+      `INSERT INTO wallboard_tokens (token_hash, name, created_by) VALUES ($1, $2, $3) RETURNING id`,
+      [sha256Hex(secret), name, actor.user.id]
+    );
+    await audit(t, {
+      action: 'wallboard_token.created',
+      actorUserId: actor.user.id,
+      targetType: 'wallboard_token',
+      targetId: row.id,
+      ip: actor.ip,
+      details: { name }
+    });
+    return row.id;
   });
   const [row] = await db.query<Row>(`${SELECT} WHERE t.id = $1`, [id]);
   return { token: present(row), secret, path: `/tv?token=${encodeURIComponent(secret)}` };
@@ -73,21 +71,24 @@ export async function listWallboardTokens(db: Db): Promise<WallboardToken[]> {
 
 /** Revokes for good (revoking twice is a no-op); open TV sockets close within a second. */
 export async function revokeWallboardToken(db: Db, actor: Actor, id: number): Promise<WallboardToken> {
-  const revoked = await db.query<{ id: number }>(
-    `UPDATE wallboard_tokens SET revoked_at = now(), revoked_by = $2 WHERE id = $1 AND revoked_at IS NULL RETURNING id`,
-    [id, actor.user.id]
-  );
-  const [row] = await db.query<Row>(`${SELECT} WHERE t.id = $1`, [id]);
+  const row = await db.transaction(async (t) => {
+    const revoked = await t.query<{ id: number }>(
+      `UPDATE wallboard_tokens SET revoked_at = now(), revoked_by = $2 WHERE id = $1 AND revoked_at IS NULL RETURNING id`,
+      [id, actor.user.id]
+    );
+    if (revoked.length > 0) {
+      await audit(t, {
+        action: 'wallboard_token.revoked',
+        actorUserId: actor.user.id,
+        targetType: 'wallboard_token',
+        targetId: id,
+        ip: actor.ip
+      });
+    }
+    const [found] = await t.query<Row>(`${SELECT} WHERE t.id = $1`, [id]);
+    return found;
+  });
   if (!row) throw notFound('Wallboard token');
-  if (revoked.length > 0) {
-    await audit({
-      action: 'wallboard_token.revoked',
-      actorUserId: actor.user.id,
-      targetType: 'wallboard_token',
-      targetId: id,
-      ip: actor.ip
-    });
-  }
   return present(row);
 }
 

@@ -1,0 +1,101 @@
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RunningPulse } from '../../server/pulse.js';
+import { expectAccessible, expectNoSidewaysScroll, fillSignIn, launchChromium } from '../support/browser.js';
+import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { createOrder, createTicket, createWorld, PASSWORD } from '../support/fixtures.js';
+import { startTestServer } from '../support/server.js';
+
+let db: TestDatabase;
+let server: RunningPulse;
+let browser: Browser;
+let world: Awaited<ReturnType<typeof createWorld>>;
+let ticketId: number;
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  world = await createWorld(db.sql);
+  await createOrder(db.sql, { customerId: world.customerId, total: '42.50' });
+  ticketId = await createTicket(db.sql, {
+    customerId: world.customerId,
+    teamId: world.teamA,
+    subject: 'Where is the parcel I ordered three weeks ago for my sister’s birthday?'
+  });
+  await db.sql.query(`UPDATE tickets SET assignee_id = $1 WHERE id = $2`, [world.agentA.id, ticketId]);
+  server = await startTestServer(db.url, {}, { serveFrontend: true });
+  browser = await launchChromium();
+});
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+  await db?.drop();
+});
+
+async function signedIn(email: string, width: number): Promise<Page> {
+  const context = await browser.newContext({
+    baseURL: server.url,
+    viewport: { width, height: width < 600 ? 844 : 900 }
+  });
+  const page = await context.newPage();
+  await page.goto('/login');
+  await fillSignIn(page, email, PASSWORD);
+  await page.waitForURL((url) => !url.pathname.startsWith('/login'));
+  return page;
+}
+
+describe.each([1440, 390])('the existing screens at %i px wide', (width) => {
+  it('the console queue: no sideways scrolling, every ticket subject readable, accessible', async () => {
+    const page = await signedIn(world.agentA.email, width);
+    await page.goto('/console?view=mine');
+    const row = page.locator(`[data-testid="queue-row"][data-ticket-id="${ticketId}"]`);
+    await row.waitFor();
+    const title = await row.locator('.title').boundingBox();
+    expect(title!.width).toBeGreaterThan(120);
+    await expectNoSidewaysScroll(page);
+    await expectAccessible(page);
+    await page.context().close();
+  });
+
+  it('a ticket: the subject is on screen, nothing overlaps the actions, accessible', async () => {
+    const page = await signedIn(world.agentA.email, width);
+    await page.goto(`/console/tickets/${ticketId}`);
+    const subject = page.locator('[data-testid="ticket-screen"] h1 .subject');
+    await subject.waitFor();
+    const [s, resolve] = await Promise.all([
+      subject.boundingBox(),
+      page.locator('[data-testid="resolve"]').boundingBox()
+    ]);
+    expect(s!.width).toBeGreaterThan(150);
+    const overlaps =
+      s!.x < resolve!.x + resolve!.width &&
+      resolve!.x < s!.x + s!.width &&
+      s!.y < resolve!.y + resolve!.height &&
+      resolve!.y < s!.y + s!.height;
+    expect(overlaps).toBe(false);
+    await expectNoSidewaysScroll(page);
+    await expectAccessible(page);
+    await page.context().close();
+  });
+
+  it('the dashboard, analytics and wallboard (manager): no sideways scrolling, accessible', async () => {
+    const page = await signedIn(world.manager.email, width);
+    for (const path of ['/', '/analytics', '/wallboard']) {
+      await page.goto(path);
+      await page.locator('main h1').first().waitFor();
+      await page.waitForLoadState('networkidle');
+      await expectNoSidewaysScroll(page);
+      await expectAccessible(page);
+    }
+    await page.context().close();
+  });
+
+  it('the admin settings (admin): no sideways scrolling, accessible', async () => {
+    const page = await signedIn(world.admin.email, width);
+    await page.goto('/admin');
+    await page.locator('main h1').first().waitFor();
+    await page.waitForLoadState('networkidle');
+    await expectNoSidewaysScroll(page);
+    await expectAccessible(page);
+    await page.context().close();
+  });
+});
