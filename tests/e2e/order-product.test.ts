@@ -1,8 +1,13 @@
-import { createRequire } from 'node:module';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningPulse } from '../../server/pulse.js';
-import { expectLive, launchChromium, signInPage } from '../support/browser.js';
+import {
+  expectAccessible,
+  expectLive,
+  expectNoSidewaysScroll,
+  launchChromium,
+  signInPage
+} from '../support/browser.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { createLoyaltyAccount, createOrder, createWorld, earnPoints, PASSWORD } from '../support/fixtures.js';
 import { startTestServer } from '../support/server.js';
@@ -20,36 +25,6 @@ let kettle: number;
 
 const within = (check: () => Promise<boolean>, timeout = 3000) =>
   expect.poll(check, { timeout, interval: 50 }).toBe(true);
-
-const axePath = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
-/** axe-core's serious and critical findings (WCAG 2 A/AA) on the page as it stands. */
-async function seriousFindings(page: Page) {
-  // A dialog fading in is half transparent: check what the user sees once it has settled.
-  await page.evaluate(() =>
-    Promise.all(
-      document
-        .getAnimations()
-        .filter((a) => Number.isFinite(Number(a.effect?.getComputedTiming().endTime)))
-        .map((a) => a.finished.catch(() => undefined))
-    )
-  );
-  if (!(await page.evaluate(() => 'axe' in window))) await page.addScriptTag({ path: axePath });
-  return page.evaluate(async () => {
-    const axe = (window as unknown as { axe: { run: (ctx: Document, opts: object) => Promise<any> } }).axe;
-    const result = await axe.run(document, {
-      runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] }
-    });
-    return result.violations
-      .filter((v: any) => v.impact === 'serious' || v.impact === 'critical')
-      .map(
-        (v: any) =>
-          `${v.id}: ${v.nodes
-            .slice(0, 3)
-            .map((n: any) => String(n.target))
-            .join(', ')}`
-      );
-  });
-}
 
 beforeAll(async () => {
   db = await createTestDatabase();
@@ -95,11 +70,11 @@ describe('the order page', () => {
     await manager.goto(`/orders/${orderId}`);
     await manager.getByRole('heading', { name: 'Order WEB-9001' }).waitFor();
     await expectLive(manager);
-    expect(await seriousFindings(manager)).toEqual([]);
+    await expectAccessible(manager);
     await manager.getByRole('button', { name: 'Refund', exact: true }).click();
     const dialog = manager.getByRole('dialog');
     await dialog.getByText('will be refunded in full').waitFor();
-    expect(await seriousFindings(manager)).toEqual([]);
+    await expectAccessible(manager);
     // Keeping it changes nothing.
     await dialog.getByRole('button', { name: 'Keep it' }).click();
     expect(await manager.locator('[data-testid="order-page"]').getAttribute('data-status')).toBe('paid');
@@ -145,7 +120,7 @@ describe('the product page', () => {
     expect(await manager.locator('[data-testid="review-order-link"]').getAttribute('href')).toBe(
       `/orders/${orderId}`
     );
-    expect(await seriousFindings(manager)).toEqual([]);
+    await expectAccessible(manager);
 
     await db.sql.query(
       `INSERT INTO stock_movements (product_id, kind, quantity, reason) VALUES ($1, 'receive', 25, 'Supplier delivery 77')`,
@@ -166,7 +141,7 @@ describe('the product page', () => {
     const dialog = manager.getByRole('dialog');
     await dialog.getByLabel('Units').fill('3');
     await dialog.getByLabel('Reason').fill('Returned by courier');
-    expect(await seriousFindings(manager)).toEqual([]);
+    await expectAccessible(manager);
     await dialog.getByRole('button', { name: 'Record' }).click();
     await within(() =>
       manager.locator('[data-testid="movements"]').getByText('Returned by courier').isVisible()
@@ -174,14 +149,12 @@ describe('the product page', () => {
     expect(await manager.locator('[data-testid="stock-count"]').innerText()).toBe('32');
 
     await manager.setViewportSize({ width: 390, height: 844 });
-    const wide = await manager.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
-    expect(wide).toBeLessThanOrEqual(0);
-    expect(await seriousFindings(manager)).toEqual([]);
+    await expectNoSidewaysScroll(manager);
+    await expectAccessible(manager);
     await manager.goto(`/orders/${orderId}`);
     await manager.getByRole('heading', { name: 'Order WEB-9001' }).waitFor();
-    expect(
-      await manager.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)
-    ).toBeLessThanOrEqual(0);
+    await expectNoSidewaysScroll(manager);
+    await expectAccessible(manager);
     await manager.setViewportSize({ width: 1440, height: 900 });
   });
 });
