@@ -56,7 +56,7 @@ beforeAll(async () => {
   );
   await review(ben, kettle, 5, 'Lovely kettle', `Boils quickly. Ordered with #${orderOfBen}.`, 1);
   await review(cy, kettle, 4, 'Good', 'Shipping was fast, kettle is quiet <script>alert(1)</script>', 2);
-  await review(dee, kettle, 1, 'Leaks', 'It leaks from the lid.', 5);
+  await review(dee, kettle, 1, 'Leaks', 'It leaks from the lid. Tastes of chocolate.', 5);
   await review(ava, toaster, 3, 'Fine toaster', 'Delivered on time.', 4);
 });
 afterAll(async () => {
@@ -83,6 +83,12 @@ describe('GET /api/reviews', () => {
     expect(reviews.map((r: any) => text(r.title))).toEqual(
       expect.arrayContaining(['Slow delivery', 'Fine toaster'])
     );
+    // Every word must match, each by stem or by spelling: one misspelt, one stemmed.
+    const two = await agent.getOk('/api/reviews?q=delivry%20lately');
+    expect(two.reviews.map((r: any) => text(r.title))).toEqual(['Slow delivery']);
+    // A short word is not looked for inside longer ones ("late" in "chocolate").
+    const short = await agent.getOk('/api/reviews?q=late');
+    expect(short.reviews.map((r: any) => text(r.title))).toEqual(['Slow delivery']);
     const exact = await agent.getOk('/api/reviews?q=leaks lid');
     expect(text(exact.reviews[0].title)).toBe('Leaks');
   });

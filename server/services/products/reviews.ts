@@ -7,6 +7,10 @@ import { ratingSummary } from './detail.js';
 const PAGE = 25;
 /** Relevance is one page: past the best matches, newest or lowest first reads better. */
 const RELEVANCE_LIMIT = 50;
+/** Words of a query that count; the rest are ignored. */
+const MAX_WORDS = 6;
+/** Words at least this long may also match misspelt (trigram word similarity). */
+const MIN_FUZZY_LENGTH = 5;
 // ts_headline marks matches with these (control characters a review cannot hold: the browser
 // splits on them and renders the marks itself, so no review text is ever HTML).
 const START = '\u0002';
@@ -25,11 +29,21 @@ export async function searchReviews(db: Db, query: ReviewsQuery): Promise<Review
     const [exists] = await db.query(`SELECT 1 FROM products WHERE id = $1`, [query.productId]);
     if (!exists) throw notFound('Product');
   }
-  const params: unknown[] = [q, query.productId ?? null];
-  const where = [
-    `($2::int IS NULL OR r.product_id = $2)`,
-    `($1::text IS NULL OR r.search @@ websearch_to_tsquery('english', $1) OR $1 <% (r.title || ' ' || r.body))`
-  ];
+  // Each word must match, by its stem or, misspelt, by trigram similarity; rank and highlights
+  // use every word (a misspelt one simply adds nothing to them).
+  const words = (q ?? '').split(/\s+/).filter(Boolean).slice(0, MAX_WORDS);
+  const params: unknown[] = [q, query.productId ?? null, words.join(' or ')];
+  const bind = (value: unknown) => `$${params.push(value)}`;
+  const where = [`($2::int IS NULL OR r.product_id = $2)`];
+  for (const word of words) {
+    const w = bind(word);
+    // Short words match by stem only: as trigrams, "late" is found inside "chocolate".
+    where.push(
+      word.length >= MIN_FUZZY_LENGTH
+        ? `(r.search @@ plainto_tsquery('english', ${w}) OR ${w} <% (r.title || ' ' || r.body))`
+        : `r.search @@ plainto_tsquery('english', ${w})`
+    );
+  }
   let order: string;
   let limit = PAGE;
   if (sort === 'relevance') {
@@ -42,8 +56,7 @@ export async function searchReviews(db: Db, query: ReviewsQuery): Promise<Review
         query.cursor,
         (k): k is [string, number] => k.length === 2 && isIsoDate(k[0]) && isId(k[1])
       );
-      params.push(at, id);
-      where.push(`(r.created_at, r.id) < ($3::timestamptz, $4::int)`);
+      where.push(`(r.created_at, r.id) < (${bind(at)}::timestamptz, ${bind(id)}::int)`);
     }
   } else {
     order = `r.rating ASC, r.created_at DESC, r.id DESC`;
@@ -58,8 +71,10 @@ export async function searchReviews(db: Db, query: ReviewsQuery): Promise<Review
           isIsoDate(k[1]) &&
           isId(k[2])
       );
-      params.push(rating, at, id);
-      where.push(`(r.rating > $3 OR (r.rating = $3 AND (r.created_at, r.id) < ($4::timestamptz, $5::int)))`);
+      const r = bind(rating);
+      where.push(
+        `(r.rating > ${r}::int OR (r.rating = ${r}::int AND (r.created_at, r.id) < (${bind(at)}::timestamptz, ${bind(id)}::int)))`
+      );
     }
   }
   params.push(limit + 1);
@@ -76,7 +91,7 @@ export async function searchReviews(db: Db, query: ReviewsQuery): Promise<Review
     created_key: string;
     orders: { id: number; externalId: string | null }[];
   }>(
-    `WITH q AS (SELECT websearch_to_tsquery('english', coalesce($1, '')) AS tsq)
+    `WITH q AS (SELECT websearch_to_tsquery('english', $3::text) AS tsq)
      SELECT r.id, r.product_id, p.name AS product_name, r.customer_id,
             btrim(c.first_name || ' ' || c.last_name) AS customer_name, r.rating, r.created_at,
             -- The cursor keeps microseconds: a millisecond ISO string would skip rows within one.
