@@ -26,6 +26,7 @@ import { healthRoutes } from './routes/health.js';
 import { listRoutes, viewRoutes } from './routes/lists.js';
 import { customerMergeRoutes, duplicateRoutes } from './routes/merge.js';
 import { metaRoutes } from './routes/meta.js';
+import { productRoutes, reviewRoutes } from './routes/products.js';
 import {
   agentRoutes,
   cannedRoutes,
@@ -81,6 +82,8 @@ export function createApi(deps: AppDeps) {
       .route('/agents', agentRoutes(deps))
       .route('/me', meRoutes(deps))
       .route('/orders', orderRoutes(deps))
+      .route('/products', productRoutes(deps))
+      .route('/reviews', reviewRoutes(deps))
       .route('/wallboard', wallboardRoutes(deps))
       .route('/analytics', analyticsRoutes(deps))
       .route('/customers', customerRoutes(deps))

@@ -318,7 +318,23 @@ export class Simulator {
       }
       return true;
     },
-    order_paid: async (client) => !!(await this.setOrderStatus(client, ['pending'], 'paid')),
+    order_paid: async (client) => {
+      const order = await this.recentOrder(client, ['pending']);
+      if (!order) return false;
+      // Paying takes the goods off the shelf, and a sale beyond the stock is refused: the
+      // warehouse receives what the order lacks first (a restock the product page shows live).
+      await client.query(
+        `INSERT INTO stock_movements (product_id, kind, quantity, reason)
+         SELECT p.id, 'receive', i.quantity - p.stock + 20 + ($2::int % 60), 'Supplier delivery'
+           FROM (SELECT product_id, sum(quantity)::int AS quantity FROM order_items WHERE order_id = $1 GROUP BY product_id) i
+           JOIN products p ON p.id = i.product_id
+          WHERE p.stock < i.quantity
+          ORDER BY p.id`,
+        [order.id, this.rng.int(0, 1000)]
+      );
+      await client.query(`UPDATE orders SET status = 'paid' WHERE id = $1`, [order.id]);
+      return true;
+    },
     order_fulfilled: async (client) => !!(await this.setOrderStatus(client, ['paid'], 'fulfilled')),
     order_shipped: async (client) => {
       const order = await this.setOrderStatus(client, ['fulfilled'], 'shipped');

@@ -15,6 +15,8 @@ const CONTRACT: Record<keyof ClientToServerEvents, Shape> = {
   'ticket:typing': { args: 1, ack: 'none' },
   'customer:watch': { args: 1, ack: 'required' },
   'customer:unwatch': { args: 1, ack: 'none' },
+  'product:watch': { args: 1, ack: 'required' },
+  'product:unwatch': { args: 1, ack: 'none' },
   'presence:list': { args: 0, ack: 'required' },
   'wallboard:watch': { args: 0, ack: 'required' },
   'wallboard:unwatch': { args: 0, ack: 'optional' },

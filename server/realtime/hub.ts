@@ -15,6 +15,7 @@ import { allowedListRooms, bindListWatch } from './list-watch.js';
 import { enforceEventContract } from './event-contract.js';
 import type { Wallboard } from './wallboard-channel.js';
 import { Presence } from './presence.js';
+import { bindProductWatch, productRoomsOf } from './product-watch.js';
 import { capSocketsPerUser, limitClientEvents } from './rate-limit.js';
 import { HELD_ROOM, Replayer } from './replay.js';
 import { emitOutgoing, route, routeAvailability, type Outgoing } from './routing.js';
@@ -122,6 +123,7 @@ export class Hub {
     this.presence.bind(socket, (ticketId) => this.canWatchTicket(socket, ticketId));
     bindCustomerWatch(socket, logger, poolDb(this.opts.pool));
     bindListWatch(socket, logger);
+    bindProductWatch(socket, poolDb(this.opts.pool), logger);
     this.opts.wallboard?.bindWatch(socket);
     this.bindCatchUp(socket);
 
@@ -204,6 +206,7 @@ export class Hub {
       socket.data.watching[ticketId] = teamId;
       void socket.join(rooms.ticket(ticketId));
     }
+    void socket.join(await productRoomsOf(poolDb(this.opts.pool), ids(watch?.products)));
     const customers = ids(watch?.customers);
     if (customers.length === 0) return;
     const { rows } = await this.opts.pool.query<{ id: number }>(

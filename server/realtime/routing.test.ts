@@ -55,7 +55,7 @@ describe('routing a change to the rooms that may see it', () => {
     });
   });
 
-  it('sends a product change to the products list only, as product:created or product:updated', () => {
+  it('sends a product change to the products list and its page, as product:created or product:updated', () => {
     const product = {
       id: 7,
       sku: 'MUG-001',
@@ -68,9 +68,9 @@ describe('routing a change to the rooms that may see it', () => {
       created_at: '2026-12-01T09:00:00Z',
       updated_at: '2026-12-01T10:00:00Z'
     };
-    expect(route(row({ topic: 'product', data: product }), '1:1:')).toMatchObject({
+    expect(route(row({ topic: 'product', entityId: 7, data: product }), '1:1:')).toMatchObject({
       event: 'product:created',
-      rooms: ['list:products'],
+      rooms: ['list:products', 'product:7'],
       payload: { data: { id: 7, sku: 'MUG-001', price: '9.50', stock: 3, categoryId: null, version: 2 } }
     });
     expect(

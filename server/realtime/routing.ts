@@ -1,6 +1,7 @@
 import type { AgentAvailability, Change, DELIVERED_EVENTS, ServerToClientEvents } from '#shared/events.js';
 import { rooms } from '#shared/rooms.js';
 import { camelKeys } from '../presenters/camel-keys.js';
+import { presentProduct, presentStockMovement } from '../presenters/inventory.js';
 import {
   presentCustomer,
   presentLoyaltyAccount,
@@ -8,7 +9,6 @@ import {
   presentLoyaltyEntry,
   presentMessage,
   presentOrder,
-  presentProduct,
   presentTicket
 } from '../presenters/live-shapes.js';
 import {
@@ -121,11 +121,12 @@ export function route(row: ChangeRow, horizon: string): Outgoing | null {
         rooms: customerList
       };
     case 'product':
+      // Everyone may see products: the products table and the product's page.
       return {
         topic: row.topic,
         event: row.op === 'insert' ? 'product:created' : 'product:updated',
         payload: change(presentProduct),
-        rooms: [rooms.list('products')]
+        rooms: [rooms.list('products'), ...(row.entityId === null ? [] : [rooms.product(row.entityId)])]
       };
     case 'customer_merge': {
       if (row.op !== 'insert') return null;
@@ -190,6 +191,13 @@ function routeCustomer360(
         event: 'customer:contact_changed',
         payload: change(presentContactRecord),
         rooms: audience
+      };
+    case 'stock_movement':
+      return {
+        topic: row.topic,
+        event: 'stock:moved',
+        payload: change(presentStockMovement),
+        rooms: [rooms.product(Number(row.data.product_id))]
       };
     default:
       return null;

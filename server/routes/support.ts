@@ -15,6 +15,7 @@ import type { AppDeps } from '../deps.js';
 import { actorOf, type AppEnv } from '../http/env.js';
 import { validate } from '../http/validate.js';
 import { changeOrder } from '../services/orders.js';
+import { orderDetail } from '../services/orders/detail.js';
 import {
   deleteCanned,
   listAgents,
@@ -83,6 +84,9 @@ export const meRoutes = ({ db }: AppDeps) =>
 
 export const orderRoutes = ({ db }: AppDeps) =>
   new Hono<AppEnv>()
+    .get('/:id', requireUser, validate('param', IdParam), async (c) =>
+      c.json(await orderDetail(db, actorOf(c), c.req.valid('param').id))
+    )
     .post(
       '/:id/refund',
       requireUser,

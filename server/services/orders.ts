@@ -10,7 +10,8 @@ import { presentOrder } from '../presenters/live-shapes.js';
 
 export type OrderAction = 'refund' | 'cancel';
 
-const ALLOWED_FROM: Record<OrderAction, string[]> = {
+/** The statuses each action may start from (the order page shows the actions these allow). */
+export const ORDER_ACTIONS_FROM: Record<OrderAction, string[]> = {
   cancel: ['pending', 'paid'],
   refund: ['paid', 'fulfilled', 'shipped', 'delivered']
 };
@@ -46,7 +47,7 @@ export async function changeOrder(
     } else if (!isManager(actor.user)) {
       throw new AppError('forbidden', 'Agents refund or cancel orders from a ticket of the customer');
     }
-    if (!ALLOWED_FROM[action].includes(order.status)) {
+    if (!ORDER_ACTIONS_FROM[action].includes(order.status)) {
       throw new AppError(
         'unprocessable',
         `A ${order.status} order cannot be ${action === 'refund' ? 'refunded' : 'cancelled'}`

@@ -12,6 +12,7 @@ import {
   TicketsDrillQuery,
   TopQuery
 } from '#shared/schemas/analytics.js';
+import { MovementsQuery, ProductPatch, ReviewsQuery, StockMovementBody } from '#shared/schemas/inventory.js';
 import { LoginBody } from '#shared/schemas/auth.js';
 import {
   AttributeDefinitionBody,
@@ -95,7 +96,8 @@ type Pool =
   | 'customers'
   | 'contacts'
   | 'notes'
-  | 'attributes';
+  | 'attributes'
+  | 'products';
 interface Endpoint {
   id?: Pool;
   query?: z.ZodType;
@@ -167,6 +169,7 @@ const ENDPOINTS: Record<string, Endpoint> = {
   'PUT /api/sla-policies': { json: SlaPoliciesBody },
   'GET /api/agents': { query: AgentsQuery },
   'PUT /api/me/status': { json: AgentStatusBody },
+  'GET /api/orders/:id': { id: 'orders' },
   'POST /api/orders/:id/refund': { id: 'orders', json: OrderActionBody },
   'POST /api/orders/:id/cancel': { id: 'orders', json: OrderActionBody },
   'GET /api/wallboard': { query: WallboardQuery },
@@ -182,6 +185,11 @@ const ENDPOINTS: Record<string, Endpoint> = {
   'GET /api/analytics/rfm': { query: RangeQuery },
   'GET /api/analytics/support': { query: SeriesQuery },
   'GET /api/analytics/orders': { query: OrdersDrillQuery },
+  'GET /api/products/:id': { id: 'products' },
+  'GET /api/products/:id/stock-movements': { id: 'products', query: MovementsQuery },
+  'POST /api/products/:id/stock-movements': { id: 'products', json: StockMovementBody },
+  'PATCH /api/products/:id': { id: 'products', json: ProductPatch },
+  'GET /api/reviews': { query: ReviewsQuery },
   'GET /api/analytics/customers': { query: CustomersDrillQuery },
   'GET /api/analytics/tickets': { query: TicketsDrillQuery },
   'GET /api/customers': { query: CustomersList },
@@ -325,6 +333,14 @@ async function seedRows() {
          ('customer', 'shoe_size', 'Shoe size', 'number', '{}'), ('customer', 'plan', 'Plan', 'choice', '{basic,plus}') RETURNING id`
     )
   ).rows.map((r) => r.id);
+  const { rows: products } = await db.sql.query<{ id: number }>(
+    `INSERT INTO products (sku, name, price, stock) VALUES ('FUZZ-1', 'Kettle', 20, 12), ('FUZZ-2', 'Mug', 5, 0) RETURNING id`
+  );
+  pools.products = products.map((r) => r.id);
+  await db.sql.query(
+    `INSERT INTO reviews (customer_id, product_id, rating, title, body) VALUES ($1, $2, 4, 'Good kettle', 'Boils fast, order #${pools.orders[0]}')`,
+    [world.customerId, pools.products[0]]
+  );
   // Users the fuzzer may change; the identities it signs in as are restored after every run.
   pools.victims = [];
   for (const n of [1, 2, 3])
@@ -359,7 +375,7 @@ async function seedRows() {
       mergedId: pools.customers,
       customerIds: pools.customers,
       assigneeId: [world.agentA.id, world.agentB.id, world.manager.id],
-      productId: [],
+      productId: pools.products,
       categoryId: []
     }
   };

@@ -34,6 +34,8 @@ const CLIENT_EVENTS = [
   'ticket:typing',
   'customer:watch',
   'customer:unwatch',
+  'product:watch',
+  'product:unwatch',
   'presence:list',
   'wallboard:watch',
   'wallboard:unwatch',

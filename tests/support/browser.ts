@@ -66,6 +66,16 @@ export interface AxeFinding {
 
 /** Runs axe-core (WCAG 2 A/AA rules) on the page as it stands; returns the serious and critical findings. */
 export async function seriousAxeFindings(page: Page): Promise<AxeFinding[]> {
+  // A dialog fading in is half transparent (its colours fail contrast): check what the user sees
+  // once finite animations have settled (a spinner's endless one is not waited for).
+  await page.evaluate(() =>
+    Promise.all(
+      document
+        .getAnimations()
+        .filter((a) => Number.isFinite(Number(a.effect?.getComputedTiming().endTime)))
+        .map((a) => a.finished.catch(() => undefined))
+    )
+  );
   if (!(await page.evaluate(() => 'axe' in window))) await page.addScriptTag({ path: axePath });
   return page.evaluate(async () => {
     const axe = (window as unknown as { axe: { run: (ctx: Document, opts: object) => Promise<any> } }).axe;

@@ -20,7 +20,8 @@ type EventName = keyof ServerToClientEvents;
 type Payload<E extends EventName> = Parameters<ServerToClientEvents[E]>[0];
 
 /** Client events answered through an ack, their arguments before the ack, and the answer. */
-type AskEvent = 'ticket:watch' | 'customer:watch' | 'wallboard:watch' | 'presence:list' | 'live:catch_up';
+type AskEvent =
+  'ticket:watch' | 'customer:watch' | 'product:watch' | 'wallboard:watch' | 'presence:list' | 'live:catch_up';
 type AskArgs<E extends AskEvent> = ClientToServerEvents[E] extends (...args: [...infer A, infer _Ack]) => void
   ? A
   : never;
@@ -34,6 +35,7 @@ export type Answer<E extends AskEvent> = ClientToServerEvents[E] extends (
 const UNWATCH = {
   'ticket:watch': 'ticket:unwatch',
   'customer:watch': 'customer:unwatch',
+  'product:watch': 'product:unwatch',
   'wallboard:watch': 'wallboard:unwatch'
 } as const;
 type WatchEvent = keyof typeof UNWATCH;
@@ -204,7 +206,11 @@ class LiveClient {
       [...this.watches.values()].filter((w) => w.event === event).map((w) => w.args[0] as number);
     return {
       ...(from ? { horizon: formatPosition(from) } : {}),
-      watch: { tickets: ids('ticket:watch'), customers: ids('customer:watch') }
+      watch: {
+        tickets: ids('ticket:watch'),
+        customers: ids('customer:watch'),
+        products: ids('product:watch')
+      }
     };
   }
 

@@ -3,12 +3,12 @@ import type {
   LoyaltyAccountSummary,
   LoyaltyEntry,
   OrderSummary,
-  ProductSummary,
   TicketMessage,
   TicketSummary
 } from './schemas/live.js';
 import type { ListEntity } from './lists/query.js';
 import type { CustomerMerge } from './schemas/merge.js';
+import type { ProductSummary, StockMovement } from './schemas/inventory.js';
 import type { WallboardSnapshot } from './schemas/metrics.js';
 import type {
   ConsentRecord,
@@ -71,7 +71,10 @@ export interface ServerToClientEvents {
   'customer:updated': (e: Change<CustomerSummary>) => void;
   /** A product was added to the catalogue (sent to `list:products`). */
   'product:created': (e: Change<ProductSummary>) => void;
-  /** A product changed or was deleted (`op`), sent to `list:products`. */
+  /**
+   * A product changed (stock, threshold, price...) or was deleted (`op`): sent to `list:products`
+   * and its `product:<id>` room.
+   */
   'product:updated': (e: Change<ProductSummary>) => void;
   /**
    * Two customers became one: sent to both customers' rooms and the managers. The merged id is
@@ -87,6 +90,8 @@ export interface ServerToClientEvents {
   'customer:note_added': (e: Change<NoteRecord>) => void;
   'customer:note_removed': (e: Change<NoteRecord>) => void;
   'customer:contact_changed': (e: Change<CustomerContact>) => void;
+  /** A stock movement was written (a receipt, a sale, a return, an adjustment). */
+  'stock:moved': (e: Change<StockMovement>) => void;
   'presence:changed': (info: { ticketId: number; viewers: Viewer[] }) => void;
   /** An agent's availability changed (online, busy, away, offline), or their capacity. */
   'agent:status_changed': (e: LiveMeta & { agent: AgentAvailability }) => void;
@@ -116,7 +121,8 @@ export const DELIVERED_EVENTS = [
   'customer:consent_recorded',
   'customer:note_added',
   'customer:note_removed',
-  'customer:contact_changed'
+  'customer:contact_changed',
+  'stock:moved'
 ] as const satisfies readonly (keyof ServerToClientEvents)[];
 
 export interface AgentAvailability {
@@ -140,6 +146,9 @@ export interface ClientToServerEvents {
   /** Who is viewing which ticket right now, for the tickets this user may see (a queue's first paint). */
   'presence:list': (ack: Ack<{ tickets: { ticketId: number; viewers: Viewer[] }[] }>) => void;
   'customer:unwatch': (customerId: number) => void;
+  /** Joins `product:<id>` (everyone may see products): its stock movements and changes, live. */
+  'product:watch': (productId: number, ack: Ack<{ ok: true }>) => void;
+  'product:unwatch': (productId: number) => void;
   /** Managers and admins: join the `wallboard` room; the ack carries the current snapshot. */
   'wallboard:watch': (ack: Ack<WallboardSnapshot>) => void;
   'wallboard:unwatch': (ack?: Ack<{ ok: true }>) => void;
@@ -183,7 +192,7 @@ export interface HandshakeAuth {
    */
   horizon?: string;
   /** Topic rooms to be in from the start, so the replay covers them too (same checks as the watch events). */
-  watch?: { tickets?: number[]; customers?: number[]; lists?: ListEntity[] };
+  watch?: { tickets?: number[]; customers?: number[]; products?: number[]; lists?: ListEntity[] };
   /** A TV's read-only wallboard token (instead of a session cookie). */
   wallboardToken?: string;
 }

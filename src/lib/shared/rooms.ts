@@ -9,5 +9,7 @@ export const rooms = {
   customer: (id: number) => `customer:${id}`,
   /** A list screen's table: `list:customers`, `list:orders`, `list:products`. */
   list: (entity: 'customers' | 'orders' | 'products') => `list:${entity}` as const,
+  /** A product page: everyone may see products, so joining needs only that the product exists. */
+  product: (id: number) => `product:${id}`,
   wallboard: 'wallboard'
 } as const;

@@ -193,17 +193,27 @@ describe('products', () => {
     await expect(db.sql.query(insert, ['FREE-1', 0, 1])).resolves.toBeTruthy();
   });
 
-  it('never lets stock go below zero', async () => {
+  it('never lets stock go below zero, and moves it only through stock movements', async () => {
     await expectRejected('products', insert, ['NEG-STOCK', 10, -1], '23514', 'products_stock_check');
     const id = await insertProduct({ stock: 3 });
     await expectRejected(
-      'products',
-      `UPDATE products SET stock = stock - 4 WHERE id = $1`,
+      ['products', 'stock_movements'],
+      `INSERT INTO stock_movements (product_id, kind, quantity, reason) VALUES ($1, 'adjust', -4, 'Shrinkage')`,
       [id],
       '23514',
       'products_stock_check'
     );
-    await db.sql.query(`UPDATE products SET stock = stock - 3 WHERE id = $1`, [id]);
+    await expectRejected(
+      'products',
+      `UPDATE products SET stock = stock - 3 WHERE id = $1`,
+      [id],
+      '23514',
+      'products_stock_movements_only'
+    );
+    await db.sql.query(
+      `INSERT INTO stock_movements (product_id, kind, quantity, reason) VALUES ($1, 'adjust', -3, 'Shrinkage')`,
+      [id]
+    );
     expect(await one(`SELECT stock FROM products WHERE id = $1`, [id])).toEqual({ stock: 0 });
   });
 });

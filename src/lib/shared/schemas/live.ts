@@ -103,17 +103,3 @@ export const CustomerSummary = z.object({
   updatedAt: isoDate
 });
 export type CustomerSummary = z.infer<typeof CustomerSummary>;
-
-export const ProductSummary = z.object({
-  id: z.number().int(),
-  sku: z.string(),
-  name: z.string(),
-  categoryId: z.number().int().nullable(),
-  price: Money,
-  stock: z.number().int(),
-  active: z.boolean(),
-  version: z.number().int(),
-  createdAt: isoDate,
-  updatedAt: isoDate
-});
-export type ProductSummary = z.infer<typeof ProductSummary>;

@@ -1,0 +1,18 @@
+DROP INDEX reviews_text_trgm_idx;
+DROP INDEX reviews_created_idx;
+DROP INDEX reviews_product_rating_idx;
+DROP TRIGGER order_items_move_stock ON order_items;
+DROP FUNCTION stock_sell_new_items();
+DROP TRIGGER orders_move_stock ON orders;
+DROP FUNCTION stock_follow_order();
+DROP FUNCTION stock_sell_items(integer[]);
+DROP FUNCTION order_holds_stock(order_status);
+DROP TRIGGER products_opening_stock ON products;
+DROP FUNCTION stock_open_product();
+DROP TRIGGER products_stock_guard ON products;
+DROP FUNCTION stock_guard_product();
+DROP TABLE stock_movements;
+DROP FUNCTION stock_apply_movement();
+DROP FUNCTION product_stock_state(integer, integer);
+ALTER TABLE products DROP COLUMN low_stock_threshold;
+DROP TYPE stock_movement_kind;
