@@ -15,6 +15,7 @@ import { requestContext } from './http/request-context.js';
 import { streamPosition } from './http/stream-position.js';
 import { analyticsRoutes } from './routes/analytics.js';
 import { authRoutes } from './routes/auth.js';
+import { bulkRoutes } from './routes/bulk.js';
 import { demoActivityRoutes } from './routes/demo-activity.js';
 import { healthRoutes } from './routes/health.js';
 import { metaRoutes } from './routes/meta.js';
@@ -70,6 +71,7 @@ export function createApi(deps: AppDeps) {
       .route('/orders', orderRoutes(deps))
       .route('/wallboard', wallboardRoutes(deps))
       .route('/analytics', analyticsRoutes(deps))
+      .route('/bulk', bulkRoutes(deps))
   );
 }
 

@@ -9,6 +9,7 @@ import { acquireSequelize } from './db.js';
 import { answerClientErrors, nodeRequestListener } from './http/node-listener.js';
 import { sequelizeDb } from './data/db.js';
 import { startRealtime, type Realtime } from './realtime/index.js';
+import { startBulkRunner } from './services/bulk/index.js';
 import { DemoActivity, type DemoActivityOptions } from './services/demo-activity.js';
 
 export interface PulseOptions {
@@ -44,6 +45,12 @@ export async function startPulse(opts: PulseOptions): Promise<RunningPulse> {
   const auth = createLucia(config);
   const demoActivity = opts.demoActivity && new DemoActivity(opts.databaseUrl, logger, opts.demoActivity);
   let realtime: Realtime | undefined;
+  const bulk = startBulkRunner({
+    databaseUrl: opts.databaseUrl,
+    config,
+    logger,
+    notify: (userId, job) => realtime?.bulkProgress(userId, job)
+  });
   const app = createApp(
     {
       config,
@@ -52,7 +59,8 @@ export async function startPulse(opts: PulseOptions): Promise<RunningPulse> {
       auth,
       logger,
       listenerState: () => realtime?.listenerState() ?? 'stopped',
-      demoActivity
+      demoActivity,
+      bulk
     },
     { staticDir: opts.staticDir }
   );
@@ -66,6 +74,7 @@ export async function startPulse(opts: PulseOptions): Promise<RunningPulse> {
   });
   const { port } = httpServer.address() as AddressInfo;
   demoActivity?.resume();
+  bulk.start();
   const shownHost = config.HOST === '0.0.0.0' || config.HOST === '127.0.0.1' ? 'localhost' : config.HOST;
 
   let closing: Promise<void> | undefined;
@@ -77,6 +86,8 @@ export async function startPulse(opts: PulseOptions): Promise<RunningPulse> {
       (closing ??= (async () => {
         // Its last event commits (or fails) while the database is still there.
         await demoActivity?.close();
+        // The batch in hand commits; unfinished jobs continue at the next start (here or elsewhere).
+        await bulk.close();
         await realtime!.close();
         httpServer.closeAllConnections?.();
         await new Promise<void>((resolve) => httpServer.close(() => resolve()));
