@@ -13,6 +13,7 @@ import {
   parsePosition,
   type StreamPosition
 } from '$shared/stream-position.js';
+import type { ListEntity } from '$shared/lists/query.js';
 import { live } from './connection.svelte.js';
 
 type PulseSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
@@ -20,7 +21,8 @@ type EventName = keyof ServerToClientEvents;
 type Payload<E extends EventName> = Parameters<ServerToClientEvents[E]>[0];
 
 /** Client events answered through an ack, their arguments before the ack, and the answer. */
-type AskEvent = 'ticket:watch' | 'customer:watch' | 'wallboard:watch' | 'presence:list' | 'live:catch_up';
+type AskEvent =
+  'ticket:watch' | 'customer:watch' | 'wallboard:watch' | 'list:watch' | 'presence:list' | 'live:catch_up';
 type AskArgs<E extends AskEvent> = ClientToServerEvents[E] extends (...args: [...infer A, infer _Ack]) => void
   ? A
   : never;
@@ -34,7 +36,8 @@ export type Answer<E extends AskEvent> = ClientToServerEvents[E] extends (
 const UNWATCH = {
   'ticket:watch': 'ticket:unwatch',
   'customer:watch': 'customer:unwatch',
-  'wallboard:watch': 'wallboard:unwatch'
+  'wallboard:watch': 'wallboard:unwatch',
+  'list:watch': 'list:unwatch'
 } as const;
 type WatchEvent = keyof typeof UNWATCH;
 
@@ -200,11 +203,15 @@ class LiveClient {
   private handshake(): HandshakeAuth {
     const from = earlier(this.horizon, this.loadedWhileAway);
     this.resumePoint = from;
-    const ids = (event: WatchEvent) =>
-      [...this.watches.values()].filter((w) => w.event === event).map((w) => w.args[0] as number);
+    const args = <T>(event: WatchEvent) =>
+      [...this.watches.values()].filter((w) => w.event === event).map((w) => w.args[0] as T);
     return {
       ...(from ? { horizon: formatPosition(from) } : {}),
-      watch: { tickets: ids('ticket:watch'), customers: ids('customer:watch') }
+      watch: {
+        tickets: args<number>('ticket:watch'),
+        customers: args<number>('customer:watch'),
+        lists: args<ListEntity>('list:watch')
+      }
     };
   }
 
