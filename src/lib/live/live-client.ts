@@ -159,6 +159,8 @@ class LiveClient {
     socket.on('presence:changed', (payload) => this.dispatch('presence:changed', payload));
     // Whole snapshots, latest wins: no seq to deduplicate.
     socket.on('wallboard:updated', (payload) => this.dispatch('wallboard:updated', payload));
+    // A bulk job's whole state; the receiver keeps the furthest along (no seq, not replayed).
+    socket.on('bulk:progress', (payload) => this.dispatch('bulk:progress', payload));
   }
 
   /** Connects again after the server ended the socket (it does not retry by itself then). */
