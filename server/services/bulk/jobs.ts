@@ -12,6 +12,7 @@ import type { Db } from '../../data/db.js';
 import { AppError, notFound } from '../../errors.js';
 import type { Actor } from '../../http/env.js';
 import { ACTIONS } from './actions.js';
+import { EXPORT } from './export.js';
 import { checkSelection } from './selection.js';
 
 // Bulk jobs as the API sees them: start one, read it, list them, cancel it. The runner
@@ -93,7 +94,7 @@ function authorizeStart(user: User, input: BulkRequest) {
 export async function createBulkJob(db: Db, actor: Actor, input: BulkRequest): Promise<BulkJob> {
   authorizeStart(actor.user, input);
   checkSelection(input.entity, input.selection);
-  const action = input.action === 'export' ? undefined : ACTIONS[input.action];
+  const action = input.action === 'export' ? EXPORT : ACTIONS[input.action];
   const params = action?.prepare ? await action.prepare(db, input.entity, input.params) : input.params;
   const [row] = await db.query<BulkJobRow>(
     `INSERT INTO bulk_jobs (entity, action, params, selection, created_by)

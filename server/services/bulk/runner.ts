@@ -1,11 +1,11 @@
 import type pg from 'pg';
 import type { Logger } from 'pino';
-import type { BulkJob } from '#shared/schemas/bulk.js';
+import type { BulkJob, BulkSelection } from '#shared/schemas/bulk.js';
 import { poolDb, type Db } from '../../data/db.js';
 import { ACTIONS, TABLES, type BatchResult } from './actions.js';
 import { EXPORT } from './export.js';
 import { auditJob, presentJob, type BulkJobRow } from './jobs.js';
-import { selectionWhere } from './selection.js';
+import { snapshotSelection } from './selection.js';
 
 // Runs bulk jobs inside the server process: a few at a time, each in short batches that commit
 // on their own, so a job over 100,000 rows never holds a lock for longer than one batch and
@@ -197,17 +197,10 @@ export class BulkRunner {
       if (!job || (job.state !== 'queued' && job.state !== 'running')) return null;
       if (job.state === 'running') return { job, fresh: false };
       await db.query(`SET LOCAL statement_timeout = '${SNAPSHOT_TIMEOUT}'`);
-      const where = selectionWhere(job.entity, job.selection, 2);
-      await db.query(
-        `INSERT INTO bulk_job_items (job_id, row_id)
-         SELECT $1, r.id FROM ${TABLES[job.entity]} r WHERE ${where.sql}`,
-        [id, ...where.params]
-      );
+      const total = await snapshotSelection(db, id, job.entity, job.selection as BulkSelection);
       const [running] = await db.query<BulkJobRow>(
-        `UPDATE bulk_jobs SET state = 'running', started_at = now(),
-                total = (SELECT count(*) FROM bulk_job_items WHERE job_id = $1)
-          WHERE id = $1 RETURNING *`,
-        [id]
+        `UPDATE bulk_jobs SET state = 'running', started_at = now(), total = $2 WHERE id = $1 RETURNING *`,
+        [id, total]
       );
       return { job: running, fresh: true };
     });

@@ -1,85 +1,50 @@
-import type { FilterGroup, FilterRule } from '#shared/lists/query.js';
-import { isFilterGroup } from '#shared/lists/query.js';
+import type { FilterGroup } from '#shared/lists/query.js';
 import type { BulkEntity, BulkSelection } from '#shared/schemas/bulk.js';
-import { AppError } from '../../errors.js';
+import type { Db } from '../../data/db.js';
+import { compileWhere } from '../lists/compile.js';
+import { ENTITY_SQL } from '../lists/entities.js';
+import { withSearch } from '../lists/rows.js';
 
-// TEMPORARY until the lists service's compileWhere lands: a small compiler for the selection,
-// over the entity's base table aliased `r`. Handles ids, a search over a few text columns and
-// rules on base columns (text, tags, numbers, booleans).
+// "All matching" means what the list shows: the lists service compiles the selection (search,
+// filter, ids) over the list's own relation, so a bulk job and the table agree on every row.
 
-const SEARCH: Record<BulkEntity, string> = {
-  customers: `(r.first_name || ' ' || r.last_name || ' ' || r.email)`,
-  orders: `(r.id::text || ' ' || coalesce(r.external_id, ''))`,
-  products: `(r.sku || ' ' || r.name)`
-};
+const where = (entity: BulkEntity, selection: BulkSelection, firstParam: number) =>
+  compileWhere(
+    entity,
+    {
+      ...(selection.q ? { q: selection.q } : {}),
+      ...(selection.filter ? { filter: selection.filter as FilterGroup } : {}),
+      ...(selection.ids ? { ids: selection.ids } : {})
+    },
+    firstParam
+  );
 
-const COLUMNS: Record<BulkEntity, Record<string, string>> = {
-  customers: {
-    id: 'r.id',
-    email: 'r.email',
-    name: `(r.first_name || ' ' || r.last_name)`,
-    phone: 'r.phone',
-    tags: 'r.tags',
-    marketingConsent: 'r.marketing_consent',
-    createdAt: 'r.created_at'
-  },
-  orders: { id: 'r.id', status: 'r.status::text', channel: 'r.channel::text', total: 'r.total' },
-  products: { id: 'r.id', sku: 'r.sku', name: 'r.name', price: 'r.price', stock: 'r.stock' }
-};
-
-export interface Compiled {
-  sql: string;
-  params: unknown[];
-}
-
-export function selectionWhere(entity: BulkEntity, selection: BulkSelection, firstParam = 1): Compiled {
-  const params: unknown[] = [];
-  const p = (v: unknown) => {
-    params.push(v);
-    return `$${firstParam + params.length - 1}`;
-  };
-  const parts: string[] = [];
-  if (selection.ids) parts.push(`r.id = ANY (${p(selection.ids)}::int[])`);
-  if (selection.q) parts.push(`${SEARCH[entity]} ILIKE ${p(`%${selection.q}%`)}`);
-  if (selection.filter) parts.push(group(selection.filter as FilterGroup));
-  return { sql: parts.length ? parts.join(' AND ') : 'true', params };
-
-  function group(g: FilterGroup): string {
-    if (g.rules.length === 0) return 'true';
-    return `(${g.rules.map((r) => (isFilterGroup(r) ? group(r) : rule(r))).join(g.op === 'or' ? ' OR ' : ' AND ')})`;
-  }
-  function rule(r: FilterRule): string {
-    const col = COLUMNS[entity][r.field];
-    if (!col) throw new AppError('validation_failed', `Cannot filter ${entity} by ${r.field} here yet`);
-    const v = r.value;
-    switch (r.operator) {
-      case 'contains':
-        return `${col} ILIKE ${p(`%${String(v)}%`)}`;
-      case 'is':
-        return `${col} = ${p(v)}`;
-      case 'starts_with':
-        return `${col} ILIKE ${p(`${String(v)}%`)}`;
-      case 'any':
-        return `${col} && ${p(v)}::text[]`;
-      case 'all':
-        return `${col} @> ${p(v)}::text[]`;
-      case 'none':
-        return `NOT (${col} && ${p(v)}::text[])`;
-      case 'eq':
-        return `${col} = ${p(v)}`;
-      case 'gte':
-        return `${col} >= ${p(v)}`;
-      case 'lte':
-        return `${col} <= ${p(v)}`;
-      case 'is_any_of':
-        return `${col} = ANY (${p(v)}::text[])`;
-      default:
-        throw new AppError('validation_failed', `Cannot filter by ${r.operator} here yet`);
-    }
-  }
-}
-
-/** Compiles the selection once to refuse, with a 400, what cannot be run. */
+/** Compiles the selection once so that what cannot run is a 400 now, not a failed job later. */
 export function checkSelection(entity: BulkEntity, selection: BulkSelection): void {
-  selectionWhere(entity, selection);
+  where(entity, selection, 1);
+}
+
+/**
+ * Copies the ids the selection matches now into the job's items (in the caller's transaction);
+ * returns how many.
+ */
+export async function snapshotSelection(
+  db: Db,
+  jobId: number,
+  entity: BulkEntity,
+  selection: BulkSelection
+): Promise<number> {
+  const compiled = where(entity, selection, 2);
+  const sql = ENTITY_SQL[entity];
+  return withSearch(db, selection.q, async (t) => {
+    const [{ count }] = await t.query<{ count: number }>(
+      `WITH inserted AS (
+         INSERT INTO bulk_job_items (job_id, row_id)
+         SELECT DISTINCT $1::bigint, ${sql.id} FROM ${sql.from} WHERE ${compiled.sql}
+         RETURNING 1)
+       SELECT count(*)::int AS count FROM inserted`,
+      [jobId, ...compiled.params]
+    );
+    return count;
+  });
 }

@@ -37,7 +37,8 @@ export const BulkParams = {
   mark_fulfilled: z.object({}).strict(),
   set_category: z.object({ categoryId: z.number().int().positive().max(2_147_483_647).nullable() }).strict(),
   set_status: z.object({ status: z.enum(['active', 'inactive']) }).strict(),
-  export: z.object({}).strict()
+  /** The table's visible columns (its defaults when absent). */
+  export: z.object({ columns: z.array(z.string().max(64)).min(1).max(40).optional() }).strict()
 } as const satisfies Record<BulkAction, z.ZodType>;
 export type BulkParamsOf<A extends BulkAction> = z.infer<(typeof BulkParams)[A]>;
 
