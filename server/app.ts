@@ -21,6 +21,7 @@ import {
   customerNoteRoutes,
   customerRoutes
 } from './routes/customers.js';
+import { bulkRoutes } from './routes/bulk.js';
 import { demoActivityRoutes } from './routes/demo-activity.js';
 import { healthRoutes } from './routes/health.js';
 import { listRoutes, viewRoutes } from './routes/lists.js';
@@ -92,6 +93,7 @@ export function createApi(deps: AppDeps) {
       .route('/custom-attributes', customAttributeRoutes(deps))
       .route('/customers', customerMergeRoutes(deps))
       .route('/duplicates', duplicateRoutes(deps))
+      .route('/bulk', bulkRoutes(deps))
   );
 }
 

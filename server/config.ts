@@ -72,6 +72,12 @@ const EnvSchema = z.object({
    * others; they forget a process's viewers after three missed heartbeats.
    */
   PRESENCE_HEARTBEAT_MS: z.coerce.number().int().min(50).max(60_000).default(5000),
+  /** Rows a bulk job handles per batch (one short transaction each; its locks last that long). */
+  BULK_BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(1000),
+  /** Bulk jobs one server process works on at once (each on a connection of its own). */
+  BULK_CONCURRENCY: z.coerce.number().int().min(1).max(16).default(2),
+  /** How often a process looks for bulk jobs to take over (left by a stopped process, or queued on another). */
+  BULK_POLL_MS: z.coerce.number().int().min(50).max(60_000).default(2000),
   CHANGE_LOG_RETENTION_HOURS: z.coerce.number().min(1).default(24),
   REDIS_URL: z.string().url().optional(),
   /** Bearer token integrations use for /api/inbound and CSAT (at least 24 characters). */

@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { Auth } from './auth/lucia.js';
 import type { Config } from './config.js';
 import type { Db } from './data/db.js';
+import type { BulkJob } from '#shared/schemas/bulk.js';
 import type { DemoActivity } from './services/demo-activity.js';
 
 /** What the HTTP app needs from the composition root; tests build the same thing. */
@@ -15,4 +16,6 @@ export interface AppDeps {
   listenerState: () => 'connected' | 'reconnecting' | 'stopped';
   /** The embedded demo's simulated activity; absent on every other server. */
   demoActivity?: DemoActivity;
+  /** The bulk job runner (server/services/bulk/runner.ts): told when a job is queued or cancelled. */
+  bulk?: { wake(): void; announce(job: BulkJob): void };
 }

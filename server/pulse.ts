@@ -11,6 +11,7 @@ import { poolDb, sequelizeDb } from './data/db.js';
 import { resilientPool } from './data/dedicated-connections.js';
 import { startRealtime, type Realtime } from './realtime/index.js';
 import { startRollupMaintenance } from './services/analytics/maintenance.js';
+import { startBulkRunner } from './services/bulk/index.js';
 import { DemoActivity, type DemoActivityOptions } from './services/demo-activity.js';
 
 export interface PulseOptions {
@@ -47,6 +48,12 @@ export async function startPulse(opts: PulseOptions): Promise<RunningPulse> {
   const auth = createLucia(config);
   const demoActivity = opts.demoActivity && new DemoActivity(opts.databaseUrl, logger, opts.demoActivity);
   let realtime: Realtime | undefined;
+  const bulk = startBulkRunner({
+    databaseUrl: opts.databaseUrl,
+    config,
+    logger,
+    notify: (userId, job) => realtime?.bulkProgress(userId, job)
+  });
   const app = createApp(
     {
       config,
@@ -54,7 +61,8 @@ export async function startPulse(opts: PulseOptions): Promise<RunningPulse> {
       auth,
       logger,
       listenerState: () => realtime?.listenerState() ?? 'stopped',
-      demoActivity
+      demoActivity,
+      bulk
     },
     { staticDir: opts.staticDir }
   );
@@ -85,6 +93,7 @@ export async function startPulse(opts: PulseOptions): Promise<RunningPulse> {
   });
   const { port } = httpServer.address() as AddressInfo;
   demoActivity?.resume();
+  bulk.start();
   const shownHost = config.HOST === '0.0.0.0' || config.HOST === '127.0.0.1' ? 'localhost' : config.HOST;
 
   let closing: Promise<void> | undefined;
@@ -97,6 +106,8 @@ export async function startPulse(opts: PulseOptions): Promise<RunningPulse> {
         // Its last event commits (or fails) while the database is still there.
         await demoActivity?.close();
         await rollups.close();
+        // The batch in hand commits; unfinished jobs continue at the next start (here or elsewhere).
+        await bulk.close();
         await realtime!.close();
         await backgroundPool.end();
         httpServer.closeAllConnections?.();

@@ -4,6 +4,8 @@ import type { Server as HttpServer } from 'node:http';
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import { createClient } from 'redis';
+import { rooms } from '#shared/rooms.js';
+import type { BulkJob } from '#shared/schemas/bulk.js';
 import type { Auth } from '../auth/lucia.js';
 import type { Config } from '../config.js';
 import type { Db } from '../data/db.js';
@@ -26,6 +28,8 @@ export interface RealtimeOptions {
 
 export interface Realtime {
   wallboard: Wallboard;
+  /** Tells a user's sockets, on every process (through the adapter), how a bulk job of theirs is going. */
+  bulkProgress(userId: number, job: BulkJob): void;
   listenerState(): ListenerState;
   close(): Promise<void>;
 }
@@ -85,6 +89,7 @@ export async function startRealtime(opts: RealtimeOptions): Promise<Realtime> {
 
   return {
     wallboard,
+    bulkProgress: (userId, job) => hub.io.to(rooms.user(userId)).emit('bulk:progress', job),
     listenerState: () => listener.connectionState,
     close: async () => {
       clearInterval(prune);

@@ -27,6 +27,7 @@ import {
   NotesQuery,
   TimelineQuery
 } from '#shared/schemas/customer360.js';
+import { BulkListQuery, BulkRequest } from '#shared/schemas/bulk.js';
 import { DemoActivityBody } from '#shared/schemas/demo.js';
 import { CreateWallboardTokenBody, ThresholdsBody, WallboardQuery } from '#shared/schemas/metrics.js';
 import { DismissBody, DuplicatesQuery, MergeBody, MergePreviewQuery } from '#shared/schemas/merge.js';
@@ -97,7 +98,8 @@ type Pool =
   | 'contacts'
   | 'notes'
   | 'attributes'
-  | 'products';
+  | 'products'
+  | 'bulk';
 interface Endpoint {
   id?: Pool;
   query?: z.ZodType;
@@ -231,7 +233,12 @@ const ENDPOINTS: Record<string, Endpoint> = {
   'GET /api/custom-attributes': { query: AttributeDefinitionsQuery },
   'POST /api/custom-attributes': { json: AttributeDefinitionBody },
   'PATCH /api/custom-attributes/:id': { id: 'attributes', json: AttributeDefinitionPatch },
-  'DELETE /api/custom-attributes/:id': { id: 'attributes' }
+  'DELETE /api/custom-attributes/:id': { id: 'attributes' },
+  'POST /api/bulk': { json: BulkRequest },
+  'GET /api/bulk': { query: BulkListQuery },
+  'GET /api/bulk/:id': { id: 'bulk' },
+  'POST /api/bulk/:id/cancel': { id: 'bulk' },
+  'GET /api/bulk/:id/export.csv': { id: 'bulk' }
 };
 
 // Tables a refused request may still write: the audit log (denied access, failed sign-ins, which
@@ -364,6 +371,14 @@ async function seedRows() {
     pools.views.push(
       (await manager.post('/api/views', { name, entity: 'orders', state: {}, visibility })).body.view.id
     );
+  // A finished export and a finished tag job (their ids for the bulk job endpoints).
+  pools.bulk = [];
+  for (const body of [
+    { entity: 'customers', action: 'export', params: {}, selection: { ids: [world.customerId] } },
+    { entity: 'customers', action: 'add_tags', params: { tags: ['fuzz'] }, selection: { ids: [customerB] } }
+  ])
+    pools.bulk.push((await manager.post('/api/bulk', body)).body.job.id);
+  await bulkJobsSettled();
   // A link the HTTP fuzzing cannot revoke (it is not in the pool), for the socket fuzzing.
   tvSecret = (await manager.post('/api/wallboard/tokens', { name: 'TV for sockets' })).body.secret;
   hints = {
@@ -403,6 +418,7 @@ async function watchWrites() {
  * position in `fuzz_writes` to compare with after the next request. One query when all is well.
  */
 async function prepareRun(): Promise<number> {
+  await bulkJobsSettled();
   const who = Object.keys(identities) as ('agent' | 'manager' | 'admin')[];
   const { rows } = await db.sql.query<{ broken: string[]; mark: string }>(
     `SELECT coalesce(array_agg(w.who) FILTER (WHERE u.id IS NULL OR s.id IS NULL), '{}') AS broken,
@@ -421,6 +437,20 @@ async function prepareRun(): Promise<number> {
   if (rows[0].broken.length === 0) return Number(rows[0].mark);
   await signInIdentities();
   return prepareRun();
+}
+
+/**
+ * A bulk job an accepted request started writes in the background (its rows, its progress): it
+ * finishes before the next request's mark is taken, so its writes are not laid at that request's door.
+ */
+async function bulkJobsSettled() {
+  const deadline = Date.now() + 30_000;
+  while (
+    (await db.sql.query(`SELECT 1 FROM bulk_jobs WHERE state IN ('queued', 'running') LIMIT 1`)).rowCount
+  ) {
+    if (Date.now() > deadline) throw new Error('bulk jobs did not finish within 30 s');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
 }
 
 async function signInIdentities() {

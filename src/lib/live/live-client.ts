@@ -13,6 +13,7 @@ import {
   parsePosition,
   type StreamPosition
 } from '$shared/stream-position.js';
+import type { ListEntity } from '$shared/lists/query.js';
 import { live } from './connection.svelte.js';
 
 type PulseSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
@@ -21,7 +22,13 @@ type Payload<E extends EventName> = Parameters<ServerToClientEvents[E]>[0];
 
 /** Client events answered through an ack, their arguments before the ack, and the answer. */
 type AskEvent =
-  'ticket:watch' | 'customer:watch' | 'product:watch' | 'wallboard:watch' | 'presence:list' | 'live:catch_up';
+  | 'ticket:watch'
+  | 'customer:watch'
+  | 'product:watch'
+  | 'wallboard:watch'
+  | 'list:watch'
+  | 'presence:list'
+  | 'live:catch_up';
 type AskArgs<E extends AskEvent> = ClientToServerEvents[E] extends (...args: [...infer A, infer _Ack]) => void
   ? A
   : never;
@@ -36,7 +43,8 @@ const UNWATCH = {
   'ticket:watch': 'ticket:unwatch',
   'customer:watch': 'customer:unwatch',
   'product:watch': 'product:unwatch',
-  'wallboard:watch': 'wallboard:unwatch'
+  'wallboard:watch': 'wallboard:unwatch',
+  'list:watch': 'list:unwatch'
 } as const;
 type WatchEvent = keyof typeof UNWATCH;
 
@@ -158,6 +166,8 @@ class LiveClient {
     socket.on('presence:changed', (payload) => this.dispatch('presence:changed', payload));
     // Whole snapshots, latest wins: no seq to deduplicate.
     socket.on('wallboard:updated', (payload) => this.dispatch('wallboard:updated', payload));
+    // A bulk job's whole state; the receiver keeps the furthest along (no seq, not replayed).
+    socket.on('bulk:progress', (payload) => this.dispatch('bulk:progress', payload));
   }
 
   /** Connects again after the server ended the socket (it does not retry by itself then). */
@@ -202,14 +212,15 @@ class LiveClient {
   private handshake(): HandshakeAuth {
     const from = earlier(this.horizon, this.loadedWhileAway);
     this.resumePoint = from;
-    const ids = (event: WatchEvent) =>
-      [...this.watches.values()].filter((w) => w.event === event).map((w) => w.args[0] as number);
+    const args = <T>(event: WatchEvent) =>
+      [...this.watches.values()].filter((w) => w.event === event).map((w) => w.args[0] as T);
     return {
       ...(from ? { horizon: formatPosition(from) } : {}),
       watch: {
-        tickets: ids('ticket:watch'),
-        customers: ids('customer:watch'),
-        products: ids('product:watch')
+        tickets: args<number>('ticket:watch'),
+        customers: args<number>('customer:watch'),
+        products: args<number>('product:watch'),
+        lists: args<ListEntity>('list:watch')
       }
     };
   }

@@ -9,6 +9,7 @@ import type {
 import type { ListEntity } from './lists/query.js';
 import type { CustomerMerge } from './schemas/merge.js';
 import type { ProductSummary, StockMovement } from './schemas/inventory.js';
+import type { BulkJob } from './schemas/bulk.js';
 import type { WallboardSnapshot } from './schemas/metrics.js';
 import type {
   ConsentRecord,
@@ -100,6 +101,13 @@ export interface ServerToClientEvents {
    * `wallboard` room: managers who sent `wallboard:watch`, and TVs connected with a wallboard token.
    */
   'wallboard:updated': (snapshot: WallboardSnapshot) => void;
+  /**
+   * A bulk job of this user moved on: started, a batch committed, finished, cancelled or failed.
+   * Sent by the runner to the creator's `user:<id>` room only (not a row change of the log: no
+   * seq; apply when `processed` is not behind what is shown, or when the job has finished).
+   * `GET /api/bulk/:id` answers the same state after a reload or a reconnect.
+   */
+  'bulk:progress': (job: BulkJob) => void;
 }
 
 /** The events that carry a change of the log (`LiveMeta`): replayed on resume, deduplicated by seq. */

@@ -1,0 +1,49 @@
+import pg from 'pg';
+import type { Logger } from 'pino';
+import type { BulkJob } from '#shared/schemas/bulk.js';
+import type { Config } from '../../config.js';
+import { BulkRunner } from './runner.js';
+
+export { BulkRunner } from './runner.js';
+
+/**
+ * The runner with connections of its own (one per job in hand, and one to look for jobs): bulk
+ * work never waits for, or takes, the connections that serve the console.
+ */
+export function startBulkRunner(opts: {
+  databaseUrl: string;
+  config: Config;
+  logger: Logger;
+  notify: (userId: number, job: BulkJob) => void;
+}) {
+  const { config, logger } = opts;
+  const pool = new pg.Pool({
+    connectionString: opts.databaseUrl,
+    max: config.BULK_CONCURRENCY + 1,
+    application_name: 'pulse-bulk'
+  });
+  const onError = (err: Error) =>
+    logger.warn({ err: err.message, pool: 'pulse-bulk' }, 'database connection lost');
+  pool.on('error', onError);
+  pool.on('connect', (client) => client.on('error', onError));
+  const runner = new BulkRunner({
+    pool,
+    logger,
+    notify: opts.notify,
+    batchSize: config.BULK_BATCH_SIZE,
+    concurrency: config.BULK_CONCURRENCY,
+    pollMs: config.BULK_POLL_MS
+  });
+  return {
+    start: () => runner.start(),
+    wake: () => runner.wake(),
+    announce: (job: BulkJob) => runner.announce(job),
+    get running() {
+      return runner.running;
+    },
+    close: async () => {
+      await runner.close();
+      await pool.end();
+    }
+  };
+}
