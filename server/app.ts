@@ -17,6 +17,7 @@ import { analyticsRoutes } from './routes/analytics.js';
 import { authRoutes } from './routes/auth.js';
 import { demoActivityRoutes } from './routes/demo-activity.js';
 import { healthRoutes } from './routes/health.js';
+import { listRoutes, viewRoutes } from './routes/lists.js';
 import { metaRoutes } from './routes/meta.js';
 import {
   agentRoutes,
@@ -58,6 +59,11 @@ export function createApi(deps: AppDeps) {
       // Every answer after this line that a screen may build live state from says where in the stream it stands.
       .use(streamPosition(deps.sequelize))
       .route('/meta', metaRoutes(deps))
+      // The CRM tables, before any `/:id` route of the same resource so `/summary` is not an id.
+      .route('/customers', listRoutes(deps, 'customers'))
+      .route('/orders', listRoutes(deps, 'orders'))
+      .route('/products', listRoutes(deps, 'products'))
+      .route('/views', viewRoutes(deps))
       .route('/auth', authRoutes(deps))
       .route('/teams', teamRoutes())
       .route('/users', userRoutes())

@@ -3,6 +3,7 @@ import type {
   LoyaltyAccountSummary,
   LoyaltyEntry,
   OrderSummary,
+  ProductSummary,
   TicketMessage,
   TicketSummary
 } from '#shared/schemas/live.js';
@@ -111,6 +112,21 @@ export function presentCustomer(d: Json): CustomerSummary {
     language: String(d.language ?? 'en'),
     tags: (d.tags as string[]) ?? [],
     marketingConsent: Boolean(d.marketingConsent),
+    version: Number(d.version ?? 1),
+    createdAt: iso(d.createdAt)!,
+    updatedAt: iso(d.updatedAt)!
+  };
+}
+
+export function presentProduct(d: Json): ProductSummary {
+  return {
+    id: Number(d.id),
+    sku: String(d.sku),
+    name: String(d.name),
+    categoryId: int(d.categoryId),
+    price: money(d.price),
+    stock: Number(d.stock ?? 0),
+    active: d.active !== false,
     version: Number(d.version ?? 1),
     createdAt: iso(d.createdAt)!,
     updatedAt: iso(d.updatedAt)!

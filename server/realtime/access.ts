@@ -4,6 +4,7 @@ import type { SocketData } from '#shared/events.js';
 import { rooms } from '#shared/rooms.js';
 import { covers, parsePosition, type StreamPosition } from '#shared/stream-position.js';
 import { canViewTicket, isManager } from '../auth/policies.js';
+import { leaveForbiddenLists } from './list-watch.js';
 import { socketUser, type PulseSocket } from './socket-auth.js';
 
 /** The rooms a user's identity puts a socket in: its user, its team, the managers. */
@@ -43,6 +44,7 @@ export function applyAccess(
   void socket.join(after);
   const user = socketUser(socket.data);
   if (!isManager(user)) void socket.leave(rooms.wallboard);
+  leaveForbiddenLists(socket);
   for (const [ticketId, teamId] of Object.entries(socket.data.watching)) {
     if (!canViewTicket(user, { teamId })) unwatch(socket, Number(ticketId));
   }

@@ -15,6 +15,7 @@ import { canViewTicket } from '../auth/policies.js';
 import { applyAccess, authRooms, readAccess, ticketTeamNow, type AccessState } from './access.js';
 import type { ChangeRow, ReadResult } from './change-reader.js';
 import { bindCustomerWatch } from './customer-watch.js';
+import { allowedListRooms, bindListWatch } from './list-watch.js';
 import { enforceEventContract } from './event-contract.js';
 import type { Wallboard } from './metrics/index.js';
 import { Presence } from './presence.js';
@@ -132,6 +133,7 @@ export class Hub {
     this.limitClientEvents(socket);
     this.presence.bind(socket, (ticketId) => this.canWatchTicket(socket, ticketId));
     bindCustomerWatch(socket, logger);
+    bindListWatch(socket, logger);
     this.opts.wallboard?.bindWatch(socket);
     this.bindCatchUp(socket);
 
@@ -207,6 +209,7 @@ export class Hub {
             .map(positiveId)
             .filter((id): id is number => id !== null)
         : [];
+    void socket.join(allowedListRooms(socket, watch?.lists));
     for (const ticketId of ids(watch?.tickets)) {
       const teamId = await this.canWatchTicket(socket, ticketId).catch(() => null);
       if (teamId === null) continue;

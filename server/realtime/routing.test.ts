@@ -42,14 +42,40 @@ const ticket = {
 };
 
 describe('routing a change to the rooms that may see it', () => {
-  it('sends an order to the managers and its customer’s watchers, with its version', () => {
+  it('sends an order to the managers, its customer’s watchers and the orders and customers lists, with its version', () => {
     const out = route(row({ id: 41, topic: 'order', data: order, customerId: 4 }), '1:1:');
-    expect(out).toMatchObject({ event: 'order:created', rooms: ['role:manager', 'customer:4'] });
+    expect(out).toMatchObject({
+      event: 'order:created',
+      rooms: ['role:manager', 'customer:4', 'list:customers', 'list:orders']
+    });
     expect(out!.payload).toMatchObject({
       seq: 41,
       horizon: '1:1:',
       data: { id: 9, total: '12.50', version: 3 }
     });
+  });
+
+  it('sends a product change to the products list only, as product:created or product:updated', () => {
+    const product = {
+      id: 7,
+      sku: 'MUG-001',
+      name: 'Mug',
+      category_id: null,
+      price: '9.50',
+      stock: 3,
+      active: true,
+      version: 2,
+      created_at: '2026-12-01T09:00:00Z',
+      updated_at: '2026-12-01T10:00:00Z'
+    };
+    expect(route(row({ topic: 'product', data: product }), '1:1:')).toMatchObject({
+      event: 'product:created',
+      rooms: ['list:products'],
+      payload: { data: { id: 7, sku: 'MUG-001', price: '9.50', stock: 3, categoryId: null, version: 2 } }
+    });
+    expect(
+      route(row({ topic: 'product', op: 'update', data: product, old: { stock: 4 } }), '1:1:')
+    ).toMatchObject({ event: 'product:updated', payload: { old: { stock: 4 } } });
   });
 
   it('sends a ticket moved between teams to both teams, the managers and its watchers, with the old values', () => {

@@ -7,6 +7,7 @@ import {
   presentLoyaltyEntry,
   presentMessage,
   presentOrder,
+  presentProduct,
   presentTicket
 } from '../presenters/live-shapes.js';
 import type { ChangeRow } from './change-reader.js';
@@ -70,6 +71,8 @@ export function route(row: ChangeRow, horizon: string): Outgoing | null {
     };
   };
   const customerRooms = row.customerId ? [rooms.managers, rooms.customer(row.customerId)] : [rooms.managers];
+  // List screens (list:watch): a customer's row shows its orders and points too.
+  const customerList = [...customerRooms, rooms.list('customers')];
 
   switch (row.topic) {
     case 'order':
@@ -77,7 +80,7 @@ export function route(row: ChangeRow, horizon: string): Outgoing | null {
         topic: row.topic,
         event: row.op === 'insert' ? 'order:created' : 'order:updated',
         payload: change(presentOrder),
-        rooms: customerRooms
+        rooms: [...customerList, rooms.list('orders')]
       };
     case 'ticket':
       return {
@@ -100,13 +103,20 @@ export function route(row: ChangeRow, horizon: string): Outgoing | null {
     case 'loyalty_entry':
       // Points belong to a customer; a row without one has no audience but the managers' wallboard.
       if (row.customerId === null) return null;
-      return loyaltyChange(row, { ...meta, customerId: row.customerId }, customerRooms);
+      return loyaltyChange(row, { ...meta, customerId: row.customerId }, customerList);
     case 'customer':
       return {
         topic: row.topic,
         event: 'customer:updated',
         payload: change(presentCustomer),
-        rooms: customerRooms
+        rooms: customerList
+      };
+    case 'product':
+      return {
+        topic: row.topic,
+        event: row.op === 'insert' ? 'product:created' : 'product:updated',
+        payload: change(presentProduct),
+        rooms: [rooms.list('products')]
       };
     default:
       return null;

@@ -2,7 +2,8 @@ import { sequelizeDb } from '../../server/data/db.js';
 import fc from 'fast-check';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { z } from 'zod';
+import { z } from 'zod';
+import { CreateViewBody, UpdateViewBody, ViewListQuery } from '#shared/lists/views.js';
 import {
   CustomersDrillQuery,
   OrdersDrillQuery,
@@ -69,12 +70,51 @@ const RUNS = fuzzRuns(30);
 const TOKEN = 'integration-token-for-the-fuzzer-0123456789';
 
 /** Each endpoint and the schemas of what it reads; `id` names the rows its `:id` is drawn from. */
-type Pool = 'tickets' | 'orders' | 'teams' | 'victims' | 'canned' | 'tokens';
+type Pool = 'tickets' | 'orders' | 'teams' | 'victims' | 'canned' | 'tokens' | 'views';
 interface Endpoint {
   id?: Pool;
   query?: z.ZodType;
   json?: z.ZodType;
 }
+/**
+ * A list's query string: mostly valid filters and sorts (so requests reach the SQL), and any
+ * text for search and cursor.
+ */
+const listQuery = (filters: object[], sorts: string[]) =>
+  z.object({
+    q: z.string().max(60).optional(),
+    filter: z.enum(filters.map((f) => JSON.stringify(f)) as [string, ...string[]]).optional(),
+    sort: z.enum(sorts as [string, ...string[]]).optional(),
+    limit: z.number().int().min(1).max(200).optional(),
+    cursor: z.string().max(200).optional(),
+    ids: z.string().max(40).optional()
+  });
+const CustomersList = listQuery(
+  [
+    { op: 'and', rules: [{ field: 'lifetimeSpend', operator: 'between', value: ['1', '500'] }] },
+    {
+      op: 'or',
+      rules: [
+        { field: 'tags', operator: 'any', value: ['vip'] },
+        { op: 'and', rules: [{ field: 'lastOrderAt', operator: 'in_last', value: 30 }] }
+      ]
+    },
+    { op: 'and', rules: [{ field: 'name', operator: 'contains', value: "%_'\\" }] }
+  ],
+  ['-lifetimeSpend', 'name,-createdAt', '-lastOrderAt', 'tier,-points']
+);
+const OrdersList = listQuery(
+  [
+    { op: 'and', rules: [{ field: 'status', operator: 'is_any_of', value: ['paid', 'shipped'] }] },
+    { op: 'and', rules: [{ field: 'orderDate', operator: 'between', value: ['2026-01-01', '2026-12-31'] }] }
+  ],
+  ['-orderDate', 'total', 'customerName,-total', '-itemCount']
+);
+const ProductsList = listQuery(
+  [{ op: 'and', rules: [{ field: 'stockState', operator: 'is_none_of', value: ['out'] }] }],
+  ['name', '-ratingAvg', 'stockState,-price']
+);
+
 const ENDPOINTS: Record<string, Endpoint> = {
   'GET /api/health': {},
   'GET /api/meta': {},
@@ -119,6 +159,19 @@ const ENDPOINTS: Record<string, Endpoint> = {
   'GET /api/analytics/orders': { query: OrdersDrillQuery },
   'GET /api/analytics/customers': { query: CustomersDrillQuery },
   'GET /api/analytics/tickets': { query: TicketsDrillQuery },
+  'GET /api/customers': { query: CustomersList },
+  'GET /api/customers/summary': { query: CustomersList },
+  'GET /api/customers/export.csv': { query: CustomersList },
+  'GET /api/orders': { query: OrdersList },
+  'GET /api/orders/summary': { query: OrdersList },
+  'GET /api/orders/export.csv': { query: OrdersList },
+  'GET /api/products': { query: ProductsList },
+  'GET /api/products/summary': { query: ProductsList },
+  'GET /api/products/export.csv': { query: ProductsList },
+  'GET /api/views': { query: ViewListQuery },
+  'POST /api/views': { json: CreateViewBody },
+  'PATCH /api/views/:id': { id: 'views', json: UpdateViewBody },
+  'DELETE /api/views/:id': { id: 'views' },
   'GET /api/demo-activity': {},
   'PUT /api/demo-activity': { json: DemoActivityBody }
 };
@@ -213,6 +266,14 @@ async function seedRows() {
   pools.tokens = [];
   for (const name of ['TV one', 'TV two'])
     pools.tokens.push((await manager.post('/api/wallboard/tokens', { name })).body.token.id);
+  pools.views = [];
+  for (const [name, visibility] of [
+    ['Everyone', 'everyone'],
+    ['Personal', 'personal']
+  ])
+    pools.views.push(
+      (await manager.post('/api/views', { name, entity: 'orders', state: {}, visibility })).body.view.id
+    );
   // A link the HTTP fuzzing cannot revoke (it is not in the pool), for the socket fuzzing.
   tvSecret = (await manager.post('/api/wallboard/tokens', { name: 'TV for sockets' })).body.secret;
   hints = {

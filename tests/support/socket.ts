@@ -1,5 +1,5 @@
 import { io, type Socket } from 'socket.io-client';
-import type { ClientToServerEvents, ServerToClientEvents } from '#shared/events.js';
+import type { ClientToServerEvents, HandshakeAuth, ServerToClientEvents } from '#shared/events.js';
 import { Browser } from './http.js';
 
 export type ClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
@@ -21,7 +21,7 @@ export function connectSocket(
     horizon?: string;
     origin?: string;
     wallboardToken?: string;
-    watch?: { tickets?: number[]; customers?: number[] };
+    watch?: HandshakeAuth['watch'];
   } = {}
 ): ClientSocket {
   const socket = io(baseUrl, {

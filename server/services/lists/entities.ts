@@ -1,0 +1,173 @@
+import type { ListEntity } from '#shared/lists/query.js';
+import { LOW_STOCK_THRESHOLD } from '#shared/lists/products.js';
+
+// How each list reads from the database: its base relation, and for every field the SQL that
+// shows it, filters it and sorts it. Sort expressions never yield NULL (a NULL sorts as the
+// smallest value through a coalesce to a sentinel), so a cursor is a plain tuple and keyset
+// predicates stay index ranges; each matches an index of migration 0014 exactly.
+
+/** The SQL type a cursor value or a filter value is bound as. */
+export type SqlType =
+  'integer' | 'smallint' | 'numeric' | 'text' | 'timestamptz' | 'boolean' | 'order_status' | 'sales_channel';
+
+export interface FieldSql {
+  /** What the row shows. */
+  select: string;
+  /** What filters compare (defaults to `select`). */
+  filter?: string;
+  /** What ORDER BY and the cursor use; never NULL. */
+  sort?: string;
+  sortType?: SqlType;
+  /** Enum filters bind their values as this Postgres array type (an index on the enum column applies). */
+  enumArray?: string;
+}
+
+export interface EntitySql {
+  /** FROM clause; the row's id is `id`. */
+  from: string;
+  id: string;
+  fields: Record<string, FieldSql>;
+  /** The search box: SQL true when the row matches; the arguments are bound parameters. */
+  search: (p: SearchParams) => string;
+  /** Money fields summed and averaged by the footer. */
+  money: string[];
+  /** Searchable fields highlighted in rows. */
+  highlight: string[];
+}
+
+/** Placeholders of the search's parameters (null when the search has no such part). */
+export interface SearchParams {
+  /** The search as typed (trimmed), for trigram word similarity. */
+  q: string;
+  /** `%q%` with LIKE's wildcards escaped. */
+  like: string;
+  /** Prefix tsquery of the search's words (`jo:* & sm:*`); null without words. */
+  tsquery: string | null;
+  /** `%digits%` when the search has three digits or more (phones). */
+  digits: string | null;
+  /** The search as an id, when it is one (`1234`, `#1234`). */
+  id: string | null;
+}
+
+const customerName = `(c.first_name || ' ' || c.last_name)`;
+const customerSearch = (p: SearchParams, alias = 'c') =>
+  [
+    `${p.q} <% (${alias}.first_name || ' ' || ${alias}.last_name)`,
+    `${alias}.email ILIKE ${p.like}`,
+    ...(p.tsquery ? [`${alias}.search @@ to_tsquery('simple', ${p.tsquery})`] : []),
+    ...(p.digits ? [`regexp_replace(coalesce(${alias}.phone, ''), '\\D', '', 'g') LIKE ${p.digits}`] : [])
+  ].join(' OR ');
+
+export const ENTITY_SQL: Record<ListEntity, EntitySql> = {
+  customers: {
+    from: `customers c JOIN customer_stats s ON s.customer_id = c.id`,
+    id: 'c.id',
+    fields: {
+      id: { select: 'c.id', sort: 'c.id', sortType: 'integer' },
+      name: {
+        select: `btrim(${customerName})`,
+        filter: customerName,
+        sort: `lower(${customerName})`,
+        sortType: 'text'
+      },
+      email: { select: 'c.email', sort: 'lower(c.email)', sortType: 'text' },
+      phone: { select: 'c.phone', sort: `coalesce(c.phone, '')`, sortType: 'text' },
+      country: {
+        select: 'customer_country(c.addresses)',
+        sort: `coalesce(customer_country(c.addresses), '')`,
+        sortType: 'text'
+      },
+      tier: {
+        select: 's.tier',
+        sort: 'loyalty_tier_rank(s.tier)',
+        sortType: 'smallint',
+        enumArray: 'loyalty_tier[]'
+      },
+      points: { select: 's.points', sort: 's.points', sortType: 'integer' },
+      tags: { select: 'c.tags' },
+      marketingConsent: { select: 'c.marketing_consent', sort: 'c.marketing_consent', sortType: 'boolean' },
+      lifetimeSpend: { select: 's.lifetime_spend', sort: 's.lifetime_spend', sortType: 'numeric' },
+      orderCount: { select: 's.order_count', sort: 's.order_count', sortType: 'integer' },
+      lastOrderAt: {
+        select: 's.last_order_at',
+        sort: `coalesce(s.last_order_at, '-infinity')`,
+        sortType: 'timestamptz'
+      },
+      hasOpenTicket: { select: '(s.open_tickets > 0)', sort: '(s.open_tickets > 0)', sortType: 'boolean' },
+      createdAt: { select: 'c.created_at', sort: 'c.created_at', sortType: 'timestamptz' },
+      version: { select: 'c.version' }
+    },
+    search: (p) => customerSearch(p),
+    money: ['lifetimeSpend'],
+    highlight: ['name', 'email', 'phone']
+  },
+  orders: {
+    from: `orders o JOIN customers c ON c.id = o.customer_id JOIN order_stats os ON os.order_id = o.id`,
+    id: 'o.id',
+    fields: {
+      id: { select: 'o.id', sort: 'o.id', sortType: 'integer' },
+      externalId: { select: 'o.external_id', sort: `coalesce(o.external_id, '')`, sortType: 'text' },
+      customerId: { select: 'o.customer_id' },
+      customerName: {
+        select: `btrim(${customerName})`,
+        filter: customerName,
+        sort: `lower(${customerName})`,
+        sortType: 'text'
+      },
+      customerEmail: { select: 'c.email', sort: 'lower(c.email)', sortType: 'text' },
+      status: { select: 'o.status', sort: 'o.status', sortType: 'order_status', enumArray: 'order_status[]' },
+      channel: {
+        select: 'o.channel',
+        sort: 'o.channel',
+        sortType: 'sales_channel',
+        enumArray: 'sales_channel[]'
+      },
+      total: { select: 'o.total', sort: 'o.total', sortType: 'numeric' },
+      currency: { select: 'o.currency::text', sort: 'o.currency::text', sortType: 'text' },
+      orderDate: { select: 'o.order_date', sort: 'o.order_date', sortType: 'timestamptz' },
+      itemCount: { select: 'os.item_count', sort: 'os.item_count', sortType: 'integer' },
+      hasTicket: { select: '(os.ticket_count > 0)', sort: '(os.ticket_count > 0)', sortType: 'boolean' },
+      refunded: { select: `(o.status = 'refunded')`, sort: `(o.status = 'refunded')`, sortType: 'boolean' },
+      version: { select: 'o.version' }
+    },
+    // Matching order ids first (each branch an index), then the page: a hashed id set, not a scan.
+    search: (p) =>
+      `o.id IN (SELECT o2.id FROM orders o2 WHERE o2.external_id ILIKE ${p.like}` +
+      (p.id ? ` UNION ALL SELECT ${p.id}` : '') +
+      ` UNION ALL SELECT o4.id FROM orders o4 WHERE o4.customer_id IN (SELECT c2.id FROM customers c2 WHERE ${customerSearch(p, 'c2')}))`,
+    money: ['total'],
+    highlight: ['externalId', 'customerName', 'customerEmail']
+  },
+  products: {
+    from: `products p LEFT JOIN categories cat ON cat.id = p.category_id JOIN product_stats ps ON ps.product_id = p.id`,
+    id: 'p.id',
+    fields: {
+      id: { select: 'p.id', sort: 'p.id', sortType: 'integer' },
+      sku: { select: 'p.sku', sort: 'p.sku', sortType: 'text' },
+      name: { select: 'p.name', sort: 'lower(p.name)', sortType: 'text' },
+      categoryId: { select: 'p.category_id' },
+      category: { select: 'cat.name', sort: `coalesce(cat.name, '')`, sortType: 'text' },
+      price: { select: 'p.price', sort: 'p.price', sortType: 'numeric' },
+      stock: { select: 'p.stock', sort: 'p.stock', sortType: 'integer' },
+      stockState: {
+        select: `CASE WHEN p.stock = 0 THEN 'out' WHEN p.stock <= ${LOW_STOCK_THRESHOLD} THEN 'low' ELSE 'in_stock' END`,
+        sort: `CASE WHEN p.stock = 0 THEN 0 WHEN p.stock <= ${LOW_STOCK_THRESHOLD} THEN 1 ELSE 2 END`,
+        sortType: 'integer'
+      },
+      active: { select: 'p.active', sort: 'p.active', sortType: 'boolean' },
+      ratingAvg: { select: 'ps.rating_avg', sort: 'coalesce(ps.rating_avg, 0)', sortType: 'numeric' },
+      reviewCount: { select: 'ps.review_count', sort: 'ps.review_count', sortType: 'integer' },
+      createdAt: { select: 'p.created_at', sort: 'p.created_at', sortType: 'timestamptz' },
+      version: { select: 'p.version' }
+    },
+    search: (p) =>
+      [
+        `p.sku ILIKE ${p.like}`,
+        `${p.q} <% p.name`,
+        `p.name ILIKE ${p.like}`,
+        ...(p.tsquery ? [`p.search @@ to_tsquery('simple', ${p.tsquery})`] : [])
+      ].join(' OR '),
+    money: ['price'],
+    highlight: ['sku', 'name']
+  }
+};

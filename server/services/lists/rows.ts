@@ -1,0 +1,157 @@
+import { highlightRow } from '#shared/lists/highlight.js';
+import {
+  LIST_FIELDS,
+  canViewList,
+  type ListEntity,
+  type ListPage,
+  type ListQuery,
+  type ListRowOf,
+  type ListSummary
+} from '#shared/lists/query.js';
+import type { Db } from '../../data/db.js';
+import { AppError } from '../../errors.js';
+import type { Actor } from '../../http/env.js';
+import { Params, afterCursor, compileWhere, orderBy, sortColumns } from './compile.js';
+import { decodeCursor, encodeCursor } from './cursor.js';
+import { ENTITY_SQL } from './entities.js';
+
+/**
+ * Word similarity the search accepts (pg_trgm's default is 0.6): 0.4 lets one typo in a short
+ * name through ('jonh' finds John: 2 of its 5 trigrams) while 'smith' still does not find 'smart'.
+ */
+export const SEARCH_WORD_SIMILARITY = 0.4;
+
+export function assertCanList(actor: Actor, entity: ListEntity) {
+  if (!canViewList(actor.user.role, entity))
+    throw new AppError('forbidden', `Your role does not see the ${entity} list`);
+}
+
+/** Runs `work` with the search's settings when there is a search (they last one transaction). */
+export function withSearch<T>(db: Db, q: string | undefined, work: (db: Db) => Promise<T>): Promise<T> {
+  if (!q?.trim()) return work(db);
+  return db.transaction(async (t) => {
+    await t.query(`SELECT set_config('pg_trgm.word_similarity_threshold', $1, true)`, [
+      String(SEARCH_WORD_SIMILARITY)
+    ]);
+    return work(t);
+  });
+}
+
+const selectList = (entity: ListEntity) =>
+  Object.entries(ENTITY_SQL[entity].fields)
+    .map(([key, f]) => `${f.select} AS "${key}"`)
+    .join(', ');
+
+const NUMBER_KEYS = new Set(['ratingAvg']);
+
+/** A database row in the contract's shape: dates as ISO strings, money as exact decimal strings. */
+function present(entity: ListEntity, raw: Record<string, unknown>): Record<string, unknown> {
+  const row: Record<string, unknown> = {};
+  for (const key of Object.keys(ENTITY_SQL[entity].fields)) {
+    const v = raw[key];
+    if (v instanceof Date) row[key] = v.toISOString();
+    else if (NUMBER_KEYS.has(key) && v !== null && v !== undefined) row[key] = Number(v);
+    else row[key] = v ?? null;
+  }
+  return row;
+}
+
+/** Reads one page (rows in the contract's shape, plus the raw sort keys of the last row). */
+async function readPage(db: Db, entity: ListEntity, query: ListQuery) {
+  const columns = sortColumns(entity, query.sort);
+  const where = compileWhere(entity, query);
+  const p = new Params(where.params.length + 1);
+  let condition = where.sql;
+  if (query.cursor) {
+    const values = decodeCursor(query.cursor, query.sort, columns);
+    condition = `(${condition}) AND ${afterCursor(columns, values, p)}`;
+  }
+  const keys = columns.map((c, i) => `(${c.expr})::text AS "_k${i}"`).join(', ');
+  const limit = p.add(query.limit + 1, 'integer');
+  const sql = `SELECT ${selectList(entity)}, ${keys} FROM ${ENTITY_SQL[entity].from}
+    WHERE ${condition} ORDER BY ${orderBy(columns)} LIMIT ${limit}`;
+  const raw = await db.query<Record<string, unknown>>(sql, [...where.params, ...p.values]);
+  const more = raw.length > query.limit;
+  const page = more ? raw.slice(0, query.limit) : raw;
+  const last = page[page.length - 1];
+  const nextCursor =
+    more && last
+      ? encodeCursor(
+          query.sort,
+          columns.map((_, i) => String(last[`_k${i}`]))
+        )
+      : null;
+  return { rows: page.map((r) => present(entity, r)), nextCursor };
+}
+
+/** One page of a list, in the order asked, after the cursor; with highlights when searching. */
+export async function listRows<E extends ListEntity>(
+  db: Db,
+  actor: Actor,
+  entity: E,
+  query: ListQuery
+): Promise<ListPage<ListRowOf[E]>> {
+  assertCanList(actor, entity);
+  const page = await withSearch(db, query.q, (t) => readPage(t, entity, query));
+  if (query.q) {
+    for (const row of page.rows) {
+      const highlights = highlightRow(row, ENTITY_SQL[entity].highlight, query.q);
+      if (Object.keys(highlights).length > 0) row.highlights = highlights;
+    }
+  }
+  return page as unknown as ListPage<ListRowOf[E]>;
+}
+
+/** Count, sums and averages of the money columns over the whole filtered set (not a page). */
+export async function summarize(
+  db: Db,
+  actor: Actor,
+  entity: ListEntity,
+  query: Pick<ListQuery, 'q' | 'filter' | 'ids'>
+): Promise<ListSummary> {
+  assertCanList(actor, entity);
+  const where = compileWhere(entity, query);
+  const money = ENTITY_SQL[entity].money;
+  const aggregates = money
+    .map((key, i) => {
+      const x = ENTITY_SQL[entity].fields[key].select;
+      return `coalesce(sum(${x}), 0)::numeric(20, 2)::text AS "s${i}", round(avg(${x}), 2)::numeric(20, 2)::text AS "a${i}"`;
+    })
+    .join(', ');
+  const [row] = await withSearch(db, query.q, (t) =>
+    t.query<Record<string, string | number | null>>(
+      `SELECT count(*)::integer AS count${aggregates ? `, ${aggregates}` : ''}
+         FROM ${ENTITY_SQL[entity].from} WHERE ${where.sql}`,
+      where.params
+    )
+  );
+  const sums: Record<string, string> = {};
+  const averages: Record<string, string> = {};
+  money.forEach((key, i) => {
+    sums[key] = String(row[`s${i}`]);
+    if (row[`a${i}`] !== null) averages[key] = String(row[`a${i}`]);
+  });
+  return { count: Number(row.count), sums, averages };
+}
+
+/** Every row of the filtered set, page by page (keyset, `batch` rows a query): constant memory. */
+export async function* allRows(
+  db: Db,
+  actor: Actor,
+  entity: ListEntity,
+  query: ListQuery,
+  batch = 1000
+): AsyncGenerator<Record<string, unknown>[]> {
+  assertCanList(actor, entity);
+  let cursor: string | undefined;
+  do {
+    const page = await withSearch(db, query.q, (t) =>
+      readPage(t, entity, { ...query, ids: query.ids, cursor, limit: batch })
+    );
+    if (page.rows.length > 0) yield page.rows;
+    cursor = page.nextCursor ?? undefined;
+  } while (cursor);
+}
+
+/** The field keys of an entity (for CSV columns). */
+export const fieldKeys = (entity: ListEntity) => LIST_FIELDS[entity].map((f) => f.key);
