@@ -164,6 +164,11 @@ describe('the CRM tables', () => {
     expect(await page.getByTestId('filter-chips').textContent()).toContain('Status is Refunded');
     // Still sorted by total: the 1,200 refund first.
     expect((await totals())[0]).toBe(1200);
+    // Export downloads what is on screen: the same filter and sort.
+    const exportHref = await page.getByRole('link', { name: /Export orders/ }).getAttribute('href');
+    expect(exportHref).toMatch(/^\/api\/orders\/export\.csv\?/);
+    expect(new URLSearchParams(exportHref!.split('?')[1]).get('sort')).toBe('-total');
+    expect(new URLSearchParams(exportHref!.split('?')[1]).get('filter')).toContain('refunded');
     await within(async () => ((await page.getByTestId('summary').textContent()) ?? '').includes('2 orders'));
   });
 
@@ -177,7 +182,7 @@ describe('the CRM tables', () => {
 
     await page.getByTestId('views-menu').click();
     await page.getByRole('menuitem', { name: /Save as new view/ }).click();
-    await page.getByLabel('Name').fill('Big refunds');
+    await page.getByRole('textbox', { name: 'Name' }).fill('Big refunds');
     await page.getByRole('button', { name: 'Save view' }).click();
     await page.waitForURL(/view=\d+/);
     await within(async () =>
@@ -210,14 +215,61 @@ describe('the CRM tables', () => {
     await other.close();
   });
 
-  it('search highlights the match; the customers and products tables open rows and pass axe', async () => {
-    await page.goto('/customers?q=dana');
+  it('a saved view is shared, renamed and deleted from the views menu', async () => {
+    await page.goto('/products');
     await loaded(page);
+    const menu = page.getByTestId('views-menu');
+    await menu.click();
+    await page.getByRole('menuitem', { name: /Save as new view/ }).click();
+    await page.getByRole('textbox', { name: 'Name' }).fill('Catalogue');
+    await page.getByRole('button', { name: 'Save view' }).click();
+    await page.waitForURL(/view=\d+/);
+
+    // A manager in no team shares with everyone.
+    await menu.click();
+    await page.getByRole('menuitemradio', { name: 'Everyone' }).click();
+    await menu.click();
+    await within(
+      async () =>
+        (await page.getByRole('menuitemradio', { name: 'Everyone' }).getAttribute('aria-checked')) === 'true'
+    );
+    await page.getByRole('menuitem', { name: 'Rename…' }).click();
+    await page.getByRole('textbox', { name: 'Name' }).fill('Whole catalogue');
+    await page.getByRole('button', { name: 'Rename' }).click();
+    await within(async () => ((await menu.textContent()) ?? '').includes('Whole catalogue'));
+    const stored = await db.sql.query(
+      `SELECT name, visibility FROM saved_views WHERE name = 'Whole catalogue'`
+    );
+    expect(stored.rows).toEqual([{ name: 'Whole catalogue', visibility: 'everyone' }]);
+
+    await menu.click();
+    await page.getByRole('menuitem', { name: 'Delete view' }).click();
+    await page.getByRole('button', { name: 'Delete view' }).click();
+    await within(async () => !page.url().includes('view='));
+    expect(
+      (await db.sql.query(`SELECT 1 FROM saved_views WHERE name = 'Whole catalogue'`)).rows
+    ).toHaveLength(0);
+  });
+
+  it('search highlights the match; the customers and products tables open rows and pass axe', async () => {
+    await page.goto('/customers');
+    await loaded(page);
+    await page.keyboard.press('/');
+    await page.keyboard.type('dana');
+    await page.waitForURL(/q=dana/);
     await within(
       async () => (await page.locator('[data-testid="list-row"] mark').first().textContent()) === 'Dana'
     );
+    await within(async () => (await rowIds(page)).length === 1);
+    // Typing kept the focus in the search box while the address bar followed it.
+    expect(await page.evaluate(() => (document.activeElement as HTMLInputElement).type)).toBe('search');
     await expectAccessible(page);
+
+    await page.keyboard.press('Escape');
     await page.keyboard.press('j');
+    await page.keyboard.press('x');
+    await within(() => page.locator('[data-testid="list-row"] input[type="checkbox"]').first().isChecked());
+    expect(await page.getByTestId('selection-bar').textContent()).toContain('1 selected');
     await page.keyboard.press('Enter');
     await page.waitForURL(/\/customers\/\d+/);
 
