@@ -148,6 +148,15 @@ describe('the CRM tables', () => {
     expect(await page.locator('[role="columnheader"][aria-sort="descending"]').textContent()).toContain(
       'Total'
     );
+    // Shift+click adds a secondary sort (the headers number the keys); a plain click sorts by one again.
+    await page.getByRole('button', { name: 'Items', exact: true }).click({ modifiers: ['Shift'] });
+    await page.waitForURL((url) => url.searchParams.get('sort') === '-total,itemCount');
+    await within(async () => (await page.locator('.sort-index').count()) === 2);
+    await page.getByRole('button', { name: 'Total', exact: true }).click({ modifiers: ['Shift'] });
+    await page.waitForURL((url) => url.searchParams.get('sort') === 'total,itemCount');
+    await page.getByRole('button', { name: 'Total', exact: true }).click();
+    await page.waitForURL((url) => url.searchParams.get('sort') === '-total');
+    await within(async () => (await totals())[0] === 1200);
 
     await page.getByTestId('filter-button').click();
     const editor = page.getByTestId('filter-editor');
