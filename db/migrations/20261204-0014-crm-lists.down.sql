@@ -9,7 +9,7 @@ DROP TRIGGER products_stats_insert ON products;
 DROP FUNCTION product_stats_for_new_products(), product_stats_from_rows(), refresh_product_stats(integer[]);
 DROP TABLE product_stats;
 
-DROP INDEX orders_external_trgm_idx, orders_list_external_idx, orders_list_channel_idx, orders_list_status_idx,
+DROP INDEX order_stats_ticket_filter_idx, orders_external_trgm_idx, orders_list_external_idx, orders_list_channel_idx, orders_list_status_idx,
   orders_list_total_idx, orders_list_date_idx;
 DROP TRIGGER tickets_order_stats_delete ON tickets;
 DROP TRIGGER tickets_order_stats_update ON tickets;
@@ -21,7 +21,7 @@ DROP TRIGGER orders_stats_insert ON orders;
 DROP FUNCTION order_stats_for_new_orders(), order_stats_from_rows(), refresh_order_stats(integer[]);
 DROP TABLE order_stats;
 
-DROP INDEX customers_phone_trgm_idx, customers_email_trgm_idx, customers_name_trgm_idx, customers_list_created_idx,
+DROP INDEX customer_stats_open_ticket_filter_idx, customer_stats_tier_filter_idx, customers_phone_trgm_idx, customers_email_trgm_idx, customers_name_trgm_idx, customers_list_created_idx,
   customers_list_consent_idx, customers_list_country_idx, customers_list_phone_idx, customers_list_email_idx,
   customers_list_name_idx;
 DROP TRIGGER loyalty_accounts_customer_stats_update ON loyalty_accounts;

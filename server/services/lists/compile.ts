@@ -202,14 +202,15 @@ export interface SortColumn {
 
 /** The sort keys as SQL, ending with the id (in the last key's direction) so the order is total. */
 export function sortColumns(entity: ListEntity, sort: SortKey[]): SortColumn[] {
-  const columns = sort.map((key) => {
+  let tieId = ENTITY_SQL[entity].id;
+  const columns = sort.map((key, i) => {
     const { def, sql } = fieldSql(entity, key.field);
     if (!def.sortable || !sql.sort || !sql.sortType) throw badFilter(`cannot sort by "${key.field}"`);
+    if (i === 0 && sql.sortId) tieId = sql.sortId;
     return { expr: sql.sort, type: sql.sortType, dir: key.dir };
   });
   const last = columns[columns.length - 1]?.dir ?? 'asc';
-  if (!sort.some((k) => k.field === 'id'))
-    columns.push({ expr: ENTITY_SQL[entity].id, type: 'integer', dir: last });
+  if (!sort.some((k) => k.field === 'id')) columns.push({ expr: tieId, type: 'integer', dir: last });
   return columns;
 }
 

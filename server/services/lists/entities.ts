@@ -18,6 +18,11 @@ export interface FieldSql {
   /** What ORDER BY and the cursor use; never NULL. */
   sort?: string;
   sortType?: SqlType;
+  /**
+   * The row id as the table of `sort` holds it (customer_stats.customer_id...): the keyset's
+   * tie-breaker must be that column for the (sort, id) index to bound the page.
+   */
+  sortId?: string;
   /** Enum filters bind their values as this Postgres array type (an index on the enum column applies). */
   enumArray?: string;
 }
@@ -25,6 +30,13 @@ export interface FieldSql {
 export interface EntitySql {
   /** FROM clause; the row's id is `id`. */
   from: string;
+  /**
+   * The same relation with every join a LEFT JOIN on a unique key (each row has exactly one
+   * match anyway): Postgres drops the joins a footer's filter does not use, so counting and
+   * summing orders reads orders alone. Not for pages: an inner join lets a sort on a summary
+   * column start from that column's index.
+   */
+  aggregateFrom: string;
   id: string;
   fields: Record<string, FieldSql>;
   /** The search box: SQL true when the row matches; the arguments are bound parameters. */
@@ -61,6 +73,8 @@ const customerSearch = (p: SearchParams, alias = 'c') =>
 export const ENTITY_SQL: Record<ListEntity, EntitySql> = {
   customers: {
     from: `customers c JOIN customer_stats s ON s.customer_id = c.id`,
+    // Driven from the summary table: a footer over every customer sums customer_stats alone.
+    aggregateFrom: `customer_stats s LEFT JOIN customers c ON c.id = s.customer_id`,
     id: 'c.id',
     fields: {
       id: { select: 'c.id', sort: 'c.id', sortType: 'integer' },
@@ -81,19 +95,36 @@ export const ENTITY_SQL: Record<ListEntity, EntitySql> = {
         select: 's.tier',
         sort: 'loyalty_tier_rank(s.tier)',
         sortType: 'smallint',
-        enumArray: 'loyalty_tier[]'
+        enumArray: 'loyalty_tier[]',
+        sortId: 's.customer_id'
       },
-      points: { select: 's.points', sort: 's.points', sortType: 'integer' },
+      points: { select: 's.points', sort: 's.points', sortType: 'integer', sortId: 's.customer_id' },
       tags: { select: 'c.tags' },
       marketingConsent: { select: 'c.marketing_consent', sort: 'c.marketing_consent', sortType: 'boolean' },
-      lifetimeSpend: { select: 's.lifetime_spend', sort: 's.lifetime_spend', sortType: 'numeric' },
-      orderCount: { select: 's.order_count', sort: 's.order_count', sortType: 'integer' },
+      lifetimeSpend: {
+        select: 's.lifetime_spend',
+        sort: 's.lifetime_spend',
+        sortType: 'numeric',
+        sortId: 's.customer_id'
+      },
+      orderCount: {
+        select: 's.order_count',
+        sort: 's.order_count',
+        sortType: 'integer',
+        sortId: 's.customer_id'
+      },
       lastOrderAt: {
         select: 's.last_order_at',
         sort: `coalesce(s.last_order_at, '-infinity')`,
-        sortType: 'timestamptz'
+        sortType: 'timestamptz',
+        sortId: 's.customer_id'
       },
-      hasOpenTicket: { select: '(s.open_tickets > 0)', sort: '(s.open_tickets > 0)', sortType: 'boolean' },
+      hasOpenTicket: {
+        select: '(s.open_tickets > 0)',
+        sort: '(s.open_tickets > 0)',
+        sortType: 'boolean',
+        sortId: 's.customer_id'
+      },
       createdAt: { select: 'c.created_at', sort: 'c.created_at', sortType: 'timestamptz' },
       version: { select: 'c.version' }
     },
@@ -103,6 +134,7 @@ export const ENTITY_SQL: Record<ListEntity, EntitySql> = {
   },
   orders: {
     from: `orders o JOIN customers c ON c.id = o.customer_id JOIN order_stats os ON os.order_id = o.id`,
+    aggregateFrom: `orders o LEFT JOIN customers c ON c.id = o.customer_id LEFT JOIN order_stats os ON os.order_id = o.id`,
     id: 'o.id',
     fields: {
       id: { select: 'o.id', sort: 'o.id', sortType: 'integer' },
@@ -125,21 +157,34 @@ export const ENTITY_SQL: Record<ListEntity, EntitySql> = {
       total: { select: 'o.total', sort: 'o.total', sortType: 'numeric' },
       currency: { select: 'o.currency::text', sort: 'o.currency::text', sortType: 'text' },
       orderDate: { select: 'o.order_date', sort: 'o.order_date', sortType: 'timestamptz' },
-      itemCount: { select: 'os.item_count', sort: 'os.item_count', sortType: 'integer' },
-      hasTicket: { select: '(os.ticket_count > 0)', sort: '(os.ticket_count > 0)', sortType: 'boolean' },
+      itemCount: {
+        select: 'os.item_count',
+        sort: 'os.item_count',
+        sortType: 'integer',
+        sortId: 'os.order_id'
+      },
+      hasTicket: {
+        select: '(os.ticket_count > 0)',
+        sort: '(os.ticket_count > 0)',
+        sortType: 'boolean',
+        sortId: 'os.order_id'
+      },
       refunded: { select: `(o.status = 'refunded')`, sort: `(o.status = 'refunded')`, sortType: 'boolean' },
       version: { select: 'o.version' }
     },
     // Matching order ids first (each branch an index), then the page: a hashed id set, not a scan.
     search: (p) =>
       `o.id IN (SELECT o2.id FROM orders o2 WHERE o2.external_id ILIKE ${p.like}` +
-      (p.id ? ` UNION ALL SELECT ${p.id}` : '') +
-      ` UNION ALL SELECT o4.id FROM orders o4 WHERE o4.customer_id IN (SELECT c2.id FROM customers c2 WHERE ${customerSearch(p, 'c2')}))`,
+      // An order number is looked up as one; anything else also searches the customers.
+      (p.id
+        ? ` UNION ALL SELECT ${p.id})`
+        : ` UNION ALL SELECT o4.id FROM orders o4 WHERE o4.customer_id IN (SELECT c2.id FROM customers c2 WHERE ${customerSearch(p, 'c2')}))`),
     money: ['total'],
     highlight: ['externalId', 'customerName', 'customerEmail']
   },
   products: {
     from: `products p LEFT JOIN categories cat ON cat.id = p.category_id JOIN product_stats ps ON ps.product_id = p.id`,
+    aggregateFrom: `products p LEFT JOIN categories cat ON cat.id = p.category_id LEFT JOIN product_stats ps ON ps.product_id = p.id`,
     id: 'p.id',
     fields: {
       id: { select: 'p.id', sort: 'p.id', sortType: 'integer' },
@@ -155,8 +200,18 @@ export const ENTITY_SQL: Record<ListEntity, EntitySql> = {
         sortType: 'integer'
       },
       active: { select: 'p.active', sort: 'p.active', sortType: 'boolean' },
-      ratingAvg: { select: 'ps.rating_avg', sort: 'coalesce(ps.rating_avg, 0)', sortType: 'numeric' },
-      reviewCount: { select: 'ps.review_count', sort: 'ps.review_count', sortType: 'integer' },
+      ratingAvg: {
+        select: 'ps.rating_avg',
+        sort: 'coalesce(ps.rating_avg, 0)',
+        sortType: 'numeric',
+        sortId: 'ps.product_id'
+      },
+      reviewCount: {
+        select: 'ps.review_count',
+        sort: 'ps.review_count',
+        sortType: 'integer',
+        sortId: 'ps.product_id'
+      },
       createdAt: { select: 'p.created_at', sort: 'p.created_at', sortType: 'timestamptz' },
       version: { select: 'p.version' }
     },

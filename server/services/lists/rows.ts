@@ -121,7 +121,7 @@ export async function summarize(
   const [row] = await withSearch(db, query.q, (t) =>
     t.query<Record<string, string | number | null>>(
       `SELECT count(*)::integer AS count${aggregates ? `, ${aggregates}` : ''}
-         FROM ${ENTITY_SQL[entity].from} WHERE ${where.sql}`,
+         FROM ${ENTITY_SQL[entity].aggregateFrom} WHERE ${where.sql}`,
       where.params
     )
   );
