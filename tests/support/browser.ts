@@ -64,22 +64,15 @@ export interface AxeFinding {
   targets: string[];
 }
 
-/** Runs axe-core (WCAG 2 A/AA rules) on the page as it stands; returns the serious and critical findings. */
-export async function seriousAxeFindings(page: Page): Promise<AxeFinding[]> {
-  // A dialog fading in is half transparent (its colours fail contrast): check what the user sees
-  // once finite animations have settled (a spinner's endless one is not waited for).
-  await page.evaluate(() =>
-    Promise.all(
-      document
-        .getAnimations()
-        .filter((a) => Number.isFinite(Number(a.effect?.getComputedTiming().endTime)))
-        .map((a) => a.finished.catch(() => undefined))
-    )
-  );
+/**
+ * Runs axe-core (WCAG 2 A/AA rules) on the page as it stands, or within `selector`; returns the
+ * serious and critical findings.
+ */
+export async function seriousAxeFindings(page: Page, selector?: string): Promise<AxeFinding[]> {
   if (!(await page.evaluate(() => 'axe' in window))) await page.addScriptTag({ path: axePath });
-  return page.evaluate(async () => {
-    const axe = (window as unknown as { axe: { run: (ctx: Document, opts: object) => Promise<any> } }).axe;
-    const result = await axe.run(document, {
+  return page.evaluate(async (within) => {
+    const axe = (window as unknown as { axe: { run: (ctx: unknown, opts: object) => Promise<any> } }).axe;
+    const result = await axe.run(within ? { include: [within] } : document, {
       runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] }
     });
     return result.violations
@@ -90,24 +83,28 @@ export async function seriousAxeFindings(page: Page): Promise<AxeFinding[]> {
         help: v.help,
         targets: v.nodes.slice(0, 5).map((n: any) => String(n.target))
       }));
-  });
+  }, selector ?? null);
 }
 
 /**
- * The page has no serious or critical accessibility findings (axe-core), once it has settled:
- * nothing busy loading and no transition running (a fading report would be judged mid-fade).
+ * The page (or the part `selector` names) has no serious or critical accessibility findings
+ * (axe-core), judged once it has settled: nothing busy loading, and finite animations finished (a
+ * dialog or report fading in is half transparent, so its colours would fail contrast mid-fade;
+ * a spinner's endless animation is not waited for).
  */
-export async function expectAccessible(page: Page) {
-  await page.waitForFunction(
-    () =>
-      !document.querySelector('[aria-busy="true"]') &&
+export async function expectAccessible(page: Page, selector?: string) {
+  await page.waitForFunction(() => !document.querySelector('[aria-busy="true"]'), undefined, {
+    timeout: 10_000
+  });
+  await page.evaluate(() =>
+    Promise.all(
       document
         .getAnimations()
-        .every((a) => a.playState !== 'running' || a.effect?.getComputedTiming().iterations === Infinity),
-    undefined,
-    { timeout: 10_000 }
+        .filter((a) => Number.isFinite(Number(a.effect?.getComputedTiming().endTime)))
+        .map((a) => a.finished.catch(() => undefined))
+    )
   );
-  expect(await seriousAxeFindings(page)).toEqual([]);
+  expect(await seriousAxeFindings(page, selector)).toEqual([]);
 }
 
 /** Nothing on the page is wider than the viewport: a phone never scrolls sideways. */

@@ -5,7 +5,7 @@ import type { Db } from '../../data/db.js';
 import { AppError } from '../../errors.js';
 import { exportCsv } from '../lists/csv.js';
 import { TABLES } from './actions.js';
-import type { BulkJobRow } from './jobs.js';
+import type { BulkJobRow } from './job-row.js';
 
 // An export job writes the lists' CSV (same columns, labels, formula neutralising, BOM) in parts,
 // one per batch, in the batch's transaction; the download streams the parts in order.

@@ -4,7 +4,6 @@ import {
   AGENT_BULK_LIMIT,
   isFinished,
   type BulkJob,
-  type BulkJobState,
   type BulkRequest
 } from '#shared/schemas/bulk.js';
 import { isManager } from '../../auth/policies.js';
@@ -13,30 +12,11 @@ import { AppError, notFound } from '../../errors.js';
 import type { Actor } from '../../http/env.js';
 import { ACTIONS } from './actions.js';
 import { EXPORT } from './export.js';
+import type { BulkJobRow } from './job-row.js';
 import { checkSelection } from './selection.js';
 
 // Bulk jobs as the API sees them: start one, read it, list them, cancel it. The runner
 // (runner.ts) does the work; these only write the job's row.
-
-export interface BulkJobRow {
-  id: string | number;
-  entity: BulkJob['entity'];
-  action: BulkJob['action'];
-  params: Record<string, unknown>;
-  selection: Record<string, unknown>;
-  created_by: number | null;
-  state: BulkJobState;
-  total: number | null;
-  processed: number;
-  updated_count: number;
-  skipped_count: number;
-  failed_count: number;
-  reasons: Record<string, number>;
-  error: string | null;
-  created_at: Date | string;
-  started_at: Date | string | null;
-  finished_at: Date | string | null;
-}
 
 const iso = (d: Date | string | null) => (d === null ? null : new Date(d).toISOString());
 

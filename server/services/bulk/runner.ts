@@ -4,7 +4,8 @@ import type { BulkJob, BulkSelection } from '#shared/schemas/bulk.js';
 import { poolDb, type Db } from '../../data/db.js';
 import { ACTIONS, TABLES, type BatchResult } from './actions.js';
 import { EXPORT } from './export.js';
-import { auditJob, presentJob, type BulkJobRow } from './jobs.js';
+import type { BulkJobRow } from './job-row.js';
+import { auditJob, presentJob } from './jobs.js';
 import { snapshotSelection } from './selection.js';
 
 // Runs bulk jobs inside the server process: a few at a time, each in short batches that commit

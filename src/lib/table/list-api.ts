@@ -8,7 +8,7 @@ import {
   type ListState,
   type ListSummary
 } from '$shared/lists/query.js';
-import type { SavedView, UpdateViewBody } from '$shared/lists/views.js';
+import type { SavedView, UpdateViewBody, ViewVisibility } from '$shared/lists/views.js';
 import type { ClientResponse } from 'hono/client';
 
 // The list endpoints take their whole query as a query string (encodeListState), which the
@@ -49,7 +49,7 @@ export const listApi = {
   views(entity: ListEntity) {
     return get<{ views: SavedView[] }>(`/api/views?entity=${entity}`);
   },
-  createView(body: { name: string; entity: ListEntity; state: ListState; shared: boolean }) {
+  createView(body: { name: string; entity: ListEntity; state: ListState; visibility: ViewVisibility }) {
     return send<{ view: SavedView }>('POST', '/api/views', body);
   },
   updateView(id: number, body: UpdateViewBody) {

@@ -127,7 +127,10 @@ export function valueLabel(field: FieldDef, op: Operator, value: unknown): strin
 }
 
 /** "in_stock" -> "In stock"; "gold" -> "Gold"; country codes stay as they are. */
+const OPTION_LABELS: Record<string, string> = { pos: 'POS', in_stock: 'In stock' };
+
 export function optionLabel(value: string): string {
+  if (OPTION_LABELS[value]) return OPTION_LABELS[value];
   if (/^[A-Z]{2,3}$/.test(value)) return value;
   const text = value.replaceAll('_', ' ');
   return text.charAt(0).toUpperCase() + text.slice(1);
