@@ -5,16 +5,14 @@ import { promisify } from 'node:util';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { API_SCOPES } from '#shared/schemas/integrations.js';
-import { createApi } from '../../server/app.js';
 import { INTEGRATION_TOKEN_DEPRECATION } from '../../server/auth/integration.js';
-import { createLucia } from '../../server/auth/lucia.js';
 import { ROUTE_ACCESS, routeAccess } from '../../server/auth/scopes.js';
 import { loadConfig } from '../../server/config.js';
-import { poolDb } from '../../server/data/db.js';
 import { startPulse, type RunningPulse } from '../../server/pulse.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { createOrder, createTicket, createWorld } from '../support/fixtures.js';
 import { Browser } from '../support/http.js';
+import { appRouteKeys } from '../support/routes.js';
 import { startTestServer } from '../support/server.js';
 
 // API tokens: every route is mapped to a scope (or refused to tokens) in one table, and a token
@@ -29,20 +27,7 @@ let world: Awaited<ReturnType<typeof createWorld>>;
 let admin: Browser;
 const logLines: Record<string, unknown>[] = [];
 
-/** Every route of the app, as `METHOD /api/path/:param`. */
-function appRoutes(): string[] {
-  const config = loadConfig({ NODE_ENV: 'test' });
-  const api = createApi({
-    config,
-    db: poolDb(db.sql),
-    auth: createLucia(config),
-    logger: pino({ level: 'silent' }),
-    listenerState: () => 'stopped'
-  });
-  return [
-    ...new Set(api.routes.filter((r) => r.method !== 'ALL').map((r) => `${r.method} ${r.path}`))
-  ].sort();
-}
+const appRoutes = () => appRouteKeys(db.sql);
 
 beforeAll(async () => {
   db = await createTestDatabase();

@@ -241,10 +241,17 @@ export async function redeliver(
       `UPDATE webhook_deliveries
           SET state = 'pending', next_attempt_at = now(), leased_until = NULL,
               retry_until = now() + make_interval(secs => $3)
-        WHERE id = $2 AND subscription_id = $1 RETURNING id`,
+        WHERE id = $2 AND subscription_id = $1 AND (leased_until IS NULL OR leased_until < now()) RETURNING id`,
       [id, deliveryId, settings.retryHours * 3600]
     );
-    if (!row) throw notFound('Webhook delivery');
+    if (!row) {
+      const [exists] = await t.query(
+        `SELECT 1 FROM webhook_deliveries WHERE id = $2 AND subscription_id = $1`,
+        [id, deliveryId]
+      );
+      if (!exists) throw notFound('Webhook delivery');
+      throw new AppError('conflict', 'This delivery is being sent right now: wait for its answer');
+    }
     await audit(t, {
       action: 'webhook.redelivered',
       actorUserId: actor.user.id,
