@@ -122,7 +122,6 @@ export function buildOpenApi(app: RoutedApp, info: { version: string }): Json {
     const operation: Json = {
       operationId: operationId(method, openPath),
       tags: [path.split('/')[2] ?? 'api'],
-      summary: `${method} ${path}`,
       description: whoMayCall(docs, access),
       parameters: [...pathParams, ...parameters(validated('query'), 'query')],
       responses,
