@@ -7,13 +7,18 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { ErrorBody } from '#shared/errors.js';
 import { sessionMiddleware } from './auth/middleware.js';
+import { apiTokenMiddleware } from './auth/token-auth.js';
 import type { AppDeps } from './deps.js';
 import { AppError, fromDatabaseError } from './errors.js';
 import type { AppEnv } from './http/env.js';
 import { originCheck, originHeaders } from './http/origin-check.js';
+import type { RoutedApp } from './http/openapi.js';
+import { apiRateLimit } from './http/rate-limit.js';
 import { requestContext } from './http/request-context.js';
 import { streamPosition } from './http/stream-position.js';
 import { analyticsRoutes } from './routes/analytics.js';
+import { apiDocsRoutes } from './routes/api-docs.js';
+import { apiTokenRoutes } from './routes/api-tokens.js';
 import { authRoutes } from './routes/auth.js';
 import {
   customAttributeRoutes,
@@ -40,61 +45,78 @@ import { teamRoutes } from './routes/teams.js';
 import { ticketRoutes } from './routes/tickets.js';
 import { userRoutes } from './routes/users.js';
 import { wallboardRoutes } from './routes/wallboard.js';
+import { webhookSubscriptionRoutes } from './routes/webhooks.js';
 import { audit } from './services/audit.js';
 
 /** The API, chained so that `AppType` carries every route's types to the browser client. */
 export function createApi(deps: AppDeps) {
-  return (
-    new Hono<AppEnv>()
-      .basePath('/api')
-      .use(originHeaders(deps.config.TRUST_PROXY))
-      .use(originCheck(deps.config.ALLOWED_ORIGINS))
-      // Before anything reads the body: by Content-Length at once, a chunked body as it arrives.
-      .use(
-        bodyLimit({
-          maxSize: deps.config.API_BODY_LIMIT_KIB * 1024,
-          onError: () => {
-            throw new AppError(
-              'payload_too_large',
-              `The request body is larger than ${deps.config.API_BODY_LIMIT_KIB} KiB`
-            );
-          }
-        })
-      )
-      .use(sessionMiddleware(deps.auth))
-      .route('/health', healthRoutes(deps))
-      // A server setting, not a screen's live state: no stream position.
-      .route('/demo-activity', demoActivityRoutes(deps))
-      // Every answer after this line that a screen may build live state from says where in the stream it stands.
-      .use(streamPosition(deps.db))
-      .route('/meta', metaRoutes(deps))
-      // The CRM tables, before any `/:id` route of the same resource so `/summary` is not an id.
-      .route('/customers', listRoutes(deps, 'customers'))
-      .route('/orders', listRoutes(deps, 'orders'))
-      .route('/products', listRoutes(deps, 'products'))
-      .route('/views', viewRoutes(deps))
-      .route('/auth', authRoutes(deps))
-      .route('/teams', teamRoutes(deps))
-      .route('/users', userRoutes(deps))
-      .route('/tickets', ticketRoutes(deps))
-      .route('/inbound', inboundRoutes(deps))
-      .route('/canned-responses', cannedRoutes(deps))
-      .route('/sla-policies', slaRoutes(deps))
-      .route('/agents', agentRoutes(deps))
-      .route('/me', meRoutes(deps))
-      .route('/orders', orderRoutes(deps))
-      .route('/products', productRoutes(deps))
-      .route('/reviews', reviewRoutes(deps))
-      .route('/wallboard', wallboardRoutes(deps))
-      .route('/analytics', analyticsRoutes(deps))
-      .route('/customers', customerRoutes(deps))
-      .route('/customer-contacts', customerContactRoutes(deps))
-      .route('/customer-notes', customerNoteRoutes(deps))
-      .route('/custom-attributes', customAttributeRoutes(deps))
-      .route('/customers', customerMergeRoutes(deps))
-      .route('/duplicates', duplicateRoutes(deps))
-      .route('/bulk', bulkRoutes(deps))
-  );
+  // The OpenAPI document is built from the finished app's own routes.
+  const self: { api?: RoutedApp } = {};
+  const api = new Hono<AppEnv>()
+    .basePath('/api')
+    .use(originHeaders(deps.config.TRUST_PROXY))
+    .use(originCheck(deps.config.ALLOWED_ORIGINS))
+    // Before anything reads the body: by Content-Length at once, a chunked body as it arrives.
+    .use(
+      bodyLimit({
+        maxSize: deps.config.API_BODY_LIMIT_KIB * 1024,
+        onError: () => {
+          throw new AppError(
+            'payload_too_large',
+            `The request body is larger than ${deps.config.API_BODY_LIMIT_KIB} KiB`
+          );
+        }
+      })
+    )
+    .use(sessionMiddleware(deps.auth))
+    // A bearer API token acts as its owner within its scopes (auth/scopes.ts), or is refused.
+    .use(apiTokenMiddleware(deps.db))
+    .use(
+      apiRateLimit({
+        token: { perSecond: deps.config.API_TOKEN_RATE_PER_SECOND, burst: deps.config.API_TOKEN_RATE_BURST },
+        session: {
+          perSecond: deps.config.API_SESSION_RATE_PER_SECOND,
+          burst: deps.config.API_SESSION_RATE_BURST
+        }
+      })
+    )
+    .route('/health', healthRoutes(deps))
+    .route('/', apiDocsRoutes(self))
+    // A server setting, not a screen's live state: no stream position.
+    .route('/demo-activity', demoActivityRoutes(deps))
+    // Every answer after this line that a screen may build live state from says where in the stream it stands.
+    .use(streamPosition(deps.db))
+    .route('/meta', metaRoutes(deps))
+    // The CRM tables, before any `/:id` route of the same resource so `/summary` is not an id.
+    .route('/customers', listRoutes(deps, 'customers'))
+    .route('/orders', listRoutes(deps, 'orders'))
+    .route('/products', listRoutes(deps, 'products'))
+    .route('/views', viewRoutes(deps))
+    .route('/auth', authRoutes(deps))
+    .route('/teams', teamRoutes(deps))
+    .route('/users', userRoutes(deps))
+    .route('/tickets', ticketRoutes(deps))
+    .route('/inbound', inboundRoutes(deps))
+    .route('/canned-responses', cannedRoutes(deps))
+    .route('/sla-policies', slaRoutes(deps))
+    .route('/agents', agentRoutes(deps))
+    .route('/me', meRoutes(deps))
+    .route('/orders', orderRoutes(deps))
+    .route('/products', productRoutes(deps))
+    .route('/reviews', reviewRoutes(deps))
+    .route('/wallboard', wallboardRoutes(deps))
+    .route('/analytics', analyticsRoutes(deps))
+    .route('/customers', customerRoutes(deps))
+    .route('/customer-contacts', customerContactRoutes(deps))
+    .route('/customer-notes', customerNoteRoutes(deps))
+    .route('/custom-attributes', customAttributeRoutes(deps))
+    .route('/customers', customerMergeRoutes(deps))
+    .route('/duplicates', duplicateRoutes(deps))
+    .route('/bulk', bulkRoutes(deps))
+    .route('/api-tokens', apiTokenRoutes(deps))
+    .route('/webhook-subscriptions', webhookSubscriptionRoutes(deps));
+  self.api = api;
+  return api;
 }
 
 export type AppType = ReturnType<typeof createApi>;

@@ -82,6 +82,31 @@ const EnvSchema = z.object({
   REDIS_URL: z.string().url().optional(),
   /** Bearer token integrations use for /api/inbound and CSAT (at least 24 characters). */
   INTEGRATION_TOKEN: z.string().min(24).optional(),
+  /** Requests a second one API token may make (sustained; 0: no limit), and how many at once. */
+  API_TOKEN_RATE_PER_SECOND: z.coerce.number().min(0).default(20),
+  API_TOKEN_RATE_BURST: z.coerce.number().int().min(1).default(100),
+  /** The same per browser session: far above what a person's screens send. */
+  API_SESSION_RATE_PER_SECOND: z.coerce.number().min(0).default(50),
+  API_SESSION_RATE_BURST: z.coerce.number().int().min(1).default(500),
+  /**
+   * Outbound webhooks may be sent to private, loopback and link-local addresses (an intranet
+   * receiver, tests). Off by default: a subscription could otherwise reach the server's own network.
+   */
+  WEBHOOKS_ALLOW_PRIVATE: bool.default(false),
+  /** How long a webhook receiver has to answer, in milliseconds. */
+  WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
+  /** How often the webhook dispatcher looks for new changes and due retries, in milliseconds. */
+  WEBHOOK_POLL_MS: z.coerce.number().int().min(10).max(60_000).default(500),
+  /** A subscription is disabled after this many failed attempts in a row (its admins are told). */
+  WEBHOOK_MAX_CONSECUTIVE_FAILURES: z.coerce.number().int().min(1).default(20),
+  /** Retries back off exponentially (from 10 s) and stop this many hours after the change. */
+  WEBHOOK_RETRY_HOURS: z.coerce
+    .number()
+    .min(0.001)
+    .max(24 * 7)
+    .default(24),
+  /** The first retry's delay in milliseconds; each next one doubles it (up to an hour). */
+  WEBHOOK_RETRY_BASE_MS: z.coerce.number().int().min(1).default(10_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')
 });
 

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { migrateUp } from '../db/migrate.js';
 import { createApp } from './app.js';
+import { INTEGRATION_TOKEN_DEPRECATION } from './auth/integration.js';
 import { createLucia } from './auth/lucia.js';
 import type { Config } from './config.js';
 import { acquireSequelize } from './db.js';
@@ -13,6 +14,7 @@ import { startRealtime, type Realtime } from './realtime/index.js';
 import { startRollupMaintenance } from './services/analytics/maintenance.js';
 import { startBulkRunner } from './services/bulk/index.js';
 import { DemoActivity, type DemoActivityOptions } from './services/demo-activity.js';
+import { WebhookDispatcher } from './services/integrations/webhooks/dispatcher.js';
 
 export interface PulseOptions {
   config: Config;
@@ -87,6 +89,21 @@ export async function startPulse(opts: PulseOptions): Promise<RunningPulse> {
     everyMs: config.ANALYTICS_REFRESH_SECONDS * 1000
   });
 
+  // Outbound webhooks read the change log with their own cursors, on connections of their own.
+  const webhookPool = resilientPool(opts.databaseUrl, 'pulse-webhooks', 2, logger);
+  const webhooks = new WebhookDispatcher({
+    db: poolDb(webhookPool),
+    logger,
+    allowPrivate: config.WEBHOOKS_ALLOW_PRIVATE,
+    timeoutMs: config.WEBHOOK_TIMEOUT_MS,
+    pollMs: config.WEBHOOK_POLL_MS,
+    maxConsecutiveFailures: config.WEBHOOK_MAX_CONSECUTIVE_FAILURES,
+    retryHours: config.WEBHOOK_RETRY_HOURS,
+    retryBaseMs: config.WEBHOOK_RETRY_BASE_MS
+  });
+  webhooks.start();
+  if (config.INTEGRATION_TOKEN) logger.warn(INTEGRATION_TOKEN_DEPRECATION);
+
   await new Promise<void>((resolve, reject) => {
     httpServer.once('error', reject);
     httpServer.listen(config.PORT, config.HOST, () => resolve());
@@ -108,6 +125,8 @@ export async function startPulse(opts: PulseOptions): Promise<RunningPulse> {
         await rollups.close();
         // The batch in hand commits; unfinished jobs continue at the next start (here or elsewhere).
         await bulk.close();
+        await webhooks.close();
+        await webhookPool.end();
         await realtime!.close();
         await backgroundPool.end();
         httpServer.closeAllConnections?.();

@@ -5,6 +5,7 @@ import type { Cookie } from 'lucia';
 import type { UserRole } from '#shared/enums.js';
 import { AppError } from '../errors.js';
 import type { AppEnv, SignedInEnv } from '../http/env.js';
+import { describedBy } from '../http/route-doc.js';
 import type { Auth } from './lucia.js';
 
 /** Writes a lucia cookie; Secure whenever the browser reached Pulse over TLS (see `originHeaders`). */
@@ -37,16 +38,24 @@ export const sessionMiddleware = (auth: Auth) =>
     await next();
   });
 
-export const requireUser = createMiddleware<SignedInEnv>(async (c, next) => {
-  if (!c.var.user || !c.var.session) throw new AppError('unauthenticated', 'Sign in to continue');
-  await next();
-});
+/** A signed-in user, or an API token acting as one (whose scope token-auth.ts has checked). */
+export const requireUser = describedBy(
+  createMiddleware<SignedInEnv>(async (c, next) => {
+    if (!c.var.user || (!c.var.session && !c.var.apiToken))
+      throw new AppError('unauthenticated', 'Sign in to continue');
+    await next();
+  }),
+  { roles: 'signed-in' }
+);
 
 export const requireRole = (...roles: UserRole[]) =>
-  createMiddleware<SignedInEnv>(async (c, next) => {
-    if (!c.var.user) throw new AppError('unauthenticated', 'Sign in to continue');
-    if (!roles.includes(c.var.user.role)) {
-      throw new AppError('forbidden', `This needs the ${roles.join(' or ')} role`);
-    }
-    await next();
-  });
+  describedBy(
+    createMiddleware<SignedInEnv>(async (c, next) => {
+      if (!c.var.user) throw new AppError('unauthenticated', 'Sign in to continue');
+      if (!roles.includes(c.var.user.role)) {
+        throw new AppError('forbidden', `This needs the ${roles.join(' or ')} role`);
+      }
+      await next();
+    }),
+    { roles }
+  );

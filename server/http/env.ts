@@ -12,6 +12,8 @@ export interface AppEnv {
     ownOrigin: string;
     user: User | null;
     session: Session | null;
+    /** The API token a request authenticated with (see auth/token-auth.ts); null for sessions. */
+    apiToken: { id: number; scopes: readonly string[] } | null;
   };
 }
 

@@ -17,6 +17,7 @@ export const requestContext = (logger: Logger, trustProxy: boolean) =>
     c.set('log', logger.child({ requestId }));
     c.set('user', null);
     c.set('session', null);
+    c.set('apiToken', null);
     const started = performance.now();
     await next();
     c.header('X-Request-Id', requestId);

@@ -2,6 +2,7 @@ import { zValidator } from '@hono/zod-validator';
 import type { ValidationTargets } from 'hono';
 import type { z } from 'zod';
 import { AppError } from '../errors.js';
+import { describedBy } from './route-doc.js';
 
 type Issue = { path: string; message: string };
 
@@ -42,12 +43,15 @@ export const validate = <T extends z.ZodType, Target extends keyof ValidationTar
   target: Target,
   schema: T
 ) =>
-  zValidator(target, schema, (result) => {
-    if (!result.success)
-      throw refuse(
-        target,
-        result.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message }))
-      );
-    const unstorable = unstorableText(result.data);
-    if (unstorable.length > 0) throw refuse(target, unstorable);
-  });
+  describedBy(
+    zValidator(target, schema, (result) => {
+      if (!result.success)
+        throw refuse(
+          target,
+          result.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message }))
+        );
+      const unstorable = unstorableText(result.data);
+      if (unstorable.length > 0) throw refuse(target, unstorable);
+    }),
+    { validates: { target, schema } }
+  );

@@ -106,6 +106,15 @@ export const NAV_ITEMS: readonly NavItem[] = [
     summary: 'Users, roles and sign-in access',
     roles: ['admin'],
     section: 'settings'
+  },
+  {
+    href: '/admin/integrations',
+    label: 'Integrations',
+    icon: 'link',
+    key: 'i',
+    summary: 'API tokens and outbound webhooks',
+    roles: ['admin'],
+    section: 'settings'
   }
 ];
 
@@ -119,6 +128,13 @@ export function navFor(role: UserRole): NavItem[] {
   return NAV_ITEMS.filter((item) => item.roles.includes(role));
 }
 
+const within = (pathname: string, href: string) =>
+  href === '/' ? pathname === '/' : pathname === href || pathname.startsWith(`${href}/`);
+
+/** Whether `href` is the current screen's item: the longest item that contains the path (Admin vs Integrations). */
 export function isActive(pathname: string, href: string): boolean {
-  return href === '/' ? pathname === '/' : pathname === href || pathname.startsWith(`${href}/`);
+  return (
+    within(pathname, href) &&
+    !NAV_ITEMS.some((item) => item.href.length > href.length && within(pathname, item.href))
+  );
 }

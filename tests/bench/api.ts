@@ -66,7 +66,8 @@ async function main() {
       (await sql.query(`SELECT count(*) FROM tickets WHERE status IN ('new','open','pending')`)).rows[0].count
     );
 
-    const server = await startChildServer(db.url);
+    // One session sends every request: no per-session rate limit here.
+    const server = await startChildServer(db.url, {}, { API_SESSION_RATE_PER_SECOND: '0' });
     try {
       const agent = await Browser.signedIn(server.url, 'agent@pulse.demo', DEMO_PASSWORD);
       const manager = await Browser.signedIn(server.url, 'manager@pulse.demo', DEMO_PASSWORD);

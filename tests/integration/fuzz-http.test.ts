@@ -28,6 +28,12 @@ import {
   TimelineQuery
 } from '#shared/schemas/customer360.js';
 import { BulkListQuery, BulkRequest } from '#shared/schemas/bulk.js';
+import {
+  CreateApiTokenBody,
+  CreateWebhookBody,
+  DeliveriesQuery,
+  WebhookPatch
+} from '#shared/schemas/integrations.js';
 import { DemoActivityBody } from '#shared/schemas/demo.js';
 import { CreateWallboardTokenBody, ThresholdsBody, WallboardQuery } from '#shared/schemas/metrics.js';
 import { DismissBody, DuplicatesQuery, MergeBody, MergePreviewQuery } from '#shared/schemas/merge.js';
@@ -99,7 +105,9 @@ type Pool =
   | 'notes'
   | 'attributes'
   | 'products'
-  | 'bulk';
+  | 'bulk'
+  | 'apiTokens'
+  | 'webhooks';
 interface Endpoint {
   id?: Pool;
   query?: z.ZodType;
@@ -238,7 +246,19 @@ const ENDPOINTS: Record<string, Endpoint> = {
   'GET /api/bulk': { query: BulkListQuery },
   'GET /api/bulk/:id': { id: 'bulk' },
   'POST /api/bulk/:id/cancel': { id: 'bulk' },
-  'GET /api/bulk/:id/export.csv': { id: 'bulk' }
+  'GET /api/bulk/:id/export.csv': { id: 'bulk' },
+  'GET /api/openapi.json': {},
+  'GET /api/docs': {},
+  'GET /api/docs/:asset': {},
+  'GET /api/api-tokens': {},
+  'POST /api/api-tokens': { json: CreateApiTokenBody },
+  'DELETE /api/api-tokens/:id': { id: 'apiTokens' },
+  'GET /api/webhook-subscriptions': {},
+  'POST /api/webhook-subscriptions': { json: CreateWebhookBody },
+  'PATCH /api/webhook-subscriptions/:id': { id: 'webhooks', json: WebhookPatch },
+  'DELETE /api/webhook-subscriptions/:id': { id: 'webhooks' },
+  'GET /api/webhook-subscriptions/:id/deliveries': { id: 'webhooks', query: DeliveriesQuery },
+  'POST /api/webhook-subscriptions/:id/deliveries/:deliveryId/redeliver': { id: 'webhooks' }
 };
 
 // Tables a refused request may still write: the audit log (denied access, failed sign-ins, which
@@ -260,7 +280,11 @@ const MAY_CHANGE = [
   'customer_monthly',
   'customer_order_stats',
   'product_sales_daily',
-  'sales_daily'
+  'sales_daily',
+  // The webhook dispatcher moves subscriptions' cursors and records deliveries on its own.
+  'webhook_subscriptions',
+  'webhook_deliveries',
+  'webhook_attempts'
 ];
 
 type Who = 'anonymous' | 'agent' | 'manager' | 'admin' | 'integration';
@@ -281,7 +305,12 @@ beforeAll(async () => {
   world = await createWorld(db.sql);
   identities = { agent: world.agentA, manager: world.manager, admin: world.admin };
   // Failed sign-ins from the fuzzer must not lock the identities out: throttling has its own tests.
-  const config = { INTEGRATION_TOKEN: TOKEN, LOGIN_MAX_FAILURES: '1000000' };
+  // Nor rate limits: the fuzzer sends far more than a person would.
+  const config = {
+    INTEGRATION_TOKEN: TOKEN,
+    LOGIN_MAX_FAILURES: '1000000',
+    API_SESSION_RATE_PER_SECOND: '0'
+  };
   servers = await Promise.all([
     startChildServer(db.url, {}, config),
     startChildServer(db.url, {}, { ...config, TRUST_PROXY: 'true' })
@@ -381,6 +410,20 @@ async function seedRows() {
   await bulkJobsSettled();
   // A link the HTTP fuzzing cannot revoke (it is not in the pool), for the socket fuzzing.
   tvSecret = (await manager.post('/api/wallboard/tokens', { name: 'TV for sockets' })).body.secret;
+  const admin = await Browser.signedIn(servers[0].url, world.admin.email);
+  pools.apiTokens = [];
+  for (const name of ['Sync one', 'Sync two'])
+    pools.apiTokens.push(
+      (await admin.post('/api/api-tokens', { name, scopes: ['orders:read'] })).body.token.id
+    );
+  // Disabled, so the dispatcher sends nothing while the fuzzer runs (a closed local port).
+  const { rows: hooks } = await db.sql.query<{ id: number }>(
+    `INSERT INTO webhook_subscriptions (name, url, events, secret, cursor, enabled)
+     VALUES ('Hook one', 'http://127.0.0.1:9/', '{order.created}', repeat('s', 32), pg_current_snapshot()::text, false),
+            ('Hook two', 'http://127.0.0.1:9/', '{ticket.updated}', repeat('s', 32), pg_current_snapshot()::text, false)
+     RETURNING id`
+  );
+  pools.webhooks = hooks.map((r) => r.id);
   hints = {
     ids: {
       ticketId: pools.tickets,
@@ -601,7 +644,8 @@ function endpointRequest(key: string, spec: Endpoint): fc.Arbitrary<FuzzRequest>
     })
     .map((r) => {
       const id = r.idMutation ?? String(r.valid.id);
-      let path = template.replace(':id', id);
+      // Other parameters (a delivery id, a docs asset) are fixed.
+      let path = template.replace(/:(?!id\b)\w+/g, '1').replace(':id', id);
       const query = new URLSearchParams(Object.entries(r.valid.query).map(([k, v]) => [k, String(v)]));
       let search = query.toString();
       if (r.queryMutation) {
