@@ -158,15 +158,16 @@ beforeAll(async () => {
     `INSERT INTO categories (name) VALUES ('Kitchen'), ('Garden') RETURNING id`
   );
   const [kitchen, garden] = cats.rows.map((r) => r.id);
-  for (const [key, sku, name, category, price, stock, active] of [
-    ['mug', 'MUG-001', 'Enamel mug', kitchen, '12.50', 40, true],
-    ['pan', 'PAN-200', 'Cast iron pan', kitchen, '49.90', 3, true],
-    ['rake', 'RAKE-7', 'Leaf rake', garden, '19.00', 0, true],
-    ['old', 'OLD-1', 'Retired kettle', null, '5.00', 10, false]
+  // Each product has its own low-stock threshold: the kettle is low at 10 units, the mug is not at 40.
+  for (const [key, sku, name, category, price, stock, active, threshold] of [
+    ['mug', 'MUG-001', 'Enamel mug', kitchen, '12.50', 40, true, 5],
+    ['pan', 'PAN-200', 'Cast iron pan', kitchen, '49.90', 3, true, 5],
+    ['rake', 'RAKE-7', 'Leaf rake', garden, '19.00', 0, true, 5],
+    ['old', 'OLD-1', 'Retired kettle', null, '5.00', 10, false, 12]
   ] as const) {
     const { rows } = await db.sql.query<{ id: number }>(
-      `INSERT INTO products (sku, name, category_id, price, stock, active) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
-      [sku, name, category, price, stock, active]
+      `INSERT INTO products (sku, name, category_id, price, stock, active, low_stock_threshold) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
+      [sku, name, category, price, stock, active, threshold]
     );
     productIds[key] = rows[0].id;
   }
@@ -677,5 +678,30 @@ describe('summary', () => {
       sums: { price: '0.00' },
       averages: {}
     });
+  });
+});
+
+describe('merged customers', () => {
+  it('leave the customers table, its footer and its export: the survivor stands for both', async () => {
+    const everyone = async () => (await agent.getOk(`/api/customers/summary?${encodeListState({})}`)).count;
+    const before = await everyone();
+    const survivor = await customer('twinA', { first: 'Tamsin', last: 'Twine', email: 'tamsin@example.com' });
+    const merged = await customer('twinB', {
+      first: 'Tamsin',
+      last: 'Twine',
+      email: 'tam.twine@example.com'
+    });
+    await order('twinOrder', { customer: 'twinB', total: '40.00' });
+    expect(await everyone()).toBe(before + 2);
+
+    await db.sql.query(`SELECT merge_customers($1, $2, '{}'::jsonb, NULL)`, [survivor, merged]);
+
+    const rows = await rowsOf('customers', { q: 'Tamsin' });
+    expect(rows.map((r) => r.id)).toEqual([survivor]);
+    expect(rows[0]).toMatchObject({ lifetimeSpend: '40.00', orderCount: 1 });
+    expect(await everyone()).toBe(before + 1);
+    const csv = (await agent.get(`/api/customers/export.csv?${encodeListState({ q: 'Tamsin' })}`)).body;
+    expect(csv).toContain('tamsin@example.com');
+    expect(csv).not.toContain('tam.twine@example.com');
   });
 });

@@ -1,5 +1,4 @@
 import type { ListEntity } from '#shared/lists/query.js';
-import { LOW_STOCK_THRESHOLD } from '#shared/lists/products.js';
 
 // How each list reads from the database: its base relation, and for every field the SQL that
 // shows it, filters it and sorts it. Sort expressions never yield NULL (a NULL sorts as the
@@ -195,8 +194,9 @@ export const ENTITY_SQL: Record<ListEntity, EntitySql> = {
       price: { select: 'p.price', sort: 'p.price', sortType: 'numeric' },
       stock: { select: 'p.stock', sort: 'p.stock', sortType: 'integer' },
       stockState: {
-        select: `CASE WHEN p.stock = 0 THEN 'out' WHEN p.stock <= ${LOW_STOCK_THRESHOLD} THEN 'low' ELSE 'in_stock' END`,
-        sort: `CASE WHEN p.stock = 0 THEN 0 WHEN p.stock <= ${LOW_STOCK_THRESHOLD} THEN 1 ELSE 2 END`,
+        // The database's rule (product_stock_state, migration 0018), with each product's threshold.
+        select: `product_stock_state(p.stock, p.low_stock_threshold)`,
+        sort: `CASE product_stock_state(p.stock, p.low_stock_threshold) WHEN 'out' THEN 0 WHEN 'low' THEN 1 ELSE 2 END`,
         sortType: 'integer'
       },
       active: { select: 'p.active', sort: 'p.active', sortType: 'boolean' },

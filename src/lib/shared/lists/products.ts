@@ -2,13 +2,12 @@ import { z } from 'zod';
 import { Money } from '../schemas/live.js';
 import type { FieldDef } from './fields.js';
 import { Highlights } from './highlight.js';
+import { STOCK_STATES } from '../rules/stock.js';
 
 // The products table: catalogue, stock and what reviewers think.
 
-export const STOCK_STATES = ['in_stock', 'low', 'out'] as const;
-export type StockState = (typeof STOCK_STATES)[number];
-/** At or below this many units (and above zero) a product is low on stock. */
-export const LOW_STOCK_THRESHOLD = 10;
+// Stock states are the inventory's rule (each product has its own low-stock threshold).
+export { STOCK_STATES, type StockState } from '../rules/stock.js';
 
 export const PRODUCT_FIELDS = [
   {

@@ -1,0 +1,28 @@
+DROP TRIGGER customers_merged_leave_stats ON customers;
+DROP FUNCTION customer_stats_drop_merged();
+
+-- As in 0014: merged customers are counted again.
+CREATE OR REPLACE FUNCTION refresh_customer_stats(ids integer[]) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+  INSERT INTO public.customer_stats (customer_id)
+  SELECT c.id FROM public.customers c WHERE c.id = ANY (ids)
+  ON CONFLICT (customer_id) DO NOTHING;
+  PERFORM 1 FROM public.customer_stats WHERE customer_id = ANY (ids) ORDER BY customer_id FOR UPDATE;
+  UPDATE public.customer_stats s
+     SET lifetime_spend = o.spend, order_count = o.n, last_order_at = o.last_at,
+         open_tickets = t.n, points = coalesce(la.balance, 0), tier = la.tier
+    FROM unnest(ids) AS u (id)
+    CROSS JOIN LATERAL (
+      SELECT coalesce(sum(total) FILTER (WHERE status NOT IN ('cancelled', 'refunded')), 0) AS spend,
+             count(*)::integer AS n, max(order_date) AS last_at
+        FROM public.orders WHERE customer_id = u.id) o
+    CROSS JOIN LATERAL (
+      SELECT count(*)::integer AS n FROM public.tickets
+       WHERE customer_id = u.id AND status IN ('new', 'open', 'pending')) t
+    LEFT JOIN public.loyalty_accounts la ON la.customer_id = u.id
+   WHERE s.customer_id = u.id
+     AND (s.lifetime_spend, s.order_count, s.last_order_at, s.open_tickets, s.points, s.tier)
+         IS DISTINCT FROM (o.spend, o.n, o.last_at, t.n, coalesce(la.balance, 0), la.tier);
+END $$;
+
+SELECT refresh_customer_stats(array_agg(id)) FROM customers WHERE merged_into IS NOT NULL;
