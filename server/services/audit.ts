@@ -1,4 +1,5 @@
 import type { Db } from '../data/db.js';
+import type { Actor } from '../auth/actor.js';
 
 export interface AuditEvent {
   action: string;
@@ -27,4 +28,12 @@ export async function audit(db: Db, event: AuditEvent): Promise<{ id: string }> 
     ]
   );
   return row;
+}
+
+/**
+ * Names the acting user for the database's own history (customer_changes, order_status_changes,
+ * consents): the triggers read `pulse.actor`, local to the caller's transaction.
+ */
+export async function actAs(db: Db, actor: Actor): Promise<void> {
+  await db.query(`SELECT set_config('pulse.actor', $1, true)`, [String(actor.user.id)]);
 }

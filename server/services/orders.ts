@@ -5,6 +5,7 @@ import { authorizeObject } from '../auth/authorize.js';
 import { canViewTicket, isManager } from '../auth/policies.js';
 import type { Db } from '../data/db.js';
 import { AppError, notFound } from '../errors.js';
+import { actAs } from './audit.js';
 import { camelKeys } from '../presenters/camel-keys.js';
 import { presentOrder } from '../presenters/live-shapes.js';
 
@@ -27,6 +28,8 @@ export async function changeOrder(
   { orderId, action, ticketId }: { orderId: number; action: OrderAction; ticketId?: number }
 ): Promise<OrderSummary> {
   await db.transaction(async (t) => {
+    // The order's status history names who refunded or cancelled it.
+    await actAs(t, actor);
     const [order] = await t.query<{ id: number; customer_id: number; status: string; total: string }>(
       `SELECT id, customer_id, status, total FROM orders WHERE id = $1 FOR UPDATE`,
       [orderId]

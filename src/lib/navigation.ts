@@ -58,7 +58,16 @@ export const NAV_ITEMS: readonly NavItem[] = [
     label: 'Products',
     icon: 'package',
     key: 'p',
-    summary: 'Catalogue, prices and reviews',
+    summary: 'Catalogue, prices and stock',
+    roles: EVERYONE,
+    section: 'workspace'
+  },
+  {
+    href: '/reviews',
+    label: 'Reviews',
+    icon: 'star',
+    key: 'r',
+    summary: 'What customers say, searchable',
     roles: EVERYONE,
     section: 'workspace'
   },

@@ -153,6 +153,12 @@ describe('GET /api/orders/:id', () => {
     const page = await as.manager.getOk(`/api/orders/${orderId}`);
     expect(page.order.status).toBe('refunded');
     expect(page.statusHistory.map((h: any) => h.to)).toEqual(['pending', 'paid', 'refunded']);
+    // The history names who refunded it.
+    const { rows: refundedBy } = await db.sql.query(
+      `SELECT actor_user_id FROM order_status_changes WHERE order_id = $1 AND to_status = 'refunded'`,
+      [orderId]
+    );
+    expect(refundedBy).toEqual([{ actor_user_id: world.agentA.id }]);
     expect(page.items.map((i: any) => [i.sold, i.returned])).toEqual([
       [2, 2],
       [1, 1]
