@@ -1,3 +1,5 @@
+DROP TRIGGER stats_dirty_flush ON stats_dirty;
+DROP FUNCTION stats_flush();
 DROP TABLE saved_views;
 
 DROP INDEX products_name_trgm_idx, products_sku_trgm_idx, products_list_stock_idx, products_list_price_idx,
@@ -37,3 +39,6 @@ DROP FUNCTION customer_stats_for_new_customers(), customer_stats_from_rows(), re
 DROP TABLE customer_stats;
 
 DROP FUNCTION loyalty_tier_rank(loyalty_tier), customer_country(jsonb);
+
+DROP FUNCTION stats_mark_dirty(text, integer[]);
+DROP TABLE stats_dirty;

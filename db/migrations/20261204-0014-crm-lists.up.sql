@@ -30,6 +30,23 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
   SELECT CASE tier WHEN 'bronze' THEN 1 WHEN 'silver' THEN 2 WHEN 'gold' THEN 3 WHEN 'platinum' THEN 4 ELSE 0 END::smallint
 $$;
 
+-- When the summaries are recomputed ---------------------------------------------------------------
+-- At commit, not at each statement: a summary row is locked only for the moment its transaction
+-- commits, so a transaction left open (an import, a psql session, a slow client) never holds back
+-- other writers of the same customer, order or product. Statement triggers note what changed here
+-- (one row per entity per transaction); a deferred trigger recomputes them all when the first
+-- noted row's trigger fires at commit, each recomputation in id order (no deadlock).
+CREATE UNLOGGED TABLE stats_dirty (
+  txid  bigint NOT NULL DEFAULT txid_current(),
+  kind  text NOT NULL CHECK (kind IN ('customer', 'order', 'product')),
+  id    integer NOT NULL,
+  PRIMARY KEY (txid, kind, id)
+);
+
+CREATE FUNCTION stats_mark_dirty(kind text, ids integer[]) RETURNS void LANGUAGE sql AS $$
+  INSERT INTO public.stats_dirty (kind, id) SELECT kind, unnest(ids) ON CONFLICT DO NOTHING;
+$$;
+
 -- Customers -----------------------------------------------------------------------------------
 
 CREATE TABLE customer_stats (
@@ -80,7 +97,7 @@ BEGIN
       SELECT customer_id AS id FROM new_rows UNION SELECT customer_id FROM old_rows) x;
   END IF;
   IF ids IS NOT NULL THEN
-    PERFORM public.refresh_customer_stats(ids);
+    PERFORM public.stats_mark_dirty('customer', ids);
   END IF;
   RETURN NULL;
 END $$;
@@ -180,7 +197,7 @@ BEGIN
       SELECT order_id AS id FROM new_rows UNION SELECT order_id FROM old_rows) x WHERE id IS NOT NULL;
   END IF;
   IF ids IS NOT NULL THEN
-    PERFORM public.refresh_order_stats(ids);
+    PERFORM public.stats_mark_dirty('order', ids);
   END IF;
   RETURN NULL;
 END $$;
@@ -258,7 +275,7 @@ BEGIN
       SELECT product_id AS id FROM new_rows UNION SELECT product_id FROM old_rows) x;
   END IF;
   IF ids IS NOT NULL THEN
-    PERFORM public.refresh_product_stats(ids);
+    PERFORM public.stats_mark_dirty('product', ids);
   END IF;
   RETURN NULL;
 END $$;
@@ -307,3 +324,23 @@ CREATE TABLE saved_views (
 CREATE INDEX saved_views_owner_idx ON saved_views (owner_id, entity);
 CREATE INDEX saved_views_team_idx ON saved_views (team_id, entity) WHERE visibility = 'team';
 CREATE TRIGGER saved_views_touch BEFORE UPDATE ON saved_views FOR EACH ROW EXECUTE FUNCTION touch_updated_at();
+
+-- At commit: recompute everything this transaction noted (later firings find nothing left).
+CREATE FUNCTION stats_flush() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+  customers integer[];
+  orders integer[];
+  products integer[];
+BEGIN
+  WITH noted AS (DELETE FROM public.stats_dirty WHERE txid = txid_current() RETURNING kind, id)
+  SELECT array_agg(id ORDER BY id) FILTER (WHERE kind = 'customer'),
+         array_agg(id ORDER BY id) FILTER (WHERE kind = 'order'),
+         array_agg(id ORDER BY id) FILTER (WHERE kind = 'product')
+    INTO customers, orders, products FROM noted;
+  IF customers IS NOT NULL THEN PERFORM public.refresh_customer_stats(customers); END IF;
+  IF orders IS NOT NULL THEN PERFORM public.refresh_order_stats(orders); END IF;
+  IF products IS NOT NULL THEN PERFORM public.refresh_product_stats(products); END IF;
+  RETURN NULL;
+END $$;
+CREATE CONSTRAINT TRIGGER stats_dirty_flush AFTER INSERT ON stats_dirty
+  DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION stats_flush();
