@@ -138,6 +138,14 @@ export function route(row: ChangeRow, horizon: string): Outgoing | null {
         rooms: [rooms.managers, rooms.customer(merge.survivorId), rooms.customer(merge.mergedId)]
       };
     }
+    case 'stock_movement':
+      // Everyone may see products: a movement goes to its product's page.
+      return {
+        topic: row.topic,
+        event: 'stock:moved',
+        payload: change(presentStockMovement),
+        rooms: [rooms.product(Number(row.data.product_id))]
+      };
     default:
       return routeCustomer360(row, change);
   }
@@ -191,13 +199,6 @@ function routeCustomer360(
         event: 'customer:contact_changed',
         payload: change(presentContactRecord),
         rooms: audience
-      };
-    case 'stock_movement':
-      return {
-        topic: row.topic,
-        event: 'stock:moved',
-        payload: change(presentStockMovement),
-        rooms: [rooms.product(Number(row.data.product_id))]
       };
     default:
       return null;

@@ -82,7 +82,11 @@ describe('live lists', () => {
     );
     const created = await waitFor(watcher, 'product:created', (e) => e.data.id === rows[0].id);
     expect(created.data).toMatchObject({ sku: 'LIVE-1', price: '30.00', stock: 5, version: 1 });
-    await db.sql.query(`UPDATE products SET stock = 0 WHERE id = $1`, [rows[0].id]);
+    // Stock moves only through stock movements: selling the last five empties it.
+    await db.sql.query(
+      `INSERT INTO stock_movements (product_id, kind, quantity, reason) VALUES ($1, 'adjust', -5, 'Counted')`,
+      [rows[0].id]
+    );
     const updated = await waitFor(watcher, 'product:updated', (e) => e.data.id === rows[0].id);
     expect(updated).toMatchObject({ op: 'update', data: { stock: 0, version: 2 }, old: { stock: 5 } });
     expect(heard).toEqual([]);
