@@ -84,7 +84,7 @@ beforeAll(async () => {
   ] as const) {
     p[sku.replace('-00', '')] = (
       await db.sql.query(
-        `INSERT INTO products (sku, name, category_id, price) VALUES ($1, $1, $2, 1) RETURNING id`,
+        `INSERT INTO products (sku, name, category_id, price, stock) VALUES ($1, $1, $2, 1, 100000) RETURNING id`,
         [sku, category]
       )
     ).rows[0].id;

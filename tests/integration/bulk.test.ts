@@ -228,7 +228,7 @@ describe('the console keeps working during a bulk job', () => {
     const held = ids[100];
     const consoleTx = await db.sql.connect();
     await consoleTx.query('BEGIN');
-    await consoleTx.query(`UPDATE customers SET notes = 'being edited' WHERE id = $1`, [held]);
+    await consoleTx.query(`UPDATE customers SET language = 'fr' WHERE id = $1`, [held]);
 
     const job = await start(manager, addVip('console.test', 'busy'));
     // The job goes past the held row without waiting for it.
@@ -248,7 +248,7 @@ describe('the console keeps working during a bulk job', () => {
       try {
         await c.query('BEGIN');
         await c.query(`SET LOCAL lock_timeout = '1s'`);
-        await c.query(`UPDATE customers SET notes = 'console' WHERE id = $1`, [id]);
+        await c.query(`UPDATE customers SET language = 'de' WHERE id = $1`, [id]);
         await c.query('COMMIT');
       } finally {
         c.release();
@@ -257,12 +257,12 @@ describe('the console keeps working during a bulk job', () => {
 
     const done = await finished(managerSocket, job.id);
     expect(done).toMatchObject({ state: 'done', total: 2000, updated: 2000, failed: 0 });
-    expect(await one(`SELECT tags, notes FROM customers WHERE id = $1`, [held])).toEqual({
+    expect(await one(`SELECT tags, language FROM customers WHERE id = $1`, [held])).toEqual({
       tags: ['busy'],
-      notes: 'being edited'
+      language: 'fr'
     });
-    expect(await rows(`SELECT notes FROM customers WHERE id = ANY ($1)`, [writes])).toEqual(
-      writes.map(() => ({ notes: 'console' }))
+    expect(await rows(`SELECT language FROM customers WHERE id = ANY ($1)`, [writes])).toEqual(
+      writes.map(() => ({ language: 'de' }))
     );
   });
 });
