@@ -112,7 +112,7 @@ beforeAll(async () => {
     .rows[0].id;
   const product = (
     await db.sql.query(
-      `INSERT INTO products (sku, name, price, category_id) VALUES ('XSS-MUG-1', $1, 12.50, $2) RETURNING id`,
+      `INSERT INTO products (sku, name, price, category_id, stock) VALUES ('XSS-MUG-1', $1, 12.50, $2, 20) RETURNING id`,
       [PRODUCT, category]
     )
   ).rows[0].id;
