@@ -7,7 +7,7 @@
 // when already seeded at that size; see crm-database.ts) or uses DATABASE_URL. Prints a table and
 // writes tests/bench/results/crm.json.
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -355,6 +355,13 @@ async function main() {
     let exportResult: Record<string, number | boolean> | null = null;
     if (!values.only || 'export'.includes(values.only)) {
       say('Export of every customer as CSV...');
+      // The peak of the export alone: Linux resets VmHWM to the current RSS on `5` in clear_refs.
+      let hwmReset = true;
+      try {
+        writeFileSync(`/proc/${server.pid}/clear_refs`, '5');
+      } catch {
+        hwmReset = false;
+      }
       const before = memory(server.pid);
       let peak = before.rssMiB;
       const sampler = setInterval(() => {
@@ -383,6 +390,7 @@ async function main() {
         rssBeforeMiB: Math.round(before.rssMiB),
         rssPeakSampledMiB: Math.round(Math.max(peak, after.rssMiB)),
         vmHwmMiB: Math.round(after.peakMiB),
+        vmHwmIsExportOnly: hwmReset,
         met: rows / seconds >= 50_000 && after.peakMiB <= 200
       };
       say(`  ${JSON.stringify(exportResult)}`);
@@ -402,14 +410,14 @@ async function main() {
     if (exportResult)
       process.stdout.write(
         `\nExport: ${exportResult.rows} rows (${exportResult.mib} MiB) in ${exportResult.seconds} s = ${exportResult.rowsPerSecond} rows/s (target >= 50,000); ` +
-          `server RSS ${exportResult.rssBeforeMiB} MiB before, peak ${exportResult.rssPeakSampledMiB} MiB sampled, VmHWM ${exportResult.vmHwmMiB} MiB (target <= 200): ${exportResult.met ? 'met' : 'NOT met'}\n`
+          `server RSS ${exportResult.rssBeforeMiB} MiB before, peak ${exportResult.rssPeakSampledMiB} MiB sampled, VmHWM ${exportResult.vmHwmMiB} MiB${exportResult.vmHwmIsExportOnly ? ' during the export' : ' over the whole run'} (target <= 200): ${exportResult.met ? 'met' : 'NOT met'}\n`
       );
     process.stdout.write(
       `Load average before/after: ${loadBefore.map((l) => l.toFixed(1)).join(' ')} / ${loadAfter.map((l) => l.toFixed(1)).join(' ')} on ${os.cpus().length} CPUs.\n`
     );
     const dir = path.join(root, 'tests/bench/results');
     await mkdir(dir, { recursive: true });
-    const file = path.join(dir, `crm-${counts.customers}.json`);
+    const file = path.join(dir, `crm-${counts.customers}${values.only ? '-only' : ''}.json`);
     await writeFile(
       file,
       `${JSON.stringify(
