@@ -1,6 +1,7 @@
 import type { User } from 'lucia';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { poolDb } from '../../server/data/db.js';
+import { compactOrderTotals } from '../../server/services/lists/order-totals.js';
 import { summarize } from '../../server/services/lists/rows.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { createCustomer } from '../support/fixtures.js';
@@ -101,7 +102,7 @@ describe('order totals (migration 0021)', () => {
     expect(deltas).toBeGreaterThan(1);
 
     // Folded into one row, still the same.
-    await db.sql.query('SELECT compact_order_totals()');
+    await compactOrderTotals(poolDb(db.sql));
     expect(
       (await db.sql.query<{ n: number }>(`SELECT count(*)::integer AS n FROM order_totals`)).rows[0].n
     ).toBe(1);

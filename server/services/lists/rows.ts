@@ -14,6 +14,7 @@ import type { Actor } from '../../http/env.js';
 import { Params, afterCursor, compileWhere, orderBy, sortColumns } from './compile.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 import { ENTITY_SQL } from './entities.js';
+import { orderTotals } from './order-totals.js';
 
 /**
  * Word similarity the search accepts (pg_trgm's default is 0.6): 0.4 lets one typo in a short
@@ -133,28 +134,6 @@ export async function summarize(
     if (row[`a${i}`] !== null) averages[key] = String(row[`a${i}`]);
   });
   return { count: Number(row.count), sums, averages };
-}
-
-/** Deltas summed on read past which they are folded into one row (a read of ~1 ms stays one). */
-const ORDER_TOTALS_COMPACT_AT = 5000;
-
-/**
- * The footer of every order, from the totals migration 0021 keeps (a delta per writing statement)
- * rather than a scan of every order: the same count, sum and rounded average as the scan.
- */
-async function orderTotals(db: Db): Promise<ListSummary> {
-  const [row] = await db.query<{ deltas: number; count: string; sum: string; avg: string | null }>(
-    `SELECT count(*)::integer AS deltas, coalesce(sum(orders), 0)::text AS count,
-            coalesce(sum(total), 0)::numeric(20, 2)::text AS sum,
-            round(sum(total) / nullif(sum(orders), 0), 2)::numeric(20, 2)::text AS avg
-       FROM order_totals`
-  );
-  if (row.deltas > ORDER_TOTALS_COMPACT_AT) await db.query(`SELECT compact_order_totals()`);
-  return {
-    count: Number(row.count),
-    sums: { total: row.sum },
-    averages: row.avg === null ? {} : { total: row.avg }
-  };
 }
 
 /** Every row of the filtered set, page by page (keyset, `batch` rows a query): constant memory. */
