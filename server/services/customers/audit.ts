@@ -2,8 +2,6 @@ import type { Db } from '../../data/db.js';
 import type { Actor } from '../../http/env.js';
 import { audit } from '../audit.js';
 
-export { actAs } from '../audit.js';
-
 /**
  * One audit_log row for a customer edit, written with `db` (the caller's transaction): an edit and
  * its record commit together or not at all.

@@ -24,7 +24,8 @@ import { canViewCustomer, isManager } from '../../auth/policies.js';
 import { ensureFresh, resolveRange, rfmSegmentOf } from '../analytics/index.js';
 import { addDays, storeToday } from '../analytics/range.js';
 import { COUNTED, OPEN_WORK } from '../sql.js';
-import { actAs, auditIn } from './audit.js';
+import { actAs } from '../audit.js';
+import { auditIn } from './audit.js';
 import { checkAttributes, listDefinitions } from './custom-attributes.js';
 
 type Row = Record<string, unknown>;
