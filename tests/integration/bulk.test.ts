@@ -118,8 +118,11 @@ describe('a bulk action over all matching rows', () => {
     );
     expect(untouched).toEqual({ n: 600, v: 1 });
 
-    // In order: started, one event per batch, done; `processed` never goes back.
-    const events = received<BulkJob>(managerSocket, 'bulk:progress').filter((e) => e.id === job.id);
+    // In order: started, one event per batch, done; `processed` never goes back. The job's row says
+    // done a moment before its last event arrives: wait for that event.
+    const progressOf = () => received<BulkJob>(managerSocket, 'bulk:progress').filter((e) => e.id === job.id);
+    await expect.poll(() => progressOf().some((e) => e.state === 'done'), { timeout: 5000 }).toBe(true);
+    const events = progressOf();
     expect(events[0]).toMatchObject({ state: 'running', processed: 0, total: 5000 });
     expect(events.at(-1)!.state).toBe('done');
     expect(events.length).toBeGreaterThanOrEqual(5000 / BATCH);

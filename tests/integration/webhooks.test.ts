@@ -242,8 +242,13 @@ describe('outbound webhooks', () => {
       () => receiver.received.filter((r) => r.path === '/again' && r.id === first.id).length === 2,
       'the redelivery'
     );
-    const log = await admin.getOk(`/api/webhook-subscriptions/${subscription}/deliveries`);
-    const delivery = log.deliveries.find((d: { id: number }) => String(d.id) === first.id);
+    // The receiver answers before the server records the answer: wait for the record.
+    const recorded = async () => {
+      const log = await admin.getOk(`/api/webhook-subscriptions/${subscription}/deliveries`);
+      return log.deliveries.find((d: { id: number }) => String(d.id) === first.id);
+    };
+    await expect.poll(async () => (await recorded())?.attempts, { timeout: 5000 }).toBe(2);
+    const delivery = await recorded();
     expect(delivery).toMatchObject({
       state: 'delivered',
       attempts: 2,
