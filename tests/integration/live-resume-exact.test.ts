@@ -188,6 +188,8 @@ describe('a reconnecting client', () => {
       const horizon = received<{ horizon: string }>(first, 'live:ready')[0].horizon;
       first.disconnect();
       const missed = await createOrder(db.sql, { customerId: world.customerId, total: 9 });
+      // Once the live reader has read it, it is behind the reader's cursor: the resume must replay it.
+      await waitFor(watcher, 'order:created', (e) => e.data.id === missed);
       const second = connectSocket(server.url, as.manager.cookie, { horizon });
       const info = await whenReady(second);
       expect(received(second, 'order:created').map((e) => e.data.id)).toEqual([missed]);
