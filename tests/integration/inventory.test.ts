@@ -180,6 +180,36 @@ describe('orders move stock', () => {
     expect(await stockOf(a)).toMatchObject({ stock: 2, sum: 2 });
   });
 
+  it('takes a shop’s sale beyond the stock: the shortfall is received first, saying so, and stock ends at zero', async () => {
+    const a = await product(2);
+    const b = await product(10);
+    const id = await createOrder(db.sql, {
+      customerId: world.customerId,
+      total: 10,
+      externalId: 'shop-1001'
+    });
+    await db.sql.query(
+      `INSERT INTO order_items (order_id, product_id, quantity, unit_price) VALUES ($1, $2, 3, 5), ($1, $3, 1, 5)`,
+      [id, a, b]
+    );
+    await setStatus(id, 'paid');
+    const { rows } = await db.sql.query<{ kind: string; quantity: number; reason: string }>(
+      `SELECT kind::text, quantity, reason FROM stock_movements WHERE product_id = $1 ORDER BY id`,
+      [a]
+    );
+    expect(rows.map((r) => [r.kind, r.quantity])).toEqual([
+      ['adjust', 2],
+      ['receive', 1],
+      ['sell', -3]
+    ]);
+    expect(rows[1].reason).toContain('shop-1001');
+    expect(await stockOf(a)).toMatchObject({ stock: 0, sum: 0, state: 'out' });
+    expect(await stockOf(b)).toMatchObject({ stock: 9, sum: 9 });
+    // Paid again (a redelivery), nothing more moves.
+    await setStatus(id, 'fulfilled');
+    expect(await stockOf(a)).toMatchObject({ stock: 0, sum: 0 });
+  });
+
   it('keeps stock equal to the sum of movements under 8 concurrent writers', async () => {
     const products = [await product(400), await product(400), await product(400)];
     const orders: number[] = [];
