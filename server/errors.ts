@@ -34,8 +34,67 @@ const CLIENT_SQLSTATES: Record<string, { code: ErrorCode; message: string }> = {
   '40P01': { code: 'conflict', message: 'A concurrent change won; try again' }
 };
 
-/** Maps a database error that bad input caused to an AppError; anything else stays a 500. */
+// The database is not there (stopped, restarting, a connection cut by an administrator): the
+// request did nothing, and the same request will work again shortly. Connection-level failures
+// from pg (errno codes) and Sequelize (its ConnectionError family), and the SQLSTATEs of class 08
+// (connection exception) and 57P01-57P03 (admin shutdown, crash shutdown, cannot connect now).
+const UNAVAILABLE_ERRNOS = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ENOTFOUND',
+  'EHOSTUNREACH'
+]);
+const UNAVAILABLE_MESSAGES = [
+  'Connection terminated',
+  'Client has encountered a connection error',
+  'timeout exceeded when trying to connect'
+];
+
+type Failure = { name?: unknown; code?: unknown; message?: unknown; original?: unknown; parent?: unknown };
+
+/** The error and the ones it wraps (Sequelize keeps pg's as `original`/`parent`). */
+function* causes(err: unknown): Generator<Failure> {
+  let e = err as Failure | undefined;
+  for (let depth = 0; e && typeof e === 'object' && depth < 3; depth++) {
+    yield e;
+    e = (e.original ?? e.parent) as Failure | undefined;
+  }
+}
+
+function databaseUnavailable(err: unknown): boolean {
+  for (const e of causes(err)) {
+    const name = typeof e.name === 'string' ? e.name : '';
+    if (
+      /^Sequelize(Connection|HostNotReachable|ConnectionRefused|ConnectionTimedOut|ConnectionAcquireTimeout)/.test(
+        name
+      )
+    )
+      return true;
+    const code = typeof e.code === 'string' ? e.code : '';
+    if (UNAVAILABLE_ERRNOS.has(code) || code.startsWith('08') || ['57P01', '57P02', '57P03'].includes(code))
+      return true;
+    const message = typeof e.message === 'string' ? e.message : '';
+    if (UNAVAILABLE_MESSAGES.some((m) => message.startsWith(m))) return true;
+  }
+  return false;
+}
+
+/**
+ * Maps a database error to an AppError: bad input to its 4xx, an unreachable database to a 503
+ * the client may retry; anything else stays a 500.
+ */
 export function fromDatabaseError(err: unknown): AppError | null {
+  if (databaseUnavailable(err))
+    return new AppError(
+      'unavailable',
+      'The database is not reachable right now; try again shortly',
+      undefined,
+      {
+        'Retry-After': '5'
+      }
+    );
   if ((err as Error)?.name === 'SequelizeValidationError') {
     const items = (err as { errors?: { path?: string; message?: string }[] }).errors ?? [];
     return new AppError(

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { migrateDatabase } from '../../db/migrate.js';
 import type { RunningPulse } from '../../server/pulse.js';
 import { createWorld } from '../support/fixtures.js';
-import { Browser } from '../support/http.js';
+import { Browser, expectErrorShape } from '../support/http.js';
 import { startThrowawayPostgres, type ThrowawayPostgres } from '../support/postgres.js';
 import { closeSockets, openSocket, record, until, type ClientSocket } from '../support/socket.js';
 import { startTestServer } from '../support/server.js';
@@ -104,6 +104,44 @@ describe('recovery', () => {
           expect((await visitor.get('/api/health')).body).toMatchObject({ db: 'up', listener: 'connected' }),
         { timeout: 10_000, interval: 100 }
       );
+    }
+  );
+
+  it(
+    'while Postgres is down, requests answer 503 in the error shape with Retry-After (never 500), and work again once it is back',
+    { timeout: 90_000 },
+    async () => {
+      const manager = await Browser.signedIn(server.url, world.manager.email);
+      const { rows } = await sql.query<{ id: number; version: number }>(
+        `INSERT INTO tickets (customer_id, team_id, subject) VALUES ($1, $2, 'Outage') RETURNING id, version`,
+        [world.customerId, world.teamA]
+      );
+      await embedded.down();
+      try {
+        for (const [method, path, body] of [
+          ['GET', '/api/tickets?view=all', undefined],
+          ['PATCH', `/api/tickets/${rows[0].id}`, { version: rows[0].version, priority: 'high' }],
+          ['GET', '/api/customers?limit=5', undefined],
+          ['POST', '/api/auth/login', { email: world.agentA.email, password: 'whatever it is' }]
+        ] as const) {
+          const res = await manager.request(method, path, body);
+          expect(res.status, `${method} ${path}`).toBe(503);
+          expectErrorShape(res.body);
+          expect(res.body.error.code).toBe('unavailable');
+          expect(res.headers.get('retry-after')).toBe('5');
+        }
+      } finally {
+        await embedded.up();
+      }
+      await vi.waitFor(async () => expect((await manager.get('/api/tickets?view=all')).status).toBe(200), {
+        timeout: 20_000,
+        interval: 200
+      });
+      const patched = await manager.request('PATCH', `/api/tickets/${rows[0].id}`, {
+        version: rows[0].version,
+        priority: 'high'
+      });
+      expect(patched.status).toBe(200);
     }
   );
 });

@@ -30,6 +30,9 @@ export interface ThrowawayPostgres {
   stop(): Promise<void>;
   /** Stops Postgres and starts it again on the same data and port (an outage, as clients see it). */
   restart(): Promise<void>;
+  /** Stops Postgres, keeping its data: an outage that lasts until `up()`. */
+  down(): Promise<void>;
+  up(): Promise<void>;
 }
 
 /**
@@ -61,6 +64,13 @@ export async function startThrowawayPostgres(opts: {
       await running?.stop();
       running = undefined;
       running = await start();
+    },
+    down: async () => {
+      await running?.stop();
+      running = undefined;
+    },
+    up: async () => {
+      running ??= await start();
     }
   };
 }
