@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { poolDb } from '../../server/data/db.js';
 import type { RunningPulse } from '../../server/pulse.js';
+import { buildRfmBoundaries, ensureFresh, rfmProfileRange } from '../../server/services/analytics/index.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import {
   createCustomer,
@@ -73,6 +75,10 @@ describe('the profile’s numbers', () => {
     }
     const account = await createLoyaltyAccount(db.sql, id);
     await earnPoints(db.sql, { accountId: account, points: 2500, reason: 'Welcome', key: `n-${id}` });
+    // The segment is placed against the RFM quintile ends of the last analytics refresh: refresh
+    // now, as the background rollup would, so they include these orders.
+    await ensureFresh(poolDb(db.sql), 'UTC');
+    await buildRfmBoundaries(poolDb(db.sql), rfmProfileRange(new Date().toISOString().slice(0, 10), 'UTC'));
 
     const body = await as.agentA.getOk(`/api/customers/${id}`);
     const n = body.numbers;
