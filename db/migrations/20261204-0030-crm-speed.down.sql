@@ -1,3 +1,5 @@
+DROP INDEX customers_consent_created_idx;
+
 DROP TABLE rfm_boundaries;
 
 DROP FUNCTION compact_order_daily_totals();
