@@ -1,3 +1,4 @@
+import { isSupportedCountry } from 'libphonenumber-js';
 import { z } from 'zod';
 
 const bool = z
@@ -107,6 +108,12 @@ const EnvSchema = z.object({
     .default(24),
   /** The first retry's delay in milliseconds; each next one doubles it (up to an hour). */
   WEBHOOK_RETRY_BASE_MS: z.coerce.number().int().min(1).default(10_000),
+  /** Region (ISO 3166 code) of phone numbers written without a country code: US reads 415-555-0100 as +14155550100. */
+  DEFAULT_PHONE_REGION: z
+    .string()
+    .default('US')
+    .transform((s) => s.toUpperCase())
+    .refine((s) => isSupportedCountry(s), 'must be a region code such as US or GB'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')
 });
 

@@ -1,5 +1,6 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { CountryCode } from 'libphonenumber-js';
 import type { Logger } from 'pino';
 import { migrateUp } from '../db/migrate.js';
 import { createApp } from './app.js';
@@ -12,6 +13,7 @@ import { poolDb, sequelizeDb } from './data/db.js';
 import { resilientPool } from './data/dedicated-connections.js';
 import { startRealtime, type Realtime } from './realtime/index.js';
 import { startRollupMaintenance } from './services/analytics/maintenance.js';
+import { configurePhones } from './services/customers/phones.js';
 import { startBulkRunner } from './services/bulk/index.js';
 import { DemoActivity, type DemoActivityOptions } from './services/demo-activity.js';
 import { WebhookDispatcher } from './services/integrations/webhooks/dispatcher.js';
@@ -74,6 +76,7 @@ export async function startPulse(opts: PulseOptions): Promise<RunningPulse> {
   // make a request or the change reader wait.
   const backgroundPool = resilientPool(opts.databaseUrl, 'pulse-background', 2, logger);
   const backgroundDb = poolDb(backgroundPool);
+  await configurePhones(backgroundDb, config.DEFAULT_PHONE_REGION as CountryCode);
   realtime = await startRealtime({
     httpServer,
     config,

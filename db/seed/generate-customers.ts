@@ -1,4 +1,5 @@
 import type { SalesChannel } from '#shared/enums.js';
+import { phoneE164 } from '../../server/services/customers/phones.js';
 import type { SeedContext } from './context.js';
 import type { OrderFacts } from './generate-orders.js';
 import { type Random, Weighted } from './random.js';
@@ -116,12 +117,18 @@ export function addCustomerRow(
   if (rng.chance(0.15))
     addresses.push(address(rng, rng.chance(0.7) ? city : CITY_CHOICE.sample(rng), 'work', profile));
 
+  // In this order: the generator's draws decide everything after them.
+  const email = emailOf(rng, profile);
+  const phone = rng.chance(0.7)
+    ? `+1 (${city.areaCode}) 555-01${String(rng.int(0, 99)).padStart(2, '0')}`
+    : null;
   batch.add({
     id: profile.id,
-    email: emailOf(rng, profile),
+    email,
     first_name: profile.firstName,
     last_name: profile.lastName,
-    phone: rng.chance(0.7) ? `+1 (${city.areaCode}) 555-01${String(rng.int(0, 99)).padStart(2, '0')}` : null,
+    phone,
+    phone_e164: phoneE164(phone, 'US') ?? null,
     addresses: JSON.stringify(addresses),
     preferred_channels: preferredChannels(rng),
     language: LANGUAGES.sample(rng),

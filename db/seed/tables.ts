@@ -46,6 +46,7 @@ export const CUSTOMERS = defineTable('customers', {
   first_name: 'text',
   last_name: 'text',
   phone: 'text',
+  phone_e164: 'text',
   addresses: 'jsonb',
   preferred_channels: 'tags',
   language: 'text',

@@ -128,9 +128,9 @@ async function amplify(client: pg.Client, customers: number, orders: number, say
   };
   for (let k = 1; k < customerCopies; k++) {
     await client.query(
-      `INSERT INTO customers (id, email, first_name, last_name, phone, addresses, preferred_channels, language,
+      `INSERT INTO customers (id, email, first_name, last_name, phone, phone_e164, addresses, preferred_channels, language,
                               marketing_consent, marketing_consent_at, tags, notes, attributes, created_at, updated_at)
-       SELECT id + $1::int * $2::int, 'c' || $1::int || '.' || email, first_name, last_name, phone, addresses,
+       SELECT id + $1::int * $2::int, 'c' || $1::int || '.' || email, first_name, last_name, phone, phone_e164, addresses,
               preferred_channels, language, marketing_consent, marketing_consent_at, tags, notes, attributes,
               created_at, updated_at
          FROM customers WHERE id <= $2`,
@@ -202,6 +202,12 @@ async function amplify(client: pg.Client, customers: number, orders: number, say
   await client.query(`DELETE FROM order_totals`);
   await client.query(
     `INSERT INTO order_totals (orders, total) SELECT count(*), coalesce(sum(total), 0) FROM orders`
+  );
+  // And the per-day totals of migration 0030.
+  await client.query(`DELETE FROM order_daily_totals`);
+  await client.query(
+    `INSERT INTO order_daily_totals (day, status, channel, orders, total)
+     SELECT (order_date AT TIME ZONE 'UTC')::date, status, channel, count(*), sum(total) FROM orders GROUP BY 1, 2, 3`
   );
   await client.query(`SET session_replication_role = origin`);
   say(`Rebuilding ${indexes.length} indexes...`);

@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { poolDb } from '../../server/data/db.js';
 import type { RunningPulse } from '../../server/pulse.js';
+import { buildRfmBoundaries, ensureFresh, rfmProfileRange } from '../../server/services/analytics/index.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import {
   createCustomer,
@@ -73,6 +75,10 @@ describe('the profile’s numbers', () => {
     }
     const account = await createLoyaltyAccount(db.sql, id);
     await earnPoints(db.sql, { accountId: account, points: 2500, reason: 'Welcome', key: `n-${id}` });
+    // The segment is placed against the RFM quintile ends of the last analytics refresh: refresh
+    // now, as the background rollup would, so they include these orders.
+    await ensureFresh(poolDb(db.sql), 'UTC');
+    await buildRfmBoundaries(poolDb(db.sql), rfmProfileRange(new Date().toISOString().slice(0, 10), 'UTC'));
 
     const body = await as.agentA.getOk(`/api/customers/${id}`);
     const n = body.numbers;
@@ -108,6 +114,32 @@ describe('the profile’s numbers', () => {
       `/api/analytics/customers?kind=segment&segment=${n.rfmSegment}&from=${from}&to=${today}&pageSize=500`
     );
     expect(JSON.stringify(drill)).toContain('numbers@example.com');
+  });
+
+  it('places each buyer in the RFM segment the analytics report gives them', async () => {
+    const ids: number[] = [];
+    for (let i = 0; i < 14; i++) {
+      const id = await createCustomer(db.sql, `rfm${i}@example.com`, `Rfm${i}`);
+      for (let k = 0; k <= i % 5; k++)
+        await orderAt(id, `${10 + ((i * 37 + k * 11) % 200)}.00`, 'paid', 2 + ((i * 29 + k * 7) % 330));
+      ids.push(id);
+    }
+    await ensureFresh(poolDb(db.sql), 'UTC');
+    const today = new Date().toISOString().slice(0, 10);
+    await buildRfmBoundaries(poolDb(db.sql), rfmProfileRange(today, 'UTC'));
+    const from = new Date(Date.now() - 364 * 86_400_000).toISOString().slice(0, 10);
+    const reported = new Map<number, string>();
+    for (const segment of ['champions', 'loyal', 'promising', 'needs_attention', 'at_risk', 'hibernating']) {
+      const drill = await as.manager.getOk(
+        `/api/analytics/customers?kind=segment&segment=${segment}&from=${from}&to=${today}&pageSize=500`
+      );
+      for (const c of drill.customers as { id: number }[]) reported.set(c.id, segment);
+    }
+    const placed = new Map<number, string>();
+    for (const id of ids) placed.set(id, (await as.manager.getOk(`/api/customers/${id}`)).numbers.rfmSegment);
+    expect(placed).toEqual(new Map(ids.map((id) => [id, reported.get(id)])));
+    // Not all in one segment, or the comparison would show little.
+    expect(new Set(placed.values()).size).toBeGreaterThan(2);
   });
 
   it('a customer without orders has no averages, no segment and twelve empty months', async () => {

@@ -175,6 +175,71 @@ describe('duplicate suggestions', () => {
     });
   });
 
+  it('compares phones in E.164 with the default region (US): formats match, other countries do not', async () => {
+    const ids = async (id: number) =>
+      (await as.manager.getOk(`/api/customers/${id}/duplicates`)).candidates.map((c: any) => c.customer.id);
+    const e164 = async (id: number) =>
+      (await one<{ phone_e164: string | null }>(`SELECT phone_e164 FROM customers WHERE id = $1`, [id]))
+        .phone_e164;
+
+    // Written by SQL (the database's fallback): the same US number in two formats.
+    const a = await customer({ email: 'e164.a@example.com', first: 'Ava', phone: '+1 (415) 555-0100' });
+    const b = await customer({ email: 'e164.b@example.com', first: 'Bea', phone: '415-555-0100' });
+    expect([await e164(a), await e164(b)]).toEqual(['+14155550100', '+14155550100']);
+    expect(await ids(a)).toContain(b);
+
+    // A London number and a US number with the same last nine digits (079460958) are two phones,
+    // though comparing the last nine digits (migration 0017) called them one.
+    const london = await customer({ email: 'e164.gb@example.com', first: 'Gwen', phone: '+44 20 7946 0958' });
+    const maine = await customer({ email: 'e164.us@example.com', first: 'Moe', phone: '(207) 946-0958' });
+    expect(await e164(london)).toBe('+442079460958');
+    expect(await e164(maine)).toBe('+12079460958');
+    expect(
+      await one<{ same: boolean }>(`SELECT normalize_phone($1) = normalize_phone($2) AS same`, [
+        '+44 20 7946 0958',
+        '(207) 946-0958'
+      ])
+    ).toEqual({ same: true });
+    expect(await ids(london)).not.toContain(maine);
+    expect(await ids(maine)).not.toContain(london);
+
+    // Edited through the API (libphonenumber): a national number is read in the default region...
+    const edit = async (id: number, phone: string) => {
+      const { customer: current } = await as.manager.getOk(`/api/customers/${id}`);
+      const res = await as.manager.request('PATCH', `/api/customers/${id}`, {
+        version: current.version,
+        phone
+      });
+      expect(res.status).toBe(200);
+    };
+    await edit(maine, '207 946 0958');
+    expect(await e164(maine)).toBe('+12079460958');
+    expect(await ids(london)).not.toContain(maine);
+    // ...and an international one as written: now it is the London number.
+    await edit(maine, '+44 (0)20 7946 0958');
+    expect(await e164(maine)).toBe('+442079460958');
+    expect(await ids(london)).toContain(maine);
+    // Other phones (contacts) compare the same way.
+    await db.sql.query(
+      `INSERT INTO customer_contacts (customer_id, kind, value) VALUES ($1, 'phone', '4155550100')`,
+      [london]
+    );
+    expect(await ids(a)).toEqual(expect.arrayContaining([b, london]));
+
+    // The fallback applies the country code the server stored (DEFAULT_PHONE_REGION): GB here.
+    await db.sql.query(`UPDATE phone_settings SET default_country_code = '44'`);
+    try {
+      const national = await customer({
+        email: 'e164.gb2@example.com',
+        first: 'Gus',
+        phone: '020 7946 0958'
+      });
+      expect(await e164(national)).toBe('+442079460958');
+    } finally {
+      await db.sql.query(`UPDATE phone_settings SET default_country_code = '1'`);
+    }
+  });
+
   it('refuses a cursor it did not give, and the list to agents', async () => {
     const bad = await as.manager.get('/api/duplicates?cursor=bm90LWEtY3Vyc29y');
     expect(bad.status).toBe(400);

@@ -6,7 +6,9 @@ import {
 } from '#shared/schemas/analytics.js';
 import { formatHundredths } from '#shared/rules/money.js';
 import { activitySql } from './activity.js';
-import { Params } from '../sql.js';
+import { addDays } from './range.js';
+import { ensureFresh } from './rollups.js';
+import { COUNTED, Params } from '../sql.js';
 import type { Db } from '../../data/db.js';
 
 export const SEGMENT_LABELS: Record<RfmSegment, string> = {
@@ -105,19 +107,76 @@ export async function rfmReport(db: Db, range: ResolvedRange): Promise<RfmReport
 }
 
 /**
- * One customer's segment among the range's buyers, by the same scores and rules as the report
- * (`scoredSql`); null when they bought nothing in the range.
+ * Where each quintile of the range's buyers ends, by the report's own scores (`scoredSql`): for R,
+ * F and M the sort key of the last buyer of quintiles 1 to 4 (fewer with fewer than five buyers).
+ * A buyer's score is then 1 + the number of those ends its key is past, exactly its ntile(5).
+ * Written by the background rollup refresh (maintenance.ts) into rfm_boundaries (migration 0030).
+ */
+export async function buildRfmBoundaries(db: Db, range: ResolvedRange): Promise<void> {
+  const params = new Params();
+  const { sql: activity } = await activitySql(db, range, params);
+  const ends = (score: string, key: string[]) =>
+    `(SELECT coalesce(jsonb_agg(jsonb_build_array(${key.join(', ')}) ORDER BY ${score}), '[]')
+        FROM (SELECT DISTINCT ON (${score}) ${score}, ${key.join(', ')} FROM scored WHERE ${score} < 5
+               ORDER BY ${score}, ${key.map((k) => `${k} DESC`).join(', ')}) e)`;
+  await db.query(
+    `${scoredSql(activity)}
+     INSERT INTO rfm_boundaries (timezone, range_from, range_to, buyers, bounds, built_at)
+     SELECT ${params.p(range.timezone)}, ${params.p(range.from)}::date, ${params.p(range.to)}::date,
+            (SELECT count(*) FROM scored)::int,
+            jsonb_build_object('r', ${ends('r', ['last_order_at', 'customer_id'])},
+                               'f', ${ends('f', ['orders', 'cents', 'customer_id'])},
+                               'm', ${ends('m', ['cents', 'orders', 'customer_id'])}),
+            now()
+     ON CONFLICT (singleton) DO UPDATE SET timezone = excluded.timezone, range_from = excluded.range_from,
+       range_to = excluded.range_to, buyers = excluded.buyers, bounds = excluded.bounds, built_at = excluded.built_at`,
+    params.values
+  );
+}
+
+/** The range the customer 360's segment is over: the last 12 months (364 days back to today). */
+export const rfmProfileRange = (today: string, timezone: string): ResolvedRange => ({
+  from: addDays(today, -364),
+  to: today,
+  timezone
+});
+
+/**
+ * One customer's segment among the range's buyers, by the report's scores and rules: their own
+ * orders, sales and last order in the range (from the orders, so always current), placed against the
+ * quintile ends of the last refresh (rfm_boundaries; built here when there are none for this range).
+ * Null when they bought nothing in the range.
  */
 export async function rfmSegmentOf(
   db: Db,
   range: ResolvedRange,
   customerId: number
 ): Promise<RfmSegment | null> {
-  const params = new Params();
-  const { sql: activity } = await activitySql(db, range, params);
-  const [row] = await db.query<{ segment: RfmSegment }>(
-    `${scoredSql(activity)} SELECT segment FROM segmented WHERE customer_id = ${params.p(customerId)}`,
-    params.values
-  );
-  return row?.segment ?? null;
+  const place = () =>
+    db.query<{ orders: number; r: number; f: number; m: number }>(
+      `WITH me AS (
+         SELECT count(*)::int AS orders, (sum(total) * 100)::bigint AS cents, max(order_date) AS last_order_at
+           FROM orders
+          WHERE customer_id = $1 AND ${COUNTED}
+            AND order_date >= ($2::date::timestamp AT TIME ZONE $4) AND order_date < (($3::date + 1)::timestamp AT TIME ZONE $4)
+       ),
+       b AS (SELECT bounds FROM rfm_boundaries WHERE timezone = $4 AND range_from = $2::date AND range_to = $3::date)
+       SELECT me.orders,
+              1 + (SELECT count(*) FROM jsonb_array_elements(b.bounds -> 'r') e
+                    WHERE ((e ->> 0)::timestamptz, (e ->> 1)::int) < (me.last_order_at, $1::int))::int AS r,
+              1 + (SELECT count(*) FROM jsonb_array_elements(b.bounds -> 'f') e
+                    WHERE ((e ->> 0)::int, (e ->> 1)::bigint, (e ->> 2)::int) < (me.orders, me.cents, $1::int))::int AS f,
+              1 + (SELECT count(*) FROM jsonb_array_elements(b.bounds -> 'm') e
+                    WHERE ((e ->> 0)::bigint, (e ->> 1)::int, (e ->> 2)::int) < (me.cents, me.orders, $1::int))::int AS m
+         FROM me, b`,
+      [customerId, range.from, range.to, range.timezone]
+    );
+  let [row] = await place();
+  if (!row) {
+    await ensureFresh(db, range.timezone);
+    await buildRfmBoundaries(db, range);
+    [row] = await place();
+  }
+  if (!row || row.orders === 0) return null;
+  return segmentOf(row.r, Math.floor((row.f + row.m + 1) / 2));
 }

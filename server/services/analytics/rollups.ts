@@ -35,8 +35,11 @@ export async function rollupsStale(db: Db, timezone: string): Promise<boolean> {
   return row.stale;
 }
 
-export async function ensureFresh(db: Db, timezone: string): Promise<void> {
-  if (await rollupsStale(db, timezone)) await refreshRollups(db, timezone);
+/** Folds what is marked, if anything; true when it did. */
+export async function ensureFresh(db: Db, timezone: string): Promise<boolean> {
+  if (!(await rollupsStale(db, timezone))) return false;
+  await refreshRollups(db, timezone);
+  return true;
 }
 
 /**

@@ -14,20 +14,21 @@ import { AppError, notFound } from '../../errors.js';
 import type { Actor } from '../../http/env.js';
 
 // Duplicate suggestions, computed by the database over live (not merged) customers: the same
-// normalised email, the same normalised phone, or a similar name (pg_trgm) at a shared postcode.
+// normalised email, the same phone in E.164 (migration 0030), or a similar name (pg_trgm) at a shared postcode.
 // Each reason has its index (migration 0017), so one customer's suggestions are a few index
 // lookups; the screen's list of pairs joins on the same keys.
 
 /**
  * Every email and phone (primary, and the other contacts of migration 0016) of the customers
- * `customers` selects, normalised as the 0017 indexes are: rows (id, kind, k).
+ * `customers` selects, normalised as the indexes of migrations 0017 (emails) and 0030 (phones, E.164)
+ * are: rows (id, kind, k).
  */
 const POINTS = (customers: string, contacts: string) => `
   SELECT id, 'email' AS kind, normalize_email(email) AS k FROM customers WHERE ${customers}
-  UNION SELECT id, 'phone', normalize_phone(phone) FROM customers WHERE ${customers} AND normalize_phone(phone) IS NOT NULL
-  UNION SELECT customer_id, kind, CASE kind WHEN 'email' THEN normalize_email(value) ELSE normalize_phone(value) END
+  UNION SELECT id, 'phone', phone_e164 FROM customers WHERE ${customers} AND phone_e164 IS NOT NULL
+  UNION SELECT customer_id, kind, CASE kind WHEN 'email' THEN normalize_email(value) ELSE phone_e164 END
           FROM customer_contacts WHERE ${contacts}
-           AND (kind = 'email' OR normalize_phone(value) IS NOT NULL)`;
+           AND (kind = 'email' OR phone_e164 IS NOT NULL)`;
 
 /** Score of a pair from its reasons and name similarity: exact, two decimals (a cursor compares it). */
 const SCORE = `round(greatest(
@@ -69,15 +70,15 @@ export async function duplicatesOf(db: Db, _actor: Actor, id: number): Promise<D
           AND c.merged_into IS NULL AND c.id <> $1
        UNION ALL
        SELECT c.id, 'phone' FROM customers c
-        WHERE normalize_phone(c.phone) IN (SELECT k FROM my_keys WHERE kind = 'phone')
-          AND c.phone IS NOT NULL AND c.merged_into IS NULL AND c.id <> $1
+        WHERE c.phone_e164 IN (SELECT k FROM my_keys WHERE kind = 'phone')
+          AND c.phone_e164 IS NOT NULL AND c.merged_into IS NULL AND c.id <> $1
        UNION ALL
        SELECT k.customer_id, 'email' FROM customer_contacts k
         WHERE k.kind = 'email' AND normalize_email(k.value) IN (SELECT k FROM my_keys WHERE kind = 'email')
           AND k.customer_id <> $1
        UNION ALL
        SELECT k.customer_id, 'phone' FROM customer_contacts k
-        WHERE k.kind = 'phone' AND normalize_phone(k.value) IN (SELECT k FROM my_keys WHERE kind = 'phone')
+        WHERE k.kind = 'phone' AND k.phone_e164 IN (SELECT k FROM my_keys WHERE kind = 'phone')
           AND k.customer_id <> $1
        UNION ALL
        SELECT c.id, 'name_postcode' FROM me JOIN customers c

@@ -21,8 +21,9 @@ import type { Db } from '../../data/db.js';
 import { AppError, notFound } from '../../errors.js';
 import type { Actor } from '../../http/env.js';
 import { canViewCustomer, isManager } from '../../auth/policies.js';
-import { ensureFresh, resolveRange, rfmSegmentOf } from '../analytics/index.js';
-import { addDays, storeToday } from '../analytics/range.js';
+import { rfmProfileRange, rfmSegmentOf } from '../analytics/index.js';
+import { phoneE164 } from './phones.js';
+import { storeToday } from '../analytics/range.js';
 import { COUNTED, OPEN_WORK } from '../sql.js';
 import { actAs } from '../audit.js';
 import { auditIn } from './audit.js';
@@ -171,16 +172,10 @@ export async function customerNumbers(db: Db, id: number, timezone: string): Pro
       GROUP BY m.month ORDER BY m.month`,
     [id, timezone]
   );
-  let rfmSegment: CustomerNumbers['rfmSegment'] = null;
-  if (orders.counted) {
-    const today = storeToday(timezone);
-    await ensureFresh(db, timezone);
-    rfmSegment = await rfmSegmentOf(
-      db,
-      resolveRange({ from: addDays(today, -364), to: today }, timezone),
-      id
-    );
-  }
+  // Placed against the RFM quintiles of the last analytics refresh (not a ranking of every buyer).
+  const rfmSegment: CustomerNumbers['rfmSegment'] = orders.counted
+    ? await rfmSegmentOf(db, rfmProfileRange(storeToday(timezone), timezone), id)
+    : null;
   return {
     lifetimeValue: money(orders.ltv),
     orders: Number(orders.orders),
@@ -252,6 +247,11 @@ export async function updateCustomer(
       if (value === undefined) continue;
       if (field === 'addresses') set(column, JSON.stringify(value), '::jsonb');
       else set(column, value);
+      // Written with the phone; unreadable by libphonenumber, the database's fallback fills it.
+      if (field === 'phone') {
+        const e164 = phoneE164(value as string | null);
+        if (e164 !== undefined) set('phone_e164', e164);
+      }
     }
     if (patch.attributes) {
       const checked = await checkAttributes(t, 'customer', patch.attributes);
@@ -319,9 +319,15 @@ export async function addContact(
     if (samePrimary(customer, input.kind, input.value))
       throw new AppError('conflict', `That is already the primary ${input.kind}`);
     const [row] = await t.query<Row>(
-      `INSERT INTO customer_contacts (customer_id, kind, value, label) VALUES ($1, $2, $3, $4)
+      `INSERT INTO customer_contacts (customer_id, kind, value, label, phone_e164) VALUES ($1, $2, $3, $4, $5)
        ON CONFLICT (customer_id, kind, normalized) DO NOTHING RETURNING *`,
-      [customerId, input.kind, input.value, input.label]
+      [
+        customerId,
+        input.kind,
+        input.value,
+        input.label,
+        input.kind === 'phone' ? (phoneE164(input.value) ?? null) : null
+      ]
     );
     if (!row) throw new AppError('conflict', `This customer already has that ${input.kind}`);
     await auditIn(
@@ -377,10 +383,12 @@ export async function updateContact(
     let profile = customer;
     if (patch.primary) {
       const oldPrimary = customer[kind] as string | null;
-      [profile] = await t.query<Row>(`UPDATE customers SET ${kind} = $2 WHERE id = $1 RETURNING *`, [
-        customerId,
-        value
-      ]);
+      [profile] = await t.query<Row>(
+        kind === 'phone'
+          ? `UPDATE customers SET phone = $2, phone_e164 = coalesce($3, phone_e164) WHERE id = $1 RETURNING *`
+          : `UPDATE customers SET email = $2 WHERE id = $1 RETURNING *`,
+        kind === 'phone' ? [customerId, value, phoneE164(value) ?? null] : [customerId, value]
+      );
       if (oldPrimary == null) {
         await t.query(`DELETE FROM customer_contacts WHERE id = $1`, [contactId]);
         await auditIn(
@@ -412,8 +420,9 @@ export async function updateContact(
       throw new AppError('conflict', `That is already the primary ${kind}`);
     }
     const [after] = await t.query<Row>(
-      `UPDATE customer_contacts SET value = $2, label = coalesce($3, label) WHERE id = $1 RETURNING *`,
-      [contactId, value, patch.label ?? null]
+      `UPDATE customer_contacts SET value = $2, label = coalesce($3, label), phone_e164 = coalesce($4, phone_e164)
+        WHERE id = $1 RETURNING *`,
+      [contactId, value, patch.label ?? null, kind === 'phone' ? (phoneE164(value) ?? null) : null]
     );
     if (!patch.primary)
       await auditIn(

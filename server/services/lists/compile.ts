@@ -167,7 +167,8 @@ function compileSearch(entity: ListEntity, q: string, p: Params): string | null 
     },
     get id() {
       return id !== null && id <= 2147483647 ? idParam() : null;
-    }
+    },
+    letters: /\p{L}/u.test(text)
   };
   return `(${ENTITY_SQL[entity].search(params)})`;
 }

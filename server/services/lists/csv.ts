@@ -12,6 +12,8 @@ const FORMULA_START = /^[=+\-@\t\r]/;
 
 /** A text cell that cannot start a formula: a leading `'` wherever one could start. */
 export function neutralise(text: string): string {
+  // Most cells: no separator, nothing to neutralise, no new string.
+  if (!text.includes(';')) return FORMULA_START.test(text) ? `'${text}` : text;
   return text
     .split(';')
     .map((part) => (FORMULA_START.test(part) ? `'${part}` : part))
@@ -43,7 +45,17 @@ export async function* exportCsv(
   const fields = columns.map((key) => LIST_FIELDS[entity].find((f) => f.key === key)!).filter(Boolean);
   const textual = fields.map((f) => f.type === 'text' || f.type === 'enum' || f.type === 'tags');
   yield BOM + csvLine(fields.map((f) => csvCell(f.label, true)));
+  const keys = fields.map((f) => f.key);
   for await (const rows of allRows(db, actor, entity, query)) {
-    yield rows.map((row) => csvLine(fields.map((f, i) => csvCell(row[f.key], textual[i])))).join('');
+    // One string per batch, built by appending (no array per row or per cell).
+    let chunk = '';
+    for (const row of rows) {
+      for (let i = 0; i < keys.length; i++) {
+        if (i > 0) chunk += ',';
+        chunk += csvCell(row[keys[i]], textual[i]);
+      }
+      chunk += '\r\n';
+    }
+    yield chunk;
   }
 }

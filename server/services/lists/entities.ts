@@ -58,16 +58,24 @@ export interface SearchParams {
   digits: string | null;
   /** The search as an id, when it is one (`1234`, `#1234`). */
   id: string | null;
+  /** Whether the search has a letter: without one it cannot be like a name (a phone, a number). */
+  letters: boolean;
 }
 
 const customerName = `(c.first_name || ' ' || c.last_name)`;
 const customerSearch = (p: SearchParams, alias = 'c') =>
   [
-    `${p.q} <% (${alias}.first_name || ' ' || ${alias}.last_name)`,
+    ...(p.letters ? [`${p.q} <% (${alias}.first_name || ' ' || ${alias}.last_name)`] : []),
     `${alias}.email ILIKE ${p.like}`,
     ...(p.tsquery ? [`${alias}.search @@ to_tsquery('simple', ${p.tsquery})`] : []),
-    ...(p.digits ? [`regexp_replace(coalesce(${alias}.phone, ''), '\\D', '', 'g') LIKE ${p.digits}`] : [])
+    ...(p.digits ? [`${alias}.phone_e164 LIKE ${p.digits}`] : [])
   ].join(' OR ');
+
+/**
+ * At most this many customers, the best matches first, have their orders searched: a name that
+ * matches thousands of customers would otherwise sort all their orders for one page (docs/performance.md).
+ */
+export const ORDER_SEARCH_CUSTOMERS = 500;
 
 export const ENTITY_SQL: Record<ListEntity, EntitySql> = {
   customers: {
@@ -177,7 +185,8 @@ export const ENTITY_SQL: Record<ListEntity, EntitySql> = {
       // An order number is looked up as one; anything else also searches the customers.
       (p.id
         ? ` UNION ALL SELECT ${p.id})`
-        : ` UNION ALL SELECT o4.id FROM orders o4 WHERE o4.customer_id IN (SELECT c2.id FROM customers c2 WHERE ${customerSearch(p, 'c2')}))`),
+        : ` UNION ALL SELECT o4.id FROM orders o4 WHERE o4.customer_id IN (SELECT c2.id FROM customers c2 WHERE ${customerSearch(p, 'c2')}` +
+          ` ORDER BY word_similarity(${p.q}, c2.first_name || ' ' || c2.last_name) DESC, c2.id LIMIT ${ORDER_SEARCH_CUSTOMERS}))`),
     money: ['total'],
     highlight: ['externalId', 'customerName', 'customerEmail']
   },

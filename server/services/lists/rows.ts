@@ -14,7 +14,7 @@ import type { Actor } from '../../http/env.js';
 import { Params, afterCursor, compileWhere, orderBy, sortColumns } from './compile.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 import { ENTITY_SQL } from './entities.js';
-import { orderTotals } from './order-totals.js';
+import { dailyOrderTotals, orderTotals } from './order-totals.js';
 
 /**
  * Word similarity the search accepts (pg_trgm's default is 0.6): 0.4 lets one typo in a short
@@ -113,6 +113,10 @@ export async function summarize(
   assertCanList(actor, entity);
   const where = compileWhere(entity, query);
   if (entity === 'orders' && where.sql === 'TRUE') return orderTotals(db);
+  if (entity === 'orders' && !query.q?.trim() && !query.ids && query.filter) {
+    const fromTotals = await dailyOrderTotals(db, query.filter);
+    if (fromTotals) return fromTotals;
+  }
   const money = ENTITY_SQL[entity].money;
   const aggregates = money
     .map((key, i) => {
@@ -136,7 +140,10 @@ export async function summarize(
   return { count: Number(row.count), sums, averages };
 }
 
-/** Every row of the filtered set, page by page (keyset, `batch` rows a query): constant memory. */
+/**
+ * Every row of the filtered set, page by page (keyset, `batch` rows a query): constant memory. The
+ * next page is read while the caller handles this one (one page ahead, no more).
+ */
 export async function* allRows(
   db: Db,
   actor: Actor,
@@ -145,14 +152,16 @@ export async function* allRows(
   batch = 1000
 ): AsyncGenerator<Record<string, unknown>[]> {
   assertCanList(actor, entity);
-  let cursor: string | undefined;
-  do {
-    const page = await withSearch(db, query.q, (t) =>
-      readPage(t, entity, { ...query, ids: query.ids, cursor, limit: batch })
-    );
+  const read = (cursor: string | undefined) =>
+    withSearch(db, query.q, (t) => readPage(t, entity, { ...query, ids: query.ids, cursor, limit: batch }));
+  let next: ReturnType<typeof read> | null = read(undefined);
+  while (next) {
+    const page: Awaited<ReturnType<typeof read>> = await next;
+    next = page.nextCursor ? read(page.nextCursor) : null;
+    // A consumer that stops early leaves the read ahead to finish on its own: do not leave it unhandled.
+    next?.catch(() => undefined);
     if (page.rows.length > 0) yield page.rows;
-    cursor = page.nextCursor ?? undefined;
-  } while (cursor);
+  }
 }
 
 /** The field keys of an entity (for CSV columns). */
