@@ -62,20 +62,26 @@ CREATE TRIGGER loyalty_program_versions_version BEFORE UPDATE ON loyalty_program
 
 -- The version in effect at `at`: the published one with the latest effective date not after it.
 -- Before the first effective date the first version applies (history older than any program).
-CREATE FUNCTION loyalty_program_version_at(at timestamptz) RETURNS integer LANGUAGE sql STABLE AS $$
-  SELECT coalesce(
-    (SELECT v.id FROM public.loyalty_program_versions v
-      WHERE v.status = 'published' AND v.effective_at <= at
-      ORDER BY v.effective_at DESC, v.number DESC LIMIT 1),
-    (SELECT v.id FROM public.loyalty_program_versions v
-      WHERE v.status = 'published'
-      ORDER BY v.effective_at, v.number LIMIT 1))
-$$;
+-- (PL/pgSQL rather than SQL: its plan is cached per session, and the ledger calls it for every entry.)
+CREATE FUNCTION loyalty_program_version_at(at timestamptz) RETURNS integer LANGUAGE plpgsql STABLE AS $$
+DECLARE
+  found_id integer;
+BEGIN
+  SELECT v.id INTO found_id FROM public.loyalty_program_versions v
+   WHERE v.status = 'published' AND v.effective_at <= at
+   ORDER BY v.effective_at DESC, v.number DESC LIMIT 1;
+  IF found_id IS NULL THEN
+    SELECT v.id INTO found_id FROM public.loyalty_program_versions v
+     WHERE v.status = 'published' ORDER BY v.effective_at, v.number LIMIT 1;
+  END IF;
+  RETURN found_id;
+END $$;
 
 -- Its configuration.
-CREATE FUNCTION loyalty_program_at(at timestamptz) RETURNS jsonb LANGUAGE sql STABLE AS $$
-  SELECT v.config FROM public.loyalty_program_versions v WHERE v.id = public.loyalty_program_version_at(at)
-$$;
+CREATE FUNCTION loyalty_program_at(at timestamptz) RETURNS jsonb LANGUAGE plpgsql STABLE AS $$
+BEGIN
+  RETURN (SELECT v.config FROM public.loyalty_program_versions v WHERE v.id = public.loyalty_program_version_at(at));
+END $$;
 
 -- The program Pulse had before it was configurable (STARTING_PROGRAM in loyalty-program.ts): a
 -- point per whole dollar, tiers on lifetime points at 2,000 / 8,000 / 20,000 (loyalty_tier_for),
