@@ -307,10 +307,10 @@ export class Simulator {
           [...lines.values()].map((l) => l.unitCents)
         ]
       );
-      // Now and then a member pays part with a voucher.
+      // Now and then a member pays part with a voucher, from available points (not pending ones).
       if (this.rng.chance(0.06)) {
         const { rows: acc } = await client.query<{ id: number; balance: number }>(
-          `SELECT id, balance FROM loyalty_accounts WHERE customer_id = $1 FOR UPDATE`,
+          `SELECT id, balance - pending AS balance FROM loyalty_accounts WHERE customer_id = $1 FOR UPDATE`,
           [customerId]
         );
         const voucher = acc[0] && voucherFor(acc[0].balance);
@@ -500,7 +500,7 @@ export class Simulator {
     points_redeemed: async (client) => {
       const from = this.rng.int(this.ref.customerIds.min, this.ref.customerIds.max);
       const { rows } = await client.query<{ id: number; balance: number }>(
-        `SELECT id, balance FROM loyalty_accounts WHERE customer_id >= $1 AND balance >= $2 ORDER BY customer_id LIMIT 1 FOR UPDATE SKIP LOCKED`,
+        `SELECT id, balance - pending AS balance FROM loyalty_accounts WHERE customer_id >= $1 AND balance - pending >= $2 ORDER BY customer_id LIMIT 1 FOR UPDATE SKIP LOCKED`,
         [from, VOUCHERS.at(-1)]
       );
       const account = rows[0];

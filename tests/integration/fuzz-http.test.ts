@@ -37,6 +37,7 @@ import {
 import { DemoActivityBody } from '#shared/schemas/demo.js';
 import { CreateWallboardTokenBody, ThresholdsBody, WallboardQuery } from '#shared/schemas/metrics.js';
 import { DismissBody, DuplicatesQuery, MergeBody, MergePreviewQuery } from '#shared/schemas/merge.js';
+import { AdjustBody, ExpiringQuery, GoodwillBody, LedgerQuery, RedeemBody } from '#shared/schemas/loyalty.js';
 import { CreateUserBody, TeamBody, TeamPatch, UpdateUserBody } from '#shared/schemas/people.js';
 import {
   AgentStatusBody,
@@ -258,7 +259,14 @@ const ENDPOINTS: Record<string, Endpoint> = {
   'PATCH /api/webhook-subscriptions/:id': { id: 'webhooks', json: WebhookPatch },
   'DELETE /api/webhook-subscriptions/:id': { id: 'webhooks' },
   'GET /api/webhook-subscriptions/:id/deliveries': { id: 'webhooks', query: DeliveriesQuery },
-  'POST /api/webhook-subscriptions/:id/deliveries/:deliveryId/redeliver': { id: 'webhooks' }
+  'POST /api/webhook-subscriptions/:id/deliveries/:deliveryId/redeliver': { id: 'webhooks' },
+  'GET /api/loyalty/rewards': {},
+  'GET /api/loyalty/expiring': { query: ExpiringQuery },
+  'GET /api/loyalty/customers/:id': { id: 'customers' },
+  'GET /api/loyalty/customers/:id/ledger': { id: 'customers', query: LedgerQuery },
+  'POST /api/loyalty/customers/:id/redeem': { id: 'customers', json: RedeemBody },
+  'POST /api/loyalty/customers/:id/adjust': { id: 'customers', json: AdjustBody },
+  'POST /api/loyalty/customers/:id/goodwill': { id: 'customers', json: GoodwillBody }
 };
 
 // Tables a refused request may still write: the audit log (denied access, failed sign-ins, which

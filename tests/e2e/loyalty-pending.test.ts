@@ -1,0 +1,82 @@
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { STARTING_PROGRAM } from '#shared/schemas/loyalty-program.js';
+import type { RunningPulse } from '../../server/pulse.js';
+import { expectAccessible, expectLive, launchChromium, signInPage } from '../support/browser.js';
+import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import {
+  createCustomer,
+  createLoyaltyAccount,
+  createOrder,
+  createWorld,
+  PASSWORD
+} from '../support/fixtures.js';
+import { startTestServer } from '../support/server.js';
+
+// Pending points in a real browser: an order paid by plain SQL earns points that show as pending
+// on the open customer page, apart from the available ones, and they become available when the
+// program's return window ends (here a few seconds, through a published version), by the
+// server's own schedule.
+
+let db: TestDatabase;
+let server: RunningPulse;
+let browser: Browser;
+let page: Page;
+let customerId: number;
+let orderId: number;
+
+/** Polls a condition on the page; the live path promises a second, the poll allows a few. */
+const within = (check: () => Promise<boolean>, timeout = 4000) =>
+  expect.poll(check, { timeout, interval: 50 }).toBe(true);
+
+const WINDOW_SECONDS = 4;
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  const world = await createWorld(db.sql);
+  customerId = await createCustomer(db.sql, 'petra@example.com', 'Petra');
+  await createLoyaltyAccount(db.sql, customerId);
+  orderId = await createOrder(db.sql, { customerId, total: '64.90' });
+  // A program whose return window is a few seconds long, in effect from now.
+  await db.sql.query(
+    `INSERT INTO loyalty_program_versions (status, config, effective_at, published_at) VALUES ('published', $1, now(), now())`,
+    [{ ...STARTING_PROGRAM, pendingDays: WINDOW_SECONDS / 86_400 }]
+  );
+  // The schedule wakes when the next window ends; at most a second between runs here.
+  server = await startTestServer(db.url, { LOYALTY_SCHEDULE_SECONDS: '1' }, { serveFrontend: true });
+  browser = await launchChromium();
+  page = (await signInPage(browser, server.url, world.manager.email, PASSWORD)).page;
+});
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+  await db?.drop();
+});
+
+const text = async (testId: string) =>
+  (await page.getByTestId(testId).count()) ? await page.getByTestId(testId).innerText() : null;
+
+describe('pending points', () => {
+  it('appear on an open customer page when an order is paid by SQL, then become available', async () => {
+    await page.goto(`/customers/${customerId}`);
+    await page.getByTestId('timeline').waitFor();
+    await expectLive(page);
+    expect(await text('points')).toBe('0');
+
+    await db.sql.query(`UPDATE orders SET status = 'paid' WHERE id = $1`, [orderId]);
+
+    await within(async () => (await text('points-pending')) === '+64 pending');
+    expect((await text('points'))?.startsWith('0')).toBe(true);
+    await expectAccessible(page, 'header');
+
+    // The window ends and the schedule releases the lot: available, nothing pending.
+    await within(async () => (await text('points')) === '64', (WINDOW_SECONDS + 6) * 1000);
+    expect(await text('points-pending')).toBeNull();
+    const { rows } = await db.sql.query(
+      `SELECT a.balance, a.pending, l.pending AS lot_pending FROM loyalty_accounts a JOIN loyalty_lots l ON l.account_id = a.id
+        WHERE a.customer_id = $1`,
+      [customerId]
+    );
+    expect(rows).toEqual([{ balance: 64, pending: 0, lot_pending: false }]);
+  });
+});
