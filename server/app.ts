@@ -46,6 +46,7 @@ import { ticketRoutes } from './routes/tickets.js';
 import { userRoutes } from './routes/users.js';
 import { wallboardRoutes } from './routes/wallboard.js';
 import { webhookSubscriptionRoutes } from './routes/webhooks.js';
+import { ingestRoutes, storeRoutes, storefrontWebhookRoutes } from './routes/storefront.js';
 import { audit } from './services/audit.js';
 
 /** The API, chained so that `AppType` carries every route's types to the browser client. */
@@ -114,7 +115,10 @@ export function createApi(deps: AppDeps) {
     .route('/duplicates', duplicateRoutes(deps))
     .route('/bulk', bulkRoutes(deps))
     .route('/api-tokens', apiTokenRoutes(deps))
-    .route('/webhook-subscriptions', webhookSubscriptionRoutes(deps));
+    .route('/webhook-subscriptions', webhookSubscriptionRoutes(deps))
+    .route('/webhooks', storefrontWebhookRoutes(deps))
+    .route('/ingest', ingestRoutes(deps))
+    .route('/stores', storeRoutes(deps));
   self.api = api;
   return api;
 }
