@@ -35,6 +35,12 @@ import {
   WebhookPatch
 } from '#shared/schemas/integrations.js';
 import { DemoActivityBody } from '#shared/schemas/demo.js';
+import {
+  CreateStoreBody,
+  GenericOrder,
+  StoreDeliveriesQuery,
+  StorePatch
+} from '#shared/schemas/storefront.js';
 import { CreateWallboardTokenBody, ThresholdsBody, WallboardQuery } from '#shared/schemas/metrics.js';
 import { DismissBody, DuplicatesQuery, MergeBody, MergePreviewQuery } from '#shared/schemas/merge.js';
 import { CreateUserBody, TeamBody, TeamPatch, UpdateUserBody } from '#shared/schemas/people.js';
@@ -107,7 +113,8 @@ type Pool =
   | 'products'
   | 'bulk'
   | 'apiTokens'
-  | 'webhooks';
+  | 'webhooks'
+  | 'stores';
 interface Endpoint {
   id?: Pool;
   query?: z.ZodType;
@@ -151,6 +158,13 @@ const ProductsList = listQuery(
   [{ op: 'and', rules: [{ field: 'stockState', operator: 'is_none_of', value: ['out'] }] }],
   ['name', '-ratingAvg', 'stockState,-price']
 );
+
+/** An order as a shop sends it, loosely: the storefront routes verify a signature before reading it. */
+const ShopifyLike = z.object({
+  id: z.number().int(),
+  email: z.string().max(60),
+  total_price: z.string().max(12)
+});
 
 const ENDPOINTS: Record<string, Endpoint> = {
   'GET /api/health': {},
@@ -258,7 +272,16 @@ const ENDPOINTS: Record<string, Endpoint> = {
   'PATCH /api/webhook-subscriptions/:id': { id: 'webhooks', json: WebhookPatch },
   'DELETE /api/webhook-subscriptions/:id': { id: 'webhooks' },
   'GET /api/webhook-subscriptions/:id/deliveries': { id: 'webhooks', query: DeliveriesQuery },
-  'POST /api/webhook-subscriptions/:id/deliveries/:deliveryId/redeliver': { id: 'webhooks' }
+  'POST /api/webhook-subscriptions/:id/deliveries/:deliveryId/redeliver': { id: 'webhooks' },
+  // Storefront webhooks read the raw body and check its signature first: garbage is a 401 or 400.
+  'POST /api/webhooks/shopify': { json: ShopifyLike },
+  'POST /api/webhooks/woocommerce': { json: ShopifyLike },
+  'POST /api/ingest/orders': { json: GenericOrder },
+  'GET /api/stores': {},
+  'POST /api/stores': { json: CreateStoreBody },
+  'PATCH /api/stores/:id': { id: 'stores', json: StorePatch },
+  'GET /api/stores/:id/deliveries': { id: 'stores', query: StoreDeliveriesQuery },
+  'POST /api/stores/:id/deliveries/:deliveryId/retry': { id: 'stores' }
 };
 
 // Tables a refused request may still write: the audit log (denied access, failed sign-ins, which
@@ -424,6 +447,10 @@ async function seedRows() {
      RETURNING id`
   );
   pools.webhooks = hooks.map((r) => r.id);
+  const { rows: stores } = await db.sql.query<{ id: number }>(
+    `INSERT INTO stores (name, platform, secret) VALUES ('Fuzz shop', 'shopify', repeat('s', 32)) RETURNING id`
+  );
+  pools.stores = stores.map((r) => r.id);
   hints = {
     ids: {
       ticketId: pools.tickets,
