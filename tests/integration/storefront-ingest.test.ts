@@ -102,6 +102,53 @@ describe('generic ingest', () => {
     ).toBe(0);
   });
 
+  it('answers garbage with 400 or 401, never 500, and stores nothing', async () => {
+    const { signBase64Hmac, signPulse } =
+      await import('../../server/services/integrations/storefront/signatures.js');
+    await createStoreRow(db.sql, { name: 'Garbage shop', platform: 'shopify', secret: SHOPIFY_SECRET });
+    const before = (await db.sql.query(`SELECT count(*)::int AS n FROM store_deliveries`)).rows[0].n;
+    const bodies: (string | Buffer)[] = [
+      '',
+      'null',
+      '[]',
+      '"x"',
+      '{',
+      'webhook_id=1',
+      '\u0000',
+      Buffer.from([0xff, 0xfe, 0x00, 0x41])
+    ];
+    const statuses = new Set<number>();
+    for (const body of bodies) {
+      for (const path of ['/api/webhooks/shopify', '/api/webhooks/woocommerce', '/api/ingest/orders']) {
+        const raw = typeof body === 'string' ? Buffer.from(body) : body;
+        for (const headers of [
+          {},
+          {
+            'x-shopify-hmac-sha256': 'garbage',
+            'x-wc-webhook-signature': '!!',
+            'x-pulse-signature': 't=1,v1=zz'
+          },
+          {
+            'x-shopify-hmac-sha256': signBase64Hmac(SHOPIFY_SECRET, raw),
+            'x-shopify-topic': 'orders/create',
+            'x-shopify-webhook-id': 'g',
+            'x-pulse-signature': signPulse(SECRET, raw.toString('latin1'))
+          }
+        ]) {
+          const res = await fetch(new URL(path, server!.url), { method: 'POST', headers, body: raw });
+          statuses.add(res.status);
+          expect([200, 400, 401], `${path} ${JSON.stringify(headers)} ${raw.toString('hex')}`).toContain(
+            res.status
+          );
+          if (res.status === 200) expect(path).toBe('/api/webhooks/woocommerce'); // the ping
+        }
+      }
+    }
+    expect(statuses).toContain(400);
+    expect(statuses).toContain(401);
+    expect((await db.sql.query(`SELECT count(*)::int AS n FROM store_deliveries`)).rows[0].n).toBe(before);
+  });
+
   it('a newer delivery of the same order applies, an older one is ignored', async () => {
     const newer = await sendGeneric(server!.url, {
       secret: SECRET,
