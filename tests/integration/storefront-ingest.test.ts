@@ -174,16 +174,16 @@ describe('generic ingest', () => {
 
 describe('a crash between receipt and processing', () => {
   it('loses nothing: the next server applies what the dead one had answered 200 for', async () => {
-    // Holding this lock stops any processor inside its transaction, after it claimed the delivery.
-    const holder = new pg.Client({ connectionString: db.url });
-    await holder.connect();
-    await holder.query('BEGIN');
-    await holder.query('LOCK TABLE store_order_sources IN ACCESS EXCLUSIVE MODE');
     const child = await startChildServer(
       db.url,
       {},
       { SHOPIFY_WEBHOOK_SECRET: SHOPIFY_SECRET, STORE_INBOX_POLL_MS: '100' }
     );
+    // Holding this lock stops any processor inside its transaction, after it claimed the delivery.
+    const holder = new pg.Client({ connectionString: db.url });
+    await holder.connect();
+    await holder.query('BEGIN');
+    await holder.query('LOCK TABLE store_order_sources IN ACCESS EXCLUSIVE MODE');
     let killed = false;
     try {
       const sent = await sendShopify(child.url, {
