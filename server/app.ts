@@ -47,6 +47,7 @@ import { ticketRoutes } from './routes/tickets.js';
 import { userRoutes } from './routes/users.js';
 import { wallboardRoutes } from './routes/wallboard.js';
 import { webhookSubscriptionRoutes } from './routes/webhooks.js';
+import { ingestRoutes, storeRoutes, storefrontWebhookRoutes } from './routes/storefront.js';
 import { audit } from './services/audit.js';
 
 /** The API, chained so that `AppType` carries every route's types to the browser client. */
@@ -116,7 +117,10 @@ export function createApi(deps: AppDeps) {
     .route('/bulk', bulkRoutes(deps))
     .route('/api-tokens', apiTokenRoutes(deps))
     .route('/webhook-subscriptions', webhookSubscriptionRoutes(deps))
-    .route('/loyalty', loyaltyRoutes(deps));
+    .route('/loyalty', loyaltyRoutes(deps))
+    .route('/webhooks', storefrontWebhookRoutes(deps))
+    .route('/ingest', ingestRoutes(deps))
+    .route('/stores', storeRoutes(deps));
   self.api = api;
   return api;
 }

@@ -119,6 +119,16 @@ const EnvSchema = z.object({
     .default('US')
     .transform((s) => s.toUpperCase())
     .refine((s) => isSupportedCountry(s), 'must be a region code such as US or GB'),
+  /** The signing secret of one Shopify store configured from the environment (any shop domain). */
+  SHOPIFY_WEBHOOK_SECRET: z.string().min(16).max(200).optional(),
+  /** The same for one WooCommerce store. */
+  WOOCOMMERCE_WEBHOOK_SECRET: z.string().min(16).max(200).optional(),
+  /** How often the storefront inbox looks for deliveries to apply without being woken, in milliseconds. */
+  STORE_INBOX_POLL_MS: z.coerce.number().int().min(10).max(60_000).default(1000),
+  /** The first retry of a storefront delivery that failed to apply; each next one doubles it (up to an hour). */
+  STORE_INBOX_RETRY_BASE_MS: z.coerce.number().int().min(1).default(5000),
+  /** Attempts after which a storefront delivery is marked failed (an admin may retry it). */
+  STORE_INBOX_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(10),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')
 });
 

@@ -18,4 +18,6 @@ export interface AppDeps {
   demoActivity?: DemoActivity;
   /** The bulk job runner (server/services/bulk/runner.ts): told when a job is queued or cancelled. */
   bulk?: { wake(): void; announce(job: BulkJob): void };
+  /** The storefront inbox processor (server/services/integrations/storefront/inbox.ts): told when a delivery is stored. */
+  storefrontInbox?: { wake(): void };
 }

@@ -18,6 +18,8 @@ import { startBulkRunner } from './services/bulk/index.js';
 import { DemoActivity, type DemoActivityOptions } from './services/demo-activity.js';
 import { startLoyaltySchedule } from './services/loyalty/schedule.js';
 import { WebhookDispatcher } from './services/integrations/webhooks/dispatcher.js';
+import { StorefrontInbox } from './services/integrations/storefront/inbox.js';
+import { syncEnvironmentStores } from './services/integrations/storefront/stores.js';
 
 export interface PulseOptions {
   config: Config;
@@ -51,6 +53,19 @@ export async function startPulse(opts: PulseOptions): Promise<RunningPulse> {
   if (opts.migrate !== false) await migrateUp(sequelize);
 
   const auth = createLucia(config);
+  // Storefront deliveries are applied on connections of their own; the routes only store them.
+  const storefrontPool = resilientPool(opts.databaseUrl, 'pulse-storefront', 2, logger);
+  const storefrontInbox = new StorefrontInbox({
+    db: poolDb(storefrontPool),
+    logger,
+    pollMs: config.STORE_INBOX_POLL_MS,
+    retryBaseMs: config.STORE_INBOX_RETRY_BASE_MS,
+    maxAttempts: config.STORE_INBOX_MAX_ATTEMPTS
+  });
+  await syncEnvironmentStores(poolDb(storefrontPool), {
+    shopify: config.SHOPIFY_WEBHOOK_SECRET,
+    woocommerce: config.WOOCOMMERCE_WEBHOOK_SECRET
+  });
   const demoActivity = opts.demoActivity && new DemoActivity(opts.databaseUrl, logger, opts.demoActivity);
   let realtime: Realtime | undefined;
   const bulk = startBulkRunner({
@@ -67,7 +82,8 @@ export async function startPulse(opts: PulseOptions): Promise<RunningPulse> {
       logger,
       listenerState: () => realtime?.listenerState() ?? 'stopped',
       demoActivity,
-      bulk
+      bulk,
+      storefrontInbox
     },
     { staticDir: opts.staticDir }
   );
@@ -121,6 +137,7 @@ export async function startPulse(opts: PulseOptions): Promise<RunningPulse> {
   const { port } = httpServer.address() as AddressInfo;
   demoActivity?.resume();
   bulk.start();
+  storefrontInbox.start();
   const shownHost = config.HOST === '0.0.0.0' || config.HOST === '127.0.0.1' ? 'localhost' : config.HOST;
 
   let closing: Promise<void> | undefined;
@@ -138,6 +155,9 @@ export async function startPulse(opts: PulseOptions): Promise<RunningPulse> {
         await bulk.close();
         await webhooks.close();
         await webhookPool.end();
+        // The delivery in hand commits; the rest waits in the inbox for the next start.
+        await storefrontInbox.close();
+        await storefrontPool.end();
         await realtime!.close();
         await backgroundPool.end();
         httpServer.closeAllConnections?.();

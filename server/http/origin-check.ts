@@ -1,3 +1,4 @@
+import { routeAccess } from '../auth/scopes.js';
 import { createMiddleware } from 'hono/factory';
 import { AppError } from '../errors.js';
 import type { AppEnv } from './env.js';
@@ -94,7 +95,9 @@ export const originCheck = (allowed: string[]) =>
   createMiddleware<AppEnv>(async (c, next) => {
     // An integration's bearer token is not sent by browsers on their own: no forgery to guard against.
     const bearerOnly = c.req.header('authorization')?.startsWith('Bearer ') && !c.req.header('cookie');
-    if (!SAFE_METHODS.has(c.req.method) && !bearerOnly) {
+    // Storefront webhooks come from shops' servers, signed, and never act on a session.
+    const signedDelivery = routeAccess(c.req.method, c.req.path) === 'open';
+    if (!SAFE_METHODS.has(c.req.method) && !bearerOnly && !signedDelivery) {
       let origin = c.req.header('origin');
       if (!origin) {
         const referer = c.req.header('referer');

@@ -20,6 +20,7 @@ import {
   presentTierChange
 } from '../presenters/customer360-live.js';
 import type { ChangeRow } from './change-reader.js';
+import { presentDeliveryChange } from '../presenters/store-delivery.js';
 
 /** The events a change of the log becomes. */
 export type DeliveredEvent = (typeof DELIVERED_EVENTS)[number];
@@ -145,6 +146,14 @@ export function route(row: ChangeRow, horizon: string): Outgoing | null {
         event: 'stock:moved',
         payload: change(presentStockMovement),
         rooms: [rooms.product(Number(row.data.product_id))]
+      };
+    case 'store_delivery':
+      // The stores admin's delivery list (managers and admins; the body never travels).
+      return {
+        topic: row.topic,
+        event: 'store:delivery_changed',
+        payload: change(presentDeliveryChange),
+        rooms: [rooms.managers]
       };
     default:
       return routeCustomer360(row, change);

@@ -124,6 +124,15 @@ export const NAV_ITEMS: readonly NavItem[] = [
     summary: 'API tokens and outbound webhooks',
     roles: ['admin'],
     section: 'settings'
+  },
+  {
+    href: '/admin/stores',
+    label: 'Stores',
+    icon: 'bag',
+    key: 'h',
+    summary: 'Shopify, WooCommerce and signed order feeds',
+    roles: ['admin'],
+    section: 'settings'
   }
 ];
 

@@ -35,6 +35,12 @@ import {
   WebhookPatch
 } from '#shared/schemas/integrations.js';
 import { DemoActivityBody } from '#shared/schemas/demo.js';
+import {
+  CreateStoreBody,
+  GenericOrder,
+  StoreDeliveriesQuery,
+  StorePatch
+} from '#shared/schemas/storefront.js';
 import { CreateWallboardTokenBody, ThresholdsBody, WallboardQuery } from '#shared/schemas/metrics.js';
 import { DismissBody, DuplicatesQuery, MergeBody, MergePreviewQuery } from '#shared/schemas/merge.js';
 import { AdjustBody, ExpiringQuery, GoodwillBody, LedgerQuery, RedeemBody } from '#shared/schemas/loyalty.js';
@@ -108,7 +114,8 @@ type Pool =
   | 'products'
   | 'bulk'
   | 'apiTokens'
-  | 'webhooks';
+  | 'webhooks'
+  | 'stores';
 interface Endpoint {
   id?: Pool;
   query?: z.ZodType;
@@ -152,6 +159,13 @@ const ProductsList = listQuery(
   [{ op: 'and', rules: [{ field: 'stockState', operator: 'is_none_of', value: ['out'] }] }],
   ['name', '-ratingAvg', 'stockState,-price']
 );
+
+/** An order as a shop sends it, loosely: the storefront routes verify a signature before reading it. */
+const ShopifyLike = z.object({
+  id: z.number().int(),
+  email: z.string().max(60),
+  total_price: z.string().max(12)
+});
 
 const ENDPOINTS: Record<string, Endpoint> = {
   'GET /api/health': {},
@@ -266,7 +280,16 @@ const ENDPOINTS: Record<string, Endpoint> = {
   'GET /api/loyalty/customers/:id/ledger': { id: 'customers', query: LedgerQuery },
   'POST /api/loyalty/customers/:id/redeem': { id: 'customers', json: RedeemBody },
   'POST /api/loyalty/customers/:id/adjust': { id: 'customers', json: AdjustBody },
-  'POST /api/loyalty/customers/:id/goodwill': { id: 'customers', json: GoodwillBody }
+  'POST /api/loyalty/customers/:id/goodwill': { id: 'customers', json: GoodwillBody },
+  // Storefront webhooks read the raw body and check its signature first: garbage is a 401 or 400.
+  'POST /api/webhooks/shopify': { json: ShopifyLike },
+  'POST /api/webhooks/woocommerce': { json: ShopifyLike },
+  'POST /api/ingest/orders': { json: GenericOrder },
+  'GET /api/stores': {},
+  'POST /api/stores': { json: CreateStoreBody },
+  'PATCH /api/stores/:id': { id: 'stores', json: StorePatch },
+  'GET /api/stores/:id/deliveries': { id: 'stores', query: StoreDeliveriesQuery },
+  'POST /api/stores/:id/deliveries/:deliveryId/retry': { id: 'stores' }
 };
 
 // Tables a refused request may still write: the audit log (denied access, failed sign-ins, which
@@ -432,6 +455,10 @@ async function seedRows() {
      RETURNING id`
   );
   pools.webhooks = hooks.map((r) => r.id);
+  const { rows: stores } = await db.sql.query<{ id: number }>(
+    `INSERT INTO stores (name, platform, secret) VALUES ('Fuzz shop', 'shopify', repeat('s', 32)) RETURNING id`
+  );
+  pools.stores = stores.map((r) => r.id);
   hints = {
     ids: {
       ticketId: pools.tickets,

@@ -1,3 +1,4 @@
+import type { StoreDelivery } from './schemas/storefront.js';
 import type {
   CustomerSummary,
   LoyaltyAccountSummary,
@@ -93,6 +94,8 @@ export interface ServerToClientEvents {
   'customer:contact_changed': (e: Change<CustomerContact>) => void;
   /** A stock movement was written (a receipt, a sale, a return, an adjustment). */
   'stock:moved': (e: Change<StockMovement>) => void;
+  /** A storefront delivery was received or applied (or failed): the stores admin's list, to `role:manager`. */
+  'store:delivery_changed': (e: Change<StoreDelivery>) => void;
   'presence:changed': (info: { ticketId: number; viewers: Viewer[] }) => void;
   /** An agent's availability changed (online, busy, away, offline), or their capacity. */
   'agent:status_changed': (e: LiveMeta & { agent: AgentAvailability }) => void;
@@ -130,7 +133,8 @@ export const DELIVERED_EVENTS = [
   'customer:note_added',
   'customer:note_removed',
   'customer:contact_changed',
-  'stock:moved'
+  'stock:moved',
+  'store:delivery_changed'
 ] as const satisfies readonly (keyof ServerToClientEvents)[];
 
 export interface AgentAvailability {
