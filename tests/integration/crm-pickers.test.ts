@@ -67,7 +67,9 @@ describe('categories', () => {
     const again = await manager.post('/api/categories', { name: 'GARDEN TOOLS' });
     expect(again.status).toBe(409);
     expectErrorShape(again.body);
-    expect(again.body.error.details.category.id).toBe(made.body.category.id);
+    expect((again.body.error.details as { category: { id: number } }).category.id).toBe(
+      made.body.category.id
+    );
 
     for (const name of ['', '   ', 'x'.repeat(81), 'tab\there']) {
       const bad = await manager.post('/api/categories', { name });
