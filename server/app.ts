@@ -27,6 +27,7 @@ import {
   customerRoutes
 } from './routes/customers.js';
 import { bulkRoutes } from './routes/bulk.js';
+import { categoryRoutes } from './routes/categories.js';
 import { demoActivityRoutes } from './routes/demo-activity.js';
 import { healthRoutes } from './routes/health.js';
 import { listRoutes, viewRoutes } from './routes/lists.js';
@@ -120,7 +121,8 @@ export function createApi(deps: AppDeps) {
     .route('/loyalty', loyaltyRoutes(deps))
     .route('/webhooks', storefrontWebhookRoutes(deps))
     .route('/ingest', ingestRoutes(deps))
-    .route('/stores', storeRoutes(deps));
+    .route('/stores', storeRoutes(deps))
+    .route('/categories', categoryRoutes(deps));
   self.api = api;
   return api;
 }

@@ -72,6 +72,7 @@ export const ROUTE_ACCESS: Rule[] = [
   ...readWrite('/api/orders*', 'orders:read', 'orders:write'),
   ...readWrite('/api/products*', 'products:read', 'products:write'),
   ...readWrite('/api/reviews*', 'products:read', 'products:write'),
+  ...readWrite('/api/categories*', 'products:read', 'products:write'),
   ...readWrite('/api/loyalty*', 'loyalty:read', 'loyalty:write'),
 
   // Outbound webhooks.

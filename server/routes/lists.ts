@@ -9,6 +9,8 @@ import { validate } from '../http/validate.js';
 import { exportCsv } from '../services/lists/csv.js';
 import { listRows, summarize } from '../services/lists/rows.js';
 import { createView, deleteView, listViews, updateView } from '../services/lists/views.js';
+import { fieldValues } from '../services/lists/values.js';
+import { fieldValuesQuerySchema } from '#shared/lists/values.js';
 
 /**
  * A CRM table: `GET /` one page (the query string is the contract's encodeListState), `/summary`
@@ -24,6 +26,13 @@ export const listRoutes = ({ db }: AppDeps, entity: ListEntity) =>
       requireRole(...LIST_ROLES[entity]),
       validate('query', listQuerySchema(entity)),
       async (c) => c.json(await summarize(db, actorOf(c), entity, c.req.valid('query')))
+    )
+    // The distinct values of a data-driven enum field (country, category, currency) for the filter picker.
+    .get(
+      '/values',
+      requireRole(...LIST_ROLES[entity]),
+      validate('query', fieldValuesQuerySchema(entity)),
+      async (c) => c.json(await fieldValues(db, entity, c.req.valid('query')))
     )
     .get(
       '/export.csv',

@@ -28,6 +28,8 @@ import {
   TimelineQuery
 } from '#shared/schemas/customer360.js';
 import { BulkListQuery, BulkRequest } from '#shared/schemas/bulk.js';
+import { CategoryBody } from '#shared/schemas/categories.js';
+import { fieldValuesQuerySchema } from '#shared/lists/values.js';
 import {
   CreateApiTokenBody,
   CreateWebhookBody,
@@ -262,6 +264,11 @@ const ENDPOINTS: Record<string, Endpoint> = {
   'GET /api/bulk/:id': { id: 'bulk' },
   'POST /api/bulk/:id/cancel': { id: 'bulk' },
   'GET /api/bulk/:id/export.csv': { id: 'bulk' },
+  'GET /api/customers/values': { query: fieldValuesQuerySchema('customers') },
+  'GET /api/orders/values': { query: fieldValuesQuerySchema('orders') },
+  'GET /api/products/values': { query: fieldValuesQuerySchema('products') },
+  'GET /api/categories': {},
+  'POST /api/categories': { json: CategoryBody },
   'GET /api/openapi.json': {},
   'GET /api/docs': {},
   'GET /api/docs/:asset': {},

@@ -32,7 +32,9 @@ export function describeAction(
   entity: BulkEntity,
   action: BulkAction,
   params: Record<string, unknown>,
-  count: number | null
+  count: number | null,
+  /** Names the params only hold as ids or keys: the attribute's label, the category's name. */
+  names: { attribute?: string; value?: string; category?: string } = {}
 ): string {
   const target = rows(entity, count);
   const tags = (params.tags as string[] | undefined) ?? [];
@@ -41,16 +43,20 @@ export function describeAction(
       return `Add ${tags.length === 1 ? 'tag' : 'tags'} ${quoted(tags)} to ${target}`;
     case 'remove_tags':
       return `Remove ${tags.length === 1 ? 'tag' : 'tags'} ${quoted(tags)} from ${target}`;
-    case 'set_attribute':
+    case 'set_attribute': {
+      const attribute = names.attribute ?? String(params.key);
       return params.value === null || params.value === undefined
-        ? `Clear ${String(params.key)} on ${target}`
-        : `Set ${String(params.key)} to ${JSON.stringify(params.value)} on ${target}`;
+        ? `Clear ${attribute} on ${target}`
+        : `Set ${attribute} to ${names.value ?? JSON.stringify(params.value)} on ${target}`;
+    }
     case 'mark_fulfilled':
       return `Mark ${target} fulfilled`;
     case 'set_category':
       return params.categoryId === null
         ? `Remove the category of ${target}`
-        : `Set the category of ${target}`;
+        : names.category
+          ? `Move ${target} to the category '${names.category}'`
+          : `Set the category of ${target}`;
     case 'set_status':
       return `Set ${target} ${String(params.status)}`;
     case 'export':

@@ -9,6 +9,7 @@ import {
   type ListSummary
 } from '$shared/lists/query.js';
 import type { SavedView, UpdateViewBody, ViewVisibility } from '$shared/lists/views.js';
+import type { FieldValues } from '$shared/lists/values.js';
 import type { ClientResponse } from 'hono/client';
 
 // The list endpoints take their whole query as a query string (encodeListState), which the
@@ -42,6 +43,11 @@ export const listApi = {
   },
   summary(entity: ListEntity, state: ListState, signal?: AbortSignal) {
     return get<ListSummary>(`/api/${entity}/summary${qs({ q: state.q, filter: state.filter })}`, signal);
+  },
+  /** The distinct values of a data-driven enum field, most used first. */
+  values(entity: ListEntity, field: string, q: string, signal?: AbortSignal) {
+    const params = new URLSearchParams({ field, ...(q ? { q } : {}) });
+    return get<FieldValues>(`/api/${entity}/values?${params}`, signal);
   },
   exportUrl(entity: ListEntity, state: ListState) {
     return `/api/${entity}/export.csv${qs(state)}`;

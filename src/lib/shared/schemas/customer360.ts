@@ -140,10 +140,24 @@ export const Address = z
       .string()
       .trim()
       .regex(/^[A-Z]{2}$/, 'must be a two-letter country code'),
-    default: z.boolean().optional()
+    /** The default shipping address; its country is the customer's country (customer_country()). */
+    default: z.boolean().optional(),
+    /** The default billing address. */
+    default_billing: z.boolean().optional()
   })
   .strict();
 export type Address = z.infer<typeof Address>;
+
+/** A customer's addresses: at most ten, one default shipping and one default billing at most. */
+export const Addresses = z
+  .array(Address)
+  .max(10)
+  .refine((list) => list.filter((a) => a.default).length <= 1, {
+    message: 'only one address can be the default shipping address'
+  })
+  .refine((list) => list.filter((a) => a.default_billing).length <= 1, {
+    message: 'only one address can be the default billing address'
+  });
 
 export interface CustomerProfile {
   id: number;
@@ -188,7 +202,7 @@ export const CustomerPatch = z
       .refine((t) => new Set(t).size === t.length, 'tags must be different from each other')
       .optional(),
     preferredChannels: z.array(z.enum(PREFERRED_CHANNELS)).max(5).optional(),
-    addresses: z.array(Address).max(10).optional(),
+    addresses: Addresses.optional(),
     /** Custom attribute values by key; null removes one. Checked against the definitions. */
     attributes: z.record(z.string(), z.unknown()).optional()
   })
