@@ -18,4 +18,6 @@ export interface AppDeps {
   demoActivity?: DemoActivity;
   /** The bulk job runner (server/services/bulk/runner.ts): told when a job is queued or cancelled. */
   bulk?: { wake(): void; announce(job: BulkJob): void };
+  /** The import runner (server/services/integrations/import/runner.ts): told when a job is queued. */
+  imports?: { wake(): void };
 }

@@ -13,6 +13,7 @@ import { resilientPool } from './data/dedicated-connections.js';
 import { startRealtime, type Realtime } from './realtime/index.js';
 import { startRollupMaintenance } from './services/analytics/maintenance.js';
 import { startBulkRunner } from './services/bulk/index.js';
+import { ImportRunner } from './services/integrations/import/runner.js';
 import { DemoActivity, type DemoActivityOptions } from './services/demo-activity.js';
 import { WebhookDispatcher } from './services/integrations/webhooks/dispatcher.js';
 
@@ -56,6 +57,12 @@ export async function startPulse(opts: PulseOptions): Promise<RunningPulse> {
     logger,
     notify: (userId, job) => realtime?.bulkProgress(userId, job)
   });
+  const imports = new ImportRunner({
+    databaseUrl: opts.databaseUrl,
+    logger,
+    pollMs: config.IMPORT_POLL_MS,
+    notify: (userId, job) => realtime?.importProgress(userId, job)
+  });
   const app = createApp(
     {
       config,
@@ -64,7 +71,8 @@ export async function startPulse(opts: PulseOptions): Promise<RunningPulse> {
       logger,
       listenerState: () => realtime?.listenerState() ?? 'stopped',
       demoActivity,
-      bulk
+      bulk,
+      imports
     },
     { staticDir: opts.staticDir }
   );
@@ -111,6 +119,7 @@ export async function startPulse(opts: PulseOptions): Promise<RunningPulse> {
   const { port } = httpServer.address() as AddressInfo;
   demoActivity?.resume();
   bulk.start();
+  imports.start();
   const shownHost = config.HOST === '0.0.0.0' || config.HOST === '127.0.0.1' ? 'localhost' : config.HOST;
 
   let closing: Promise<void> | undefined;
@@ -125,6 +134,7 @@ export async function startPulse(opts: PulseOptions): Promise<RunningPulse> {
         await rollups.close();
         // The batch in hand commits; unfinished jobs continue at the next start (here or elsewhere).
         await bulk.close();
+        await imports.close();
         await webhooks.close();
         await webhookPool.end();
         await realtime!.close();
