@@ -61,6 +61,7 @@ export async function startPulse(opts: PulseOptions): Promise<RunningPulse> {
     databaseUrl: opts.databaseUrl,
     logger,
     pollMs: config.IMPORT_POLL_MS,
+    batchSize: config.IMPORT_BATCH_SIZE,
     notify: (userId, job) => realtime?.importProgress(userId, job)
   });
   const app = createApp(
