@@ -1,7 +1,6 @@
 import type { MiddlewareHandler } from 'hono';
 import { Hono } from 'hono';
 import { stream } from 'hono/streaming';
-import { z } from 'zod';
 import { IdParam } from '#shared/schemas/people.js';
 import {
   ImportListQuery,
@@ -33,10 +32,6 @@ export const exceptImportUploads =
   (c, next) =>
     c.req.method === 'POST' && c.req.path === IMPORT_UPLOAD_PATH ? next() : limit(c, next);
 
-const StartBody = StartImportBody.extend({
-  uploadId: z.number().int().positive().max(Number.MAX_SAFE_INTEGER)
-});
-
 /**
  * Imports, for managers and admins (sessions only: a file upload from a screen; an integration
  * writes through the entities' own endpoints). Upload a file (raw body; answers the detection,
@@ -61,7 +56,7 @@ export const importRoutes = ({ db, config, imports }: AppDeps) =>
     .post('/uploads/:id/preview', validate('param', IdParam), validate('json', PreviewBody), async (c) =>
       c.json({ preview: await previewUpload(db, actorOf(c), c.req.valid('param').id, c.req.valid('json')) })
     )
-    .post('/', validate('json', StartBody), async (c) => {
+    .post('/', validate('json', StartImportBody), async (c) => {
       const job = await startImport(db, actorOf(c), c.req.valid('json'));
       imports?.wake();
       return c.json({ job }, 202);

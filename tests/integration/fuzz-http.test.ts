@@ -29,6 +29,13 @@ import {
 } from '#shared/schemas/customer360.js';
 import { BulkListQuery, BulkRequest } from '#shared/schemas/bulk.js';
 import {
+  ImportListQuery,
+  PreviewBody,
+  RejectsQuery,
+  StartImportBody,
+  UploadQuery
+} from '#shared/schemas/imports.js';
+import {
   CreateApiTokenBody,
   CreateWebhookBody,
   DeliveriesQuery,
@@ -106,6 +113,8 @@ type Pool =
   | 'attributes'
   | 'products'
   | 'bulk'
+  | 'imports'
+  | 'uploads'
   | 'apiTokens'
   | 'webhooks';
 interface Endpoint {
@@ -247,6 +256,13 @@ const ENDPOINTS: Record<string, Endpoint> = {
   'GET /api/bulk/:id': { id: 'bulk' },
   'POST /api/bulk/:id/cancel': { id: 'bulk' },
   'GET /api/bulk/:id/export.csv': { id: 'bulk' },
+  'POST /api/imports/uploads': { query: UploadQuery },
+  'POST /api/imports/uploads/:id/preview': { id: 'uploads', json: PreviewBody },
+  'POST /api/imports': { json: StartImportBody },
+  'GET /api/imports': { query: ImportListQuery },
+  'GET /api/imports/:id': { id: 'imports' },
+  'GET /api/imports/:id/rejects': { id: 'imports', query: RejectsQuery },
+  'GET /api/imports/:id/failed-rows.csv': { id: 'imports' },
   'GET /api/openapi.json': {},
   'GET /api/docs': {},
   'GET /api/docs/:asset': {},
@@ -408,6 +424,23 @@ async function seedRows() {
   ])
     pools.bulk.push((await manager.post('/api/bulk', body)).body.job.id);
   await bulkJobsSettled();
+  // An upload and a finished dry run of it (ids for the import endpoints).
+  const imported = await manager.request(
+    'POST',
+    '/api/imports/uploads?entity=customers&name=fuzz.csv',
+    'email,first_name\nfuzz@import.test,Fuzz\nbad,Row\n',
+    { 'content-type': 'text/csv' }
+  );
+  pools.uploads = [imported.body.preview.uploadId];
+  pools.imports = [
+    (
+      await manager.post('/api/imports', {
+        uploadId: imported.body.preview.uploadId,
+        dryRun: true,
+        options: imported.body.preview.options
+      })
+    ).body.job.id
+  ];
   // A link the HTTP fuzzing cannot revoke (it is not in the pool), for the socket fuzzing.
   tvSecret = (await manager.post('/api/wallboard/tokens', { name: 'TV for sockets' })).body.secret;
   const admin = await Browser.signedIn(servers[0].url, world.admin.email);

@@ -117,7 +117,11 @@ export const UploadQuery = z.object({
 export const PreviewBody = ImportOptions.partial().strict();
 
 export const StartImportBody = z
-  .object({ dryRun: z.boolean().default(false), options: ImportOptions })
+  .object({
+    uploadId: z.number().int().positive().max(Number.MAX_SAFE_INTEGER),
+    dryRun: z.boolean().default(false),
+    options: ImportOptions
+  })
   .strict();
 
 export const ImportListQuery = z.object({ limit: z.coerce.number().int().min(1).max(100).default(20) });
