@@ -92,7 +92,11 @@ const customersCsv = (n: number, from = 1, extra = '') =>
 beforeAll(async () => {
   db = await createTestDatabase();
   const world = await createWorld(db.sql);
-  server = await startTestServer(db.url, { IMPORT_BATCH_SIZE: String(BATCH), IMPORT_POLL_MS: '200' });
+  server = await startTestServer(db.url, {
+    IMPORT_BATCH_SIZE: String(BATCH),
+    IMPORT_POLL_MS: '200',
+    LIVE_BURST_LIMIT: '20'
+  });
   manager = await Browser.signedIn(server.url, world.manager.email);
   socket = await openSocket(server.url, manager);
 });
@@ -326,6 +330,29 @@ describe('a customer import', () => {
       await db.sql.query(`DROP TRIGGER test_refuse_import ON customers`);
     }
   });
+});
+
+describe('live screens', () => {
+  it('see a batch of imported rows as one resync, not a frame a row', async () => {
+    const watcher = await openSocket(server.url, 'agent.a@test.dev');
+    const answer = await new Promise((resolve) =>
+      (watcher.emit as (...a: unknown[]) => void)('list:watch', 'customers', resolve)
+    );
+    expect(answer).toEqual({ data: { ok: true } });
+    const frames: unknown[] = [];
+    watcher.on('customer:updated' as never, (e: unknown) => frames.push(e));
+    const resync = waitFor<{ reason: string; topics: string[] }>(
+      watcher,
+      'live:resync',
+      (e) => e.reason === 'burst',
+      60_000
+    );
+    const file =
+      'email,first_name\n' + Array.from({ length: BATCH }, (_, i) => `live${i}@resync.test,Live`).join('\n');
+    expect(await run(await uploaded('customers', 'live.csv', file))).toMatchObject({ imported: BATCH });
+    expect((await resync).topics).toContain('customer');
+    expect(frames.length).toBeLessThan(BATCH);
+  }, 120_000);
 });
 
 describe('products and orders', () => {
