@@ -340,7 +340,7 @@ describe('live screens', () => {
     );
     expect(answer).toEqual({ data: { ok: true } });
     const frames: unknown[] = [];
-    watcher.on('customer:updated' as never, (e: unknown) => frames.push(e));
+    watcher.on('customer:updated' as never, (e: unknown) => void frames.push(e));
     const resync = waitFor<{ reason: string; topics: string[] }>(
       watcher,
       'live:resync',
