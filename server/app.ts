@@ -28,6 +28,7 @@ import {
 } from './routes/customers.js';
 import { bulkRoutes } from './routes/bulk.js';
 import { categoryRoutes } from './routes/categories.js';
+import { exceptImportUploads, importRoutes } from './routes/imports.js';
 import { demoActivityRoutes } from './routes/demo-activity.js';
 import { healthRoutes } from './routes/health.js';
 import { listRoutes, viewRoutes } from './routes/lists.js';
@@ -61,15 +62,17 @@ export function createApi(deps: AppDeps) {
     .use(originCheck(deps.config.ALLOWED_ORIGINS))
     // Before anything reads the body: by Content-Length at once, a chunked body as it arrives.
     .use(
-      bodyLimit({
-        maxSize: deps.config.API_BODY_LIMIT_KIB * 1024,
-        onError: () => {
-          throw new AppError(
-            'payload_too_large',
-            `The request body is larger than ${deps.config.API_BODY_LIMIT_KIB} KiB`
-          );
-        }
-      })
+      exceptImportUploads(
+        bodyLimit({
+          maxSize: deps.config.API_BODY_LIMIT_KIB * 1024,
+          onError: () => {
+            throw new AppError(
+              'payload_too_large',
+              `The request body is larger than ${deps.config.API_BODY_LIMIT_KIB} KiB`
+            );
+          }
+        })
+      )
     )
     .use(sessionMiddleware(deps.auth))
     // A bearer API token acts as its owner within its scopes (auth/scopes.ts), or is refused.
@@ -116,6 +119,7 @@ export function createApi(deps: AppDeps) {
     .route('/customers', customerMergeRoutes(deps))
     .route('/duplicates', duplicateRoutes(deps))
     .route('/bulk', bulkRoutes(deps))
+    .route('/imports', importRoutes(deps))
     .route('/api-tokens', apiTokenRoutes(deps))
     .route('/webhook-subscriptions', webhookSubscriptionRoutes(deps))
     .route('/loyalty', loyaltyRoutes(deps))

@@ -84,6 +84,17 @@ const EnvSchema = z.object({
   BULK_CONCURRENCY: z.coerce.number().int().min(1).max(16).default(2),
   /** How often a process looks for bulk jobs to take over (left by a stopped process, or queued on another). */
   BULK_POLL_MS: z.coerce.number().int().min(50).max(60_000).default(2000),
+  /** Largest file an import takes, in MiB (its upload is streamed, never held in memory). */
+  IMPORT_MAX_MIB: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(16 * 1024)
+    .default(1024),
+  /** How often the import runner looks for jobs left by a stopped process. */
+  /** Rows an import applies in one transaction (one COPY and a few set-based statements). */
+  IMPORT_BATCH_SIZE: z.coerce.number().int().min(1).max(100_000).default(5000),
+  IMPORT_POLL_MS: z.coerce.number().int().min(50).max(60_000).default(5000),
   CHANGE_LOG_RETENTION_HOURS: z.coerce.number().min(1).default(24),
   REDIS_URL: z.string().url().optional(),
   /** Bearer token integrations use for /api/inbound and CSAT (at least 24 characters). */

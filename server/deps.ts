@@ -20,4 +20,6 @@ export interface AppDeps {
   bulk?: { wake(): void; announce(job: BulkJob): void };
   /** The storefront inbox processor (server/services/integrations/storefront/inbox.ts): told when a delivery is stored. */
   storefrontInbox?: { wake(): void };
+  /** The import runner (server/services/integrations/import/runner.ts): told when a job is queued. */
+  imports?: { wake(): void };
 }

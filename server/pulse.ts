@@ -15,6 +15,7 @@ import { startRealtime, type Realtime } from './realtime/index.js';
 import { startRollupMaintenance } from './services/analytics/maintenance.js';
 import { configurePhones } from './services/customers/phones.js';
 import { startBulkRunner } from './services/bulk/index.js';
+import { ImportRunner } from './services/integrations/import/runner.js';
 import { DemoActivity, type DemoActivityOptions } from './services/demo-activity.js';
 import { startLoyaltySchedule } from './services/loyalty/schedule.js';
 import { WebhookDispatcher } from './services/integrations/webhooks/dispatcher.js';
@@ -74,6 +75,13 @@ export async function startPulse(opts: PulseOptions): Promise<RunningPulse> {
     logger,
     notify: (userId, job) => realtime?.bulkProgress(userId, job)
   });
+  const imports = new ImportRunner({
+    databaseUrl: opts.databaseUrl,
+    logger,
+    pollMs: config.IMPORT_POLL_MS,
+    batchSize: config.IMPORT_BATCH_SIZE,
+    notify: (userId, job) => realtime?.importProgress(userId, job)
+  });
   const app = createApp(
     {
       config,
@@ -83,7 +91,8 @@ export async function startPulse(opts: PulseOptions): Promise<RunningPulse> {
       listenerState: () => realtime?.listenerState() ?? 'stopped',
       demoActivity,
       bulk,
-      storefrontInbox
+      storefrontInbox,
+      imports
     },
     { staticDir: opts.staticDir }
   );
@@ -138,6 +147,7 @@ export async function startPulse(opts: PulseOptions): Promise<RunningPulse> {
   demoActivity?.resume();
   bulk.start();
   storefrontInbox.start();
+  imports.start();
   const shownHost = config.HOST === '0.0.0.0' || config.HOST === '127.0.0.1' ? 'localhost' : config.HOST;
 
   let closing: Promise<void> | undefined;
@@ -153,6 +163,7 @@ export async function startPulse(opts: PulseOptions): Promise<RunningPulse> {
         await loyaltySchedule.close();
         // The batch in hand commits; unfinished jobs continue at the next start (here or elsewhere).
         await bulk.close();
+        await imports.close();
         await webhooks.close();
         await webhookPool.end();
         // The delivery in hand commits; the rest waits in the inbox for the next start.

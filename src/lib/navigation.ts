@@ -108,6 +108,15 @@ export const NAV_ITEMS: readonly NavItem[] = [
     section: 'settings'
   },
   {
+    href: '/imports',
+    label: 'Imports',
+    icon: 'download',
+    key: 'l',
+    summary: 'Customers, products and orders from files',
+    roles: MANAGERS,
+    section: 'settings'
+  },
+  {
     href: '/admin',
     label: 'Admin',
     icon: 'shield',

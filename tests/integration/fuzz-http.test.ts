@@ -31,6 +31,13 @@ import { BulkListQuery, BulkRequest } from '#shared/schemas/bulk.js';
 import { CategoryBody } from '#shared/schemas/categories.js';
 import { fieldValuesQuerySchema } from '#shared/lists/values.js';
 import {
+  ImportListQuery,
+  PreviewBody,
+  RejectsQuery,
+  StartImportBody,
+  UploadQuery
+} from '#shared/schemas/imports.js';
+import {
   CreateApiTokenBody,
   CreateWebhookBody,
   DeliveriesQuery,
@@ -115,6 +122,8 @@ type Pool =
   | 'attributes'
   | 'products'
   | 'bulk'
+  | 'imports'
+  | 'uploads'
   | 'apiTokens'
   | 'webhooks'
   | 'stores';
@@ -269,6 +278,13 @@ const ENDPOINTS: Record<string, Endpoint> = {
   'GET /api/products/values': { query: fieldValuesQuerySchema('products') },
   'GET /api/categories': {},
   'POST /api/categories': { json: CategoryBody },
+  'POST /api/imports/uploads': { query: UploadQuery },
+  'POST /api/imports/uploads/:id/preview': { id: 'uploads', json: PreviewBody },
+  'POST /api/imports': { json: StartImportBody },
+  'GET /api/imports': { query: ImportListQuery },
+  'GET /api/imports/:id': { id: 'imports' },
+  'GET /api/imports/:id/rejects': { id: 'imports', query: RejectsQuery },
+  'GET /api/imports/:id/failed-rows.csv': { id: 'imports' },
   'GET /api/openapi.json': {},
   'GET /api/docs': {},
   'GET /api/docs/:asset': {},
@@ -446,6 +462,23 @@ async function seedRows() {
   ])
     pools.bulk.push((await manager.post('/api/bulk', body)).body.job.id);
   await bulkJobsSettled();
+  // An upload and a finished dry run of it (ids for the import endpoints).
+  const imported = await manager.request(
+    'POST',
+    '/api/imports/uploads?entity=customers&name=fuzz.csv',
+    'email,first_name\nfuzz@import.test,Fuzz\nbad,Row\n',
+    { 'content-type': 'text/csv' }
+  );
+  pools.uploads = [imported.body.preview.uploadId];
+  pools.imports = [
+    (
+      await manager.post('/api/imports', {
+        uploadId: imported.body.preview.uploadId,
+        dryRun: true,
+        options: imported.body.preview.options
+      })
+    ).body.job.id
+  ];
   // A link the HTTP fuzzing cannot revoke (it is not in the pool), for the socket fuzzing.
   tvSecret = (await manager.post('/api/wallboard/tokens', { name: 'TV for sockets' })).body.secret;
   const admin = await Browser.signedIn(servers[0].url, world.admin.email);

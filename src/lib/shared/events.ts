@@ -11,6 +11,7 @@ import type { ListEntity } from './lists/query.js';
 import type { CustomerMerge } from './schemas/merge.js';
 import type { ProductSummary, StockMovement } from './schemas/inventory.js';
 import type { BulkJob } from './schemas/bulk.js';
+import type { ImportJob } from './schemas/imports.js';
 import type { WallboardSnapshot } from './schemas/metrics.js';
 import type {
   ConsentRecord,
@@ -111,6 +112,12 @@ export interface ServerToClientEvents {
    * `GET /api/bulk/:id` answers the same state after a reload or a reconnect.
    */
   'bulk:progress': (job: BulkJob) => void;
+  /**
+   * An import job of this user moved on (started, a batch applied, finished or failed): the same
+   * delivery as `bulk:progress` (the creator's `user:<id>` room, no seq); `GET /api/imports/:id`
+   * answers the same state after a reload.
+   */
+  'import:progress': (job: ImportJob) => void;
 }
 
 /** The events that carry a change of the log (`LiveMeta`): replayed on resume, deduplicated by seq. */

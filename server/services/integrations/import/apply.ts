@@ -1,0 +1,203 @@
+import type { ImportEntity, ImportReject } from '#shared/schemas/imports.js';
+import type { Db } from '../../../data/db.js';
+
+// The set-based statements that apply one staged batch (inside the batch's transaction). Updates
+// only touch rows whose values differ (`IS DISTINCT FROM`): importing a file again writes nothing,
+// so no version moves and no change reaches the change log. A field the file does not give (not
+// mapped, or an empty cell) keeps its value.
+
+export interface Applied {
+  imported: number;
+  updated: number;
+  rejects: ImportReject[];
+}
+
+async function applyCustomers(db: Db): Promise<Applied> {
+  // A merged-away customer's email belongs to the customer it was merged into (customer_aliases):
+  // its row is frozen, the survivor takes the update. Emails are matched case-insensitively.
+  const updated = await db.query<{ line: number }>(
+    `WITH target AS (
+       SELECT s.*, resolve_customer_id(m.id) AS id
+         FROM import_stage_customers s JOIN customers m ON lower(m.email) = lower(s.email)
+     )
+     UPDATE customers c
+        SET first_name = t.first_name,
+            last_name = coalesce(t.last_name, c.last_name),
+            phone = coalesce(t.phone, c.phone),
+            language = coalesce(t.language, c.language),
+            tags = coalesce(t.tags, c.tags),
+            notes = coalesce(t.notes, c.notes),
+            marketing_consent = coalesce(t.marketing_consent, c.marketing_consent),
+            marketing_consent_at = CASE WHEN coalesce(t.marketing_consent, c.marketing_consent)
+                                        THEN coalesce(c.marketing_consent_at, now()) ELSE c.marketing_consent_at END
+       FROM target t
+      WHERE c.id = t.id
+        AND (c.first_name, c.last_name, c.phone, c.language, c.tags, c.notes, c.marketing_consent)
+            IS DISTINCT FROM
+            (t.first_name, coalesce(t.last_name, c.last_name), coalesce(t.phone, c.phone),
+             coalesce(t.language, c.language), coalesce(t.tags, c.tags), coalesce(t.notes, c.notes),
+             coalesce(t.marketing_consent, c.marketing_consent))
+     RETURNING t.line`
+  );
+  const inserted = await db.query<{ id: number }>(
+    `INSERT INTO customers (email, first_name, last_name, phone, language, tags, notes, marketing_consent,
+                            marketing_consent_at)
+     SELECT s.email, s.first_name, coalesce(s.last_name, ''), s.phone, coalesce(s.language, 'en'),
+            coalesce(s.tags, '{}'), coalesce(s.notes, ''), coalesce(s.marketing_consent, false),
+            CASE WHEN s.marketing_consent THEN now() END
+       FROM import_stage_customers s
+      WHERE NOT EXISTS (SELECT 1 FROM customers c WHERE lower(c.email) = lower(s.email))
+      ORDER BY s.line
+     ON CONFLICT ((lower(email))) DO NOTHING
+     RETURNING id`
+  );
+  return { imported: inserted.length, updated: updated.length, rejects: [] };
+}
+
+async function applyProducts(db: Db, jobId: number | null): Promise<Applied> {
+  const updated = await db.query<{ id: number; line: number; stock: number | null; current: number }>(
+    `WITH changed AS (
+       SELECT p.id, s.line, s.stock, p.stock AS current
+         FROM import_stage_products s JOIN products p ON p.sku = s.sku
+        WHERE (p.name, p.price, p.description, p.active, p.stock)
+              IS DISTINCT FROM
+              (s.name, s.price, coalesce(s.description, p.description), coalesce(s.active, p.active),
+               coalesce(s.stock, p.stock))
+        ORDER BY p.id
+          FOR NO KEY UPDATE OF p
+     ), meta AS (
+       UPDATE products p
+          SET name = s.name, price = s.price, description = coalesce(s.description, p.description),
+              active = coalesce(s.active, p.active)
+         FROM import_stage_products s, changed
+        WHERE changed.id = p.id AND s.line = changed.line
+          AND (p.name, p.price, p.description, p.active)
+              IS DISTINCT FROM (s.name, s.price, coalesce(s.description, p.description), coalesce(s.active, p.active))
+     )
+     SELECT * FROM changed`
+  );
+  // Stock moves only through movements (migration 0018): a different count is an adjustment.
+  const adjust = updated.filter((u) => u.stock !== null && u.stock !== u.current);
+  if (adjust.length)
+    await db.query(
+      `INSERT INTO stock_movements (product_id, kind, quantity, reason)
+       SELECT id, 'adjust', quantity, $3 FROM unnest($1::int[], $2::int[]) AS a(id, quantity) ORDER BY id`,
+      [
+        adjust.map((a) => a.id),
+        adjust.map((a) => a.stock! - a.current),
+        jobId === null ? 'Stock set by an import' : `Stock set by import #${jobId}`
+      ]
+    );
+  const inserted = await db.query<{ id: number }>(
+    `INSERT INTO products (sku, name, price, stock, description, active)
+     SELECT s.sku, s.name, s.price, coalesce(s.stock, 0), coalesce(s.description, ''), coalesce(s.active, true)
+       FROM import_stage_products s
+      WHERE NOT EXISTS (SELECT 1 FROM products p WHERE p.sku = s.sku)
+      ORDER BY s.line
+     ON CONFLICT (sku) DO NOTHING
+     RETURNING id`
+  );
+  return { imported: inserted.length, updated: updated.length, rejects: [] };
+}
+
+async function applyOrders(db: Db): Promise<Applied> {
+  const rejects: ImportReject[] = [];
+  await db.query(
+    `UPDATE import_stage_orders s
+        SET resolved_customer = resolve_customer_id(coalesce(
+              (SELECT c.id FROM customers c WHERE c.id = s.customer_id),
+              (SELECT c.id FROM customers c WHERE lower(c.email) = lower(s.email)))),
+            product_id = (SELECT p.id FROM products p WHERE p.sku = s.sku)`
+  );
+  const unresolved = await db.query<{
+    line: number;
+    ref: string;
+    customer: boolean;
+    product: boolean;
+    sku: string;
+  }>(
+    `SELECT line, ref, resolved_customer IS NULL AS customer, product_id IS NULL AS product, sku
+       FROM import_stage_orders WHERE resolved_customer IS NULL OR product_id IS NULL`
+  );
+  for (const u of unresolved) {
+    if (u.customer)
+      rejects.push({ line: u.line, column: 'customer_email', reason: 'no customer with this email or id' });
+    if (u.product) rejects.push({ line: u.line, column: 'sku', reason: `no product with SKU ${u.sku}` });
+  }
+  // An order already here keeps its items: a file that gives it other items is refused for it.
+  const differing = await db.query<{ line: number; ref: string }>(
+    `WITH file AS (
+       SELECT ref, array_agg(ARRAY[product_id, quantity, (unit_price * 100)::bigint] ORDER BY product_id, quantity, unit_price) AS items
+         FROM import_stage_orders GROUP BY ref HAVING bool_and(product_id IS NOT NULL)
+     ), stored AS (
+       SELECT o.external_id AS ref,
+              array_agg(ARRAY[i.product_id, i.quantity, (i.unit_price * 100)::bigint] ORDER BY i.product_id, i.quantity, i.unit_price) AS items
+         FROM orders o JOIN order_items i ON i.order_id = o.id
+        WHERE o.external_id IN (SELECT ref FROM file)
+        GROUP BY o.external_id
+     )
+     SELECT s.line, s.ref FROM import_stage_orders s JOIN file f USING (ref) JOIN stored d USING (ref)
+      WHERE f.items IS DISTINCT FROM d.items`
+  );
+  for (const d of differing)
+    rejects.push({
+      line: d.line,
+      column: 'sku',
+      reason: `order ${d.ref} is already imported with other items (an import does not change an order's items)`
+    });
+  // Every line of a refused order is refused with it (an order is whole or not at all).
+  const refused = [...new Set([...unresolved.map((u) => u.ref), ...differing.map((d) => d.ref)])];
+  if (refused.length) {
+    const others = await db.query<{ line: number }>(
+      `DELETE FROM import_stage_orders WHERE ref = ANY ($1::text[]) RETURNING line`,
+      [refused]
+    );
+    const named = new Set(rejects.map((r) => r.line));
+    for (const o of others)
+      if (!named.has(o.line))
+        rejects.push({ line: o.line, column: null, reason: 'another item of this order was rejected' });
+  }
+  const updated = await db.query<{ id: number }>(
+    `WITH head AS (
+       SELECT DISTINCT ON (ref) ref, resolved_customer, order_date, status, currency, channel
+         FROM import_stage_orders ORDER BY ref, line
+     )
+     UPDATE orders o
+        SET customer_id = h.resolved_customer, order_date = coalesce(h.order_date, o.order_date),
+            status = coalesce(h.status, o.status), currency = coalesce(h.currency, o.currency),
+            channel = coalesce(h.channel, o.channel)
+       FROM head h
+      WHERE o.external_id = h.ref
+        AND (o.customer_id, o.order_date, o.status, o.currency, o.channel) IS DISTINCT FROM
+            (h.resolved_customer, coalesce(h.order_date, o.order_date), coalesce(h.status, o.status),
+             coalesce(h.currency, o.currency), coalesce(h.channel, o.channel))
+     RETURNING o.id`
+  );
+  const inserted = await db.query<{ id: number; external_id: string }>(
+    `INSERT INTO orders (customer_id, order_date, status, total, currency, channel, external_id)
+     SELECT (array_agg(resolved_customer ORDER BY line))[1], coalesce((array_agg(order_date ORDER BY line))[1], now()),
+            coalesce((array_agg(status ORDER BY line))[1], 'pending'), sum(quantity * unit_price),
+            coalesce((array_agg(currency ORDER BY line))[1], 'USD'), coalesce((array_agg(channel ORDER BY line))[1], 'web'),
+            ref
+       FROM import_stage_orders s
+      WHERE NOT EXISTS (SELECT 1 FROM orders o WHERE o.external_id = s.ref)
+      GROUP BY ref ORDER BY min(line)
+     ON CONFLICT (external_id) DO NOTHING
+     RETURNING id, external_id`
+  );
+  if (inserted.length)
+    await db.query(
+      `INSERT INTO order_items (order_id, product_id, quantity, unit_price)
+       SELECT n.id, s.product_id, s.quantity, s.unit_price
+         FROM import_stage_orders s JOIN unnest($1::int[], $2::text[]) AS n(id, ref) ON n.ref = s.ref
+        ORDER BY n.id, s.line`,
+      [inserted.map((i) => i.id), inserted.map((i) => i.external_id)]
+    );
+  return { imported: inserted.length, updated: updated.length, rejects };
+}
+
+export function applyBatch(entity: ImportEntity, db: Db, jobId: number | null): Promise<Applied> {
+  if (entity === 'customers') return applyCustomers(db);
+  if (entity === 'products') return applyProducts(db, jobId);
+  return applyOrders(db);
+}

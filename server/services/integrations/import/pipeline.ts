@@ -1,0 +1,216 @@
+import type pg from 'pg';
+import copyStreams from 'pg-copy-streams';
+import { PassThrough, Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { ImportEntity, ImportOptions, ImportReject } from '#shared/schemas/imports.js';
+import { poolDb } from '../../../data/db.js';
+import { applyBatch, type Applied } from './apply.js';
+import { ENTITIES, type Cell, type Staged } from './entities.js';
+import { readRecords } from './records.js';
+
+// One import, start to end, on one connection: the file is read as a stream, each record checked
+// and mapped; good rows gather into batches; a batch is COPYed into a temporary staging table and
+// applied with a few set-based statements, in one transaction (a dry run rolls it back). When the
+// database refuses a batch (a rule only it knows), the batch is applied again row by row inside the
+// same transaction, so that only the refused rows fail, each with the database's reason; a batch
+// is always all of its good rows or none. Memory stays bounded by the batch, plus one entry per
+// distinct key (to report a key repeated in the file).
+
+export const DEFAULT_BATCH_SIZE = 5000;
+
+/** The staged columns COPY fills, in the order of Staged.cells. */
+const COPY_COLUMNS: Record<ImportEntity, string> = {
+  customers: 'line, email, first_name, last_name, phone, language, tags, notes, marketing_consent',
+  products: 'line, sku, name, price, stock, description, active',
+  orders: 'line, ref, email, customer_id, order_date, status, currency, channel, sku, quantity, unit_price'
+};
+
+export interface Totals {
+  rows: number;
+  imported: number;
+  updated: number;
+  unchanged: number;
+  rejected: number;
+  bytesRead: number;
+}
+
+export type Rejected = ImportReject & { raw: unknown };
+
+export interface RunImportOptions {
+  client: pg.PoolClient | pg.Client;
+  entity: ImportEntity;
+  options: ImportOptions;
+  source: Readable;
+  dryRun: boolean;
+  jobId?: number | null;
+  batchSize?: number;
+  onColumns?: (columns: string[]) => void | Promise<void>;
+  /** After each batch committed (or, in a dry run, rolled back): the totals so far and its rejects. */
+  onBatch?: (totals: Totals, rejects: Rejected[]) => void | Promise<void>;
+}
+
+const copyCell = (v: Cell): string =>
+  v === null
+    ? '\\N'
+    : typeof v === 'boolean'
+      ? v
+        ? 't'
+        : 'f'
+      : String(v).replace(/[\\\t\n\r]/g, (c) =>
+          c === '\\' ? '\\\\' : c === '\t' ? '\\t' : c === '\n' ? '\\n' : '\\r'
+        );
+
+const isDataError = (err: unknown) => /^2[23]/.test(String((err as { code?: string })?.code ?? ''));
+
+export async function runImport(opts: RunImportOptions): Promise<Totals> {
+  const { client, entity } = opts;
+  const spec = ENTITIES[entity];
+  const batchSize = opts.batchSize ?? DEFAULT_BATCH_SIZE;
+  const db = poolDb(client as pg.PoolClient);
+  await client.query(
+    `CREATE TEMP TABLE IF NOT EXISTS ${spec.stage.table} (${spec.stage.columns}) ON COMMIT DELETE ROWS`
+  );
+
+  const totals: Totals = { rows: 0, imported: 0, updated: 0, unchanged: 0, rejected: 0, bytesRead: 0 };
+  const counted = new PassThrough();
+  counted.on('data', (chunk: Buffer) => (totals.bytesRead += chunk.length));
+  opts.source.on('error', (err) => counted.destroy(err));
+  opts.source.pipe(counted);
+
+  let columns: string[] = [];
+  const seen = new Map<string, number>();
+  let lastKey: string | null = null;
+  let batch: Staged[] = [];
+  let raws = new Map<number, unknown>();
+  let rejects: Rejected[] = [];
+
+  const flush = async () => {
+    const rows = batch;
+    const batchRaws = raws;
+    const batchRejects = rejects;
+    batch = [];
+    raws = new Map();
+    rejects = [];
+    const lines = new Set(rows.map((r) => r.line));
+    let applied: Applied = { imported: 0, updated: 0, rejects: [] };
+    if (rows.length) applied = await applyInTransaction(rows);
+    for (const r of applied.rejects) batchRejects.push({ ...r, raw: batchRaws.get(r.line) ?? null });
+    const refused = new Set(applied.rejects.map((r) => r.line));
+    totals.imported += applied.imported;
+    totals.updated += applied.updated;
+    const records = spec.grouped
+      ? new Set(rows.filter((r) => !refused.has(r.line)).map((r) => r.key)).size
+      : lines.size - refused.size;
+    totals.unchanged += Math.max(0, records - applied.imported - applied.updated);
+    totals.rejected += new Set(batchRejects.map((r) => r.line)).size;
+    await opts.onBatch?.({ ...totals }, batchRejects);
+  };
+
+  const applyInTransaction = async (rows: Staged[]): Promise<Applied> => {
+    await client.query('BEGIN');
+    try {
+      let result: Applied;
+      await client.query('SAVEPOINT import_batch');
+      try {
+        await copyRows(rows);
+        result = await applyBatch(entity, db, opts.jobId ?? null);
+        await client.query('RELEASE SAVEPOINT import_batch');
+      } catch (err) {
+        await client.query('ROLLBACK TO SAVEPOINT import_batch');
+        if (!isDataError(err)) throw err;
+        result = await applyRowByRow(rows);
+      }
+      await client.query(opts.dryRun ? 'ROLLBACK' : 'COMMIT');
+      return result;
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    }
+  };
+
+  /** The batch again, one record (an order: its items) at a time, so only refused ones fail. */
+  const applyRowByRow = async (rows: Staged[]): Promise<Applied> => {
+    const out: Applied = { imported: 0, updated: 0, rejects: [] };
+    const groups = new Map<string, Staged[]>();
+    for (const r of rows) {
+      const key = spec.grouped ? r.key : String(r.line);
+      const group = groups.get(key);
+      if (group) group.push(r);
+      else groups.set(key, [r]);
+    }
+    for (const group of groups.values()) {
+      await client.query('SAVEPOINT import_row');
+      try {
+        await client.query(`TRUNCATE ${spec.stage.table}`);
+        await copyRows(group);
+        const one = await applyBatch(entity, db, opts.jobId ?? null);
+        await client.query('RELEASE SAVEPOINT import_row');
+        out.imported += one.imported;
+        out.updated += one.updated;
+        out.rejects.push(...one.rejects);
+      } catch (err) {
+        await client.query('ROLLBACK TO SAVEPOINT import_row');
+        if (!isDataError(err)) throw err;
+        const reason = `refused by the database: ${(err as Error).message.slice(0, 160)}`;
+        for (const r of group) out.rejects.push({ line: r.line, column: null, reason });
+      }
+    }
+    return out;
+  };
+
+  const copyRows = async (rows: Staged[]) => {
+    await client.query(`TRUNCATE ${spec.stage.table}`);
+    const text = rows.map((r) => r.cells.map(copyCell).join('\t')).join('\n') + '\n';
+    const copy = client.query(
+      copyStreams.from(`COPY ${spec.stage.table} (${COPY_COLUMNS[entity]}) FROM STDIN`)
+    );
+    await pipeline(Readable.from([Buffer.from(text)]), copy);
+    await client.query(`ANALYZE ${spec.stage.table}`);
+  };
+
+  for await (const item of readRecords(counted, opts.options, (c) => {
+    columns = c;
+    void opts.onColumns?.(c);
+  })) {
+    totals.rows++;
+    if (item.kind === 'bad') {
+      rejects.push({ line: item.line, column: null, reason: item.reason, raw: item.raw });
+      if (rejects.length >= batchSize && !spec.grouped) await flush();
+      continue;
+    }
+    const checked = spec.check(item.line, item.values, opts.options.mapping);
+    if (!checked.ok) {
+      for (const r of checked.rejects) rejects.push({ ...r, raw: item.raw });
+      if (rejects.length >= batchSize && !spec.grouped) await flush();
+      continue;
+    }
+    const key = checked.rows[0].key;
+    const first = seen.get(key);
+    if (first !== undefined && !(spec.grouped && key === lastKey)) {
+      rejects.push({
+        line: item.line,
+        column: spec.grouped
+          ? (opts.options.mapping.order_id ?? 'order_id')
+          : keyColumn(entity, opts.options),
+        reason: spec.grouped
+          ? `order ${key} was already given on line ${first} (an order's items must be next to each other)`
+          : `duplicate of line ${first} (the same ${entity === 'customers' ? 'email' : 'SKU'})`,
+        raw: item.raw
+      });
+      continue;
+    }
+    if (spec.grouped && key !== lastKey && batch.length >= batchSize) await flush();
+    if (first === undefined) seen.set(key, item.line);
+    lastKey = key;
+    batch.push(...checked.rows);
+    raws.set(item.line, item.raw);
+    if (!spec.grouped && batch.length >= batchSize) await flush();
+  }
+  if (batch.length || rejects.length) await flush();
+  void columns;
+  return totals;
+}
+
+const keyColumn = (entity: ImportEntity, options: ImportOptions) =>
+  (entity === 'customers' ? options.mapping.email : options.mapping.sku) ??
+  (entity === 'customers' ? 'email' : 'sku');

@@ -1,0 +1,441 @@
+import iconv from 'iconv-lite';
+import http from 'node:http';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ImportJob, ImportOptions, ImportPreview } from '#shared/schemas/imports.js';
+import type { RunningPulse } from '../../server/pulse.js';
+import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { createWorld } from '../support/fixtures.js';
+import { Browser, expectErrorShape } from '../support/http.js';
+import { startTestServer } from '../support/server.js';
+import { closeSockets, openSocket, waitFor, type ClientSocket } from '../support/socket.js';
+
+// Imports through the API, as the screen does them: upload (streamed), detection and preview, dry
+// run, run in batches on the server with progress over the socket, rejects with line, column and
+// reason, the failed rows as a CSV, and the same file again changing nothing.
+
+const BATCH = 50;
+
+let db: TestDatabase;
+let server: RunningPulse;
+let manager: Browser;
+let socket: ClientSocket;
+
+const one = async <T = any>(sql: string, params: unknown[] = []) =>
+  (await db.sql.query(sql, params)).rows[0] as T;
+const changeLogSize = async () =>
+  Number((await one<{ n: string }>(`SELECT count(*) AS n FROM change_log`)).n);
+
+/** A file sent as the screen sends it: the raw bytes as the body, on a connection of its own. */
+function upload(entity: string, name: string, body: Buffer | string, as = manager) {
+  const url = new URL(`/api/imports/uploads?entity=${entity}&name=${encodeURIComponent(name)}`, server.url);
+  const bytes = typeof body === 'string' ? Buffer.from(body) : body;
+  return new Promise<{ status: number; body: { preview: ImportPreview } & Record<string, any> }>(
+    (resolve, reject) => {
+      const req = http.request(
+        url,
+        {
+          method: 'POST',
+          agent: false,
+          headers: {
+            origin: as.origin,
+            cookie: as.cookie,
+            'content-type': 'application/octet-stream',
+            'content-length': bytes.length
+          }
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () =>
+            resolve({ status: res.statusCode!, body: JSON.parse(Buffer.concat(chunks).toString()) })
+          );
+        }
+      );
+      req.on('error', reject);
+      req.end(bytes);
+    }
+  );
+}
+
+async function uploaded(entity: string, name: string, body: Buffer | string): Promise<ImportPreview> {
+  const res = await upload(entity, name, body);
+  if (res.status !== 201) throw new Error(`upload: ${res.status} ${JSON.stringify(res.body)}`);
+  return res.body.preview;
+}
+
+/** Starts a job and waits for its last progress event on the manager's socket. */
+async function run(
+  preview: ImportPreview,
+  dryRun = false,
+  options: ImportOptions = preview.options
+): Promise<ImportJob> {
+  const res = await manager.post('/api/imports', { uploadId: preview.uploadId, dryRun, options });
+  if (res.status !== 202) throw new Error(`start: ${res.status} ${JSON.stringify(res.body)}`);
+  const job = res.body.job as ImportJob;
+  expect(job.state).toBe('queued');
+  return waitFor<ImportJob>(
+    socket,
+    'import:progress',
+    (j) => j.id === job.id && ['done', 'failed'].includes(j.state),
+    60_000
+  );
+}
+
+const customersCsv = (n: number, from = 1, extra = '') =>
+  'Email;First name;Last name;Tags\n' +
+  Array.from({ length: n }, (_, i) => `user${from + i}@import.test;User${from + i};Imported;vip|new`).join(
+    '\n'
+  ) +
+  '\n' +
+  extra;
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  const world = await createWorld(db.sql);
+  server = await startTestServer(db.url, {
+    IMPORT_BATCH_SIZE: String(BATCH),
+    IMPORT_POLL_MS: '200',
+    LIVE_BURST_LIMIT: '20'
+  });
+  manager = await Browser.signedIn(server.url, world.manager.email);
+  socket = await openSocket(server.url, manager);
+});
+afterAll(async () => {
+  closeSockets();
+  await server?.close();
+  await db?.drop();
+});
+
+describe('upload and preview', () => {
+  it('detects the delimiter, the encoding and the header, suggests the mapping and shows the first 20 rows', async () => {
+    const text = customersCsv(30).replace('User1;', 'Zoë;');
+    const preview = await uploaded('customers', 'people.csv', iconv.encode(text, 'win1252'));
+    expect(preview.detected).toEqual({
+      format: 'csv',
+      encoding: 'windows-1252',
+      delimiter: ';',
+      header: true
+    });
+    expect(preview.columns).toEqual(['Email', 'First name', 'Last name', 'Tags']);
+    expect(preview.options.mapping).toMatchObject({
+      email: 'Email',
+      first_name: 'First name',
+      last_name: 'Last name',
+      tags: 'Tags',
+      phone: null
+    });
+    expect(preview.rows).toHaveLength(20);
+    expect(preview.rows[0]).toEqual({
+      line: 2,
+      values: { Email: 'user1@import.test', 'First name': 'Zoë', 'Last name': 'Imported', Tags: 'vip|new' }
+    });
+
+    const bom = await uploaded('customers', 'bom.csv', '\ufeffemail,first_name\ttab\nann@x.test,Ann\n');
+    expect(bom.detected).toMatchObject({ encoding: 'utf-8', delimiter: ',' });
+    expect(bom.columns[0]).toBe('email');
+    const tabbed = await uploaded('products', 'p.tsv', 'sku\tname\tprice\nABC-1\tCup\t4.50\n');
+    expect(tabbed.detected.delimiter).toBe('\t');
+    expect(tabbed.options.mapping).toMatchObject({ sku: 'sku', name: 'name', price: 'price' });
+    const ndjson = await uploaded('customers', 'c.ndjson', '{"email":"a@x.test","first_name":"A"}\n');
+    expect(ndjson.detected.format).toBe('ndjson');
+    const json = await uploaded('customers', 'c.json', '[{"email":"a@x.test","first_name":"A"}]');
+    expect(json.detected.format).toBe('json');
+
+    // Another choice of options reads the file again.
+    const again = await manager.post(`/api/imports/uploads/${preview.uploadId}/preview`, {
+      encoding: 'utf-8'
+    });
+    expect(again.status).toBe(200);
+    expect(again.body.preview.rows[0].values['First name']).toBe('Zo\ufffd');
+    expect(again.body.preview.warnings.join(' ')).toMatch(/Windows-1252/);
+  });
+
+  it('is for managers and admins, and refuses what is not an entity', async () => {
+    const agent = await Browser.signedIn(server.url, 'agent.a@test.dev');
+    const res = await upload('customers', 'x.csv', 'email\n', agent);
+    expect(res.status).toBe(403);
+    const bad = await upload('tickets', 'x.csv', 'email\n');
+    expect(bad.status).toBe(400);
+    expectErrorShape(bad.body);
+    expect(Number((await one(`SELECT count(*) AS n FROM import_uploads WHERE file_name = 'x.csv'`)).n)).toBe(
+      0
+    );
+  });
+});
+
+describe('a customer import', () => {
+  it('dry runs without writing, runs in batches with progress, and changes nothing the second time', async () => {
+    const file = customersCsv(120, 1, 'not-an-email;Bad;Row;\nuser5@import.test;Again;Dup;\n;NoEmail;X;\n');
+    const preview = await uploaded('customers', 'customers.csv', file);
+    const before = await changeLogSize();
+
+    const dry = await run(preview, true);
+    expect(dry).toMatchObject({
+      state: 'done',
+      dryRun: true,
+      imported: 120,
+      updated: 0,
+      rejected: 3,
+      rows: 123
+    });
+    expect(
+      Number((await one(`SELECT count(*) AS n FROM customers WHERE email LIKE '%@import.test'`)).n)
+    ).toBe(0);
+    expect(await changeLogSize()).toBe(before);
+
+    const progress: ImportJob[] = [];
+    const collect = (j: ImportJob) => progress.push(j);
+    socket.on('import:progress', collect);
+    const done = await run(preview);
+    socket.off('import:progress', collect);
+    expect(done).toMatchObject({ state: 'done', imported: 120, updated: 0, unchanged: 0, rejected: 3 });
+    // Batches of 50: the bar moved at least three times before the end.
+    expect(progress.filter((j) => j.id === done.id && j.state === 'running').length).toBeGreaterThanOrEqual(
+      3
+    );
+    const stored = await one(
+      `SELECT first_name, last_name, tags FROM customers WHERE email = 'user7@import.test'`
+    );
+    expect(stored).toEqual({ first_name: 'User7', last_name: 'Imported', tags: ['vip', 'new'] });
+
+    const rejects = await manager.getOk(`/api/imports/${done.id}/rejects`);
+    expect(rejects.total).toBe(3);
+    expect(rejects.rejects).toEqual([
+      { line: 122, column: 'Email', reason: 'Email "not-an-email" is not valid' },
+      { line: 123, column: 'Email', reason: 'duplicate of line 6 (the same email)' },
+      { line: 124, column: 'Email', reason: 'Email is missing' }
+    ]);
+    const csv = await manager.get(`/api/imports/${done.id}/failed-rows.csv`);
+    expect(csv.status).toBe(200);
+    expect(csv.headers.get('content-disposition')).toContain('customers-failed-rows.csv');
+    expect(csv.body).toBe(
+      'Email,First name,Last name,Tags,import_line,import_errors\n' +
+        'not-an-email,Bad,Row,,122,"Email: Email ""not-an-email"" is not valid"\n' +
+        'user5@import.test,Again,Dup,,123,Email: duplicate of line 6 (the same email)\n' +
+        ',NoEmail,X,,124,Email: Email is missing\n'
+    );
+
+    // The same file again: nothing changes, not even the change log.
+    const afterFirst = await changeLogSize();
+    const again = await run(preview);
+    expect(again).toMatchObject({ state: 'done', imported: 0, updated: 0, unchanged: 120, rejected: 3 });
+    expect(await changeLogSize()).toBe(afterFirst);
+
+    // A changed row is an update, of that row only.
+    const changed = await uploaded(
+      'customers',
+      'one.csv',
+      'email,first_name,last_name\nUSER9@import.test,Nine,Changed\n'
+    );
+    expect(await run(changed)).toMatchObject({ imported: 0, updated: 1, rejected: 0 });
+    expect((await one(`SELECT last_name FROM customers WHERE email = 'user9@import.test'`)).last_name).toBe(
+      'Changed'
+    );
+
+    const history = await manager.getOk('/api/imports?limit=5');
+    expect(history.jobs[0]).toMatchObject({ id: expect.any(Number), fileName: 'one.csv', state: 'done' });
+  });
+
+  it('reports broken files row by row: a truncated file, a 50 MB line, a wrong encoding, an empty file', async () => {
+    const truncated = await uploaded(
+      'customers',
+      'cut.csv',
+      'email,first_name\ncut1@import.test,A\ncut2@import.test,"B'
+    );
+    const cut = await run(truncated);
+    expect(cut).toMatchObject({ state: 'done', imported: 1, rejected: 1 });
+    expect((await manager.getOk(`/api/imports/${cut.id}/rejects`)).rejects[0]).toMatchObject({
+      line: 3,
+      reason: expect.stringMatching(/not closed/)
+    });
+
+    const huge = Buffer.concat([
+      Buffer.from('email,first_name\nbig1@import.test,A\nbig2@import.test,'),
+      Buffer.alloc(50 * 1024 * 1024, 'x'),
+      Buffer.from('\nbig3@import.test,C\n')
+    ]);
+    const big = await run(await uploaded('customers', 'huge.csv', huge));
+    expect(big).toMatchObject({ state: 'done', imported: 2, rejected: 1 });
+    expect((await manager.getOk(`/api/imports/${big.id}/rejects`)).rejects).toEqual([
+      { line: 3, column: null, reason: 'line longer than 1 MB' }
+    ]);
+
+    const latin = await uploaded(
+      'customers',
+      'latin.csv',
+      iconv.encode('email,first_name\nrene@import.test,René\n', 'win1252')
+    );
+    const wrong = await run(latin, false, { ...latin.options, encoding: 'utf-8' });
+    expect(wrong).toMatchObject({ imported: 0, rejected: 1 });
+    expect((await manager.getOk(`/api/imports/${wrong.id}/rejects`)).rejects[0].reason).toMatch(
+      /not valid UTF-8/
+    );
+    const right = await run(latin);
+    expect(right).toMatchObject({ imported: 1, rejected: 0 });
+    expect((await one(`SELECT first_name FROM customers WHERE email = 'rene@import.test'`)).first_name).toBe(
+      'René'
+    );
+
+    const empty = await uploaded('customers', 'empty.csv', '');
+    expect(empty.warnings).toContain('The file is empty.');
+    expect(await run(empty)).toMatchObject({ state: 'done', rows: 0, imported: 0, rejected: 0 });
+  }, 180_000);
+
+  it('applies each batch whole: a row the database refuses fails alone, a batch that breaks leaves nothing', async () => {
+    await db.sql.query(`CREATE FUNCTION test_refuse_import() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        IF NEW.email = 'refused@atomic.test' THEN
+          RAISE EXCEPTION 'refused by a rule' USING ERRCODE = 'check_violation';
+        END IF;
+        IF NEW.email = 'breaks@atomic.test' THEN RAISE EXCEPTION 'the database broke'; END IF;
+        RETURN NEW;
+      END $$`);
+    await db.sql.query(`CREATE TRIGGER test_refuse_import BEFORE INSERT ON customers FOR EACH ROW
+      EXECUTE FUNCTION test_refuse_import()`);
+    try {
+      const rows = (emails: string[]) => 'email,first_name\n' + emails.map((e) => `${e},X`).join('\n') + '\n';
+      const list = (prefix: string, n: number) =>
+        Array.from({ length: n }, (_, i) => `${prefix}${i}@atomic.test`);
+
+      const refused = await run(
+        await uploaded(
+          'customers',
+          'r.csv',
+          rows([...list('a', 20), 'refused@atomic.test', ...list('b', 20)])
+        )
+      );
+      expect(refused).toMatchObject({ state: 'done', imported: 40, rejected: 1 });
+      expect((await manager.getOk(`/api/imports/${refused.id}/rejects`)).rejects[0]).toMatchObject({
+        line: 22,
+        reason: expect.stringMatching(/refused by the database: refused by a rule/)
+      });
+
+      // Batch 1 (50 rows) commits; batch 2 breaks on its 10th row: none of batch 2 is written.
+      const broken = await run(
+        await uploaded('customers', 'b.csv', rows([...list('c', 59), 'breaks@atomic.test', ...list('d', 30)]))
+      );
+      expect(broken).toMatchObject({
+        state: 'failed',
+        imported: 50,
+        error: expect.stringMatching(/the database broke/)
+      });
+      const written = await one(
+        `SELECT count(*)::int AS n FROM customers WHERE email ~ '^c[0-9]+@atomic.test'`
+      );
+      expect(written.n).toBe(50);
+      expect(
+        (await one(`SELECT count(*)::int AS n FROM customers WHERE email ~ '^d[0-9]+@atomic.test'`)).n
+      ).toBe(0);
+    } finally {
+      await db.sql.query(`DROP TRIGGER test_refuse_import ON customers`);
+    }
+  });
+});
+
+describe('live screens', () => {
+  it('see a batch of imported rows as one resync, not a frame a row', async () => {
+    const watcher = await openSocket(server.url, 'agent.a@test.dev');
+    const answer = await new Promise((resolve) =>
+      (watcher.emit as (...a: unknown[]) => void)('list:watch', 'customers', resolve)
+    );
+    expect(answer).toEqual({ data: { ok: true } });
+    const frames: unknown[] = [];
+    watcher.on('customer:updated' as never, (e: unknown) => void frames.push(e));
+    const resync = waitFor<{ reason: string; topics: string[] }>(
+      watcher,
+      'live:resync',
+      (e) => e.reason === 'burst',
+      60_000
+    );
+    const file =
+      'email,first_name\n' + Array.from({ length: BATCH }, (_, i) => `live${i}@resync.test,Live`).join('\n');
+    expect(await run(await uploaded('customers', 'live.csv', file))).toMatchObject({ imported: BATCH });
+    expect((await resync).topics).toContain('customer');
+    expect(frames.length).toBeLessThan(BATCH);
+  }, 120_000);
+});
+
+describe('products and orders', () => {
+  it('imports orders with their items, matched by email (a merged customer’s old email too) and SKU', async () => {
+    const products = await uploaded(
+      'products',
+      'products.csv',
+      'sku,name,price,stock\nIMP-CUP,Cup,4.50,10\nIMP-MUG,Mug,"1,234.00",1\nbad sku,X,1,1\n'
+    );
+    expect(await run(products)).toMatchObject({ imported: 2, rejected: 1 });
+
+    const survivor = (
+      await one(`INSERT INTO customers (email, first_name) VALUES ('keep@orders.test', 'Keep') RETURNING id`)
+    ).id;
+    const merged = (
+      await one(`INSERT INTO customers (email, first_name) VALUES ('old@orders.test', 'Old') RETURNING id`)
+    ).id;
+    await db.sql.query(`INSERT INTO customer_aliases (alias_id, customer_id) VALUES ($1, $2)`, [
+      merged,
+      survivor
+    ]);
+    await db.sql.query(`UPDATE customers SET merged_into = $2, merged_at = now() WHERE id = $1`, [
+      merged,
+      survivor
+    ]);
+
+    const ndjson = [
+      {
+        id: 'SHOP-1',
+        email: 'keep@orders.test',
+        financial_status: 'paid',
+        items: [
+          { sku: 'IMP-CUP', quantity: 2, price: '4.50' },
+          { sku: 'IMP-MUG', quantity: 3, price: '1234' }
+        ]
+      },
+      { id: 'SHOP-2', email: 'old@orders.test', items: [{ sku: 'IMP-CUP', quantity: 1, price: '4.50' }] },
+      { id: 'SHOP-3', email: 'nobody@orders.test', items: [{ sku: 'IMP-CUP', quantity: 1, price: '4.50' }] },
+      { id: 'SHOP-4', email: 'keep@orders.test', items: [{ sku: 'IMP-NONE', quantity: 1, price: '4.50' }] }
+    ]
+      .map((o) => JSON.stringify(o))
+      .join('\n');
+    const preview = await uploaded('orders', 'orders.ndjson', ndjson);
+    expect(preview.options.mapping).toMatchObject({
+      order_id: 'id',
+      customer_email: 'email',
+      status: 'financial_status'
+    });
+    const done = await run(preview);
+    expect(done).toMatchObject({ state: 'done', imported: 2, rejected: 2 });
+    const order = await one(
+      `SELECT o.customer_id, o.status, o.total::text, count(i.*)::int AS items
+         FROM orders o JOIN order_items i ON i.order_id = o.id WHERE o.external_id = 'SHOP-1' GROUP BY o.id`
+    );
+    expect(order).toEqual({ customer_id: survivor, status: 'paid', total: '3711.00', items: 2 });
+    // Paid beyond the stock: taken (migration 0023), the shortfall received first.
+    expect((await one(`SELECT stock FROM products WHERE sku = 'IMP-MUG'`)).stock).toBe(0);
+    expect((await one(`SELECT customer_id FROM orders WHERE external_id = 'SHOP-2'`)).customer_id).toBe(
+      survivor
+    );
+    const reasons = (await manager.getOk(`/api/imports/${done.id}/rejects`)).rejects.map(
+      (r: any) => r.reason
+    );
+    expect(reasons).toEqual(['no customer with this email or id', 'no product with SKU IMP-NONE']);
+
+    // Again: nothing new; a status that moved on is an update of that order.
+    expect(await run(preview)).toMatchObject({ imported: 0, updated: 0, unchanged: 2, rejected: 2 });
+    const csv =
+      'order_id,customer_email,status,sku,quantity,unit_price\n' +
+      'SHOP-2,keep@orders.test,paid,IMP-CUP,1,4.50\n' +
+      'SHOP-5,keep@orders.test,pending,IMP-CUP,1,4.50\nSHOP-5,keep@orders.test,pending,IMP-MUG,2,10\n';
+    expect(await run(await uploaded('orders', 'more.csv', csv))).toMatchObject({
+      imported: 1,
+      updated: 1,
+      rejected: 0
+    });
+    expect((await one(`SELECT status FROM orders WHERE external_id = 'SHOP-2'`)).status).toBe('paid');
+    expect(
+      (
+        await one(
+          `SELECT count(*)::int AS n FROM order_items i JOIN orders o ON o.id = i.order_id WHERE o.external_id = 'SHOP-5'`
+        )
+      ).n
+    ).toBe(2);
+  });
+});
