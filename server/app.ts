@@ -30,6 +30,7 @@ import { bulkRoutes } from './routes/bulk.js';
 import { demoActivityRoutes } from './routes/demo-activity.js';
 import { healthRoutes } from './routes/health.js';
 import { listRoutes, viewRoutes } from './routes/lists.js';
+import { loyaltyProgramRoutes } from './routes/loyalty-program.js';
 import { customerMergeRoutes, duplicateRoutes } from './routes/merge.js';
 import { metaRoutes } from './routes/meta.js';
 import { productRoutes, reviewRoutes } from './routes/products.js';
@@ -114,7 +115,8 @@ export function createApi(deps: AppDeps) {
     .route('/duplicates', duplicateRoutes(deps))
     .route('/bulk', bulkRoutes(deps))
     .route('/api-tokens', apiTokenRoutes(deps))
-    .route('/webhook-subscriptions', webhookSubscriptionRoutes(deps));
+    .route('/webhook-subscriptions', webhookSubscriptionRoutes(deps))
+    .route('/loyalty-program', loyaltyProgramRoutes(deps));
   self.api = api;
   return api;
 }

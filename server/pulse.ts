@@ -64,7 +64,8 @@ export async function startPulse(opts: PulseOptions): Promise<RunningPulse> {
       logger,
       listenerState: () => realtime?.listenerState() ?? 'stopped',
       demoActivity,
-      bulk
+      bulk,
+      loyaltyPreview: (userId, job) => realtime?.loyaltyPreviewProgress(userId, job)
     },
     { staticDir: opts.staticDir }
   );

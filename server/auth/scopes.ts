@@ -73,6 +73,8 @@ export const ROUTE_ACCESS: Rule[] = [
   ...readWrite('/api/products*', 'products:read', 'products:write'),
   ...readWrite('/api/reviews*', 'products:read', 'products:write'),
   ...readWrite('/api/loyalty*', 'loyalty:read', 'loyalty:write'),
+  // The program and its reports: tokens may read them; editing and publishing are a manager's, in Pulse.
+  ...readWrite('/api/loyalty-program*', 'loyalty:read', 'session'),
 
   // Outbound webhooks.
   rule(ANY, '/api/webhook-subscriptions*', 'webhooks:manage')

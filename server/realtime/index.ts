@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import { createClient } from 'redis';
 import { rooms } from '#shared/rooms.js';
 import type { BulkJob } from '#shared/schemas/bulk.js';
+import type { PreviewJob } from '#shared/schemas/loyalty-editor.js';
 import type { Auth } from '../auth/lucia.js';
 import type { Config } from '../config.js';
 import type { Db } from '../data/db.js';
@@ -30,6 +31,8 @@ export interface Realtime {
   wallboard: Wallboard;
   /** Tells a user's sockets, on every process (through the adapter), how a bulk job of theirs is going. */
   bulkProgress(userId: number, job: BulkJob): void;
+  /** Tells a user's sockets how a loyalty impact preview of theirs is going. */
+  loyaltyPreviewProgress(userId: number, job: PreviewJob): void;
   listenerState(): ListenerState;
   close(): Promise<void>;
 }
@@ -90,6 +93,8 @@ export async function startRealtime(opts: RealtimeOptions): Promise<Realtime> {
   return {
     wallboard,
     bulkProgress: (userId, job) => hub.io.to(rooms.user(userId)).emit('bulk:progress', job),
+    loyaltyPreviewProgress: (userId, job) =>
+      hub.io.to(rooms.user(userId)).emit('loyalty:preview_progress', job),
     listenerState: () => listener.connectionState,
     close: async () => {
       clearInterval(prune);

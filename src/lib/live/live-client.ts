@@ -168,6 +168,7 @@ class LiveClient {
     socket.on('wallboard:updated', (payload) => this.dispatch('wallboard:updated', payload));
     // A bulk job's whole state; the receiver keeps the furthest along (no seq, not replayed).
     socket.on('bulk:progress', (payload) => this.dispatch('bulk:progress', payload));
+    socket.on('loyalty:preview_progress', (payload) => this.dispatch('loyalty:preview_progress', payload));
   }
 
   /** Connects again after the server ended the socket (it does not retry by itself then). */

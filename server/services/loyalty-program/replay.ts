@@ -1,0 +1,217 @@
+import type { LoyaltyTier } from '#shared/enums.js';
+import type { ProgramConfig } from '#shared/schemas/loyalty-program.js';
+import type { Db } from '../../data/db.js';
+
+// The impact preview's SQL: the last 12 months replayed under two programs (the version in force,
+// `a`, and the draft, `b`), set-based over every member at once.
+//
+// Per member: `spend` is the 12-month spend of orders that count (not pending, cancelled or
+// refunded). Under a program X:
+//   base_X   = floor(spend * X.pointsPerUnit)          points before the tier multiplier
+//   tier0_X  = the tier of the basis value computed from base_X
+//   earned_X = floor(base_X * X.multiplier[tier0_X])   points the year would have earned
+//   value_X  = spend_12m: floor(spend) | points_12m: earned_X |
+//              points_lifetime: max(0, lifetime_points - earned_a) + earned_X
+//   tier_X   = the tier of value_X
+// Liability: each member's balance moved by what the draft earns more or less than the version
+// in force (never below zero), at each program's point value.
+// Category and product multipliers and bonuses are not replayed (they need every order line;
+// docs/decisions.md says why); both programs are replayed the same way, so an unchanged draft
+// moves nobody.
+
+/** The 12-month spend of counted orders, per customer, is gathered month by month into this table. */
+export const SPEND_TABLE = 'pg_temp.loyalty_preview_spend';
+export const REPLAY_MONTHS = 12;
+export const COUNTED_STATUSES = ['paid', 'fulfilled', 'shipped', 'delivered'];
+
+export interface ReplayTerms {
+  pointsPerUnit: number;
+  basis: ProgramConfig['tiers']['basis'];
+  thresholds: number[];
+  multipliers: number[];
+  pointValue: string;
+}
+
+export const termsOf = (config: ProgramConfig): ReplayTerms => ({
+  pointsPerUnit: config.earn.pointsPerUnit,
+  basis: config.tiers.basis,
+  thresholds: config.tiers.levels.map((l) => l.threshold),
+  multipliers: config.tiers.levels.map((l) => l.multiplier),
+  pointValue: config.pointValue
+});
+
+export interface ReplayResult {
+  members: number;
+  up: number;
+  down: number;
+  /** Members per tier under the version in force and under the draft. */
+  tiers: { tier: LoyaltyTier; current: number; draft: number }[];
+  liability: {
+    before: { points: number; value: string };
+    after: { points: number; value: string };
+  };
+}
+
+export async function createSpendTable(db: Db) {
+  await db.query(
+    `CREATE TEMP TABLE IF NOT EXISTS loyalty_preview_spend (customer_id integer NOT NULL, spend numeric NOT NULL)
+       ON COMMIT DROP`
+  );
+}
+
+/** Months (1 = the oldest) of the replay window, as [from, to) bounds relative to `now`. */
+export async function gatherMonth(db: Db, month: number) {
+  await db.query(
+    `INSERT INTO loyalty_preview_spend (customer_id, spend)
+     SELECT customer_id, sum(total)
+       FROM orders
+      WHERE order_date >= now() - make_interval(months => $1)
+        AND order_date < now() - make_interval(months => $1 - 1)
+        AND status = ANY ($2::order_status[])
+      GROUP BY customer_id`,
+    [REPLAY_MONTHS - month + 1, COUNTED_STATUSES]
+  );
+}
+
+/** The tier (as loyalty_tier) of `value` under thresholds `th` (a parameter, lowest first). */
+const tierOf = (value: string, th: string) =>
+  `CASE WHEN ${value} >= (${th})[4] THEN 'platinum' WHEN ${value} >= (${th})[3] THEN 'gold'
+        WHEN ${value} >= (${th})[2] THEN 'silver' ELSE 'bronze' END::loyalty_tier`;
+const rank = (tier: string) => `array_position(enum_range(NULL::loyalty_tier), ${tier})`;
+
+/** The basis value of program X (its parameters `p`) from a row with spend, lifetime_points, earned_a. */
+function basisValue(basis: ReplayTerms['basis'], earned: string) {
+  switch (basis) {
+    case 'spend_12m':
+      return 'floor(spend)';
+    case 'points_12m':
+      return earned;
+    case 'points_lifetime':
+      return `(greatest(0, lifetime_points - earned_a) + ${earned})`;
+  }
+}
+
+/**
+ * The CTEs that replay both programs over every member ($1 ppu_a, $2 thresholds_a, $3
+ * multipliers_a, $4 ppu_b, $5 thresholds_b, $6 multipliers_b), ending in `tiered`: per account
+ * its id, actual tier, balance, the points each program earns and the tier each gives.
+ */
+function tieredCtes(a: ReplayTerms, b: ReplayTerms): string {
+  const base = (ppu: string) => `floor(spend * ${ppu}::numeric)`;
+  const tier0 = (basis: ReplayTerms['basis'], ppu: string, th: string, earnedA: string) => {
+    const own = base(ppu);
+    const v =
+      basis === 'spend_12m'
+        ? 'floor(spend)'
+        : basis === 'points_12m'
+          ? own
+          : `(greatest(0, lifetime_points - ${earnedA}) + ${own})`;
+    return tierOf(v, th);
+  };
+  return `
+    WITH spend AS (
+      SELECT customer_id, sum(spend) AS spend FROM loyalty_preview_spend GROUP BY customer_id),
+    m AS (
+      SELECT a.id AS account_id, a.tier AS actual, a.balance, a.lifetime_points, coalesce(s.spend, 0) AS spend
+        FROM loyalty_accounts a LEFT JOIN spend s ON s.customer_id = a.customer_id),
+    a0 AS (
+      SELECT m.*, ${base('$1')} AS base_a, ${base('$4')} AS base_b FROM m),
+    a1 AS (
+      SELECT a0.*, floor(base_a * ($3::numeric[])[${rank(tier0(a.basis, '$1', '$2::int[]', 'base_a'))}]) AS earned_a
+        FROM a0),
+    a2 AS (
+      SELECT a1.*, floor(base_b * ($6::numeric[])[${rank(tier0(b.basis, '$4', '$5::int[]', 'earned_a'))}]) AS earned_b
+        FROM a1),
+    tiered AS (
+      SELECT account_id, actual, balance, earned_a, earned_b,
+             ${tierOf(basisValue(a.basis, 'earned_a'), '$2::int[]')} AS tier_a,
+             ${tierOf(basisValue(b.basis, 'earned_b'), '$5::int[]')} AS tier_b
+        FROM a2)`;
+}
+
+const replayParams = (a: ReplayTerms, b: ReplayTerms) => [
+  a.pointsPerUnit,
+  a.thresholds,
+  a.multipliers,
+  b.pointsPerUnit,
+  b.thresholds,
+  b.multipliers
+];
+
+/**
+ * Publishing: every member whose actual tier the new program (`b`) would lower keeps it until
+ * `until` (a grace row naming the new version). Gathers the 12 months in one statement (no
+ * progress to report here). Returns how many members were given grace.
+ */
+export async function grantGrace(
+  db: Db,
+  current: ProgramConfig,
+  next: ProgramConfig,
+  versionId: number,
+  until: string
+): Promise<number> {
+  await createSpendTable(db);
+  await db.query(`TRUNCATE loyalty_preview_spend`);
+  await db.query(
+    `INSERT INTO loyalty_preview_spend (customer_id, spend)
+     SELECT customer_id, sum(total) FROM orders
+      WHERE order_date >= now() - make_interval(months => $1) AND status = ANY ($2::order_status[])
+      GROUP BY customer_id`,
+    [REPLAY_MONTHS, COUNTED_STATUSES]
+  );
+  const rows = await db.query<{ n: string }>(
+    `${tieredCtes(termsOf(current), termsOf(next))},
+     granted AS (
+       INSERT INTO loyalty_tier_grace (account_id, version_id, kept_tier, until)
+       SELECT account_id, $7, actual, $8::timestamptz FROM tiered WHERE tier_b < actual
+       ON CONFLICT (account_id, version_id) DO NOTHING
+       RETURNING 1)
+     SELECT count(*) AS n FROM granted`,
+    [...replayParams(termsOf(current), termsOf(next)), versionId, until]
+  );
+  return Number(rows[0].n);
+}
+
+/** Compares the two programs over every member, from the gathered spend. */
+export async function compare(db: Db, a: ReplayTerms, b: ReplayTerms): Promise<ReplayResult> {
+  const sql = `${tieredCtes(a, b)},
+    per_tier AS (
+      SELECT t.tier, coalesce(sum(x.current), 0) AS current, coalesce(sum(x.draft), 0) AS draft
+        FROM unnest(enum_range(NULL::loyalty_tier)) t(tier)
+        LEFT JOIN (SELECT tier_a AS tier, 1 AS current, 0 AS draft FROM tiered
+                   UNION ALL SELECT tier_b, 0, 1 FROM tiered) x ON x.tier = t.tier
+       GROUP BY t.tier),
+    totals AS (
+      SELECT count(*) AS members,
+             count(*) FILTER (WHERE tier_b > tier_a) AS up,
+             count(*) FILTER (WHERE tier_b < tier_a) AS down,
+             coalesce(sum(balance), 0) AS before_points,
+             coalesce(sum(greatest(0, balance + earned_b - earned_a)), 0) AS after_points
+        FROM tiered)
+    SELECT members, up, down, before_points, after_points,
+           (before_points * $7::numeric)::numeric(18, 2)::text AS before_value,
+           (after_points * $8::numeric)::numeric(18, 2)::text AS after_value,
+           (SELECT jsonb_agg(jsonb_build_object('tier', tier, 'current', current, 'draft', draft) ORDER BY tier)
+              FROM per_tier) AS tiers
+      FROM totals`;
+  const [row] = await db.query<{
+    members: string;
+    up: string;
+    down: string;
+    before_points: string;
+    after_points: string;
+    before_value: string;
+    after_value: string;
+    tiers: { tier: LoyaltyTier; current: number; draft: number }[];
+  }>(sql, [...replayParams(a, b), a.pointValue, b.pointValue]);
+  return {
+    members: Number(row.members),
+    up: Number(row.up),
+    down: Number(row.down),
+    tiers: row.tiers.map((t) => ({ tier: t.tier, current: Number(t.current), draft: Number(t.draft) })),
+    liability: {
+      before: { points: Number(row.before_points), value: row.before_value },
+      after: { points: Number(row.after_points), value: row.after_value }
+    }
+  };
+}
