@@ -120,6 +120,14 @@ export class ProgramEditor {
       });
       this.#applyDraft(state);
       this.message = { tone: 'success', text: 'Draft saved.' };
+      // The history lists the draft too.
+      void loyaltyApi
+        .versions()
+        .then((v) => {
+          this.versions = v.versions;
+          this.currentId = v.currentId;
+        })
+        .catch(() => undefined);
       return true;
     } catch (err) {
       if (err instanceof ApiError) {
