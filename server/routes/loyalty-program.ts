@@ -31,7 +31,7 @@ import {
  * the reports, the versions, the one draft, its impact preview (202, a server job whose progress
  * reaches the starter's sockets as `loyalty:preview_progress`) and publishing it.
  */
-export const loyaltyProgramRoutes = ({ db, loyaltyPreview }: AppDeps) =>
+export const loyaltyProgramRoutes = ({ db, config, loyaltyPreview }: AppDeps) =>
   new Hono<AppEnv>()
     .use(requireRole('manager', 'admin'))
     .get('/report/tiers', async (c) => c.json(await reportSession(db, (t) => tierReport(t))))
@@ -68,12 +68,14 @@ export const loyaltyProgramRoutes = ({ db, loyaltyPreview }: AppDeps) =>
       return c.json({ ok: true as const });
     })
     .post('/previews', async (c) => {
-      const { job } = await startPreview(db, actorOf(c), (userId, j) => loyaltyPreview?.(userId, j));
+      const { job } = await startPreview(db, actorOf(c), config.STORE_TIMEZONE, (userId, j) =>
+        loyaltyPreview?.(userId, j)
+      );
       return c.json({ job }, 202);
     })
     .get('/previews/:id', validate('param', IdParam), async (c) =>
       c.json({ job: await getPreview(db, c.req.valid('param').id) })
     )
     .post('/publish', validate('json', PublishBody), async (c) =>
-      c.json(await publishDraft(db, actorOf(c), c.req.valid('json')))
+      c.json(await publishDraft(db, actorOf(c), c.req.valid('json'), config.STORE_TIMEZONE))
     );

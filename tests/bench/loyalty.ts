@@ -82,7 +82,7 @@ try {
     const progress: number[] = [];
     let last: PreviewJob | undefined;
     const t0 = now();
-    const { done } = await startPreview(db, actor, (_, job) => {
+    const { done } = await startPreview(db, actor, 'UTC', (_, job) => {
       progress.push(job.progress);
       last = job;
     });

@@ -3,7 +3,15 @@ import { ProgramConfig } from '#shared/schemas/loyalty-program.js';
 import type { Db } from '../../data/db.js';
 import { AppError, notFound } from '../../errors.js';
 import type { Actor } from '../../http/env.js';
-import { compare, createSpendTable, gatherMonth, REPLAY_MONTHS, termsOf } from './replay.js';
+import { ensureFresh } from '../analytics/rollups.js';
+import {
+  compare,
+  createSpendTable,
+  customerIdRange,
+  gatherCustomers,
+  REPLAY_MONTHS,
+  termsOf
+} from './replay.js';
 import { currentVersion, type VersionRow } from './versions.js';
 
 // The impact preview as a server job: the draft replayed over the last 12 months against the
@@ -31,8 +39,9 @@ interface JobRow {
 
 /** A replay statement may take this long before the job gives up. */
 const STATEMENT_TIMEOUT = '2min';
-/** Steps of the bar: one per month gathered, and the comparison. */
-const STEPS = REPLAY_MONTHS + 1;
+/** Steps of the bar: the rollups made fresh, the customers gathered in GATHER_STEPS ranges, the comparison. */
+const GATHER_STEPS = 10;
+const STEPS = GATHER_STEPS + 2;
 
 function presentJob(row: JobRow): PreviewJob {
   return {
@@ -62,6 +71,7 @@ export async function getPreview(db: Db, id: number): Promise<PreviewJob> {
 export async function startPreview(
   db: Db,
   actor: Actor,
+  timezone: string,
   onProgress: PreviewListener
 ): Promise<{ job: PreviewJob; done: Promise<void> }> {
   const [draft] = await db.query<VersionRow>(`SELECT * FROM loyalty_program_versions WHERE status = 'draft'`);
@@ -73,8 +83,13 @@ export async function startPreview(
     [draft.id, draft.version, base.id, actor.user.id]
   );
   const job = presentJob(row);
-  const done = runPreview(db, job, ProgramConfig.parse(base.config), ProgramConfig.parse(draft.config), (j) =>
-    onProgress(actor.user.id, j)
+  const done = runPreview(
+    db,
+    job,
+    timezone,
+    ProgramConfig.parse(base.config),
+    ProgramConfig.parse(draft.config),
+    (j) => onProgress(actor.user.id, j)
   );
   return { job, done };
 }
@@ -82,6 +97,7 @@ export async function startPreview(
 async function runPreview(
   db: Db,
   job: PreviewJob,
+  timezone: string,
   current: ProgramConfig,
   draft: ProgramConfig,
   tell: (job: PreviewJob) => void
@@ -101,10 +117,15 @@ async function runPreview(
       await t.query(`SET LOCAL work_mem = '256MB'`);
       await t.query(`SET LOCAL jit = off`);
       await createSpendTable(t);
-      for (let month = 1; month <= REPLAY_MONTHS; month++) {
-        await gatherMonth(t, month);
-        await progress(month);
+      await ensureFresh(t, timezone);
+      await progress(1);
+      const { min, max } = await customerIdRange(t);
+      const width = Math.max(1, Math.ceil((max - min + 1) / GATHER_STEPS));
+      for (let step = 0; step < GATHER_STEPS; step++) {
+        await gatherCustomers(t, timezone, min + step * width, min + (step + 1) * width);
+        await progress(step + 2);
       }
+      await t.query(`ANALYZE loyalty_preview_spend`);
       return compare(t, termsOf(current), termsOf(draft));
     });
     const result: PreviewResult = {

@@ -1,6 +1,7 @@
 import type { LoyaltyTier } from '#shared/enums.js';
 import type { ProgramConfig } from '#shared/schemas/loyalty-program.js';
 import type { Db } from '../../data/db.js';
+import { ensureFresh } from '../analytics/rollups.js';
 
 // The impact preview's SQL: the last 12 months replayed under two programs (the version in force,
 // `a`, and the draft, `b`), set-based over every member at once.
@@ -19,10 +20,9 @@ import type { Db } from '../../data/db.js';
 // docs/decisions.md says why); both programs are replayed the same way, so an unchanged draft
 // moves nobody.
 
-/** The 12-month spend of counted orders, per customer, is gathered month by month into this table. */
+/** The window's spend per customer is gathered, a range of customers at a time, into this table. */
 export const SPEND_TABLE = 'pg_temp.loyalty_preview_spend';
 export const REPLAY_MONTHS = 12;
-export const COUNTED_STATUSES = ['paid', 'fulfilled', 'shipped', 'delivered'];
 
 export interface ReplayTerms {
   pointsPerUnit: number;
@@ -59,18 +59,36 @@ export async function createSpendTable(db: Db) {
   );
 }
 
-/** Months (1 = the oldest) of the replay window, as [from, to) bounds relative to `now`. */
-export async function gatherMonth(db: Db, month: number) {
+/**
+ * The spend of customers `from <= id < to` over the replay window, from the analytics rollup
+ * (customer_order_stats keeps running totals month by month, so a customer's window is two array
+ * lookups instead of a scan of their orders). The window is the last REPLAY_MONTHS calendar months
+ * of the store, this one included; orders count as analytics counts them (not cancelled or refunded).
+ * The caller has made the rollups fresh (ensureFresh).
+ */
+export async function gatherCustomers(db: Db, timezone: string, from: number, to: number) {
   await db.query(
-    `INSERT INTO loyalty_preview_spend (customer_id, spend)
-     SELECT customer_id, sum(total)
-       FROM orders
-      WHERE order_date >= now() - make_interval(months => $1)
-        AND order_date < now() - make_interval(months => $1 - 1)
-        AND status = ANY ($2::order_status[])
-      GROUP BY customer_id`,
-    [REPLAY_MONTHS - month + 1, COUNTED_STATUSES]
+    `WITH now_month AS (
+       SELECT extract(year FROM now() AT TIME ZONE $1)::int * 12 + extract(month FROM now() AT TIME ZONE $1)::int - 1 AS m)
+     INSERT INTO loyalty_preview_spend (customer_id, spend)
+     SELECT customer_id, (cum_cents[hi] - coalesce(cum_cents[lo], 0)) / 100.0
+       FROM (SELECT s.customer_id, s.cum_cents,
+                    least(n.m - s.first_month + 1, cardinality(s.cum_cents)) AS hi,
+                    least(n.m - $4::int - s.first_month + 1, cardinality(s.cum_cents)) AS lo
+               FROM customer_order_stats s CROSS JOIN now_month n
+              WHERE s.customer_id >= $2 AND s.customer_id < $3
+                AND s.last_order_at >= now() - make_interval(months => $4 + 1)) k
+      WHERE hi >= 1 AND cum_cents[hi] - coalesce(cum_cents[lo], 0) > 0`,
+    [timezone, from, to, REPLAY_MONTHS]
   );
+}
+
+/** The customer id range the rollup covers, for cutting the gathering into steps. */
+export async function customerIdRange(db: Db): Promise<{ min: number; max: number }> {
+  const [row] = await db.query<{ min: number | null; max: number | null }>(
+    `SELECT min(customer_id) AS min, max(customer_id) AS max FROM customer_order_stats`
+  );
+  return { min: row.min ?? 0, max: row.max ?? 0 };
 }
 
 /** The tier (as loyalty_tier) of `value` under thresholds `th` (a parameter, lowest first). */
@@ -148,17 +166,14 @@ export async function grantGrace(
   current: ProgramConfig,
   next: ProgramConfig,
   versionId: number,
-  until: string
+  until: string,
+  timezone: string
 ): Promise<number> {
   await createSpendTable(db);
   await db.query(`TRUNCATE loyalty_preview_spend`);
-  await db.query(
-    `INSERT INTO loyalty_preview_spend (customer_id, spend)
-     SELECT customer_id, sum(total) FROM orders
-      WHERE order_date >= now() - make_interval(months => $1) AND status = ANY ($2::order_status[])
-      GROUP BY customer_id`,
-    [REPLAY_MONTHS, COUNTED_STATUSES]
-  );
+  await ensureFresh(db, timezone);
+  const range = await customerIdRange(db);
+  await gatherCustomers(db, timezone, range.min, range.max + 1);
   const rows = await db.query<{ n: string }>(
     `${tieredCtes(termsOf(current), termsOf(next))},
      granted AS (

@@ -135,7 +135,12 @@ export async function discardDraft(db: Db, actor: Actor): Promise<void> {
  * scheduled, so versions take effect in the order they were published). Members whose tier the
  * new version lowers keep their tier for the program's grace days after it takes effect.
  */
-export async function publishDraft(db: Db, actor: Actor, input: PublishBody): Promise<PublishResult> {
+export async function publishDraft(
+  db: Db,
+  actor: Actor,
+  input: PublishBody,
+  timezone: string
+): Promise<PublishResult> {
   return db.transaction(async (t) => {
     const [when] = await t.query<{ at: Date; latest: Date | null }>(
       `SELECT greatest(now(), coalesce($1::timestamptz, now())) AS at,
@@ -174,7 +179,7 @@ export async function publishDraft(db: Db, actor: Actor, input: PublishBody): Pr
         [when.at, graceDays]
       );
       graceUntil = until.until.toISOString();
-      graced = await grantGrace(t, ProgramConfig.parse(base.config), config, row.id, graceUntil);
+      graced = await grantGrace(t, ProgramConfig.parse(base.config), config, row.id, graceUntil, timezone);
     }
     await audit(t, {
       action: 'loyalty_program.published',
