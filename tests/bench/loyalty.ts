@@ -30,7 +30,7 @@ const { values } = parseArgs({
     orders: { type: 'string', default: '5000000' },
     runs: { type: 'string', default: '3' },
     data: { type: 'string', default: '/work/bench-loyalty' },
-    'pg-port': { type: 'string', default: '55461' }
+    'pg-port': { type: 'string', default: '55477' }
   }
 });
 const RUNS = Number(values.runs);
