@@ -6,8 +6,8 @@ import { ensureFresh } from '../analytics/rollups.js';
 // The impact preview's SQL: the last 12 months replayed under two programs (the version in force,
 // `a`, and the draft, `b`), set-based over every member at once.
 //
-// Per member: `spend` is the 12-month spend of orders that count (not pending, cancelled or
-// refunded). Under a program X:
+// Per member: `spend` is the spend of the last 12 calendar months (orders that are not cancelled
+// or refunded, from the analytics rollup). Under a program X:
 //   base_X   = floor(spend * X.pointsPerUnit)          points before the tier multiplier
 //   tier0_X  = the tier of the basis value computed from base_X
 //   earned_X = floor(base_X * X.multiplier[tier0_X])   points the year would have earned
