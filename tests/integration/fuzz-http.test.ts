@@ -299,6 +299,8 @@ const MAY_CHANGE = [
   'customer_order_stats',
   'product_sales_daily',
   'sales_daily',
+  // Folded into one row after each background rollup refresh (analytics/maintenance.ts).
+  'order_totals',
   // The webhook dispatcher moves subscriptions' cursors and records deliveries on its own.
   'webhook_subscriptions',
   'webhook_deliveries',
