@@ -33,6 +33,7 @@ import { demoActivityRoutes } from './routes/demo-activity.js';
 import { healthRoutes } from './routes/health.js';
 import { listRoutes, viewRoutes } from './routes/lists.js';
 import { loyaltyRoutes } from './routes/loyalty.js';
+import { loyaltyProgramRoutes } from './routes/loyalty-program.js';
 import { customerMergeRoutes, duplicateRoutes } from './routes/merge.js';
 import { metaRoutes } from './routes/meta.js';
 import { productRoutes, reviewRoutes } from './routes/products.js';
@@ -126,7 +127,8 @@ export function createApi(deps: AppDeps) {
     .route('/webhooks', storefrontWebhookRoutes(deps))
     .route('/ingest', ingestRoutes(deps))
     .route('/stores', storeRoutes(deps))
-    .route('/categories', categoryRoutes(deps));
+    .route('/categories', categoryRoutes(deps))
+    .route('/loyalty-program', loyaltyProgramRoutes(deps));
   self.api = api;
   return api;
 }

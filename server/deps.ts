@@ -4,6 +4,7 @@ import type { Config } from './config.js';
 import type { Db } from './data/db.js';
 import type { BulkJob } from '#shared/schemas/bulk.js';
 import type { DemoActivity } from './services/demo-activity.js';
+import type { PreviewListener } from './services/loyalty-program/preview.js';
 
 /** What the HTTP app needs from the composition root; tests build the same thing. */
 export interface AppDeps {
@@ -22,4 +23,6 @@ export interface AppDeps {
   storefrontInbox?: { wake(): void };
   /** The import runner (server/services/integrations/import/runner.ts): told when a job is queued. */
   imports?: { wake(): void };
+  /** Hears how loyalty impact previews are going (the socket hub's user rooms). */
+  loyaltyPreview?: PreviewListener;
 }

@@ -92,7 +92,8 @@ export async function startPulse(opts: PulseOptions): Promise<RunningPulse> {
       demoActivity,
       bulk,
       storefrontInbox,
-      imports
+      imports,
+      loyaltyPreview: (userId, job) => realtime?.loyaltyPreviewProgress(userId, job)
     },
     { staticDir: opts.staticDir }
   );

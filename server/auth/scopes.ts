@@ -74,6 +74,8 @@ export const ROUTE_ACCESS: Rule[] = [
   ...readWrite('/api/reviews*', 'products:read', 'products:write'),
   ...readWrite('/api/categories*', 'products:read', 'products:write'),
   ...readWrite('/api/loyalty*', 'loyalty:read', 'loyalty:write'),
+  // The program and its reports: tokens may read them; editing and publishing are a manager's, in Pulse.
+  ...readWrite('/api/loyalty-program*', 'loyalty:read', 'session'),
 
   // Outbound webhooks.
   rule(ANY, '/api/webhook-subscriptions*', 'webhooks:manage')

@@ -7,6 +7,7 @@ import { createClient } from 'redis';
 import { rooms } from '#shared/rooms.js';
 import type { BulkJob } from '#shared/schemas/bulk.js';
 import type { ImportJob } from '#shared/schemas/imports.js';
+import type { PreviewJob } from '#shared/schemas/loyalty-editor.js';
 import type { Auth } from '../auth/lucia.js';
 import type { Config } from '../config.js';
 import type { Db } from '../data/db.js';
@@ -33,6 +34,8 @@ export interface Realtime {
   bulkProgress(userId: number, job: BulkJob): void;
   /** The same for an import job (`import:progress`). */
   importProgress(userId: number, job: ImportJob): void;
+  /** Tells a user's sockets how a loyalty impact preview of theirs is going. */
+  loyaltyPreviewProgress(userId: number, job: PreviewJob): void;
   listenerState(): ListenerState;
   close(): Promise<void>;
 }
@@ -94,6 +97,8 @@ export async function startRealtime(opts: RealtimeOptions): Promise<Realtime> {
     wallboard,
     bulkProgress: (userId, job) => hub.io.to(rooms.user(userId)).emit('bulk:progress', job),
     importProgress: (userId, job) => hub.io.to(rooms.user(userId)).emit('import:progress', job),
+    loyaltyPreviewProgress: (userId, job) =>
+      hub.io.to(rooms.user(userId)).emit('loyalty:preview_progress', job),
     listenerState: () => listener.connectionState,
     close: async () => {
       clearInterval(prune);

@@ -99,6 +99,15 @@ export const NAV_ITEMS: readonly NavItem[] = [
     section: 'insights'
   },
   {
+    href: '/loyalty',
+    label: 'Loyalty',
+    icon: 'gift',
+    key: 'l',
+    summary: 'Members, points liability and the program',
+    roles: MANAGERS,
+    section: 'insights'
+  },
+  {
     href: '/settings',
     label: 'Support settings',
     icon: 'clock',

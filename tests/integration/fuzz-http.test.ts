@@ -37,6 +37,9 @@ import {
   StartImportBody,
   UploadQuery
 } from '#shared/schemas/imports.js';
+import { PublishBody, SaveDraftBody } from '#shared/schemas/loyalty-editor.js';
+import { STARTING_PROGRAM } from '#shared/schemas/loyalty-program.js';
+import { ActivityQuery, RecentQuery, TopMembersQuery } from '#shared/schemas/loyalty-report.js';
 import {
   CreateApiTokenBody,
   CreateWebhookBody,
@@ -126,7 +129,9 @@ type Pool =
   | 'uploads'
   | 'apiTokens'
   | 'webhooks'
-  | 'stores';
+  | 'stores'
+  | 'programVersions'
+  | 'previews';
 interface Endpoint {
   id?: Pool;
   query?: z.ZodType;
@@ -312,7 +317,20 @@ const ENDPOINTS: Record<string, Endpoint> = {
   'POST /api/stores': { json: CreateStoreBody },
   'PATCH /api/stores/:id': { id: 'stores', json: StorePatch },
   'GET /api/stores/:id/deliveries': { id: 'stores', query: StoreDeliveriesQuery },
-  'POST /api/stores/:id/deliveries/:deliveryId/retry': { id: 'stores' }
+  'POST /api/stores/:id/deliveries/:deliveryId/retry': { id: 'stores' },
+  'GET /api/loyalty-program/report/tiers': {},
+  'GET /api/loyalty-program/report/top': { query: TopMembersQuery },
+  'GET /api/loyalty-program/report/activity': { query: ActivityQuery },
+  'GET /api/loyalty-program/report/liability': {},
+  'GET /api/loyalty-program/report/recent': { query: RecentQuery },
+  'GET /api/loyalty-program/versions': {},
+  'GET /api/loyalty-program/versions/:id': { id: 'programVersions' },
+  'GET /api/loyalty-program/draft': {},
+  'PUT /api/loyalty-program/draft': { json: SaveDraftBody },
+  'DELETE /api/loyalty-program/draft': {},
+  'POST /api/loyalty-program/previews': {},
+  'GET /api/loyalty-program/previews/:id': { id: 'previews' },
+  'POST /api/loyalty-program/publish': { json: PublishBody }
 };
 
 // Tables a refused request may still write: the audit log (denied access, failed sign-ins, which
@@ -335,6 +353,8 @@ const MAY_CHANGE = [
   'customer_order_stats',
   'product_sales_daily',
   'sales_daily',
+  // Folded into one row after each background rollup refresh (analytics/maintenance.ts).
+  'order_totals',
   // The webhook dispatcher moves subscriptions' cursors and records deliveries on its own.
   'webhook_subscriptions',
   'webhook_deliveries',
@@ -479,6 +499,11 @@ async function seedRows() {
       })
     ).body.job.id
   ];
+  // The starting program, and a finished impact preview of a draft (for the loyalty program endpoints).
+  pools.programVersions = [1];
+  await manager.request('PUT', '/api/loyalty-program/draft', { config: STARTING_PROGRAM });
+  pools.previews = [(await manager.post('/api/loyalty-program/previews')).body.job.id];
+  await bulkJobsSettled();
   // A link the HTTP fuzzing cannot revoke (it is not in the pool), for the socket fuzzing.
   tvSecret = (await manager.post('/api/wallboard/tokens', { name: 'TV for sockets' })).body.secret;
   const admin = await Browser.signedIn(servers[0].url, world.admin.email);
@@ -558,13 +583,18 @@ async function prepareRun(): Promise<number> {
 }
 
 /**
- * A bulk job an accepted request started writes in the background (its rows, its progress): it
+ * A bulk job or an impact preview an accepted request started writes in the background (its rows, its progress): it
  * finishes before the next request's mark is taken, so its writes are not laid at that request's door.
  */
 async function bulkJobsSettled() {
   const deadline = Date.now() + 30_000;
   while (
-    (await db.sql.query(`SELECT 1 FROM bulk_jobs WHERE state IN ('queued', 'running') LIMIT 1`)).rowCount
+    (
+      await db.sql.query(
+        `SELECT 1 FROM bulk_jobs WHERE state IN ('queued', 'running')
+         UNION ALL SELECT 1 FROM loyalty_preview_jobs WHERE state = 'running' LIMIT 1`
+      )
+    ).rowCount
   ) {
     if (Date.now() > deadline) throw new Error('bulk jobs did not finish within 30 s');
     await new Promise((resolve) => setTimeout(resolve, 20));

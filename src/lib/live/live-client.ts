@@ -169,6 +169,7 @@ class LiveClient {
     // A bulk job's whole state; the receiver keeps the furthest along (no seq, not replayed).
     socket.on('bulk:progress', (payload) => this.dispatch('bulk:progress', payload));
     socket.on('import:progress', (payload) => this.dispatch('import:progress', payload));
+    socket.on('loyalty:preview_progress', (payload) => this.dispatch('loyalty:preview_progress', payload));
   }
 
   /** Connects again after the server ended the socket (it does not retry by itself then). */

@@ -12,6 +12,7 @@ import type { CustomerMerge } from './schemas/merge.js';
 import type { ProductSummary, StockMovement } from './schemas/inventory.js';
 import type { BulkJob } from './schemas/bulk.js';
 import type { ImportJob } from './schemas/imports.js';
+import type { PreviewJob } from './schemas/loyalty-editor.js';
 import type { WallboardSnapshot } from './schemas/metrics.js';
 import type {
   ConsentRecord,
@@ -118,6 +119,10 @@ export interface ServerToClientEvents {
    * answers the same state after a reload.
    */
   'import:progress': (job: ImportJob) => void;
+   * A loyalty program impact preview this user started moved on (a month replayed, done or
+   * failed). To the starter's `user:<id>` room only, no seq, as `bulk:progress`;
+   * `GET /api/loyalty-program/previews/:id` answers the same after a reload.
+  'loyalty:preview_progress': (job: PreviewJob) => void;
 }
 
 /** The events that carry a change of the log (`LiveMeta`): replayed on resume, deduplicated by seq. */
