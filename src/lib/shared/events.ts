@@ -119,9 +119,11 @@ export interface ServerToClientEvents {
    * answers the same state after a reload.
    */
   'import:progress': (job: ImportJob) => void;
+  /**
    * A loyalty program impact preview this user started moved on (a month replayed, done or
    * failed). To the starter's `user:<id>` room only, no seq, as `bulk:progress`;
    * `GET /api/loyalty-program/previews/:id` answers the same after a reload.
+   */
   'loyalty:preview_progress': (job: PreviewJob) => void;
 }
 
