@@ -27,6 +27,7 @@ import {
   customerRoutes
 } from './routes/customers.js';
 import { bulkRoutes } from './routes/bulk.js';
+import { campaignRoutes } from './routes/campaigns.js';
 import { demoActivityRoutes } from './routes/demo-activity.js';
 import { healthRoutes } from './routes/health.js';
 import { listRoutes, viewRoutes } from './routes/lists.js';
@@ -114,7 +115,8 @@ export function createApi(deps: AppDeps) {
     .route('/duplicates', duplicateRoutes(deps))
     .route('/bulk', bulkRoutes(deps))
     .route('/api-tokens', apiTokenRoutes(deps))
-    .route('/webhook-subscriptions', webhookSubscriptionRoutes(deps));
+    .route('/webhook-subscriptions', webhookSubscriptionRoutes(deps))
+    .route('/campaigns', campaignRoutes(deps));
   self.api = api;
   return api;
 }

@@ -55,6 +55,8 @@ export const ROUTE_ACCESS: Rule[] = [
   rule(WRITE, '/api/custom-attributes*', 'session'),
   rule(WRITE, '/api/canned-responses*', 'session'),
   rule(WRITE, '/api/sla-policies', 'session'),
+  // Campaigns are managed on their screens (a launch hands out points and codes): sessions only.
+  rule(ANY, '/api/campaigns*', 'session'),
 
   // Support.
   ...readWrite('/api/tickets*', 'tickets:read', 'tickets:write'),

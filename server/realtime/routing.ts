@@ -146,6 +146,20 @@ export function route(row: ChangeRow, horizon: string): Outgoing | null {
         payload: change(presentStockMovement),
         rooms: [rooms.product(Number(row.data.product_id))]
       };
+    case 'campaign_activity':
+      // A campaign report's cue to recompute (migration 0029): its own room only.
+      if (row.entityId === null) return null;
+      return {
+        topic: row.topic,
+        event: 'campaign:activity',
+        payload: {
+          ...meta,
+          campaignId: row.entityId,
+          kind: row.data.kind === 'members' ? 'members' : 'orders',
+          count: Number(row.data.count)
+        },
+        rooms: [rooms.campaign(row.entityId)]
+      };
     default:
       return routeCustomer360(row, change);
   }

@@ -28,6 +28,7 @@ import {
   TimelineQuery
 } from '#shared/schemas/customer360.js';
 import { BulkListQuery, BulkRequest } from '#shared/schemas/bulk.js';
+import { CreateCampaignBody } from '#shared/schemas/campaigns.js';
 import {
   CreateApiTokenBody,
   CreateWebhookBody,
@@ -107,7 +108,8 @@ type Pool =
   | 'products'
   | 'bulk'
   | 'apiTokens'
-  | 'webhooks';
+  | 'webhooks'
+  | 'campaigns';
 interface Endpoint {
   id?: Pool;
   query?: z.ZodType;
@@ -258,7 +260,14 @@ const ENDPOINTS: Record<string, Endpoint> = {
   'PATCH /api/webhook-subscriptions/:id': { id: 'webhooks', json: WebhookPatch },
   'DELETE /api/webhook-subscriptions/:id': { id: 'webhooks' },
   'GET /api/webhook-subscriptions/:id/deliveries': { id: 'webhooks', query: DeliveriesQuery },
-  'POST /api/webhook-subscriptions/:id/deliveries/:deliveryId/redeliver': { id: 'webhooks' }
+  'POST /api/webhook-subscriptions/:id/deliveries/:deliveryId/redeliver': { id: 'webhooks' },
+  'GET /api/campaigns': {},
+  'GET /api/campaigns/rewards': {},
+  'GET /api/campaigns/segments': {},
+  'POST /api/campaigns': { json: CreateCampaignBody },
+  'GET /api/campaigns/:id': { id: 'campaigns' },
+  'POST /api/campaigns/:id/launch': { id: 'campaigns' },
+  'GET /api/campaigns/:id/report': { id: 'campaigns' }
 };
 
 // Tables a refused request may still write: the audit log (denied access, failed sign-ins, which
@@ -424,6 +433,21 @@ async function seedRows() {
      RETURNING id`
   );
   pools.webhooks = hooks.map((r) => r.id);
+  // A segment of two customers and a draft campaign on it (launching it is allowed to succeed).
+  const { rows: segments } = await db.sql.query<{ id: number }>(
+    `INSERT INTO segments (name, rule) VALUES ('Fuzz segment', '{}') RETURNING id`
+  );
+  await db.sql.query(`INSERT INTO segment_members (segment_id, customer_id) VALUES ($1, $2), ($1, $3)`, [
+    segments[0].id,
+    world.customerId,
+    customerB
+  ]);
+  const { rows: campaigns } = await db.sql.query<{ id: number }>(
+    `INSERT INTO campaigns (name, segment_id, incentive, bonus_points, starts_at, ends_at, holdout_percent)
+     VALUES ('Fuzz campaign', $1, 'points', 10, now(), now() + interval '7 days', 10) RETURNING id`,
+    [segments[0].id]
+  );
+  pools.campaigns = campaigns.map((r) => r.id);
   hints = {
     ids: {
       ticketId: pools.tickets,
@@ -434,7 +458,8 @@ async function seedRows() {
       customerIds: pools.customers,
       assigneeId: [world.agentA.id, world.agentB.id, world.manager.id],
       productId: pools.products,
-      categoryId: []
+      categoryId: [],
+      segmentId: [segments[0].id]
     }
   };
 }

@@ -108,6 +108,13 @@ export interface ServerToClientEvents {
    * `GET /api/bulk/:id` answers the same state after a reload or a reconnect.
    */
   'bulk:progress': (job: BulkJob) => void;
+  /**
+   * Something the campaign's report counts changed: members were assigned, or a member's order
+   * dated inside the window was written. Sent to `campaign:<id>`; the screen asks for the report again.
+   */
+  'campaign:activity': (
+    e: LiveMeta & { campaignId: number; kind: 'members' | 'orders'; count: number }
+  ) => void;
 }
 
 /** The events that carry a change of the log (`LiveMeta`): replayed on resume, deduplicated by seq. */
@@ -130,7 +137,8 @@ export const DELIVERED_EVENTS = [
   'customer:note_added',
   'customer:note_removed',
   'customer:contact_changed',
-  'stock:moved'
+  'stock:moved',
+  'campaign:activity'
 ] as const satisfies readonly (keyof ServerToClientEvents)[];
 
 export interface AgentAvailability {
@@ -167,6 +175,9 @@ export interface ClientToServerEvents {
    */
   'list:watch': (entity: ListEntity, ack: Ack<{ ok: true }>) => void;
   'list:unwatch': (entity: ListEntity, ack?: Ack<{ ok: true }>) => void;
+  /** Managers and admins: join `campaign:<id>` (its report's activity). */
+  'campaign:watch': (campaignId: number, ack: Ack<{ ok: true }>) => void;
+  'campaign:unwatch': (campaignId: number) => void;
   /**
    * Sends what this socket's rooms received after `since` (a stream position a REST response
    * carried), up to the live stream: for state loaded before the socket was live, or before it
