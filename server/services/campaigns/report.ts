@@ -7,7 +7,7 @@ import { getCampaign } from './campaigns.js';
 // this file; the SQL below is that text, clause by clause. Both groups are measured by the same
 // rules from the moment each member was assigned, so the comparison stays fair.
 
-/** A window up to this long is charted by the hour, a longer one by the day. */
+/** Up to this much of the window so far is charted by the hour, more by the day. */
 const HOURLY_UP_TO_MS = 3 * 24 * 3600_000;
 
 // Each member's attribution window: from the later of their assignment and the campaign's start,
@@ -174,9 +174,10 @@ function cumulativeSeries(
     entry[b.arm] += b.revenue;
     sums.set(key, entry);
   }
-  const points: CampaignSeriesPoint[] = [];
+  // The line starts at zero when the window opens.
+  const points: CampaignSeriesPoint[] = [{ at: startsAt, treatment: 0, holdout: 0 }];
   const running = { treatment: 0, holdout: 0 };
-  for (let at = start; at <= last && points.length < 1000; at += step) {
+  for (let at = start; at <= last && points.length <= 1000; at += step) {
     const s = sums.get(at);
     if (s) {
       running.treatment += s.treatment;
