@@ -31,6 +31,7 @@ import { campaignRoutes } from './routes/campaigns.js';
 import { demoActivityRoutes } from './routes/demo-activity.js';
 import { healthRoutes } from './routes/health.js';
 import { listRoutes, viewRoutes } from './routes/lists.js';
+import { loyaltyRoutes } from './routes/loyalty.js';
 import { customerMergeRoutes, duplicateRoutes } from './routes/merge.js';
 import { metaRoutes } from './routes/meta.js';
 import { productRoutes, reviewRoutes } from './routes/products.js';
@@ -116,6 +117,7 @@ export function createApi(deps: AppDeps) {
     .route('/bulk', bulkRoutes(deps))
     .route('/api-tokens', apiTokenRoutes(deps))
     .route('/webhook-subscriptions', webhookSubscriptionRoutes(deps))
+    .route('/loyalty', loyaltyRoutes(deps))
     .route('/campaigns', campaignRoutes(deps));
   self.api = api;
   return api;

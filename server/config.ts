@@ -65,6 +65,11 @@ const EnvSchema = z.object({
   WALLBOARD_FRAME_MS: z.coerce.number().int().min(50).max(5000).default(250),
   /** How often the analytics rollups fold in recent changes in the background. */
   ANALYTICS_REFRESH_SECONDS: z.coerce.number().min(1).default(30),
+  /**
+   * The longest the loyalty schedule sleeps between runs (pending points becoming available, expiry);
+   * it wakes earlier when a pending lot's window ends sooner.
+   */
+  LOYALTY_SCHEDULE_SECONDS: z.coerce.number().min(0.1).default(60),
   /** Changes for one audience in one read above which its clients get one `live:resync` instead. */
   LIVE_BURST_LIMIT: z.coerce.number().int().min(1).default(200),
   /**

@@ -14,6 +14,7 @@ import { startRealtime, type Realtime } from './realtime/index.js';
 import { startRollupMaintenance } from './services/analytics/maintenance.js';
 import { startBulkRunner } from './services/bulk/index.js';
 import { DemoActivity, type DemoActivityOptions } from './services/demo-activity.js';
+import { startLoyaltySchedule } from './services/loyalty/schedule.js';
 import { WebhookDispatcher } from './services/integrations/webhooks/dispatcher.js';
 
 export interface PulseOptions {
@@ -88,6 +89,12 @@ export async function startPulse(opts: PulseOptions): Promise<RunningPulse> {
     logger,
     everyMs: config.ANALYTICS_REFRESH_SECONDS * 1000
   });
+  // Pending points becoming available and expiry, on the background connections.
+  const loyaltySchedule = startLoyaltySchedule({
+    db: backgroundDb,
+    logger,
+    everyMs: config.LOYALTY_SCHEDULE_SECONDS * 1000
+  });
 
   // Outbound webhooks read the change log with their own cursors, on connections of their own.
   const webhookPool = resilientPool(opts.databaseUrl, 'pulse-webhooks', 2, logger);
@@ -123,6 +130,7 @@ export async function startPulse(opts: PulseOptions): Promise<RunningPulse> {
         // Its last event commits (or fails) while the database is still there.
         await demoActivity?.close();
         await rollups.close();
+        await loyaltySchedule.close();
         // The batch in hand commits; unfinished jobs continue at the next start (here or elsewhere).
         await bulk.close();
         await webhooks.close();

@@ -53,6 +53,9 @@ export function generateLoyalty(
   events.sort((a, b) => a.at - b.at || a.order.id - b.order.id);
 
   const earnIds = new Map<OrderFacts, number>();
+  // The member's lots, oldest first, as the database keeps them: redemptions spend the oldest
+  // points first, and a refund takes back only what is left of its order's lot.
+  const lots: { order: OrderFacts; remaining: number }[] = [];
   let spendable = 0;
   let lifetime = 0;
   let redemptions = 0;
@@ -63,6 +66,7 @@ export function generateLoyalty(
       earnIds.set(event.order, entryId);
       if (event.order.refundedAt === null) spendable += points;
       lifetime += points;
+      lots.push({ order: event.order, remaining: points });
       batches.loyaltyLedger.add({
         id: entryId,
         account_id: accountId,
@@ -76,22 +80,34 @@ export function generateLoyalty(
       });
     } else if (event.kind === 'reverse') {
       lifetime -= points;
+      const lot = lots.find((l) => l.order === event.order)!;
+      const whole = lot.remaining === points;
       batches.loyaltyLedger.add({
         id: ctx.ids.loyaltyEntry++,
         account_id: accountId,
-        kind: 'reverse',
-        points: -points,
-        reason: `Refund of order ${event.order.externalId}`,
+        kind: whole ? 'reverse' : 'adjust',
+        points: -lot.remaining,
+        reason: whole
+          ? `Refund of order ${event.order.externalId}`
+          : `Refund of order ${event.order.externalId} (${points - lot.remaining} points already spent)`,
         order_id: event.order.id,
         reverses_id: earnIds.get(event.order)!,
-        idempotency_key: `order:${event.order.id}:reverse`,
+        idempotency_key: whole ? `order:${event.order.id}:reverse` : `order:${event.order.id}:clawback`,
         created_at: event.at
       });
+      lot.remaining = 0;
     } else {
       const cost = voucherFor(spendable);
       if (!cost || !rng.chance(REDEEM_CHANCE)) continue;
       spendable -= cost;
       redemptions++;
+      let due = cost;
+      for (const lot of lots) {
+        const take = Math.min(due, lot.remaining);
+        lot.remaining -= take;
+        due -= take;
+        if (due === 0) break;
+      }
       batches.loyaltyLedger.add({
         id: ctx.ids.loyaltyEntry++,
         account_id: accountId,

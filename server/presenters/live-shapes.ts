@@ -83,6 +83,8 @@ export function presentLoyaltyAccount(d: Json): LoyaltyAccountSummary {
     id: Number(d.id),
     customerId: Number(d.customerId),
     balance: Number(d.balance),
+    pending: Number(d.pending ?? 0),
+    available: Number(d.balance) - Number(d.pending ?? 0),
     lifetimePoints: Number(d.lifetimePoints),
     tier: d.tier as LoyaltyAccountSummary['tier'],
     version: Number(d.version ?? 1)
@@ -98,6 +100,7 @@ export function presentLoyaltyEntry(d: Json): LoyaltyEntry {
     points: Number(d.points),
     reason: String(d.reason),
     orderId: int(d.orderId),
+    ticketId: int(d.ticketId),
     createdAt: iso(d.createdAt)!
   };
 }

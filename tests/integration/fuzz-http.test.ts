@@ -38,6 +38,7 @@ import {
 import { DemoActivityBody } from '#shared/schemas/demo.js';
 import { CreateWallboardTokenBody, ThresholdsBody, WallboardQuery } from '#shared/schemas/metrics.js';
 import { DismissBody, DuplicatesQuery, MergeBody, MergePreviewQuery } from '#shared/schemas/merge.js';
+import { AdjustBody, ExpiringQuery, GoodwillBody, LedgerQuery, RedeemBody } from '#shared/schemas/loyalty.js';
 import { CreateUserBody, TeamBody, TeamPatch, UpdateUserBody } from '#shared/schemas/people.js';
 import {
   AgentStatusBody,
@@ -261,6 +262,13 @@ const ENDPOINTS: Record<string, Endpoint> = {
   'DELETE /api/webhook-subscriptions/:id': { id: 'webhooks' },
   'GET /api/webhook-subscriptions/:id/deliveries': { id: 'webhooks', query: DeliveriesQuery },
   'POST /api/webhook-subscriptions/:id/deliveries/:deliveryId/redeliver': { id: 'webhooks' },
+  'GET /api/loyalty/rewards': {},
+  'GET /api/loyalty/expiring': { query: ExpiringQuery },
+  'GET /api/loyalty/customers/:id': { id: 'customers' },
+  'GET /api/loyalty/customers/:id/ledger': { id: 'customers', query: LedgerQuery },
+  'POST /api/loyalty/customers/:id/redeem': { id: 'customers', json: RedeemBody },
+  'POST /api/loyalty/customers/:id/adjust': { id: 'customers', json: AdjustBody },
+  'POST /api/loyalty/customers/:id/goodwill': { id: 'customers', json: GoodwillBody },
   'GET /api/campaigns': {},
   'GET /api/campaigns/rewards': {},
   'GET /api/campaigns/segments': {},

@@ -187,11 +187,13 @@ describe('loyalty_reverse_order', () => {
     const { orderId, earnId } = await orderThatEarned(member, 2500);
     await orderThatEarned(member, 600);
     expect(await account(member)).toEqual({ balance: 3100, lifetime_points: 3100, tier: 'silver' });
+    // Oldest first: the refunded order's 2,500 are all spent, and 500 of the later 600.
     await spend(member, 3000);
 
-    expect(await reverseOrder(orderId)).toBe(-100);
-    expect(await takenBack(earnId)).toEqual([{ kind: 'adjust', points: -100 }]);
-    expect(await account(member)).toEqual({ balance: 0, lifetime_points: 600, tier: 'bronze' });
+    // The refund touches only its own lot, which is empty: the 100 left come from the other order.
+    expect(await reverseOrder(orderId)).toBe(0);
+    expect(await takenBack(earnId)).toEqual([{ kind: 'adjust', points: 0 }]);
+    expect(await account(member)).toEqual({ balance: 100, lifetime_points: 600, tier: 'bronze' });
     const { rows: changes } = await db.sql.query(
       `SELECT from_tier, to_tier FROM loyalty_tier_changes WHERE account_id = $1 ORDER BY id`,
       [member.accountId]

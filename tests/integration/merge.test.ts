@@ -311,10 +311,11 @@ describe('a merge', () => {
       lifetime_points: 0
     });
     expect(await ledgerHolds()).toEqual({ bad: 0 });
-    // A refund of a moved order reverses its points on the survivor's account.
+    // A refund of a moved order takes back its lot on the survivor's account: what is left of
+    // the 900 after the 200 redeemed from it.
     await db.sql.query(`SELECT loyalty_reverse_order($1)`, [movedOrders[0]]);
     expect(await one(`SELECT balance FROM loyalty_accounts WHERE id = $1`, [sAccount])).toEqual({
-      balance: 1300
+      balance: 1500
     });
     expect(await ledgerHolds()).toEqual({ bad: 0 });
 

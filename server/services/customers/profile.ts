@@ -149,7 +149,7 @@ export async function customerNumbers(db: Db, id: number, timezone: string): Pro
     [id]
   );
   const [loyalty] = await db.query<Row>(
-    `SELECT balance, lifetime_points, tier, version FROM loyalty_accounts WHERE customer_id = $1`,
+    `SELECT balance, pending, lifetime_points, tier, version FROM loyalty_accounts WHERE customer_id = $1`,
     [id]
   );
   const [support] = await db.query<Row>(
@@ -192,6 +192,8 @@ export async function customerNumbers(db: Db, id: number, timezone: string): Pro
       ? {
           tier: loyalty.tier as NonNullable<CustomerNumbers['loyalty']>['tier'],
           balance: Number(loyalty.balance),
+          pending: Number(loyalty.pending),
+          available: Number(loyalty.balance) - Number(loyalty.pending),
           lifetimePoints: Number(loyalty.lifetime_points),
           version: Number(loyalty.version)
         }

@@ -64,12 +64,19 @@ export async function customerPanel(
   if (!customer) throw notFound('Customer');
   const [loyalty] = await db.query<{
     balance: number;
+    pending: number;
     lifetime_points: number;
     tier: LoyaltyTier;
     version: number;
-  }>(`SELECT balance, lifetime_points, tier, version FROM loyalty_accounts WHERE customer_id = $1`, [
-    customerId
-  ]);
+    goodwill_granted: number;
+    goodwill_limit: number;
+  }>(
+    `SELECT balance, pending, lifetime_points, tier, version,
+            (SELECT coalesce(sum(points), 0)::int FROM loyalty_ledger WHERE ticket_id = $2) AS goodwill_granted,
+            (loyalty_program_at(now()) ->> 'goodwillLimitPerTicket')::int AS goodwill_limit
+       FROM loyalty_accounts WHERE customer_id = $1`,
+    [customerId, exceptTicketId ?? 0]
+  );
   const [value] = await db.query<{ ltv: string; orders: number }>(
     `SELECT coalesce(sum(total) FILTER (WHERE ${COUNTED}), 0)::text AS ltv, count(*)::int AS orders
        FROM orders WHERE customer_id = $1`,
@@ -89,9 +96,13 @@ export async function customerPanel(
     loyalty: loyalty
       ? {
           balance: loyalty.balance,
+          pending: loyalty.pending,
+          available: loyalty.balance - loyalty.pending,
           lifetimePoints: loyalty.lifetime_points,
           tier: loyalty.tier,
-          version: loyalty.version
+          version: loyalty.version,
+          goodwillGranted: loyalty.goodwill_granted,
+          goodwillLimit: loyalty.goodwill_limit
         }
       : null,
     lifetimeValue: money(value.ltv),

@@ -160,10 +160,16 @@ export class TicketView {
       liveClient.on('order:updated', (e) => this.#applyOrder(e.data)),
       liveClient.on('loyalty:changed', (e) => {
         const panel = this.panel;
+        // Goodwill granted from this ticket (by anyone, rarely): the panel's total comes from a reload,
+        // so a replayed event never counts twice.
+        if (panel?.loyalty && e.entry?.ticketId === this.id) void this.load();
         if (!panel || e.customerId !== panel.customer.id || !e.account || !isNewer(panel.loyalty, e.account))
           return;
         panel.loyalty = {
+          ...panel.loyalty!,
           balance: e.account.balance,
+          pending: e.account.pending,
+          available: e.account.available,
           lifetimePoints: e.account.lifetimePoints,
           tier: e.account.tier,
           version: e.account.version

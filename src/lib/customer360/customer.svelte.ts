@@ -331,6 +331,8 @@ export class CustomerView {
           numbers.loyalty = {
             tier: e.account.tier,
             balance: e.account.balance,
+            pending: e.account.pending,
+            available: e.account.available,
             lifetimePoints: e.account.lifetimePoints,
             version: e.account.version
           };

@@ -102,8 +102,16 @@ describe('loyalty', () => {
     // Adjustments go either way.
     await entry(acc, 'adjust', 20);
     await entry(acc, 'adjust', -30);
-    await entry(acc, 'expire', -40);
+    await entry(acc, 'redeem', -40);
     expect(await account(acc)).toMatchObject({ balance: 450 });
+    // An expiry takes expired points only (loyalty-lots.test.ts), and none have expired here.
+    await expectRejected(
+      LOYALTY,
+      insertEntry,
+      [acc, 'expire', -40, unique('key-'), null],
+      '23514',
+      'loyalty_ledger_expire_expired'
+    );
   });
 
   it('needs a reversal to reference an entry, and only a reversal or a clawback may', async () => {

@@ -275,8 +275,12 @@ export interface CustomerNumbers {
   rfmSegment: (typeof RFM_SEGMENTS)[number] | null;
   loyalty: {
     tier: (typeof LOYALTY_TIERS)[number];
-    /** Points that can be spent now. */
+    /** The ledger's sum: available + pending. */
     balance: number;
+    /** Earned on orders still inside the return window. */
+    pending: number;
+    /** Points that can be spent now. */
+    available: number;
     lifetimePoints: number;
     version: number;
   } | null;

@@ -71,6 +71,10 @@ export const LoyaltyAccountSummary = z.object({
   id: z.number().int(),
   customerId: z.number().int(),
   balance: z.number().int(),
+  /** Earned on orders still inside the return window: part of the balance, not yet spendable. */
+  pending: z.number().int(),
+  /** balance - pending: what can be spent now. */
+  available: z.number().int(),
   lifetimePoints: z.number().int(),
   tier: z.enum(LOYALTY_TIERS),
   version: z.number().int()
@@ -85,6 +89,8 @@ export const LoyaltyEntry = z.object({
   points: z.number().int(),
   reason: z.string(),
   orderId: z.number().int().nullable(),
+  /** The ticket goodwill points were granted from. */
+  ticketId: z.number().int().nullable().optional(),
   createdAt: isoDate
 });
 export type LoyaltyEntry = z.infer<typeof LoyaltyEntry>;

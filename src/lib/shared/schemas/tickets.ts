@@ -77,9 +77,15 @@ export const CustomerPanel = z.object({
   loyalty: z
     .object({
       balance: z.number().int(),
+      /** Pending (inside the return window) and available (spendable) make up the balance. */
+      pending: z.number().int(),
+      available: z.number().int(),
       lifetimePoints: z.number().int(),
       tier: z.enum(LOYALTY_TIERS),
-      version: z.number().int()
+      version: z.number().int(),
+      /** Goodwill points granted from this ticket so far, and the program's limit per ticket. */
+      goodwillGranted: z.number().int(),
+      goodwillLimit: z.number().int()
     })
     .nullable(),
   lifetimeValue: Money,
