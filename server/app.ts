@@ -41,6 +41,7 @@ import {
   orderRoutes,
   slaRoutes
 } from './routes/support.js';
+import { segmentRoutes } from './routes/segments.js';
 import { teamRoutes } from './routes/teams.js';
 import { ticketRoutes } from './routes/tickets.js';
 import { userRoutes } from './routes/users.js';
@@ -114,7 +115,8 @@ export function createApi(deps: AppDeps) {
     .route('/duplicates', duplicateRoutes(deps))
     .route('/bulk', bulkRoutes(deps))
     .route('/api-tokens', apiTokenRoutes(deps))
-    .route('/webhook-subscriptions', webhookSubscriptionRoutes(deps));
+    .route('/webhook-subscriptions', webhookSubscriptionRoutes(deps))
+    .route('/segments', segmentRoutes(deps));
   self.api = api;
   return api;
 }

@@ -65,6 +65,8 @@ const EnvSchema = z.object({
   WALLBOARD_FRAME_MS: z.coerce.number().int().min(50).max(5000).default(250),
   /** How often the analytics rollups fold in recent changes in the background. */
   ANALYTICS_REFRESH_SECONDS: z.coerce.number().min(1).default(30),
+  /** How often segments are recomputed from SQL (rules that drift with time, RFM cut-offs). */
+  SEGMENT_RECONCILE_SECONDS: z.coerce.number().min(1).default(300),
   /** Changes for one audience in one read above which its clients get one `live:resync` instead. */
   LIVE_BURST_LIMIT: z.coerce.number().int().min(1).default(200),
   /**
