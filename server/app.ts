@@ -43,6 +43,7 @@ import {
   orderRoutes,
   slaRoutes
 } from './routes/support.js';
+import { segmentRoutes } from './routes/segments.js';
 import { teamRoutes } from './routes/teams.js';
 import { ticketRoutes } from './routes/tickets.js';
 import { userRoutes } from './routes/users.js';
@@ -118,7 +119,8 @@ export function createApi(deps: AppDeps) {
     .route('/api-tokens', apiTokenRoutes(deps))
     .route('/webhook-subscriptions', webhookSubscriptionRoutes(deps))
     .route('/loyalty', loyaltyRoutes(deps))
-    .route('/campaigns', campaignRoutes(deps));
+    .route('/campaigns', campaignRoutes(deps))
+    .route('/segments', segmentRoutes(deps));
   self.api = api;
   return api;
 }

@@ -67,6 +67,10 @@ export const ROUTE_ACCESS: Rule[] = [
 
   // Commerce: the lists (GET /api/customers|orders|products), the 360, order and product pages.
   ...readWrite('/api/customers*', 'customers:read', 'customers:write'),
+  // Segments: a draft's count and preview are reads sent as POST (the rule is the body).
+  rule(['POST'], '/api/segments/count', 'customers:read'),
+  rule(['POST'], '/api/segments/preview', 'customers:read'),
+  ...readWrite('/api/segments*', 'customers:read', 'customers:write'),
   ...readWrite('/api/customer-contacts*', 'customers:read', 'customers:write'),
   ...readWrite('/api/customer-notes*', 'customers:read', 'customers:write'),
   ...readWrite('/api/duplicates*', 'customers:read', 'customers:write'),

@@ -19,6 +19,7 @@ import {
   presentProfileChange,
   presentTierChange
 } from '../presenters/customer360-live.js';
+import { presentMembershipChange, presentSegmentChange } from '../presenters/segments.js';
 import type { ChangeRow } from './change-reader.js';
 
 /** The events a change of the log becomes. */
@@ -138,6 +139,22 @@ export function route(row: ChangeRow, horizon: string): Outgoing | null {
         rooms: [rooms.managers, rooms.customer(merge.survivorId), rooms.customer(merge.mergedId)]
       };
     }
+    case 'segment_entered':
+    case 'segment_left':
+      return {
+        topic: row.topic,
+        event: row.topic === 'segment_entered' ? 'segment:entered' : 'segment:left',
+        payload: change(presentMembershipChange),
+        rooms: customerList
+      };
+    case 'segment':
+      // Segments are read by everyone who sees the customers table.
+      return {
+        topic: row.topic,
+        event: 'segment:changed',
+        payload: change(presentSegmentChange),
+        rooms: [rooms.managers, rooms.list('customers')]
+      };
     case 'stock_movement':
       // Everyone may see products: a movement goes to its product's page.
       return {

@@ -11,6 +11,7 @@ import type { CustomerMerge } from './schemas/merge.js';
 import type { ProductSummary, StockMovement } from './schemas/inventory.js';
 import type { BulkJob } from './schemas/bulk.js';
 import type { WallboardSnapshot } from './schemas/metrics.js';
+import type { Segment, SegmentMembershipChange } from './schemas/segments.js';
 import type {
   ConsentRecord,
   CustomerContact,
@@ -93,6 +94,11 @@ export interface ServerToClientEvents {
   'customer:contact_changed': (e: Change<CustomerContact>) => void;
   /** A stock movement was written (a receipt, a sale, a return, an adjustment). */
   'stock:moved': (e: Change<StockMovement>) => void;
+  /** A customer entered or left a segment (to the customer's room, the managers and the customers list). */
+  'segment:entered': (e: Change<SegmentMembershipChange>) => void;
+  'segment:left': (e: Change<SegmentMembershipChange>) => void;
+  /** A segment was created, edited (its rule, name, count) or deleted (`op`). */
+  'segment:changed': (e: Change<Segment>) => void;
   'presence:changed': (info: { ticketId: number; viewers: Viewer[] }) => void;
   /** An agent's availability changed (online, busy, away, offline), or their capacity. */
   'agent:status_changed': (e: LiveMeta & { agent: AgentAvailability }) => void;
@@ -138,7 +144,10 @@ export const DELIVERED_EVENTS = [
   'customer:note_removed',
   'customer:contact_changed',
   'stock:moved',
-  'campaign:activity'
+  'campaign:activity',
+  'segment:entered',
+  'segment:left',
+  'segment:changed'
 ] as const satisfies readonly (keyof ServerToClientEvents)[];
 
 export interface AgentAvailability {

@@ -298,3 +298,12 @@ export const SegmentMembershipChange = z.object({
 export type SegmentMembershipChange = z.infer<typeof SegmentMembershipChange>;
 
 export const BUILT_IN_SEGMENTS = ['loyal', 'at_risk', 'new_this_month', 'vip'] as const;
+
+/** GET /api/segments/:id/members: newest entries first; `before` is the previous page's `next`. */
+export const SegmentMembersQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  before: z
+    .string()
+    .regex(/^\d{4}-\d{2}-\d{2}T[\d:.]+Z_\d{1,10}$/, 'a cursor from the previous page')
+    .optional()
+});
