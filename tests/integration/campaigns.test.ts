@@ -413,3 +413,32 @@ describe('the API', () => {
     expect(rewards.rewards.map((r: { id: string }) => r.id)).toContain('voucher-10');
   });
 });
+
+describe('with the segments engine', () => {
+  it('assigns a customer whom a profile edit moves into a rule-based segment, in the same commit', async () => {
+    const seg = await manager.post('/api/segments', {
+      name: 'Tagged for a campaign',
+      rule: { op: 'and', rules: [{ field: 'tags', operator: 'any', value: ['campaign-vip'] }] }
+    });
+    expect(seg.status, JSON.stringify(seg.body)).toBe(201);
+    const { id } = await create({
+      name: 'Tag bonus',
+      segmentId: seg.body.segment.id,
+      incentive: { kind: 'points', points: 40 },
+      holdoutPercent: 10
+    });
+    expect((await launch(id)).assigned).toBe(0);
+    const { rows } = await db.sql.query<{ id: number }>(
+      `INSERT INTO customers (email, first_name) VALUES ('tagged.later@example.com', 'Tess') RETURNING id`
+    );
+    const customer = rows[0].id;
+    await db.sql.query(`UPDATE customers SET tags = '{campaign-vip}' WHERE id = $1`, [customer]);
+    const arm = expectedArm(id, customer, 10);
+    expect(await assignments(id)).toEqual([{ customer_id: customer, arm, source: 'entered' }]);
+    const { rows: balance } = await db.sql.query<{ balance: number }>(
+      `SELECT coalesce((SELECT balance FROM loyalty_accounts WHERE customer_id = $1), 0) AS balance`,
+      [customer]
+    );
+    expect(balance[0].balance).toBe(arm === 'treatment' ? 40 : 0);
+  });
+});
