@@ -32,16 +32,14 @@ const armCell = (row: string, arm: 'treatment' | 'holdout') =>
 beforeAll(async () => {
   db = await createTestDatabase();
   world = await createWorld(db.sql);
-  const {
-    rows: [segment]
-  } = await db.sql.query<{ id: number }>(
-    `INSERT INTO segments (name, rule, member_count) VALUES ('Lapsed VIPs', '{}', 30) RETURNING id`
-  );
+  // A segment of the segments engine (compiled and filled by the server when it starts): 30
+  // customers tagged as lapsed VIPs.
+  await db.sql.query(`INSERT INTO segments (name, rule) VALUES ('Lapsed VIPs', $1::jsonb)`, [
+    JSON.stringify({ op: 'and', rules: [{ field: 'tags', operator: 'any', value: ['lapsed-vip'] }] })
+  ]);
   await db.sql.query(
-    `WITH c AS (INSERT INTO customers (email, first_name)
-                SELECT 'vip' || g || '@example.com', 'Vip' FROM generate_series(1, 30) g RETURNING id)
-     INSERT INTO segment_members (segment_id, customer_id) SELECT $1, id FROM c`,
-    [segment.id]
+    `INSERT INTO customers (email, first_name, tags)
+     SELECT 'vip' || g || '@example.com', 'Vip', '{lapsed-vip}' FROM generate_series(1, 30) g`
   );
   server = await startTestServer(db.url, {}, { serveFrontend: true });
   browser = await launchChromium();
@@ -55,13 +53,34 @@ afterAll(async () => {
 
 describe('campaigns', () => {
   it('creates a campaign from the form, launches it, and the report follows an order written by SQL', async () => {
+    // The server filled the segment when it started (its first reconcile).
+    await expect
+      .poll(
+        async () =>
+          Number(
+            (
+              await db.sql.query(
+                `SELECT count(*) FROM segment_members m JOIN segments s ON s.id = m.segment_id WHERE s.name = 'Lapsed VIPs'`
+              )
+            ).rows[0].count
+          ),
+        {
+          timeout: 20_000
+        }
+      )
+      .toBe(30);
     await page.goto('/campaigns');
     await page.getByText('No campaigns yet').waitFor();
     await expectAccessible(page);
     await page.getByRole('link', { name: 'New campaign' }).click();
 
     await page.getByLabel('Name').fill('Come back for 250');
+    // Built-in segments are offered too: pick ours.
+    const { rows: ours } = await db.sql.query<{ id: number }>(
+      `SELECT id FROM segments WHERE name = 'Lapsed VIPs'`
+    );
     await expect.poll(() => page.getByLabel('Segment').inputValue()).not.toBe('');
+    await page.getByLabel('Segment').selectOption(String(ours[0].id));
     await page.getByLabel('Bonus points per member').fill('250');
     await page.getByLabel('Holdout share (%)').fill('20');
     await expectAccessible(page);
