@@ -29,6 +29,7 @@ import {
 import { bulkRoutes } from './routes/bulk.js';
 import { categoryRoutes } from './routes/categories.js';
 import { exceptImportUploads, importRoutes } from './routes/imports.js';
+import { campaignRoutes } from './routes/campaigns.js';
 import { demoActivityRoutes } from './routes/demo-activity.js';
 import { healthRoutes } from './routes/health.js';
 import { listRoutes, viewRoutes } from './routes/lists.js';
@@ -45,6 +46,7 @@ import {
   orderRoutes,
   slaRoutes
 } from './routes/support.js';
+import { segmentRoutes } from './routes/segments.js';
 import { teamRoutes } from './routes/teams.js';
 import { ticketRoutes } from './routes/tickets.js';
 import { userRoutes } from './routes/users.js';
@@ -128,7 +130,9 @@ export function createApi(deps: AppDeps) {
     .route('/ingest', ingestRoutes(deps))
     .route('/stores', storeRoutes(deps))
     .route('/categories', categoryRoutes(deps))
-    .route('/loyalty-program', loyaltyProgramRoutes(deps));
+    .route('/loyalty-program', loyaltyProgramRoutes(deps))
+    .route('/campaigns', campaignRoutes(deps))
+    .route('/segments', segmentRoutes(deps));
   self.api = api;
   return api;
 }

@@ -71,6 +71,8 @@ const EnvSchema = z.object({
    * it wakes earlier when a pending lot's window ends sooner.
    */
   LOYALTY_SCHEDULE_SECONDS: z.coerce.number().min(0.1).default(60),
+  /** How often segments are recomputed from SQL (rules that drift with time, RFM cut-offs). */
+  SEGMENT_RECONCILE_SECONDS: z.coerce.number().min(1).default(300),
   /** Changes for one audience in one read above which its clients get one `live:resync` instead. */
   LIVE_BURST_LIMIT: z.coerce.number().int().min(1).default(200),
   /**

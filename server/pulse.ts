@@ -12,6 +12,7 @@ import { answerClientErrors, nodeRequestListener } from './http/node-listener.js
 import { poolDb, sequelizeDb } from './data/db.js';
 import { resilientPool } from './data/dedicated-connections.js';
 import { startRealtime, type Realtime } from './realtime/index.js';
+import { startSegmentReconcile } from './services/segments/reconcile.js';
 import { startRollupMaintenance } from './services/analytics/maintenance.js';
 import { configurePhones } from './services/customers/phones.js';
 import { startBulkRunner } from './services/bulk/index.js';
@@ -124,6 +125,11 @@ export async function startPulse(opts: PulseOptions): Promise<RunningPulse> {
     logger,
     everyMs: config.LOYALTY_SCHEDULE_SECONDS * 1000
   });
+  const segmentReconcile = startSegmentReconcile({
+    db: backgroundDb,
+    logger,
+    everyMs: config.SEGMENT_RECONCILE_SECONDS * 1000
+  });
 
   // Outbound webhooks read the change log with their own cursors, on connections of their own.
   const webhookPool = resilientPool(opts.databaseUrl, 'pulse-webhooks', 2, logger);
@@ -162,6 +168,7 @@ export async function startPulse(opts: PulseOptions): Promise<RunningPulse> {
         await demoActivity?.close();
         await rollups.close();
         await loyaltySchedule.close();
+        await segmentReconcile.close();
         // The batch in hand commits; unfinished jobs continue at the next start (here or elsewhere).
         await bulk.close();
         await imports.close();

@@ -55,6 +55,8 @@ export const ROUTE_ACCESS: Rule[] = [
   rule(WRITE, '/api/custom-attributes*', 'session'),
   rule(WRITE, '/api/canned-responses*', 'session'),
   rule(WRITE, '/api/sla-policies', 'session'),
+  // Campaigns are managed on their screens (a launch hands out points and codes): sessions only.
+  rule(ANY, '/api/campaigns*', 'session'),
 
   // Support.
   ...readWrite('/api/tickets*', 'tickets:read', 'tickets:write'),
@@ -65,6 +67,10 @@ export const ROUTE_ACCESS: Rule[] = [
 
   // Commerce: the lists (GET /api/customers|orders|products), the 360, order and product pages.
   ...readWrite('/api/customers*', 'customers:read', 'customers:write'),
+  // Segments: a draft's count and preview are reads sent as POST (the rule is the body).
+  rule(['POST'], '/api/segments/count', 'customers:read'),
+  rule(['POST'], '/api/segments/preview', 'customers:read'),
+  ...readWrite('/api/segments*', 'customers:read', 'customers:write'),
   ...readWrite('/api/customer-contacts*', 'customers:read', 'customers:write'),
   ...readWrite('/api/customer-notes*', 'customers:read', 'customers:write'),
   ...readWrite('/api/duplicates*', 'customers:read', 'customers:write'),

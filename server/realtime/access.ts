@@ -4,6 +4,7 @@ import type { SocketData } from '#shared/events.js';
 import { rooms } from '#shared/rooms.js';
 import { covers, parsePosition, type StreamPosition } from '#shared/stream-position.js';
 import { canViewTicket, isManager } from '../auth/policies.js';
+import { leaveCampaignsUnlessManager } from './campaign-watch.js';
 import { leaveForbiddenLists } from './list-watch.js';
 import { socketUser } from './socket-auth.js';
 import type { PulseSocket } from './types.js';
@@ -46,6 +47,7 @@ export function applyAccess(
   const user = socketUser(socket.data);
   if (!isManager(user)) void socket.leave(rooms.wallboard);
   leaveForbiddenLists(socket);
+  leaveCampaignsUnlessManager(socket);
   for (const [ticketId, teamId] of Object.entries(socket.data.watching)) {
     if (!canViewTicket(user, { teamId })) unwatch(socket, Number(ticketId));
   }

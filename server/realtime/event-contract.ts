@@ -22,7 +22,9 @@ const CONTRACT: Record<keyof ClientToServerEvents, Shape> = {
   'wallboard:unwatch': { args: 0, ack: 'optional' },
   'live:catch_up': { args: 1, ack: 'required' },
   'list:watch': { args: 1, ack: 'required' },
-  'list:unwatch': { args: 1, ack: 'optional' }
+  'list:unwatch': { args: 1, ack: 'optional' },
+  'campaign:watch': { args: 1, ack: 'required' },
+  'campaign:unwatch': { args: 1, ack: 'none' }
 };
 
 const shapeOf = (event: unknown): Shape | undefined =>

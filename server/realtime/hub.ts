@@ -10,6 +10,7 @@ import { poolDb } from '../data/db.js';
 import { canViewTicket } from '../auth/policies.js';
 import { applyAccess, authRooms, readAccess, ticketTeamNow, type AccessState } from './access.js';
 import type { ChangeRow, ReadResult } from './change-reader.js';
+import { bindCampaignWatch } from './campaign-watch.js';
 import { bindCustomerWatch } from './customer-watch.js';
 import { allowedListRooms, bindListWatch } from './list-watch.js';
 import { enforceEventContract } from './event-contract.js';
@@ -124,6 +125,7 @@ export class Hub {
     bindCustomerWatch(socket, logger, poolDb(this.opts.pool));
     bindListWatch(socket, logger);
     bindProductWatch(socket, poolDb(this.opts.pool), logger);
+    bindCampaignWatch(socket, poolDb(this.opts.pool), logger);
     this.opts.wallboard?.bindWatch(socket);
     this.bindCatchUp(socket);
 

@@ -240,3 +240,35 @@ describe('routing the customer 360’s history to the customer’s room only', (
     expect(route(row({ topic: 'customer_consent', customerId: null, data: {} }), '1:1:')).toBeNull();
   });
 });
+
+describe('campaign activity', () => {
+  it('goes to its campaign room only, as a cue to recompute the report', () => {
+    const out = route(
+      row({
+        id: 77,
+        topic: 'campaign_activity',
+        entityId: 12,
+        data: { campaign_id: 12, kind: 'orders', count: 3 }
+      }),
+      '5:5:'
+    );
+    expect(out).toEqual({
+      topic: 'campaign_activity',
+      event: 'campaign:activity',
+      payload: {
+        seq: 77,
+        horizon: '5:5:',
+        at: '2026-12-01T10:00:00.000Z',
+        campaignId: 12,
+        kind: 'orders',
+        count: 3
+      },
+      rooms: ['campaign:12']
+    });
+    const members = route(
+      row({ topic: 'campaign_activity', entityId: 12, data: { kind: 'members', count: 40 } }),
+      ''
+    );
+    expect(members?.payload).toMatchObject({ kind: 'members', count: 40 });
+  });
+});

@@ -19,6 +19,7 @@ import {
   presentProfileChange,
   presentTierChange
 } from '../presenters/customer360-live.js';
+import { presentMembershipChange, presentSegmentChange } from '../presenters/segments.js';
 import type { ChangeRow } from './change-reader.js';
 import { presentDeliveryChange } from '../presenters/store-delivery.js';
 
@@ -139,6 +140,22 @@ export function route(row: ChangeRow, horizon: string): Outgoing | null {
         rooms: [rooms.managers, rooms.customer(merge.survivorId), rooms.customer(merge.mergedId)]
       };
     }
+    case 'segment_entered':
+    case 'segment_left':
+      return {
+        topic: row.topic,
+        event: row.topic === 'segment_entered' ? 'segment:entered' : 'segment:left',
+        payload: change(presentMembershipChange),
+        rooms: customerList
+      };
+    case 'segment':
+      // Segments are read by everyone who sees the customers table.
+      return {
+        topic: row.topic,
+        event: 'segment:changed',
+        payload: change(presentSegmentChange),
+        rooms: [rooms.managers, rooms.list('customers')]
+      };
     case 'stock_movement':
       // Everyone may see products: a movement goes to its product's page.
       return {
@@ -154,6 +171,20 @@ export function route(row: ChangeRow, horizon: string): Outgoing | null {
         event: 'store:delivery_changed',
         payload: change(presentDeliveryChange),
         rooms: [rooms.managers]
+      };
+    case 'campaign_activity':
+      // A campaign report's cue to recompute (migration 0029): its own room only.
+      if (row.entityId === null) return null;
+      return {
+        topic: row.topic,
+        event: 'campaign:activity',
+        payload: {
+          ...meta,
+          campaignId: row.entityId,
+          kind: row.data.kind === 'members' ? 'members' : 'orders',
+          count: Number(row.data.count)
+        },
+        rooms: [rooms.campaign(row.entityId)]
       };
     default:
       return routeCustomer360(row, change);

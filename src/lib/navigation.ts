@@ -108,6 +108,15 @@ export const NAV_ITEMS: readonly NavItem[] = [
     section: 'insights'
   },
   {
+    href: '/campaigns',
+    label: 'Campaigns',
+    icon: 'zap',
+    key: 'k',
+    summary: 'Incentives for a segment, measured against a holdout',
+    roles: MANAGERS,
+    section: 'insights'
+  },
+  {
     href: '/settings',
     label: 'Support settings',
     icon: 'clock',

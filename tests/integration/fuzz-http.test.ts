@@ -40,6 +40,7 @@ import {
 import { PublishBody, SaveDraftBody } from '#shared/schemas/loyalty-editor.js';
 import { STARTING_PROGRAM } from '#shared/schemas/loyalty-program.js';
 import { ActivityQuery, RecentQuery, TopMembersQuery } from '#shared/schemas/loyalty-report.js';
+import { CreateCampaignBody } from '#shared/schemas/campaigns.js';
 import {
   CreateApiTokenBody,
   CreateWebhookBody,
@@ -131,7 +132,8 @@ type Pool =
   | 'webhooks'
   | 'stores'
   | 'programVersions'
-  | 'previews';
+  | 'previews'
+  | 'campaigns';
 interface Endpoint {
   id?: Pool;
   query?: z.ZodType;
@@ -330,7 +332,14 @@ const ENDPOINTS: Record<string, Endpoint> = {
   'DELETE /api/loyalty-program/draft': {},
   'POST /api/loyalty-program/previews': {},
   'GET /api/loyalty-program/previews/:id': { id: 'previews' },
-  'POST /api/loyalty-program/publish': { json: PublishBody }
+  'POST /api/loyalty-program/publish': { json: PublishBody },
+  'GET /api/campaigns': {},
+  'GET /api/campaigns/rewards': {},
+  'GET /api/campaigns/segments': {},
+  'POST /api/campaigns': { json: CreateCampaignBody },
+  'GET /api/campaigns/:id': { id: 'campaigns' },
+  'POST /api/campaigns/:id/launch': { id: 'campaigns' },
+  'GET /api/campaigns/:id/report': { id: 'campaigns' }
 };
 
 // Tables a refused request may still write: the audit log (denied access, failed sign-ins, which
@@ -524,6 +533,21 @@ async function seedRows() {
     `INSERT INTO stores (name, platform, secret) VALUES ('Fuzz shop', 'shopify', repeat('s', 32)) RETURNING id`
   );
   pools.stores = stores.map((r) => r.id);
+  // A segment of two customers and a draft campaign on it (launching it is allowed to succeed).
+  const { rows: segments } = await db.sql.query<{ id: number }>(
+    `INSERT INTO segments (name, rule) VALUES ('Fuzz segment', '{}') RETURNING id`
+  );
+  await db.sql.query(`INSERT INTO segment_members (segment_id, customer_id) VALUES ($1, $2), ($1, $3)`, [
+    segments[0].id,
+    world.customerId,
+    customerB
+  ]);
+  const { rows: campaigns } = await db.sql.query<{ id: number }>(
+    `INSERT INTO campaigns (name, segment_id, incentive, bonus_points, starts_at, ends_at, holdout_percent)
+     VALUES ('Fuzz campaign', $1, 'points', 10, now(), now() + interval '7 days', 10) RETURNING id`,
+    [segments[0].id]
+  );
+  pools.campaigns = campaigns.map((r) => r.id);
   hints = {
     ids: {
       ticketId: pools.tickets,
@@ -534,7 +558,8 @@ async function seedRows() {
       customerIds: pools.customers,
       assigneeId: [world.agentA.id, world.agentB.id, world.manager.id],
       productId: pools.products,
-      categoryId: []
+      categoryId: [],
+      segmentId: [segments[0].id]
     }
   };
 }

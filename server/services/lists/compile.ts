@@ -50,11 +50,16 @@ const instant = (value: string) => (value.length === 10 ? `${value}T00:00:00Z` :
 const endOf = (value: string) =>
   value.length === 10 ? new Date(Date.parse(instant(value)) + 86_400_000).toISOString() : value;
 
-function compileRule(entity: ListEntity, rule: FilterRule, p: Params): string {
+/**
+ * One filter rule as SQL over the entity's base relation, its values bound through `p`
+ * (segments compile the conditions they share with the customers table through this).
+ */
+export function compileRule(entity: ListEntity, rule: FilterRule, p: Params): string {
   const { def, sql } = fieldSql(entity, rule.field);
   if (!def.filterable) throw badFilter(`cannot filter on "${rule.field}"`);
   const x = sql.filter ?? sql.select;
   const v = rule.value;
+  if (sql.compile) return sql.compile(rule.operator, v, (value, cast) => p.add(value, cast));
   const op = `${def.type}:${rule.operator}`;
   switch (op) {
     case 'text:contains':

@@ -1,4 +1,5 @@
 import type { ListEntity } from '#shared/lists/query.js';
+import { AppError } from '../../errors.js';
 
 // How each list reads from the database: its base relation, and for every field the SQL that
 // shows it, filters it and sorts it. Sort expressions never yield NULL (a NULL sorts as the
@@ -24,6 +25,8 @@ export interface FieldSql {
   sortId?: string;
   /** Enum filters bind their values as this Postgres array type (an index on the enum column applies). */
   enumArray?: string;
+  /** A filter of its own (a field that is not a column): the SQL of an operator and a bound value. */
+  compile?: (operator: string, value: unknown, bind: (value: unknown, cast?: string) => string) => string;
 }
 
 export interface EntitySql {
@@ -63,6 +66,18 @@ export interface SearchParams {
 }
 
 const customerName = `(c.first_name || ' ' || c.last_name)`;
+
+/** Members of any (or none) of the segments whose ids are the values, from segment_members. */
+function segmentMembership(
+  operator: string,
+  value: unknown,
+  bind: (value: unknown, cast?: string) => string
+): string {
+  const ids = (value as string[]).map((v) => (/^\d{1,9}$/.test(v) ? Number(v) : Number.NaN));
+  if (ids.some(Number.isNaN)) throw new AppError('validation_failed', 'a segment filter takes segment ids');
+  const members = `c.id IN (SELECT m.customer_id FROM segment_members m WHERE m.segment_id = ANY (${bind(ids, 'integer[]')}))`;
+  return operator === 'is_none_of' ? `NOT (${members})` : members;
+}
 const customerSearch = (p: SearchParams, alias = 'c') =>
   [
     ...(p.letters ? [`${p.q} <% (${alias}.first_name || ' ' || ${alias}.last_name)`] : []),
@@ -133,7 +148,8 @@ export const ENTITY_SQL: Record<ListEntity, EntitySql> = {
         sortId: 's.customer_id'
       },
       createdAt: { select: 'c.created_at', sort: 'c.created_at', sortType: 'timestamptz' },
-      version: { select: 'c.version' }
+      version: { select: 'c.version' },
+      segment: { select: 'NULL', compile: segmentMembership }
     },
     search: (p) => customerSearch(p),
     money: ['lifetimeSpend'],

@@ -40,6 +40,7 @@ export function withSearch<T>(db: Db, q: string | undefined, work: (db: Db) => P
 
 const selectList = (entity: ListEntity) =>
   Object.entries(ENTITY_SQL[entity].fields)
+    .filter(([, f]) => !f.compile)
     .map(([key, f]) => `${f.select} AS "${key}"`)
     .join(', ');
 
@@ -48,7 +49,8 @@ const NUMBER_KEYS = new Set(['ratingAvg']);
 /** A database row in the contract's shape: dates as ISO strings, money as exact decimal strings. */
 function present(entity: ListEntity, raw: Record<string, unknown>): Record<string, unknown> {
   const row: Record<string, unknown> = {};
-  for (const key of Object.keys(ENTITY_SQL[entity].fields)) {
+  for (const [key, sql] of Object.entries(ENTITY_SQL[entity].fields)) {
+    if (sql.compile) continue; // a filter, not a column
     const v = raw[key];
     if (v instanceof Date) row[key] = v.toISOString();
     else if (NUMBER_KEYS.has(key) && v !== null && v !== undefined) row[key] = Number(v);

@@ -27,6 +27,7 @@ type AskEvent =
   | 'product:watch'
   | 'wallboard:watch'
   | 'list:watch'
+  | 'campaign:watch'
   | 'presence:list'
   | 'live:catch_up';
 type AskArgs<E extends AskEvent> = ClientToServerEvents[E] extends (...args: [...infer A, infer _Ack]) => void
@@ -44,7 +45,8 @@ const UNWATCH = {
   'customer:watch': 'customer:unwatch',
   'product:watch': 'product:unwatch',
   'wallboard:watch': 'wallboard:unwatch',
-  'list:watch': 'list:unwatch'
+  'list:watch': 'list:unwatch',
+  'campaign:watch': 'campaign:unwatch'
 } as const;
 type WatchEvent = keyof typeof UNWATCH;
 

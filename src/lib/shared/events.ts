@@ -14,6 +14,7 @@ import type { BulkJob } from './schemas/bulk.js';
 import type { ImportJob } from './schemas/imports.js';
 import type { PreviewJob } from './schemas/loyalty-editor.js';
 import type { WallboardSnapshot } from './schemas/metrics.js';
+import type { Segment, SegmentMembershipChange } from './schemas/segments.js';
 import type {
   ConsentRecord,
   CustomerContact,
@@ -98,6 +99,11 @@ export interface ServerToClientEvents {
   'stock:moved': (e: Change<StockMovement>) => void;
   /** A storefront delivery was received or applied (or failed): the stores admin's list, to `role:manager`. */
   'store:delivery_changed': (e: Change<StoreDelivery>) => void;
+  /** A customer entered or left a segment (to the customer's room, the managers and the customers list). */
+  'segment:entered': (e: Change<SegmentMembershipChange>) => void;
+  'segment:left': (e: Change<SegmentMembershipChange>) => void;
+  /** A segment was created, edited (its rule, name, count) or deleted (`op`). */
+  'segment:changed': (e: Change<Segment>) => void;
   'presence:changed': (info: { ticketId: number; viewers: Viewer[] }) => void;
   /** An agent's availability changed (online, busy, away, offline), or their capacity. */
   'agent:status_changed': (e: LiveMeta & { agent: AgentAvailability }) => void;
@@ -125,6 +131,13 @@ export interface ServerToClientEvents {
    * `GET /api/loyalty-program/previews/:id` answers the same after a reload.
    */
   'loyalty:preview_progress': (job: PreviewJob) => void;
+  /**
+   * Something the campaign's report counts changed: members were assigned, or a member's order
+   * dated inside the window was written. Sent to `campaign:<id>`; the screen asks for the report again.
+   */
+  'campaign:activity': (
+    e: LiveMeta & { campaignId: number; kind: 'members' | 'orders'; count: number }
+  ) => void;
 }
 
 /** The events that carry a change of the log (`LiveMeta`): replayed on resume, deduplicated by seq. */
@@ -148,7 +161,11 @@ export const DELIVERED_EVENTS = [
   'customer:note_removed',
   'customer:contact_changed',
   'stock:moved',
-  'store:delivery_changed'
+  'store:delivery_changed',
+  'campaign:activity',
+  'segment:entered',
+  'segment:left',
+  'segment:changed'
 ] as const satisfies readonly (keyof ServerToClientEvents)[];
 
 export interface AgentAvailability {
@@ -185,6 +202,9 @@ export interface ClientToServerEvents {
    */
   'list:watch': (entity: ListEntity, ack: Ack<{ ok: true }>) => void;
   'list:unwatch': (entity: ListEntity, ack?: Ack<{ ok: true }>) => void;
+  /** Managers and admins: join `campaign:<id>` (its report's activity). */
+  'campaign:watch': (campaignId: number, ack: Ack<{ ok: true }>) => void;
+  'campaign:unwatch': (campaignId: number) => void;
   /**
    * Sends what this socket's rooms received after `since` (a stream position a REST response
    * carried), up to the live stream: for state loaded before the socket was live, or before it

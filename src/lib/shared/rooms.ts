@@ -11,5 +11,7 @@ export const rooms = {
   list: (entity: 'customers' | 'orders' | 'products') => `list:${entity}` as const,
   /** A product page: everyone may see products, so joining needs only that the product exists. */
   product: (id: number) => `product:${id}`,
-  wallboard: 'wallboard'
+  wallboard: 'wallboard',
+  /** A campaign's report (managers and admins): its members' activity inside the window. */
+  campaign: (id: number) => `campaign:${id}`
 } as const;

@@ -1,3 +1,4 @@
+import { presentMembershipChange } from '../../../presenters/segments.js';
 import { WEBHOOK_EVENTS, type WebhookEvent } from '#shared/schemas/integrations.js';
 import {
   presentCustomer,
@@ -19,7 +20,9 @@ export const EVENT_SOURCES: Record<WebhookEvent, { topic: string; op: 'insert' |
   'customer.created': { topic: 'customer', op: 'insert' },
   'customer.updated': { topic: 'customer', op: 'update' },
   'product.created': { topic: 'product', op: 'insert' },
-  'product.updated': { topic: 'product', op: 'update' }
+  'product.updated': { topic: 'product', op: 'update' },
+  'segment.entered': { topic: 'segment_entered', op: 'insert' },
+  'segment.left': { topic: 'segment_left', op: 'insert' }
 };
 
 /** The event of a change_log row, as SQL over `c.topic` and `c.op` (built from constants only). */
@@ -44,6 +47,9 @@ export function presentEventData(event: WebhookEvent, data: Record<string, unkno
       return presentLoyaltyAccount(d);
     case 'customer':
       return presentCustomer(d);
+    case 'segment_entered':
+    case 'segment_left':
+      return presentMembershipChange(d);
     default:
       return d;
   }

@@ -124,6 +124,16 @@ export const CUSTOMER_FIELDS = [
     sortable: true,
     filterable: true,
     defaultVisible: false
+  },
+  /** Members of these segments (values are segment ids): the segment's "open in customers table". */
+  {
+    key: 'segment',
+    label: 'Segment',
+    type: 'enum',
+    sortable: false,
+    filterable: true,
+    defaultVisible: false,
+    column: false
   }
 ] as const satisfies readonly FieldDef[];
 

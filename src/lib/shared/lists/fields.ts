@@ -35,6 +35,8 @@ export interface FieldDef {
   searchable?: boolean;
   /** May be null in a row (sorts place nulls last in both directions). */
   nullable?: boolean;
+  /** False for a filter that is not a column (the customers' `segment`: membership of a segment). */
+  column?: boolean;
 }
 
 /** The operators a field's filter offers. */

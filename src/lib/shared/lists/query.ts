@@ -201,7 +201,7 @@ const columnsSchema = (entity: ListEntity) =>
     .max(LIST_FIELDS[entity].length)
     .superRefine((cols, ctx) =>
       cols.forEach((c, i) => {
-        if (!fieldByKey(LIST_FIELDS[entity], c))
+        if (fieldByKey(LIST_FIELDS[entity], c)?.column === false || !fieldByKey(LIST_FIELDS[entity], c))
           ctx.addIssue({ code: 'custom', path: [i], message: `unknown column "${c}"` });
       })
     );

@@ -67,7 +67,9 @@ export const WEBHOOK_EVENTS = [
   'customer.created',
   'customer.updated',
   'product.created',
-  'product.updated'
+  'product.updated',
+  'segment.entered',
+  'segment.left'
 ] as const;
 export type WebhookEvent = (typeof WEBHOOK_EVENTS)[number];
 

@@ -1,0 +1,12 @@
+DROP TRIGGER orders_campaign_activity_update ON orders;
+DROP TRIGGER orders_campaign_activity_insert ON orders;
+DROP TRIGGER campaign_members_activity ON campaign_members;
+DROP FUNCTION campaign_capture_activity();
+DROP TRIGGER segment_members_campaigns ON segment_members;
+DROP FUNCTION campaign_assign_entered();
+DROP FUNCTION campaign_assign(integer, integer[], text);
+DROP INDEX orders_discount_code_idx;
+DROP TABLE campaign_codes;
+DROP TABLE campaign_members;
+DROP FUNCTION campaign_bucket(integer, integer);
+DROP TABLE campaigns;
