@@ -36,6 +36,7 @@ import {
 } from '#shared/schemas/integrations.js';
 import { DemoActivityBody } from '#shared/schemas/demo.js';
 import { CreateWallboardTokenBody, ThresholdsBody, WallboardQuery } from '#shared/schemas/metrics.js';
+import { SegmentDraft, SegmentInput, SegmentMembersQuery, SegmentPatch } from '#shared/schemas/segments.js';
 import { DismissBody, DuplicatesQuery, MergeBody, MergePreviewQuery } from '#shared/schemas/merge.js';
 import { CreateUserBody, TeamBody, TeamPatch, UpdateUserBody } from '#shared/schemas/people.js';
 import {
@@ -93,6 +94,7 @@ const TOKEN = 'integration-token-for-the-fuzzer-0123456789';
 
 /** Each endpoint and the schemas of what it reads; `id` names the rows its `:id` is drawn from. */
 type Pool =
+  | 'segments'
   | 'tickets'
   | 'orders'
   | 'teams'
@@ -258,7 +260,17 @@ const ENDPOINTS: Record<string, Endpoint> = {
   'PATCH /api/webhook-subscriptions/:id': { id: 'webhooks', json: WebhookPatch },
   'DELETE /api/webhook-subscriptions/:id': { id: 'webhooks' },
   'GET /api/webhook-subscriptions/:id/deliveries': { id: 'webhooks', query: DeliveriesQuery },
-  'POST /api/webhook-subscriptions/:id/deliveries/:deliveryId/redeliver': { id: 'webhooks' }
+  'POST /api/webhook-subscriptions/:id/deliveries/:deliveryId/redeliver': { id: 'webhooks' },
+  'GET /api/segments': {},
+  'POST /api/segments': { json: SegmentInput },
+  'POST /api/segments/count': { json: SegmentDraft },
+  'POST /api/segments/preview': { json: SegmentDraft },
+  'GET /api/segments/:id': { id: 'segments' },
+  'PATCH /api/segments/:id': { id: 'segments', json: SegmentPatch },
+  'DELETE /api/segments/:id': { id: 'segments' },
+  'GET /api/segments/:id/count': { id: 'segments' },
+  'GET /api/segments/:id/members': { id: 'segments', query: SegmentMembersQuery },
+  'GET /api/segments/:id/export.csv': { id: 'segments' }
 };
 
 // Tables a refused request may still write: the audit log (denied access, failed sign-ins, which
@@ -284,7 +296,13 @@ const MAY_CHANGE = [
   // The webhook dispatcher moves subscriptions' cursors and records deliveries on its own.
   'webhook_subscriptions',
   'webhook_deliveries',
-  'webhook_attempts'
+  'webhook_attempts',
+  // The segment reconcile compiles, recounts and corrects segments on its own (and at start).
+  'segments',
+  'segment_members',
+  'segment_membership_changes',
+  'segment_rfm_cutoffs',
+  'segment_dirty'
 ];
 
 type Who = 'anonymous' | 'agent' | 'manager' | 'admin' | 'integration';
@@ -400,6 +418,9 @@ async function seedRows() {
     pools.views.push(
       (await manager.post('/api/views', { name, entity: 'orders', state: {}, visibility })).body.view.id
     );
+  pools.segments = (await db.sql.query<{ id: number }>(`SELECT id FROM segments ORDER BY id`)).rows.map(
+    (r) => r.id
+  );
   // A finished export and a finished tag job (their ids for the bulk job endpoints).
   pools.bulk = [];
   for (const body of [
