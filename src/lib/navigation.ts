@@ -45,6 +45,15 @@ export const NAV_ITEMS: readonly NavItem[] = [
     section: 'workspace'
   },
   {
+    href: '/segments',
+    label: 'Segments',
+    icon: 'users',
+    key: 'e',
+    summary: 'Saved groups of customers, kept current as they buy',
+    roles: EVERYONE,
+    section: 'workspace'
+  },
+  {
     href: '/orders',
     label: 'Orders',
     icon: 'bag',

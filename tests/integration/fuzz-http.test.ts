@@ -55,6 +55,7 @@ import {
   StorePatch
 } from '#shared/schemas/storefront.js';
 import { CreateWallboardTokenBody, ThresholdsBody, WallboardQuery } from '#shared/schemas/metrics.js';
+import { SegmentDraft, SegmentInput, SegmentMembersQuery, SegmentPatch } from '#shared/schemas/segments.js';
 import { DismissBody, DuplicatesQuery, MergeBody, MergePreviewQuery } from '#shared/schemas/merge.js';
 import { AdjustBody, ExpiringQuery, GoodwillBody, LedgerQuery, RedeemBody } from '#shared/schemas/loyalty.js';
 import { CreateUserBody, TeamBody, TeamPatch, UpdateUserBody } from '#shared/schemas/people.js';
@@ -113,6 +114,7 @@ const TOKEN = 'integration-token-for-the-fuzzer-0123456789';
 
 /** Each endpoint and the schemas of what it reads; `id` names the rows its `:id` is drawn from. */
 type Pool =
+  | 'segments'
   | 'tickets'
   | 'orders'
   | 'teams'
@@ -339,7 +341,17 @@ const ENDPOINTS: Record<string, Endpoint> = {
   'POST /api/campaigns': { json: CreateCampaignBody },
   'GET /api/campaigns/:id': { id: 'campaigns' },
   'POST /api/campaigns/:id/launch': { id: 'campaigns' },
-  'GET /api/campaigns/:id/report': { id: 'campaigns' }
+  'GET /api/campaigns/:id/report': { id: 'campaigns' },
+  'GET /api/segments': {},
+  'POST /api/segments': { json: SegmentInput },
+  'POST /api/segments/count': { json: SegmentDraft },
+  'POST /api/segments/preview': { json: SegmentDraft },
+  'GET /api/segments/:id': { id: 'segments' },
+  'PATCH /api/segments/:id': { id: 'segments', json: SegmentPatch },
+  'DELETE /api/segments/:id': { id: 'segments' },
+  'GET /api/segments/:id/count': { id: 'segments' },
+  'GET /api/segments/:id/members': { id: 'segments', query: SegmentMembersQuery },
+  'GET /api/segments/:id/export.csv': { id: 'segments' }
 };
 
 // Tables a refused request may still write: the audit log (denied access, failed sign-ins, which
@@ -367,7 +379,13 @@ const MAY_CHANGE = [
   // The webhook dispatcher moves subscriptions' cursors and records deliveries on its own.
   'webhook_subscriptions',
   'webhook_deliveries',
-  'webhook_attempts'
+  'webhook_attempts',
+  // The segment reconcile compiles, recounts and corrects segments on its own (and at start).
+  'segments',
+  'segment_members',
+  'segment_membership_changes',
+  'segment_rfm_cutoffs',
+  'segment_dirty'
 ];
 
 type Who = 'anonymous' | 'agent' | 'manager' | 'admin' | 'integration';
@@ -483,6 +501,9 @@ async function seedRows() {
     pools.views.push(
       (await manager.post('/api/views', { name, entity: 'orders', state: {}, visibility })).body.view.id
     );
+  pools.segments = (await db.sql.query<{ id: number }>(`SELECT id FROM segments ORDER BY id`)).rows.map(
+    (r) => r.id
+  );
   // A finished export and a finished tag job (their ids for the bulk job endpoints).
   pools.bulk = [];
   for (const body of [

@@ -91,6 +91,13 @@ describe('segment membership', () => {
       [customerId, big.id]
     );
     expect(rows.map((r) => r.change)).toEqual(['entered', 'left']);
+    const timeline = await manager.getOk(`/api/customers/${customerId}/timeline?kinds=segment`);
+    // The order also made them "New this month", a built-in segment.
+    const ours = timeline.items.filter((i: { segmentId: number }) => i.segmentId === big.id);
+    expect(ours.map((i: { change: string; segmentName: string }) => `${i.change} ${i.segmentName}`)).toEqual([
+      'left Big spenders',
+      'entered Big spenders'
+    ]);
   });
 
   it('profile edits, tickets and consents move members too; the count and the customers filter agree', async () => {

@@ -62,6 +62,12 @@ export const TIMELINE_SOURCES: Partial<Record<TimelineKind, string>> = {
      WHERE a.customer_id = $1 AND l.created_at <= $2::timestamptz
        AND (l.created_at, 'loyalty'::text, l.id) < ($2::timestamptz, $3::text, $4::bigint)
      ORDER BY l.created_at DESC, l.id DESC LIMIT $5`,
+  segment: `
+    SELECT c.at, c.id, NULL::int AS actor_id,
+           jsonb_build_object('segmentId', c.segment_id, 'segmentName', c.segment_name, 'change', c.change) AS data
+      FROM segment_membership_changes c WHERE c.customer_id = $1 AND c.at <= $2::timestamptz
+       AND (c.at, 'segment'::text, c.id) < ($2::timestamptz, $3::text, $4::bigint)
+     ORDER BY c.at DESC, c.id DESC LIMIT $5`,
   tier: `
     SELECT c.changed_at AS at, c.id, NULL::int AS actor_id,
            jsonb_build_object('from', c.from_tier, 'to', c.to_tier) AS data

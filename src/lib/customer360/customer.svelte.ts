@@ -28,6 +28,7 @@ import {
   fromProfileChange,
   fromTicketCreated,
   fromTier,
+  fromSegment,
   kindsOf,
   mergeItems,
   type TimelineGroup
@@ -351,6 +352,12 @@ export class CustomerView {
           if (!this.loyalty.some((l) => l.id === row.id)) this.loyalty = [row, ...this.loyalty];
           this.#addItems(fromLoyalty(e));
         }
+      }),
+      liveClient.on('segment:entered', (e) => {
+        if (mine(e.data.customerId)) this.#addItems(fromSegment(e));
+      }),
+      liveClient.on('segment:left', (e) => {
+        if (mine(e.data.customerId)) this.#addItems(fromSegment(e));
       }),
       liveClient.on('loyalty:tier_changed', (e) => {
         if (mine(e.data.customerId)) this.#addItems(fromTier(e));

@@ -1,3 +1,4 @@
+import type { SegmentMembershipChange } from '$shared/schemas/segments.js';
 import type { Change, LoyaltyChange } from '$shared/events.js';
 import type {
   ConsentRecord,
@@ -131,6 +132,16 @@ export function fromLoyalty(e: LoyaltyChange): TimelineItem | null {
     orderId: entry.orderId
   };
 }
+
+export const fromSegment = (e: Change<SegmentMembershipChange>): TimelineItem => ({
+  key: `segment:${e.data.id}`,
+  at: e.data.at,
+  actor: null,
+  kind: 'segment',
+  segmentId: e.data.segmentId,
+  segmentName: e.data.segmentName,
+  change: e.data.change
+});
 
 export const fromTier = (e: Change<TierChange>): TimelineItem => ({
   key: `tier:${e.data.id}`,

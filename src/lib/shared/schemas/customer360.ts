@@ -330,7 +330,8 @@ export const TIMELINE_KINDS = [
   'profile',
   'consent',
   'note',
-  'merge'
+  'merge',
+  'segment'
 ] as const;
 export type TimelineKind = (typeof TIMELINE_KINDS)[number];
 
@@ -339,7 +340,7 @@ export const TIMELINE_GROUPS = {
   orders: ['order_placed', 'order_status'],
   support: ['ticket_opened', 'ticket_message', 'csat'],
   loyalty: ['loyalty', 'tier'],
-  profile: ['profile', 'consent', 'merge'],
+  profile: ['profile', 'consent', 'merge', 'segment'],
   notes: ['note']
 } as const satisfies Record<string, readonly TimelineKind[]>;
 
@@ -395,6 +396,8 @@ export type TimelineItem = ItemBase &
     | { kind: 'consent'; channel: ConsentChannel; granted: boolean; source: ConsentSource }
     | { kind: 'note'; noteId: number; body: string }
     | { kind: 'merge'; otherCustomerId: number; direction: 'absorbed' | 'merged_into'; summary: string }
+    /** Entered or left a segment (its name as it was then). */
+    | { kind: 'segment'; segmentId: number; segmentName: string; change: 'entered' | 'left' }
   );
 
 export const TimelineQuery = z.object({
