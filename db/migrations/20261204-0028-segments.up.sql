@@ -266,17 +266,8 @@ END $$;
 CREATE TRIGGER segment_members_history AFTER INSERT OR DELETE ON segment_members
   FOR EACH ROW EXECUTE FUNCTION segment_record_membership();
 
--- Live ----------------------------------------------------------------------------------------
-CREATE TRIGGER segments_version BEFORE UPDATE ON segments FOR EACH ROW EXECUTE FUNCTION bump_version('json');
-CREATE TRIGGER segments_capture AFTER INSERT OR UPDATE OR DELETE ON segments
-  FOR EACH ROW EXECUTE FUNCTION capture_change('segment');
--- One topic per direction, so a webhook subscription (topic and operation) can ask for either.
-CREATE TRIGGER segment_membership_entered_capture AFTER INSERT ON segment_membership_changes
-  FOR EACH ROW WHEN (NEW.change = 'entered') EXECUTE FUNCTION capture_change('segment_entered');
-CREATE TRIGGER segment_membership_left_capture AFTER INSERT ON segment_membership_changes
-  FOR EACH ROW WHEN (NEW.change = 'left') EXECUTE FUNCTION capture_change('segment_left');
-
--- Built-in segments (compiled and filled by the server's first reconcile).
+-- Built-in segments (compiled and filled by the server's first reconcile). Written before the
+-- capture triggers: a migration is not a change screens replay.
 INSERT INTO segments (name, description, built_in, rule) VALUES
   ('Loyal', 'RFM champions and loyal customers.', 'loyal',
    '{"op":"and","rules":[{"field":"rfm","operator":"is_any_of","value":["champions","loyal"]}]}'),
@@ -286,3 +277,13 @@ INSERT INTO segments (name, description, built_in, rule) VALUES
    '{"op":"and","rules":[{"field":"firstOrderAt","operator":"in_last","value":30}]}'),
   ('VIP', 'The support VIP rule: a VIP tier or lifetime value over the threshold (support settings).', 'vip',
    '{"op":"and","rules":[{"field":"supportVip","operator":"is","value":true}]}');
+
+-- Live ----------------------------------------------------------------------------------------
+CREATE TRIGGER segments_version BEFORE UPDATE ON segments FOR EACH ROW EXECUTE FUNCTION bump_version('json');
+CREATE TRIGGER segments_capture AFTER INSERT OR UPDATE OR DELETE ON segments
+  FOR EACH ROW EXECUTE FUNCTION capture_change('segment');
+-- One topic per direction, so a webhook subscription (topic and operation) can ask for either.
+CREATE TRIGGER segment_membership_entered_capture AFTER INSERT ON segment_membership_changes
+  FOR EACH ROW WHEN (NEW.change = 'entered') EXECUTE FUNCTION capture_change('segment_entered');
+CREATE TRIGGER segment_membership_left_capture AFTER INSERT ON segment_membership_changes
+  FOR EACH ROW WHEN (NEW.change = 'left') EXECUTE FUNCTION capture_change('segment_left');
