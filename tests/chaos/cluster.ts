@@ -12,6 +12,17 @@ import { freePort } from '../support/postgres.js';
 
 const root = path.resolve(import.meta.dirname, '../..');
 
+/** Every process the run started: killed when the run's own process ends, however it ends. */
+const children = new Set<ChildProcess>();
+process.on('exit', () => {
+  for (const child of children) child.kill('SIGKILL');
+});
+const track = (child: ChildProcess) => {
+  children.add(child);
+  child.once('exit', () => children.delete(child));
+  return child;
+};
+
 /** Postgres for the run: embedded (which can be stopped and started) or the one DATABASE_URL names. */
 export interface ChaosPostgres {
   url: string;
@@ -76,23 +87,25 @@ export class PulseNode {
 
   async start() {
     const log = createWriteStream(this.logFile, { flags: 'a' });
-    const child = spawn(process.execPath, ['--import', 'tsx', 'server/index.ts'], {
-      cwd: root,
-      env: {
-        ...process.env,
-        NODE_ENV: 'production',
-        DATABASE_URL: this.databaseUrl,
-        PORT: String(this.port),
-        HOST: '127.0.0.1',
-        LOG_LEVEL: 'info',
-        SERVE_FRONTEND: 'false',
-        SEED_DEMO_DATA: 'false',
-        DEMO_ACTIVITY: 'off',
-        // The run's clients are many sessions of few users, from one address.
-        API_SESSION_RATE_PER_SECOND: '0'
-      },
-      stdio: ['ignore', 'pipe', 'pipe']
-    });
+    const child = track(
+      spawn(process.execPath, ['--import', 'tsx', 'server/index.ts'], {
+        cwd: root,
+        env: {
+          ...process.env,
+          NODE_ENV: 'production',
+          DATABASE_URL: this.databaseUrl,
+          PORT: String(this.port),
+          HOST: '127.0.0.1',
+          LOG_LEVEL: 'info',
+          SERVE_FRONTEND: 'false',
+          SEED_DEMO_DATA: 'false',
+          DEMO_ACTIVITY: 'off',
+          // The run's clients are many sessions of few users, from one address.
+          API_SESSION_RATE_PER_SECOND: '0'
+        },
+        stdio: ['ignore', 'pipe', 'pipe']
+      })
+    );
     child.stdout!.pipe(log);
     child.stderr!.pipe(log);
     this.child = child;
@@ -202,7 +215,7 @@ export class Balancer {
     await writeFile(file, `${config}\n`);
     execFileSync(this.binary, ['-c', '-q', '-f', file]);
     const log = createWriteStream(path.join(this.dir, `haproxy-${this.port}.log`), { flags: 'a' });
-    const child = spawn(this.binary, ['-db', '-f', file], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = track(spawn(this.binary, ['-db', '-f', file], { stdio: ['ignore', 'pipe', 'pipe'] }));
     child.stdout!.pipe(log);
     child.stderr!.pipe(log);
     this.child = child;
