@@ -1,0 +1,95 @@
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RunningPulse } from '../../server/pulse.js';
+import {
+  expectAccessible,
+  expectLive,
+  expectNoSidewaysScroll,
+  launchChromium,
+  signInPage
+} from '../support/browser.js';
+import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { createCustomer, createWorld, PASSWORD } from '../support/fixtures.js';
+import { Browser as Http } from '../support/http.js';
+import { startTestServer } from '../support/server.js';
+
+// A segment in a real browser: the builder's draft is counted as it is edited, the count follows
+// the database live (a tag written by plain SQL moves a customer in), and the screens pass axe at
+// 1440 and 390 px.
+
+let db: TestDatabase;
+let server: RunningPulse;
+let browser: Browser;
+let page: Page;
+let segmentId: number;
+let newcomer: number;
+
+const countShown = () => page.getByTestId('segment-count').innerText();
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  const world = await createWorld(db.sql);
+  for (const [email, name] of [
+    ['vera@example.com', 'Vera'],
+    ['viktor@example.com', 'Viktor']
+  ]) {
+    const id = await createCustomer(db.sql, email, name);
+    await db.sql.query(`UPDATE customers SET tags = ARRAY['vip'] WHERE id = $1`, [id]);
+  }
+  newcomer = await createCustomer(db.sql, 'nadia@example.com', 'Nadia');
+  server = await startTestServer(db.url, {}, { serveFrontend: true });
+  const manager = await Http.signedIn(server.url, world.manager.email);
+  const created = await manager.post('/api/segments', {
+    name: 'VIP tagged',
+    description: 'Customers tagged vip',
+    rule: { op: 'and', rules: [{ field: 'tags', operator: 'any', value: ['vip'] }] }
+  });
+  expect(created.status).toBe(201);
+  segmentId = created.body.segment.id;
+  browser = await launchChromium();
+  page = (await signInPage(browser, server.url, world.manager.email, PASSWORD)).page;
+});
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+  await db?.drop();
+});
+
+describe('a segment', () => {
+  it('counts the draft as the rule is edited, and its count follows a tag written by SQL', async () => {
+    await page.goto(`/segments/${segmentId}`);
+    await expectLive(page);
+    await expect.poll(countShown, { timeout: 5000 }).toBe('2');
+    expect(await page.getByTestId('segment-preview').innerText()).toContain('Vera');
+
+    // A second condition (the builder starts a new one as "lifetime spend at least 100"): nobody
+    // here has bought anything, so the draft counts none; removing it counts two again.
+    await page.getByRole('button', { name: 'Add condition' }).click();
+    await expect.poll(countShown, { timeout: 5000 }).toBe('0');
+    await page.getByRole('button', { name: 'Remove this condition' }).nth(1).click();
+    await expect.poll(countShown, { timeout: 5000 }).toBe('2');
+
+    await db.sql.query(`UPDATE customers SET tags = ARRAY['vip', 'press'] WHERE id = $1`, [newcomer]);
+    await expect.poll(countShown, { timeout: 4000 }).toBe('3');
+    await expect
+      .poll(() => page.getByTestId('segment-preview').innerText(), { timeout: 4000 })
+      .toContain('Nadia');
+    await expectAccessible(page);
+  });
+
+  it('lists segments with their counts, and both screens fit a 390 px phone', async () => {
+    await page.goto('/segments');
+    await expect.poll(() => page.getByText('VIP tagged').count(), { timeout: 5000 }).toBeGreaterThan(0);
+    await expectAccessible(page);
+    await page.setViewportSize({ width: 390, height: 844 });
+    try {
+      await expectNoSidewaysScroll(page);
+      await page.goto(`/segments/${segmentId}`);
+      await expect.poll(countShown, { timeout: 5000 }).toBe('3');
+      await expectNoSidewaysScroll(page);
+      await expectAccessible(page);
+    } finally {
+      await page.setViewportSize({ width: 1440, height: 900 });
+    }
+  });
+});
