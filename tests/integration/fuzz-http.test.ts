@@ -374,8 +374,11 @@ const MAY_CHANGE = [
   'customer_order_stats',
   'product_sales_daily',
   'sales_daily',
-  // Folded into one row after each background rollup refresh (analytics/maintenance.ts).
+  // Folded into one row (per day, status and channel) after each background rollup refresh.
   'order_totals',
+  'order_daily_totals',
+  // Rebuilt by the background rollup refresh for the 360's RFM segment.
+  'rfm_boundaries',
   // The webhook dispatcher moves subscriptions' cursors and records deliveries on its own.
   'webhook_subscriptions',
   'webhook_deliveries',

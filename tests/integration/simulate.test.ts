@@ -15,6 +15,20 @@ import { drain, reconciledMetrics } from '../support/metrics.js';
 
 const root = path.resolve(import.meta.dirname, '../..');
 const TZ = 'Europe/Berlin';
+
+/** The last millisecond of the day `t` falls on in `tz` (days of 24 hours: a DST change is off by one). */
+function lastMomentOfDay(tz: string, t: number): number {
+  const parts = new Intl.DateTimeFormat('en-GB', {
+    timeZone: tz,
+    hourCycle: 'h23',
+    hour: '2-digit',
+    minute: '2-digit',
+    second: '2-digit'
+  }).formatToParts(new Date(t));
+  const part = (type: string) => Number(parts.find((p) => p.type === type)!.value);
+  const intoDay = ((part('hour') * 60 + part('minute')) * 60 + part('second')) * 1000 + (t % 1000);
+  return t - intoDay + 86_400_000 - 1;
+}
 let db: TestDatabase;
 
 beforeAll(async () => {
@@ -46,7 +60,9 @@ describe('the simulator', () => {
     async () => {
       const rollups = poolDb(db.sql);
       await refreshRollups(rollups, TZ);
-      const clock = Date.now() + 10 * 60_000; // every simulated event is before this "now"
+      // Every simulated event is before this "now", and it is still today in TZ (ten minutes later,
+      // unless that is past midnight there: then the day's last millisecond).
+      const clock = Math.min(Date.now() + 10 * 60_000, lastMomentOfDay(TZ, Date.now()));
       const reader = new ChangeReader(db.sql);
       await reader.start();
       const metrics = await reconciledMetrics(db.sql, { timezone: TZ, clock: () => clock });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { BulkJob } from '$shared/schemas/bulk.js';
 import { describeAction, progressText } from './describe.js';
-import { isFurther } from './jobs.svelte.js';
+import { isFurther } from '$shared/schemas/bulk.js';
 
 const job = (over: Partial<BulkJob>): BulkJob => ({
   id: 1,

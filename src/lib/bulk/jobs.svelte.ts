@@ -3,17 +3,8 @@ import { notices } from '$lib/console/notices.svelte.js';
 import { live } from '$lib/live/connection.svelte.js';
 import { liveClient } from '$lib/live/live-client.js';
 import { SvelteSet } from 'svelte/reactivity';
-import { isFinished, type BulkJob, type BulkRequest } from '$shared/schemas/bulk.js';
+import { isFinished, isFurther, type BulkJob, type BulkRequest } from '$shared/schemas/bulk.js';
 import { finishedNotice } from './describe.js';
-
-/** Whether `next` may replace `shown`: a finished job stays finished; progress never goes back. */
-export function isFurther(next: BulkJob, shown: BulkJob | undefined): boolean {
-  if (!shown) return true;
-  if (isFinished(shown.state)) return false;
-  if (isFinished(next.state)) return true;
-  if (shown.state === 'running' && next.state === 'queued') return false;
-  return next.processed >= shown.processed;
-}
 
 /**
  * The signed-in user's bulk jobs, for the whole app: the tray shows the ones running, a toast says

@@ -128,3 +128,16 @@ export const BulkJob = z.object({
   downloadUrl: z.string().nullable()
 });
 export type BulkJob = z.infer<typeof BulkJob>;
+
+/**
+ * Whether `next` may replace `shown` on a screen: a finished job stays finished; progress never
+ * goes back. `bulk:progress` events are applied by this rule (the tray), so one that arrives late
+ * changes nothing.
+ */
+export function isFurther(next: BulkJob, shown: BulkJob | undefined): boolean {
+  if (!shown) return true;
+  if (isFinished(shown.state)) return false;
+  if (isFinished(next.state)) return true;
+  if (shown.state === 'running' && next.state === 'queued') return false;
+  return next.processed >= shown.processed;
+}
