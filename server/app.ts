@@ -1,6 +1,5 @@
 import { serveStatic } from '@hono/node-server/serve-static';
 import { Hono } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import { secureHeaders } from 'hono/secure-headers';
 import { existsSync, readFileSync, statSync } from 'node:fs';
@@ -16,6 +15,7 @@ import type { RoutedApp } from './http/openapi.js';
 import { apiRateLimit } from './http/rate-limit.js';
 import { requestContext } from './http/request-context.js';
 import { streamPosition } from './http/stream-position.js';
+import { wholeBody } from './http/whole-body.js';
 import { analyticsRoutes } from './routes/analytics.js';
 import { apiDocsRoutes } from './routes/api-docs.js';
 import { apiTokenRoutes } from './routes/api-tokens.js';
@@ -63,20 +63,9 @@ export function createApi(deps: AppDeps) {
     .basePath('/api')
     .use(originHeaders(deps.config.TRUST_PROXY))
     .use(originCheck(deps.config.ALLOWED_ORIGINS))
-    // Before anything reads the body: by Content-Length at once, a chunked body as it arrives.
-    .use(
-      exceptImportUploads(
-        bodyLimit({
-          maxSize: deps.config.API_BODY_LIMIT_KIB * 1024,
-          onError: () => {
-            throw new AppError(
-              'payload_too_large',
-              `The request body is larger than ${deps.config.API_BODY_LIMIT_KIB} KiB`
-            );
-          }
-        })
-      )
-    )
+    // Before any route: the whole body, refused over the limit (by Content-Length at once, a chunked
+    // body as it arrives) or when it never arrives whole.
+    .use(exceptImportUploads(wholeBody(deps.config.API_BODY_LIMIT_KIB * 1024)))
     .use(sessionMiddleware(deps.auth))
     // A bearer API token acts as its owner within its scopes (auth/scopes.ts), or is refused.
     .use(apiTokenMiddleware(deps.db))

@@ -3,7 +3,7 @@ import http from 'node:http';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
-import { createWorld, PASSWORD } from '../support/fixtures.js';
+import { createCustomer, createTicket, createWorld, PASSWORD } from '../support/fixtures.js';
 import { startChildServer, type ChildServer } from '../support/processes.js';
 import { Browser } from '../support/http.js';
 import { httpRequest, rawRequest } from '../support/raw-http.js';
@@ -287,6 +287,33 @@ describe('request bodies', () => {
     const res = await rawRequest(server.url, head + '{"email":"a@b.c","password":"' + 'x'.repeat(64 * 1024));
     expect(res.status).toBe(413);
     expect(JSON.parse(res.body).error).toMatchObject({ code: 'payload_too_large' });
+    await expectUp(server);
+  });
+
+  it('a request whose body never arrives whole changes nothing, even where the route ignores its body', async () => {
+    const agent = await Browser.signedIn(server.url, world.agentA.email);
+    const customerId = await createCustomer(db.sql, `half-body-${Date.now()}@example.com`);
+    const ticketId = await createTicket(db.sql, { customerId, teamId: world.teamA });
+    const host = hostOf(server.url);
+    const head = httpRequest('POST', `/api/tickets/${ticketId}/claim`, {
+      host,
+      origin: `http://${host}`,
+      cookie: agent.cookie,
+      'content-type': 'application/json',
+      'content-length': '100'
+    });
+    // Nine of the hundred bytes it declared, then the client goes away.
+    const res = await rawRequest(server.url, head + '{"note":1', 5000, true);
+    expect(res.status === null || res.status === 400, `answered ${res.status}`).toBe(true);
+    // A whole request after it is answered; the claim that never arrived is not in the ticket.
+    const after = await agent.get(`/api/tickets/${ticketId}`);
+    expect(after.status, JSON.stringify(after.body)).toBe(200);
+    const { rows } = await db.sql.query(
+      `SELECT assignee_id, (SELECT count(*) FROM ticket_status_changes WHERE ticket_id = $1)::int AS changes
+         FROM tickets WHERE id = $1`,
+      [ticketId]
+    );
+    expect(rows[0]).toEqual({ assignee_id: null, changes: 0 });
     await expectUp(server);
   });
 

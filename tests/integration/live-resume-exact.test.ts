@@ -65,9 +65,13 @@ describe('a REST answer and the live stream', () => {
     const customerId = await createCustomer(db.sql, `catchup-${Date.now()}@example.com`);
     const orderId = await createOrder(db.sql, { customerId, total: 10 });
     const socket = await openSocket(server.url, as.agentA);
+    const watcher = await openSocket(server.url, as.manager);
     // The screen reads the ticket's panel, then the order is refunded, then it joins the customer's room.
     const position = (await as.agentA.get('/api/tickets?view=team')).headers.get(HORIZON_HEADER)!;
     await db.sql.query(`UPDATE orders SET status = 'refunded' WHERE id = $1`, [orderId]);
+    // Once the live reader has read the refund, it is behind the reader's cursor: the catch-up must
+    // replay it (a refund not yet read would reach the room live instead).
+    await waitFor(watcher, 'order:updated', (e) => e.data.id === orderId && e.data.status === 'refunded');
     expect(await socket.emitWithAck('customer:watch', customerId)).toEqual({ data: { ok: true } });
     const answer = await socket.emitWithAck('live:catch_up', position);
     // The order's new state, and its status change for the customer's timeline.
