@@ -125,12 +125,19 @@ async function staleEntities(client: ChaosClient, browser: Browser, sample: numb
   return stale;
 }
 
-/** Judges every client; the rows of the table, one per kind. */
+/**
+ * Judges every client; the rows of the table, one per kind. `settled` is the log every client
+ * was waited on to receive (what it misses of it is missing); `frozen` is how many frames each
+ * client had received when `final` was read after it, so every frame judged was committed, and in
+ * `final`, unless it is a leak (background work goes on committing while the judge runs).
+ */
 export async function judge(
   clients: ChaosClient[],
-  log: Map<number, LoggedChange>,
+  logs: { settled: Map<number, LoggedChange>; final: Map<number, LoggedChange> },
+  frozen: Map<ChaosClient, number>,
   browsers: Map<ChaosClient, Browser>
 ): Promise<{ verdicts: Verdict[]; failures: string[] }> {
+  const { settled: log, final } = logs;
   const byKind = new Map<ClientKind, Verdict>();
   const lags = new Map<ClientKind, number[]>();
   const failures: string[] = [];
@@ -162,7 +169,8 @@ export async function judge(
     let redelivered = 0;
     let outOfOrder = 0;
     let forbidden = 0;
-    for (const f of client.frames) {
+    const leaks: string[] = [];
+    for (const f of client.frames.slice(0, frozen.get(client))) {
       if (!f.applied) {
         redelivered++;
         continue;
@@ -172,8 +180,16 @@ export async function judge(
         continue;
       }
       seen.add(f.seq);
-      const change = log.get(f.seq);
-      if (!change || ![...change.rooms].some((r) => client.rooms.has(r))) forbidden++;
+      const change = final.get(f.seq);
+      if (!change || ![...change.rooms].some((r) => client.rooms.has(r))) {
+        forbidden++;
+        if (leaks.length < 5)
+          leaks.push(
+            change
+              ? `seq ${f.seq} (${change.topic} to ${[...change.rooms].join(' ') || 'no room'})`
+              : `seq ${f.seq} (${f.event}, not in change_log)`
+          );
+      }
       if (f.entity) {
         const before = lastSeqOf.get(f.entity) ?? 0;
         if (f.seq < before) outOfOrder++;
@@ -205,7 +221,9 @@ export async function judge(
     if (outOfOrder > 0)
       failures.push(`client ${client.id} (${client.kind}) applied ${outOfOrder} changes out of order`);
     if (forbidden > 0)
-      failures.push(`client ${client.id} (${client.kind}) received ${forbidden} changes it may not see`);
+      failures.push(
+        `client ${client.id} (${client.kind}) received ${forbidden} changes it may not see, e.g. ${leaks.join(', ')}`
+      );
   }
   for (const v of byKind.values()) {
     const sorted = (lags.get(v.kind) ?? []).sort((a, b) => a - b);

@@ -162,8 +162,12 @@ async function main() {
       log = await readLog(pool);
     }
     say(`settled; judging ${log.size} changes against ${clients.length} clients`);
+    // Background work (segment reconciles, rollups) commits on: what the clients hold now was all
+    // committed before the log is read again.
+    const frozen = new Map(clients.map((c) => [c, c.frames.length]));
+    const final = await readLog(pool);
 
-    const { verdicts, failures } = await judge(clients, log, browsers);
+    const { verdicts, failures } = await judge(clients, { settled: log, final }, frozen, browsers);
     for (const broken of await invariants(pool)) failures.push(`invariant: ${broken}`);
     const serverErrors = await fiveHundreds(nodes);
     failures.push(...serverErrors.failures);
