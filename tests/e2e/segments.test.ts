@@ -77,6 +77,51 @@ describe('a segment', () => {
     await expectAccessible(page);
   });
 
+  it('picks a product by its name (no id typed), and the customers table’s chip names the segment', async () => {
+    const vera = (await db.sql.query(`SELECT id FROM customers WHERE email = 'vera@example.com'`)).rows[0].id;
+    const lamp = (
+      await db.sql.query(
+        `INSERT INTO products (sku, name, price, stock) VALUES ('LAMP-01', 'Brass desk lamp', 80, 10) RETURNING id`
+      )
+    ).rows[0].id;
+    await db.sql.query(`INSERT INTO products (sku, name, price) VALUES ('RUG-01', 'Wool rug', 120)`);
+    const order = (
+      await db.sql.query(
+        `INSERT INTO orders (customer_id, total, status) VALUES ($1, 80, 'delivered') RETURNING id`,
+        [vera]
+      )
+    ).rows[0].id;
+    await db.sql.query(
+      `INSERT INTO order_items (order_id, product_id, quantity, unit_price) VALUES ($1, $2, 1, 80)`,
+      [order, lamp]
+    );
+    await page.goto(`/segments/${segmentId}`);
+    await expect.poll(countShown, { timeout: 5000 }).toBe('3');
+
+    await page.getByRole('button', { name: 'Add condition' }).click();
+    await page.getByLabel('Field').nth(1).selectOption('productsBought');
+    const picker = page.getByRole('combobox', { name: 'Product values' });
+    await picker.fill('brass');
+    await page.getByRole('option', { name: /Brass desk lamp/ }).click();
+    await expect
+      .poll(() => page.getByRole('list', { name: 'Chosen Product values' }).innerText())
+      .toContain('Brass desk lamp');
+    // Tagged vip and bought the lamp: Vera only.
+    await expect.poll(countShown, { timeout: 5000 }).toBe('1');
+    await expect
+      .poll(() => page.getByTestId('segment-preview').innerText(), { timeout: 4000 })
+      .toContain('Vera');
+    await expectAccessible(page);
+
+    await page.goto(
+      `/customers?filter=${encodeURIComponent(JSON.stringify({ op: 'and', rules: [{ field: 'segment', operator: 'is_any_of', value: [String(segmentId)] }] }))}`
+    );
+    await expect
+      .poll(() => page.getByTestId('filter-chips').innerText(), { timeout: 5000 })
+      .toContain('VIP tagged');
+    expect(await page.getByTestId('filter-chips').innerText()).not.toContain(String(segmentId));
+  });
+
   it('lists segments with their counts, and both screens fit a 390 px phone', async () => {
     await page.goto('/segments');
     await expect.poll(() => page.getByText('VIP tagged').count(), { timeout: 5000 }).toBeGreaterThan(0);
