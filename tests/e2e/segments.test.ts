@@ -23,12 +23,13 @@ let browser: Browser;
 let page: Page;
 let segmentId: number;
 let newcomer: number;
+let world: Awaited<ReturnType<typeof createWorld>>;
 
 const countShown = () => page.getByTestId('segment-count').innerText();
 
 beforeAll(async () => {
   db = await createTestDatabase();
-  const world = await createWorld(db.sql);
+  world = await createWorld(db.sql);
   for (const [email, name] of [
     ['vera@example.com', 'Vera'],
     ['viktor@example.com', 'Viktor']
@@ -120,6 +121,36 @@ describe('a segment', () => {
       .poll(() => page.getByTestId('filter-chips').innerText(), { timeout: 5000 })
       .toContain('VIP tagged');
     expect(await page.getByTestId('filter-chips').innerText()).not.toContain(String(segmentId));
+  });
+
+  it('shows an agent (who may not edit) a saved rule’s products and tiers by name', async () => {
+    const lamp = (await db.sql.query(`SELECT id FROM products WHERE sku = 'LAMP-01'`)).rows[0].id;
+    const manager = await Http.signedIn(server.url, world.manager.email);
+    const saved = await manager.post('/api/segments', {
+      name: 'Gold lamp buyers',
+      description: '',
+      rule: {
+        op: 'and',
+        rules: [
+          { field: 'productsBought', operator: 'any', value: [lamp] },
+          { field: 'tier', operator: 'is_any_of', value: ['gold', 'platinum'] }
+        ]
+      }
+    });
+    expect(saved.status).toBe(201);
+    const { context, page: agent } = await signInPage(browser, server.url, world.agentA.email, PASSWORD);
+    try {
+      await agent.goto(`/segments/${saved.body.segment.id}`);
+      const chosen = agent.getByRole('list', { name: 'Chosen Product values' });
+      await expect.poll(() => chosen.innerText(), { timeout: 5000 }).toContain('Brass desk lamp');
+      expect(await agent.getByRole('list', { name: 'Chosen Tier values' }).innerText()).toContain('Platinum');
+      // Read-only: no picker to type in, nothing to remove.
+      expect(await agent.getByRole('combobox', { name: 'Product values' }).count()).toBe(0);
+      expect(await agent.getByRole('button', { name: /^Remove/ }).count()).toBe(0);
+      await expectAccessible(agent);
+    } finally {
+      await context.close();
+    }
   });
 
   it('lists segments with their counts, and both screens fit a 390 px phone', async () => {
