@@ -182,4 +182,61 @@ describe('the live ticket console, two agents side by side', () => {
       (await db.sql.query(`SELECT balance FROM loyalty_accounts WHERE id = $1`, [account])).rows[0].balance
     ).toBe(0);
   });
+
+  it('an agent grants goodwill points from a ticket: up to the limit, on the ticket and the other agent’s panel', async () => {
+    const customer = (
+      await db.sql.query(
+        `INSERT INTO customers (email, first_name, last_name) VALUES ('gwen@example.com', 'Gwen', 'Goodwill') RETURNING id`
+      )
+    ).rows[0].id;
+    await createLoyaltyAccount(db.sql, customer);
+    const id = await createTicket(db.sql, {
+      customerId: customer,
+      teamId: world.teamA,
+      subject: 'Late again'
+    });
+    await bea.goto(`/console/tickets/${id}`);
+    await alex.goto(`/console/tickets/${id}`);
+    const alexPanel = alex.getByTestId('customer-panel');
+    const beaPanel = bea.getByTestId('customer-panel');
+    // The program's limit (500 a ticket) is shown before anything is granted.
+    await within(
+      async () => (await alexPanel.getByTestId('panel-goodwill').innerText()).includes('0 of 500'),
+      5000
+    );
+
+    await alexPanel.getByRole('button', { name: 'Grant goodwill' }).click();
+    const dialog = alex.getByRole('dialog', { name: 'Grant goodwill points' });
+    await dialog.getByLabel('Points').fill('600');
+    await dialog.getByLabel('Reason').fill('Third late parcel');
+    await dialog.getByRole('button', { name: 'Grant points' }).click();
+    await within(async () => (await dialog.getByText('At most 500').count()) === 1);
+    await dialog.getByLabel('Points').fill('150');
+    await dialog.getByRole('button', { name: 'Grant points' }).dblclick();
+    await within(async () => !(await dialog.isVisible()));
+
+    await within(async () => (await beaPanel.getByTestId('panel-available').innerText()).trim() === '150');
+    await within(async () =>
+      (await beaPanel.getByTestId('panel-goodwill').innerText()).includes('150 of 500')
+    );
+    await within(() =>
+      bea
+        .getByTestId('thread')
+        .getByText(/granted 150 goodwill points: Third late parcel/)
+        .isVisible()
+    );
+    // A double click granted once.
+    const granted = await db.sql.query(`SELECT points FROM loyalty_ledger WHERE ticket_id = $1`, [id]);
+    expect(granted.rows.map((r) => r.points)).toEqual([150]);
+
+    // The customer's timeline says it was goodwill, with a link to the ticket it came from.
+    await bea.goto(`/customers/${customer}`);
+    const item = bea
+      .locator('[data-testid="timeline"] [data-kind="loyalty"]')
+      .filter({ hasText: 'Goodwill 150 points' });
+    await within(async () => (await item.count()) === 1, 10_000);
+    expect(await item.getByRole('link', { name: `ticket #${id}` }).getAttribute('href')).toBe(
+      `/console/tickets/${id}`
+    );
+  });
 });

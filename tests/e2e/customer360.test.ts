@@ -2,7 +2,7 @@ import axe from 'axe-core';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningPulse } from '../../server/pulse.js';
-import { expectLive, launchChromium, signInPage } from '../support/browser.js';
+import { expectAccessible, expectLive, launchChromium, signInPage } from '../support/browser.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import {
   createCustomer,
@@ -90,6 +90,71 @@ describe('the customer 360', () => {
     await within(async () => (await page.getByTestId('points').innerText()).trim() === '0');
     // The numbers follow: the refunded order no longer counts as a sale.
     await within(async () => (await page.getByTestId('ltv').innerText()).includes('0.00'));
+  });
+
+  it('a manager adjusts points with a reason, and the loyalty card follows live', async () => {
+    const available = page.getByTestId('loyalty-card').getByTestId('loyalty-available');
+    await within(async () => (await available.innerText()).trim() === '0');
+
+    await page.getByRole('button', { name: 'Adjust' }).click();
+    const adjust = page.getByRole('dialog', { name: 'Adjust points' });
+    await adjust.getByLabel('Points').fill('1200');
+    await adjust.getByRole('button', { name: 'Adjust' }).click();
+    // The reason is required: nothing is sent without it.
+    await within(async () => (await adjust.getByText('Say why').count()) === 1);
+    await adjust.getByLabel('Reason').fill('Parcel lost twice');
+    await adjust.getByRole('button', { name: 'Adjust' }).click();
+    await within(async () => !(await adjust.isVisible()));
+    await within(async () => (await available.innerText()).trim() === '1,200');
+    await within(timelineHas('[data-kind="loyalty"]', 'Parcel lost twice'));
+  });
+
+  it('redeems a reward: the code shows, the balance drops live, a double click redeems once', async () => {
+    const available = page.getByTestId('loyalty-card').getByTestId('loyalty-available');
+    await page.getByRole('button', { name: 'Redeem' }).click();
+    const redeem = page.getByRole('dialog', { name: 'Redeem a reward' });
+    await redeem.getByTestId('redeem-dialog').getByRole('radio').first().waitFor();
+    // 1,200 points: the $10 voucher can be had, the $25 one cannot.
+    expect(await redeem.getByRole('radio', { name: /\$25 voucher/ }).isDisabled()).toBe(true);
+    await redeem.getByRole('radio', { name: /\$10 voucher/ }).check();
+    await expectAccessible(page, 'dialog[open]');
+    await redeem.getByRole('button', { name: 'Redeem' }).dblclick();
+    const shown = page.getByRole('dialog', { name: 'Reward redeemed' });
+    await shown.getByTestId('reward-code').waitFor();
+    const code = (await shown.getByTestId('reward-code').innerText()).trim();
+    expect(code).toMatch(/^PTS-[A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{4}$/);
+    await within(async () => (await available.innerText()).trim() === '200');
+    const redeemed = await db.sql.query(
+      `SELECT c.code FROM loyalty_reward_codes c JOIN loyalty_accounts a ON a.id = c.account_id WHERE a.customer_id = $1`,
+      [customerId]
+    );
+    expect(redeemed.rows.map((r) => r.code)).toEqual([code]);
+    await shown.getByRole('button', { name: 'Done' }).click();
+  });
+
+  it('a reward chosen while the points were there, spent elsewhere before the click: the server’s 409 shows', async () => {
+    const available = page.getByTestId('loyalty-card').getByTestId('loyalty-available');
+    const redeem = page.getByRole('dialog', { name: 'Redeem a reward' });
+    // A reward chosen while the points were there, spent elsewhere before the click: the server's 409 shows.
+    await page.getByRole('button', { name: 'Redeem' }).click();
+    await db.sql.query(
+      `INSERT INTO loyalty_ledger (account_id, kind, points, reason, idempotency_key)
+       SELECT id, 'adjust', 500, 'Top-up', 'e2e-topup' FROM loyalty_accounts WHERE customer_id = $1`,
+      [customerId]
+    );
+    await within(async () => (await available.innerText()).trim() === '700');
+    await redeem.getByRole('radio', { name: /\$5 voucher/ }).check();
+    await db.sql.query(
+      `INSERT INTO loyalty_ledger (account_id, kind, points, reason, idempotency_key)
+       SELECT id, 'adjust', -500, 'Taken back', 'e2e-takeback' FROM loyalty_accounts WHERE customer_id = $1`,
+      [customerId]
+    );
+    await redeem.getByRole('button', { name: 'Redeem' }).click();
+    await within(async () =>
+      (await redeem.getByRole('alert').innerText()).includes('Not enough available points')
+    );
+    await redeem.getByRole('button', { name: 'Cancel' }).click();
+    expect((await available.innerText()).trim()).toBe('200');
   });
 
   it('edits inline: Enter saves, Esc cancels, a bad value shows its error in place', async () => {

@@ -23,12 +23,13 @@ let browser: Browser;
 let page: Page;
 let segmentId: number;
 let newcomer: number;
+let world: Awaited<ReturnType<typeof createWorld>>;
 
 const countShown = () => page.getByTestId('segment-count').innerText();
 
 beforeAll(async () => {
   db = await createTestDatabase();
-  const world = await createWorld(db.sql);
+  world = await createWorld(db.sql);
   for (const [email, name] of [
     ['vera@example.com', 'Vera'],
     ['viktor@example.com', 'Viktor']
@@ -75,6 +76,81 @@ describe('a segment', () => {
       .poll(() => page.getByTestId('segment-preview').innerText(), { timeout: 4000 })
       .toContain('Nadia');
     await expectAccessible(page);
+  });
+
+  it('picks a product by its name (no id typed), and the customers table’s chip names the segment', async () => {
+    const vera = (await db.sql.query(`SELECT id FROM customers WHERE email = 'vera@example.com'`)).rows[0].id;
+    const lamp = (
+      await db.sql.query(
+        `INSERT INTO products (sku, name, price, stock) VALUES ('LAMP-01', 'Brass desk lamp', 80, 10) RETURNING id`
+      )
+    ).rows[0].id;
+    await db.sql.query(`INSERT INTO products (sku, name, price) VALUES ('RUG-01', 'Wool rug', 120)`);
+    const order = (
+      await db.sql.query(
+        `INSERT INTO orders (customer_id, total, status) VALUES ($1, 80, 'delivered') RETURNING id`,
+        [vera]
+      )
+    ).rows[0].id;
+    await db.sql.query(
+      `INSERT INTO order_items (order_id, product_id, quantity, unit_price) VALUES ($1, $2, 1, 80)`,
+      [order, lamp]
+    );
+    await page.goto(`/segments/${segmentId}`);
+    await expect.poll(countShown, { timeout: 5000 }).toBe('3');
+
+    await page.getByRole('button', { name: 'Add condition' }).click();
+    await page.getByLabel('Field').nth(1).selectOption('productsBought');
+    const picker = page.getByRole('combobox', { name: 'Product values' });
+    await picker.fill('brass');
+    await page.getByRole('option', { name: /Brass desk lamp/ }).click();
+    await expect
+      .poll(() => page.getByRole('list', { name: 'Chosen Product values' }).innerText())
+      .toContain('Brass desk lamp');
+    // Tagged vip and bought the lamp: Vera only.
+    await expect.poll(countShown, { timeout: 5000 }).toBe('1');
+    await expect
+      .poll(() => page.getByTestId('segment-preview').innerText(), { timeout: 4000 })
+      .toContain('Vera');
+    await expectAccessible(page);
+
+    await page.goto(
+      `/customers?filter=${encodeURIComponent(JSON.stringify({ op: 'and', rules: [{ field: 'segment', operator: 'is_any_of', value: [String(segmentId)] }] }))}`
+    );
+    await expect
+      .poll(() => page.getByTestId('filter-chips').innerText(), { timeout: 5000 })
+      .toContain('VIP tagged');
+    expect(await page.getByTestId('filter-chips').innerText()).not.toContain(String(segmentId));
+  });
+
+  it('shows an agent (who may not edit) a saved rule’s products and tiers by name', async () => {
+    const lamp = (await db.sql.query(`SELECT id FROM products WHERE sku = 'LAMP-01'`)).rows[0].id;
+    const manager = await Http.signedIn(server.url, world.manager.email);
+    const saved = await manager.post('/api/segments', {
+      name: 'Gold lamp buyers',
+      description: '',
+      rule: {
+        op: 'and',
+        rules: [
+          { field: 'productsBought', operator: 'any', value: [lamp] },
+          { field: 'tier', operator: 'is_any_of', value: ['gold', 'platinum'] }
+        ]
+      }
+    });
+    expect(saved.status).toBe(201);
+    const { context, page: agent } = await signInPage(browser, server.url, world.agentA.email, PASSWORD);
+    try {
+      await agent.goto(`/segments/${saved.body.segment.id}`);
+      const chosen = agent.getByRole('list', { name: 'Chosen Product values' });
+      await expect.poll(() => chosen.innerText(), { timeout: 5000 }).toContain('Brass desk lamp');
+      expect(await agent.getByRole('list', { name: 'Chosen Tier values' }).innerText()).toContain('Platinum');
+      // Read-only: no picker to type in, nothing to remove.
+      expect(await agent.getByRole('combobox', { name: 'Product values' }).count()).toBe(0);
+      expect(await agent.getByRole('button', { name: /^Remove/ }).count()).toBe(0);
+      await expectAccessible(agent);
+    } finally {
+      await context.close();
+    }
   });
 
   it('lists segments with their counts, and both screens fit a 390 px phone', async () => {

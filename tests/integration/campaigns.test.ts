@@ -179,6 +179,11 @@ describe('a campaign with a known lift', () => {
     expect(r.holdout.bonusPoints).toBe(0);
     expect(r.series.points.length).toBeGreaterThan(0);
     expect(r.series.points.at(-1)!.treatment).toBeCloseTo(60, 6);
+    // A window of two days is charted by the hour, from its start to now.
+    expect(r.series.unit).toBe('hour');
+    const at = r.series.points.map((p) => Date.parse(p.at));
+    expect(at.length).toBeGreaterThanOrEqual(3);
+    for (let i = 2; i < at.length; i++) expect(at[i] - at[i - 1]).toBe(3600_000);
   });
 
   it('relaunching never reshuffles and gives nothing twice, even when launches race', async () => {
@@ -320,6 +325,23 @@ describe('codes, entries mid-window and live activity', () => {
       newcomers[0]
     ]);
     expect((await assignments(campaignId)).filter((r) => newcomers.includes(r.customer_id))).toEqual(rows);
+  });
+
+  it('charts a window longer than three days by the day', async () => {
+    const segment = await segmentOf('Long', 2);
+    const long = await create({
+      name: 'Ten days',
+      segmentId: segment.id,
+      incentive: { kind: 'points', points: 5 },
+      startsAt: hoursFromNow(-50),
+      endsAt: hoursFromNow(24 * 8)
+    });
+    const r = await report(long.id);
+    expect(r.series.unit).toBe('day');
+    const at = r.series.points.map((p) => Date.parse(p.at));
+    // The start, then the end of each day so far: 50 hours in, three days have begun.
+    expect(at).toHaveLength(4);
+    for (let i = 1; i < at.length; i++) expect(at[i] - at[i - 1]).toBe(24 * 3600_000);
   });
 
   it('does not assign entrants to a draft or an ended campaign', async () => {

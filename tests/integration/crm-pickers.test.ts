@@ -142,6 +142,33 @@ describe('distinct values of an enum field', () => {
     expect(currencies.values[0].count).toBeGreaterThan(0);
   });
 
+  it('lists customers’ tags, each with the customers carrying it, for the segment builder’s picker', async () => {
+    const tagged = [['vip', 'wholesale'], ['vip'], ['vip', 'late_payer']];
+    for (const [i, tags] of tagged.entries()) {
+      const id = await createCustomer(db.sql, `tagged${i}@example.com`, `Tag${i}`);
+      await db.sql.query(`UPDATE customers SET tags = $2 WHERE id = $1`, [id, tags]);
+    }
+    const body = await agent.getOk('/api/customers/values?field=tags');
+    expect(body.values).toEqual([
+      { value: 'vip', count: 3 },
+      { value: 'late_payer', count: 1 },
+      { value: 'wholesale', count: 1 }
+    ]);
+    expect((await agent.getOk('/api/customers/values?field=tags&q=WHOLE')).values).toEqual([
+      { value: 'wholesale', count: 1 }
+    ]);
+    await db.sql.query(`ANALYZE customers`);
+    await db.sql.query(`UPDATE pg_class SET reltuples = 1000000 WHERE oid = 'public.customers'::regclass`);
+    try {
+      const big = await agent.getOk('/api/customers/values?field=tags');
+      expect(big.approximate).toBe(true);
+      expect(big.values[0].value).toBe('vip');
+      expect(big.values[0].count).toBeGreaterThan(10_000);
+    } finally {
+      await db.sql.query(`ANALYZE customers`);
+    }
+  });
+
   it('refuses fields that are not data-driven enums and bad limits with a 400', async () => {
     for (const query of [
       'field=tier',

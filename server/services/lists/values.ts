@@ -1,4 +1,4 @@
-import type { ListEntity } from '#shared/lists/query.js';
+import { LIST_FIELDS, type ListEntity } from '#shared/lists/query.js';
 import type { FieldValues } from '#shared/lists/values.js';
 import type { Db } from '../../data/db.js';
 import { AppError } from '../../errors.js';
@@ -47,6 +47,8 @@ export async function fieldValues(
     `SELECT greatest(reltuples, 0)::float8 AS rows FROM pg_class WHERE oid = to_regclass($1)`,
     [`public.${BASE_TABLE[entity]}`]
   );
+  if (LIST_FIELDS[entity].some((f) => f.key === input.field && f.type === 'tags'))
+    return tagValues(db, entity, field.select, input, Number(size?.rows ?? 0) > BIG_TABLE);
   const stats = STATS[entity]?.[input.field];
   if (stats && Number(size?.rows ?? 0) > BIG_TABLE) {
     const rows = await db.query<{ value: string; count: string }>(
@@ -68,6 +70,45 @@ export async function fieldValues(
     `SELECT ${expr} AS value, count(*) AS count
        FROM ${sql.aggregateFrom}
       WHERE ${expr} IS NOT NULL AND ${expr} <> '' AND ($1 = '' OR ${expr} ILIKE $2)
+      GROUP BY 1 ORDER BY 2 DESC, 1
+      LIMIT $3`,
+    [q, likePattern(q), input.limit + 1]
+  );
+  return shape(input, rows, false);
+}
+
+/**
+ * Each tag of an array column with the rows carrying it. A big table reads the planner's most
+ * common elements of the column (their frequencies are per row, as the count is); a small one,
+ * or one never analysed, counts.
+ */
+async function tagValues(
+  db: Db,
+  entity: ListEntity,
+  column: string,
+  input: { field: string; q?: string; limit: number },
+  big: boolean
+): Promise<FieldValues> {
+  const q = input.q ?? '';
+  if (big) {
+    const [table, name] = [BASE_TABLE[entity], column.replace(/^\w+\./, '')];
+    const rows = await db.query<{ value: string; count: string }>(
+      `SELECT v.value, round(v.freq * c.reltuples)::bigint AS count
+         FROM pg_stats s
+         JOIN pg_class c ON c.oid = to_regclass('public.' || $1)
+        CROSS JOIN LATERAL unnest(s.most_common_elems::text::text[], s.most_common_elem_freqs) AS v (value, freq)
+        WHERE s.schemaname = 'public' AND s.tablename = $1 AND s.attname = $2
+          AND v.value IS NOT NULL AND v.value <> '' AND ($3 = '' OR v.value ILIKE $4)
+        ORDER BY v.freq DESC, v.value
+        LIMIT $5`,
+      [table, name, q, likePattern(q), input.limit + 1]
+    );
+    if (rows.length > 0) return shape(input, rows, true);
+  }
+  const rows = await db.query<{ value: string; count: string }>(
+    `SELECT t.value, count(*) AS count
+       FROM ${ENTITY_SQL[entity].aggregateFrom} CROSS JOIN LATERAL unnest(${column}) AS t (value)
+      WHERE t.value <> '' AND ($1 = '' OR t.value ILIKE $2)
       GROUP BY 1 ORDER BY 2 DESC, 1
       LIMIT $3`,
     [q, likePattern(q), input.limit + 1]

@@ -15,6 +15,8 @@ import type {
   Person,
   TimelineItem
 } from '$shared/schemas/customer360.js';
+import type { LoyaltyAccountDetail } from '$shared/schemas/loyalty.js';
+import { memberApi } from '$lib/loyalty/member-api.js';
 import { SvelteMap, SvelteSet } from 'svelte/reactivity';
 import { customerApi } from './api.js';
 import {
@@ -88,6 +90,12 @@ export class CustomerView {
     tickets: null,
     loyalty: null
   });
+  /**
+   * The member's account as the loyalty API reads it: what the live summary lacks (points expiring
+   * in 30 days). null when the customer is no member. Balance, pending and tier come live from
+   * `data.numbers.loyalty`; this is re-read when a ledger entry arrives.
+   */
+  points = $state<LoyaltyAccountDetail | null>(null);
   /** Bumped when a live change touches a number ('numbers', 'loyalty'). */
   flashes = new SvelteMap<string, number>();
 
@@ -99,6 +107,7 @@ export class CustomerView {
   #names = new Map<number, string>();
   #ticketSubjects = new Map<number, string>();
   #numbersTimer: ReturnType<typeof setTimeout> | undefined;
+  #pointsTimer: ReturnType<typeof setTimeout> | undefined;
   #timelineAbort: AbortController | null = null;
   #releaseRoom: (() => void) | null = null;
   #closed = false;
@@ -112,15 +121,17 @@ export class CustomerView {
   /** Loads everything the screen shows, or reloads it over what is on screen. */
   async load(): Promise<boolean> {
     try {
-      const [fresh, notes, orders, tickets, loyalty] = await Promise.all([
+      const [fresh, notes, orders, tickets, loyalty, points] = await Promise.all([
         customerApi.get(this.id),
         customerApi.notes(this.id),
         customerApi.orders(this.id),
         customerApi.tickets(this.id),
-        customerApi.loyalty(this.id)
+        customerApi.loyalty(this.id),
+        this.#readPoints()
       ]);
       if (this.#closed) return true;
       this.#takeProfile(fresh);
+      this.#takePoints(points);
       this.notes = notes.notes;
       for (const n of notes.notes) if (n.author) this.#names.set(n.author.id, n.author.name);
       this.orders = this.#keepNewer(this.orders, orders.rows);
@@ -155,6 +166,33 @@ export class CustomerView {
       if (a && b && a.version > b.version) fresh.numbers.loyalty = a;
     }
     this.data = fresh;
+  }
+
+  /** The member's account, or null when the customer is no member (404). */
+  async #readPoints(): Promise<LoyaltyAccountDetail | null> {
+    try {
+      return (await memberApi.account(this.id)).account;
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 404) return null;
+      throw err;
+    }
+  }
+
+  #takePoints(points: LoyaltyAccountDetail | null) {
+    if (!points || !this.points || points.version >= this.points.version) this.points = points;
+  }
+
+  /** Expiring points are a sum over lots the server keeps: re-read once a burst of entries settles. */
+  #refreshPoints() {
+    clearTimeout(this.#pointsTimer);
+    this.#pointsTimer = setTimeout(async () => {
+      try {
+        const points = await this.#readPoints();
+        if (!this.#closed) this.#takePoints(points);
+      } catch {
+        // The next entry tries again; what is on screen stays.
+      }
+    }, NUMBERS_SETTLE_MS);
   }
 
   /** Rows of a list by id, a newer version on screen kept. */
@@ -351,6 +389,7 @@ export class CustomerView {
           };
           if (!this.loyalty.some((l) => l.id === row.id)) this.loyalty = [row, ...this.loyalty];
           this.#addItems(fromLoyalty(e));
+          this.#refreshPoints();
         }
       }),
       liveClient.on('segment:entered', (e) => {
@@ -412,6 +451,7 @@ export class CustomerView {
       this.#closed = true;
       for (const off of offs) off();
       clearTimeout(this.#numbersTimer);
+      clearTimeout(this.#pointsTimer);
       this.#timelineAbort?.abort();
       this.#releaseRoom?.();
     };

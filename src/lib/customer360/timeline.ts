@@ -129,7 +129,8 @@ export function fromLoyalty(e: LoyaltyChange): TimelineItem | null {
     entryKind: entry.kind,
     points: entry.points,
     reason: entry.reason,
-    orderId: entry.orderId
+    orderId: entry.orderId,
+    goodwillTicketId: entry.ticketId ?? null
   };
 }
 

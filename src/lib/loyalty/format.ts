@@ -1,3 +1,6 @@
+import { formatMoney } from '$lib/format.js';
+import type { Reward } from '$shared/schemas/loyalty-program.js';
+
 /** A moment with its year when it is not this year (program versions span years). */
 export function formatMoment(iso: string): string {
   const d = new Date(iso);
@@ -8,4 +11,18 @@ export function formatMoment(iso: string): string {
     hour: '2-digit',
     minute: '2-digit'
   });
+}
+
+/** What a reward gives, in a few words ("10% off", "€5.00 off", "Free shipping"). */
+export function rewardBenefit(reward: Reward): string {
+  switch (reward.kind) {
+    case 'fixed_discount':
+      return `${formatMoney(reward.amount)} off`;
+    case 'percent_discount':
+      return `${reward.percent}% off`;
+    case 'free_shipping':
+      return 'Free shipping';
+    case 'gift_product':
+      return `Gift: product #${reward.productId}`;
+  }
 }

@@ -58,15 +58,15 @@ export const FIELD_CHOICES: FieldChoice[] = [
   },
   {
     key: 'productsBought',
-    label: 'Products bought (ids)',
+    label: 'Products bought',
     group: 'Orders',
-    start: () => ({ field: 'productsBought', operator: 'any', value: [1] })
+    start: () => ({ field: 'productsBought', operator: 'any', value: [] })
   },
   {
     key: 'categoriesBought',
-    label: 'Categories bought (ids)',
+    label: 'Categories bought',
     group: 'Orders',
-    start: () => ({ field: 'categoriesBought', operator: 'any', value: [1] })
+    start: () => ({ field: 'categoriesBought', operator: 'any', value: [] })
   },
   {
     key: 'rfm',

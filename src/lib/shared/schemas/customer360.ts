@@ -389,6 +389,8 @@ export type TimelineItem = ItemBase &
         points: number;
         reason: string;
         orderId: number | null;
+        /** The ticket goodwill points were granted from (optional: older clients' items lack it). */
+        goodwillTicketId?: number | null;
       }
     | { kind: 'tier'; from: (typeof LOYALTY_TIERS)[number]; to: (typeof LOYALTY_TIERS)[number] }
     /** A field of the profile (`first_name`, `attributes.<key>`, `contacts.email`...) from old to new. */
