@@ -119,7 +119,7 @@ export async function startPulse(opts: PulseOptions): Promise<RunningPulse> {
     logger,
     everyMs: config.ANALYTICS_REFRESH_SECONDS * 1000
   });
-  // Pending points becoming available, expiry and birthday bonuses, on the background connections.
+  // Pending points becoming available, expiry, birthday bonuses and tiers, on the background connections.
   const loyaltySchedule = startLoyaltySchedule({
     db: backgroundDb,
     logger,

@@ -490,7 +490,8 @@ export interface OrderStatusChange {
 export interface TierChange {
   id: number;
   customerId: number;
-  entryId: number;
+  /** The ledger entry that moved the tier; null when the schedule did (a grace ended, a window moved). */
+  entryId: number | null;
   from: (typeof LOYALTY_TIERS)[number];
   to: (typeof LOYALTY_TIERS)[number];
   changedAt: string;
