@@ -1,3 +1,11 @@
+-- Codes marked used.
+DROP TRIGGER orders_codes_used_update ON orders;
+DROP TRIGGER orders_codes_used_insert ON orders;
+DROP FUNCTION orders_mark_codes_used();
+DROP FUNCTION order_discount_codes(jsonb);
+ALTER TABLE campaign_codes DROP CONSTRAINT campaign_codes_used, DROP COLUMN used_order_id, DROP COLUMN used_at;
+ALTER TABLE loyalty_reward_codes DROP CONSTRAINT loyalty_reward_codes_used, DROP COLUMN used_order_id;
+
 -- The tier from lifetime points again (as in 0026); tier changes without an entry go.
 CREATE OR REPLACE FUNCTION loyalty_guard_account() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN

@@ -1,6 +1,7 @@
 -- The loyalty program's rules that nothing applied yet (issue #12), in the database, where they
 -- hold whoever writes (the app, an import, psql): bonus events, each award once by a unique key;
--- tiers on the basis and thresholds of the version in force, held up by its graces.
+-- tiers on the basis and thresholds of the version in force, held up by its graces; reward and
+-- campaign codes marked used by the first order that carries them.
 
 -- Bonus events -----------------------------------------------------------------------------------
 
@@ -459,3 +460,62 @@ BEGIN
   END LOOP;
   RETURN NULL;
 END $$;
+
+-- Codes marked used ----------------------------------------------------------------------------
+
+-- A redeemed reward's code and a campaign's code are used by the first order that carries them
+-- (attributes.discount_code, or any of attributes.discount_codes: what the storefront ingest and
+-- the order form write). The two tables stay apart (a reward code belongs to a ledger entry, a
+-- campaign code to a campaign member); one trigger marks both. Marking is a conditional UPDATE of
+-- the code's row: of two orders using a code, concurrent or not, the first keeps it.
+ALTER TABLE loyalty_reward_codes ADD COLUMN used_order_id integer REFERENCES orders (id) ON DELETE SET NULL;
+ALTER TABLE campaign_codes
+  ADD COLUMN used_at timestamptz,
+  ADD COLUMN used_order_id integer REFERENCES orders (id) ON DELETE SET NULL;
+ALTER TABLE loyalty_reward_codes ADD CONSTRAINT loyalty_reward_codes_used
+  CHECK (used_order_id IS NULL OR used_at IS NOT NULL);
+ALTER TABLE campaign_codes ADD CONSTRAINT campaign_codes_used
+  CHECK (used_order_id IS NULL OR used_at IS NOT NULL);
+
+-- The codes an order carries, upper case.
+CREATE FUNCTION order_discount_codes(attributes jsonb) RETURNS text[] LANGUAGE sql IMMUTABLE AS $$
+  SELECT coalesce(array_agg(DISTINCT upper(btrim(c))) FILTER (WHERE btrim(c) <> ''), '{}')
+    FROM (SELECT attributes ->> 'discount_code' AS c WHERE jsonb_typeof(attributes -> 'discount_code') = 'string'
+          UNION ALL
+          SELECT jsonb_array_elements_text(attributes -> 'discount_codes')
+           WHERE jsonb_typeof(attributes -> 'discount_codes') = 'array') codes
+$$;
+
+CREATE FUNCTION orders_mark_codes_used() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+  codes text[] := public.order_discount_codes(NEW.attributes);
+BEGIN
+  IF cardinality(codes) > 0 THEN
+    UPDATE public.loyalty_reward_codes SET used_at = now(), used_order_id = NEW.id
+     WHERE code = ANY (codes) AND used_at IS NULL;
+    UPDATE public.campaign_codes SET used_at = now(), used_order_id = NEW.id
+     WHERE code = ANY (codes) AND used_at IS NULL;
+  END IF;
+  RETURN NULL;
+END $$;
+CREATE TRIGGER orders_codes_used_insert AFTER INSERT ON orders
+  FOR EACH ROW WHEN (NEW.attributes ? 'discount_code' OR NEW.attributes ? 'discount_codes')
+  EXECUTE FUNCTION orders_mark_codes_used();
+CREATE TRIGGER orders_codes_used_update AFTER UPDATE OF attributes ON orders
+  FOR EACH ROW WHEN ((NEW.attributes ? 'discount_code' OR NEW.attributes ? 'discount_codes')
+                     AND NEW.attributes IS DISTINCT FROM OLD.attributes)
+  EXECUTE FUNCTION orders_mark_codes_used();
+
+-- Codes already used by orders written before this migration: the earliest order keeps each.
+UPDATE loyalty_reward_codes k SET used_at = coalesce(k.used_at, u.order_date), used_order_id = u.id
+  FROM (SELECT DISTINCT ON (c) c, o.id, o.order_date
+          FROM orders o CROSS JOIN LATERAL unnest(order_discount_codes(o.attributes)) c
+         WHERE o.attributes ? 'discount_code' OR o.attributes ? 'discount_codes'
+         ORDER BY c, o.order_date, o.id) u
+ WHERE k.code = u.c AND k.used_order_id IS NULL;
+UPDATE campaign_codes k SET used_at = u.order_date, used_order_id = u.id
+  FROM (SELECT DISTINCT ON (c) c, o.id, o.order_date
+          FROM orders o CROSS JOIN LATERAL unnest(order_discount_codes(o.attributes)) c
+         WHERE o.attributes ? 'discount_code' OR o.attributes ? 'discount_codes'
+         ORDER BY c, o.order_date, o.id) u
+ WHERE k.code = u.c AND k.used_at IS NULL;

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { STARTING_PROGRAM, type ProgramConfig } from '#shared/schemas/loyalty-program.js';
 import { poolDb } from '../../server/data/db.js';
 import { runLoyaltySchedule } from '../../server/services/loyalty/schedule.js';
-import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { createTestDatabase, waitUntilWaitingForLock, type TestDatabase } from '../support/database.js';
 import { createCustomer } from '../support/fixtures.js';
 
 // Bonus events (migration 0031): the program in force gives 100 points at sign-up, 250 on a
@@ -62,20 +62,6 @@ async function expectLedgerWhole(customerId: number, balance: number) {
     [customerId]
   );
   expect(rows[0]).toEqual({ balance, ledger: balance, lots: balance });
-}
-
-/** Waits until the backend `pid` waits for a lock (the race the test means to provoke). */
-async function waitUntilBlocked(pid: number) {
-  const deadline = Date.now() + 5000;
-  for (;;) {
-    const { rows } = await db.sql.query(
-      `SELECT 1 FROM pg_stat_activity WHERE pid = $1 AND wait_event_type = 'Lock'`,
-      [pid]
-    );
-    if (rows.length > 0) return;
-    if (Date.now() > deadline) throw new Error(`backend ${pid} never waited for a lock`);
-    await new Promise((r) => setImmediate(r));
-  }
 }
 
 async function backendPid(client: pg.PoolClient) {
@@ -146,7 +132,7 @@ describe('first review', () => {
         customerId,
         p2
       ]);
-      await waitUntilBlocked(pidB);
+      await waitUntilWaitingForLock(db.sql, pidB);
       await a.query('COMMIT');
       await second;
       await b.query('COMMIT');
