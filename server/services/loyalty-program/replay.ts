@@ -1,7 +1,6 @@
 import { LOYALTY_TIERS, type LoyaltyTier } from '#shared/enums.js';
 import type { ProgramConfig } from '#shared/schemas/loyalty-program.js';
 import type { Db } from '../../data/db.js';
-import { ensureFresh } from '../analytics/rollups.js';
 
 // The impact preview's SQL: the last 12 months replayed under two programs (the version in force,
 // `a`, and the draft, `b`), set-based over every member at once.
@@ -162,37 +161,6 @@ const replayParams = (a: ReplayTerms, b: ReplayTerms) => [
   b.thresholds,
   b.multipliers
 ];
-
-/**
- * Publishing: every member whose actual tier the new program (`b`) would lower keeps it until
- * `until` (a grace row naming the new version). Gathers the 12 months in one statement (no
- * progress to report here). Returns how many members were given grace.
- */
-export async function grantGrace(
-  db: Db,
-  current: ProgramConfig,
-  next: ProgramConfig,
-  versionId: number,
-  until: string,
-  timezone: string
-): Promise<number> {
-  await createSpendTable(db);
-  await db.query(`TRUNCATE loyalty_preview_spend`);
-  await ensureFresh(db, timezone);
-  const range = await customerIdRange(db);
-  await gatherCustomers(db, timezone, range.min, range.max + 1);
-  const rows = await db.query<{ n: string }>(
-    `${tieredCtes(termsOf(current), termsOf(next))},
-     granted AS (
-       INSERT INTO loyalty_tier_grace (account_id, version_id, kept_tier, until)
-       SELECT account_id, $7, actual, $8::timestamptz FROM tiered WHERE tier_b < actual_rank
-       ON CONFLICT (account_id, version_id) DO NOTHING
-       RETURNING 1)
-     SELECT count(*) AS n FROM granted`,
-    [...replayParams(termsOf(current), termsOf(next)), versionId, until]
-  );
-  return Number(rows[0].n);
-}
 
 /** Compares the two programs over every member, from the gathered spend. */
 export async function compare(db: Db, a: ReplayTerms, b: ReplayTerms): Promise<ReplayResult> {
