@@ -119,10 +119,11 @@ export async function startPulse(opts: PulseOptions): Promise<RunningPulse> {
     logger,
     everyMs: config.ANALYTICS_REFRESH_SECONDS * 1000
   });
-  // Pending points becoming available and expiry, on the background connections.
+  // Pending points becoming available, expiry, birthday bonuses and tiers, on the background connections.
   const loyaltySchedule = startLoyaltySchedule({
     db: backgroundDb,
     logger,
+    timezone: config.STORE_TIMEZONE,
     everyMs: config.LOYALTY_SCHEDULE_SECONDS * 1000
   });
   const segmentReconcile = startSegmentReconcile({

@@ -26,7 +26,7 @@ export const presentOrderStatusChange = (d: Json): OrderStatusChange => ({
 export const presentTierChange = (d: Json): TierChange => ({
   id: Number(d.id),
   customerId: Number(d.customerId),
-  entryId: Number(d.entryId),
+  entryId: d.entryId == null ? null : Number(d.entryId),
   from: d.fromTier as TierChange['from'],
   to: d.toTier as TierChange['to'],
   changedAt: iso(d.changedAt)

@@ -77,5 +77,5 @@ export const loyaltyProgramRoutes = ({ db, config, loyaltyPreview }: AppDeps) =>
       c.json({ job: await getPreview(db, c.req.valid('param').id) })
     )
     .post('/publish', validate('json', PublishBody), async (c) =>
-      c.json(await publishDraft(db, actorOf(c), c.req.valid('json'), config.STORE_TIMEZONE))
+      c.json(await publishDraft(db, actorOf(c), c.req.valid('json')))
     );

@@ -285,6 +285,20 @@ describe('codes, entries mid-window and live activity', () => {
     expect([r.treatment.codesIssued, r.treatment.codesRedeemed]).toEqual([treated.length, 1]);
     expect(r.treatment.converted).toBe(1);
     expect(r.treatment.revenue).toBe('80.00');
+    // The code is used by that order, once: another order with it (another member's) takes nothing.
+    const {
+      rows: [used]
+    } = await db.sql.query(`SELECT used_order_id FROM campaign_codes WHERE code = $1`, [codes[0].code]);
+    await db.sql.query(
+      `INSERT INTO orders (customer_id, total, status, attributes) VALUES ($1, 5, 'paid', jsonb_build_object('discount_code', $2::text))`,
+      [codes[1].customer_id, codes[0].code]
+    );
+    const { rows: after } = await db.sql.query(`SELECT used_order_id FROM campaign_codes WHERE code = $1`, [
+      codes[0].code
+    ]);
+    expect(used.used_order_id).not.toBeNull();
+    expect(after).toEqual([used]);
+    expect((await report(campaignId)).treatment.codesRedeemed).toBe(1);
   });
 
   it('assigns a customer who enters the segment mid-window, by the same hash, and tells the report', async () => {

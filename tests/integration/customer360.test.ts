@@ -189,7 +189,8 @@ describe('editing the profile', () => {
     ['a choice not in its options', { attributes: { plan: 'gold' } }, 'attributes.plan'],
     ['money with three decimals', { attributes: { credit: '1.005' } }, 'attributes.credit'],
     ['a date that does not exist', { attributes: { birthday: '2026-02-30' } }, 'attributes.birthday'],
-    ['an empty first name', { firstName: '  ' }, 'firstName']
+    ['an empty first name', { firstName: '  ' }, 'firstName'],
+    ['a birth date that does not exist', { birthDate: '1990-02-30' }, 'birthDate']
   ])('refuses %s with a 400 naming the field, and changes nothing', async (_what, body, field) => {
     const before = await one(`SELECT * FROM customers WHERE id = $1`, [id]);
     const res = await patch(body);
@@ -203,12 +204,14 @@ describe('editing the profile', () => {
   it('saves valid edits, audits each field’s old and new value, and logs who did it', async () => {
     const res = await patch({
       firstName: 'Edwina',
+      birthDate: '1990-06-15',
       tags: ['vip', 'wholesale'],
       attributes: { shoe_size: 42, plan: 'plus', credit: '12.5', birthday: '1990-05-17', vip_since: true }
     });
     expect(res.status).toBe(200);
     expect(res.body.customer).toMatchObject({
       firstName: 'Edwina',
+      birthDate: '1990-06-15',
       tags: ['vip', 'wholesale'],
       attributes: { shoe_size: 42, plan: 'plus', credit: '12.50', birthday: '1990-05-17', vip_since: true },
       version: version + 1
@@ -228,6 +231,12 @@ describe('editing the profile', () => {
       field: 'first_name',
       old: 'Eddie',
       new: 'Edwina',
+      actor_user_id: world.agentA.id
+    });
+    expect(changes).toContainEqual({
+      field: 'birth_date',
+      old: null,
+      new: '1990-06-15',
       actor_user_id: world.agentA.id
     });
     expect(changes).toContainEqual({

@@ -41,3 +41,17 @@ export async function createTestDatabase(opts: { empty?: boolean } = {}): Promis
     }
   };
 }
+
+/** Resolves once the backend `pid` waits for a lock (the race a test means to provoke), or throws. */
+export async function waitUntilWaitingForLock(sql: pg.Pool, pid: number, timeoutMs = 5000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const { rows } = await sql.query(
+      `SELECT 1 FROM pg_stat_activity WHERE pid = $1 AND wait_event_type = 'Lock'`,
+      [pid]
+    );
+    if (rows.length > 0) return;
+    if (Date.now() > deadline) throw new Error(`backend ${pid} never waited for a lock`);
+    await new Promise((r) => setImmediate(r));
+  }
+}

@@ -87,11 +87,9 @@ export async function campaignReport(db: Db, id: number): Promise<CampaignReport
       [id]
     );
 
+    // A code is redeemed once an order has used it (the database marks it, migration 0031).
     const [codes] = await t.query<{ issued: number; redeemed: number }>(
-      `WITH ${MEMBERS}
-       SELECT count(*)::integer AS issued,
-              count(*) FILTER (WHERE EXISTS (
-                SELECT 1 FROM attributed a WHERE a.customer_id = k.customer_id AND a.code = k.code))::integer AS redeemed
+      `SELECT count(*)::integer AS issued, count(k.used_order_id)::integer AS redeemed
          FROM campaign_codes k WHERE k.campaign_id = $1`,
       [id]
     );

@@ -35,6 +35,18 @@ const iso = (v: unknown) => (v == null ? null : new Date(v as string).toISOStrin
 const person = (id: unknown, name: unknown) =>
   id == null ? null : { id: Number(id), name: String(name ?? 'Someone') };
 
+/**
+ * A `date` column as YYYY-MM-DD: Sequelize's connections read it as that text already; a plain pg
+ * pool reads it as local midnight, whose local fields are the date.
+ */
+function calendarDate(v: unknown): string | null {
+  if (v == null) return null;
+  if (typeof v === 'string') return v.slice(0, 10);
+  const d = v as Date;
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
+}
+
 export function presentProfile(r: Row): CustomerProfile {
   return {
     id: Number(r.id),
@@ -48,6 +60,7 @@ export function presentProfile(r: Row): CustomerProfile {
     tags: (r.tags as string[]) ?? [],
     attributes: (r.attributes as Record<string, unknown>) ?? {},
     marketingConsent: Boolean(r.marketing_consent),
+    birthDate: calendarDate(r.birth_date),
     version: Number(r.version),
     createdAt: iso(r.created_at)!,
     updatedAt: iso(r.updated_at)!
@@ -214,7 +227,8 @@ const COLUMNS = {
   language: 'language',
   tags: 'tags',
   preferredChannels: 'preferred_channels',
-  addresses: 'addresses'
+  addresses: 'addresses',
+  birthDate: 'birth_date'
 } as const;
 
 const staleCustomer = (current: Row) =>

@@ -9,6 +9,7 @@ import {
   createSpendTable,
   customerIdRange,
   gatherCustomers,
+  gatherExtras,
   REPLAY_MONTHS,
   termsOf
 } from './replay.js';
@@ -125,6 +126,7 @@ async function runPreview(
         await gatherCustomers(t, timezone, min + step * width, min + (step + 1) * width);
         await progress(step + 2);
       }
+      await gatherExtras(t, timezone, termsOf(current), termsOf(draft));
       await t.query(`ANALYZE loyalty_preview_spend`);
       return compare(t, termsOf(current), termsOf(draft));
     });

@@ -1,27 +1,33 @@
 import { LOYALTY_TIERS, type LoyaltyTier } from '#shared/enums.js';
 import type { ProgramConfig } from '#shared/schemas/loyalty-program.js';
 import type { Db } from '../../data/db.js';
-import { ensureFresh } from '../analytics/rollups.js';
 
 // The impact preview's SQL: the last 12 months replayed under two programs (the version in force,
 // `a`, and the draft, `b`), set-based over every member at once.
 //
 // Per member: `spend` is the spend of the last 12 calendar months (orders that are not cancelled
-// or refunded, from the analytics rollup). Under a program X:
-//   base_X   = floor(spend * X.pointsPerUnit)          points before the tier multiplier
-//   tier0_X  = the tier of the basis value computed from base_X
-//   earned_X = floor(base_X * X.multiplier[tier0_X])   points the year would have earned
+// or refunded, from the analytics rollup); `lines_X` what the program's category and product
+// multipliers add to it (each line of a multiplied product or category in those orders,
+// quantity x unit price x (multiplier - 1), a product's multiplier beating its category's, as
+// loyalty_earn_order earns); `bonus_X` the program's bonuses the member would have had in the
+// window (sign-up if they joined in it, a birthday if the shop knows it, a first review written
+// in it). Under a program X:
+//   base_X   = floor((spend + lines_X) * X.pointsPerUnit)        order points before the tier multiplier
+//   tier0_X  = the tier of the basis value computed from base_X + bonus_X
+//   earned_X = floor(base_X * X.multiplier[tier0_X]) + bonus_X  points the year would have earned
 //   value_X  = spend_12m: floor(spend) | points_12m: earned_X |
 //              points_lifetime: max(0, lifetime_points - earned_a) + earned_X
 //   tier_X   = the tier of value_X
 // Liability: each member's balance moved by what the draft earns more or less than the version
 // in force (never below zero), at each program's point value.
-// Category and product multipliers and bonuses are not replayed (they need every order line;
-// docs/decisions.md says why); both programs are replayed the same way, so an unchanged draft
-// moves nobody.
+// Both programs are replayed the same way, so an unchanged draft moves nobody. Order lines are
+// read only for the products a program multiplies (directly or by category), so a program without
+// multipliers costs nothing more (docs/decisions.md).
 
 /** The window's spend per customer is gathered, a range of customers at a time, into this table. */
 export const SPEND_TABLE = 'pg_temp.loyalty_preview_spend';
+/** What the multipliers and bonuses of each program add per customer (gatherExtras). */
+export const EXTRA_TABLE = 'pg_temp.loyalty_preview_extra';
 export const REPLAY_MONTHS = 12;
 
 export interface ReplayTerms {
@@ -30,6 +36,9 @@ export interface ReplayTerms {
   thresholds: number[];
   multipliers: number[];
   pointValue: string;
+  categoryMultipliers: ProgramConfig['earn']['categoryMultipliers'];
+  productMultipliers: ProgramConfig['earn']['productMultipliers'];
+  bonuses: ProgramConfig['earn']['bonuses'];
 }
 
 export const termsOf = (config: ProgramConfig): ReplayTerms => ({
@@ -37,7 +46,10 @@ export const termsOf = (config: ProgramConfig): ReplayTerms => ({
   basis: config.tiers.basis,
   thresholds: config.tiers.levels.map((l) => l.threshold),
   multipliers: config.tiers.levels.map((l) => l.multiplier),
-  pointValue: config.pointValue
+  pointValue: config.pointValue,
+  categoryMultipliers: config.earn.categoryMultipliers,
+  productMultipliers: config.earn.productMultipliers,
+  bonuses: config.earn.bonuses
 });
 
 export interface ReplayResult {
@@ -56,6 +68,80 @@ export async function createSpendTable(db: Db) {
   await db.query(
     `CREATE TEMP TABLE IF NOT EXISTS loyalty_preview_spend (customer_id integer NOT NULL, spend numeric NOT NULL)
        ON COMMIT DROP`
+  );
+  await db.query(
+    `CREATE TEMP TABLE IF NOT EXISTS loyalty_preview_extra (
+       customer_id integer NOT NULL, lines_a numeric NOT NULL, lines_b numeric NOT NULL,
+       bonus_a integer NOT NULL, bonus_b integer NOT NULL) ON COMMIT DROP`
+  );
+}
+
+const hasMultipliers = (t: ReplayTerms) =>
+  t.categoryMultipliers.length > 0 || t.productMultipliers.length > 0;
+const hasBonuses = (t: ReplayTerms) => t.bonuses.signUp + t.bonuses.birthday + t.bonuses.firstReview > 0;
+
+/**
+ * What each program's multipliers and bonuses add per customer over the replay window (see the
+ * head of this file), into EXTRA_TABLE. Lines are read only for products either program
+ * multiplies, found through the products index, and nothing at all when neither program has
+ * multipliers or bonuses.
+ */
+export async function gatherExtras(db: Db, timezone: string, a: ReplayTerms, b: ReplayTerms) {
+  const lines = hasMultipliers(a) || hasMultipliers(b);
+  const bonuses = hasBonuses(a) || hasBonuses(b);
+  if (!lines && !bonuses) return;
+  const rates = (t: ReplayTerms) => [
+    JSON.stringify(t.productMultipliers),
+    JSON.stringify(t.categoryMultipliers)
+  ];
+  await db.query(
+    `WITH window_start AS (
+       SELECT (date_trunc('month', now() AT TIME ZONE $1) - make_interval(months => $2 - 1)) AT TIME ZONE $1 AS since),
+     pa AS (SELECT "productId" AS id, max(multiplier) AS m FROM jsonb_to_recordset($3::jsonb) AS x ("productId" int, multiplier numeric) GROUP BY 1),
+     ca AS (SELECT "categoryId" AS id, max(multiplier) AS m FROM jsonb_to_recordset($4::jsonb) AS x ("categoryId" int, multiplier numeric) GROUP BY 1),
+     pb AS (SELECT "productId" AS id, max(multiplier) AS m FROM jsonb_to_recordset($5::jsonb) AS x ("productId" int, multiplier numeric) GROUP BY 1),
+     cb AS (SELECT "categoryId" AS id, max(multiplier) AS m FROM jsonb_to_recordset($6::jsonb) AS x ("categoryId" int, multiplier numeric) GROUP BY 1),
+     multiplied AS (
+       SELECT p.id, coalesce(pa.m, ca.m, 1) AS m_a, coalesce(pb.m, cb.m, 1) AS m_b
+         FROM products p
+         LEFT JOIN pa ON pa.id = p.id LEFT JOIN ca ON ca.id = p.category_id
+         LEFT JOIN pb ON pb.id = p.id LEFT JOIN cb ON cb.id = p.category_id
+        WHERE $7::boolean AND (p.id IN (SELECT id FROM pa UNION SELECT id FROM pb)
+                               OR p.category_id IN (SELECT id FROM ca UNION SELECT id FROM cb))),
+     line_extra AS (
+       SELECT o.customer_id, sum(i.quantity * i.unit_price * (m.m_a - 1)) AS lines_a,
+              sum(i.quantity * i.unit_price * (m.m_b - 1)) AS lines_b
+         FROM multiplied m
+         JOIN order_items i ON i.product_id = m.id
+         JOIN orders o ON o.id = i.order_id
+        WHERE o.order_date >= (SELECT since FROM window_start) AND o.status NOT IN ('cancelled', 'refunded')
+        GROUP BY o.customer_id),
+     bonus_events AS (
+       SELECT c.id AS customer_id, c.created_at >= w.since AS signed_up, c.birth_date IS NOT NULL AS birthday,
+              coalesce((SELECT min(r.created_at) FROM reviews r WHERE r.customer_id = c.id) >= w.since, false) AS reviewed
+         FROM customers c CROSS JOIN window_start w
+        WHERE $8::boolean AND c.merged_into IS NULL
+          AND (c.created_at >= w.since OR c.birth_date IS NOT NULL
+               OR EXISTS (SELECT 1 FROM reviews r WHERE r.customer_id = c.id AND r.created_at >= w.since)))
+     INSERT INTO loyalty_preview_extra (customer_id, lines_a, lines_b, bonus_a, bonus_b)
+     SELECT coalesce(l.customer_id, e.customer_id), coalesce(l.lines_a, 0), coalesce(l.lines_b, 0),
+            coalesce(e.signed_up::int * $9 + e.birthday::int * $10 + e.reviewed::int * $11, 0),
+            coalesce(e.signed_up::int * $12 + e.birthday::int * $13 + e.reviewed::int * $14, 0)
+       FROM line_extra l FULL JOIN bonus_events e ON e.customer_id = l.customer_id`,
+    [
+      timezone,
+      REPLAY_MONTHS,
+      ...rates(a),
+      ...rates(b),
+      lines,
+      bonuses,
+      a.bonuses.signUp,
+      a.bonuses.birthday,
+      a.bonuses.firstReview,
+      b.bonuses.signUp,
+      b.bonuses.birthday,
+      b.bonuses.firstReview
+    ]
   );
 }
 
@@ -121,7 +207,7 @@ function basisValue(basis: ReplayTerms['basis'], earned: string) {
  * several times more per row.
  */
 function tieredCtes(a: ReplayTerms, b: ReplayTerms): string {
-  const base = (ppu: string) => whole(`spend * ${ppu}::float8`);
+  const base = (ppu: string, lines: string) => whole(`(spend + ${lines}) * ${ppu}::float8`);
   const tier0 = (basis: ReplayTerms['basis'], own: string, th: string, earnedA: string) => {
     const v =
       basis === 'spend_12m'
@@ -134,18 +220,25 @@ function tieredCtes(a: ReplayTerms, b: ReplayTerms): string {
   return `
     WITH spend AS (
       SELECT customer_id, sum(spend) AS spend FROM loyalty_preview_spend GROUP BY customer_id),
+    extra AS (
+      SELECT customer_id, sum(lines_a) AS lines_a, sum(lines_b) AS lines_b,
+             sum(bonus_a) AS bonus_a, sum(bonus_b) AS bonus_b
+        FROM loyalty_preview_extra GROUP BY customer_id),
     m AS (
       SELECT a.id AS account_id, a.tier AS actual,
              CASE a.tier WHEN 'bronze' THEN 1 WHEN 'silver' THEN 2 WHEN 'gold' THEN 3 ELSE 4 END AS actual_rank,
-             a.balance, a.lifetime_points, coalesce(s.spend, 0)::float8 AS spend
-        FROM loyalty_accounts a LEFT JOIN spend s ON s.customer_id = a.customer_id),
+             a.balance, a.lifetime_points, coalesce(s.spend, 0)::float8 AS spend,
+             coalesce(x.lines_a, 0)::float8 AS lines_a, coalesce(x.lines_b, 0)::float8 AS lines_b,
+             coalesce(x.bonus_a, 0)::float8 AS bonus_a, coalesce(x.bonus_b, 0)::float8 AS bonus_b
+        FROM loyalty_accounts a LEFT JOIN spend s ON s.customer_id = a.customer_id
+        LEFT JOIN extra x ON x.customer_id = a.customer_id),
     a0 AS MATERIALIZED (
-      SELECT m.*, ${base('$1')} AS base_a, ${base('$4')} AS base_b FROM m),
+      SELECT m.*, ${base('$1', 'lines_a')} AS base_a, ${base('$4', 'lines_b')} AS base_b FROM m),
     a1 AS MATERIALIZED (
-      SELECT a0.*, ${whole(`base_a * ($3::float8[])[${tier0(a.basis, 'base_a', '$2::int[]', 'base_a')}]`)} AS earned_a
+      SELECT a0.*, ${whole(`base_a * ($3::float8[])[${tier0(a.basis, '(base_a + bonus_a)', '$2::int[]', '(base_a + bonus_a)')}]`)} + bonus_a AS earned_a
         FROM a0),
     a2 AS MATERIALIZED (
-      SELECT a1.*, ${whole(`base_b * ($6::float8[])[${tier0(b.basis, 'base_b', '$5::int[]', 'earned_a')}]`)} AS earned_b
+      SELECT a1.*, ${whole(`base_b * ($6::float8[])[${tier0(b.basis, '(base_b + bonus_b)', '$5::int[]', 'earned_a')}]`)} + bonus_b AS earned_b
         FROM a1),
     tiered AS MATERIALIZED (
       SELECT account_id, actual, actual_rank, balance, earned_a, earned_b,
@@ -162,37 +255,6 @@ const replayParams = (a: ReplayTerms, b: ReplayTerms) => [
   b.thresholds,
   b.multipliers
 ];
-
-/**
- * Publishing: every member whose actual tier the new program (`b`) would lower keeps it until
- * `until` (a grace row naming the new version). Gathers the 12 months in one statement (no
- * progress to report here). Returns how many members were given grace.
- */
-export async function grantGrace(
-  db: Db,
-  current: ProgramConfig,
-  next: ProgramConfig,
-  versionId: number,
-  until: string,
-  timezone: string
-): Promise<number> {
-  await createSpendTable(db);
-  await db.query(`TRUNCATE loyalty_preview_spend`);
-  await ensureFresh(db, timezone);
-  const range = await customerIdRange(db);
-  await gatherCustomers(db, timezone, range.min, range.max + 1);
-  const rows = await db.query<{ n: string }>(
-    `${tieredCtes(termsOf(current), termsOf(next))},
-     granted AS (
-       INSERT INTO loyalty_tier_grace (account_id, version_id, kept_tier, until)
-       SELECT account_id, $7, actual, $8::timestamptz FROM tiered WHERE tier_b < actual_rank
-       ON CONFLICT (account_id, version_id) DO NOTHING
-       RETURNING 1)
-     SELECT count(*) AS n FROM granted`,
-    [...replayParams(termsOf(current), termsOf(next)), versionId, until]
-  );
-  return Number(rows[0].n);
-}
 
 /** Compares the two programs over every member, from the gathered spend. */
 export async function compare(db: Db, a: ReplayTerms, b: ReplayTerms): Promise<ReplayResult> {

@@ -9,7 +9,6 @@ import type { Db } from '../../data/db.js';
 import { AppError, notFound } from '../../errors.js';
 import type { Actor } from '../../http/env.js';
 import { audit } from '../audit.js';
-import { grantGrace } from './replay.js';
 
 // Program versions as the editor sees them: the history, the one draft, publishing it. The
 // database keeps published versions immutable (loyalty_program_versions_guard, migration 0026)
@@ -131,16 +130,35 @@ export async function discardDraft(db: Db, actor: Actor): Promise<void> {
 }
 
 /**
+ * Every member whose tier `config` would lower keeps it until `until` (a grace row naming the
+ * version). Decided as the database decides tiers (loyalty_basis_values and loyalty_tier_of on
+ * the members' ledger and orders now, migration 0031), not by the preview's replay, so exactly
+ * the members the new version drops are graced; loyalty_account_tier holds them up while the
+ * version is in force and the grace lasts, then the schedule drops them (a tier change on the
+ * change log). Returns how many members were given grace.
+ */
+async function grantGrace(t: Db, config: ProgramConfig, versionId: number, until: string): Promise<number> {
+  const [row] = await t.query<{ n: number }>(
+    `WITH granted AS (
+       INSERT INTO loyalty_tier_grace (account_id, version_id, kept_tier, until)
+       SELECT a.id, $1, a.tier, $2::timestamptz
+         FROM loyalty_accounts a JOIN loyalty_basis_values($3::jsonb, now()) b ON b.account_id = a.id
+        WHERE loyalty_tier_of($3::jsonb, b.value) < a.tier
+        ORDER BY a.id
+       ON CONFLICT (account_id, version_id) DO NOTHING
+       RETURNING 1)
+     SELECT count(*)::int AS n FROM granted`,
+    [versionId, until, JSON.stringify(config)]
+  );
+  return row.n;
+}
+
+/**
  * Publishes the draft: effective now, or at a future moment (never before a version already
  * scheduled, so versions take effect in the order they were published). Members whose tier the
  * new version lowers keep their tier for the program's grace days after it takes effect.
  */
-export async function publishDraft(
-  db: Db,
-  actor: Actor,
-  input: PublishBody,
-  timezone: string
-): Promise<PublishResult> {
+export async function publishDraft(db: Db, actor: Actor, input: PublishBody): Promise<PublishResult> {
   return db.transaction(async (t) => {
     const [when] = await t.query<{ at: Date; latest: Date | null }>(
       `SELECT greatest(now(), coalesce($1::timestamptz, now())) AS at,
@@ -155,7 +173,6 @@ export async function publishDraft(
       throw new AppError('validation_failed', 'A version already takes effect later than that', [
         { path: 'effectiveAt', message: `Pick a moment after ${when.latest.toISOString()}` }
       ]);
-    const base = await currentVersion(t);
     // The row lock makes a concurrent publish wait; it then finds the draft published and gets none.
     const [row] = await t.query<VersionRow>(
       `UPDATE loyalty_program_versions
@@ -179,7 +196,7 @@ export async function publishDraft(
         [when.at, graceDays]
       );
       graceUntil = until.until.toISOString();
-      graced = await grantGrace(t, ProgramConfig.parse(base.config), config, row.id, graceUntil, timezone);
+      graced = await grantGrace(t, config, row.id, graceUntil);
     }
     await audit(t, {
       action: 'loyalty_program.published',

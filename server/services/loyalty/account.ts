@@ -46,6 +46,7 @@ export function presentLedgerRow(l: Row): LoyaltyLedgerRow {
     reversesId: l.reverses_id == null ? null : Number(l.reverses_id),
     programVersion: Number(l.program_number),
     pending: l.pending === true,
+    bonus: (l.bonus ?? null) as LoyaltyLedgerRow['bonus'],
     at: iso(l.created_at)
   };
 }

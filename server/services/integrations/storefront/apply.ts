@@ -80,6 +80,14 @@ async function lockOrder(t: Db, key: string): Promise<Known | undefined> {
 
 const ENDED = ['refunded', 'cancelled'];
 
+/**
+ * Where an order keeps the discount codes it used: `discount_code` (the first, what campaigns and
+ * the order form read) and `discount_codes` (all of them). The database marks a reward's or a
+ * campaign's code used by the first order that carries it (migration 0031).
+ */
+const discountAttributes = (codes: string[]) =>
+  codes.length ? { discount_code: codes[0], discount_codes: codes } : {};
+
 async function applyOrder(t: Db, d: DeliveryToApply, order: IngestOrder): Promise<Applied> {
   const key = externalId(d, order.sourceId);
   const known = await lockOrder(t, key);
@@ -107,7 +115,10 @@ async function applyOrder(t: Db, d: DeliveryToApply, order: IngestOrder): Promis
         order.currency,
         order.channel,
         key,
-        JSON.stringify({ storefront: { storeId: d.storeId, platform: d.platform, name: order.name } })
+        JSON.stringify({
+          storefront: { storeId: d.storeId, platform: d.platform, name: order.name },
+          ...discountAttributes(order.discountCodes)
+        })
       ]
     );
     const skipped = await insertItems(t, d, orderId, order.items);
@@ -115,9 +126,17 @@ async function applyOrder(t: Db, d: DeliveryToApply, order: IngestOrder): Promis
   } else {
     orderId = known.id;
     await t.query(
-      `UPDATE orders SET status = $2::order_status, total = $3, currency = $4
-        WHERE id = $1 AND (status, total, currency) IS DISTINCT FROM ($2::order_status, $3::numeric, $4::char(3))`,
-      [orderId, order.status, order.total, order.currency]
+      `UPDATE orders SET status = $2::order_status, total = $3, currency = $4,
+              attributes = attributes || $5::jsonb
+        WHERE id = $1 AND (status, total, currency, attributes) IS DISTINCT FROM
+              ($2::order_status, $3::numeric, $4::char(3), attributes || $5::jsonb)`,
+      [
+        orderId,
+        order.status,
+        order.total,
+        order.currency,
+        JSON.stringify(discountAttributes(order.discountCodes))
+      ]
     );
     result =
       known.status === order.status

@@ -56,6 +56,26 @@ describe('WooCommerce', () => {
   });
 });
 
+describe('discount codes', () => {
+  it('reads Shopify discount_codes and WooCommerce coupon_lines, upper case, each once', () => {
+    const shopify = order(
+      parseDelivery('shopify', 'orders/create', {
+        ...shopifyOrder(),
+        discount_codes: [{ code: ' pts-ab12 ' }, { code: 'PTS-AB12' }, { code: 'C7-X' }, { amount: '1.00' }]
+      })
+    );
+    expect(shopify.discountCodes).toEqual(['PTS-AB12', 'C7-X']);
+    const woo = order(
+      parseDelivery('woocommerce', 'order.created', {
+        ...wooOrder(),
+        coupon_lines: [{ id: 1, code: 'summer' }]
+      })
+    );
+    expect(woo.discountCodes).toEqual(['SUMMER']);
+    expect(order(parseDelivery('woocommerce', 'order.created', wooOrder())).discountCodes).toEqual([]);
+  });
+});
+
 describe('signatures', () => {
   it('base64 HMAC over the raw bytes', () => {
     const body = '{"id":1}';

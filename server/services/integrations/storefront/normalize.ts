@@ -34,6 +34,8 @@ export interface IngestOrder {
   updatedAt: string;
   customer: IngestCustomer | null;
   items: IngestItem[];
+  /** Discount codes the order used, upper case, each once (Shopify discount_codes, WooCommerce coupon_lines). */
+  discountCodes: string[];
 }
 
 export type Parsed =
@@ -47,6 +49,18 @@ export type Parsed =
 export class UnusablePayload extends Error {}
 
 type Json = Record<string, unknown>;
+/** At most this many codes are kept from one order (a shop allows a handful). */
+const MAX_CODES = 20;
+
+/** The `code` of each entry of a list of discount objects, upper case, each once. */
+function discountCodes(list: unknown): string[] {
+  if (!Array.isArray(list)) return [];
+  const codes = list
+    .map((entry) => str(obj(entry).code)?.trim().toUpperCase())
+    .filter((c): c is string => !!c && c.length <= 100);
+  return [...new Set(codes)].slice(0, MAX_CODES);
+}
+
 const obj = (v: unknown): Json => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Json) : {});
 const str = (v: unknown): string | null =>
   typeof v === 'string' && v.trim() !== '' ? v.trim() : typeof v === 'number' ? String(v) : null;
@@ -132,6 +146,7 @@ function parseShopify(topic: string, o: Json): Parsed {
           createdAt: instant(o.created_at),
           updatedAt: need(instant(o.updated_at) ?? instant(o.created_at), 'updated_at'),
           customer: shopifyCustomer(obj(o.customer), email, obj(o.billing_address)),
+          discountCodes: discountCodes(o.discount_codes),
           items: items.map((i) => ({
             sku: str(i.sku),
             productRef: str(i.product_id) ?? str(i.variant_id),
@@ -213,6 +228,7 @@ function parseWooCommerce(topic: string, o: Json): Parsed {
                 phone: str(billing.phone)
               }
             : null,
+          discountCodes: discountCodes(o.coupon_lines),
           items: items.map((i) => ({
             sku: str(i.sku),
             productRef:
@@ -270,6 +286,7 @@ function parseGeneric(body: Json): Parsed {
         lastName: o.customer.lastName ?? null,
         phone: o.customer.phone ?? null
       },
+      discountCodes: discountCodes((o.discountCodes ?? []).map((code) => ({ code }))),
       items: o.items.map((i) => ({
         sku: i.sku,
         productRef: null,

@@ -172,6 +172,8 @@ export interface CustomerProfile {
   /** Values of custom attributes, by key. */
   attributes: Record<string, unknown>;
   marketingConsent: boolean;
+  /** YYYY-MM-DD; the loyalty program's birthday bonus comes on its day (migration 0031). */
+  birthDate: string | null;
   version: number;
   createdAt: string;
   updatedAt: string;
@@ -203,6 +205,11 @@ export const CustomerPatch = z
       .optional(),
     preferredChannels: z.array(z.enum(PREFERRED_CHANNELS)).max(5).optional(),
     addresses: Addresses.optional(),
+    birthDate: z.iso
+      .date('must be a date like 1990-06-15')
+      .refine((d) => d >= '1900-01-01' && d <= '2100-12-31', 'must be between 1900 and 2100')
+      .nullable()
+      .optional(),
     /** Custom attribute values by key; null removes one. Checked against the definitions. */
     attributes: z.record(z.string(), z.unknown()).optional()
   })
@@ -492,7 +499,8 @@ export interface OrderStatusChange {
 export interface TierChange {
   id: number;
   customerId: number;
-  entryId: number;
+  /** The ledger entry that moved the tier; null when the schedule did (a grace ended, a window moved). */
+  entryId: number | null;
   from: (typeof LOYALTY_TIERS)[number];
   to: (typeof LOYALTY_TIERS)[number];
   changedAt: string;

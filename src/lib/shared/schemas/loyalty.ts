@@ -51,6 +51,10 @@ export const LoyaltyAccountDetail = z.object({
 });
 export type LoyaltyAccountDetail = z.infer<typeof LoyaltyAccountDetail>;
 
+/** The one-off bonuses a program may give (EarnRules.bonuses), as the ledger names them. */
+export const LOYALTY_BONUSES = ['sign_up', 'birthday', 'first_review'] as const;
+export type LoyaltyBonus = (typeof LOYALTY_BONUSES)[number];
+
 export const LoyaltyLedgerRow = z.object({
   id: z.number().int(),
   kind: z.enum(LOYALTY_ENTRY_KINDS),
@@ -62,6 +66,8 @@ export const LoyaltyLedgerRow = z.object({
   programVersion: z.number().int(),
   /** For an earning on an order: still pending. */
   pending: z.boolean(),
+  /** For a bonus event's earning: which bonus (loyalty_ledger.bonus, migration 0031). */
+  bonus: z.enum(LOYALTY_BONUSES).nullable(),
   at: isoDate
 });
 export type LoyaltyLedgerRow = z.infer<typeof LoyaltyLedgerRow>;

@@ -114,7 +114,9 @@ export const GenericOrder = z.object({
       })
     )
     .max(500)
-    .default([])
+    .default([]),
+  /** Discount codes the order used (a reward's or a campaign's code is then marked used by it). */
+  discountCodes: z.array(z.string().trim().min(1).max(100)).max(20).optional()
 });
 export type GenericOrder = z.infer<typeof GenericOrder>;
 
