@@ -332,6 +332,116 @@ describe('a customer import', () => {
   });
 });
 
+describe('external ids', () => {
+  it('upserts customers by their external id in its source, through merges, and matches orders by it', async () => {
+    const legacy = async (file: string, source = 'legacy') => {
+      const preview = await uploaded('customers', 'ext.csv', file);
+      return run(preview, false, { ...preview.options, source });
+    };
+    const byEmail = (
+      await one(
+        `INSERT INTO customers (email, first_name) VALUES ('byemail@ext.test', 'Before') RETURNING id`
+      )
+    ).id;
+
+    const first = await legacy(
+      'external_id,email,first_name\nL-1,ext1@ext.test,One\nL-2,ext2@ext.test,Two\nL-3,ext3@ext.test,Three\n' +
+        'L-1,dup@ext.test,Dup\nL-4,BYEMAIL@ext.test,Four\n'
+    );
+    expect(first).toMatchObject({ state: 'done', imported: 3, updated: 1, rejected: 1 });
+    expect((await manager.getOk(`/api/imports/${first.id}/rejects`)).rejects).toEqual([
+      { line: 5, column: 'external_id', reason: 'duplicate of line 2 (the same external id)' }
+    ]);
+    // A customer found by email takes the row's external id.
+    expect(
+      await one(`SELECT external_source, external_id, first_name FROM customers WHERE id = $1`, [byEmail])
+    ).toEqual({
+      external_source: 'legacy',
+      external_id: 'L-4',
+      first_name: 'Four'
+    });
+    const idOf = async (externalId: string, source = 'legacy') =>
+      (
+        await one(`SELECT id FROM customers WHERE external_source = $1 AND external_id = $2`, [
+          source,
+          externalId
+        ])
+      )?.id;
+    const one1 = await idOf('L-1');
+
+    // Found by its external id, the customer follows the file's new email.
+    expect(await legacy('external_id,email,first_name\nL-1,ext1-new@ext.test,One\n')).toMatchObject({
+      imported: 0,
+      updated: 1
+    });
+    expect((await one(`SELECT email FROM customers WHERE id = $1`, [one1])).email).toBe('ext1-new@ext.test');
+
+    // Unique per source: another system's "L-1" is another customer.
+    expect(await legacy('external_id,email,first_name\nL-1,shop1@ext.test,Shop\n', 'shop')).toMatchObject({
+      imported: 1
+    });
+    expect(await idOf('L-1', 'shop')).not.toBe(one1);
+
+    // L-2 merged into L-3: the merged-away customer's external id reaches the survivor.
+    const two = await idOf('L-2');
+    const three = await idOf('L-3');
+    await db.sql.query(`INSERT INTO customer_aliases (alias_id, customer_id) VALUES ($1, $2)`, [two, three]);
+    await db.sql.query(`UPDATE customers SET merged_into = $2, merged_at = now() WHERE id = $1`, [
+      two,
+      three
+    ]);
+    const viaAlias = await legacy(
+      'external_id,email,first_name\nL-2,ext2@ext.test,Renamed\nL-9,ext3@ext.test,Clash\n'
+    );
+    expect(viaAlias).toMatchObject({ imported: 0, updated: 1, rejected: 1 });
+    expect(await one(`SELECT first_name, email FROM customers WHERE id = $1`, [three])).toEqual({
+      first_name: 'Renamed',
+      email: 'ext3@ext.test'
+    });
+    expect((await one(`SELECT first_name FROM customers WHERE id = $1`, [two])).first_name).toBe('Two');
+    expect((await manager.getOk(`/api/imports/${viaAlias.id}/rejects`)).rejects).toEqual([
+      {
+        line: 3,
+        column: 'external_id',
+        reason: 'this email belongs to a customer whose external id is L-3 (source legacy)'
+      }
+    ]);
+    // An email that is another customer's is refused for the customer found by external id.
+    const clash = await legacy('external_id,email,first_name\nL-4,ext3@ext.test,Clash\n');
+    expect(clash).toMatchObject({ imported: 0, updated: 0, rejected: 1 });
+    expect((await manager.getOk(`/api/imports/${clash.id}/rejects`)).rejects).toEqual([
+      { line: 2, column: 'email', reason: `email ext3@ext.test belongs to another customer (#${three})` }
+    ]);
+
+    // Orders name their customer by external id (in the import's source).
+    await db.sql.query(`INSERT INTO products (sku, name, price) VALUES ('EXT-CUP', 'Cup', 3)`);
+    const orders = await uploaded(
+      'orders',
+      'ext-orders.csv',
+      'order_id,customer_external_id,sku,quantity,unit_price\nEXT-O1,L-2,EXT-CUP,1,3\nEXT-O2,L-1,EXT-CUP,2,3\n' +
+        'EXT-O3,L-404,EXT-CUP,1,3\n'
+    );
+    expect(orders.options.mapping.customer_external_id).toBe('customer_external_id');
+    expect(await run(orders, false, { ...orders.options, source: 'legacy' })).toMatchObject({
+      imported: 2,
+      rejected: 1
+    });
+    expect((await one(`SELECT customer_id FROM orders WHERE external_id = 'EXT-O1'`)).customer_id).toBe(
+      three
+    );
+    expect((await one(`SELECT customer_id FROM orders WHERE external_id = 'EXT-O2'`)).customer_id).toBe(one1);
+
+    // The same file again changes nothing.
+    const before = await changeLogSize();
+    expect(await legacy('external_id,email,first_name\nL-1,ext1-new@ext.test,One\n')).toMatchObject({
+      imported: 0,
+      updated: 0,
+      unchanged: 1
+    });
+    expect(await changeLogSize()).toBe(before);
+  });
+});
+
 describe('live screens', () => {
   it('see a batch of imported rows as one resync, not a frame a row', async () => {
     const watcher = await openSocket(server.url, 'agent.a@test.dev');
@@ -416,7 +526,10 @@ describe('products and orders', () => {
     const reasons = (await manager.getOk(`/api/imports/${done.id}/rejects`)).rejects.map(
       (r: any) => r.reason
     );
-    expect(reasons).toEqual(['no customer with this email or id', 'no product with SKU IMP-NONE']);
+    expect(reasons).toEqual([
+      'no customer with this email, external id or id',
+      'no product with SKU IMP-NONE'
+    ]);
 
     // Again: nothing new; a status that moved on is an update of that order.
     expect(await run(preview)).toMatchObject({ imported: 0, updated: 0, unchanged: 2, rejected: 2 });

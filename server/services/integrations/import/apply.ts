@@ -12,16 +12,61 @@ export interface Applied {
   rejects: ImportReject[];
 }
 
-async function applyCustomers(db: Db): Promise<Applied> {
-  // A merged-away customer's email belongs to the customer it was merged into (customer_aliases):
-  // its row is frozen, the survivor takes the update. Emails are matched case-insensitively.
+/** What a batch is applied with besides its rows. */
+export interface ApplyContext {
+  jobId: number | null;
+  /** The source the file's external ids belong to. */
+  source: string;
+  /** The file's column for a field, as rejects name it. */
+  column: (field: string) => string;
+}
+
+async function applyCustomers(db: Db, { source, column }: ApplyContext): Promise<Applied> {
+  // Who each row is: the customer holding its external id in this source, else the customer with
+  // its email (case-insensitively). Both are followed through merges (customer_aliases): a
+  // merged-away customer's row is frozen, the survivor takes the update.
+  await db.query(
+    `UPDATE import_stage_customers s SET target = resolve_customer_id(c.id), by_external = true
+       FROM customers c
+      WHERE s.external_id IS NOT NULL AND c.external_source = $1 AND c.external_id = s.external_id`,
+    [source]
+  );
+  await db.query(
+    `UPDATE import_stage_customers s SET target = resolve_customer_id(c.id)
+       FROM customers c
+      WHERE s.target IS NULL AND lower(c.email) = lower(s.email)`
+  );
+  // A row whose email and external id name two different customers is refused, not guessed at.
+  const conflicts = await db.query<{ line: number; column: 'email' | 'external_id'; reason: string }>(
+    `SELECT s.line, 'external_id' AS column,
+            format('this email belongs to a customer whose external id is %s (source %s)', c.external_id, c.external_source) AS reason
+       FROM import_stage_customers s JOIN customers c ON c.id = s.target
+      WHERE NOT s.by_external AND s.external_id IS NOT NULL AND c.external_id IS NOT NULL
+     UNION ALL
+     SELECT s.line, 'email', format('email %s belongs to another customer (#%s)', s.email, resolve_customer_id(o.id))
+       FROM import_stage_customers s JOIN customers o ON lower(o.email) = lower(s.email)
+      WHERE s.by_external AND resolve_customer_id(o.id) <> s.target
+      ORDER BY 1`
+  );
+  if (conflicts.length)
+    await db.query(`DELETE FROM import_stage_customers WHERE line = ANY ($1::int[])`, [
+      conflicts.map((c) => c.line)
+    ]);
+  // The email follows the file where the customer was found by its own external id; a customer
+  // found by email takes the row's external id when it has none yet.
   const updated = await db.query<{ line: number }>(
     `WITH target AS (
-       SELECT s.*, resolve_customer_id(m.id) AS id
-         FROM import_stage_customers s JOIN customers m ON lower(m.email) = lower(s.email)
+       SELECT s.*,
+              (s.by_external AND c.external_id IS NOT DISTINCT FROM s.external_id
+               AND NOT EXISTS (SELECT 1 FROM customers o WHERE lower(o.email) = lower(s.email) AND o.id <> c.id)) AS own_id,
+              (NOT s.by_external AND c.external_id IS NULL AND s.external_id IS NOT NULL) AS takes_id
+         FROM import_stage_customers s JOIN customers c ON c.id = s.target
      )
      UPDATE customers c
-        SET first_name = t.first_name,
+        SET email = CASE WHEN t.own_id THEN t.email ELSE c.email END,
+            external_source = CASE WHEN t.takes_id THEN $1 ELSE c.external_source END,
+            external_id = CASE WHEN t.takes_id THEN t.external_id ELSE c.external_id END,
+            first_name = t.first_name,
             last_name = coalesce(t.last_name, c.last_name),
             phone = coalesce(t.phone, c.phone),
             language = coalesce(t.language, c.language),
@@ -31,30 +76,39 @@ async function applyCustomers(db: Db): Promise<Applied> {
             marketing_consent_at = CASE WHEN coalesce(t.marketing_consent, c.marketing_consent)
                                         THEN coalesce(c.marketing_consent_at, now()) ELSE c.marketing_consent_at END
        FROM target t
-      WHERE c.id = t.id
-        AND (c.first_name, c.last_name, c.phone, c.language, c.tags, c.notes, c.marketing_consent)
+      WHERE c.id = t.target
+        AND (c.email, c.external_id, c.first_name, c.last_name, c.phone, c.language, c.tags, c.notes,
+             c.marketing_consent)
             IS DISTINCT FROM
-            (t.first_name, coalesce(t.last_name, c.last_name), coalesce(t.phone, c.phone),
+            (CASE WHEN t.own_id THEN t.email ELSE c.email END,
+             CASE WHEN t.takes_id THEN t.external_id ELSE c.external_id END,
+             t.first_name, coalesce(t.last_name, c.last_name), coalesce(t.phone, c.phone),
              coalesce(t.language, c.language), coalesce(t.tags, c.tags), coalesce(t.notes, c.notes),
              coalesce(t.marketing_consent, c.marketing_consent))
-     RETURNING t.line`
+     RETURNING t.line`,
+    [source]
   );
   const inserted = await db.query<{ id: number }>(
-    `INSERT INTO customers (email, first_name, last_name, phone, language, tags, notes, marketing_consent,
-                            marketing_consent_at)
-     SELECT s.email, s.first_name, coalesce(s.last_name, ''), s.phone, coalesce(s.language, 'en'),
-            coalesce(s.tags, '{}'), coalesce(s.notes, ''), coalesce(s.marketing_consent, false),
-            CASE WHEN s.marketing_consent THEN now() END
+    `INSERT INTO customers (email, external_source, external_id, first_name, last_name, phone, language, tags,
+                            notes, marketing_consent, marketing_consent_at)
+     SELECT s.email, CASE WHEN s.external_id IS NOT NULL THEN $1 END, s.external_id, s.first_name,
+            coalesce(s.last_name, ''), s.phone, coalesce(s.language, 'en'), coalesce(s.tags, '{}'),
+            coalesce(s.notes, ''), coalesce(s.marketing_consent, false), CASE WHEN s.marketing_consent THEN now() END
        FROM import_stage_customers s
-      WHERE NOT EXISTS (SELECT 1 FROM customers c WHERE lower(c.email) = lower(s.email))
+      WHERE s.target IS NULL AND NOT EXISTS (SELECT 1 FROM customers c WHERE lower(c.email) = lower(s.email))
       ORDER BY s.line
      ON CONFLICT ((lower(email))) DO NOTHING
-     RETURNING id`
+     RETURNING id`,
+    [source]
   );
-  return { imported: inserted.length, updated: updated.length, rejects: [] };
+  return {
+    imported: inserted.length,
+    updated: updated.length,
+    rejects: conflicts.map((c) => ({ line: c.line, column: column(c.column), reason: c.reason }))
+  };
 }
 
-async function applyProducts(db: Db, jobId: number | null): Promise<Applied> {
+async function applyProducts(db: Db, { jobId }: ApplyContext): Promise<Applied> {
   const updated = await db.query<{ id: number; line: number; stock: number | null; current: number }>(
     `WITH changed AS (
        SELECT p.id, s.line, s.stock, p.stock AS current
@@ -100,14 +154,16 @@ async function applyProducts(db: Db, jobId: number | null): Promise<Applied> {
   return { imported: inserted.length, updated: updated.length, rejects: [] };
 }
 
-async function applyOrders(db: Db): Promise<Applied> {
+async function applyOrders(db: Db, { source }: ApplyContext): Promise<Applied> {
   const rejects: ImportReject[] = [];
   await db.query(
     `UPDATE import_stage_orders s
         SET resolved_customer = resolve_customer_id(coalesce(
               (SELECT c.id FROM customers c WHERE c.id = s.customer_id),
+              (SELECT c.id FROM customers c WHERE c.external_source = $1 AND c.external_id = s.customer_external_id),
               (SELECT c.id FROM customers c WHERE lower(c.email) = lower(s.email)))),
-            product_id = (SELECT p.id FROM products p WHERE p.sku = s.sku)`
+            product_id = (SELECT p.id FROM products p WHERE p.sku = s.sku)`,
+    [source]
   );
   const unresolved = await db.query<{
     line: number;
@@ -121,7 +177,11 @@ async function applyOrders(db: Db): Promise<Applied> {
   );
   for (const u of unresolved) {
     if (u.customer)
-      rejects.push({ line: u.line, column: 'customer_email', reason: 'no customer with this email or id' });
+      rejects.push({
+        line: u.line,
+        column: 'customer_email',
+        reason: 'no customer with this email, external id or id'
+      });
     if (u.product) rejects.push({ line: u.line, column: 'sku', reason: `no product with SKU ${u.sku}` });
   }
   // An order already here keeps its items: a file that gives it other items is refused for it.
@@ -196,8 +256,8 @@ async function applyOrders(db: Db): Promise<Applied> {
   return { imported: inserted.length, updated: updated.length, rejects };
 }
 
-export function applyBatch(entity: ImportEntity, db: Db, jobId: number | null): Promise<Applied> {
-  if (entity === 'customers') return applyCustomers(db);
-  if (entity === 'products') return applyProducts(db, jobId);
-  return applyOrders(db);
+export function applyBatch(entity: ImportEntity, db: Db, context: ApplyContext): Promise<Applied> {
+  if (entity === 'customers') return applyCustomers(db, context);
+  if (entity === 'products') return applyProducts(db, context);
+  return applyOrders(db, context);
 }

@@ -2,7 +2,12 @@ import type pg from 'pg';
 import copyStreams from 'pg-copy-streams';
 import { PassThrough, Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { ImportEntity, ImportOptions, ImportReject } from '#shared/schemas/imports.js';
+import {
+  DEFAULT_IMPORT_SOURCE,
+  type ImportEntity,
+  type ImportOptions,
+  type ImportReject
+} from '#shared/schemas/imports.js';
 import { poolDb } from '../../../data/db.js';
 import { applyBatch, type Applied } from './apply.js';
 import { ENTITIES, type Cell, type Staged } from './entities.js';
@@ -20,9 +25,11 @@ export const DEFAULT_BATCH_SIZE = 5000;
 
 /** The staged columns COPY fills, in the order of Staged.cells. */
 const COPY_COLUMNS: Record<ImportEntity, string> = {
-  customers: 'line, email, first_name, last_name, phone, language, tags, notes, marketing_consent',
+  customers:
+    'line, email, external_id, first_name, last_name, phone, language, tags, notes, marketing_consent',
   products: 'line, sku, name, price, stock, description, active',
-  orders: 'line, ref, email, customer_id, order_date, status, currency, channel, sku, quantity, unit_price'
+  orders:
+    'line, ref, email, customer_id, customer_external_id, order_date, status, currency, channel, sku, quantity, unit_price'
 };
 
 export interface Totals {
@@ -67,6 +74,11 @@ export async function runImport(opts: RunImportOptions): Promise<Totals> {
   const spec = ENTITIES[entity];
   const batchSize = opts.batchSize ?? DEFAULT_BATCH_SIZE;
   const db = poolDb(client as pg.PoolClient);
+  const context = {
+    jobId: opts.jobId ?? null,
+    source: opts.options.source ?? DEFAULT_IMPORT_SOURCE,
+    column: (field: string) => opts.options.mapping[field] ?? field
+  };
   await client.query(
     `CREATE TEMP TABLE IF NOT EXISTS ${spec.stage.table} (${spec.stage.columns}) ON COMMIT DELETE ROWS`
   );
@@ -113,7 +125,7 @@ export async function runImport(opts: RunImportOptions): Promise<Totals> {
       await client.query('SAVEPOINT import_batch');
       try {
         await copyRows(rows);
-        result = await applyBatch(entity, db, opts.jobId ?? null);
+        result = await applyBatch(entity, db, context);
         await client.query('RELEASE SAVEPOINT import_batch');
       } catch (err) {
         await client.query('ROLLBACK TO SAVEPOINT import_batch');
@@ -143,7 +155,7 @@ export async function runImport(opts: RunImportOptions): Promise<Totals> {
       try {
         await client.query(`TRUNCATE ${spec.stage.table}`);
         await copyRows(group);
-        const one = await applyBatch(entity, db, opts.jobId ?? null);
+        const one = await applyBatch(entity, db, context);
         await client.query('RELEASE SAVEPOINT import_row');
         out.imported += one.imported;
         out.updated += one.updated;
@@ -199,8 +211,20 @@ export async function runImport(opts: RunImportOptions): Promise<Totals> {
       });
       continue;
     }
+    const alt = checked.rows[0].alt;
+    const altFirst = alt && seen.get(alt.key);
+    if (alt && altFirst !== undefined) {
+      rejects.push({
+        line: item.line,
+        column: opts.options.mapping.external_id ?? 'external_id',
+        reason: `duplicate of line ${altFirst} (the same ${alt.label})`,
+        raw: item.raw
+      });
+      continue;
+    }
     if (spec.grouped && key !== lastKey && batch.length >= batchSize) await flush();
     if (first === undefined) seen.set(key, item.line);
+    if (alt) seen.set(alt.key, item.line);
     lastKey = key;
     batch.push(...checked.rows);
     raws.set(item.line, item.raw);
