@@ -551,4 +551,60 @@ describe('products and orders', () => {
       ).n
     ).toBe(2);
   });
+
+  it('replaces the items of an order imported again with other items, stock included, and nothing when they are the same', async () => {
+    await db.sql.query(
+      `INSERT INTO products (sku, name, price, stock) VALUES ('REP-TEA', 'Tea', 2, 50), ('REP-POT', 'Pot', 20, 10)`
+    );
+    const stock = async () =>
+      (await db.sql.query(`SELECT sku, stock FROM products WHERE sku LIKE 'REP-%' ORDER BY sku`)).rows;
+    const items = async (ref: string) =>
+      (
+        await db.sql.query(
+          `SELECT p.sku, i.quantity, i.unit_price::text AS price FROM order_items i
+             JOIN orders o ON o.id = i.order_id JOIN products p ON p.id = i.product_id
+            WHERE o.external_id = $1 ORDER BY i.id`,
+          [ref]
+        )
+      ).rows;
+    const head = 'order_id,customer_email,status,sku,quantity,unit_price\n';
+    const first =
+      head +
+      'REP-1,keep@orders.test,paid,REP-TEA,5,2\nREP-1,keep@orders.test,paid,REP-POT,1,20\n' +
+      'REP-2,keep@orders.test,pending,REP-TEA,1,2\n';
+    expect(await run(await uploaded('orders', 'rep.csv', first))).toMatchObject({ imported: 2, rejected: 0 });
+    expect(await stock()).toEqual([
+      { sku: 'REP-POT', stock: 9 },
+      { sku: 'REP-TEA', stock: 45 }
+    ]);
+
+    // REP-1 now has two teas and two pots; REP-2 another price: both are replaced, exactly.
+    const changed =
+      head +
+      'REP-1,keep@orders.test,paid,REP-TEA,2,2\nREP-1,keep@orders.test,paid,REP-POT,2,19.50\n' +
+      'REP-2,keep@orders.test,pending,REP-TEA,1,1.50\n';
+    const preview = await uploaded('orders', 'rep2.csv', changed);
+    expect(await run(preview)).toMatchObject({ imported: 0, updated: 2, unchanged: 0, rejected: 0 });
+    expect(await items('REP-1')).toEqual([
+      { sku: 'REP-TEA', quantity: 2, price: '2.00' },
+      { sku: 'REP-POT', quantity: 2, price: '19.50' }
+    ]);
+    expect(await items('REP-2')).toEqual([{ sku: 'REP-TEA', quantity: 1, price: '1.50' }]);
+    expect((await one(`SELECT total::text FROM orders WHERE external_id = 'REP-1'`)).total).toBe('43.00');
+    expect((await one(`SELECT total::text FROM orders WHERE external_id = 'REP-2'`)).total).toBe('1.50');
+    // The paid order's old items gave their stock back; its new ones took theirs.
+    expect(await stock()).toEqual([
+      { sku: 'REP-POT', stock: 8 },
+      { sku: 'REP-TEA', stock: 48 }
+    ]);
+
+    // The same file again: nothing is written, not even the change log.
+    const before = await changeLogSize();
+    expect(await run(preview)).toMatchObject({ imported: 0, updated: 0, unchanged: 2, rejected: 0 });
+    expect(await changeLogSize()).toBe(before);
+    expect(await stock()).toEqual([
+      { sku: 'REP-POT', stock: 8 },
+      { sku: 'REP-TEA', stock: 48 }
+    ]);
+  });
 });

@@ -184,29 +184,8 @@ async function applyOrders(db: Db, { source }: ApplyContext): Promise<Applied> {
       });
     if (u.product) rejects.push({ line: u.line, column: 'sku', reason: `no product with SKU ${u.sku}` });
   }
-  // An order already here keeps its items: a file that gives it other items is refused for it.
-  const differing = await db.query<{ line: number; ref: string }>(
-    `WITH file AS (
-       SELECT ref, array_agg(ARRAY[product_id, quantity, (unit_price * 100)::bigint] ORDER BY product_id, quantity, unit_price) AS items
-         FROM import_stage_orders GROUP BY ref HAVING bool_and(product_id IS NOT NULL)
-     ), stored AS (
-       SELECT o.external_id AS ref,
-              array_agg(ARRAY[i.product_id, i.quantity, (i.unit_price * 100)::bigint] ORDER BY i.product_id, i.quantity, i.unit_price) AS items
-         FROM orders o JOIN order_items i ON i.order_id = o.id
-        WHERE o.external_id IN (SELECT ref FROM file)
-        GROUP BY o.external_id
-     )
-     SELECT s.line, s.ref FROM import_stage_orders s JOIN file f USING (ref) JOIN stored d USING (ref)
-      WHERE f.items IS DISTINCT FROM d.items`
-  );
-  for (const d of differing)
-    rejects.push({
-      line: d.line,
-      column: 'sku',
-      reason: `order ${d.ref} is already imported with other items (an import does not change an order's items)`
-    });
   // Every line of a refused order is refused with it (an order is whole or not at all).
-  const refused = [...new Set([...unresolved.map((u) => u.ref), ...differing.map((d) => d.ref)])];
+  const refused = [...new Set(unresolved.map((u) => u.ref))];
   if (refused.length) {
     const others = await db.query<{ line: number }>(
       `DELETE FROM import_stage_orders WHERE ref = ANY ($1::text[]) RETURNING line`,
@@ -217,21 +196,63 @@ async function applyOrders(db: Db, { source }: ApplyContext): Promise<Applied> {
       if (!named.has(o.line))
         rejects.push({ line: o.line, column: null, reason: 'another item of this order was rejected' });
   }
+  // An order already here whose items the file gives otherwise gets the file's items, exactly:
+  // the stock its old items took comes back first (an order that holds stock sells the new ones
+  // as they are written, migration 0018), and its total follows. Identical items are left alone.
+  const replaced = (
+    await db.query<{ id: number; ref: string }>(
+      `WITH file AS (
+         SELECT ref, array_agg(ARRAY[product_id, quantity, (unit_price * 100)::bigint]
+                               ORDER BY product_id, quantity, unit_price) AS items
+           FROM import_stage_orders GROUP BY ref
+       ), stored AS (
+         SELECT o.id, o.external_id AS ref,
+                array_agg(ARRAY[i.product_id, i.quantity, (i.unit_price * 100)::bigint]
+                          ORDER BY i.product_id, i.quantity, i.unit_price) FILTER (WHERE i.id IS NOT NULL) AS items
+           FROM orders o LEFT JOIN order_items i ON i.order_id = o.id
+          WHERE o.external_id IN (SELECT ref FROM file)
+          GROUP BY o.id
+       )
+       SELECT d.id, d.ref FROM file f JOIN stored d USING (ref)
+        WHERE f.items IS DISTINCT FROM d.items
+        ORDER BY d.id`
+    )
+  ).map((r) => ({ id: Number(r.id), ref: r.ref }));
+  if (replaced.length) {
+    const ids = replaced.map((r) => r.id);
+    await db.query(
+      `INSERT INTO stock_movements (product_id, kind, quantity, reason, order_id, order_item_id)
+       SELECT s.product_id, 'return', -s.quantity, format('Order #%s: items replaced by an import', s.order_id),
+              s.order_id, s.order_item_id
+         FROM stock_movements s
+        WHERE s.order_id = ANY ($1::int[]) AND s.kind = 'sell'
+          AND NOT EXISTS (SELECT 1 FROM stock_movements r WHERE r.order_item_id = s.order_item_id AND r.kind = 'return')
+        ORDER BY s.product_id, s.order_item_id
+       ON CONFLICT (order_item_id, kind) WHERE order_item_id IS NOT NULL DO NOTHING`,
+      [ids]
+    );
+    await db.query(`DELETE FROM order_items WHERE order_id = ANY ($1::int[])`, [ids]);
+    await insertItems(db, replaced);
+  }
   const updated = await db.query<{ id: number }>(
     `WITH head AS (
-       SELECT DISTINCT ON (ref) ref, resolved_customer, order_date, status, currency, channel
+       SELECT DISTINCT ON (ref) ref, resolved_customer, order_date, status, currency, channel,
+              sum(quantity * unit_price) OVER (PARTITION BY ref) AS total
          FROM import_stage_orders ORDER BY ref, line
      )
      UPDATE orders o
         SET customer_id = h.resolved_customer, order_date = coalesce(h.order_date, o.order_date),
             status = coalesce(h.status, o.status), currency = coalesce(h.currency, o.currency),
-            channel = coalesce(h.channel, o.channel)
+            channel = coalesce(h.channel, o.channel),
+            total = CASE WHEN o.id = ANY ($1::int[]) THEN h.total ELSE o.total END
        FROM head h
       WHERE o.external_id = h.ref
-        AND (o.customer_id, o.order_date, o.status, o.currency, o.channel) IS DISTINCT FROM
+        AND (o.customer_id, o.order_date, o.status, o.currency, o.channel, o.total) IS DISTINCT FROM
             (h.resolved_customer, coalesce(h.order_date, o.order_date), coalesce(h.status, o.status),
-             coalesce(h.currency, o.currency), coalesce(h.channel, o.channel))
-     RETURNING o.id`
+             coalesce(h.currency, o.currency), coalesce(h.channel, o.channel),
+             CASE WHEN o.id = ANY ($1::int[]) THEN h.total ELSE o.total END)
+     RETURNING o.id`,
+    [replaced.map((r) => r.id)]
   );
   const inserted = await db.query<{ id: number; external_id: string }>(
     `INSERT INTO orders (customer_id, order_date, status, total, currency, channel, external_id)
@@ -246,14 +267,23 @@ async function applyOrders(db: Db, { source }: ApplyContext): Promise<Applied> {
      RETURNING id, external_id`
   );
   if (inserted.length)
-    await db.query(
-      `INSERT INTO order_items (order_id, product_id, quantity, unit_price)
-       SELECT n.id, s.product_id, s.quantity, s.unit_price
-         FROM import_stage_orders s JOIN unnest($1::int[], $2::text[]) AS n(id, ref) ON n.ref = s.ref
-        ORDER BY n.id, s.line`,
-      [inserted.map((i) => i.id), inserted.map((i) => i.external_id)]
+    await insertItems(
+      db,
+      inserted.map((i) => ({ id: i.id, ref: i.external_id }))
     );
-  return { imported: inserted.length, updated: updated.length, rejects };
+  const changed = new Set([...updated.map((u) => Number(u.id)), ...replaced.map((r) => r.id)]);
+  return { imported: inserted.length, updated: changed.size, rejects };
+}
+
+/** The staged items of these orders (by the file's order id), in the file's order. */
+async function insertItems(db: Db, orders: { id: number; ref: string }[]) {
+  await db.query(
+    `INSERT INTO order_items (order_id, product_id, quantity, unit_price)
+     SELECT n.id, s.product_id, s.quantity, s.unit_price
+       FROM import_stage_orders s JOIN unnest($1::int[], $2::text[]) AS n(id, ref) ON n.ref = s.ref
+      ORDER BY n.id, s.line`,
+    [orders.map((o) => o.id), orders.map((o) => o.ref)]
+  );
 }
 
 export function applyBatch(entity: ImportEntity, db: Db, context: ApplyContext): Promise<Applied> {
