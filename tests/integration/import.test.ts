@@ -462,6 +462,14 @@ describe('live screens', () => {
     expect(await run(await uploaded('customers', 'live.csv', file))).toMatchObject({ imported: BATCH });
     expect((await resync).topics).toContain('customer');
     expect(frames.length).toBeLessThan(BATCH);
+    // Captured a statement at a time (migration 0032), each new customer is still one change, in id order.
+    const captured = await db.sql.query(
+      `SELECT l.entity_id::int AS id, l.customer_id, l.data ->> 'email' AS email FROM change_log l
+        WHERE l.topic = 'customer' AND l.op = 'insert' AND l.data ->> 'email' LIKE '%@resync.test' ORDER BY l.id`
+    );
+    expect(captured.rows).toHaveLength(BATCH);
+    expect(captured.rows.map((r) => r.id)).toEqual(captured.rows.map((r) => r.id).sort((a, b) => a - b));
+    expect(captured.rows.every((r) => r.customer_id === r.id)).toBe(true);
   }, 120_000);
 });
 

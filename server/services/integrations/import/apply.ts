@@ -19,26 +19,32 @@ export interface ApplyContext {
   source: string;
   /** The file's column for a field, as rejects name it. */
   column: (field: string) => string;
+  /** Whether the file maps customers' external ids (else their statements are skipped). */
+  externalIds: boolean;
 }
 
-async function applyCustomers(db: Db, { source, column }: ApplyContext): Promise<Applied> {
+async function applyCustomers(db: Db, { source, column, externalIds }: ApplyContext): Promise<Applied> {
   // Who each row is: the customer holding its external id in this source, else the customer with
   // its email (case-insensitively). Both are followed through merges (customer_aliases): a
   // merged-away customer's row is frozen, the survivor takes the update.
+  if (externalIds)
+    await db.query(
+      `UPDATE import_stage_customers s SET target = resolve_customer_id(c.id), by_external = true
+         FROM customers c
+        WHERE s.external_id IS NOT NULL AND c.external_source = $1 AND c.external_id = s.external_id`,
+      [source]
+    );
+  // One index probe a row (a join would hash the whole of customers for every batch).
   await db.query(
-    `UPDATE import_stage_customers s SET target = resolve_customer_id(c.id), by_external = true
-       FROM customers c
-      WHERE s.external_id IS NOT NULL AND c.external_source = $1 AND c.external_id = s.external_id`,
-    [source]
-  );
-  await db.query(
-    `UPDATE import_stage_customers s SET target = resolve_customer_id(c.id)
-       FROM customers c
-      WHERE s.target IS NULL AND lower(c.email) = lower(s.email)`
+    `UPDATE import_stage_customers s
+        SET target = (SELECT resolve_customer_id(c.id) FROM customers c WHERE lower(c.email) = lower(s.email))
+      WHERE s.target IS NULL`
   );
   // A row whose email and external id name two different customers is refused, not guessed at.
-  const conflicts = await db.query<{ line: number; column: 'email' | 'external_id'; reason: string }>(
-    `SELECT s.line, 'external_id' AS column,
+  const conflicts = !externalIds
+    ? []
+    : await db.query<{ line: number; column: 'email' | 'external_id'; reason: string }>(
+        `SELECT s.line, 'external_id' AS column,
             format('this email belongs to a customer whose external id is %s (source %s)', c.external_id, c.external_source) AS reason
        FROM import_stage_customers s JOIN customers c ON c.id = s.target
       WHERE NOT s.by_external AND s.external_id IS NOT NULL AND c.external_id IS NOT NULL
@@ -47,22 +53,25 @@ async function applyCustomers(db: Db, { source, column }: ApplyContext): Promise
        FROM import_stage_customers s JOIN customers o ON lower(o.email) = lower(s.email)
       WHERE s.by_external AND resolve_customer_id(o.id) <> s.target
       ORDER BY 1`
-  );
+      );
   if (conflicts.length)
     await db.query(`DELETE FROM import_stage_customers WHERE line = ANY ($1::int[])`, [
       conflicts.map((c) => c.line)
     ]);
-  // The email follows the file where the customer was found by its own external id; a customer
-  // found by email takes the row's external id when it has none yet.
+  // The email follows the file where the customer was found by its own external id (and the email
+  // is no other customer's); a customer found by email takes the row's external id when it has none.
+  if (externalIds)
+    await db.query(
+      `UPDATE import_stage_customers s
+          SET own_id = s.by_external AND c.external_source = $1 AND c.external_id = s.external_id
+                       AND NOT EXISTS (SELECT 1 FROM customers o WHERE lower(o.email) = lower(s.email) AND o.id <> c.id),
+              takes_id = NOT s.by_external AND c.external_id IS NULL AND s.external_id IS NOT NULL
+         FROM customers c
+        WHERE c.id = s.target`,
+      [source]
+    );
   const updated = await db.query<{ line: number }>(
-    `WITH target AS (
-       SELECT s.*,
-              (s.by_external AND c.external_id IS NOT DISTINCT FROM s.external_id
-               AND NOT EXISTS (SELECT 1 FROM customers o WHERE lower(o.email) = lower(s.email) AND o.id <> c.id)) AS own_id,
-              (NOT s.by_external AND c.external_id IS NULL AND s.external_id IS NOT NULL) AS takes_id
-         FROM import_stage_customers s JOIN customers c ON c.id = s.target
-     )
-     UPDATE customers c
+    `UPDATE customers c
         SET email = CASE WHEN t.own_id THEN t.email ELSE c.email END,
             external_source = CASE WHEN t.takes_id THEN $1 ELSE c.external_source END,
             external_id = CASE WHEN t.takes_id THEN t.external_id ELSE c.external_id END,
@@ -75,7 +84,7 @@ async function applyCustomers(db: Db, { source, column }: ApplyContext): Promise
             marketing_consent = coalesce(t.marketing_consent, c.marketing_consent),
             marketing_consent_at = CASE WHEN coalesce(t.marketing_consent, c.marketing_consent)
                                         THEN coalesce(c.marketing_consent_at, now()) ELSE c.marketing_consent_at END
-       FROM target t
+       FROM import_stage_customers t
       WHERE c.id = t.target
         AND (c.email, c.external_id, c.first_name, c.last_name, c.phone, c.language, c.tags, c.notes,
              c.marketing_consent)
@@ -89,13 +98,15 @@ async function applyCustomers(db: Db, { source, column }: ApplyContext): Promise
     [source]
   );
   const inserted = await db.query<{ id: number }>(
-    `INSERT INTO customers (email, external_source, external_id, first_name, last_name, phone, language, tags,
-                            notes, marketing_consent, marketing_consent_at)
+    `INSERT INTO customers (email, external_source, external_id, first_name, last_name, phone, phone_e164,
+                            language, tags, notes, marketing_consent, marketing_consent_at)
      SELECT s.email, CASE WHEN s.external_id IS NOT NULL THEN $1 END, s.external_id, s.first_name,
-            coalesce(s.last_name, ''), s.phone, coalesce(s.language, 'en'), coalesce(s.tags, '{}'),
+            coalesce(s.last_name, ''), s.phone,
+            phone_e164_fallback(s.phone, (SELECT default_country_code FROM phone_settings)),
+            coalesce(s.language, 'en'), coalesce(s.tags, '{}'),
             coalesce(s.notes, ''), coalesce(s.marketing_consent, false), CASE WHEN s.marketing_consent THEN now() END
        FROM import_stage_customers s
-      WHERE s.target IS NULL AND NOT EXISTS (SELECT 1 FROM customers c WHERE lower(c.email) = lower(s.email))
+      WHERE s.target IS NULL
       ORDER BY s.line
      ON CONFLICT ((lower(email))) DO NOTHING
      RETURNING id`,

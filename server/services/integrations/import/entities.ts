@@ -264,7 +264,8 @@ export const ENTITIES: Record<ImportEntity, EntitySpec> = {
       table: 'import_stage_customers',
       columns: `line integer, email text, external_id text, first_name text, last_name text, phone text,
                 language text, tags text[], notes text, marketing_consent boolean,
-                target integer, by_external boolean NOT NULL DEFAULT false`
+                target integer, by_external boolean NOT NULL DEFAULT false,
+                own_id boolean NOT NULL DEFAULT false, takes_id boolean NOT NULL DEFAULT false`
     }
   },
   products: {

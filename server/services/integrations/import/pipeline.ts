@@ -18,8 +18,8 @@ import { readRecords } from './records.js';
 // applied with a few set-based statements, in one transaction (a dry run rolls it back). When the
 // database refuses a batch (a rule only it knows), the batch is applied again row by row inside the
 // same transaction, so that only the refused rows fail, each with the database's reason; a batch
-// is always all of its good rows or none. Memory stays bounded by the batch, plus one entry per
-// distinct key (to report a key repeated in the file).
+// is always all of its good rows or none. Memory stays bounded by two batches (one applying, the
+// next being read), plus one entry per distinct key (to report a key repeated in the file).
 
 export const DEFAULT_BATCH_SIZE = 5000;
 
@@ -77,7 +77,8 @@ export async function runImport(opts: RunImportOptions): Promise<Totals> {
   const context = {
     jobId: opts.jobId ?? null,
     source: opts.options.source ?? DEFAULT_IMPORT_SOURCE,
-    column: (field: string) => opts.options.mapping[field] ?? field
+    column: (field: string) => opts.options.mapping[field] ?? field,
+    externalIds: Boolean(opts.options.mapping.external_id)
   };
   await client.query(
     `CREATE TEMP TABLE IF NOT EXISTS ${spec.stage.table} (${spec.stage.columns}) ON COMMIT DELETE ROWS`
@@ -97,6 +98,8 @@ export async function runImport(opts: RunImportOptions): Promise<Totals> {
   let rejects: Rejected[] = [];
 
   const flush = async () => {
+    // What was read up to this batch (reading goes on while it applies).
+    const readUpTo = { rows: totals.rows, bytesRead: totals.bytesRead };
     const rows = batch;
     const batchRaws = raws;
     const batchRejects = rejects;
@@ -115,7 +118,7 @@ export async function runImport(opts: RunImportOptions): Promise<Totals> {
       : lines.size - refused.size;
     totals.unchanged += Math.max(0, records - applied.imported - applied.updated);
     totals.rejected += new Set(batchRejects.map((r) => r.line)).size;
-    await opts.onBatch?.({ ...totals }, batchRejects);
+    await opts.onBatch?.({ ...totals, ...readUpTo }, batchRejects);
   };
 
   const applyInTransaction = async (rows: Staged[]): Promise<Applied> => {
@@ -180,20 +183,32 @@ export async function runImport(opts: RunImportOptions): Promise<Totals> {
     await client.query(`ANALYZE ${spec.stage.table}`);
   };
 
+  // The next batch is read and checked while the database applies the one before (on two cores,
+  // parsing and applying each take one): at most one batch applies at a time, in file order, and
+  // at most two are in memory. A batch that fails stops the import at the next hand-over.
+  let applying: Promise<void> = Promise.resolve();
+  const handOver = async () => {
+    await applying;
+    applying = flush();
+    applying.catch(() => undefined); // awaited at the next hand-over or at the end
+  };
+
   for await (const item of readRecords(counted, opts.options, (c) => {
     columns = c;
-    void opts.onColumns?.(c);
+    // In turn with the batches: the caller may write it through the connection they use.
+    applying = applying.then(() => opts.onColumns?.(c));
+    applying.catch(() => undefined);
   })) {
     totals.rows++;
     if (item.kind === 'bad') {
       rejects.push({ line: item.line, column: null, reason: item.reason, raw: item.raw });
-      if (rejects.length >= batchSize && !spec.grouped) await flush();
+      if (rejects.length >= batchSize && !spec.grouped) await handOver();
       continue;
     }
     const checked = spec.check(item.line, item.values, opts.options.mapping);
     if (!checked.ok) {
       for (const r of checked.rejects) rejects.push({ ...r, raw: item.raw });
-      if (rejects.length >= batchSize && !spec.grouped) await flush();
+      if (rejects.length >= batchSize && !spec.grouped) await handOver();
       continue;
     }
     const key = checked.rows[0].key;
@@ -222,15 +237,16 @@ export async function runImport(opts: RunImportOptions): Promise<Totals> {
       });
       continue;
     }
-    if (spec.grouped && key !== lastKey && batch.length >= batchSize) await flush();
+    if (spec.grouped && key !== lastKey && batch.length >= batchSize) await handOver();
     if (first === undefined) seen.set(key, item.line);
     if (alt) seen.set(alt.key, item.line);
     lastKey = key;
     batch.push(...checked.rows);
     raws.set(item.line, item.raw);
-    if (!spec.grouped && batch.length >= batchSize) await flush();
+    if (!spec.grouped && batch.length >= batchSize) await handOver();
   }
-  if (batch.length || rejects.length) await flush();
+  if (batch.length || rejects.length) await handOver();
+  await applying;
   void columns;
   return totals;
 }
