@@ -45,14 +45,15 @@ async function applyCustomers(db: Db, { source, column, externalIds }: ApplyCont
     ? []
     : await db.query<{ line: number; column: 'email' | 'external_id'; reason: string }>(
         `SELECT s.line, 'external_id' AS column,
-            format('this email belongs to a customer whose external id is %s (source %s)', c.external_id, c.external_source) AS reason
-       FROM import_stage_customers s JOIN customers c ON c.id = s.target
-      WHERE NOT s.by_external AND s.external_id IS NOT NULL AND c.external_id IS NOT NULL
-     UNION ALL
-     SELECT s.line, 'email', format('email %s belongs to another customer (#%s)', s.email, resolve_customer_id(o.id))
-       FROM import_stage_customers s JOIN customers o ON lower(o.email) = lower(s.email)
-      WHERE s.by_external AND resolve_customer_id(o.id) <> s.target
-      ORDER BY 1`
+                format('this email belongs to a customer whose external id is %s (source %s)',
+                       c.external_id, c.external_source) AS reason
+           FROM import_stage_customers s JOIN customers c ON c.id = s.target
+          WHERE NOT s.by_external AND s.external_id IS NOT NULL AND c.external_id IS NOT NULL
+         UNION ALL
+         SELECT s.line, 'email', format('email %s belongs to another customer (#%s)', s.email, resolve_customer_id(o.id))
+           FROM import_stage_customers s JOIN customers o ON lower(o.email) = lower(s.email)
+          WHERE s.by_external AND resolve_customer_id(o.id) <> s.target
+          ORDER BY 1`
       );
   if (conflicts.length)
     await db.query(`DELETE FROM import_stage_customers WHERE line = ANY ($1::int[])`, [
