@@ -1,14 +1,21 @@
-// npm run import -- <customers|products|orders> FILE [--dry-run] [--errors FILE]
+// npm run import -- <customers|products|orders> FILE [--dry-run] [--errors FILE] [--source NAME]
 // Imports a CSV, NDJSON or JSON file into DATABASE_URL (or the embedded database `npm start`
 // runs), detecting its encoding, delimiter and header and mapping its columns by their names.
 // Prints a progress bar on stderr and, at the end, exactly one line on stdout:
 // `imported N, updated N, rejected N`. Exits 0 when the import ran to its end (rejected rows
 // included; --errors writes them as a CSV to fix and import again), 2 when it could not run.
+// --source names the system the file's external ids come from (customers' are unique per source).
 import { createReadStream, createWriteStream } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
-import { IMPORT_ENTITIES, suggestMapping, type ImportEntity } from '#shared/schemas/imports.js';
+import {
+  DEFAULT_IMPORT_SOURCE,
+  IMPORT_ENTITIES,
+  ImportSource,
+  suggestMapping,
+  type ImportEntity
+} from '#shared/schemas/imports.js';
 import { embeddedUrl } from '../../db/embedded.js';
 import { migrateDatabase } from '../../db/migrate.js';
 import { loadConfig } from '../config.js';
@@ -16,7 +23,8 @@ import { previewFile } from '../services/integrations/import/preview.js';
 import { failedRowsCsv, failedRowsHeader } from '../services/integrations/import/failed-rows.js';
 import { runImport } from '../services/integrations/import/pipeline.js';
 
-const USAGE = 'Usage: npm run import -- <customers|products|orders> FILE [--dry-run] [--errors FILE]';
+const USAGE =
+  'Usage: npm run import -- <customers|products|orders> FILE [--dry-run] [--errors FILE] [--source NAME]';
 
 function fail(message: string): never {
   process.stderr.write(`${message}\n${USAGE}\n`);
@@ -37,7 +45,11 @@ async function main() {
   try {
     parsed = parseArgs({
       allowPositionals: true,
-      options: { 'dry-run': { type: 'boolean', default: false }, errors: { type: 'string' } }
+      options: {
+        'dry-run': { type: 'boolean', default: false },
+        errors: { type: 'string' },
+        source: { type: 'string' }
+      }
     });
   } catch (err) {
     fail((err as Error).message);
@@ -69,7 +81,13 @@ async function main() {
     await handle.read(head, 0, head.length, 0);
     await handle.close();
     const preview = await previewFile(entity as ImportEntity, head, size, {});
-    const options = { ...preview.options, mapping: suggestMapping(entity as ImportEntity, preview.columns) };
+    const source = ImportSource.safeParse(parsed.values.source ?? DEFAULT_IMPORT_SOURCE);
+    if (!source.success) fail(`--source: ${source.error.issues[0].message}`);
+    const options = {
+      ...preview.options,
+      mapping: suggestMapping(entity as ImportEntity, preview.columns),
+      source: source.data
+    };
     const missing = preview.fields.filter((f) => f.required && !options.mapping[f.key]);
     // Orders from JSON may carry their items in an `items` array instead of item columns.
     const itemsNested =

@@ -6,6 +6,7 @@
 // Prints a table (rows, seconds, rows/s, peak RSS) and writes JSON next to the data.
 import { createReadStream, createWriteStream, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { once } from 'node:events';
 import { parseArgs } from 'node:util';
@@ -191,8 +192,14 @@ async function main() {
   );
   const speedup = results[1].rowsPerSecond / results[0].rowsPerSecond;
   console.log(`pipeline vs one INSERT a row on the same file: ${speedup.toFixed(1)}x`);
+  // The machine's load, as the numbers above depend on it (1, 5 and 15 minute averages).
+  const loadAverage = os.loadavg().map((l) => Number(l.toFixed(1)));
+  console.log(`load average at the end: ${loadAverage.join(', ')} (${os.cpus().length} cores)`);
   const out = path.join(DIR, 'import-bench.json');
-  writeFileSync(out, JSON.stringify({ at: new Date().toISOString(), rows: ROWS, results, speedup }, null, 2));
+  writeFileSync(
+    out,
+    JSON.stringify({ at: new Date().toISOString(), rows: ROWS, results, speedup, loadAverage }, null, 2)
+  );
   console.log(`wrote ${out}`);
 }
 

@@ -332,6 +332,116 @@ describe('a customer import', () => {
   });
 });
 
+describe('external ids', () => {
+  it('upserts customers by their external id in its source, through merges, and matches orders by it', async () => {
+    const legacy = async (file: string, source = 'legacy') => {
+      const preview = await uploaded('customers', 'ext.csv', file);
+      return run(preview, false, { ...preview.options, source });
+    };
+    const byEmail = (
+      await one(
+        `INSERT INTO customers (email, first_name) VALUES ('byemail@ext.test', 'Before') RETURNING id`
+      )
+    ).id;
+
+    const first = await legacy(
+      'external_id,email,first_name\nL-1,ext1@ext.test,One\nL-2,ext2@ext.test,Two\nL-3,ext3@ext.test,Three\n' +
+        'L-1,dup@ext.test,Dup\nL-4,BYEMAIL@ext.test,Four\n'
+    );
+    expect(first).toMatchObject({ state: 'done', imported: 3, updated: 1, rejected: 1 });
+    expect((await manager.getOk(`/api/imports/${first.id}/rejects`)).rejects).toEqual([
+      { line: 5, column: 'external_id', reason: 'duplicate of line 2 (the same external id)' }
+    ]);
+    // A customer found by email takes the row's external id.
+    expect(
+      await one(`SELECT external_source, external_id, first_name FROM customers WHERE id = $1`, [byEmail])
+    ).toEqual({
+      external_source: 'legacy',
+      external_id: 'L-4',
+      first_name: 'Four'
+    });
+    const idOf = async (externalId: string, source = 'legacy') =>
+      (
+        await one(`SELECT id FROM customers WHERE external_source = $1 AND external_id = $2`, [
+          source,
+          externalId
+        ])
+      )?.id;
+    const one1 = await idOf('L-1');
+
+    // Found by its external id, the customer follows the file's new email.
+    expect(await legacy('external_id,email,first_name\nL-1,ext1-new@ext.test,One\n')).toMatchObject({
+      imported: 0,
+      updated: 1
+    });
+    expect((await one(`SELECT email FROM customers WHERE id = $1`, [one1])).email).toBe('ext1-new@ext.test');
+
+    // Unique per source: another system's "L-1" is another customer.
+    expect(await legacy('external_id,email,first_name\nL-1,shop1@ext.test,Shop\n', 'shop')).toMatchObject({
+      imported: 1
+    });
+    expect(await idOf('L-1', 'shop')).not.toBe(one1);
+
+    // L-2 merged into L-3: the merged-away customer's external id reaches the survivor.
+    const two = await idOf('L-2');
+    const three = await idOf('L-3');
+    await db.sql.query(`INSERT INTO customer_aliases (alias_id, customer_id) VALUES ($1, $2)`, [two, three]);
+    await db.sql.query(`UPDATE customers SET merged_into = $2, merged_at = now() WHERE id = $1`, [
+      two,
+      three
+    ]);
+    const viaAlias = await legacy(
+      'external_id,email,first_name\nL-2,ext2@ext.test,Renamed\nL-9,ext3@ext.test,Clash\n'
+    );
+    expect(viaAlias).toMatchObject({ imported: 0, updated: 1, rejected: 1 });
+    expect(await one(`SELECT first_name, email FROM customers WHERE id = $1`, [three])).toEqual({
+      first_name: 'Renamed',
+      email: 'ext3@ext.test'
+    });
+    expect((await one(`SELECT first_name FROM customers WHERE id = $1`, [two])).first_name).toBe('Two');
+    expect((await manager.getOk(`/api/imports/${viaAlias.id}/rejects`)).rejects).toEqual([
+      {
+        line: 3,
+        column: 'external_id',
+        reason: 'this email belongs to a customer whose external id is L-3 (source legacy)'
+      }
+    ]);
+    // An email that is another customer's is refused for the customer found by external id.
+    const clash = await legacy('external_id,email,first_name\nL-4,ext3@ext.test,Clash\n');
+    expect(clash).toMatchObject({ imported: 0, updated: 0, rejected: 1 });
+    expect((await manager.getOk(`/api/imports/${clash.id}/rejects`)).rejects).toEqual([
+      { line: 2, column: 'email', reason: `email ext3@ext.test belongs to another customer (#${three})` }
+    ]);
+
+    // Orders name their customer by external id (in the import's source).
+    await db.sql.query(`INSERT INTO products (sku, name, price) VALUES ('EXT-CUP', 'Cup', 3)`);
+    const orders = await uploaded(
+      'orders',
+      'ext-orders.csv',
+      'order_id,customer_external_id,sku,quantity,unit_price\nEXT-O1,L-2,EXT-CUP,1,3\nEXT-O2,L-1,EXT-CUP,2,3\n' +
+        'EXT-O3,L-404,EXT-CUP,1,3\n'
+    );
+    expect(orders.options.mapping.customer_external_id).toBe('customer_external_id');
+    expect(await run(orders, false, { ...orders.options, source: 'legacy' })).toMatchObject({
+      imported: 2,
+      rejected: 1
+    });
+    expect((await one(`SELECT customer_id FROM orders WHERE external_id = 'EXT-O1'`)).customer_id).toBe(
+      three
+    );
+    expect((await one(`SELECT customer_id FROM orders WHERE external_id = 'EXT-O2'`)).customer_id).toBe(one1);
+
+    // The same file again changes nothing.
+    const before = await changeLogSize();
+    expect(await legacy('external_id,email,first_name\nL-1,ext1-new@ext.test,One\n')).toMatchObject({
+      imported: 0,
+      updated: 0,
+      unchanged: 1
+    });
+    expect(await changeLogSize()).toBe(before);
+  });
+});
+
 describe('live screens', () => {
   it('see a batch of imported rows as one resync, not a frame a row', async () => {
     const watcher = await openSocket(server.url, 'agent.a@test.dev');
@@ -352,6 +462,14 @@ describe('live screens', () => {
     expect(await run(await uploaded('customers', 'live.csv', file))).toMatchObject({ imported: BATCH });
     expect((await resync).topics).toContain('customer');
     expect(frames.length).toBeLessThan(BATCH);
+    // Captured a statement at a time (migration 0032), each new customer is still one change, in id order.
+    const captured = await db.sql.query(
+      `SELECT l.entity_id::int AS id, l.customer_id, l.data ->> 'email' AS email FROM change_log l
+        WHERE l.topic = 'customer' AND l.op = 'insert' AND l.data ->> 'email' LIKE '%@resync.test' ORDER BY l.id`
+    );
+    expect(captured.rows).toHaveLength(BATCH);
+    expect(captured.rows.map((r) => r.id)).toEqual(captured.rows.map((r) => r.id).sort((a, b) => a - b));
+    expect(captured.rows.every((r) => r.customer_id === r.id)).toBe(true);
   }, 120_000);
 });
 
@@ -416,7 +534,10 @@ describe('products and orders', () => {
     const reasons = (await manager.getOk(`/api/imports/${done.id}/rejects`)).rejects.map(
       (r: any) => r.reason
     );
-    expect(reasons).toEqual(['no customer with this email or id', 'no product with SKU IMP-NONE']);
+    expect(reasons).toEqual([
+      'no customer with this email, external id or id',
+      'no product with SKU IMP-NONE'
+    ]);
 
     // Again: nothing new; a status that moved on is an update of that order.
     expect(await run(preview)).toMatchObject({ imported: 0, updated: 0, unchanged: 2, rejected: 2 });
@@ -437,5 +558,61 @@ describe('products and orders', () => {
         )
       ).n
     ).toBe(2);
+  });
+
+  it('replaces the items of an order imported again with other items, stock included, and nothing when they are the same', async () => {
+    await db.sql.query(
+      `INSERT INTO products (sku, name, price, stock) VALUES ('REP-TEA', 'Tea', 2, 50), ('REP-POT', 'Pot', 20, 10)`
+    );
+    const stock = async () =>
+      (await db.sql.query(`SELECT sku, stock FROM products WHERE sku LIKE 'REP-%' ORDER BY sku`)).rows;
+    const items = async (ref: string) =>
+      (
+        await db.sql.query(
+          `SELECT p.sku, i.quantity, i.unit_price::text AS price FROM order_items i
+             JOIN orders o ON o.id = i.order_id JOIN products p ON p.id = i.product_id
+            WHERE o.external_id = $1 ORDER BY i.id`,
+          [ref]
+        )
+      ).rows;
+    const head = 'order_id,customer_email,status,sku,quantity,unit_price\n';
+    const first =
+      head +
+      'REP-1,keep@orders.test,paid,REP-TEA,5,2\nREP-1,keep@orders.test,paid,REP-POT,1,20\n' +
+      'REP-2,keep@orders.test,pending,REP-TEA,1,2\n';
+    expect(await run(await uploaded('orders', 'rep.csv', first))).toMatchObject({ imported: 2, rejected: 0 });
+    expect(await stock()).toEqual([
+      { sku: 'REP-POT', stock: 9 },
+      { sku: 'REP-TEA', stock: 45 }
+    ]);
+
+    // REP-1 now has two teas and two pots; REP-2 another price: both are replaced, exactly.
+    const changed =
+      head +
+      'REP-1,keep@orders.test,paid,REP-TEA,2,2\nREP-1,keep@orders.test,paid,REP-POT,2,19.50\n' +
+      'REP-2,keep@orders.test,pending,REP-TEA,1,1.50\n';
+    const preview = await uploaded('orders', 'rep2.csv', changed);
+    expect(await run(preview)).toMatchObject({ imported: 0, updated: 2, unchanged: 0, rejected: 0 });
+    expect(await items('REP-1')).toEqual([
+      { sku: 'REP-TEA', quantity: 2, price: '2.00' },
+      { sku: 'REP-POT', quantity: 2, price: '19.50' }
+    ]);
+    expect(await items('REP-2')).toEqual([{ sku: 'REP-TEA', quantity: 1, price: '1.50' }]);
+    expect((await one(`SELECT total::text FROM orders WHERE external_id = 'REP-1'`)).total).toBe('43.00');
+    expect((await one(`SELECT total::text FROM orders WHERE external_id = 'REP-2'`)).total).toBe('1.50');
+    // The paid order's old items gave their stock back; its new ones took theirs.
+    expect(await stock()).toEqual([
+      { sku: 'REP-POT', stock: 8 },
+      { sku: 'REP-TEA', stock: 48 }
+    ]);
+
+    // The same file again: nothing is written, not even the change log.
+    const before = await changeLogSize();
+    expect(await run(preview)).toMatchObject({ imported: 0, updated: 0, unchanged: 2, rejected: 0 });
+    expect(await changeLogSize()).toBe(before);
+    expect(await stock()).toEqual([
+      { sku: 'REP-POT', stock: 8 },
+      { sku: 'REP-TEA', stock: 48 }
+    ]);
   });
 });

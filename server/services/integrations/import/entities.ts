@@ -6,7 +6,8 @@ import type { ImportEntity, ImportReject } from '#shared/schemas/imports.js';
 // is applied again row by row to name the rows (pipeline.ts).
 
 export type Cell = string | number | boolean | null;
-export type Staged = { line: number; key: string; cells: Cell[] };
+/** A row to stage: `key` must be unique in the file (an order's items share theirs), as must `alt`. */
+export type Staged = { line: number; key: string; alt?: { key: string; label: string }; cells: Cell[] };
 export type Checked = { ok: true; rows: Staged[] } | { ok: false; rejects: ImportReject[] };
 
 const EMAIL = /^[^@\s]+@[^@\s]+$/;
@@ -87,6 +88,7 @@ function checkCustomer(
 ) {
   const r = new RowCheck(line, values, mapping);
   const email = r.pattern('email', 'Email', r.required('email', 'Email'), EMAIL, 320);
+  const externalId = r.length('external_id', 'External id', r.optional('external_id'), 120);
   const firstName = r.length('first_name', 'First name', r.required('first_name', 'First name'), 80);
   const lastName = r.length('last_name', 'Last name', r.optional('last_name'), 80);
   const phone = r.pattern('phone', 'Phone', r.optional('phone'), PHONE);
@@ -109,9 +111,11 @@ function checkCustomer(
   const row: Staged = {
     line,
     key: email!.toLowerCase(),
+    ...(externalId === null ? {} : { alt: { key: `external id ${externalId}`, label: 'external id' } }),
     cells: [
       line,
       email,
+      externalId,
       firstName,
       lastName,
       phone,
@@ -157,12 +161,19 @@ function checkOrder(line: number, values: Record<string, unknown>, mapping: Reco
   const customerId =
     customerIdText === null ? null : /^\d{1,9}$/.test(customerIdText) ? Number(customerIdText) : NaN;
   if (Number.isNaN(customerId)) r.fail('customer_id', `"${customerIdText}" is not a customer id`);
+  const customerExternalId = r.length(
+    'customer_external_id',
+    'Customer external id',
+    r.optional('customer_external_id'),
+    120
+  );
   if (
     email === null &&
     customerIdText === null &&
+    customerExternalId === null &&
     !r.rejects.some((x) => x.column === r.column('customer_email'))
   )
-    r.fail('customer_email', 'Customer email (or customer id) is missing');
+    r.fail('customer_email', 'Customer email (or external id, or customer id) is missing');
   const dateText = r.optional('order_date');
   const date = dateText === null ? null : new Date(dateText);
   if (date && Number.isNaN(date.getTime())) r.fail('order_date', `"${dateText}" is not a date`);
@@ -219,6 +230,7 @@ function checkOrder(line: number, values: Record<string, unknown>, mapping: Reco
         ref,
         email,
         customerId,
+        customerExternalId,
         date?.toISOString() ?? null,
         status,
         currency,
@@ -250,8 +262,10 @@ export const ENTITIES: Record<ImportEntity, EntitySpec> = {
     grouped: false,
     stage: {
       table: 'import_stage_customers',
-      columns: `line integer, email text, first_name text, last_name text, phone text, language text,
-                tags text[], notes text, marketing_consent boolean`
+      columns: `line integer, email text, external_id text, first_name text, last_name text, phone text,
+                language text, tags text[], notes text, marketing_consent boolean,
+                target integer, by_external boolean NOT NULL DEFAULT false,
+                own_id boolean NOT NULL DEFAULT false, takes_id boolean NOT NULL DEFAULT false`
     }
   },
   products: {
@@ -267,7 +281,8 @@ export const ENTITIES: Record<ImportEntity, EntitySpec> = {
     grouped: true,
     stage: {
       table: 'import_stage_orders',
-      columns: `line integer, ref text, email text, customer_id integer, order_date timestamptz, status order_status,
+      columns: `line integer, ref text, email text, customer_id integer, customer_external_id text,
+                order_date timestamptz, status order_status,
                 currency text, channel sales_channel, sku text, quantity integer, unit_price numeric(12, 2),
                 resolved_customer integer, product_id integer`
     }

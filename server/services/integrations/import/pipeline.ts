@@ -2,7 +2,12 @@ import type pg from 'pg';
 import copyStreams from 'pg-copy-streams';
 import { PassThrough, Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { ImportEntity, ImportOptions, ImportReject } from '#shared/schemas/imports.js';
+import {
+  DEFAULT_IMPORT_SOURCE,
+  type ImportEntity,
+  type ImportOptions,
+  type ImportReject
+} from '#shared/schemas/imports.js';
 import { poolDb } from '../../../data/db.js';
 import { applyBatch, type Applied } from './apply.js';
 import { ENTITIES, type Cell, type Staged } from './entities.js';
@@ -13,16 +18,18 @@ import { readRecords } from './records.js';
 // applied with a few set-based statements, in one transaction (a dry run rolls it back). When the
 // database refuses a batch (a rule only it knows), the batch is applied again row by row inside the
 // same transaction, so that only the refused rows fail, each with the database's reason; a batch
-// is always all of its good rows or none. Memory stays bounded by the batch, plus one entry per
-// distinct key (to report a key repeated in the file).
+// is always all of its good rows or none. Memory stays bounded by two batches (one applying, the
+// next being read), plus one entry per distinct key (to report a key repeated in the file).
 
 export const DEFAULT_BATCH_SIZE = 5000;
 
 /** The staged columns COPY fills, in the order of Staged.cells. */
 const COPY_COLUMNS: Record<ImportEntity, string> = {
-  customers: 'line, email, first_name, last_name, phone, language, tags, notes, marketing_consent',
+  customers:
+    'line, email, external_id, first_name, last_name, phone, language, tags, notes, marketing_consent',
   products: 'line, sku, name, price, stock, description, active',
-  orders: 'line, ref, email, customer_id, order_date, status, currency, channel, sku, quantity, unit_price'
+  orders:
+    'line, ref, email, customer_id, customer_external_id, order_date, status, currency, channel, sku, quantity, unit_price'
 };
 
 export interface Totals {
@@ -67,6 +74,12 @@ export async function runImport(opts: RunImportOptions): Promise<Totals> {
   const spec = ENTITIES[entity];
   const batchSize = opts.batchSize ?? DEFAULT_BATCH_SIZE;
   const db = poolDb(client as pg.PoolClient);
+  const context = {
+    jobId: opts.jobId ?? null,
+    source: opts.options.source ?? DEFAULT_IMPORT_SOURCE,
+    column: (field: string) => opts.options.mapping[field] ?? field,
+    externalIds: Boolean(opts.options.mapping.external_id)
+  };
   await client.query(
     `CREATE TEMP TABLE IF NOT EXISTS ${spec.stage.table} (${spec.stage.columns}) ON COMMIT DELETE ROWS`
   );
@@ -85,6 +98,8 @@ export async function runImport(opts: RunImportOptions): Promise<Totals> {
   let rejects: Rejected[] = [];
 
   const flush = async () => {
+    // What was read up to this batch (reading goes on while it applies).
+    const readUpTo = { rows: totals.rows, bytesRead: totals.bytesRead };
     const rows = batch;
     const batchRaws = raws;
     const batchRejects = rejects;
@@ -103,7 +118,7 @@ export async function runImport(opts: RunImportOptions): Promise<Totals> {
       : lines.size - refused.size;
     totals.unchanged += Math.max(0, records - applied.imported - applied.updated);
     totals.rejected += new Set(batchRejects.map((r) => r.line)).size;
-    await opts.onBatch?.({ ...totals }, batchRejects);
+    await opts.onBatch?.({ ...totals, ...readUpTo }, batchRejects);
   };
 
   const applyInTransaction = async (rows: Staged[]): Promise<Applied> => {
@@ -113,7 +128,7 @@ export async function runImport(opts: RunImportOptions): Promise<Totals> {
       await client.query('SAVEPOINT import_batch');
       try {
         await copyRows(rows);
-        result = await applyBatch(entity, db, opts.jobId ?? null);
+        result = await applyBatch(entity, db, context);
         await client.query('RELEASE SAVEPOINT import_batch');
       } catch (err) {
         await client.query('ROLLBACK TO SAVEPOINT import_batch');
@@ -143,7 +158,7 @@ export async function runImport(opts: RunImportOptions): Promise<Totals> {
       try {
         await client.query(`TRUNCATE ${spec.stage.table}`);
         await copyRows(group);
-        const one = await applyBatch(entity, db, opts.jobId ?? null);
+        const one = await applyBatch(entity, db, context);
         await client.query('RELEASE SAVEPOINT import_row');
         out.imported += one.imported;
         out.updated += one.updated;
@@ -168,20 +183,32 @@ export async function runImport(opts: RunImportOptions): Promise<Totals> {
     await client.query(`ANALYZE ${spec.stage.table}`);
   };
 
+  // The next batch is read and checked while the database applies the one before (on two cores,
+  // parsing and applying each take one): at most one batch applies at a time, in file order, and
+  // at most two are in memory. A batch that fails stops the import at the next hand-over.
+  let applying: Promise<void> = Promise.resolve();
+  const handOver = async () => {
+    await applying;
+    applying = flush();
+    applying.catch(() => undefined); // awaited at the next hand-over or at the end
+  };
+
   for await (const item of readRecords(counted, opts.options, (c) => {
     columns = c;
-    void opts.onColumns?.(c);
+    // In turn with the batches: the caller may write it through the connection they use.
+    applying = applying.then(() => opts.onColumns?.(c));
+    applying.catch(() => undefined);
   })) {
     totals.rows++;
     if (item.kind === 'bad') {
       rejects.push({ line: item.line, column: null, reason: item.reason, raw: item.raw });
-      if (rejects.length >= batchSize && !spec.grouped) await flush();
+      if (rejects.length >= batchSize && !spec.grouped) await handOver();
       continue;
     }
     const checked = spec.check(item.line, item.values, opts.options.mapping);
     if (!checked.ok) {
       for (const r of checked.rejects) rejects.push({ ...r, raw: item.raw });
-      if (rejects.length >= batchSize && !spec.grouped) await flush();
+      if (rejects.length >= batchSize && !spec.grouped) await handOver();
       continue;
     }
     const key = checked.rows[0].key;
@@ -199,14 +226,27 @@ export async function runImport(opts: RunImportOptions): Promise<Totals> {
       });
       continue;
     }
-    if (spec.grouped && key !== lastKey && batch.length >= batchSize) await flush();
+    const alt = checked.rows[0].alt;
+    const altFirst = alt && seen.get(alt.key);
+    if (alt && altFirst !== undefined) {
+      rejects.push({
+        line: item.line,
+        column: opts.options.mapping.external_id ?? 'external_id',
+        reason: `duplicate of line ${altFirst} (the same ${alt.label})`,
+        raw: item.raw
+      });
+      continue;
+    }
+    if (spec.grouped && key !== lastKey && batch.length >= batchSize) await handOver();
     if (first === undefined) seen.set(key, item.line);
+    if (alt) seen.set(alt.key, item.line);
     lastKey = key;
     batch.push(...checked.rows);
     raws.set(item.line, item.raw);
-    if (!spec.grouped && batch.length >= batchSize) await flush();
+    if (!spec.grouped && batch.length >= batchSize) await handOver();
   }
-  if (batch.length || rejects.length) await flush();
+  if (batch.length || rejects.length) await handOver();
+  await applying;
   void columns;
   return totals;
 }

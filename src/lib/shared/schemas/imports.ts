@@ -35,6 +35,13 @@ const f = (key: string, label: string, required: boolean, aliases: string[], hin
 export const IMPORT_FIELDS: Record<ImportEntity, ImportField[]> = {
   customers: [
     f('email', 'Email', true, ['emailaddress', 'mail', 'customeremail']),
+    f(
+      'external_id',
+      'External id',
+      false,
+      ['externalcustomerid', 'sourceid', 'customerid', 'id'],
+      'the id in the system the file comes from: rows with one are matched by it first'
+    ),
     f('first_name', 'First name', true, ['firstname', 'givenname', 'forename', 'name']),
     f('last_name', 'Last name', false, ['lastname', 'surname', 'familyname']),
     f('phone', 'Phone', false, ['phonenumber', 'mobile', 'tel', 'telephone']),
@@ -62,6 +69,7 @@ export const IMPORT_FIELDS: Record<ImportEntity, ImportField[]> = {
     ]),
     f('customer_email', 'Customer email', false, ['email', 'customer', 'buyeremail'], 'email or customer id'),
     f('customer_id', 'Customer id (Pulse)', false, ['customerid', 'customerref']),
+    f('customer_external_id', 'Customer external id', false, ['externalcustomerid', 'buyerid']),
     f('order_date', 'Order date', false, ['date', 'createdat', 'orderedat', 'placedat']),
     f('status', 'Status', false, ['orderstatus', 'financialstatus', 'state']),
     f('currency', 'Currency', false, ['curr']),
@@ -97,6 +105,14 @@ export function suggestMapping(entity: ImportEntity, columns: string[]): Record<
 
 export const ImportMapping = z.record(z.string().max(64), z.string().max(200).nullable());
 
+/** The source external ids belong to when an import does not name one. */
+export const DEFAULT_IMPORT_SOURCE = 'import';
+/** A source of external ids (`shopify`, `legacy-crm`): customers' external ids are unique per source. */
+export const ImportSource = z
+  .string()
+  .trim()
+  .regex(/^[a-z0-9][a-z0-9_.-]{0,39}$/, 'lower-case letters, digits, . _ - (at most 40)');
+
 /** How to read the file: what detection found, as the user confirmed or changed it. */
 export const ImportOptions = z
   .object({
@@ -104,7 +120,9 @@ export const ImportOptions = z
     encoding: z.enum(IMPORT_ENCODINGS),
     delimiter: z.enum(IMPORT_DELIMITERS),
     header: z.boolean(),
-    mapping: ImportMapping
+    mapping: ImportMapping,
+    /** Where the file's external ids come from (DEFAULT_IMPORT_SOURCE when not given). */
+    source: ImportSource.optional()
   })
   .strict();
 export type ImportOptions = z.infer<typeof ImportOptions>;
