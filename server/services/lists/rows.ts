@@ -1,6 +1,5 @@
 import { highlightRow } from '#shared/lists/highlight.js';
 import {
-  LIST_FIELDS,
   canViewList,
   type ListEntity,
   type ListPage,
@@ -141,30 +140,3 @@ export async function summarize(
   });
   return { count: Number(row.count), sums, averages };
 }
-
-/**
- * Every row of the filtered set, page by page (keyset, `batch` rows a query): constant memory. The
- * next page is read while the caller handles this one (one page ahead, no more).
- */
-export async function* allRows(
-  db: Db,
-  actor: Actor,
-  entity: ListEntity,
-  query: ListQuery,
-  batch = 1000
-): AsyncGenerator<Record<string, unknown>[]> {
-  assertCanList(actor, entity);
-  const read = (cursor: string | undefined) =>
-    withSearch(db, query.q, (t) => readPage(t, entity, { ...query, ids: query.ids, cursor, limit: batch }));
-  let next: ReturnType<typeof read> | null = read(undefined);
-  while (next) {
-    const page: Awaited<ReturnType<typeof read>> = await next;
-    next = page.nextCursor ? read(page.nextCursor) : null;
-    // A consumer that stops early leaves the read ahead to finish on its own: do not leave it unhandled.
-    next?.catch(() => undefined);
-    if (page.rows.length > 0) yield page.rows;
-  }
-}
-
-/** The field keys of an entity (for CSV columns). */
-export const fieldKeys = (entity: ListEntity) => LIST_FIELDS[entity].map((f) => f.key);
