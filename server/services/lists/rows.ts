@@ -104,12 +104,26 @@ export async function listRows<E extends ListEntity>(
   return page as unknown as ListPage<ListRowOf[E]>;
 }
 
-/** Count, sums and averages of the money columns over the whole filtered set (not a page). */
+/** SQLSTATE of a statement cancelled by statement_timeout. */
+const QUERY_CANCELED = '57014';
+
+function isCancelled(err: unknown): boolean {
+  const e = err as { code?: string; original?: { code?: string }; parent?: { code?: string } };
+  return (e?.original?.code ?? e?.parent?.code ?? e?.code) === QUERY_CANCELED;
+}
+
+/**
+ * Count, sums and averages of the money columns over the whole filtered set (not a page). The
+ * precomputed totals answer the orders' common filters at once; anything else is counted within
+ * `timeoutMs`, and past it the answer is the planner's estimate of the count, marked `estimated`
+ * (no sums): a footer never holds a connection for seconds.
+ */
 export async function summarize(
   db: Db,
   actor: Actor,
   entity: ListEntity,
-  query: Pick<ListQuery, 'q' | 'filter' | 'ids'>
+  query: Pick<ListQuery, 'q' | 'filter' | 'ids'>,
+  timeoutMs = 250
 ): Promise<ListSummary> {
   assertCanList(actor, entity);
   const where = compileWhere(entity, query);
@@ -125,13 +139,27 @@ export async function summarize(
       return `coalesce(sum(${x}), 0)::numeric(20, 2)::text AS "s${i}", round(avg(${x}), 2)::numeric(20, 2)::text AS "a${i}"`;
     })
     .join(', ');
-  const [row] = await withSearch(db, query.q, (t) =>
-    t.query<Record<string, string | number | null>>(
-      `SELECT count(*)::integer AS count${aggregates ? `, ${aggregates}` : ''}
-         FROM ${ENTITY_SQL[entity].aggregateFrom} WHERE ${where.sql}`,
-      where.params
-    )
-  );
+  const from = `FROM ${ENTITY_SQL[entity].aggregateFrom} WHERE ${where.sql}`;
+  let row: Record<string, string | number | null>;
+  try {
+    [row] = await db.transaction(async (t) => {
+      await t.query(`SET LOCAL statement_timeout = ${Math.max(1, Math.round(timeoutMs))}`);
+      return withSearch(t, query.q, (s) =>
+        s.query<Record<string, string | number | null>>(
+          `SELECT count(*)::integer AS count${aggregates ? `, ${aggregates}` : ''} ${from}`,
+          where.params
+        )
+      );
+    });
+  } catch (err) {
+    if (!isCancelled(err)) throw err;
+    return {
+      count: await estimateCount(db, query.q, `SELECT 1 ${from}`, where.params),
+      sums: {},
+      averages: {},
+      estimated: true
+    };
+  }
   const sums: Record<string, string> = {};
   const averages: Record<string, string> = {};
   money.forEach((key, i) => {
@@ -139,4 +167,12 @@ export async function summarize(
     if (row[`a${i}`] !== null) averages[key] = String(row[`a${i}`]);
   });
   return { count: Number(row.count), sums, averages };
+}
+
+/** The planner's estimate of the rows `select` returns: planning only, nothing is read. */
+async function estimateCount(db: Db, q: string | undefined, select: string, params: unknown[]) {
+  const [plan] = await withSearch(db, q, (t) =>
+    t.query<{ 'QUERY PLAN': [{ Plan: { 'Plan Rows': number } }] }>(`EXPLAIN (FORMAT JSON) ${select}`, params)
+  );
+  return Math.max(0, Math.round(plan['QUERY PLAN'][0].Plan['Plan Rows']));
 }

@@ -7,19 +7,22 @@ import { createOrder, createWorld } from '../support/fixtures.js';
 import { Browser } from '../support/http.js';
 import { startTestServer } from '../support/server.js';
 
-// The CSV export is written by the database (server/services/lists/csv.ts): every cell must say
-// what the list's JSON says, every text cell neutralised by the rules a spreadsheet needs, and a
-// set larger than one batch must come out whole, in order, each row once.
+// A table larger than one batch. The CSV export is written by the database
+// (server/services/lists/csv.ts): every cell must say what the list's JSON says, every text cell
+// neutralised by the rules a spreadsheet needs, and the set must come out whole, in order, each
+// row once. The footer counts within its time limit, or says it only estimated.
 
 let db: TestDatabase;
 let server: RunningPulse;
 let manager: Browser;
+let managerEmail: string;
 
 beforeAll(async () => {
   db = await createTestDatabase();
   const world = await createWorld(db.sql);
   server = await startTestServer(db.url);
-  manager = await Browser.signedIn(server.url, world.manager.email);
+  managerEmail = world.manager.email;
+  manager = await Browser.signedIn(server.url, managerEmail);
 
   // Text that spreadsheets would run, at the start and after `;` separators, among quotes,
   // commas and line breaks; tags with a NULL element; NULLs and empty strings.
@@ -157,5 +160,34 @@ describe('CSV export', () => {
     );
     expect(csv.length - 1).toBeGreaterThan(EXPORT_BATCH);
     expect(csv.slice(1).map((r) => Number(r[0]))).toEqual(rows.map((r) => r.id));
+  });
+
+  it('answers a footer that cannot count in time with an estimate marked as one, not a wait', async () => {
+    const filter = { op: 'and', rules: [{ field: 'name', operator: 'contains', value: 'row' }] };
+    const path = `/api/customers/summary?${encodeListState({ filter: filter as FilterGroup })}`;
+    const exact = await manager.getOk(path);
+    const { rows } = await db.sql.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM customers WHERE first_name || ' ' || last_name ILIKE '%row%'`
+    );
+    expect(exact).toMatchObject({ count: rows[0].n });
+    expect(exact.count).toBeGreaterThan(EXPORT_BATCH);
+    expect(exact.estimated).toBeUndefined();
+    expect(exact.sums.lifetimeSpend).toBe('0.00');
+
+    // A server whose footers may take a millisecond: counting 10,000 customers takes longer.
+    const hurried = await startTestServer(db.url, { FOOTER_TIMEOUT_MS: '1' });
+    try {
+      const as = await Browser.signedIn(hurried.url, managerEmail);
+      const estimate = await as.getOk(path);
+      expect(estimate).toMatchObject({ estimated: true, sums: {}, averages: {} });
+      expect(estimate.count).toBeGreaterThan(0);
+      // A bad filter is still refused before anything is counted.
+      const bad = await as.get(
+        `/api/customers/summary?filter=${encodeURIComponent('{"op":"and","rules":[{"field":"nope","operator":"is","value":1}]}')}`
+      );
+      expect(bad.status).toBe(400);
+    } finally {
+      await hurried.close();
+    }
   });
 });
