@@ -142,6 +142,11 @@ const EnvSchema = z.object({
   STORE_INBOX_RETRY_BASE_MS: z.coerce.number().int().min(1).default(5000),
   /** Attempts after which a storefront delivery is marked failed (an admin may retry it). */
   STORE_INBOX_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(10),
+  /**
+   * How long a table's footer may count and sum its filtered set before it answers with the
+   * planner's estimate of the count instead (a footer never holds a connection for seconds).
+   */
+  FOOTER_TIMEOUT_MS: z.coerce.number().int().min(1).max(60_000).default(250),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')
 });
 

@@ -16,7 +16,7 @@ import { fieldValuesQuerySchema } from '#shared/lists/values.js';
  * A CRM table: `GET /` one page (the query string is the contract's encodeListState), `/summary`
  * the footer's aggregates of the filtered set, `/export.csv` the filtered set streamed as CSV.
  */
-export const listRoutes = ({ db }: AppDeps, entity: ListEntity) =>
+export const listRoutes = ({ db, config }: AppDeps, entity: ListEntity) =>
   new Hono<AppEnv>()
     .get('/', requireRole(...LIST_ROLES[entity]), validate('query', listQuerySchema(entity)), async (c) =>
       c.json(await listRows(db, actorOf(c), entity, c.req.valid('query')))
@@ -25,7 +25,8 @@ export const listRoutes = ({ db }: AppDeps, entity: ListEntity) =>
       '/summary',
       requireRole(...LIST_ROLES[entity]),
       validate('query', listQuerySchema(entity)),
-      async (c) => c.json(await summarize(db, actorOf(c), entity, c.req.valid('query')))
+      async (c) =>
+        c.json(await summarize(db, actorOf(c), entity, c.req.valid('query'), config.FOOTER_TIMEOUT_MS))
     )
     // The distinct values of a data-driven enum field (country, category, currency) for the filter picker.
     .get(

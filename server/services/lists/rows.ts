@@ -1,6 +1,5 @@
 import { highlightRow } from '#shared/lists/highlight.js';
 import {
-  LIST_FIELDS,
   canViewList,
   type ListEntity,
   type ListPage,
@@ -105,12 +104,26 @@ export async function listRows<E extends ListEntity>(
   return page as unknown as ListPage<ListRowOf[E]>;
 }
 
-/** Count, sums and averages of the money columns over the whole filtered set (not a page). */
+/** SQLSTATE of a statement cancelled by statement_timeout. */
+const QUERY_CANCELED = '57014';
+
+function isCancelled(err: unknown): boolean {
+  const e = err as { code?: string; original?: { code?: string }; parent?: { code?: string } };
+  return (e?.original?.code ?? e?.parent?.code ?? e?.code) === QUERY_CANCELED;
+}
+
+/**
+ * Count, sums and averages of the money columns over the whole filtered set (not a page). The
+ * precomputed totals answer the orders' common filters at once; anything else is counted within
+ * `timeoutMs`, and past it the answer is the planner's estimate of the count, marked `estimated`
+ * (no sums): a footer never holds a connection for seconds.
+ */
 export async function summarize(
   db: Db,
   actor: Actor,
   entity: ListEntity,
-  query: Pick<ListQuery, 'q' | 'filter' | 'ids'>
+  query: Pick<ListQuery, 'q' | 'filter' | 'ids'>,
+  timeoutMs = 250
 ): Promise<ListSummary> {
   assertCanList(actor, entity);
   const where = compileWhere(entity, query);
@@ -126,13 +139,27 @@ export async function summarize(
       return `coalesce(sum(${x}), 0)::numeric(20, 2)::text AS "s${i}", round(avg(${x}), 2)::numeric(20, 2)::text AS "a${i}"`;
     })
     .join(', ');
-  const [row] = await withSearch(db, query.q, (t) =>
-    t.query<Record<string, string | number | null>>(
-      `SELECT count(*)::integer AS count${aggregates ? `, ${aggregates}` : ''}
-         FROM ${ENTITY_SQL[entity].aggregateFrom} WHERE ${where.sql}`,
-      where.params
-    )
-  );
+  const from = `FROM ${ENTITY_SQL[entity].aggregateFrom} WHERE ${where.sql}`;
+  let row: Record<string, string | number | null>;
+  try {
+    [row] = await db.transaction(async (t) => {
+      await t.query(`SET LOCAL statement_timeout = ${Math.max(1, Math.round(timeoutMs))}`);
+      return withSearch(t, query.q, (s) =>
+        s.query<Record<string, string | number | null>>(
+          `SELECT count(*)::integer AS count${aggregates ? `, ${aggregates}` : ''} ${from}`,
+          where.params
+        )
+      );
+    });
+  } catch (err) {
+    if (!isCancelled(err)) throw err;
+    return {
+      count: await estimateCount(db, query.q, `SELECT 1 ${from}`, where.params),
+      sums: {},
+      averages: {},
+      estimated: true
+    };
+  }
   const sums: Record<string, string> = {};
   const averages: Record<string, string> = {};
   money.forEach((key, i) => {
@@ -142,29 +169,10 @@ export async function summarize(
   return { count: Number(row.count), sums, averages };
 }
 
-/**
- * Every row of the filtered set, page by page (keyset, `batch` rows a query): constant memory. The
- * next page is read while the caller handles this one (one page ahead, no more).
- */
-export async function* allRows(
-  db: Db,
-  actor: Actor,
-  entity: ListEntity,
-  query: ListQuery,
-  batch = 1000
-): AsyncGenerator<Record<string, unknown>[]> {
-  assertCanList(actor, entity);
-  const read = (cursor: string | undefined) =>
-    withSearch(db, query.q, (t) => readPage(t, entity, { ...query, ids: query.ids, cursor, limit: batch }));
-  let next: ReturnType<typeof read> | null = read(undefined);
-  while (next) {
-    const page: Awaited<ReturnType<typeof read>> = await next;
-    next = page.nextCursor ? read(page.nextCursor) : null;
-    // A consumer that stops early leaves the read ahead to finish on its own: do not leave it unhandled.
-    next?.catch(() => undefined);
-    if (page.rows.length > 0) yield page.rows;
-  }
+/** The planner's estimate of the rows `select` returns: planning only, nothing is read. */
+async function estimateCount(db: Db, q: string | undefined, select: string, params: unknown[]) {
+  const [plan] = await withSearch(db, q, (t) =>
+    t.query<{ 'QUERY PLAN': [{ Plan: { 'Plan Rows': number } }] }>(`EXPLAIN (FORMAT JSON) ${select}`, params)
+  );
+  return Math.max(0, Math.round(plan['QUERY PLAN'][0].Plan['Plan Rows']));
 }
-
-/** The field keys of an entity (for CSV columns). */
-export const fieldKeys = (entity: ListEntity) => LIST_FIELDS[entity].map((f) => f.key);

@@ -98,7 +98,12 @@ export const ListSummary = z.object({
   /** Money field key -> sum, e.g. { total: "12345.60" }. */
   sums: z.record(z.string(), z.string()),
   /** Money field key -> average rounded to cents; absent for an empty set. */
-  averages: z.record(z.string(), z.string())
+  averages: z.record(z.string(), z.string()),
+  /**
+   * Present when counting the set took longer than a footer may: `count` is then the planner's
+   * estimate (to be shown as one), and there are no sums or averages.
+   */
+  estimated: z.literal(true).optional()
 });
 export type ListSummary = z.infer<typeof ListSummary>;
 
