@@ -53,9 +53,14 @@ BEGIN
   RETURN entry;
 END $$;
 
--- Sign-up: every new customer, whoever creates them (the app, a storefront, an import).
+-- Sign-up: every new customer, whoever creates them (the app, a storefront, psql), but not an
+-- import: a shop bringing its existing customers over is not their signing up (the importer sets
+-- pulse.import for its batch's transaction).
 CREATE FUNCTION loyalty_sign_up_bonus() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
+  IF current_setting('pulse.import', true) = 'on' THEN
+    RETURN NULL;
+  END IF;
   -- One look at the program per statement: an import of many customers with the bonus off costs nothing.
   IF coalesce((public.loyalty_program_at(now()) -> 'earn' -> 'bonuses' ->> 'signUp')::integer, 0) > 0 THEN
     PERFORM public.loyalty_award_bonus(n.id, 'sign_up') FROM (SELECT id FROM new_rows ORDER BY id) n;

@@ -2,9 +2,10 @@ import iconv from 'iconv-lite';
 import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ImportJob, ImportOptions, ImportPreview } from '#shared/schemas/imports.js';
+import { STARTING_PROGRAM, type ProgramConfig } from '#shared/schemas/loyalty-program.js';
 import type { RunningPulse } from '../../server/pulse.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
-import { createWorld } from '../support/fixtures.js';
+import { createCustomer, createWorld } from '../support/fixtures.js';
 import { Browser, expectErrorShape } from '../support/http.js';
 import { startTestServer } from '../support/server.js';
 import { closeSockets, openSocket, waitFor, type ClientSocket } from '../support/socket.js';
@@ -614,5 +615,33 @@ describe('products and orders', () => {
       { sku: 'REP-POT', stock: 8 },
       { sku: 'REP-TEA', stock: 48 }
     ]);
+  });
+});
+
+describe('loyalty', () => {
+  it('brings existing customers without a sign-up bonus, which a customer signing up still gets', async () => {
+    const config: ProgramConfig = {
+      ...STARTING_PROGRAM,
+      earn: { ...STARTING_PROGRAM.earn, bonuses: { signUp: 100, birthday: 0, firstReview: 0 } }
+    };
+    await db.sql.query(
+      `INSERT INTO loyalty_program_versions (status, config, effective_at, published_at)
+       VALUES ('published', $1, now() - interval '1 minute', now())`,
+      [config]
+    );
+    const csv =
+      'Email;First name\n' +
+      Array.from({ length: 5 }, (_, i) => `brought${i}@import.test;Brought`).join('\n');
+    const job = await run(await uploaded('customers', 'brought.csv', csv));
+    expect(job).toMatchObject({ state: 'done', imported: 5 });
+    const bonuses = (pattern: string) =>
+      one<{ n: number }>(
+        `SELECT count(*)::int AS n FROM loyalty_ledger l JOIN loyalty_accounts a ON a.id = l.account_id
+           JOIN customers c ON c.id = a.customer_id WHERE c.email LIKE $1 AND l.bonus = 'sign_up'`,
+        [pattern]
+      );
+    expect((await bonuses('brought%@import.test')).n).toBe(0);
+    await createCustomer(db.sql, 'signs-up@import.test');
+    expect((await bonuses('signs-up@import.test')).n).toBe(1);
   });
 });

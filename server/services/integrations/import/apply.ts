@@ -298,7 +298,9 @@ async function insertItems(db: Db, orders: { id: number; ref: string }[]) {
   );
 }
 
-export function applyBatch(entity: ImportEntity, db: Db, context: ApplyContext): Promise<Applied> {
+export async function applyBatch(entity: ImportEntity, db: Db, context: ApplyContext): Promise<Applied> {
+  // Customers an import brings are not signing up: no sign-up bonus (migration 0031).
+  await db.query(`SELECT set_config('pulse.import', 'on', true)`);
   if (entity === 'customers') return applyCustomers(db, context);
   if (entity === 'products') return applyProducts(db, context);
   return applyOrders(db, context);
