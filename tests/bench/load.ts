@@ -41,8 +41,8 @@ const SECONDS = quick ? 4 : 10;
 const SOCKETS = Number(process.argv[process.argv.indexOf('--sockets') + 1]) || (quick ? 300 : 1000);
 const RATES = quick ? [32, 64] : [16, 32, 64, 128, 256];
 const TARGET_P95_MS = 30;
-/** API clients reading the orders table, closed loop. */
-const API_CONNECTIONS = 8;
+/** API requests a second reading the orders table (a page of 50, newest first), alongside the sockets. */
+const API_PER_SECOND = 50;
 
 interface Setup {
   sql: pg.Pool;
@@ -59,12 +59,12 @@ async function setup(url: string): Promise<Setup> {
   sql.on('error', () => undefined);
   const teamIds = [await createTeam(sql, 'Load A'), await createTeam(sql, 'Load B')];
   const managers = await Promise.all(
-    Array.from({ length: 40 }, (_, i) =>
+    Array.from({ length: 60 }, (_, i) =>
       createUser(sql, { email: `load-manager-${i}@bench.dev`, role: 'manager' })
     )
   );
   const agents = await Promise.all(
-    Array.from({ length: 20 }, (_, i) =>
+    Array.from({ length: 30 }, (_, i) =>
       createUser(sql, { email: `load-agent-${i}@bench.dev`, role: 'agent', teamId: teamIds[i % 2] })
     )
   );
@@ -130,15 +130,25 @@ async function connect(target: Target, s: Setup, count: number) {
   const agentCookies = await sessions(target.url, s.agents);
   const dashboards: RawDashboard[] = [];
   const agents: RawDashboard[] = [];
+  // Round robin over the users of each kind, so no user holds more sockets than one process allows.
+  let nextManager = 0;
+  let nextAgent = 0;
   for (let i = 0; i < count; i += 50) {
     const batch = Array.from({ length: Math.min(50, count - i) }, (_, j) => {
       const n = i + j;
       return n % 10 < 7
         ? {
             kind: 'dashboard',
-            socket: new RawDashboard(target.url, managerCookies[n % 40], ['order:created'])
+            socket: new RawDashboard(target.url, managerCookies[nextManager++ % managerCookies.length], [
+              'order:created'
+            ])
           }
-        : { kind: 'agent', socket: new RawDashboard(target.url, agentCookies[n % 20], ['ticket:created']) };
+        : {
+            kind: 'agent',
+            socket: new RawDashboard(target.url, agentCookies[nextAgent++ % agentCookies.length], [
+              'ticket:created'
+            ])
+          };
     });
     await Promise.all(batch.map((b) => b.socket.ready));
     for (const b of batch) (b.kind === 'dashboard' ? dashboards : agents).push(b.socket);
@@ -146,24 +156,24 @@ async function connect(target: Target, s: Setup, count: number) {
   return { dashboards, agents, cookie: managerCookies[0] };
 }
 
-/** Closed-loop API readers of the orders table for `seconds`: latencies and requests/s. */
+/** API readers of the orders table for `seconds`, at API_PER_SECOND: latencies and requests/s. */
 async function apiLoad(url: string, cookie: string, seconds: number) {
   const lat: number[] = [];
   let errors = 0;
-  const end = now() + seconds * 1000;
-  await Promise.all(
-    Array.from({ length: API_CONNECTIONS }, async () => {
-      while (now() < end) {
-        const t0 = now();
-        const res = await fetch(`${url}/api/orders?limit=50&sort=-orderDate`, { headers: { cookie } }).catch(
-          () => null
-        );
-        await res?.arrayBuffer();
-        if (!res || res.status !== 200) errors++;
-        else lat.push(now() - t0);
-      }
-    })
-  );
+  const one = async () => {
+    const t0 = now();
+    const res = await fetch(`${url}/api/orders?limit=50&sort=-orderDate`, { headers: { cookie } }).catch(
+      () => null
+    );
+    await res?.arrayBuffer();
+    if (!res || res.status !== 200) errors++;
+    else lat.push(now() - t0);
+  };
+  // Paced, not closed-loop: requests arrive at the rate a team's screens make them, whether or not
+  // the last one has been answered (a closed loop would take all the CPU the events are measured on).
+  const inflight: Promise<void>[] = [];
+  await paced(API_PER_SECOND, seconds, async () => void inflight.push(one()));
+  await Promise.all(inflight);
   return { ...summarize(lat), perSec: lat.length / seconds, errors };
 }
 
