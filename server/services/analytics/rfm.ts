@@ -1,4 +1,5 @@
 import {
+  RFM_LABELS,
   RFM_SEGMENTS,
   type ResolvedRange,
   type RfmReport,
@@ -10,15 +11,6 @@ import { addDays } from './range.js';
 import { ensureFresh } from './rollups.js';
 import { COUNTED, Params } from '../sql.js';
 import type { Db } from '../../data/db.js';
-
-export const SEGMENT_LABELS: Record<RfmSegment, string> = {
-  champions: 'Champions',
-  loyal: 'Loyal',
-  promising: 'Promising',
-  needs_attention: 'Needs attention',
-  at_risk: 'At risk',
-  hibernating: 'Hibernating'
-};
 
 /**
  * RFM over the range's buyers. Each score is a quintile, ntile(5), 5 the best: R by the last
@@ -95,7 +87,7 @@ export async function rfmReport(db: Db, range: ResolvedRange): Promise<RfmReport
       const s = segments.get(segment)!;
       return {
         segment,
-        label: SEGMENT_LABELS[segment],
+        label: RFM_LABELS[segment],
         customers: s.customers,
         orders: s.orders,
         revenue: formatHundredths(s.cents),

@@ -4,7 +4,7 @@ import { listApi } from '$lib/table/list-api.js';
 import type { ValueOption, ValueSource } from '$lib/table/value-source.js';
 import type { AttributeDefinition } from '$shared/schemas/customer360.js';
 import { LOYALTY_TIERS } from '$shared/enums.js';
-import { RFM_SEGMENTS } from '$shared/schemas/analytics.js';
+import { RFM_LABELS, RFM_SEGMENTS } from '$shared/schemas/analytics.js';
 
 // Where the rule builder's pickers find their values: products and categories by id with their
 // names (the products table's search, /api/categories), fixed lists (tiers, RFM segments) in
@@ -37,14 +37,6 @@ const fixed =
 
 export const tierSource = fixed(LOYALTY_TIERS.map((t) => ({ value: t, label: TIER_LOOK[t].label })));
 
-export const RFM_LABELS: Record<(typeof RFM_SEGMENTS)[number], string> = {
-  champions: 'Champions',
-  loyal: 'Loyal',
-  promising: 'Promising',
-  needs_attention: 'Needs attention',
-  at_risk: 'At risk',
-  hibernating: 'Hibernating'
-};
 export const rfmSource = fixed(RFM_SEGMENTS.map((r) => ({ value: r, label: RFM_LABELS[r] })));
 
 let attributeList: Promise<AttributeDefinition[]> | null = null;

@@ -93,6 +93,15 @@ export const RFM_SEGMENTS = [
   'hibernating'
 ] as const;
 export type RfmSegment = (typeof RFM_SEGMENTS)[number];
+/** What each RFM segment is called on every screen and in every report. */
+export const RFM_LABELS: Record<RfmSegment, string> = {
+  champions: 'Champions',
+  loyal: 'Loyal',
+  promising: 'Promising',
+  needs_attention: 'Needs attention',
+  at_risk: 'At risk',
+  hibernating: 'Hibernating'
+};
 
 const month = z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'a month like 2026-01');
 export const CUSTOMER_DRILLS = ['new', 'returning', 'active', 'cohort', 'segment'] as const;
