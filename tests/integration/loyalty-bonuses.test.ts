@@ -204,6 +204,78 @@ describe('birthday', () => {
   });
 });
 
+describe('a merge', () => {
+  /** The survivor's bonus entries, each with what took it back (if anything). */
+  async function bonusesAfterMerge(survivor: number) {
+    const { rows } = await db.sql.query<{ bonus: string; points: number; taken_back: number | null }>(
+      `SELECT l.bonus, l.points, (SELECT r.points FROM loyalty_ledger r WHERE r.reverses_id = l.id) AS taken_back
+         FROM loyalty_ledger l JOIN loyalty_accounts a ON a.id = l.account_id
+        WHERE a.customer_id = $1 AND l.bonus IS NOT NULL ORDER BY l.id`,
+      [survivor]
+    );
+    return rows;
+  }
+
+  it('keeps one sign-up bonus and one birthday bonus a year, and takes back the other whole', async () => {
+    const survivor = await createCustomer(db.sql, email('keep'));
+    const merged = await createCustomer(db.sql, email('dup'));
+    for (const id of [survivor, merged]) {
+      await db.sql.query(`SELECT loyalty_award_bonus($1, 'birthday', '2026')`, [id]);
+    }
+    await db.sql.query(`SELECT loyalty_award_bonus($1, 'birthday', '2025')`, [merged]);
+    await db.sql.query(`SELECT merge_customers($1, $2, '{}'::jsonb, NULL)`, [survivor, merged]);
+
+    expect(await bonusesAfterMerge(survivor)).toEqual([
+      { bonus: 'sign_up', points: 100, taken_back: null },
+      { bonus: 'sign_up', points: 100, taken_back: -100 },
+      { bonus: 'birthday', points: 250, taken_back: null },
+      { bonus: 'birthday', points: 250, taken_back: -250 },
+      { bonus: 'birthday', points: 250, taken_back: null } // 2025: only the merged customer had it
+    ]);
+    await expectLedgerWhole(survivor, 100 + 250 + 250);
+    const { rows } = await db.sql.query(
+      `SELECT a.lifetime_points FROM loyalty_accounts a WHERE a.customer_id = $1`,
+      [survivor]
+    );
+    expect(rows[0].lifetime_points).toBe(600);
+  });
+
+  it('claws back only what is left of a repeated bonus already spent, and gives no second one later', async () => {
+    const survivor = await createCustomer(db.sql, email('keep'));
+    const merged = await createCustomer(db.sql, email('dup'));
+    await db.sql.query(
+      `INSERT INTO loyalty_ledger (account_id, kind, points, reason, idempotency_key)
+       SELECT a.id, 'redeem', -60, 'Voucher', $2 FROM loyalty_accounts a WHERE a.customer_id = $1`,
+      [merged, `spend:${merged}`]
+    );
+    await db.sql.query(`SELECT merge_customers($1, $2, '{}'::jsonb, NULL)`, [survivor, merged]);
+
+    expect(await bonusesAfterMerge(survivor)).toEqual([
+      { bonus: 'sign_up', points: 100, taken_back: null },
+      { bonus: 'sign_up', points: 100, taken_back: -40 }
+    ]);
+    await expectLedgerWhole(survivor, 100);
+    // The survivor holds a 2026 birthday bonus from the merged customer: the survivor's own
+    // birthday that year gives nothing more.
+    await db.sql.query(`SELECT loyalty_award_bonus($1, 'birthday', '2026')`, [merged]);
+    const again = await db.sql.query(`SELECT loyalty_award_bonus($1, 'sign_up') AS id`, [survivor]);
+    expect(again.rows[0].id).toBeNull();
+    await expectLedgerWhole(survivor, 100);
+  });
+
+  it('gives the survivor no birthday bonus in a year the merged customer had one', async () => {
+    const survivor = await createCustomer(db.sql, email('keep'));
+    const merged = await createCustomer(db.sql, email('dup'));
+    await db.sql.query(`SELECT loyalty_award_bonus($1, 'birthday', '2026')`, [merged]);
+    await db.sql.query(`SELECT merge_customers($1, $2, '{}'::jsonb, NULL)`, [survivor, merged]);
+    const late = await db.sql.query(`SELECT loyalty_award_bonus($1, 'birthday', '2026') AS id`, [survivor]);
+    expect(late.rows[0].id).toBeNull();
+    const next = await db.sql.query(`SELECT loyalty_award_bonus($1, 'birthday', '2027') AS id`, [survivor]);
+    expect(next.rows[0].id).not.toBeNull();
+    await expectLedgerWhole(survivor, 100 + 250 + 250);
+  });
+});
+
 describe('a bonus the program turns off', () => {
   it('gives nothing and opens no account', async () => {
     const off: ProgramConfig = { ...STARTING_PROGRAM };
