@@ -165,3 +165,57 @@ describe('the program editor', () => {
     );
   });
 });
+
+describe('the program editor’s multipliers', () => {
+  it('picks categories and products by name, saves their ids, and shows the names again', async () => {
+    const { rows: cats } = await db.sql.query<{ id: number }>(
+      `INSERT INTO categories (name) VALUES ('Lighting') RETURNING id`
+    );
+    const { rows: products } = await db.sql.query<{ id: number }>(
+      `INSERT INTO products (sku, name, price, stock, category_id)
+       VALUES ('LAMP-01', 'Brass desk lamp', 80, 10, $1) RETURNING id`,
+      [cats[0].id]
+    );
+    await page.goto('/loyalty/program');
+    await page.getByRole('button', { name: 'Start a draft' }).click();
+
+    await page.getByRole('button', { name: 'Add a category multiplier' }).click();
+    const category = page.getByTestId('category-multiplier').getByLabel('Category');
+    await category.selectOption({ label: 'Lighting' });
+    await page.getByTestId('category-multiplier').getByLabel('Multiplier').fill('1.5');
+
+    await page.getByRole('button', { name: 'Add a product multiplier' }).click();
+    // Unpicked, the draft cannot be saved.
+    await page.getByRole('button', { name: 'Save draft' }).click();
+    await page.getByTestId('product-multiplier').getByText('Pick a product').waitFor();
+    await page.getByRole('combobox', { name: 'Product values' }).fill('brass');
+    await page.getByRole('option', { name: /Brass desk lamp/ }).click();
+    await page.getByTestId('product-multiplier').getByLabel('Multiplier').fill('3');
+    await page.getByRole('button', { name: 'Save draft' }).click();
+    await page.getByText('Draft saved.').waitFor();
+
+    const { rows } = await db.sql.query(
+      `SELECT config -> 'earn' -> 'categoryMultipliers' AS categories, config -> 'earn' -> 'productMultipliers' AS products
+         FROM loyalty_program_versions WHERE status = 'draft'`
+    );
+    expect(rows).toEqual([
+      {
+        categories: [{ categoryId: cats[0].id, multiplier: 1.5 }],
+        products: [{ productId: products[0].id, multiplier: 3 }]
+      }
+    ]);
+
+    await page.reload();
+    await expect
+      .poll(() => page.getByRole('list', { name: 'Chosen Product values' }).innerText())
+      .toContain('Brass desk lamp');
+    expect(
+      await page
+        .getByTestId('category-multiplier')
+        .getByLabel('Category')
+        .evaluate((s: HTMLSelectElement) => s.selectedOptions[0].text)
+    ).toBe('Lighting');
+    await expectAccessible(page);
+    await expectNoSidewaysScroll(page);
+  });
+});
