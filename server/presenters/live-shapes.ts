@@ -101,6 +101,7 @@ export function presentLoyaltyEntry(d: Json): LoyaltyEntry {
     reason: String(d.reason),
     orderId: int(d.orderId),
     ticketId: int(d.ticketId),
+    bonus: (d.bonus as LoyaltyEntry['bonus']) ?? null,
     createdAt: iso(d.createdAt)!
   };
 }

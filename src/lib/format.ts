@@ -113,6 +113,16 @@ export function formatRelative(iso: string, now: number): string {
   return new Date(iso).toLocaleDateString(undefined, { day: 'numeric', month: 'short', year: 'numeric' });
 }
 
+/** A calendar date (YYYY-MM-DD, a day with no time zone) as people read it: "15 Jun 1990". */
+export function formatCalendarDate(ymd: string): string {
+  return new Date(`${ymd}T00:00:00Z`).toLocaleDateString(undefined, {
+    day: 'numeric',
+    month: 'short',
+    year: 'numeric',
+    timeZone: 'UTC'
+  });
+}
+
 export function formatDateTime(iso: string): string {
   return new Date(iso).toLocaleString(undefined, {
     day: 'numeric',

@@ -96,8 +96,16 @@ describe('the customer 360', () => {
     const available = page.getByTestId('loyalty-card').getByTestId('loyalty-available');
     await within(async () => (await available.innerText()).trim() === '0');
 
-    await page.getByRole('button', { name: 'Adjust' }).click();
     const adjust = page.getByRole('dialog', { name: 'Adjust points' });
+    // The dialog shell: named by its title, focus inside it, Escape closes it.
+    await page.getByRole('button', { name: 'Adjust' }).click();
+    await within(
+      async () => await adjust.getByLabel('Points').evaluate((el) => el === document.activeElement)
+    );
+    await page.keyboard.press('Escape');
+    await within(async () => !(await adjust.isVisible()));
+
+    await page.getByRole('button', { name: 'Adjust' }).click();
     await adjust.getByLabel('Points').fill('1200');
     await adjust.getByRole('button', { name: 'Adjust' }).click();
     // The reason is required: nothing is sent without it.
@@ -190,6 +198,106 @@ describe('the customer 360', () => {
     await within(async () => (await plan.getByRole('button', { name: /Plan: plus/ }).count()) === 1);
     const attrs = await db.sql.query(`SELECT attributes FROM customers WHERE id = $1`, [customerId]);
     expect(attrs.rows[0].attributes).toEqual({ plan: 'plus' });
+  });
+
+  it('edits the birth date inline: a future date is refused in place, a real one is saved, audited and live for another viewer', async () => {
+    const other = await signInPage(browser, server.url, world.agentA.email, PASSWORD);
+    try {
+      await other.page.goto(`/customers/${customerId}`);
+      await expectLive(other.page);
+      const theirs = other.page.getByTestId('field-birthDate');
+      expect(await theirs.getByRole('button', { name: 'Birth date: not set. Edit' }).count()).toBe(1);
+
+      const field = page.getByTestId('field-birthDate');
+      await field.getByRole('button', { name: /Birth date: not set/ }).click();
+      const input = field.getByRole('textbox', { name: 'Birth date' });
+      const nextYear = new Date().getUTCFullYear() + 1;
+      await input.fill(`${nextYear}-03-01`);
+      await input.press('Enter');
+      await within(async () =>
+        (await field.getByRole('alert').innerText()).includes('cannot be in the future')
+      );
+      expect(await input.getAttribute('aria-invalid')).toBe('true');
+      expect(
+        (await db.sql.query(`SELECT birth_date FROM customers WHERE id = $1`, [customerId])).rows[0]
+          .birth_date
+      ).toBeNull();
+
+      await input.fill('1990-06-15');
+      await input.press('Enter');
+      await within(
+        async () => (await field.getByRole('button', { name: /Birth date: .*1990/ }).count()) === 1
+      );
+      const saved = await db.sql.query(
+        `SELECT to_char(birth_date, 'YYYY-MM-DD') AS d FROM customers WHERE id = $1`,
+        [customerId]
+      );
+      expect(saved.rows[0].d).toBe('1990-06-15');
+      const audit = await db.sql.query(
+        `SELECT actor_user_id, details FROM audit_log WHERE action = 'customer.updated' AND target_id = $1 ORDER BY id DESC LIMIT 1`,
+        [String(customerId)]
+      );
+      expect(audit.rows[0].actor_user_id).toBe(world.manager.id);
+      expect(audit.rows[0].details.changes.birthDate).toEqual({ old: null, new: '1990-06-15' });
+      await within(timelineHas('[data-kind="profile"]', 'Birth date changed'));
+      expect(
+        await page
+          .locator('[data-testid="timeline"] [data-kind="profile"]', { hasText: 'Birth date' })
+          .innerText()
+      ).toContain('1990-06-15');
+
+      // The other viewer's profile follows without a reload.
+      await within(
+        async () => (await theirs.getByRole('button', { name: /Birth date: .*1990/ }).count()) === 1
+      );
+    } finally {
+      await other.context.close();
+    }
+  });
+
+  it('shows bonus entries by their name on the timeline and the loyalty history, live and after a reload', async () => {
+    const account = (
+      await db.sql.query<{ id: number }>(`SELECT id FROM loyalty_accounts WHERE customer_id = $1`, [
+        customerId
+      ])
+    ).rows[0].id;
+    for (const [bonus, points, reason] of [
+      ['sign_up', 50, 'Sign-up bonus'],
+      ['birthday', 25, 'Birthday bonus 2026'],
+      ['first_review', 10, 'First review bonus']
+    ] as const)
+      await db.sql.query(
+        `INSERT INTO loyalty_ledger (account_id, kind, points, reason, idempotency_key, bonus)
+         VALUES ($1, 'earn', $2, $3, $4, $5)`,
+        [account, points, reason, `e2e-bonus-${bonus}`, bonus]
+      );
+    const titles = [
+      'Sign-up bonus of 50 points',
+      'Birthday bonus of 25 points',
+      'First review bonus of 10 points'
+    ];
+    for (const title of titles) await within(timelineHas('[data-kind="loyalty"]', title));
+    // The birthday's reason names its year; the others would only repeat the title.
+    expect(
+      await page
+        .locator('[data-testid="timeline"] [data-kind="loyalty"]', { hasText: 'Birthday bonus of' })
+        .innerText()
+    ).toContain('Birthday bonus 2026');
+
+    await page.getByRole('tab', { name: 'Loyalty' }).click();
+    const history = page.getByRole('tabpanel');
+    await within(async () => (await history.innerText()).includes('First review bonus'));
+    const text = await history.innerText();
+    expect(text).toMatch(/· Birthday bonus/);
+    expect(text).toMatch(/· Sign-up bonus/);
+    expect(text).not.toMatch(/· earn\b/);
+
+    await page.reload();
+    await page.getByTestId('timeline').waitFor();
+    for (const title of titles) await within(timelineHas('[data-kind="loyalty"]', title));
+    await page.getByRole('tab', { name: 'Loyalty' }).click();
+    await within(async () => (await page.getByRole('tabpanel').innerText()).includes('· Sign-up bonus'));
+    expect(await page.getByRole('tabpanel').innerText()).not.toMatch(/· earn\b/);
   });
 
   it('has no serious or critical accessibility violations, at 1440 and at 390 px', async () => {

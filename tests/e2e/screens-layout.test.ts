@@ -22,6 +22,15 @@ beforeAll(async () => {
     subject: 'Where is the parcel I ordered three weeks ago for my sister’s birthday?'
   });
   await db.sql.query(`UPDATE tickets SET assignee_id = $1 WHERE id = $2`, [world.agentA.id, ticketId]);
+  // Enough conversation that a phone's thread scrolls (it opens at the newest message).
+  for (let n = 1; n <= 6; n++)
+    await db.sql.query(
+      `INSERT INTO ticket_messages (ticket_id, author_type, body) VALUES ($1, 'customer', $2)`,
+      [
+        ticketId,
+        `Message ${n}: the parcel was due on Monday, the tracking page has said "in transit" since, and nobody answers the phone at the depot.`
+      ]
+    );
   server = await startTestServer(db.url, {}, { serveFrontend: true });
   browser = await launchChromium();
 });
@@ -30,6 +39,10 @@ afterAll(async () => {
   await server?.close();
   await db?.drop();
 });
+
+type Box = { x: number; y: number; width: number; height: number };
+const intersects = (a: Box, b: Box) =>
+  a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height;
 
 async function signedIn(email: string, width: number): Promise<Page> {
   const context = await browser.newContext({
@@ -72,6 +85,26 @@ describe.each([1440, 390])('the existing screens at %i px wide', (width) => {
       s!.y < resolve!.y + resolve!.height &&
       resolve!.y < s!.y + s!.height;
     expect(overlaps).toBe(false);
+    // Nothing else in the header's first row (number, viewers, claim, pager) sits on the title.
+    const title = (await page.locator('[data-testid="ticket-screen"] h1').boundingBox())!;
+    for (const other of await page.locator('[data-testid="ticket-screen"] header .row1 > :not(h1)').all()) {
+      const box = await other.boundingBox();
+      if (box && box.width > 0 && box.height > 0) expect(intersects(title, box)).toBe(false);
+    }
+    // On a phone the thread opens scrolled to the newest message: the day label does not sit on
+    // a message in view (on wider screens it stays pinned over the thread, as chat apps do).
+    if (width < 600) {
+      const thread = page.getByTestId('thread');
+      await thread.getByTestId('message').first().waitFor();
+      expect(await thread.evaluate((el) => el.scrollHeight > el.clientHeight)).toBe(true);
+      const day = (await thread.locator('.day span').first().boundingBox())!;
+      const view = (await thread.boundingBox())!;
+      for (const message of await thread.getByTestId('message').all()) {
+        const box = (await message.boundingBox())!;
+        if (box.y + box.height > view.y && box.y < view.y + view.height)
+          expect(intersects(day, box)).toBe(false);
+      }
+    }
     await expectNoSidewaysScroll(page);
     await expectAccessible(page);
     await page.context().close();

@@ -153,6 +153,32 @@ describe('a segment', () => {
     }
   });
 
+  it('names a saved rule’s product that is not among the first 100 by name, before any search', async () => {
+    // 120 products whose names sort first: the picker's first page (100 by name) does not hold the planter.
+    await db.sql.query(
+      `INSERT INTO products (sku, name, price) SELECT 'SHELF-' || g, 'Aaa shelf ' || lpad(g::text, 3, '0'), 10 FROM generate_series(1, 120) g`
+    );
+    const planter = (
+      await db.sql.query(
+        `INSERT INTO products (sku, name, price) VALUES ('ZINC-01', 'Zinc planter', 30) RETURNING id`
+      )
+    ).rows[0].id;
+    const manager = await Http.signedIn(server.url, world.manager.email);
+    const saved = await manager.post('/api/segments', {
+      name: 'Planter buyers',
+      description: '',
+      rule: { op: 'and', rules: [{ field: 'productsBought', operator: 'any', value: [planter] }] }
+    });
+    expect(saved.status).toBe(201);
+    await page.goto(`/segments/${saved.body.segment.id}`);
+    const chosen = page.getByRole('list', { name: 'Chosen Product values' });
+    await expect.poll(() => chosen.innerText(), { timeout: 5000 }).toContain('Zinc planter');
+    expect(await chosen.innerText()).not.toMatch(new RegExp(`^\\s*${planter}\\s*$`, 'm'));
+    // Nothing was typed: the picker is empty and closed.
+    expect(await page.getByRole('combobox', { name: 'Product values' }).inputValue()).toBe('');
+    expect(await page.getByRole('button', { name: 'Remove Zinc planter · ZINC-01' }).count()).toBe(1);
+  });
+
   it('lists segments with their counts, and both screens fit a 390 px phone', async () => {
     await page.goto('/segments');
     await expect.poll(() => page.getByText('VIP tagged').count(), { timeout: 5000 }).toBeGreaterThan(0);

@@ -190,7 +190,8 @@ describe('editing the profile', () => {
     ['money with three decimals', { attributes: { credit: '1.005' } }, 'attributes.credit'],
     ['a date that does not exist', { attributes: { birthday: '2026-02-30' } }, 'attributes.birthday'],
     ['an empty first name', { firstName: '  ' }, 'firstName'],
-    ['a birth date that does not exist', { birthDate: '1990-02-30' }, 'birthDate']
+    ['a birth date that does not exist', { birthDate: '1990-02-30' }, 'birthDate'],
+    ['a birth date in the future', { birthDate: `${new Date().getUTCFullYear() + 1}-01-01` }, 'birthDate']
   ])('refuses %s with a 400 naming the field, and changes nothing', async (_what, body, field) => {
     const before = await one(`SELECT * FROM customers WHERE id = $1`, [id]);
     const res = await patch(body);

@@ -104,7 +104,8 @@ export async function customerLoyalty(
       reason: String(l.reason),
       orderId: l.order_id == null ? null : Number(l.order_id),
       createdAt: iso(l.created_at),
-      orderHref: l.order_id == null ? null : `/orders/${l.order_id}`
+      orderHref: l.order_id == null ? null : `/orders/${l.order_id}`,
+      bonus: (l.bonus as CustomerLoyaltyRow['bonus']) ?? null
     })),
     q.limit
   );

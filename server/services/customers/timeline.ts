@@ -57,7 +57,7 @@ export const TIMELINE_SOURCES: Partial<Record<TimelineKind, string>> = {
   loyalty: `
     SELECT l.created_at AS at, l.id, NULL::int AS actor_id,
            jsonb_build_object('entryId', l.id, 'entryKind', l.kind, 'points', l.points, 'reason', l.reason,
-                              'orderId', l.order_id, 'goodwillTicketId', l.ticket_id) AS data
+                              'orderId', l.order_id, 'goodwillTicketId', l.ticket_id, 'bonus', l.bonus) AS data
       FROM loyalty_accounts a JOIN loyalty_ledger l ON l.account_id = a.id
      WHERE a.customer_id = $1 AND l.created_at <= $2::timestamptz
        AND (l.created_at, 'loyalty'::text, l.id) < ($2::timestamptz, $3::text, $4::bigint)

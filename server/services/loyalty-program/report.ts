@@ -211,7 +211,7 @@ export async function liabilityReport(db: Db, terms: LiabilityTerms): Promise<Li
 /** The latest ledger entries, newest first, with the member's name. */
 export async function recentActivity(db: Db, limit: number): Promise<RecentEntry[]> {
   const rows = await db.query<Record<string, unknown>>(
-    `SELECT l.id, l.account_id, a.customer_id, l.kind, l.points, l.reason, l.order_id, l.created_at,
+    `SELECT l.id, l.account_id, a.customer_id, l.kind, l.points, l.reason, l.order_id, l.bonus, l.created_at,
             btrim(c.first_name || ' ' || coalesce(c.last_name, '')) AS customer_name
        FROM loyalty_ledger l
        JOIN loyalty_accounts a ON a.id = l.account_id

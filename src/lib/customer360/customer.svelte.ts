@@ -385,7 +385,8 @@ export class CustomerView {
             reason: e.entry.reason,
             orderId: e.entry.orderId,
             createdAt: e.entry.createdAt,
-            orderHref: e.entry.orderId === null ? null : `/orders/${e.entry.orderId}`
+            orderHref: e.entry.orderId === null ? null : `/orders/${e.entry.orderId}`,
+            bonus: e.entry.bonus ?? null
           };
           if (!this.loyalty.some((l) => l.id === row.id)) this.loyalty = [row, ...this.loyalty];
           this.#addItems(fromLoyalty(e));

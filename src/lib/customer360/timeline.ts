@@ -130,7 +130,8 @@ export function fromLoyalty(e: LoyaltyChange): TimelineItem | null {
     points: entry.points,
     reason: entry.reason,
     orderId: entry.orderId,
-    goodwillTicketId: entry.ticketId ?? null
+    goodwillTicketId: entry.ticketId ?? null,
+    bonus: entry.bonus ?? null
   };
 }
 
@@ -189,6 +190,7 @@ const FIELD_LABELS: Record<string, string> = {
   email: 'Email',
   phone: 'Phone',
   language: 'Language',
+  birth_date: 'Birth date',
   tags: 'Tags',
   preferred_channels: 'Preferred channels',
   addresses: 'Addresses',

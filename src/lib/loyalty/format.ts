@@ -1,4 +1,5 @@
 import { formatMoney } from '$lib/format.js';
+import type { LoyaltyBonus, LoyaltyEntryKind } from '$shared/enums.js';
 import type { Reward } from '$shared/schemas/loyalty-program.js';
 
 /** A moment with its year when it is not this year (program versions span years). */
@@ -26,3 +27,23 @@ export function rewardBenefit(reward: Reward): string {
       return `Gift: product #${reward.productId}`;
   }
 }
+
+/** Ledger entry kinds as people say them. */
+export const ENTRY_LABELS: Record<LoyaltyEntryKind, string> = {
+  earn: 'Earned',
+  redeem: 'Redeemed',
+  reverse: 'Reversed',
+  expire: 'Expired',
+  adjust: 'Adjusted'
+};
+
+/** Bonus events (loyalty_ledger.bonus) as people say them. */
+export const BONUS_LABELS: Record<LoyaltyBonus, string> = {
+  sign_up: 'Sign-up bonus',
+  birthday: 'Birthday bonus',
+  first_review: 'First review bonus'
+};
+
+/** What a ledger entry is, in words: its bonus when it is one ("Birthday bonus"), else its kind ("Earned"). */
+export const entryLabel = (entry: { kind: LoyaltyEntryKind; bonus?: LoyaltyBonus | null }): string =>
+  entry.bonus ? BONUS_LABELS[entry.bonus] : ENTRY_LABELS[entry.kind];

@@ -3,6 +3,7 @@ import { TIER_LOOK } from '$lib/components/status.js';
 import { listApi } from '$lib/table/list-api.js';
 import type { ValueOption, ValueSource } from '$lib/table/value-source.js';
 import type { AttributeDefinition } from '$shared/schemas/customer360.js';
+import type { ProductRow } from '$shared/lists/products.js';
 import { LOYALTY_TIERS } from '$shared/enums.js';
 import { RFM_LABELS, RFM_SEGMENTS } from '$shared/schemas/analytics.js';
 
@@ -10,14 +11,27 @@ import { RFM_LABELS, RFM_SEGMENTS } from '$shared/schemas/analytics.js';
 // names (the products table's search, /api/categories), fixed lists (tiers, RFM segments) in
 // words, and the custom attributes a customer can have. Nobody types an id.
 
+const productOption = (p: ProductRow): ValueOption => ({
+  value: String(p.id),
+  label: p.sku ? `${p.name} · ${p.sku}` : p.name
+});
+
 /** Products whose name or SKU holds the text, by name; a search past the first page narrows. */
-export const productSource: ValueSource = async (q, signal) => {
-  const page = await listApi.page('products', { q: q || undefined, limit: 100 }, signal);
-  return {
-    values: page.rows.map((p) => ({ value: String(p.id), label: p.sku ? `${p.name} · ${p.sku}` : p.name })),
-    truncated: page.nextCursor !== null
-  };
-};
+export const productSource: ValueSource = Object.assign(
+  async (q: string, signal: AbortSignal) => {
+    const page = await listApi.page('products', { q: q || undefined, limit: 100 }, signal);
+    return { values: page.rows.map(productOption), truncated: page.nextCursor !== null };
+  },
+  {
+    /** Chosen products by id, in one request (a rule holds at most MAX_FILTER_VALUES of them). */
+    named: async (values: string[], signal: AbortSignal) => {
+      const ids = values.map(Number).filter((id) => Number.isInteger(id) && id > 0);
+      if (ids.length === 0) return [];
+      const page = await listApi.page('products', { ids, limit: ids.length }, signal);
+      return page.rows.map(productOption);
+    }
+  }
+);
 
 let categoryList: Promise<ValueOption[]> | null = null;
 /** Every category (there are few), with how many products each holds. */

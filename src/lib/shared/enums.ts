@@ -35,5 +35,9 @@ export type LoyaltyTier = (typeof LOYALTY_TIERS)[number];
 export const LOYALTY_ENTRY_KINDS = ['earn', 'redeem', 'expire', 'adjust', 'reverse'] as const;
 export type LoyaltyEntryKind = (typeof LOYALTY_ENTRY_KINDS)[number];
 
+/** The one-off bonuses a program may give (EarnRules.bonuses), as the ledger names them (loyalty_ledger.bonus). */
+export const LOYALTY_BONUSES = ['sign_up', 'birthday', 'first_review'] as const;
+export type LoyaltyBonus = (typeof LOYALTY_BONUSES)[number];
+
 export const AGENT_STATUSES = ['online', 'busy', 'away', 'offline'] as const;
 export type AgentStatus = (typeof AGENT_STATUSES)[number];

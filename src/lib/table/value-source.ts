@@ -8,7 +8,13 @@ export interface ValueOption {
   count?: number;
 }
 
-export type ValueSource = (
+export type ValueSource = ((
   q: string,
   signal: AbortSignal
-) => Promise<{ values: ValueOption[]; truncated: boolean; approximate?: boolean }>;
+) => Promise<{ values: ValueOption[]; truncated: boolean; approximate?: boolean }>) & {
+  /**
+   * The names of chosen values, by value, for those the first page does not list (a saved rule's
+   * product past the first 100 by name): so a chip shows the name, not the id, before any search.
+   */
+  named?: (values: string[], signal: AbortSignal) => Promise<ValueOption[]>;
+};

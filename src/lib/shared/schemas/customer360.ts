@@ -5,7 +5,8 @@ import {
   MESSAGE_AUTHORS,
   ORDER_STATUSES,
   SALES_CHANNELS,
-  TICKET_STATUSES
+  TICKET_STATUSES,
+  type LoyaltyBonus
 } from '../enums.js';
 import { RFM_SEGMENTS } from './analytics.js';
 
@@ -186,6 +187,12 @@ const Tag = z
   .max(40)
   .regex(/^[^,]+$/, 'cannot contain a comma');
 
+/**
+ * Today's date where it is latest (UTC+14): a birth date after it is in the future wherever the
+ * customer lives, and one on it is today somewhere, so no time zone refuses a real birthday.
+ */
+const latestToday = () => new Date(Date.now() + 14 * 3_600_000).toISOString().slice(0, 10);
+
 /** An inline edit: the fields sent change, `version` is what the editor saw (stale: 409). */
 export const CustomerPatch = z
   .object({
@@ -207,7 +214,8 @@ export const CustomerPatch = z
     addresses: Addresses.optional(),
     birthDate: z.iso
       .date('must be a date like 1990-06-15')
-      .refine((d) => d >= '1900-01-01' && d <= '2100-12-31', 'must be between 1900 and 2100')
+      .refine((d) => d >= '1900-01-01', 'must be in 1900 or later')
+      .refine((d) => d <= latestToday(), 'cannot be in the future')
       .nullable()
       .optional(),
     /** Custom attribute values by key; null removes one. Checked against the definitions. */
@@ -398,6 +406,8 @@ export type TimelineItem = ItemBase &
         orderId: number | null;
         /** The ticket goodwill points were granted from (optional: older clients' items lack it). */
         goodwillTicketId?: number | null;
+        /** For a bonus event's earning: which bonus (optional, as above). */
+        bonus?: LoyaltyBonus | null;
       }
     | { kind: 'tier'; from: (typeof LOYALTY_TIERS)[number]; to: (typeof LOYALTY_TIERS)[number] }
     /** A field of the profile (`first_name`, `attributes.<key>`, `contacts.email`...) from old to new. */
@@ -481,6 +491,8 @@ export interface CustomerLoyaltyRow {
   orderId: number | null;
   createdAt: string;
   orderHref: string | null;
+  /** For a bonus event's earning: which bonus. */
+  bonus?: LoyaltyBonus | null;
 }
 
 // Live ----------------------------------------------------------------------------------------

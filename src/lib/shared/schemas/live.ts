@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import {
+  LOYALTY_BONUSES,
   LOYALTY_ENTRY_KINDS,
   LOYALTY_TIERS,
   MESSAGE_AUTHORS,
@@ -91,6 +92,8 @@ export const LoyaltyEntry = z.object({
   orderId: z.number().int().nullable(),
   /** The ticket goodwill points were granted from. */
   ticketId: z.number().int().nullable().optional(),
+  /** For a bonus event's earning: which bonus (loyalty_ledger.bonus). */
+  bonus: z.enum(LOYALTY_BONUSES).nullable().optional(),
   createdAt: isoDate
 });
 export type LoyaltyEntry = z.infer<typeof LoyaltyEntry>;

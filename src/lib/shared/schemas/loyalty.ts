@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { LOYALTY_ENTRY_KINDS, LOYALTY_TIERS } from '../enums.js';
+import { LOYALTY_BONUSES, LOYALTY_ENTRY_KINDS, LOYALTY_TIERS } from '../enums.js';
 import { Reward } from './loyalty-program.js';
 
 // A member's points as the API gives them: the balance split into available and pending, the open
@@ -52,8 +52,7 @@ export const LoyaltyAccountDetail = z.object({
 export type LoyaltyAccountDetail = z.infer<typeof LoyaltyAccountDetail>;
 
 /** The one-off bonuses a program may give (EarnRules.bonuses), as the ledger names them. */
-export const LOYALTY_BONUSES = ['sign_up', 'birthday', 'first_review'] as const;
-export type LoyaltyBonus = (typeof LOYALTY_BONUSES)[number];
+export { LOYALTY_BONUSES, type LoyaltyBonus } from '../enums.js';
 
 export const LoyaltyLedgerRow = z.object({
   id: z.number().int(),
