@@ -47,15 +47,16 @@ const option = (name: string) =>
   process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : undefined;
 const SECONDS = quick ? 4 : 10;
 const SOCKETS = Number(option('--sockets')) || (quick ? 300 : 1000);
-/** `--rates 64,128`: the one-node ramp (it still stops at the first miss). */
+/** `--rates 64,128`: the one-node rates, all of them (the default ramp stops at the first miss). */
 const RATES = option('--rates')?.split(',').map(Number) ?? (quick ? [32, 64] : [16, 32, 64, 128, 256]);
+const STOP_AT_FIRST_MISS = option('--rates') === undefined;
 /** `--nodes 1`: one node only (skips the two-node runs). */
 const NODES = option('--nodes') === '1' ? [1] : [1, 2];
 /** Processes the clients' sockets are spread over (`--client-processes N`). */
 const CLIENT_PROCESSES = Number(option('--client-processes')) || 2;
 const TARGET_P95_MS = 30;
-/** API requests a second reading the orders table (a page of 50, newest first), alongside the sockets. */
-const API_PER_SECOND = 50;
+/** API requests a second reading the orders table (a page of 50, newest first), alongside the sockets (`--api N`; 0: none, for the live path's own CPU). */
+const API_PER_SECOND = option('--api') === undefined ? 50 : Number(option('--api'));
 /** `--profile`: the servers and the clients' processes write V8 CPU profiles to bench-results/profiles. */
 const PROFILE = process.argv.includes('--profile');
 /** The environment of a profiled part (`server`, `clients`): see cpu-profile.mjs. */
@@ -404,7 +405,7 @@ async function main() {
           row(nodes, SOCKETS, rate, r);
           if (nodes === 1 && degradesAt === null && (r.events.p95 > TARGET_P95_MS || r.missing > 0)) {
             degradesAt = rate;
-            break;
+            if (STOP_AT_FIRST_MISS) break;
           }
         }
         await many.clients.close();
