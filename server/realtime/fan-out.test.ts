@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { Receiver } from 'ws';
+import * as ws from 'ws';
 import { textFrame } from './fan-out.js';
+
+/** ws's frame parser (exported by the package, not declared in its types). */
+const { Receiver } = ws as unknown as {
+  Receiver: new (opts: { isServer: boolean }) => NodeJS.WritableStream & {
+    on(event: 'message', listener: (data: Buffer, isBinary: boolean) => void): void;
+    on(event: 'error', listener: (err: Error) => void): void;
+  };
+};
 
 /** What a WebSocket client reads from `bytes`: each message's text, and whether it saw an error. */
 function received(bytes: Buffer) {
