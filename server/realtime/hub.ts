@@ -14,12 +14,13 @@ import { bindCampaignWatch } from './campaign-watch.js';
 import { bindCustomerWatch } from './customer-watch.js';
 import { allowedListRooms, bindListWatch } from './list-watch.js';
 import { enforceEventContract } from './event-contract.js';
+import { FanOut } from './fan-out.js';
 import type { Wallboard } from './wallboard-channel.js';
 import { Presence } from './presence.js';
 import { bindProductWatch, productRoomsOf } from './product-watch.js';
 import { capSocketsPerUser, limitClientEvents } from './rate-limit.js';
 import { HELD_ROOM, Replayer } from './replay.js';
-import { emitOutgoing, route, routeAvailability, type Outgoing } from './routing.js';
+import { route, routeAvailability, type Outgoing } from './routing.js';
 import { authenticateSocket, originAllowed, positiveId, socketUser } from './socket-auth.js';
 import type { PulseServer, PulseSocket } from './types.js';
 
@@ -63,6 +64,8 @@ export class Hub {
   private readonly replayer: Replayer;
   /** Sockets whose access changed (a `user` or `session` row) since they were counted: see connect(). */
   private readonly accessChanges = new WeakMap<PulseSocket, number>();
+  /** Writes each read's events: a frame encoded once per change, one write per socket per read. */
+  private readonly fanOut: FanOut;
 
   constructor(private readonly opts: HubOptions) {
     this.burstLimit = opts.burstLimit ?? 200;
@@ -83,6 +86,7 @@ export class Hub {
       }
     });
     this.presence = new Presence(this.io, opts.logger);
+    this.fanOut = new FanOut(this.io);
 
     this.io.use((socket, next) => {
       (opts.wallboard?.wantsToken(socket)
@@ -301,11 +305,13 @@ export class Hub {
     for (const step of steps) {
       try {
         if ('recheck' in step) {
+          // What the old team's watchers may still see goes out before they may be unwatched.
+          this.fanOut.flush();
           this.recheckTicketWatchers(step.recheck.ticketId, step.recheck.teamId);
           continue;
         }
         const out = step.out;
-        emitOutgoing(this.io.local.to(out.rooms).except([HELD_ROOM, BURST_ROOM]), out);
+        this.fanOut.add(out, [HELD_ROOM, BURST_ROOM]);
         if (this.replayer.holding) this.replayer.keep(out, sockets);
       } catch (err) {
         logger.error(
@@ -313,6 +319,11 @@ export class Hub {
           'change could not be sent; skipped'
         );
       }
+    }
+    try {
+      this.fanOut.flush();
+    } catch (err) {
+      logger.error({ err }, 'a read could not be sent');
     }
     for (const [socket, topics] of burst) {
       void socket.leave(BURST_ROOM);

@@ -6,17 +6,23 @@
 // commit-to-client latency, delivered messages/s, API latency and throughput, server CPU and RSS
 // (per socket), and the rate at which one node stops meeting p95 <= 30 ms. The baseline in the
 // same run is 100 sockets at the same rate. Prints tables and writes bench-results/load.json.
-import { execFileSync, spawnSync } from 'node:child_process';
+// The clients run in processes of their own (load-clients.ts, `--client-processes N`, default 2),
+// so the CPU of each part is counted apart: server, clients, Postgres, and the bench (the writer
+// and the API readers). The figure that survives a busy machine is the server's CPU per delivered
+// frame and per change (µs/msg, µs/change); latencies need a quiet one. `--nodes 1`, `--rates
+// 64,128` narrow a run; `--profile` writes V8 CPU profiles of the node and the clients.
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
 import pg from 'pg';
 import { migrateDatabase } from '../../db/migrate.js';
 import { Balancer, findHaproxy, freePort } from '../chaos/cluster.js';
 import { createCustomer, createTeam, createUser } from '../support/fixtures.js';
 import { Browser } from '../support/http.js';
 import { startChildServer, type ChildServer } from '../support/processes.js';
-import { until } from '../support/socket.js';
+import { orderKey, type ClientKind, type FromClients, type ToClients } from './load-clients.js';
 import { benchDatabase, now, paced, printTable, processUsage, summarize, writeResults } from './measure.js';
-import { RawDashboard } from './raw-dashboard.js';
 
 // Each socket is a file descriptor on both ends: raise the soft open-file limit to the hard one
 // by running again under a shell that sets it (Node cannot call setrlimit itself).
@@ -37,12 +43,30 @@ if (!process.env.PULSE_BENCH_ULIMIT) {
 }
 
 const quick = process.argv.includes('--quick');
+const option = (name: string) =>
+  process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : undefined;
 const SECONDS = quick ? 4 : 10;
-const SOCKETS = Number(process.argv[process.argv.indexOf('--sockets') + 1]) || (quick ? 300 : 1000);
-const RATES = quick ? [32, 64] : [16, 32, 64, 128, 256];
+const SOCKETS = Number(option('--sockets')) || (quick ? 300 : 1000);
+/** `--rates 64,128`: the one-node rates, all of them (the default ramp stops at the first miss). */
+const RATES = option('--rates')?.split(',').map(Number) ?? (quick ? [32, 64] : [16, 32, 64, 128, 256]);
+const STOP_AT_FIRST_MISS = option('--rates') === undefined;
+/** `--nodes 1`: one node only (skips the two-node runs). */
+const NODES = option('--nodes') === '1' ? [1] : [1, 2];
+/** Processes the clients' sockets are spread over (`--client-processes N`). */
+const CLIENT_PROCESSES = Number(option('--client-processes')) || 2;
 const TARGET_P95_MS = 30;
-/** API requests a second reading the orders table (a page of 50, newest first), alongside the sockets. */
-const API_PER_SECOND = 50;
+/** API requests a second reading the orders table (a page of 50, newest first), alongside the sockets (`--api N`; 0: none, for the live path's own CPU). */
+const API_PER_SECOND = option('--api') === undefined ? 50 : Number(option('--api'));
+/** `--profile`: the servers and the clients' processes write V8 CPU profiles to bench-results/profiles. */
+const PROFILE = process.argv.includes('--profile');
+/** The environment of a profiled part (`server`, `clients`): see cpu-profile.mjs. */
+const profileEnv = (part: string): Record<string, string> =>
+  PROFILE
+    ? {
+        NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import ${path.resolve(import.meta.dirname, 'cpu-profile.mjs')}`,
+        PULSE_CPU_PROFILE_DIR: path.resolve(import.meta.dirname, '../../bench-results/profiles', part)
+      }
+    : {};
 
 interface Setup {
   sql: pg.Pool;
@@ -91,7 +115,7 @@ interface Target {
 }
 
 async function oneNode(dbUrl: string): Promise<Target> {
-  const server = await startChildServer(dbUrl, {}, { API_SESSION_RATE_PER_SECOND: '0' });
+  const server = await startChildServer(dbUrl, profileEnv('server'), { API_SESSION_RATE_PER_SECOND: '0' });
   return { url: server.url, pids: () => [server.pid], stop: () => server.stop() };
 }
 
@@ -124,36 +148,102 @@ async function sessions(url: string, emails: string[]) {
   return cookies;
 }
 
+/** The clients' processes: each holds a share of the sockets and answers over IPC (load-clients.ts). */
+class Clients {
+  private readonly procs: ChildProcess[];
+  private readonly waiting = new Map<ChildProcess, ((msg: FromClients) => void)[]>();
+
+  constructor(count: number) {
+    this.procs = Array.from({ length: count }, () => {
+      const child = spawn(process.execPath, ['--import', 'tsx', 'tests/bench/load-clients.ts'], {
+        cwd: path.resolve(import.meta.dirname, '../..'),
+        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+        env: { ...process.env, ...profileEnv('clients') }
+      });
+      child.on('message', (msg: FromClients) => this.waiting.get(child)?.shift()?.(msg));
+      this.waiting.set(child, []);
+      return child;
+    });
+  }
+
+  get pids() {
+    return this.procs.map((p) => p.pid!);
+  }
+
+  /** Sends `msg` to every process and waits for each one's answer. */
+  private ask(msg: ToClients | ((i: number) => ToClients)): Promise<FromClients[]> {
+    return Promise.all(
+      this.procs.map(
+        (child, i) =>
+          new Promise<FromClients>((resolve, reject) => {
+            this.waiting
+              .get(child)!
+              .push((answer) =>
+                answer.type === 'failed' ? reject(new Error(answer.message)) : resolve(answer)
+              );
+            child.send(typeof msg === 'function' ? msg(i) : msg);
+          })
+      )
+    );
+  }
+
+  connect(url: string, sockets: { cookie: string; kind: ClientKind }[]) {
+    return this.ask((i) => ({
+      type: 'connect',
+      url,
+      sockets: sockets.filter((_, n) => n % this.procs.length === i)
+    }));
+  }
+
+  start(run: string) {
+    for (const child of this.procs) child.send({ type: 'start', run } satisfies ToClients);
+  }
+
+  async minSeen() {
+    const answers = await this.ask({ type: 'progress' });
+    return Math.min(...answers.map((a) => (a.type === 'progress' ? a.minSeen : 0)));
+  }
+
+  async collect(sent: number) {
+    const answers = await this.ask({ type: 'collect', sent });
+    const latencies: number[] = [];
+    let missing = 0;
+    let agentFrames = 0;
+    for (const a of answers) {
+      if (a.type !== 'collected') continue;
+      for (const l of a.latencies) latencies.push(l);
+      missing += a.missing;
+      agentFrames += a.agentFrames;
+    }
+    return { latencies, missing, agentFrames };
+  }
+
+  async close() {
+    await Promise.all(
+      this.procs.map((child) => {
+        const exited = new Promise((resolve) => child.once('exit', resolve));
+        child.send({ type: 'close' } satisfies ToClients);
+        return exited;
+      })
+    );
+  }
+}
+
 /** A mix like a real shop floor: 70% manager dashboards, 30% agents on their team's queue. */
 async function connect(target: Target, s: Setup, count: number) {
   const managerCookies = await sessions(target.url, s.managers);
   const agentCookies = await sessions(target.url, s.agents);
-  const dashboards: RawDashboard[] = [];
-  const agents: RawDashboard[] = [];
   // Round robin over the users of each kind, so no user holds more sockets than one process allows.
   let nextManager = 0;
   let nextAgent = 0;
-  for (let i = 0; i < count; i += 50) {
-    const batch = Array.from({ length: Math.min(50, count - i) }, (_, j) => {
-      const n = i + j;
-      return n % 10 < 7
-        ? {
-            kind: 'dashboard',
-            socket: new RawDashboard(target.url, managerCookies[nextManager++ % managerCookies.length], [
-              'order:created'
-            ])
-          }
-        : {
-            kind: 'agent',
-            socket: new RawDashboard(target.url, agentCookies[nextAgent++ % agentCookies.length], [
-              'ticket:created'
-            ])
-          };
-    });
-    await Promise.all(batch.map((b) => b.socket.ready));
-    for (const b of batch) (b.kind === 'dashboard' ? dashboards : agents).push(b.socket);
-  }
-  return { dashboards, agents, cookie: managerCookies[0] };
+  const sockets = Array.from({ length: count }, (_, n) =>
+    n % 10 < 7
+      ? { kind: 'dashboard' as const, cookie: managerCookies[nextManager++ % managerCookies.length] }
+      : { kind: 'agent' as const, cookie: agentCookies[nextAgent++ % agentCookies.length] }
+  );
+  const clients = new Clients(CLIENT_PROCESSES);
+  await clients.connect(target.url, sockets);
+  return { clients, cookie: managerCookies[0] };
 }
 
 /** API readers of the orders table for `seconds`, at API_PER_SECOND: latencies and requests/s. */
@@ -177,54 +267,88 @@ async function apiLoad(url: string, cookie: string, seconds: number) {
   return { ...summarize(lat), perSec: lat.length / seconds, errors };
 }
 
+/** CPU time (ms) of the embedded Postgres: the postmaster, its live backends and the ones it has reaped. */
+async function postgresCpuMs(sql: pg.Pool): Promise<number> {
+  const { rows } = await sql.query<{ dir: string }>(`SELECT current_setting('data_directory') AS dir`);
+  const postmaster = Number(readFileSync(path.join(rows[0].dir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+  const fields = (pid: number) => {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  };
+  const main = fields(postmaster);
+  let ticks = [11, 12, 13, 14].reduce((sum, f) => sum + Number(main[f]), 0);
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const f = fields(Number(entry));
+      if (Number(f[1]) === postmaster) ticks += Number(f[11]) + Number(f[12]);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return ticks * 10;
+}
+
 /** Orders (and a ticket for every eighth) written by SQL at `rate` per second, with API readers alongside. */
 async function measure(target: Target, s: Setup, sockets: Awaited<ReturnType<typeof connect>>, rate: number) {
   const run = `L${Date.now()}`;
-  const sent = new Map<string, number>();
-  const lat: number[] = [];
-  const seen = sockets.dashboards.map(() => new Set<number>());
-  let agentFrames = 0;
-  sockets.dashboards.forEach((d, i) => {
-    d.onEvent = (_e, seq, key, at) => {
-      const t0 = sent.get(key ?? '');
-      if (t0 === undefined) return;
-      lat.push(at - t0);
-      seen[i].add(seq);
-    };
-  });
-  for (const a of sockets.agents) a.onEvent = () => void agentFrames++;
+  let sent = 0;
+  let changes = 0;
+  sockets.clients.start(run);
   const writer = await s.sql.connect();
-  const before = target.pids().map(processUsage);
+  const cpu = (): { server: number; clients: number; bench: number; postgres: Promise<number> } => ({
+    server: target.pids().reduce((sum, pid) => sum + processUsage(pid).cpuMs, 0),
+    clients: sockets.clients.pids.reduce((sum, pid) => sum + processUsage(pid).cpuMs, 0),
+    bench: (process.cpuUsage().user + process.cpuUsage().system) / 1000,
+    postgres: postgresCpuMs(s.sql)
+  });
+  const before = cpu();
   const t0 = now();
   const [, api] = await Promise.all([
     paced(rate, SECONDS, async (i) => {
-      const key = `${run}-${i}`;
-      sent.set(key, now());
       await writer.query(`INSERT INTO orders (customer_id, total, external_id) VALUES ($1, 10, $2)`, [
         s.customerId,
-        key
+        orderKey(run, i, now())
       ]);
-      if (i % 8 === 0)
+      sent++;
+      changes++;
+      if (i % 8 === 0) {
         await writer.query(`INSERT INTO tickets (customer_id, team_id, subject) VALUES ($1, $2, 'Load')`, [
           s.customerId,
           s.teamIds[i % 2]
         ]);
+        changes++;
+      }
     }),
     apiLoad(target.url, sockets.cookie, SECONDS)
   ]);
   writer.release();
-  await until(() => seen.every((m) => m.size >= sent.size), 15_000).catch(() => undefined);
+  const deadline = now() + 15_000;
+  while ((await sockets.clients.minSeen()) < sent && now() < deadline)
+    await new Promise((r) => setTimeout(r, 20));
   const elapsed = (now() - t0) / 1000;
-  const after = target.pids().map(processUsage);
-  const cpuMs = after.reduce((sum, a, i) => sum + a.cpuMs - before[i].cpuMs, 0);
-  const rssMiB = after.reduce((sum, a) => sum + a.rssMiB, 0);
-  const missing = seen.reduce((sum, m) => sum + Math.max(0, sent.size - m.size), 0);
-  const events = summarize(lat);
+  const after = cpu();
+  const used = {
+    server: after.server - before.server,
+    clients: after.clients - before.clients,
+    bench: after.bench - before.bench,
+    postgres: (await after.postgres) - (await before.postgres)
+  };
+  const rssMiB = target.pids().reduce((sum, pid) => sum + processUsage(pid).rssMiB, 0);
+  const { latencies, missing, agentFrames } = await sockets.clients.collect(sent);
+  const delivered = latencies.length + agentFrames;
+  const pct = (ms: number) => (ms / (elapsed * 1000)) * 100;
   return {
-    events,
-    deliveredPerSec: (lat.length + agentFrames) / elapsed,
+    events: summarize(latencies),
+    deliveredPerSec: delivered / elapsed,
     api,
-    serverCpuPct: (cpuMs / (elapsed * 1000)) * 100,
+    serverCpuPct: pct(used.server),
+    clientsCpuPct: pct(used.clients),
+    benchCpuPct: pct(used.bench),
+    postgresCpuPct: pct(used.postgres),
+    /** Server CPU per frame delivered and per change written: a cost that holds on a busy machine. */
+    serverUsPerMessage: (used.server * 1000) / Math.max(1, delivered),
+    serverUsPerChange: (used.server * 1000) / Math.max(1, changes),
     rssMiB,
     missing
   };
@@ -255,6 +379,11 @@ async function main() {
       'api p99': r.api.p99,
       'api req/s': Math.round(r.api.perSec),
       'cpu%': r.serverCpuPct,
+      'µs/msg': r.serverUsPerMessage,
+      'µs/change': Math.round(r.serverUsPerChange),
+      'clients cpu%': r.clientsCpuPct,
+      'pg cpu%': r.postgresCpuPct,
+      'bench cpu%': r.benchCpuPct,
       'rss MiB': r.rssMiB,
       'KiB/socket': ((r.rssMiB * 1024) / count).toFixed(0),
       missing: r.missing
@@ -262,13 +391,13 @@ async function main() {
   };
   try {
     let degradesAt = null as number | null;
-    for (const nodes of [1, 2]) {
+    for (const nodes of NODES) {
       const target = nodes === 1 ? await oneNode(db.url) : await twoNodes(db.url);
       try {
         // Baseline: few sockets at the target rate.
         const few = await connect(target, s, 100);
         row(nodes, 100, 64, await measure(target, s, few, 64));
-        for (const d of [...few.dashboards, ...few.agents]) d.close();
+        await few.clients.close();
         const many = await connect(target, s, SOCKETS);
         const rates: number[] = nodes === 1 ? RATES : [64, ...(degradesAt !== null ? [degradesAt] : [])];
         for (const rate of rates) {
@@ -276,10 +405,10 @@ async function main() {
           row(nodes, SOCKETS, rate, r);
           if (nodes === 1 && degradesAt === null && (r.events.p95 > TARGET_P95_MS || r.missing > 0)) {
             degradesAt = rate;
-            break;
+            if (STOP_AT_FIRST_MISS) break;
           }
         }
-        for (const d of [...many.dashboards, ...many.agents]) d.close();
+        await many.clients.close();
       } finally {
         await target.stop();
       }
