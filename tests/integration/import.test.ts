@@ -559,6 +559,28 @@ describe('products and orders', () => {
         )
       ).n
     ).toBe(2);
+
+    // An order's items apart from each other: the later ones are refused, even in a later batch
+    // (the file's keys are kept by the database, not in the importer's memory), in a dry run too.
+    const apart =
+      'order_id,customer_email,status,sku,quantity,unit_price\n' +
+      'SHOP-6,keep@orders.test,pending,IMP-CUP,1,4.50\n' +
+      Array.from({ length: BATCH }, (_, i) => `SHOP-F${i},keep@orders.test,pending,IMP-CUP,1,4.50\n`).join(
+        ''
+      ) +
+      'SHOP-6,keep@orders.test,pending,IMP-MUG,1,10\n';
+    const apartPreview = await uploaded('orders', 'apart.csv', apart);
+    for (const dryRun of [true, false]) {
+      const job = await run(apartPreview, dryRun);
+      expect(job).toMatchObject({ state: 'done', imported: BATCH + 1, rejected: 1 });
+      expect((await manager.getOk(`/api/imports/${job.id}/rejects`)).rejects).toEqual([
+        {
+          line: BATCH + 3,
+          column: 'order_id',
+          reason: "order SHOP-6 was already given on line 2 (an order's items must be next to each other)"
+        }
+      ]);
+    }
   });
 
   it('replaces the items of an order imported again with other items, stock included, and nothing when they are the same', async () => {
