@@ -667,3 +667,65 @@ describe('loyalty', () => {
     expect((await bonuses('signs-up@import.test')).n).toBe(1);
   });
 });
+
+describe('consent', () => {
+  it('leaves a consent row for each customer imported with consent, and every other consent row is summarized and resolved as before', async () => {
+    const csv =
+      'email,first_name,marketing_consent\nyes1@consent.test,Yes,yes\nno@consent.test,No,no\nyes2@consent.test,Yes,yes\n';
+    expect(await run(await uploaded('customers', 'consent.csv', csv))).toMatchObject({ imported: 3 });
+    const rows = (
+      await db.sql.query(
+        `SELECT c.email, c.marketing_consent, k.granted, k.source, k.at = c.marketing_consent_at AS same_time
+           FROM customers c LEFT JOIN customer_consents k ON k.customer_id = c.id
+          WHERE c.email LIKE '%@consent.test' ORDER BY c.email`
+      )
+    ).rows;
+    expect(rows).toEqual([
+      { email: 'no@consent.test', marketing_consent: false, granted: null, source: null, same_time: null },
+      {
+        email: 'yes1@consent.test',
+        marketing_consent: true,
+        granted: true,
+        source: 'import',
+        same_time: true
+      },
+      {
+        email: 'yes2@consent.test',
+        marketing_consent: true,
+        granted: true,
+        source: 'import',
+        same_time: true
+      }
+    ]);
+
+    // In the transaction that inserted a customer with consent, a later consent row still reaches
+    // its customer's summary, and one given to a merged-away customer still lands on the survivor.
+    const survivor = (await one(`SELECT id FROM customers WHERE email = 'yes1@consent.test'`)).id;
+    const merged = (await one(`SELECT id FROM customers WHERE email = 'no@consent.test'`)).id;
+    await db.sql.query(`INSERT INTO customer_aliases (alias_id, customer_id) VALUES ($1, $2)`, [
+      merged,
+      survivor
+    ]);
+    await db.sql.query(`UPDATE customers SET merged_into = $2, merged_at = now() WHERE id = $1`, [
+      merged,
+      survivor
+    ]);
+    await db.sql.query(
+      `INSERT INTO customers (email, first_name, marketing_consent, marketing_consent_at)
+         VALUES ('same-tx@consent.test', 'Same', true, now());
+       INSERT INTO customer_consents (customer_id, channel, granted, at, source)
+         VALUES (${Number(merged)}, 'email', false, now() + interval '1 second', 'agent');`
+    );
+    expect(
+      await one(
+        `SELECT marketing_consent, (SELECT count(*)::int FROM customer_consents WHERE customer_id = $1) AS n
+           FROM customers WHERE id = $1`,
+        [survivor]
+      )
+    ).toEqual({ marketing_consent: false, n: 2 });
+    expect(
+      (await one(`SELECT marketing_consent FROM customers WHERE email = 'same-tx@consent.test'`))
+        .marketing_consent
+    ).toBe(true);
+  });
+});
