@@ -27,6 +27,18 @@ const changeLogSize = async () =>
   Number((await one<{ n: string }>(`SELECT count(*) AS n FROM change_log`)).n);
 
 /** A file sent as the screen sends it: the raw bytes as the body, on a connection of its own. */
+/** `merged` merged into `survivor`, as the merge leaves them (an alias, a frozen row). */
+async function mergeInto(merged: number, survivor: number) {
+  await db.sql.query(`INSERT INTO customer_aliases (alias_id, customer_id) VALUES ($1, $2)`, [
+    merged,
+    survivor
+  ]);
+  await db.sql.query(`UPDATE customers SET merged_into = $2, merged_at = now() WHERE id = $1`, [
+    merged,
+    survivor
+  ]);
+}
+
 function upload(entity: string, name: string, body: Buffer | string, as = manager) {
   const url = new URL(`/api/imports/uploads?entity=${entity}&name=${encodeURIComponent(name)}`, server.url);
   const bytes = typeof body === 'string' ? Buffer.from(body) : body;
@@ -489,14 +501,7 @@ describe('products and orders', () => {
     const merged = (
       await one(`INSERT INTO customers (email, first_name) VALUES ('old@orders.test', 'Old') RETURNING id`)
     ).id;
-    await db.sql.query(`INSERT INTO customer_aliases (alias_id, customer_id) VALUES ($1, $2)`, [
-      merged,
-      survivor
-    ]);
-    await db.sql.query(`UPDATE customers SET merged_into = $2, merged_at = now() WHERE id = $1`, [
-      merged,
-      survivor
-    ]);
+    await mergeInto(merged, survivor);
 
     const ndjson = [
       {
@@ -702,14 +707,7 @@ describe('consent', () => {
     // its customer's summary, and one given to a merged-away customer still lands on the survivor.
     const survivor = (await one(`SELECT id FROM customers WHERE email = 'yes1@consent.test'`)).id;
     const merged = (await one(`SELECT id FROM customers WHERE email = 'no@consent.test'`)).id;
-    await db.sql.query(`INSERT INTO customer_aliases (alias_id, customer_id) VALUES ($1, $2)`, [
-      merged,
-      survivor
-    ]);
-    await db.sql.query(`UPDATE customers SET merged_into = $2, merged_at = now() WHERE id = $1`, [
-      merged,
-      survivor
-    ]);
+    await mergeInto(merged, survivor);
     await db.sql.query(
       `INSERT INTO customers (email, first_name, marketing_consent, marketing_consent_at)
          VALUES ('same-tx@consent.test', 'Same', true, now());
