@@ -14,7 +14,7 @@ import pg from 'pg';
 import { suggestMapping } from '#shared/schemas/imports.js';
 import { startEmbeddedPostgres } from '../../db/embedded.js';
 import { migrateDatabase } from '../../db/migrate.js';
-import { runImport, type Totals } from '../../server/services/integrations/import/pipeline.js';
+import { runImport } from '../../server/services/integrations/import/pipeline.js';
 import { withDatabase } from '../support/postgres.js';
 
 const { values } = parseArgs({
@@ -35,6 +35,37 @@ function resetPeak() {
     /* not Linux: the peak is the process's */
   }
 }
+/**
+ * CPU seconds a process has used (user + system), from /proc: the database backend of a
+ * connection is a process of its own here. Null where /proc cannot be read. Unlike seconds of
+ * wall time, this barely moves with the machine's load.
+ */
+function cpuSecondsOf(pid: number): number | null {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in USER_HZ (100/s)
+  } catch {
+    return null;
+  }
+}
+const nodeCpuSeconds = () => {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1e6;
+};
+/** The CPU used by this process and by the connection's backend while `work` runs. */
+async function measuringCpu<T>(client: pg.Client, work: () => Promise<T>) {
+  const { rows } = await client.query<{ pid: number }>(`SELECT pg_backend_pid() AS pid`);
+  const db0 = cpuSecondsOf(rows[0].pid);
+  const node0 = nodeCpuSeconds();
+  const result = await work();
+  const db1 = cpuSecondsOf(rows[0].pid);
+  return {
+    result,
+    nodeCpuSeconds: nodeCpuSeconds() - node0,
+    dbCpuSeconds: db0 === null || db1 === null ? null : db1 - db0
+  };
+}
+
 function peakMiB(): number {
   const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'));
   return m ? Math.round(Number(m[1]) / 1024) : Math.round(process.resourceUsage().maxRSS / 1024);
@@ -75,6 +106,9 @@ interface Result {
   seconds: number;
   rowsPerSecond: number;
   peakRssMiB: number;
+  /** CPU seconds of the importing process, and of its database connection's backend. */
+  nodeCpuSeconds: number;
+  dbCpuSeconds: number | null;
   imported: number;
   updated: number;
   rejected: number;
@@ -86,19 +120,25 @@ async function viaPipeline(url: string, file: string, run: string): Promise<Resu
   resetPeak();
   const t0 = performance.now();
   const columns = ['email', 'first_name', 'last_name', 'phone', 'language', 'tags', 'marketing_consent'];
-  const totals: Totals = await runImport({
-    client,
-    entity: 'customers',
-    options: {
-      format: 'csv',
-      encoding: 'utf-8',
-      delimiter: ',',
-      header: true,
-      mapping: suggestMapping('customers', columns)
-    },
-    source: createReadStream(file),
-    dryRun: false
-  });
+  const {
+    result: totals,
+    nodeCpuSeconds,
+    dbCpuSeconds
+  } = await measuringCpu(client, () =>
+    runImport({
+      client,
+      entity: 'customers',
+      options: {
+        format: 'csv',
+        encoding: 'utf-8',
+        delimiter: ',',
+        header: true,
+        mapping: suggestMapping('customers', columns)
+      },
+      source: createReadStream(file),
+      dryRun: false
+    })
+  );
   const seconds = (performance.now() - t0) / 1000;
   await client.end();
   return {
@@ -107,6 +147,8 @@ async function viaPipeline(url: string, file: string, run: string): Promise<Resu
     seconds,
     rowsPerSecond: Math.round(totals.rows / seconds),
     peakRssMiB: peakMiB(),
+    nodeCpuSeconds,
+    dbCpuSeconds,
     imported: totals.imported,
     updated: totals.updated,
     rejected: totals.rejected
@@ -122,6 +164,9 @@ async function rowByRow(url: string, file: string): Promise<Result> {
   const { parse } = await import('csv-parse');
   let rows = 0;
   let imported = 0;
+  const { pid } = (await client.query<{ pid: number }>(`SELECT pg_backend_pid() AS pid`)).rows[0];
+  const db0 = cpuSecondsOf(pid);
+  const node0 = nodeCpuSeconds();
   for await (const r of createReadStream(file).pipe(parse({ columns: true })) as AsyncIterable<
     Record<string, string>
   >) {
@@ -135,6 +180,7 @@ async function rowByRow(url: string, file: string): Promise<Result> {
     imported += res.rowCount ?? 0;
   }
   const seconds = (performance.now() - t0) / 1000;
+  const db1 = cpuSecondsOf(pid);
   await client.end();
   return {
     run: 'baseline: one INSERT a row',
@@ -142,6 +188,8 @@ async function rowByRow(url: string, file: string): Promise<Result> {
     seconds,
     rowsPerSecond: Math.round(rows / seconds),
     peakRssMiB: peakMiB(),
+    nodeCpuSeconds: nodeCpuSeconds() - node0,
+    dbCpuSeconds: db0 === null || db1 === null ? null : db1 - db0,
     imported,
     updated: 0,
     rejected: 0
@@ -185,6 +233,8 @@ async function main() {
       seconds: r.seconds.toFixed(1),
       'rows/s': r.rowsPerSecond,
       'peak RSS MiB': r.peakRssMiB,
+      'node CPU s': r.nodeCpuSeconds.toFixed(1),
+      'db CPU s': r.dbCpuSeconds?.toFixed(1) ?? '-',
       imported: r.imported,
       updated: r.updated,
       rejected: r.rejected

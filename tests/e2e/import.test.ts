@@ -24,9 +24,11 @@ let browser: Browser;
 let world: Awaited<ReturnType<typeof createWorld>>;
 
 const FILE =
-  'Email;First name;Last name\n' +
-  Array.from({ length: 30 }, (_, i) => `shopper${i + 1}@import-e2e.test;Shopper;No ${i + 1}`).join('\n') +
-  '\nnot-an-email;Broken;Row\n';
+  'Email;First name;Last name;External id\n' +
+  Array.from({ length: 30 }, (_, i) => `shopper${i + 1}@import-e2e.test;Shopper;No ${i + 1};L-${i + 1}`).join(
+    '\n'
+  ) +
+  '\nnot-an-email;Broken;Row;L-99\n';
 
 const shoot = async (page: Page, name: string) => {
   if (SHOTS) await page.screenshot({ path: `${SHOTS}/${name}.png`, fullPage: true });
@@ -69,6 +71,18 @@ describe('the imports screen', () => {
       .toMatch(/CSV,\s+utf-8, semicolon-separated/);
     await expect.poll(() => page.getByLabel('Column for Email (required)').inputValue()).toBe('Email');
     await expect.poll(() => page.getByLabel('Column for Last name').inputValue()).toBe('Last name');
+    await expect.poll(() => page.getByLabel('Column for External id').inputValue()).toBe('External id');
+
+    // The source of the external ids: checked as it is typed, and nothing starts while it is wrong.
+    const source = page.getByLabel('Source of external ids');
+    await source.fill('Legacy CRM');
+    await expect.poll(() => source.getAttribute('aria-invalid')).toBe('true');
+    await expect.poll(() => page.getByText('lower-case letters, digits').count()).toBe(1);
+    expect(await page.getByTestId('import-run').isDisabled()).toBe(true);
+    expect(await page.getByTestId('import-dry-run').isDisabled()).toBe(true);
+    await expectAccessible(page);
+    await source.fill('legacy-crm');
+    await expect.poll(() => source.getAttribute('aria-invalid')).toBe(null);
     await expectAccessible(page);
     await shoot(page, 'import-preview-1440');
 
@@ -98,9 +112,11 @@ describe('the imports screen', () => {
     await expectAccessible(page);
     await shoot(page, 'import-result-1440');
     const stored = await db.sql.query(
-      `SELECT count(*)::int AS n FROM customers WHERE email LIKE '%@import-e2e.test'`
+      `SELECT count(*)::int AS n, array_agg(DISTINCT external_source) AS sources
+         FROM customers WHERE email LIKE '%@import-e2e.test'`
     );
-    expect(stored.rows[0].n).toBe(30);
+    // Their external ids belong to the source typed on the screen.
+    expect(stored.rows[0]).toEqual({ n: 30, sources: ['legacy-crm'] });
     await context.close();
   }, 120_000);
 

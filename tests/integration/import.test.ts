@@ -27,6 +27,18 @@ const changeLogSize = async () =>
   Number((await one<{ n: string }>(`SELECT count(*) AS n FROM change_log`)).n);
 
 /** A file sent as the screen sends it: the raw bytes as the body, on a connection of its own. */
+/** `merged` merged into `survivor`, as the merge leaves them (an alias, a frozen row). */
+async function mergeInto(merged: number, survivor: number) {
+  await db.sql.query(`INSERT INTO customer_aliases (alias_id, customer_id) VALUES ($1, $2)`, [
+    merged,
+    survivor
+  ]);
+  await db.sql.query(`UPDATE customers SET merged_into = $2, merged_at = now() WHERE id = $1`, [
+    merged,
+    survivor
+  ]);
+}
+
 function upload(entity: string, name: string, body: Buffer | string, as = manager) {
   const url = new URL(`/api/imports/uploads?entity=${entity}&name=${encodeURIComponent(name)}`, server.url);
   const bytes = typeof body === 'string' ? Buffer.from(body) : body;
@@ -489,14 +501,7 @@ describe('products and orders', () => {
     const merged = (
       await one(`INSERT INTO customers (email, first_name) VALUES ('old@orders.test', 'Old') RETURNING id`)
     ).id;
-    await db.sql.query(`INSERT INTO customer_aliases (alias_id, customer_id) VALUES ($1, $2)`, [
-      merged,
-      survivor
-    ]);
-    await db.sql.query(`UPDATE customers SET merged_into = $2, merged_at = now() WHERE id = $1`, [
-      merged,
-      survivor
-    ]);
+    await mergeInto(merged, survivor);
 
     const ndjson = [
       {
@@ -559,6 +564,28 @@ describe('products and orders', () => {
         )
       ).n
     ).toBe(2);
+
+    // An order's items apart from each other: the later ones are refused, even in a later batch
+    // (the file's keys are kept by the database, not in the importer's memory), in a dry run too.
+    const apart =
+      'order_id,customer_email,status,sku,quantity,unit_price\n' +
+      'SHOP-6,keep@orders.test,pending,IMP-CUP,1,4.50\n' +
+      Array.from({ length: BATCH }, (_, i) => `SHOP-F${i},keep@orders.test,pending,IMP-CUP,1,4.50\n`).join(
+        ''
+      ) +
+      'SHOP-6,keep@orders.test,pending,IMP-MUG,1,10\n';
+    const apartPreview = await uploaded('orders', 'apart.csv', apart);
+    for (const dryRun of [true, false]) {
+      const job = await run(apartPreview, dryRun);
+      expect(job).toMatchObject({ state: 'done', imported: BATCH + 1, rejected: 1 });
+      expect((await manager.getOk(`/api/imports/${job.id}/rejects`)).rejects).toEqual([
+        {
+          line: BATCH + 3,
+          column: 'order_id',
+          reason: "order SHOP-6 was already given on line 2 (an order's items must be next to each other)"
+        }
+      ]);
+    }
   });
 
   it('replaces the items of an order imported again with other items, stock included, and nothing when they are the same', async () => {
@@ -643,5 +670,60 @@ describe('loyalty', () => {
     expect((await bonuses('brought%@import.test')).n).toBe(0);
     await createCustomer(db.sql, 'signs-up@import.test');
     expect((await bonuses('signs-up@import.test')).n).toBe(1);
+  });
+});
+
+describe('consent', () => {
+  it('leaves a consent row for each customer imported with consent, and every other consent row is summarized and resolved as before', async () => {
+    const csv =
+      'email,first_name,marketing_consent\nyes1@consent.test,Yes,yes\nno@consent.test,No,no\nyes2@consent.test,Yes,yes\n';
+    expect(await run(await uploaded('customers', 'consent.csv', csv))).toMatchObject({ imported: 3 });
+    const rows = (
+      await db.sql.query(
+        `SELECT c.email, c.marketing_consent, k.granted, k.source, k.at = c.marketing_consent_at AS same_time
+           FROM customers c LEFT JOIN customer_consents k ON k.customer_id = c.id
+          WHERE c.email LIKE '%@consent.test' ORDER BY c.email`
+      )
+    ).rows;
+    expect(rows).toEqual([
+      { email: 'no@consent.test', marketing_consent: false, granted: null, source: null, same_time: null },
+      {
+        email: 'yes1@consent.test',
+        marketing_consent: true,
+        granted: true,
+        source: 'import',
+        same_time: true
+      },
+      {
+        email: 'yes2@consent.test',
+        marketing_consent: true,
+        granted: true,
+        source: 'import',
+        same_time: true
+      }
+    ]);
+
+    // In the transaction that inserted a customer with consent, a later consent row still reaches
+    // its customer's summary, and one given to a merged-away customer still lands on the survivor.
+    const survivor = (await one(`SELECT id FROM customers WHERE email = 'yes1@consent.test'`)).id;
+    const merged = (await one(`SELECT id FROM customers WHERE email = 'no@consent.test'`)).id;
+    await mergeInto(merged, survivor);
+    await db.sql.query(
+      `INSERT INTO customers (email, first_name, marketing_consent, marketing_consent_at)
+         VALUES ('same-tx@consent.test', 'Same', true, now());
+       INSERT INTO customer_consents (customer_id, channel, granted, at, source)
+         VALUES (${Number(merged)}, 'email', false, now() + interval '1 second', 'agent');`
+    );
+    expect(
+      await one(
+        `SELECT marketing_consent, (SELECT count(*)::int FROM customer_consents WHERE customer_id = $1) AS n
+           FROM customers WHERE id = $1`,
+        [survivor]
+      )
+    ).toEqual({ marketing_consent: false, n: 2 });
+    expect(
+      (await one(`SELECT marketing_consent FROM customers WHERE email = 'same-tx@consent.test'`))
+        .marketing_consent
+    ).toBe(true);
   });
 });

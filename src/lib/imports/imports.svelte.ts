@@ -2,6 +2,7 @@ import { api, ApiError, unwrap } from '$lib/api.js';
 import { live } from '$lib/live/connection.svelte.js';
 import { liveClient } from '$lib/live/live-client.js';
 import {
+  ImportSource,
   isImportFinished,
   type ImportEntity,
   type ImportJob,
@@ -25,6 +26,13 @@ export const percentOf = (job: ImportJob) =>
       ? Math.min(99, Math.floor((job.bytesRead / job.size) * 100))
       : 0;
 
+/** What is wrong with a source name as typed (null: fine, and empty means the default source). */
+export function sourceProblem(source: string): string | null {
+  if (source.trim() === '') return null;
+  const parsed = ImportSource.safeParse(source);
+  return parsed.success ? null : (parsed.error.issues[0]?.message ?? 'not a source name');
+}
+
 /**
  * The imports screen's state: the file in hand (its preview and chosen options), the job followed
  * (progress as `import:progress`, read again after a reconnect) and the history.
@@ -43,6 +51,10 @@ export class ImportScreen {
   rejects = $state<ImportReject[]>([]);
   rejectsTotal = $state(0);
   readonly current = $derived(this.jobs.find((j) => j.id === this.currentId) ?? null);
+  /** Where the file's external ids come from (`options.source`); empty: the default source. */
+  source = $state('');
+  /** Why `source` cannot be used, checked as it is typed (the server checks it again). */
+  readonly sourceError = $derived(sourceProblem(this.source));
 
   attach(): () => void {
     const off = liveClient.on('import:progress', (job) => this.apply(job));
@@ -123,12 +135,21 @@ export class ImportScreen {
 
   async start(dryRun: boolean) {
     if (!this.preview || !this.options) return;
+    if (this.sourceError) {
+      this.error = `The source of external ids is not valid: ${this.sourceError}`;
+      return;
+    }
     this.starting = true;
     this.error = null;
+    const source = this.source.trim();
     try {
       const { job } = await unwrap(
         api.api.imports.$post({
-          json: { uploadId: this.preview.uploadId, dryRun, options: $state.snapshot(this.options) }
+          json: {
+            uploadId: this.preview.uploadId,
+            dryRun,
+            options: { ...$state.snapshot(this.options), ...(source ? { source } : {}) }
+          }
         })
       );
       this.currentId = job.id;

@@ -11,6 +11,7 @@ import {
 import { poolDb } from '../../../data/db.js';
 import { applyBatch, type Applied } from './apply.js';
 import { ENTITIES, type Cell, type Staged } from './entities.js';
+import { FileKeys, type Repeat } from './file-keys.js';
 import { readRecords } from './records.js';
 
 // One import, start to end, on one connection: the file is read as a stream, each record checked
@@ -19,7 +20,8 @@ import { readRecords } from './records.js';
 // database refuses a batch (a rule only it knows), the batch is applied again row by row inside the
 // same transaction, so that only the refused rows fail, each with the database's reason; a batch
 // is always all of its good rows or none. Memory stays bounded by two batches (one applying, the
-// next being read), plus one entry per distinct key (to report a key repeated in the file).
+// next being read): the keys given so far, to report a key the file repeats, are kept by the
+// database (file-keys.ts).
 
 export const DEFAULT_BATCH_SIZE = 5000;
 
@@ -84,6 +86,9 @@ export async function runImport(opts: RunImportOptions): Promise<Totals> {
     `CREATE TEMP TABLE IF NOT EXISTS ${spec.stage.table} (${spec.stage.columns}) ON COMMIT DELETE ROWS`
   );
 
+  const fileKeys = new FileKeys(client, spec.grouped);
+  await fileKeys.reset();
+
   const totals: Totals = { rows: 0, imported: 0, updated: 0, unchanged: 0, rejected: 0, bytesRead: 0 };
   const counted = new PassThrough();
   counted.on('data', (chunk: Buffer) => (totals.bytesRead += chunk.length));
@@ -91,7 +96,6 @@ export async function runImport(opts: RunImportOptions): Promise<Totals> {
   opts.source.pipe(counted);
 
   let columns: string[] = [];
-  const seen = new Map<string, number>();
   let lastKey: string | null = null;
   let batch: Staged[] = [];
   let raws = new Map<number, unknown>();
@@ -100,12 +104,19 @@ export async function runImport(opts: RunImportOptions): Promise<Totals> {
   const flush = async () => {
     // What was read up to this batch (reading goes on while it applies).
     const readUpTo = { rows: totals.rows, bytesRead: totals.bytesRead };
-    const rows = batch;
+    // Taken before the first await: reading goes on into the next batch meanwhile.
+    const staged = batch;
     const batchRaws = raws;
     const batchRejects = rejects;
     batch = [];
     raws = new Map();
     rejects = [];
+    const repeated = new Set<number>();
+    for (const r of staged.length ? await fileKeys.repeats(staged) : []) {
+      repeated.add(r.line);
+      batchRejects.push({ ...repeatReject(r), raw: batchRaws.get(r.line) ?? null });
+    }
+    const rows = repeated.size ? staged.filter((r) => !repeated.has(r.line)) : staged;
     const lines = new Set(rows.map((r) => r.line));
     let applied: Applied = { imported: 0, updated: 0, rejects: [] };
     if (rows.length) applied = await applyInTransaction(rows);
@@ -118,12 +129,36 @@ export async function runImport(opts: RunImportOptions): Promise<Totals> {
       : lines.size - refused.size;
     totals.unchanged += Math.max(0, records - applied.imported - applied.updated);
     totals.rejected += new Set(batchRejects.map((r) => r.line)).size;
+    batchRejects.sort((a, b) => a.line - b.line); // in file order (repeats are found as the batch goes)
     await opts.onBatch?.({ ...totals, ...readUpTo }, batchRejects);
   };
+
+  const repeatReject = ({ line, first, key, altLabel }: Repeat): ImportReject =>
+    altLabel
+      ? {
+          line,
+          column: opts.options.mapping.external_id ?? 'external_id',
+          reason: `duplicate of line ${first} (the same ${altLabel})`
+        }
+      : {
+          line,
+          column: spec.grouped
+            ? (opts.options.mapping.order_id ?? 'order_id')
+            : keyColumn(entity, opts.options),
+          reason: spec.grouped
+            ? `order ${key} was already given on line ${first} (an order's items must be next to each other)`
+            : `duplicate of line ${first} (the same ${entity === 'customers' ? 'email' : 'SKU'})`
+        };
 
   const applyInTransaction = async (rows: Staged[]): Promise<Applied> => {
     await client.query('BEGIN');
     try {
+      // A batch's commit does not wait for its WAL to reach the disk (the WAL writer flushes it
+      // within a fraction of a second). A crash can lose the last batches committed, never part of
+      // one, and never one the job's progress already counts: that progress is a durable commit
+      // after the batch's, and WAL is flushed in order. The import is idempotent, so running it
+      // again (a job taken over does) writes what was lost.
+      await client.query(`SET LOCAL synchronous_commit = off`);
       let result: Applied;
       await client.query('SAVEPOINT import_batch');
       try {
@@ -212,34 +247,7 @@ export async function runImport(opts: RunImportOptions): Promise<Totals> {
       continue;
     }
     const key = checked.rows[0].key;
-    const first = seen.get(key);
-    if (first !== undefined && !(spec.grouped && key === lastKey)) {
-      rejects.push({
-        line: item.line,
-        column: spec.grouped
-          ? (opts.options.mapping.order_id ?? 'order_id')
-          : keyColumn(entity, opts.options),
-        reason: spec.grouped
-          ? `order ${key} was already given on line ${first} (an order's items must be next to each other)`
-          : `duplicate of line ${first} (the same ${entity === 'customers' ? 'email' : 'SKU'})`,
-        raw: item.raw
-      });
-      continue;
-    }
-    const alt = checked.rows[0].alt;
-    const altFirst = alt && seen.get(alt.key);
-    if (alt && altFirst !== undefined) {
-      rejects.push({
-        line: item.line,
-        column: opts.options.mapping.external_id ?? 'external_id',
-        reason: `duplicate of line ${altFirst} (the same ${alt.label})`,
-        raw: item.raw
-      });
-      continue;
-    }
     if (spec.grouped && key !== lastKey && batch.length >= batchSize) await handOver();
-    if (first === undefined) seen.set(key, item.line);
-    if (alt) seen.set(alt.key, item.line);
     lastKey = key;
     batch.push(...checked.rows);
     raws.set(item.line, item.raw);
