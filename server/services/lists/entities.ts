@@ -41,12 +41,13 @@ export interface EntitySql {
   aggregateFrom: string;
   id: string;
   /**
-   * The base table with its summary LEFT JOINed on its unique key, for choosing a page's ids
-   * when the sort is on the base table's own columns: the planner drops the join when the filter
-   * does not use it, so a page is picked from the base table (and a covering index of it) and
-   * only the page's rows are joined. Absent: pages are read from `from` directly.
+   * Where a page's ids are chosen when the sort is on the base table's own columns: the base
+   * table with its summary LEFT JOINed on its unique key (the planner drops the join when the
+   * filter does not use it), restricted by `where` to exactly the rows that have a summary (so
+   * the same rows as `from`). A page is then picked from the base table, or a covering index of
+   * it, and only the page's rows are joined. Absent: pages are read from `from` directly.
    */
-  pageIdsFrom?: string;
+  pageIds?: { from: string; where: string };
   fields: Record<string, FieldSql>;
   /** The search box: SQL true when the row matches; the arguments are bound parameters. */
   search: (p: SearchParams) => string;
@@ -146,7 +147,11 @@ export const ENTITY_SQL: Record<ListEntity, EntitySql> = {
     // Driven from the summary table: a footer over every customer sums customer_stats alone.
     aggregateFrom: `customer_stats s LEFT JOIN customers c ON c.id = s.customer_id`,
     id: 'c.id',
-    pageIdsFrom: `customers c LEFT JOIN customer_stats s ON s.customer_id = c.id`,
+    // A customer has its customer_stats row exactly while it is not merged away (migration 0022).
+    pageIds: {
+      from: `customers c LEFT JOIN customer_stats s ON s.customer_id = c.id`,
+      where: 'c.merged_into IS NULL'
+    },
     fields: {
       id: { select: 'c.id', sort: 'c.id', sortType: 'integer' },
       name: {

@@ -77,13 +77,14 @@ async function readPage(db: Db, entity: ListEntity, query: ListQuery) {
   if (after) condition = `(${condition}) AND ${afterCursor(columns, after, p)}`;
   const keys = columns.map((c, i) => `(${c.expr})::text AS "_k${i}"`).join(', ');
   const limit = p.add(query.limit + 1, 'integer');
-  const { from, id, pageIdsFrom, fields } = ENTITY_SQL[entity];
+  const { from, id, pageIds, fields } = ENTITY_SQL[entity];
   // Sorted by the base table's own columns, the page's ids are chosen from the base table alone
   // (the summary joined only if the filter uses it) and only those rows are joined and shown:
   // a filter the sort index cannot bound is then tested on index entries, not on every row's
   // summary (docs/performance.md, "Consent and tag", "Phone search").
-  if (pageIdsFrom && !fields[query.sort[0]?.field]?.sortId)
-    condition = `${id} IN (SELECT ${id} FROM ${pageIdsFrom} WHERE ${condition} ORDER BY ${orderBy(columns)} LIMIT ${limit})`;
+  if (pageIds && !fields[query.sort[0]?.field]?.sortId)
+    condition = `${id} IN (SELECT ${id} FROM ${pageIds.from} WHERE ${pageIds.where} AND (${condition})
+      ORDER BY ${orderBy(columns)} LIMIT ${limit})`;
   const sql = `SELECT ${selectList(entity)}, ${keys} FROM ${from}
     WHERE ${condition} ORDER BY ${orderBy(columns)} LIMIT ${limit}`;
   const raw = await db.query<Record<string, unknown>>(sql, [...where.params, ...p.values]);
