@@ -1,10 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Sequelize } from 'sequelize';
 import { SequelizeStorage, Umzug } from 'umzug';
+import { PROJECT_ROOT } from '../server/project-root.js';
 
-const migrationsDir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'migrations');
+const migrationsDir = path.join(PROJECT_ROOT, 'db', 'migrations');
 
 /**
  * Migrations are pairs of SQL files, `<timestamp>-<name>.up.sql` and `.down.sql`, applied in a

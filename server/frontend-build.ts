@@ -4,7 +4,8 @@ import path from 'node:path';
 
 const SOURCES = ['src', 'static', 'svelte.config.js', 'vite.config.ts', 'package-lock.json'];
 
-function newestMtime(entry: string): number {
+/** The newest modification time of a file or of anything under a folder (0 when missing). */
+export function newestMtime(entry: string): number {
   if (!existsSync(entry)) return 0;
   const stat = statSync(entry);
   if (!stat.isDirectory()) return stat.mtimeMs;

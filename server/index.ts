@@ -1,5 +1,4 @@
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from '../db/embedded.js';
 import { migrateDatabase } from '../db/migrate.js';
 import { DEMO_PASSWORD, DEMO_USERS } from '../db/seed/demo-users.js';
@@ -7,10 +6,11 @@ import { seedIfEmpty } from '../db/seed/index.js';
 import { loadConfig } from './config.js';
 import { ensureFrontendBuilt } from './frontend-build.js';
 import { createLogger } from './logger.js';
+import { PROJECT_ROOT } from './project-root.js';
 import { startPulse, type RunningPulse } from './pulse.js';
 import { DEMO_INTERVAL_MS, holdsDemoData } from './services/demo-activity.js';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const root = PROJECT_ROOT;
 
 /** `npm start`: embedded Postgres unless DATABASE_URL is set, demo data on first start, one port. */
 async function main() {

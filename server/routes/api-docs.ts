@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -7,10 +8,13 @@ import type { AppEnv } from '../http/env.js';
 import { buildOpenApi, type RoutedApp } from '../http/openapi.js';
 import { validate } from '../http/validate.js';
 import { notFound } from '../errors.js';
+import { PROJECT_ROOT } from '../project-root.js';
 
 const require = createRequire(import.meta.url);
 const SWAGGER_DIR = path.dirname(require.resolve('swagger-ui-dist/package.json'));
-const { version } = require('../../package.json') as { version: string };
+const { version } = JSON.parse(readFileSync(path.join(PROJECT_ROOT, 'package.json'), 'utf8')) as {
+  version: string;
+};
 
 /** The Swagger UI files the docs page loads, served from the npm package (no CDN). */
 const ASSETS: Record<string, string> = {

@@ -15,6 +15,7 @@ import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { encodeListState, type ListEntity, type ListQuery } from '#shared/lists/query.js';
 import { DEMO_PASSWORD } from '../../db/seed/demo-users.js';
+import { SERVER_BUNDLE, buildServer, serverIsStale } from '../../server/server-build.js';
 import { Browser } from '../support/http.js';
 import { freePort } from '../support/postgres.js';
 import { crmDatabase } from './crm-database.js';
@@ -138,10 +139,17 @@ const LISTS: [string, ListEntity, Partial<ListQuery>][] = [
 /** A realistic typo: two neighbouring letters swapped in the first name. */
 const typo = (name: string) => (name.length < 3 ? name : `${name[0]}${name[2]}${name[1]}${name.slice(3)}`);
 
-/** Starts `npm start`'s entry point against `url` as a child process; resolves once it answers. */
+/**
+ * Starts what `npm start` runs (the compiled server, built first when stale) against `url` as a
+ * child process; resolves once it answers.
+ */
 async function startServer(url: string) {
+  if (serverIsStale(root)) {
+    say('Compiling the server (as npm start does)...');
+    await buildServer(root);
+  }
   const port = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', 'server/index.ts'], {
+  const child = spawn(process.execPath, ['--enable-source-maps', SERVER_BUNDLE], {
     cwd: root,
     env: {
       ...process.env,

@@ -523,6 +523,37 @@ describe('sorting and keyset paging', () => {
     }
   });
 
+  // Two ways a page is read since docs/performance.md's 2026-12-05 (crm) section: an orders search
+  // alone in the default order picks its page itself; a customers page sorted by the customers'
+  // own columns chooses its ids before joining the summary. Both must page exactly as the plain
+  // statement does.
+  it('a search alone in the default order pages exactly as the same search under a filter', async () => {
+    const everything = where([{ field: 'total', operator: 'gte', value: '0' }]);
+    for (const q of ['john smith', 'smith', 'SHOP-1000']) {
+      const plain = (await walk('orders', { q, filter: everything }, 200)).map((r) => r.id);
+      expect(plain.length, q).toBeGreaterThan(0);
+      for (const limit of [1, 2, 200])
+        expect(
+          (await walk('orders', { q }, limit)).map((r) => r.id),
+          `${q} by ${limit}`
+        ).toEqual(plain);
+    }
+  });
+
+  it('customers with consent and a tag, newest first, are every such customer in order', async () => {
+    const filter = where([
+      { field: 'marketingConsent', operator: 'is', value: true },
+      { field: 'tags', operator: 'any', value: ['vip'] }
+    ]);
+    const { rows } = await db.sql.query<{ id: number }>(
+      `SELECT id FROM customers WHERE marketing_consent AND tags && '{vip}' AND merged_into IS NULL
+        ORDER BY created_at DESC, id DESC`
+    );
+    expect(rows.length).toBeGreaterThan(0);
+    for (const limit of [1, 200])
+      expect((await walk('customers', { filter }, limit)).map((r) => r.id)).toEqual(rows.map((r) => r.id));
+  });
+
   it('ties break on id, so equal values page without loss or repeat', async () => {
     // z1 and m1 both total 20.00.
     const rows = await walk(
@@ -689,7 +720,9 @@ describe('merged customers', () => {
     const merged = await customer('twinB', {
       first: 'Tamsin',
       last: 'Twine',
-      email: 'tam.twine@example.com'
+      email: 'tam.twine@example.com',
+      tags: ['vip'],
+      consent: true
     });
     await order('twinOrder', { customer: 'twinB', total: '40.00' });
     expect(await everyone()).toBe(before + 2);
@@ -703,5 +736,23 @@ describe('merged customers', () => {
     const csv = (await agent.get(`/api/customers/export.csv?${encodeListState({ q: 'Tamsin' })}`)).body;
     expect(csv).toContain('tamsin@example.com');
     expect(csv).not.toContain('tam.twine@example.com');
+
+    // The merged-away customer is the newest of all, and a consenting vip: a page of one, whose
+    // ids are chosen from the customers table before the summary is joined, is not spent on it.
+    const consentVip = where([
+      { field: 'marketingConsent', operator: 'is', value: true },
+      { field: 'tags', operator: 'any', value: ['vip'] }
+    ]);
+    for (const [state, sql] of [
+      [{}, 'TRUE'],
+      [{ filter: consentVip }, `marketing_consent AND tags && '{vip}'`]
+    ] as const) {
+      const { rows: expected } = await db.sql.query<{ id: number }>(
+        `SELECT id FROM customers WHERE merged_into IS NULL AND ${sql} ORDER BY created_at DESC, id DESC LIMIT 2`
+      );
+      const res = await list('customers', { ...state, limit: 1 });
+      expect(res.body.rows.map((r: { id: number }) => r.id)).toEqual([expected[0].id]);
+      expect(res.body.nextCursor === null).toBe(expected.length < 2);
+    }
   });
 });

@@ -30,6 +30,8 @@ export interface WhereInput {
   q?: string;
   filter?: FilterGroup;
   ids?: number[];
+  /** The page a list reads in its default order (see SearchParams.page); values cast by `columns`. */
+  page?: { limit: number; after: string[] | null; columns: SortColumn[] };
 }
 
 const badFilter = (message: string) => new AppError('validation_failed', message);
@@ -141,7 +143,12 @@ function compileGroup(entity: ListEntity, group: FilterGroup, p: Params): string
 }
 
 /** The search as the entity's SQL condition, or null for a search with nothing to look for. */
-function compileSearch(entity: ListEntity, q: string, p: Params): string | null {
+function compileSearch(
+  entity: ListEntity,
+  q: string,
+  p: Params,
+  page: WhereInput['page'] | undefined
+): string | null {
   const text = q.trim();
   if (text.length === 0) return null;
   const terms = searchTerms(text);
@@ -157,6 +164,14 @@ function compileSearch(entity: ListEntity, q: string, p: Params): string | null 
   const tsParam = once(terms.map((t) => `${t}:*`).join(' & '));
   const digitsParam = once(`%${digits}%`);
   const idParam = once(id, 'integer');
+  let pageBound: SearchParams['page'] | undefined;
+  const pageParams = () =>
+    (pageBound ??= page
+      ? {
+          limit: p.add(page.limit, 'integer'),
+          after: page.after && page.after.map((v, i) => p.add(v, page.columns[i].type))
+        }
+      : null);
   const params: SearchParams = {
     get q() {
       return qParam();
@@ -172,6 +187,9 @@ function compileSearch(entity: ListEntity, q: string, p: Params): string | null 
     },
     get id() {
       return id !== null && id <= 2147483647 ? idParam() : null;
+    },
+    get page() {
+      return pageParams();
     },
     letters: /\p{L}/u.test(text)
   };
@@ -190,7 +208,7 @@ export function compileWhere(
   const p = new Params(firstParam);
   const parts: string[] = [];
   if (input.q) {
-    const search = compileSearch(entity, input.q, p);
+    const search = compileSearch(entity, input.q, p, input.page);
     if (search) parts.push(search);
   }
   if (input.filter) parts.push(compileGroup(entity, input.filter, p));

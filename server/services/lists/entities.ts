@@ -40,6 +40,14 @@ export interface EntitySql {
    */
   aggregateFrom: string;
   id: string;
+  /**
+   * Where a page's ids are chosen when the sort is on the base table's own columns: the base
+   * table with its summary LEFT JOINed on its unique key (the planner drops the join when the
+   * filter does not use it), restricted by `where` to exactly the rows that have a summary (so
+   * the same rows as `from`). A page is then picked from the base table, or a covering index of
+   * it, and only the page's rows are joined. Absent: pages are read from `from` directly.
+   */
+  pageIds?: { from: string; where: string };
   fields: Record<string, FieldSql>;
   /** The search box: SQL true when the row matches; the arguments are bound parameters. */
   search: (p: SearchParams) => string;
@@ -63,6 +71,13 @@ export interface SearchParams {
   id: string | null;
   /** Whether the search has a letter: without one it cannot be like a name (a phone, a number). */
   letters: boolean;
+  /**
+   * Set when the search alone chooses a page in the entity's default order (no filter, no ids):
+   * the rows the page reads (its limit + 1) and the cursor's values (placeholders, cast as the
+   * default sort's columns), so a search may return that page's ids rather than every match.
+   * Null for footers, exports and live checks, which need every match.
+   */
+  page: { limit: string; after: string[] | null } | null;
 }
 
 const customerName = `(c.first_name || ' ' || c.last_name)`;
@@ -92,12 +107,51 @@ const customerSearch = (p: SearchParams, alias = 'c') =>
  */
 export const ORDER_SEARCH_CUSTOMERS = 500;
 
+/**
+ * Orders whose number matches, or whose customer does. Matching order ids first (each branch an
+ * index), then the page: a hashed id set, not a scan. An order number is looked up as one.
+ *
+ * On a page in the default order (newest first) the search picks the page itself: each matched
+ * customer's newest orders after the cursor come from `orders_customer_page_idx (customer_id,
+ * order_date DESC, id DESC)` alone (an index-only LATERAL read, at most one page a customer), and
+ * only the page's ids reach the outer query, which then joins ~51 orders instead of every order of
+ * the 500 customers (docs/performance.md, "Orders searched by a customer's name").
+ */
+function orderSearch(p: SearchParams): string {
+  if (p.id)
+    return `o.id IN (SELECT o2.id FROM orders o2 WHERE o2.external_id ILIKE ${p.like} UNION ALL SELECT ${p.id})`;
+  const customers =
+    `SELECT c2.id FROM customers c2 WHERE ${customerSearch(p, 'c2')}` +
+    ` ORDER BY word_similarity(${p.q}, c2.first_name || ' ' || c2.last_name) DESC, c2.id LIMIT ${ORDER_SEARCH_CUSTOMERS}`;
+  if (!p.page)
+    return (
+      `o.id IN (SELECT o2.id FROM orders o2 WHERE o2.external_id ILIKE ${p.like}` +
+      ` UNION ALL SELECT o4.id FROM orders o4 WHERE o4.customer_id IN (${customers}))`
+    );
+  const { limit, after } = p.page;
+  const afterCursor = (a: string) =>
+    after ? ` AND (${a}.order_date, ${a}.id) < (${after[0]}, ${after[1]})` : '';
+  return (
+    `o.id IN (SELECT m.id FROM (` +
+    `SELECT o2.id, o2.order_date FROM orders o2 WHERE o2.external_id ILIKE ${p.like}${afterCursor('o2')}` +
+    ` UNION SELECT o4.id, o4.order_date FROM (${customers}) c3 CROSS JOIN LATERAL (` +
+    `SELECT o4.id, o4.order_date FROM orders o4 WHERE o4.customer_id = c3.id${afterCursor('o4')}` +
+    ` ORDER BY o4.order_date DESC, o4.id DESC LIMIT ${limit}) o4` +
+    `) m ORDER BY m.order_date DESC, m.id DESC LIMIT ${limit})`
+  );
+}
+
 export const ENTITY_SQL: Record<ListEntity, EntitySql> = {
   customers: {
     from: `customers c JOIN customer_stats s ON s.customer_id = c.id`,
     // Driven from the summary table: a footer over every customer sums customer_stats alone.
     aggregateFrom: `customer_stats s LEFT JOIN customers c ON c.id = s.customer_id`,
     id: 'c.id',
+    // A customer has its customer_stats row exactly while it is not merged away (migration 0022).
+    pageIds: {
+      from: `customers c LEFT JOIN customer_stats s ON s.customer_id = c.id`,
+      where: 'c.merged_into IS NULL'
+    },
     fields: {
       id: { select: 'c.id', sort: 'c.id', sortType: 'integer' },
       name: {
@@ -195,14 +249,7 @@ export const ENTITY_SQL: Record<ListEntity, EntitySql> = {
       refunded: { select: `(o.status = 'refunded')`, sort: `(o.status = 'refunded')`, sortType: 'boolean' },
       version: { select: 'o.version' }
     },
-    // Matching order ids first (each branch an index), then the page: a hashed id set, not a scan.
-    search: (p) =>
-      `o.id IN (SELECT o2.id FROM orders o2 WHERE o2.external_id ILIKE ${p.like}` +
-      // An order number is looked up as one; anything else also searches the customers.
-      (p.id
-        ? ` UNION ALL SELECT ${p.id})`
-        : ` UNION ALL SELECT o4.id FROM orders o4 WHERE o4.customer_id IN (SELECT c2.id FROM customers c2 WHERE ${customerSearch(p, 'c2')}` +
-          ` ORDER BY word_similarity(${p.q}, c2.first_name || ' ' || c2.last_name) DESC, c2.id LIMIT ${ORDER_SEARCH_CUSTOMERS}))`),
+    search: orderSearch,
     money: ['total'],
     highlight: ['externalId', 'customerName', 'customerEmail']
   },

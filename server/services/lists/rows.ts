@@ -1,6 +1,7 @@
 import { highlightRow } from '#shared/lists/highlight.js';
 import {
   canViewList,
+  DEFAULT_SORT,
   type ListEntity,
   type ListPage,
   type ListQuery,
@@ -11,7 +12,7 @@ import type { Db } from '../../data/db.js';
 import { AppError } from '../../errors.js';
 import type { Actor } from '../../http/env.js';
 import { Params, afterCursor, compileWhere, orderBy, sortColumns } from './compile.js';
-import { decodeCursor, encodeCursor } from './cursor.js';
+import { decodeCursor, encodeCursor, sortSignature } from './cursor.js';
 import { ENTITY_SQL } from './entities.js';
 import { dailyOrderTotals, orderTotals } from './order-totals.js';
 
@@ -61,16 +62,30 @@ function present(entity: ListEntity, raw: Record<string, unknown>): Record<strin
 /** Reads one page (rows in the contract's shape, plus the raw sort keys of the last row). */
 async function readPage(db: Db, entity: ListEntity, query: ListQuery) {
   const columns = sortColumns(entity, query.sort);
-  const where = compileWhere(entity, query);
+  const after = query.cursor ? decodeCursor(query.cursor, query.sort, columns) : null;
+  // In the default order with nothing but a search, the search may choose the page itself.
+  const searchPicksPage =
+    !query.filter?.rules.length &&
+    !query.ids &&
+    sortSignature(query.sort) === sortSignature(DEFAULT_SORT[entity]);
+  const where = compileWhere(entity, {
+    ...query,
+    page: searchPicksPage ? { limit: query.limit + 1, after, columns } : undefined
+  });
   const p = new Params(where.params.length + 1);
   let condition = where.sql;
-  if (query.cursor) {
-    const values = decodeCursor(query.cursor, query.sort, columns);
-    condition = `(${condition}) AND ${afterCursor(columns, values, p)}`;
-  }
+  if (after) condition = `(${condition}) AND ${afterCursor(columns, after, p)}`;
   const keys = columns.map((c, i) => `(${c.expr})::text AS "_k${i}"`).join(', ');
   const limit = p.add(query.limit + 1, 'integer');
-  const sql = `SELECT ${selectList(entity)}, ${keys} FROM ${ENTITY_SQL[entity].from}
+  const { from, id, pageIds, fields } = ENTITY_SQL[entity];
+  // Sorted by the base table's own columns, the page's ids are chosen from the base table alone
+  // (the summary joined only if the filter uses it) and only those rows are joined and shown:
+  // a filter the sort index cannot bound is then tested on index entries, not on every row's
+  // summary (docs/performance.md, "Consent and tag", "Phone search").
+  if (pageIds && !fields[query.sort[0]?.field]?.sortId)
+    condition = `${id} IN (SELECT ${id} FROM ${pageIds.from} WHERE ${pageIds.where} AND (${condition})
+      ORDER BY ${orderBy(columns)} LIMIT ${limit})`;
+  const sql = `SELECT ${selectList(entity)}, ${keys} FROM ${from}
     WHERE ${condition} ORDER BY ${orderBy(columns)} LIMIT ${limit}`;
   const raw = await db.query<Record<string, unknown>>(sql, [...where.params, ...p.values]);
   const more = raw.length > query.limit;
