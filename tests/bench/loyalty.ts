@@ -2,8 +2,8 @@
 //
 // The loyalty program's impact preview at size: the draft replayed over the last 12 months of
 // orders against the version in force, as the server runs it (server/services/loyalty-program/
-// preview.ts: month by month into a temporary table, then one comparison), with the progress it
-// reports. Baseline in the same run: the preview of an unchanged draft (the same work, nobody
+// preview.ts: the rollups made fresh, then ten ranges of members, each one pass that sums what the
+// comparison needs), with the progress it reports. Baseline in the same run: the preview of an unchanged draft (the same work, nobody
 // moves). Also times the loyalty screen's reports. Target: a preview <= 10 s at 1,000,000
 // customers and 5,000,000 orders. Uses the CRM bench's database generator (crm-database.ts) with
 // its data directory under --data. Prints a table and writes bench-results/loyalty.json.

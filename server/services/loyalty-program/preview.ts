@@ -4,22 +4,14 @@ import type { Db } from '../../data/db.js';
 import { AppError, notFound } from '../../errors.js';
 import type { Actor } from '../../http/env.js';
 import { ensureFresh } from '../analytics/rollups.js';
-import {
-  compare,
-  createSpendTable,
-  customerIdRange,
-  gatherCustomers,
-  gatherExtras,
-  REPLAY_MONTHS,
-  termsOf
-} from './replay.js';
+import { REPLAY_MONTHS, replay, termsOf } from './replay.js';
 import { currentVersion, type VersionRow } from './versions.js';
 
 // The impact preview as a server job: the draft replayed over the last 12 months against the
 // version in force (replay.ts). It runs in the server process that accepted it, in one
-// transaction on one connection (the month-by-month spend lives in a temporary table), and
-// writes its progress to loyalty_preview_jobs after each month, outside that transaction, so
-// any process answers its status; `onProgress` tells the starter's screens at once.
+// transaction on one connection (what multipliers and bonuses add lives in a temporary table),
+// and writes its progress to loyalty_preview_jobs after each range of members, outside that
+// transaction, so any process answers its status; `onProgress` tells the starter's screens at once.
 
 /** Whoever should hear how a preview is going (the route wires the socket hub's user room). */
 export type PreviewListener = (userId: number, job: PreviewJob) => void;
@@ -40,9 +32,9 @@ interface JobRow {
 
 /** A replay statement may take this long before the job gives up. */
 const STATEMENT_TIMEOUT = '2min';
-/** Steps of the bar: the rollups made fresh, the customers gathered in GATHER_STEPS ranges, the comparison. */
-const GATHER_STEPS = 10;
-const STEPS = GATHER_STEPS + 2;
+/** Steps of the bar: the rollups made fresh, then the members replayed in REPLAY_STEPS ranges. */
+const REPLAY_STEPS = 10;
+const STEPS = REPLAY_STEPS + 1;
 
 function presentJob(row: JobRow): PreviewJob {
   return {
@@ -117,18 +109,12 @@ async function runPreview(
       await t.query(`SET LOCAL statement_timeout = '${STATEMENT_TIMEOUT}'`);
       await t.query(`SET LOCAL work_mem = '256MB'`);
       await t.query(`SET LOCAL jit = off`);
-      await createSpendTable(t);
       await ensureFresh(t, timezone);
       await progress(1);
-      const { min, max } = await customerIdRange(t);
-      const width = Math.max(1, Math.ceil((max - min + 1) / GATHER_STEPS));
-      for (let step = 0; step < GATHER_STEPS; step++) {
-        await gatherCustomers(t, timezone, min + step * width, min + (step + 1) * width);
-        await progress(step + 2);
-      }
-      await gatherExtras(t, timezone, termsOf(current), termsOf(draft));
-      await t.query(`ANALYZE loyalty_preview_spend`);
-      return compare(t, termsOf(current), termsOf(draft));
+      return replay(t, timezone, termsOf(current), termsOf(draft), {
+        steps: REPLAY_STEPS,
+        onStep: (step) => progress(step + 1)
+      });
     });
     const result: PreviewResult = {
       ...outcome,

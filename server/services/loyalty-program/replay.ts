@@ -3,7 +3,9 @@ import type { ProgramConfig } from '#shared/schemas/loyalty-program.js';
 import type { Db } from '../../data/db.js';
 
 // The impact preview's SQL: the last 12 months replayed under two programs (the version in force,
-// `a`, and the draft, `b`), set-based over every member at once.
+// `a`, and the draft, `b`), set-based: one pass over a range of members computes, for each, the
+// points both programs would have earned and the tiers they would give, and sums only what the
+// comparison needs (counts and points), so ranges add up and nothing per member is stored.
 //
 // Per member: `spend` is the spend of the last 12 calendar months (orders that are not cancelled
 // or refunded, from the analytics rollup); `lines_X` what the program's category and product
@@ -24,9 +26,7 @@ import type { Db } from '../../data/db.js';
 // read only for the products a program multiplies (directly or by category), so a program without
 // multipliers costs nothing more (docs/decisions.md).
 
-/** The window's spend per customer is gathered, a range of customers at a time, into this table. */
-export const SPEND_TABLE = 'pg_temp.loyalty_preview_spend';
-/** What the multipliers and bonuses of each program add per customer (gatherExtras). */
+/** What the multipliers and bonuses of each program add per customer (prepareExtras). */
 export const EXTRA_TABLE = 'pg_temp.loyalty_preview_extra';
 export const REPLAY_MONTHS = 12;
 
@@ -64,14 +64,11 @@ export interface ReplayResult {
   };
 }
 
-export async function createSpendTable(db: Db) {
-  await db.query(
-    `CREATE TEMP TABLE IF NOT EXISTS loyalty_preview_spend (customer_id integer NOT NULL, spend numeric NOT NULL)
-       ON COMMIT DROP`
-  );
+/** The table of what each program's multipliers and bonuses add, one row a customer (prepareExtras). */
+async function createExtraTable(db: Db) {
   await db.query(
     `CREATE TEMP TABLE IF NOT EXISTS loyalty_preview_extra (
-       customer_id integer NOT NULL, lines_a numeric NOT NULL, lines_b numeric NOT NULL,
+       customer_id integer PRIMARY KEY, lines_a numeric NOT NULL, lines_b numeric NOT NULL,
        bonus_a integer NOT NULL, bonus_b integer NOT NULL) ON COMMIT DROP`
   );
 }
@@ -84,56 +81,71 @@ const hasBonuses = (t: ReplayTerms) => t.bonuses.signUp + t.bonuses.birthday + t
  * What each program's multipliers and bonuses add per customer over the replay window (see the
  * head of this file), into EXTRA_TABLE. Lines are read only for products either program
  * multiplies, found through the products index, and nothing at all when neither program has
- * multipliers or bonuses.
+ * multipliers or bonuses (then it answers false, and the replay joins no table).
  */
-export async function gatherExtras(db: Db, timezone: string, a: ReplayTerms, b: ReplayTerms) {
+export async function prepareExtras(
+  db: Db,
+  timezone: string,
+  a: ReplayTerms,
+  b: ReplayTerms
+): Promise<boolean> {
   const lines = hasMultipliers(a) || hasMultipliers(b);
   const bonuses = hasBonuses(a) || hasBonuses(b);
-  if (!lines && !bonuses) return;
+  if (!lines && !bonuses) return false;
+  await createExtraTable(db);
   const rates = (t: ReplayTerms) => [
     JSON.stringify(t.productMultipliers),
     JSON.stringify(t.categoryMultipliers)
   ];
+  // The multiplied products first, as a list: inside the statement below the planner guessed
+  // hundreds of them for a hundred, and joined every order line of the window to its order before
+  // keeping the multiplied ones (64 s at 5M orders against seconds for the lines of those products).
+  const multiplied = lines
+    ? await db.query<{ id: number; m_a: string; m_b: string }>(
+        `WITH pa AS (SELECT "productId" AS id, max(multiplier) AS m FROM jsonb_to_recordset($1::jsonb) AS x ("productId" int, multiplier numeric) GROUP BY 1),
+         ca AS (SELECT "categoryId" AS id, max(multiplier) AS m FROM jsonb_to_recordset($2::jsonb) AS x ("categoryId" int, multiplier numeric) GROUP BY 1),
+         pb AS (SELECT "productId" AS id, max(multiplier) AS m FROM jsonb_to_recordset($3::jsonb) AS x ("productId" int, multiplier numeric) GROUP BY 1),
+         cb AS (SELECT "categoryId" AS id, max(multiplier) AS m FROM jsonb_to_recordset($4::jsonb) AS x ("categoryId" int, multiplier numeric) GROUP BY 1)
+         SELECT p.id, coalesce(pa.m, ca.m, 1)::text AS m_a, coalesce(pb.m, cb.m, 1)::text AS m_b
+           FROM products p
+           LEFT JOIN pa ON pa.id = p.id LEFT JOIN ca ON ca.id = p.category_id
+           LEFT JOIN pb ON pb.id = p.id LEFT JOIN cb ON cb.id = p.category_id
+          WHERE p.id IN (SELECT id FROM pa UNION SELECT id FROM pb)
+             OR p.category_id IN (SELECT id FROM ca UNION SELECT id FROM cb)`,
+        [...rates(a), ...rates(b)]
+      )
+    : [];
   await db.query(
     `WITH window_start AS (
        SELECT (date_trunc('month', now() AT TIME ZONE $1) - make_interval(months => $2 - 1)) AT TIME ZONE $1 AS since),
-     pa AS (SELECT "productId" AS id, max(multiplier) AS m FROM jsonb_to_recordset($3::jsonb) AS x ("productId" int, multiplier numeric) GROUP BY 1),
-     ca AS (SELECT "categoryId" AS id, max(multiplier) AS m FROM jsonb_to_recordset($4::jsonb) AS x ("categoryId" int, multiplier numeric) GROUP BY 1),
-     pb AS (SELECT "productId" AS id, max(multiplier) AS m FROM jsonb_to_recordset($5::jsonb) AS x ("productId" int, multiplier numeric) GROUP BY 1),
-     cb AS (SELECT "categoryId" AS id, max(multiplier) AS m FROM jsonb_to_recordset($6::jsonb) AS x ("categoryId" int, multiplier numeric) GROUP BY 1),
-     multiplied AS (
-       SELECT p.id, coalesce(pa.m, ca.m, 1) AS m_a, coalesce(pb.m, cb.m, 1) AS m_b
-         FROM products p
-         LEFT JOIN pa ON pa.id = p.id LEFT JOIN ca ON ca.id = p.category_id
-         LEFT JOIN pb ON pb.id = p.id LEFT JOIN cb ON cb.id = p.category_id
-        WHERE $7::boolean AND (p.id IN (SELECT id FROM pa UNION SELECT id FROM pb)
-                               OR p.category_id IN (SELECT id FROM ca UNION SELECT id FROM cb))),
+     multiplied AS (SELECT * FROM unnest($3::int[], $4::numeric[], $5::numeric[]) AS m (id, m_a, m_b)),
      line_extra AS (
        SELECT o.customer_id, sum(i.quantity * i.unit_price * (m.m_a - 1)) AS lines_a,
               sum(i.quantity * i.unit_price * (m.m_b - 1)) AS lines_b
-         FROM multiplied m
-         JOIN order_items i ON i.product_id = m.id
+         FROM order_items i
+         JOIN multiplied m ON m.id = i.product_id
          JOIN orders o ON o.id = i.order_id
-        WHERE o.order_date >= (SELECT since FROM window_start) AND o.status NOT IN ('cancelled', 'refunded')
+        WHERE i.product_id = ANY ($3::int[])
+          AND o.order_date >= (SELECT since FROM window_start) AND o.status NOT IN ('cancelled', 'refunded')
         GROUP BY o.customer_id),
      bonus_events AS (
        SELECT c.id AS customer_id, c.created_at >= w.since AS signed_up, c.birth_date IS NOT NULL AS birthday,
               coalesce((SELECT min(r.created_at) FROM reviews r WHERE r.customer_id = c.id) >= w.since, false) AS reviewed
          FROM customers c CROSS JOIN window_start w
-        WHERE $8::boolean AND c.merged_into IS NULL
+        WHERE $6::boolean AND c.merged_into IS NULL
           AND (c.created_at >= w.since OR c.birth_date IS NOT NULL
                OR EXISTS (SELECT 1 FROM reviews r WHERE r.customer_id = c.id AND r.created_at >= w.since)))
      INSERT INTO loyalty_preview_extra (customer_id, lines_a, lines_b, bonus_a, bonus_b)
      SELECT coalesce(l.customer_id, e.customer_id), coalesce(l.lines_a, 0), coalesce(l.lines_b, 0),
-            coalesce(e.signed_up::int * $9 + e.birthday::int * $10 + e.reviewed::int * $11, 0),
-            coalesce(e.signed_up::int * $12 + e.birthday::int * $13 + e.reviewed::int * $14, 0)
+            coalesce(e.signed_up::int * $7 + e.birthday::int * $8 + e.reviewed::int * $9, 0),
+            coalesce(e.signed_up::int * $10 + e.birthday::int * $11 + e.reviewed::int * $12, 0)
        FROM line_extra l FULL JOIN bonus_events e ON e.customer_id = l.customer_id`,
     [
       timezone,
       REPLAY_MONTHS,
-      ...rates(a),
-      ...rates(b),
-      lines,
+      multiplied.map((m) => m.id),
+      multiplied.map((m) => m.m_a),
+      multiplied.map((m) => m.m_b),
       bonuses,
       a.bonuses.signUp,
       a.bonuses.birthday,
@@ -143,36 +155,14 @@ export async function gatherExtras(db: Db, timezone: string, a: ReplayTerms, b: 
       b.bonuses.firstReview
     ]
   );
+  await db.query(`ANALYZE loyalty_preview_extra`);
+  return true;
 }
 
-/**
- * The spend of customers `from <= id < to` over the replay window, from the analytics rollup
- * (customer_order_stats keeps running totals month by month, so a customer's window is two array
- * lookups instead of a scan of their orders). The window is the last REPLAY_MONTHS calendar months
- * of the store, this one included; orders count as analytics counts them (not cancelled or refunded).
- * The caller has made the rollups fresh (ensureFresh).
- */
-export async function gatherCustomers(db: Db, timezone: string, from: number, to: number) {
-  await db.query(
-    `WITH now_month AS (
-       SELECT extract(year FROM now() AT TIME ZONE $1)::int * 12 + extract(month FROM now() AT TIME ZONE $1)::int - 1 AS m)
-     INSERT INTO loyalty_preview_spend (customer_id, spend)
-     SELECT customer_id, (cum_cents[hi] - coalesce(cum_cents[lo], 0)) / 100.0
-       FROM (SELECT s.customer_id, s.cum_cents,
-                    least(n.m - s.first_month + 1, cardinality(s.cum_cents)) AS hi,
-                    least(n.m - $4::int - s.first_month + 1, cardinality(s.cum_cents)) AS lo
-               FROM customer_order_stats s CROSS JOIN now_month n
-              WHERE s.customer_id >= $2 AND s.customer_id < $3
-                AND s.last_order_at >= now() - make_interval(months => $4 + 1)) k
-      WHERE hi >= 1 AND cum_cents[hi] - coalesce(cum_cents[lo], 0) > 0`,
-    [timezone, from, to, REPLAY_MONTHS]
-  );
-}
-
-/** The customer id range the rollup covers, for cutting the gathering into steps. */
-export async function customerIdRange(db: Db): Promise<{ min: number; max: number }> {
+/** The customer ids of the members, for cutting the replay into steps of a progress bar. */
+export async function memberIdRange(db: Db): Promise<{ min: number; max: number }> {
   const [row] = await db.query<{ min: number | null; max: number | null }>(
-    `SELECT min(customer_id) AS min, max(customer_id) AS max FROM customer_order_stats`
+    `SELECT min(customer_id) AS min, max(customer_id) AS max FROM loyalty_accounts`
   );
   return { min: row.min ?? 0, max: row.max ?? 0 };
 }
@@ -200,13 +190,17 @@ function basisValue(basis: ReplayTerms['basis'], earned: string) {
 }
 
 /**
- * The CTEs that replay both programs over every member ($1 ppu_a, $2 thresholds_a, $3
- * multipliers_a, $4 ppu_b, $5 thresholds_b, $6 multipliers_b), ending in `tiered`: per account
- * its id, actual tier and its rank, balance, the points each program earns and the rank of the
- * tier each gives. Arithmetic in float8 (points are rounded down to whole ones): numeric cost
- * several times more per row.
+ * One pass over the members `from <= customer_id < to` ($9, $10) replaying both programs ($1
+ * ppu_a, $2 thresholds_a, $3 multipliers_a, $4 ppu_b, $5 thresholds_b, $6 multipliers_b; $7 the
+ * time zone, $8 REPLAY_MONTHS), summed as the comparison needs them. Each member's window spend is
+ * two lookups in the analytics rollup's running totals (customer_order_stats, joined by its key),
+ * never a scan of their orders. Each step of the head of this file is a subquery kept apart by
+ * `OFFSET 0`: nothing is materialized, and the planner does not fold the steps into one
+ * expression, where each reference repeats the step below (tried: the expression grows
+ * exponentially, ten minutes for 70,000 members). Arithmetic in float8: numeric costs several
+ * times more per row; the window's cents / 100 is the double nearest the exact amount either way.
  */
-function tieredCtes(a: ReplayTerms, b: ReplayTerms): string {
+function replaySql(a: ReplayTerms, b: ReplayTerms, extras: boolean): string {
   const base = (ppu: string, lines: string) => whole(`(spend + ${lines}) * ${ppu}::float8`);
   const tier0 = (basis: ReplayTerms['basis'], own: string, th: string, earnedA: string) => {
     const v =
@@ -217,89 +211,166 @@ function tieredCtes(a: ReplayTerms, b: ReplayTerms): string {
           : `(greatest(0, lifetime_points - ${earnedA}) + ${own})`;
     return tierOf(v, th);
   };
+  const extra = (column: string) => (extras ? `coalesce(x.${column}, 0)::float8` : '0::float8');
+  // The window is the last $8 calendar months of the store, this one included: running totals up
+  // to this month (hi) less those up to the month before the window (lo), each capped at the last
+  // month the customer has; a customer without a counted order has no row and spends 0. Computed
+  // in the scan itself, so parallel workers do it and pass on one number instead of the arrays.
+  const hi = `least(n.m - s.first_month + 1, cardinality(s.cum_cents))`;
+  const lo = `least(n.m - $8::int - s.first_month + 1, cardinality(s.cum_cents))`;
+  const cents = `(s.cum_cents[${hi}] - coalesce(s.cum_cents[${lo}], 0))`;
+  const spend = `
+    SELECT a.balance, a.lifetime_points,
+           CASE WHEN ${hi} >= 1 AND ${cents} > 0 THEN ${cents}::float8 / 100 ELSE 0 END AS spend,
+           ${extra('lines_a')} AS lines_a, ${extra('lines_b')} AS lines_b,
+           ${extra('bonus_a')} AS bonus_a, ${extra('bonus_b')} AS bonus_b
+      FROM loyalty_accounts a
+     CROSS JOIN (SELECT extract(year FROM now() AT TIME ZONE $7)::int * 12
+                        + extract(month FROM now() AT TIME ZONE $7)::int - 1 AS m) n
+      LEFT JOIN customer_order_stats s ON s.customer_id = a.customer_id
+      ${extras ? 'LEFT JOIN loyalty_preview_extra x ON x.customer_id = a.customer_id' : ''}
+     WHERE a.customer_id >= $9 AND a.customer_id < $10
+    OFFSET 0`;
+  const based = `
+    SELECT m.*, ${base('$1', 'lines_a')} AS base_a, ${base('$4', 'lines_b')} AS base_b
+      FROM (${spend}) m OFFSET 0`;
+  const earnedA = `
+    SELECT a0.*, ${whole(`base_a * ($3::float8[])[${tier0(a.basis, '(base_a + bonus_a)', '$2::int[]', '(base_a + bonus_a)')}]`)} + bonus_a AS earned_a
+      FROM (${based}) a0 OFFSET 0`;
+  const earnedB = `
+    SELECT a1.*, ${whole(`base_b * ($6::float8[])[${tier0(b.basis, '(base_b + bonus_b)', '$5::int[]', 'earned_a')}]`)} + bonus_b AS earned_b
+      FROM (${earnedA}) a1 OFFSET 0`;
+  const tiered = `
+    SELECT balance, earned_a, earned_b,
+           ${tierOf(basisValue(a.basis, 'earned_a'), '$2::int[]')} AS tier_a,
+           ${tierOf(basisValue(b.basis, 'earned_b'), '$5::int[]')} AS tier_b
+      FROM (${earnedB}) a2 OFFSET 0`;
+  const perTier = [1, 2, 3, 4]
+    .flatMap((rank) => [
+      `count(*) FILTER (WHERE tier_a = ${rank}) AS current_${rank}`,
+      `count(*) FILTER (WHERE tier_b = ${rank}) AS draft_${rank}`
+    ])
+    .join(', ');
   return `
-    WITH spend AS (
-      SELECT customer_id, sum(spend) AS spend FROM loyalty_preview_spend GROUP BY customer_id),
-    extra AS (
-      SELECT customer_id, sum(lines_a) AS lines_a, sum(lines_b) AS lines_b,
-             sum(bonus_a) AS bonus_a, sum(bonus_b) AS bonus_b
-        FROM loyalty_preview_extra GROUP BY customer_id),
-    m AS (
-      SELECT a.id AS account_id, a.tier AS actual,
-             CASE a.tier WHEN 'bronze' THEN 1 WHEN 'silver' THEN 2 WHEN 'gold' THEN 3 ELSE 4 END AS actual_rank,
-             a.balance, a.lifetime_points, coalesce(s.spend, 0)::float8 AS spend,
-             coalesce(x.lines_a, 0)::float8 AS lines_a, coalesce(x.lines_b, 0)::float8 AS lines_b,
-             coalesce(x.bonus_a, 0)::float8 AS bonus_a, coalesce(x.bonus_b, 0)::float8 AS bonus_b
-        FROM loyalty_accounts a LEFT JOIN spend s ON s.customer_id = a.customer_id
-        LEFT JOIN extra x ON x.customer_id = a.customer_id),
-    a0 AS MATERIALIZED (
-      SELECT m.*, ${base('$1', 'lines_a')} AS base_a, ${base('$4', 'lines_b')} AS base_b FROM m),
-    a1 AS MATERIALIZED (
-      SELECT a0.*, ${whole(`base_a * ($3::float8[])[${tier0(a.basis, '(base_a + bonus_a)', '$2::int[]', '(base_a + bonus_a)')}]`)} + bonus_a AS earned_a
-        FROM a0),
-    a2 AS MATERIALIZED (
-      SELECT a1.*, ${whole(`base_b * ($6::float8[])[${tier0(b.basis, '(base_b + bonus_b)', '$5::int[]', 'earned_a')}]`)} + bonus_b AS earned_b
-        FROM a1),
-    tiered AS MATERIALIZED (
-      SELECT account_id, actual, actual_rank, balance, earned_a, earned_b,
-             ${tierOf(basisValue(a.basis, 'earned_a'), '$2::int[]')} AS tier_a,
-             ${tierOf(basisValue(b.basis, 'earned_b'), '$5::int[]')} AS tier_b
-        FROM a2)`;
+    SELECT count(*) AS members,
+           count(*) FILTER (WHERE tier_b > tier_a) AS up,
+           count(*) FILTER (WHERE tier_b < tier_a) AS down,
+           coalesce(sum(balance), 0) AS before_points,
+           coalesce(sum(greatest(0, balance + earned_b - earned_a)), 0) AS after_points,
+           ${perTier}
+      FROM (${tiered}) t`;
 }
 
-const replayParams = (a: ReplayTerms, b: ReplayTerms) => [
-  a.pointsPerUnit,
-  a.thresholds,
-  a.multipliers,
-  b.pointsPerUnit,
-  b.thresholds,
-  b.multipliers
-];
+/** What a range of members adds to the comparison; ranges add up (addTotals). */
+export interface ReplayTotals {
+  members: number;
+  up: number;
+  down: number;
+  beforePoints: number;
+  afterPoints: number;
+  /** Members per tier rank (bronze first) under the version in force and under the draft. */
+  current: number[];
+  draft: number[];
+}
 
-/** Compares the two programs over every member, from the gathered spend. */
-export async function compare(db: Db, a: ReplayTerms, b: ReplayTerms): Promise<ReplayResult> {
-  const sql = `${tieredCtes(a, b)},
-    per_tier AS (
-      SELECT t.rank, coalesce(sum(x.current), 0) AS current, coalesce(sum(x.draft), 0) AS draft
-        FROM generate_series(1, 4) t(rank)
-        LEFT JOIN (SELECT tier_a AS rank, 1 AS current, 0 AS draft FROM tiered
-                   UNION ALL SELECT tier_b, 0, 1 FROM tiered) x ON x.rank = t.rank
-       GROUP BY t.rank),
-    totals AS (
-      SELECT count(*) AS members,
-             count(*) FILTER (WHERE tier_b > tier_a) AS up,
-             count(*) FILTER (WHERE tier_b < tier_a) AS down,
-             coalesce(sum(balance), 0) AS before_points,
-             coalesce(sum(greatest(0, balance + earned_b - earned_a)), 0) AS after_points
-        FROM tiered)
-    SELECT members, up, down, before_points, after_points,
-           (before_points * $7::numeric)::numeric(18, 2)::text AS before_value,
-           (after_points * $8::numeric)::numeric(18, 2)::text AS after_value,
-           (SELECT jsonb_agg(jsonb_build_object('rank', rank, 'current', current, 'draft', draft) ORDER BY rank)
-              FROM per_tier) AS tiers
-      FROM totals`;
-  const [row] = await db.query<{
-    members: string;
-    up: string;
-    down: string;
-    before_points: string;
-    after_points: string;
-    before_value: string;
-    after_value: string;
-    tiers: { rank: number; current: number; draft: number }[];
-  }>(sql, [...replayParams(a, b), a.pointValue, b.pointValue]);
+export const NO_TOTALS: ReplayTotals = {
+  members: 0,
+  up: 0,
+  down: 0,
+  beforePoints: 0,
+  afterPoints: 0,
+  current: [0, 0, 0, 0],
+  draft: [0, 0, 0, 0]
+};
+
+export const addTotals = (x: ReplayTotals, y: ReplayTotals): ReplayTotals => ({
+  members: x.members + y.members,
+  up: x.up + y.up,
+  down: x.down + y.down,
+  beforePoints: x.beforePoints + y.beforePoints,
+  afterPoints: x.afterPoints + y.afterPoints,
+  current: x.current.map((n, i) => n + y.current[i]),
+  draft: x.draft.map((n, i) => n + y.draft[i])
+});
+
+/**
+ * Replays both programs over the members `from <= customer_id < to`. `extras` says whether
+ * prepareExtras filled its table (in this transaction). The caller has made the rollups fresh
+ * (ensureFresh).
+ */
+export async function replayMembers(
+  db: Db,
+  timezone: string,
+  a: ReplayTerms,
+  b: ReplayTerms,
+  range: { from: number; to: number; extras: boolean }
+): Promise<ReplayTotals> {
+  const [row] = await db.query<Record<string, string>>(replaySql(a, b, range.extras), [
+    a.pointsPerUnit,
+    a.thresholds,
+    a.multipliers,
+    b.pointsPerUnit,
+    b.thresholds,
+    b.multipliers,
+    timezone,
+    REPLAY_MONTHS,
+    range.from,
+    range.to
+  ]);
   return {
     members: Number(row.members),
     up: Number(row.up),
     down: Number(row.down),
-    tiers: row.tiers.map((t) => ({
-      tier: LOYALTY_TIERS[t.rank - 1],
-      current: Number(t.current),
-      draft: Number(t.draft)
-    })),
+    beforePoints: Number(row.before_points),
+    afterPoints: Number(row.after_points),
+    current: [1, 2, 3, 4].map((rank) => Number(row[`current_${rank}`])),
+    draft: [1, 2, 3, 4].map((rank) => Number(row[`draft_${rank}`]))
+  };
+}
+
+/** The comparison from every member's totals: points, and their value at each program's point value. */
+export async function replayResult(
+  db: Db,
+  totals: ReplayTotals,
+  a: ReplayTerms,
+  b: ReplayTerms
+): Promise<ReplayResult> {
+  const [row] = await db.query<{ before_value: string; after_value: string }>(
+    `SELECT ($1::numeric * $2::numeric)::numeric(18, 2)::text AS before_value,
+            ($3::numeric * $4::numeric)::numeric(18, 2)::text AS after_value`,
+    [totals.beforePoints, a.pointValue, totals.afterPoints, b.pointValue]
+  );
+  return {
+    members: totals.members,
+    up: totals.up,
+    down: totals.down,
+    tiers: LOYALTY_TIERS.map((tier, i) => ({ tier, current: totals.current[i], draft: totals.draft[i] })),
     liability: {
-      before: { points: Number(row.before_points), value: row.before_value },
-      after: { points: Number(row.after_points), value: row.after_value }
+      before: { points: totals.beforePoints, value: row.before_value },
+      after: { points: totals.afterPoints, value: row.after_value }
     }
   };
+}
+
+/**
+ * The whole replay in `steps` ranges of members, `onStep(k)` after each (k from 1). Runs its
+ * statements on `db` as given: a transaction, for the extras' temporary table.
+ */
+export async function replay(
+  db: Db,
+  timezone: string,
+  a: ReplayTerms,
+  b: ReplayTerms,
+  opts: { steps: number; onStep?: (step: number) => Promise<void> }
+): Promise<ReplayResult> {
+  const extras = await prepareExtras(db, timezone, a, b);
+  const { min, max } = await memberIdRange(db);
+  const width = Math.max(1, Math.ceil((max - min + 1) / opts.steps));
+  let totals = NO_TOTALS;
+  for (let step = 0; step < opts.steps; step++) {
+    const from = min + step * width;
+    totals = addTotals(totals, await replayMembers(db, timezone, a, b, { from, to: from + width, extras }));
+    await opts.onStep?.(step + 1);
+  }
+  return replayResult(db, totals, a, b);
 }
