@@ -20,34 +20,37 @@ export interface BrowserApp {
 /**
  * The preamble of a browser test file: a database of its own, seeded by `seed` before the server
  * starts (so the server sees the rows from its first query), the server with `config` (settings
- * as environment variables give them), and Chromium, launched meanwhile. When a step fails, what
- * had started is stopped again before the error is thrown.
+ * as environment variables give them), then Chromium. When a step fails, what had started is
+ * stopped again before the error is thrown.
  */
 export async function startBrowserApp(
   opts: { seed?: (db: TestDatabase) => Promise<void>; config?: Partial<Record<keyof Config, string>> } = {}
 ): Promise<BrowserApp> {
-  const launching = launchChromium();
   let db: TestDatabase | undefined;
   let server: RunningPulse | undefined;
+  let browser: Browser | undefined;
   try {
     db = await createTestDatabase();
     await opts.seed?.(db);
     server = await startTestServer(db.url, opts.config, { serveFrontend: true });
-    const browser = await launching;
+    // After the server, as the files did before. Launched meanwhile (a second saved per file),
+    // sign-in.test.ts's one-second poll on the first wrong password failed twice on a loaded
+    // machine: the first page then reaches a server that has only just started.
+    browser = await launchChromium();
     const app: BrowserApp = {
       db,
       server,
       browser,
-      signIn: (email) => signInPage(browser, app.server.url, email, PASSWORD),
+      signIn: (email) => signInPage(app.browser, app.server.url, email, PASSWORD),
       close: async () => {
-        await browser.close();
+        await app.browser.close();
         await app.server.close();
         await app.db.drop();
       }
     };
     return app;
   } catch (err) {
-    await launching.then((browser) => browser.close()).catch(() => undefined);
+    await browser?.close();
     await server?.close();
     await db?.drop();
     throw err;
