@@ -1,6 +1,7 @@
 import { svelte } from '@sveltejs/vite-plugin-svelte';
 import path from 'node:path';
 import { defineConfig } from 'vitest/config';
+import LongestFirstSequencer from './tests/support/sequencer.js';
 
 const alias = {
   $shared: path.resolve(import.meta.dirname, 'src/lib/shared'),
@@ -11,10 +12,12 @@ const alias = {
 // Postgres, server or browser anywhere (`npx vitest run --project unit` runs in seconds).
 // `integration`: a real Postgres (embedded, or TEST_DATABASE_URL), real servers on ephemeral
 // ports, real Socket.IO clients; each test file gets its own database. `e2e`: the same plus the
-// built app in real Chromium.
+// built app in real Chromium. Both projects share the run's Postgres and migrated template.
 export default defineConfig({
   test: {
     maxWorkers: 2,
+    // Longest files first across the projects (tests/support/durations.json).
+    sequence: { sequencer: LongestFirstSequencer },
     reporters: ['default', './tests/support/summary-reporter.ts'],
     projects: [
       {
@@ -26,6 +29,19 @@ export default defineConfig({
           environment: 'node'
         }
       },
+      // Before `integration`: global setups run in this order, and this one starts the frontend
+      // build in the background, so it runs while the database starts.
+      {
+        test: {
+          name: 'e2e',
+          include: ['tests/e2e/**/*.test.ts'],
+          globalSetup: ['tests/support/global-setup-e2e.ts', 'tests/support/global-setup.ts'],
+          setupFiles: ['tests/support/frontend-ready.ts'],
+          pool: 'forks',
+          testTimeout: 60_000,
+          hookTimeout: 60_000
+        }
+      },
       {
         test: {
           name: 'integration',
@@ -33,16 +49,6 @@ export default defineConfig({
           globalSetup: ['tests/support/global-setup.ts'],
           pool: 'forks',
           testTimeout: 30_000,
-          hookTimeout: 60_000
-        }
-      },
-      {
-        test: {
-          name: 'e2e',
-          include: ['tests/e2e/**/*.test.ts'],
-          globalSetup: ['tests/support/global-setup-e2e.ts', 'tests/support/global-setup.ts'],
-          pool: 'forks',
-          testTimeout: 60_000,
           hookTimeout: 60_000
         }
       }

@@ -1,16 +1,9 @@
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunningPulse } from '../../server/pulse.js';
-import {
-  expectAccessible,
-  expectLive,
-  expectNoSidewaysScroll,
-  launchChromium,
-  signInPage
-} from '../support/browser.js';
-import { createTestDatabase, type TestDatabase } from '../support/database.js';
-import { createWorld, PASSWORD } from '../support/fixtures.js';
-import { startTestServer } from '../support/server.js';
+import { expectAccessible, expectLive, expectNoSidewaysScroll } from '../support/browser.js';
+import { startBrowserApp, type BrowserApp } from '../support/browser-app.js';
+import type { TestDatabase } from '../support/database.js';
+import { createWorld } from '../support/fixtures.js';
 
 // Campaigns in a real browser: a manager creates one from the form, launches it, and the report
 // follows an order written by plain SQL without a reload. The screens pass axe at 1440 and 390 px.
@@ -18,8 +11,7 @@ import { startTestServer } from '../support/server.js';
 
 const SHOTS = process.env.SHOTS;
 let db: TestDatabase;
-let server: RunningPulse;
-let browser: Browser;
+let app: BrowserApp;
 let world: Awaited<ReturnType<typeof createWorld>>;
 let page: Page;
 
@@ -30,26 +22,24 @@ const armCell = (row: string, arm: 'treatment' | 'holdout') =>
   page.locator(`[data-testid="arms"] tr:has(th:text-is("${row}")) td[data-arm="${arm}"]`);
 
 beforeAll(async () => {
-  db = await createTestDatabase();
-  world = await createWorld(db.sql);
-  // A segment of the segments engine (compiled and filled by the server when it starts): 30
-  // customers tagged as lapsed VIPs.
-  await db.sql.query(`INSERT INTO segments (name, rule) VALUES ('Lapsed VIPs', $1::jsonb)`, [
-    JSON.stringify({ op: 'and', rules: [{ field: 'tags', operator: 'any', value: ['lapsed-vip'] }] })
-  ]);
-  await db.sql.query(
-    `INSERT INTO customers (email, first_name, tags)
+  app = await startBrowserApp({
+    seed: async (db) => {
+      world = await createWorld(db.sql);
+      // A segment of the segments engine (compiled and filled by the server when it starts): 30
+      // customers tagged as lapsed VIPs.
+      await db.sql.query(`INSERT INTO segments (name, rule) VALUES ('Lapsed VIPs', $1::jsonb)`, [
+        JSON.stringify({ op: 'and', rules: [{ field: 'tags', operator: 'any', value: ['lapsed-vip'] }] })
+      ]);
+      await db.sql.query(
+        `INSERT INTO customers (email, first_name, tags)
      SELECT 'vip' || g || '@example.com', 'Vip', '{lapsed-vip}' FROM generate_series(1, 30) g`
-  );
-  server = await startTestServer(db.url, {}, { serveFrontend: true });
-  browser = await launchChromium();
-  page = (await signInPage(browser, server.url, world.manager.email, PASSWORD)).page;
+      );
+    }
+  });
+  ({ db } = app);
+  page = (await app.signIn(world.manager.email)).page;
 });
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-  await db?.drop();
-});
+afterAll(() => app?.close());
 
 describe('campaigns', () => {
   it('creates a campaign from the form, launches it, and the report follows an order written by SQL', async () => {

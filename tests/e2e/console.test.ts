@@ -1,22 +1,19 @@
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunningPulse } from '../../server/pulse.js';
-import { expectLive, launchChromium, signInPage } from '../support/browser.js';
-import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { expectLive } from '../support/browser.js';
+import { startBrowserApp, type BrowserApp } from '../support/browser-app.js';
+import type { TestDatabase } from '../support/database.js';
 import {
   createLoyaltyAccount,
   createOrder,
   createTicket,
   createUser,
   createWorld,
-  earnPoints,
-  PASSWORD
+  earnPoints
 } from '../support/fixtures.js';
-import { startTestServer } from '../support/server.js';
 
 let db: TestDatabase;
-let server: RunningPulse;
-let browser: Browser;
+let app: BrowserApp;
 let world: Awaited<ReturnType<typeof createWorld>>;
 let alex: Page;
 let bea: Page;
@@ -26,20 +23,23 @@ const within = (check: () => Promise<boolean>, timeout = 2000) =>
   expect.poll(check, { timeout, interval: 50 }).toBe(true);
 
 beforeAll(async () => {
-  db = await createTestDatabase();
-  world = await createWorld(db.sql);
-  await createUser(db.sql, { email: 'bea@test.dev', role: 'agent', teamId: world.teamA, name: 'Bea Brooks' });
-  await db.sql.query(`UPDATE teams SET auto_assign = false`);
-  server = await startTestServer(db.url, {}, { serveFrontend: true });
-  browser = await launchChromium();
-  alex = (await signInPage(browser, server.url, world.agentA.email, PASSWORD)).page;
-  bea = (await signInPage(browser, server.url, 'bea@test.dev', PASSWORD)).page;
+  app = await startBrowserApp({
+    seed: async (db) => {
+      world = await createWorld(db.sql);
+      await createUser(db.sql, {
+        email: 'bea@test.dev',
+        role: 'agent',
+        teamId: world.teamA,
+        name: 'Bea Brooks'
+      });
+      await db.sql.query(`UPDATE teams SET auto_assign = false`);
+    }
+  });
+  ({ db } = app);
+  alex = (await app.signIn(world.agentA.email)).page;
+  bea = (await app.signIn('bea@test.dev')).page;
 });
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-  await db?.drop();
-});
+afterAll(() => app?.close());
 
 const queueHas = (page: Page, ticketId: number) => () =>
   page

@@ -1,12 +1,10 @@
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seedDemoData } from '../../db/seed/index.js';
 import { hashPassword } from '../../server/auth/password.js';
-import type { RunningPulse } from '../../server/pulse.js';
-import { launchChromium, signInPage } from '../support/browser.js';
-import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { startBrowserApp, type BrowserApp } from '../support/browser-app.js';
+import type { TestDatabase } from '../support/database.js';
 import { PASSWORD } from '../support/fixtures.js';
-import { startTestServer } from '../support/server.js';
 
 // Select all matching (not only the loaded page), then a bulk tag the server runs in batches,
 // with the exact count confirmed first and the progress and result shown live.
@@ -15,25 +13,23 @@ const MATCHING = 320;
 const SHOTS = process.env.SHOTS_DIR;
 
 let db: TestDatabase;
-let server: RunningPulse;
-let browser: Browser;
+let app: BrowserApp;
 
 beforeAll(async () => {
-  db = await createTestDatabase();
-  await seedDemoData(db.url, { customers: 40, passwordHash: await hashPassword(PASSWORD) });
-  await db.sql.query(
-    `INSERT INTO customers (email, first_name, last_name)
+  app = await startBrowserApp({
+    seed: async (db) => {
+      await seedDemoData(db.url, { customers: 40, passwordHash: await hashPassword(PASSWORD) });
+      await db.sql.query(
+        `INSERT INTO customers (email, first_name, last_name)
      SELECT 'shopper' || g || '@bulk-e2e.test', 'Shopper', 'No ' || g FROM generate_series(1, $1) g`,
-    [MATCHING]
-  );
-  server = await startTestServer(db.url, { BULK_BATCH_SIZE: '40' }, { serveFrontend: true });
-  browser = await launchChromium();
+        [MATCHING]
+      );
+    },
+    config: { BULK_BATCH_SIZE: '40' }
+  });
+  ({ db } = app);
 }, 120_000);
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-  await db?.drop();
-});
+afterAll(() => app?.close());
 
 const shoot = async (page: Page, name: string) => {
   if (SHOTS) await page.screenshot({ path: `${SHOTS}/${name}.png`, fullPage: false });
@@ -41,7 +37,7 @@ const shoot = async (page: Page, name: string) => {
 
 describe('bulk actions in the customers table', () => {
   it('tags every customer matching the search, not only the loaded page, after confirming the count', async () => {
-    const { context, page } = await signInPage(browser, server.url, 'manager@pulse.demo', PASSWORD);
+    const { context, page } = await app.signIn('manager@pulse.demo');
     await page.goto('/customers?q=bulk-e2e.test');
     await expect.poll(() => page.getByTestId('list-row').count(), { timeout: 15_000 }).toBeGreaterThan(0);
     const loaded = await page.getByTestId('list-row').count();
@@ -97,7 +93,7 @@ describe('bulk actions in the customers table', () => {
     await db.sql.query(
       `UPDATE customers SET tags = ARRAY['vip', 'spring sale'] WHERE email = 'shopper${MATCHING}@bulk-e2e.test'`
     );
-    const { context, page } = await signInPage(browser, server.url, 'manager@pulse.demo', PASSWORD);
+    const { context, page } = await app.signIn('manager@pulse.demo');
     await page.setViewportSize({ width: 390, height: 844 });
     await page.goto('/customers?q=bulk-e2e.test');
     await expect.poll(() => page.getByTestId('list-card').count(), { timeout: 15_000 }).toBeGreaterThan(0);
@@ -132,7 +128,7 @@ describe('bulk actions in the customers table', () => {
   });
 
   it('offers an agent no bulk action on all matching rows', async () => {
-    const { context, page } = await signInPage(browser, server.url, 'agent@pulse.demo', PASSWORD);
+    const { context, page } = await app.signIn('agent@pulse.demo');
     await page.goto('/customers?q=bulk-e2e.test');
     await expect.poll(() => page.getByTestId('list-row').count(), { timeout: 15_000 }).toBeGreaterThan(0);
     await page.getByRole('checkbox', { name: 'Select all loaded customers' }).check();

@@ -1,16 +1,9 @@
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunningPulse } from '../../server/pulse.js';
-import {
-  expectAccessible,
-  expectLive,
-  expectNoSidewaysScroll,
-  launchChromium,
-  signInPage
-} from '../support/browser.js';
-import { createTestDatabase, type TestDatabase } from '../support/database.js';
-import { createCustomer, createWorld, PASSWORD } from '../support/fixtures.js';
-import { startTestServer } from '../support/server.js';
+import { expectAccessible, expectLive, expectNoSidewaysScroll } from '../support/browser.js';
+import { startBrowserApp, type BrowserApp } from '../support/browser-app.js';
+import type { TestDatabase } from '../support/database.js';
+import { createCustomer, createWorld } from '../support/fixtures.js';
 
 // The CRM's pickers and editors in a real browser: bulk "set attribute" with a value typed by
 // the attribute and checked before it is sent, bulk "set category" with a new category, the
@@ -21,8 +14,7 @@ const SHOTS = process.env.SHOTS_DIR;
 const MATCHING = 30;
 
 let db: TestDatabase;
-let server: RunningPulse;
-let browser: Browser;
+let app: BrowserApp;
 let world: Awaited<ReturnType<typeof createWorld>>;
 let page: Page;
 
@@ -33,33 +25,32 @@ const shoot = async (p: Page, name: string) => {
 };
 
 beforeAll(async () => {
-  db = await createTestDatabase();
-  world = await createWorld(db.sql);
-  await db.sql.query(
-    `INSERT INTO customers (email, first_name, last_name, addresses)
+  app = await startBrowserApp({
+    seed: async (db) => {
+      world = await createWorld(db.sql);
+      await db.sql.query(
+        `INSERT INTO customers (email, first_name, last_name, addresses)
      SELECT 'picker' || g || '@pickers-e2e.test', 'Picker', 'No ' || g,
             jsonb_build_array(jsonb_build_object('label', 'home', 'line1', g || ' Main St', 'city', 'Town',
               'country', (ARRAY['DE', 'FR', 'FR', 'PT', 'ES'])[1 + g % 5], 'default', true))
        FROM generate_series(1, $1) g`,
-    [MATCHING]
-  );
-  await db.sql.query(
-    `INSERT INTO custom_attribute_definitions (entity, key, label, type, options)
+        [MATCHING]
+      );
+      await db.sql.query(
+        `INSERT INTO custom_attribute_definitions (entity, key, label, type, options)
      VALUES ('customer', 'score', 'Score', 'number', '{}'), ('customer', 'segment', 'Segment', 'choice', '{gold,silver}')`
-  );
-  await db.sql.query(`INSERT INTO categories (name) VALUES ('Lamps'), ('Chairs')`);
-  await db.sql.query(
-    `INSERT INTO products (sku, name, price) SELECT 'PICK-' || g, 'Picker product ' || g, 10 FROM generate_series(1, 6) g`
-  );
-  server = await startTestServer(db.url, { BULK_BATCH_SIZE: '10' }, { serveFrontend: true });
-  browser = await launchChromium();
-  page = (await signInPage(browser, server.url, world.manager.email, PASSWORD)).page;
+      );
+      await db.sql.query(`INSERT INTO categories (name) VALUES ('Lamps'), ('Chairs')`);
+      await db.sql.query(
+        `INSERT INTO products (sku, name, price) SELECT 'PICK-' || g, 'Picker product ' || g, 10 FROM generate_series(1, 6) g`
+      );
+    },
+    config: { BULK_BATCH_SIZE: '10' }
+  });
+  ({ db } = app);
+  page = (await app.signIn(world.manager.email)).page;
 }, 180_000);
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-  await db?.drop();
-});
+afterAll(() => app?.close());
 
 describe('bulk set attribute and set category', () => {
   it('sets a number attribute on every matching customer; a bad value is refused before sending', async () => {
@@ -190,7 +181,7 @@ describe('addresses on the customer 360', () => {
   });
 
   it('adds, checks, edits, marks defaults and removes an address while a second viewer sees it live', async () => {
-    const other = (await signInPage(browser, server.url, world.agentA.email, PASSWORD)).page;
+    const other = (await app.signIn(world.agentA.email)).page;
     await other.goto(`/customers/${customerId}`);
     await other.getByTestId('addresses').waitFor();
     await expectLive(other);

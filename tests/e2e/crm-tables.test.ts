@@ -1,12 +1,13 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningPulse } from '../../server/pulse.js';
-import { expectAccessible, expectLive, launchChromium, signInPage } from '../support/browser.js';
-import { createTestDatabase, type TestDatabase } from '../support/database.js';
-import { createCustomer, createOrder, createWorld, PASSWORD } from '../support/fixtures.js';
-import { startTestServer } from '../support/server.js';
+import { expectAccessible, expectLive } from '../support/browser.js';
+import { startBrowserApp, type BrowserApp } from '../support/browser-app.js';
+import type { TestDatabase } from '../support/database.js';
+import { createCustomer, createOrder, createWorld } from '../support/fixtures.js';
 
 let db: TestDatabase;
+let app: BrowserApp;
 let server: RunningPulse;
 let browser: Browser;
 let world: Awaited<ReturnType<typeof createWorld>>;
@@ -35,39 +36,38 @@ const STATUSES = ['paid', 'refunded', 'shipped', 'refunded', 'delivered', 'paid'
 let orderIds: number[] = [];
 
 beforeAll(async () => {
-  db = await createTestDatabase();
-  world = await createWorld(db.sql);
-  const dana = await createCustomer(db.sql, 'dana@example.com', 'Dana');
-  const eli = await createCustomer(db.sql, 'eli@example.com', 'Eli');
-  orderIds = [];
-  for (const [i, total] of TOTALS.entries()) {
-    orderIds.push(
-      await createOrder(db.sql, {
-        customerId: [world.customerId, dana, eli][i % 3],
-        total,
-        status: STATUSES[i],
-        externalId: `SHOP-${1000 + i}`
-      })
-    );
-  }
-  // Oldest first by date, so the default sort (newest first) puts the last one on top.
-  await db.sql.query(`UPDATE orders SET order_date = now() - (id * interval '1 hour') WHERE id = ANY($1)`, [
-    orderIds
-  ]);
-  await db.sql.query(
-    `INSERT INTO products (sku, name, price, stock) VALUES
+  app = await startBrowserApp({
+    seed: async (db) => {
+      world = await createWorld(db.sql);
+      const dana = await createCustomer(db.sql, 'dana@example.com', 'Dana');
+      const eli = await createCustomer(db.sql, 'eli@example.com', 'Eli');
+      orderIds = [];
+      for (const [i, total] of TOTALS.entries()) {
+        orderIds.push(
+          await createOrder(db.sql, {
+            customerId: [world.customerId, dana, eli][i % 3],
+            total,
+            status: STATUSES[i],
+            externalId: `SHOP-${1000 + i}`
+          })
+        );
+      }
+      // Oldest first by date, so the default sort (newest first) puts the last one on top.
+      await db.sql.query(
+        `UPDATE orders SET order_date = now() - (id * interval '1 hour') WHERE id = ANY($1)`,
+        [orderIds]
+      );
+      await db.sql.query(
+        `INSERT INTO products (sku, name, price, stock) VALUES
        ('MUG-001', 'Enamel mug', 14.00, 40), ('TEE-002', 'Heavy tee', 29.00, 3), ('CAP-003', 'Wool cap', 24.00, 0)`
-  );
-  server = await startTestServer(db.url, {}, { serveFrontend: true });
-  browser = await launchChromium();
-  page = (await signInPage(browser, server.url, world.manager.email, PASSWORD)).page;
+      );
+    }
+  });
+  ({ db, server, browser } = app);
+  page = (await app.signIn(world.manager.email)).page;
 });
 
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-  await db?.drop();
-});
+afterAll(() => app?.close());
 
 describe('the CRM tables', () => {
   it('an order inserted by plain SQL appears at the top of the open orders table, then changes and leaves live', async () => {

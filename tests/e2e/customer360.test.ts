@@ -1,25 +1,22 @@
 import axe from 'axe-core';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunningPulse } from '../../server/pulse.js';
-import { expectAccessible, expectLive, launchChromium, signInPage } from '../support/browser.js';
-import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { expectAccessible, expectLive } from '../support/browser.js';
+import { startBrowserApp, type BrowserApp } from '../support/browser-app.js';
+import type { TestDatabase } from '../support/database.js';
 import {
   createCustomer,
   createLoyaltyAccount,
   createTicket,
   createWorld,
-  earnPoints,
-  PASSWORD
+  earnPoints
 } from '../support/fixtures.js';
-import { startTestServer } from '../support/server.js';
 
 // The customer 360 in a real browser: the timeline grows as the database commits, inline edits
 // round-trip (Enter saves, Esc cancels, errors inline), and the screen passes axe.
 
 let db: TestDatabase;
-let server: RunningPulse;
-let browser: Browser;
+let app: BrowserApp;
 let world: Awaited<ReturnType<typeof createWorld>>;
 let page: Page;
 let customerId: number;
@@ -30,37 +27,35 @@ const within = (check: () => Promise<boolean>, timeout = 4000) =>
   expect.poll(check, { timeout, interval: 50 }).toBe(true);
 
 beforeAll(async () => {
-  db = await createTestDatabase();
-  world = await createWorld(db.sql);
-  customerId = await createCustomer(db.sql, 'livia@example.com', 'Livia');
-  orderId = (
-    await db.sql.query<{ id: number }>(
-      `INSERT INTO orders (customer_id, total, status, order_date, external_id)
+  app = await startBrowserApp({
+    seed: async (db) => {
+      world = await createWorld(db.sql);
+      customerId = await createCustomer(db.sql, 'livia@example.com', 'Livia');
+      orderId = (
+        await db.sql.query<{ id: number }>(
+          `INSERT INTO orders (customer_id, total, status, order_date, external_id)
        VALUES ($1, 2150.00, 'delivered', now() - interval '3 days', 'SHOP-9001') RETURNING id`,
-      [customerId]
-    )
-  ).rows[0].id;
-  const account = await createLoyaltyAccount(db.sql, customerId);
-  await earnPoints(db.sql, {
-    accountId: account,
-    points: 2150,
-    reason: 'Order SHOP-9001',
-    key: 'e2e-earn',
-    orderId
+          [customerId]
+        )
+      ).rows[0].id;
+      const account = await createLoyaltyAccount(db.sql, customerId);
+      await earnPoints(db.sql, {
+        accountId: account,
+        points: 2150,
+        reason: 'Order SHOP-9001',
+        key: 'e2e-earn',
+        orderId
+      });
+      await createTicket(db.sql, { customerId, teamId: world.teamA, subject: 'Where is my parcel?' });
+      await db.sql.query(
+        `INSERT INTO custom_attribute_definitions (entity, key, label, type, options) VALUES ('customer', 'plan', 'Plan', 'choice', '{basic,plus}')`
+      );
+    }
   });
-  await createTicket(db.sql, { customerId, teamId: world.teamA, subject: 'Where is my parcel?' });
-  await db.sql.query(
-    `INSERT INTO custom_attribute_definitions (entity, key, label, type, options) VALUES ('customer', 'plan', 'Plan', 'choice', '{basic,plus}')`
-  );
-  server = await startTestServer(db.url, {}, { serveFrontend: true });
-  browser = await launchChromium();
-  page = (await signInPage(browser, server.url, world.manager.email, PASSWORD)).page;
+  ({ db } = app);
+  page = (await app.signIn(world.manager.email)).page;
 });
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-  await db?.drop();
-});
+afterAll(() => app?.close());
 
 const timelineHas = (selector: string, text?: string) => async () => {
   const items = page.locator(`[data-testid="timeline"] ${selector}`);

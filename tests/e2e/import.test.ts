@@ -1,16 +1,9 @@
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunningPulse } from '../../server/pulse.js';
-import {
-  expectAccessible,
-  expectLive,
-  expectNoSidewaysScroll,
-  launchChromium,
-  signInPage
-} from '../support/browser.js';
-import { createTestDatabase, type TestDatabase } from '../support/database.js';
-import { createWorld, PASSWORD } from '../support/fixtures.js';
-import { startTestServer } from '../support/server.js';
+import { expectAccessible, expectLive, expectNoSidewaysScroll } from '../support/browser.js';
+import { startBrowserApp, type BrowserApp } from '../support/browser-app.js';
+import type { TestDatabase } from '../support/database.js';
+import { createWorld } from '../support/fixtures.js';
 
 // The imports screen in a real browser: pick a file, see how it is read (delimiter, columns
 // mapped, the first rows), dry run, import with a live bar, read the rejected rows and download
@@ -19,8 +12,7 @@ import { startTestServer } from '../support/server.js';
 const SHOTS = process.env.E2E_SCREENSHOTS;
 
 let db: TestDatabase;
-let server: RunningPulse;
-let browser: Browser;
+let app: BrowserApp;
 let world: Awaited<ReturnType<typeof createWorld>>;
 
 const FILE =
@@ -35,16 +27,15 @@ const shoot = async (page: Page, name: string) => {
 };
 
 beforeAll(async () => {
-  db = await createTestDatabase();
-  world = await createWorld(db.sql);
-  server = await startTestServer(db.url, { IMPORT_BATCH_SIZE: '10' }, { serveFrontend: true });
-  browser = await launchChromium();
+  app = await startBrowserApp({
+    seed: async (db) => {
+      world = await createWorld(db.sql);
+    },
+    config: { IMPORT_BATCH_SIZE: '10' }
+  });
+  ({ db } = app);
 }, 120_000);
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-  await db?.drop();
-});
+afterAll(() => app?.close());
 
 async function chooseFile(page: Page) {
   await page.getByTestId('import-file').setInputFiles({
@@ -61,7 +52,7 @@ const resultState = (page: Page) => page.getByTestId('import-result').getAttribu
 
 describe('the imports screen', () => {
   it('previews, dry runs and imports a file with live progress, and lists the rejected rows', async () => {
-    const { context, page } = await signInPage(browser, server.url, world.manager.email, PASSWORD);
+    const { context, page } = await app.signIn(world.manager.email);
     await page.goto('/imports');
     await expectLive(page, 15_000);
     await expect.poll(() => page.getByRole('heading', { name: 'Imports', level: 1 }).count()).toBe(1);
@@ -121,7 +112,7 @@ describe('the imports screen', () => {
   }, 120_000);
 
   it('works at 390 px without sideways scrolling, from the keyboard', async () => {
-    const { context, page } = await signInPage(browser, server.url, world.manager.email, PASSWORD);
+    const { context, page } = await app.signIn(world.manager.email);
     await page.setViewportSize({ width: 390, height: 844 });
     await page.goto('/imports');
     await expectLive(page, 15_000);

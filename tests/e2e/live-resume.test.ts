@@ -1,25 +1,22 @@
-import type { Browser, Page, Route } from 'playwright-core';
+import type { Page, Route } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunningPulse } from '../../server/pulse.js';
-import { expectLive, launchChromium, signInPage } from '../support/browser.js';
+import { expectLive } from '../support/browser.js';
+import { startBrowserApp, type BrowserApp } from '../support/browser-app.js';
 import {
   createCustomer,
   createLoyaltyAccount,
   createOrder,
   createTicket,
   createWorld,
-  earnPoints,
-  PASSWORD
+  earnPoints
 } from '../support/fixtures.js';
-import { createTestDatabase, type TestDatabase } from '../support/database.js';
-import { startTestServer } from '../support/server.js';
+import type { TestDatabase } from '../support/database.js';
 
 // What a user sees of the resume contract: a screen that missed changes (a burst it could not be
 // sent, a connection that dropped) ends up showing the truth without anyone reloading the page.
 
 let db: TestDatabase;
-let server: RunningPulse;
-let browser: Browser;
+let app: BrowserApp;
 let world: Awaited<ReturnType<typeof createWorld>>;
 let alex: Page;
 
@@ -32,18 +29,17 @@ const queueHas = (page: Page, ticketId: number) => () =>
     .then((n) => n > 0);
 
 beforeAll(async () => {
-  db = await createTestDatabase();
-  world = await createWorld(db.sql);
-  await db.sql.query(`UPDATE teams SET auto_assign = false`);
-  server = await startTestServer(db.url, { LIVE_BURST_LIMIT: '20' }, { serveFrontend: true });
-  browser = await launchChromium();
-  alex = (await signInPage(browser, server.url, world.agentA.email, PASSWORD)).page;
+  app = await startBrowserApp({
+    seed: async (db) => {
+      world = await createWorld(db.sql);
+      await db.sql.query(`UPDATE teams SET auto_assign = false`);
+    },
+    config: { LIVE_BURST_LIMIT: '20' }
+  });
+  ({ db } = app);
+  alex = (await app.signIn(world.agentA.email)).page;
 });
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-  await db?.drop();
-});
+afterAll(() => app?.close());
 
 describe('a screen that missed changes', () => {
   it(

@@ -1,17 +1,10 @@
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { STARTING_PROGRAM } from '#shared/schemas/loyalty-program.js';
-import type { RunningPulse } from '../../server/pulse.js';
-import { expectAccessible, expectLive, launchChromium, signInPage } from '../support/browser.js';
-import { createTestDatabase, type TestDatabase } from '../support/database.js';
-import {
-  createCustomer,
-  createLoyaltyAccount,
-  createOrder,
-  createWorld,
-  PASSWORD
-} from '../support/fixtures.js';
-import { startTestServer } from '../support/server.js';
+import { expectAccessible, expectLive } from '../support/browser.js';
+import { startBrowserApp, type BrowserApp } from '../support/browser-app.js';
+import type { TestDatabase } from '../support/database.js';
+import { createCustomer, createLoyaltyAccount, createOrder, createWorld } from '../support/fixtures.js';
 
 // Pending points in a real browser: an order paid by plain SQL earns points that show as pending
 // on the open customer page, apart from the available ones, and they become available when the
@@ -19,8 +12,8 @@ import { startTestServer } from '../support/server.js';
 // server's own schedule.
 
 let db: TestDatabase;
-let server: RunningPulse;
-let browser: Browser;
+let app: BrowserApp;
+let world: Awaited<ReturnType<typeof createWorld>>;
 let page: Page;
 let customerId: number;
 let orderId: number;
@@ -32,26 +25,25 @@ const within = (check: () => Promise<boolean>, timeout = 4000) =>
 const WINDOW_SECONDS = 4;
 
 beforeAll(async () => {
-  db = await createTestDatabase();
-  const world = await createWorld(db.sql);
-  customerId = await createCustomer(db.sql, 'petra@example.com', 'Petra');
-  await createLoyaltyAccount(db.sql, customerId);
-  orderId = await createOrder(db.sql, { customerId, total: '64.90' });
-  // A program whose return window is a few seconds long, in effect from now.
-  await db.sql.query(
-    `INSERT INTO loyalty_program_versions (status, config, effective_at, published_at) VALUES ('published', $1, now(), now())`,
-    [{ ...STARTING_PROGRAM, pendingDays: WINDOW_SECONDS / 86_400 }]
-  );
-  // The schedule wakes when the next window ends; at most a second between runs here.
-  server = await startTestServer(db.url, { LOYALTY_SCHEDULE_SECONDS: '1' }, { serveFrontend: true });
-  browser = await launchChromium();
-  page = (await signInPage(browser, server.url, world.manager.email, PASSWORD)).page;
+  app = await startBrowserApp({
+    seed: async (db) => {
+      world = await createWorld(db.sql);
+      customerId = await createCustomer(db.sql, 'petra@example.com', 'Petra');
+      await createLoyaltyAccount(db.sql, customerId);
+      orderId = await createOrder(db.sql, { customerId, total: '64.90' });
+      // A program whose return window is a few seconds long, in effect from now.
+      await db.sql.query(
+        `INSERT INTO loyalty_program_versions (status, config, effective_at, published_at) VALUES ('published', $1, now(), now())`,
+        [{ ...STARTING_PROGRAM, pendingDays: WINDOW_SECONDS / 86_400 }]
+      );
+      // The schedule wakes when the next window ends; at most a second between runs here.
+    },
+    config: { LOYALTY_SCHEDULE_SECONDS: '1' }
+  });
+  ({ db } = app);
+  page = (await app.signIn(world.manager.email)).page;
 });
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-  await db?.drop();
-});
+afterAll(() => app?.close());
 
 const text = async (testId: string) =>
   (await page.getByTestId(testId).count()) ? await page.getByTestId(testId).innerText() : null;

@@ -1,22 +1,9 @@
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunningPulse } from '../../server/pulse.js';
-import {
-  expectAccessible,
-  expectLive,
-  expectNoSidewaysScroll,
-  launchChromium,
-  signInPage
-} from '../support/browser.js';
-import { createTestDatabase, type TestDatabase } from '../support/database.js';
-import {
-  createCustomer,
-  createLoyaltyAccount,
-  createWorld,
-  earnPoints,
-  PASSWORD
-} from '../support/fixtures.js';
-import { startTestServer } from '../support/server.js';
+import { expectAccessible, expectLive, expectNoSidewaysScroll } from '../support/browser.js';
+import { startBrowserApp, type BrowserApp } from '../support/browser-app.js';
+import type { TestDatabase } from '../support/database.js';
+import { createCustomer, createLoyaltyAccount, createWorld, earnPoints } from '../support/fixtures.js';
 
 // The loyalty screen in a real browser: the reports with data, a ledger entry written by plain
 // SQL appearing in the recent activity live, and the program editor from draft to publish.
@@ -28,46 +15,44 @@ const shoot = async (page: Page, name: string) => {
 };
 
 let db: TestDatabase;
-let server: RunningPulse;
-let browser: Browser;
+let app: BrowserApp;
 let page: Page;
 let world: Awaited<ReturnType<typeof createWorld>>;
 const accounts: Record<string, number> = {};
 
 beforeAll(async () => {
-  db = await createTestDatabase();
-  world = await createWorld(db.sql);
-  // Lifetime points: one gold member between 8,000 and 10,000, one above, silver, bronze.
-  for (const [name, points] of [
-    ['Gina', 9000],
-    ['Gail', 12000],
-    ['Sam', 3000],
-    ['Bo', 400]
-  ] as const) {
-    const customerId = await createCustomer(db.sql, `${name.toLowerCase()}@example.com`, name);
-    const accountId = await createLoyaltyAccount(db.sql, customerId);
-    // Members since two months, so the tier trend has a "30 days ago" to compare with.
-    await db.sql.query(`UPDATE loyalty_accounts SET joined_at = now() - interval '60 days' WHERE id = $1`, [
-      accountId
-    ]);
-    await earnPoints(db.sql, { accountId, points, reason: `Welcome back, ${name}`, key: `seed:${name}` });
-    accounts[name] = accountId;
-  }
-  await db.sql.query(
-    `INSERT INTO loyalty_ledger (account_id, kind, points, reason, idempotency_key)
+  app = await startBrowserApp({
+    seed: async (db) => {
+      world = await createWorld(db.sql);
+      // Lifetime points: one gold member between 8,000 and 10,000, one above, silver, bronze.
+      for (const [name, points] of [
+        ['Gina', 9000],
+        ['Gail', 12000],
+        ['Sam', 3000],
+        ['Bo', 400]
+      ] as const) {
+        const customerId = await createCustomer(db.sql, `${name.toLowerCase()}@example.com`, name);
+        const accountId = await createLoyaltyAccount(db.sql, customerId);
+        // Members since two months, so the tier trend has a "30 days ago" to compare with.
+        await db.sql.query(
+          `UPDATE loyalty_accounts SET joined_at = now() - interval '60 days' WHERE id = $1`,
+          [accountId]
+        );
+        await earnPoints(db.sql, { accountId, points, reason: `Welcome back, ${name}`, key: `seed:${name}` });
+        accounts[name] = accountId;
+      }
+      await db.sql.query(
+        `INSERT INTO loyalty_ledger (account_id, kind, points, reason, idempotency_key)
      VALUES ($1, 'redeem', -500, '$5 voucher', 'seed:redeem')`,
-    [accounts.Gail]
-  );
-  server = await startTestServer(db.url, {}, { serveFrontend: true });
-  browser = await launchChromium();
-  page = (await signInPage(browser, server.url, world.manager.email, PASSWORD)).page;
+        [accounts.Gail]
+      );
+    }
+  });
+  ({ db } = app);
+  page = (await app.signIn(world.manager.email)).page;
 });
 
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-  await db?.drop();
-});
+afterAll(() => app?.close());
 
 describe('the loyalty screen', () => {
   it('shows members by tier, top members, the liability and the activity', async () => {

@@ -1,35 +1,31 @@
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunningPulse } from '../../server/pulse.js';
-import { expectAccessible, expectLive, launchChromium, signInPage } from '../support/browser.js';
+import { expectAccessible, expectLive } from '../support/browser.js';
+import { startBrowserApp, type BrowserApp } from '../support/browser-app.js';
 import { createDatabaseCustomer } from './merge-fixtures.js';
-import { createOrder, createWorld, PASSWORD } from '../support/fixtures.js';
-import { createTestDatabase, type TestDatabase } from '../support/database.js';
-import { startTestServer } from '../support/server.js';
+import { createOrder, createWorld } from '../support/fixtures.js';
+import type { TestDatabase } from '../support/database.js';
 
 // A manager merges two customers through the dialog of the duplicates screen; another manager's
 // screen drops the pair as the merge commits, and the data moved.
 
 let db: TestDatabase;
-let server: RunningPulse;
-let browser: Browser;
+let app: BrowserApp;
 let world: Awaited<ReturnType<typeof createWorld>>;
 let mia: Page;
 let max: Page;
 
 beforeAll(async () => {
-  db = await createTestDatabase();
-  world = await createWorld(db.sql);
-  server = await startTestServer(db.url, {}, { serveFrontend: true });
-  browser = await launchChromium();
-  mia = (await signInPage(browser, server.url, world.manager.email, PASSWORD)).page;
-  max = (await signInPage(browser, server.url, world.admin.email, PASSWORD)).page;
+  app = await startBrowserApp({
+    seed: async (db) => {
+      world = await createWorld(db.sql);
+    }
+  });
+  ({ db } = app);
+  mia = (await app.signIn(world.manager.email)).page;
+  max = (await app.signIn(world.admin.email)).page;
 });
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-  await db?.drop();
-});
+afterAll(() => app?.close());
 
 describe('merging two customers', () => {
   it(

@@ -1,23 +1,15 @@
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunningPulse } from '../../server/pulse.js';
-import {
-  expectAccessible,
-  expectLive,
-  expectNoSidewaysScroll,
-  launchChromium,
-  signInPage
-} from '../support/browser.js';
-import { createTestDatabase, type TestDatabase } from '../support/database.js';
-import { createLoyaltyAccount, createOrder, createWorld, earnPoints, PASSWORD } from '../support/fixtures.js';
-import { startTestServer } from '../support/server.js';
+import { expectAccessible, expectLive, expectNoSidewaysScroll } from '../support/browser.js';
+import { startBrowserApp, type BrowserApp } from '../support/browser-app.js';
+import type { TestDatabase } from '../support/database.js';
+import { createLoyaltyAccount, createOrder, createWorld, earnPoints } from '../support/fixtures.js';
 
 // The order page refunds with a confirmation and shows what changed; the product page shows a
 // receipt written in psql as it commits, with its low-stock flag flipping. Both pass axe.
 
 let db: TestDatabase;
-let server: RunningPulse;
-let browser: Browser;
+let app: BrowserApp;
 let world: Awaited<ReturnType<typeof createWorld>>;
 let manager: Page;
 let orderId: number;
@@ -27,43 +19,41 @@ const within = (check: () => Promise<boolean>, timeout = 3000) =>
   expect.poll(check, { timeout, interval: 50 }).toBe(true);
 
 beforeAll(async () => {
-  db = await createTestDatabase();
-  world = await createWorld(db.sql);
-  const { rows } = await db.sql.query<{ id: number }>(
-    `INSERT INTO products (sku, name, price, stock, low_stock_threshold) VALUES ('KET-E2E', 'Glass kettle', 30, 6, 5) RETURNING id`
-  );
-  kettle = rows[0].id;
-  orderId = await createOrder(db.sql, {
-    customerId: world.customerId,
-    total: '30.00',
-    externalId: 'WEB-9001'
+  app = await startBrowserApp({
+    seed: async (db) => {
+      world = await createWorld(db.sql);
+      const { rows } = await db.sql.query<{ id: number }>(
+        `INSERT INTO products (sku, name, price, stock, low_stock_threshold) VALUES ('KET-E2E', 'Glass kettle', 30, 6, 5) RETURNING id`
+      );
+      kettle = rows[0].id;
+      orderId = await createOrder(db.sql, {
+        customerId: world.customerId,
+        total: '30.00',
+        externalId: 'WEB-9001'
+      });
+      await db.sql.query(
+        `INSERT INTO order_items (order_id, product_id, quantity, unit_price) VALUES ($1, $2, 1, 30)`,
+        [orderId, kettle]
+      );
+      await db.sql.query(`UPDATE orders SET status = 'paid' WHERE id = $1`, [orderId]);
+      const account = await createLoyaltyAccount(db.sql, world.customerId);
+      await earnPoints(db.sql, {
+        accountId: account,
+        points: 30,
+        reason: 'Order WEB-9001',
+        key: `o:${orderId}`,
+        orderId
+      });
+      await db.sql.query(
+        `INSERT INTO reviews (customer_id, product_id, rating, title, body) VALUES ($1, $2, 2, 'Late', 'Order WEB-9001 came late')`,
+        [world.customerId, kettle]
+      );
+    }
   });
-  await db.sql.query(
-    `INSERT INTO order_items (order_id, product_id, quantity, unit_price) VALUES ($1, $2, 1, 30)`,
-    [orderId, kettle]
-  );
-  await db.sql.query(`UPDATE orders SET status = 'paid' WHERE id = $1`, [orderId]);
-  const account = await createLoyaltyAccount(db.sql, world.customerId);
-  await earnPoints(db.sql, {
-    accountId: account,
-    points: 30,
-    reason: 'Order WEB-9001',
-    key: `o:${orderId}`,
-    orderId
-  });
-  await db.sql.query(
-    `INSERT INTO reviews (customer_id, product_id, rating, title, body) VALUES ($1, $2, 2, 'Late', 'Order WEB-9001 came late')`,
-    [world.customerId, kettle]
-  );
-  server = await startTestServer(db.url, {}, { serveFrontend: true });
-  browser = await launchChromium();
-  manager = (await signInPage(browser, server.url, world.manager.email, PASSWORD)).page;
+  ({ db } = app);
+  manager = (await app.signIn(world.manager.email)).page;
 });
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-  await db?.drop();
-});
+afterAll(() => app?.close());
 
 describe('the order page', () => {
   it('refunds after a confirmation and shows the new status, stock and points without a reload', async () => {

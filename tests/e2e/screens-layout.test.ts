@@ -1,44 +1,41 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningPulse } from '../../server/pulse.js';
-import { expectAccessible, expectNoSidewaysScroll, fillSignIn, launchChromium } from '../support/browser.js';
-import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { expectAccessible, expectNoSidewaysScroll, fillSignIn } from '../support/browser.js';
+import { startBrowserApp, type BrowserApp } from '../support/browser-app.js';
 import { createOrder, createTicket, createWorld, PASSWORD } from '../support/fixtures.js';
-import { startTestServer } from '../support/server.js';
 
-let db: TestDatabase;
+let app: BrowserApp;
 let server: RunningPulse;
 let browser: Browser;
 let world: Awaited<ReturnType<typeof createWorld>>;
 let ticketId: number;
 
 beforeAll(async () => {
-  db = await createTestDatabase();
-  world = await createWorld(db.sql);
-  await createOrder(db.sql, { customerId: world.customerId, total: '42.50' });
-  ticketId = await createTicket(db.sql, {
-    customerId: world.customerId,
-    teamId: world.teamA,
-    subject: 'Where is the parcel I ordered three weeks ago for my sister’s birthday?'
+  app = await startBrowserApp({
+    seed: async (db) => {
+      world = await createWorld(db.sql);
+      await createOrder(db.sql, { customerId: world.customerId, total: '42.50' });
+      ticketId = await createTicket(db.sql, {
+        customerId: world.customerId,
+        teamId: world.teamA,
+        subject: 'Where is the parcel I ordered three weeks ago for my sister’s birthday?'
+      });
+      await db.sql.query(`UPDATE tickets SET assignee_id = $1 WHERE id = $2`, [world.agentA.id, ticketId]);
+      // Enough conversation that a phone's thread scrolls (it opens at the newest message).
+      for (let n = 1; n <= 6; n++)
+        await db.sql.query(
+          `INSERT INTO ticket_messages (ticket_id, author_type, body) VALUES ($1, 'customer', $2)`,
+          [
+            ticketId,
+            `Message ${n}: the parcel was due on Monday, the tracking page has said "in transit" since, and nobody answers the phone at the depot.`
+          ]
+        );
+    }
   });
-  await db.sql.query(`UPDATE tickets SET assignee_id = $1 WHERE id = $2`, [world.agentA.id, ticketId]);
-  // Enough conversation that a phone's thread scrolls (it opens at the newest message).
-  for (let n = 1; n <= 6; n++)
-    await db.sql.query(
-      `INSERT INTO ticket_messages (ticket_id, author_type, body) VALUES ($1, 'customer', $2)`,
-      [
-        ticketId,
-        `Message ${n}: the parcel was due on Monday, the tracking page has said "in transit" since, and nobody answers the phone at the depot.`
-      ]
-    );
-  server = await startTestServer(db.url, {}, { serveFrontend: true });
-  browser = await launchChromium();
+  ({ server, browser } = app);
 });
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-  await db?.drop();
-});
+afterAll(() => app?.close());
 
 type Box = { x: number; y: number; width: number; height: number };
 const intersects = (a: Box, b: Box) =>

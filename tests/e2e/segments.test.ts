@@ -1,25 +1,19 @@
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningPulse } from '../../server/pulse.js';
-import {
-  expectAccessible,
-  expectLive,
-  expectNoSidewaysScroll,
-  launchChromium,
-  signInPage
-} from '../support/browser.js';
-import { createTestDatabase, type TestDatabase } from '../support/database.js';
-import { createCustomer, createWorld, PASSWORD } from '../support/fixtures.js';
+import { expectAccessible, expectLive, expectNoSidewaysScroll } from '../support/browser.js';
+import { startBrowserApp, type BrowserApp } from '../support/browser-app.js';
+import type { TestDatabase } from '../support/database.js';
+import { createCustomer, createWorld } from '../support/fixtures.js';
 import { Browser as Http } from '../support/http.js';
-import { startTestServer } from '../support/server.js';
 
 // A segment in a real browser: the builder's draft is counted as it is edited, the count follows
 // the database live (a tag written by plain SQL moves a customer in), and the screens pass axe at
 // 1440 and 390 px.
 
 let db: TestDatabase;
+let app: BrowserApp;
 let server: RunningPulse;
-let browser: Browser;
 let page: Page;
 let segmentId: number;
 let newcomer: number;
@@ -28,17 +22,20 @@ let world: Awaited<ReturnType<typeof createWorld>>;
 const countShown = () => page.getByTestId('segment-count').innerText();
 
 beforeAll(async () => {
-  db = await createTestDatabase();
-  world = await createWorld(db.sql);
-  for (const [email, name] of [
-    ['vera@example.com', 'Vera'],
-    ['viktor@example.com', 'Viktor']
-  ]) {
-    const id = await createCustomer(db.sql, email, name);
-    await db.sql.query(`UPDATE customers SET tags = ARRAY['vip'] WHERE id = $1`, [id]);
-  }
-  newcomer = await createCustomer(db.sql, 'nadia@example.com', 'Nadia');
-  server = await startTestServer(db.url, {}, { serveFrontend: true });
+  app = await startBrowserApp({
+    seed: async (db) => {
+      world = await createWorld(db.sql);
+      for (const [email, name] of [
+        ['vera@example.com', 'Vera'],
+        ['viktor@example.com', 'Viktor']
+      ]) {
+        const id = await createCustomer(db.sql, email, name);
+        await db.sql.query(`UPDATE customers SET tags = ARRAY['vip'] WHERE id = $1`, [id]);
+      }
+      newcomer = await createCustomer(db.sql, 'nadia@example.com', 'Nadia');
+    }
+  });
+  ({ db, server } = app);
   const manager = await Http.signedIn(server.url, world.manager.email);
   const created = await manager.post('/api/segments', {
     name: 'VIP tagged',
@@ -47,14 +44,9 @@ beforeAll(async () => {
   });
   expect(created.status).toBe(201);
   segmentId = created.body.segment.id;
-  browser = await launchChromium();
-  page = (await signInPage(browser, server.url, world.manager.email, PASSWORD)).page;
+  page = (await app.signIn(world.manager.email)).page;
 });
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-  await db?.drop();
-});
+afterAll(() => app?.close());
 
 describe('a segment', () => {
   it('counts the draft as the rule is edited, and its count follows a tag written by SQL', async () => {
@@ -138,7 +130,7 @@ describe('a segment', () => {
       }
     });
     expect(saved.status).toBe(201);
-    const { context, page: agent } = await signInPage(browser, server.url, world.agentA.email, PASSWORD);
+    const { context, page: agent } = await app.signIn(world.agentA.email);
     try {
       await agent.goto(`/segments/${saved.body.segment.id}`);
       const chosen = agent.getByRole('list', { name: 'Chosen Product values' });

@@ -2,27 +2,26 @@ import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashSessionId } from '../../server/auth/session-adapter.js';
 import type { RunningPulse } from '../../server/pulse.js';
-import { expectLive, fillSignIn, launchChromium, signInPage } from '../support/browser.js';
-import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { expectLive, fillSignIn } from '../support/browser.js';
+import { startBrowserApp, type BrowserApp } from '../support/browser-app.js';
+import type { TestDatabase } from '../support/database.js';
 import { createWorld, PASSWORD } from '../support/fixtures.js';
-import { startTestServer } from '../support/server.js';
 
 let db: TestDatabase;
+let app: BrowserApp;
 let server: RunningPulse;
 let browser: Browser;
 let world: Awaited<ReturnType<typeof createWorld>>;
 
 beforeAll(async () => {
-  db = await createTestDatabase();
-  world = await createWorld(db.sql);
-  server = await startTestServer(db.url, {}, { serveFrontend: true });
-  browser = await launchChromium();
+  app = await startBrowserApp({
+    seed: async (db) => {
+      world = await createWorld(db.sql);
+    }
+  });
+  ({ db, server, browser } = app);
 });
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-  await db?.drop();
-});
+afterAll(() => app?.close());
 
 describe('signing in, in Chromium', () => {
   it('says so when the password is wrong, and offers no demo accounts on a real install', async () => {
@@ -37,7 +36,7 @@ describe('signing in, in Chromium', () => {
   });
 
   it('takes an agent to the console, live, with their name in the shell; signing out ends the session', async () => {
-    const { context, page } = await signInPage(browser, server.url, world.agentA.email, PASSWORD);
+    const { context, page } = await app.signIn(world.agentA.email);
     expect(new URL(page.url()).pathname).toBe('/console');
     await expect.poll(() => page.locator('.sidebar').getByText('Agent A').isVisible()).toBe(true);
     await expectLive(page);
@@ -62,7 +61,7 @@ describe('signing in, in Chromium', () => {
   });
 
   it('returns to the login page within seconds when the session is revoked elsewhere', async () => {
-    const { context, page } = await signInPage(browser, server.url, world.manager.email, PASSWORD);
+    const { context, page } = await app.signIn(world.manager.email);
     await expectLive(page);
     const cookie = (await context.cookies()).find((c) => c.name === 'pulse_session')!;
     await db.sql.query(`DELETE FROM sessions WHERE id = $1`, [hashSessionId(cookie.value)]);

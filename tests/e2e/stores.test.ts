@@ -1,40 +1,32 @@
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningPulse } from '../../server/pulse.js';
 import { shopifyOrder } from '../fixtures/storefront/shopify.js';
 import { sendShopify } from '../integration/storefront-support.js';
-import {
-  expectAccessible,
-  expectLive,
-  expectNoSidewaysScroll,
-  launchChromium,
-  signInPage
-} from '../support/browser.js';
-import { createTestDatabase, type TestDatabase } from '../support/database.js';
-import { createWorld, PASSWORD } from '../support/fixtures.js';
-import { startTestServer } from '../support/server.js';
+import { expectAccessible, expectLive, expectNoSidewaysScroll } from '../support/browser.js';
+import { startBrowserApp, type BrowserApp } from '../support/browser-app.js';
+import { createWorld } from '../support/fixtures.js';
 
 // The stores admin in a real browser: an admin creates a Shopify store, sees its secret once,
 // and a delivery signed with that secret appears in the store's list as it is received and
 // applied, without a reload. At 1440 and 390 px, with no serious axe findings.
 
-let db: TestDatabase;
+let app: BrowserApp;
 let server: RunningPulse;
-let browser: Browser;
+let world: Awaited<ReturnType<typeof createWorld>>;
 let page: Page;
 
 beforeAll(async () => {
-  db = await createTestDatabase();
-  const world = await createWorld(db.sql);
-  server = await startTestServer(db.url, { STORE_INBOX_POLL_MS: '200' }, { serveFrontend: true });
-  browser = await launchChromium();
-  page = (await signInPage(browser, server.url, world.admin.email, PASSWORD)).page;
+  app = await startBrowserApp({
+    seed: async (db) => {
+      world = await createWorld(db.sql);
+    },
+    config: { STORE_INBOX_POLL_MS: '200' }
+  });
+  ({ server } = app);
+  page = (await app.signIn(world.admin.email)).page;
 });
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-  await db?.drop();
-});
+afterAll(() => app?.close());
 
 describe('stores admin', () => {
   it('creates a store, shows its secret once, and shows a delivery live', async () => {

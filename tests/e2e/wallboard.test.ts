@@ -1,14 +1,12 @@
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunningPulse } from '../../server/pulse.js';
-import { expectLive, launchChromium, signInPage } from '../support/browser.js';
-import { createTestDatabase, type TestDatabase } from '../support/database.js';
-import { createWorld, PASSWORD } from '../support/fixtures.js';
-import { startTestServer } from '../support/server.js';
+import { expectLive } from '../support/browser.js';
+import { startBrowserApp, type BrowserApp } from '../support/browser-app.js';
+import type { TestDatabase } from '../support/database.js';
+import { createWorld } from '../support/fixtures.js';
 
 let db: TestDatabase;
-let server: RunningPulse;
-let browser: Browser;
+let app: BrowserApp;
 let world: Awaited<ReturnType<typeof createWorld>>;
 let page: Page;
 
@@ -20,18 +18,16 @@ const ordersInChart = () =>
     .then(Number);
 
 beforeAll(async () => {
-  db = await createTestDatabase();
-  world = await createWorld(db.sql);
-  server = await startTestServer(db.url, {}, { serveFrontend: true });
-  browser = await launchChromium();
-  page = (await signInPage(browser, server.url, world.manager.email, PASSWORD)).page;
+  app = await startBrowserApp({
+    seed: async (db) => {
+      world = await createWorld(db.sql);
+    }
+  });
+  ({ db } = app);
+  page = (await app.signIn(world.manager.email)).page;
   await page.setViewportSize({ width: 1920, height: 1080 });
 });
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-  await db?.drop();
-});
+afterAll(() => app?.close());
 
 describe('the wallboard, in Chromium', () => {
   it('an order inserted by plain SQL moves the revenue tile and extends the orders chart within a second', async () => {

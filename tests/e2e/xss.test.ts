@@ -1,10 +1,8 @@
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunningPulse } from '../../server/pulse.js';
-import { expectLive, launchChromium, signInPage } from '../support/browser.js';
-import { createTestDatabase, type TestDatabase } from '../support/database.js';
-import { createUser, createWorld, PASSWORD } from '../support/fixtures.js';
-import { startTestServer } from '../support/server.js';
+import { expectLive } from '../support/browser.js';
+import { startBrowserApp, type BrowserApp } from '../support/browser-app.js';
+import { createUser, createWorld } from '../support/fixtures.js';
 
 // Stored text renders inert: markup, scripts, `javascript:` URLs and template syntax written
 // into the database by SQL (an import, a webhook, a customer's own words) are shown as the
@@ -27,9 +25,7 @@ const CANNED_BODY = `Sorry {{customer.first_name}} <script>${RUN}</script> javas
 const PRODUCT = `<img src=x onerror="${RUN}"> Mug`;
 const CATEGORY = `<svg onload=${RUN}> Kitchen`;
 
-let db: TestDatabase;
-let server: RunningPulse;
-let browser: Browser;
+let app: BrowserApp;
 let world: Awaited<ReturnType<typeof createWorld>>;
 let ticketId: number;
 /** Every dialog any page opened: a payload that ran would open one. */
@@ -37,7 +33,7 @@ const dialogs: string[] = [];
 
 /** Signs in and watches for dialogs. */
 async function pageFor(email: string): Promise<Page> {
-  const { page } = await signInPage(browser, server.url, email, PASSWORD);
+  const { page } = await app.signIn(email);
   page.on('dialog', (dialog) => {
     dialogs.push(dialog.message());
     void dialog.dismiss();
@@ -71,70 +67,67 @@ const within = (check: () => Promise<boolean>, timeout = 5000) =>
   expect.poll(check, { timeout, interval: 50 }).toBe(true);
 
 beforeAll(async () => {
-  db = await createTestDatabase();
-  world = await createWorld(db.sql);
-  await db.sql.query(`UPDATE teams SET auto_assign = false`);
-  await db.sql.query(`UPDATE teams SET name = $1 WHERE id = $2`, [TEAM, world.teamA]);
-  const eve = await createUser(db.sql, {
-    email: 'eve@test.dev',
-    role: 'agent',
-    teamId: world.teamA,
-    name: AGENT
+  app = await startBrowserApp({
+    seed: async (db) => {
+      world = await createWorld(db.sql);
+      await db.sql.query(`UPDATE teams SET auto_assign = false`);
+      await db.sql.query(`UPDATE teams SET name = $1 WHERE id = $2`, [TEAM, world.teamA]);
+      const eve = await createUser(db.sql, {
+        email: 'eve@test.dev',
+        role: 'agent',
+        teamId: world.teamA,
+        name: AGENT
+      });
+      await db.sql.query(`UPDATE users SET status = 'online' WHERE id = $1`, [eve.id]);
+
+      const customer = (
+        await db.sql.query(
+          `INSERT INTO customers (email, first_name, last_name, tags, notes) VALUES ($1, $2, $3, $4, $5) RETURNING id`,
+          [EMAIL, FIRST_NAME, LAST_NAME, [CUSTOMER_TAG], CUSTOMER_MESSAGE]
+        )
+      ).rows[0].id;
+      ticketId = (
+        await db.sql.query(
+          `INSERT INTO tickets (customer_id, team_id, subject, tags, assignee_id) VALUES ($1, $2, $3, $4, $5) RETURNING id`,
+          [customer, world.teamA, SUBJECT, [TICKET_TAG], eve.id]
+        )
+      ).rows[0].id;
+      await db.sql.query(
+        `INSERT INTO ticket_messages (ticket_id, author_type, body) VALUES ($1, 'customer', $2)`,
+        [ticketId, CUSTOMER_MESSAGE]
+      );
+      await db.sql.query(
+        `INSERT INTO ticket_messages (ticket_id, author_type, author_user_id, body) VALUES ($1, 'agent', $2, $3)`,
+        [ticketId, eve.id, REPLY]
+      );
+      await db.sql.query(`INSERT INTO canned_responses (title, body) VALUES ($1, $2)`, [
+        CANNED_TITLE,
+        CANNED_BODY
+      ]);
+
+      const category = (
+        await db.sql.query(`INSERT INTO categories (name) VALUES ($1) RETURNING id`, [CATEGORY])
+      ).rows[0].id;
+      const product = (
+        await db.sql.query(
+          `INSERT INTO products (sku, name, price, category_id, stock) VALUES ('XSS-MUG-1', $1, 12.50, $2, 20) RETURNING id`,
+          [PRODUCT, category]
+        )
+      ).rows[0].id;
+      const order = (
+        await db.sql.query(
+          `INSERT INTO orders (customer_id, total, status) VALUES ($1, 25.00, 'paid') RETURNING id`,
+          [customer]
+        )
+      ).rows[0].id;
+      await db.sql.query(
+        `INSERT INTO order_items (order_id, product_id, quantity, unit_price) VALUES ($1, $2, 2, 12.50)`,
+        [order, product]
+      );
+    }
   });
-  await db.sql.query(`UPDATE users SET status = 'online' WHERE id = $1`, [eve.id]);
-
-  const customer = (
-    await db.sql.query(
-      `INSERT INTO customers (email, first_name, last_name, tags, notes) VALUES ($1, $2, $3, $4, $5) RETURNING id`,
-      [EMAIL, FIRST_NAME, LAST_NAME, [CUSTOMER_TAG], CUSTOMER_MESSAGE]
-    )
-  ).rows[0].id;
-  ticketId = (
-    await db.sql.query(
-      `INSERT INTO tickets (customer_id, team_id, subject, tags, assignee_id) VALUES ($1, $2, $3, $4, $5) RETURNING id`,
-      [customer, world.teamA, SUBJECT, [TICKET_TAG], eve.id]
-    )
-  ).rows[0].id;
-  await db.sql.query(
-    `INSERT INTO ticket_messages (ticket_id, author_type, body) VALUES ($1, 'customer', $2)`,
-    [ticketId, CUSTOMER_MESSAGE]
-  );
-  await db.sql.query(
-    `INSERT INTO ticket_messages (ticket_id, author_type, author_user_id, body) VALUES ($1, 'agent', $2, $3)`,
-    [ticketId, eve.id, REPLY]
-  );
-  await db.sql.query(`INSERT INTO canned_responses (title, body) VALUES ($1, $2)`, [
-    CANNED_TITLE,
-    CANNED_BODY
-  ]);
-
-  const category = (await db.sql.query(`INSERT INTO categories (name) VALUES ($1) RETURNING id`, [CATEGORY]))
-    .rows[0].id;
-  const product = (
-    await db.sql.query(
-      `INSERT INTO products (sku, name, price, category_id, stock) VALUES ('XSS-MUG-1', $1, 12.50, $2, 20) RETURNING id`,
-      [PRODUCT, category]
-    )
-  ).rows[0].id;
-  const order = (
-    await db.sql.query(
-      `INSERT INTO orders (customer_id, total, status) VALUES ($1, 25.00, 'paid') RETURNING id`,
-      [customer]
-    )
-  ).rows[0].id;
-  await db.sql.query(
-    `INSERT INTO order_items (order_id, product_id, quantity, unit_price) VALUES ($1, $2, 2, 12.50)`,
-    [order, product]
-  );
-
-  server = await startTestServer(db.url, {}, { serveFrontend: true });
-  browser = await launchChromium();
 });
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-  await db?.drop();
-});
+afterAll(() => app?.close());
 
 describe('stored text renders inert, in Chromium', () => {
   it(

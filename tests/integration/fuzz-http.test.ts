@@ -109,7 +109,7 @@ import { RawSocket } from '../support/raw-socket.js';
 // changes no row, and the server process stays up. The Socket.IO handshake is fuzzed the same way
 // (client events after it: fuzz-socket.test.ts). FUZZ_RUNS=N runs each endpoint N times.
 
-const RUNS = fuzzRuns(30);
+const RUNS = fuzzRuns(20);
 const TOKEN = 'integration-token-for-the-fuzzer-0123456789';
 
 /** Each endpoint and the schemas of what it reads; `id` names the rows its `:id` is drawn from. */

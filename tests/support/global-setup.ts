@@ -12,11 +12,17 @@ declare module 'vitest' {
   }
 }
 
+interface RunDatabase {
+  adminUrl: string;
+  template: string;
+  stop(): Promise<void>;
+}
+
 /**
  * One Postgres for the whole run: embedded (a throwaway cluster) unless TEST_DATABASE_URL names
  * a server to use. Migrations are applied once to a template database.
  */
-export default async function setup(project: TestProject) {
+async function startRunDatabase(): Promise<RunDatabase> {
   let adminUrl: string;
   let stop = async () => undefined as void;
   if (process.env.TEST_DATABASE_URL) {
@@ -27,7 +33,7 @@ export default async function setup(project: TestProject) {
     stop = db.stop;
   }
 
-  const template = `pulse_template_${project.name.replace(/\W/g, '_')}_${process.pid}`;
+  const template = `pulse_template_${process.pid}`;
   const admin = new pg.Client({ connectionString: adminUrl });
   await admin.connect();
   await admin.query(`DROP DATABASE IF EXISTS ${template}`);
@@ -35,14 +41,37 @@ export default async function setup(project: TestProject) {
   await admin.end();
   await migrateDatabase(withDatabase(adminUrl, template));
 
+  return {
+    adminUrl,
+    template,
+    stop: async () => {
+      const cleanup = new pg.Client({ connectionString: adminUrl });
+      await cleanup.connect();
+      await cleanup.query(`DROP DATABASE IF EXISTS ${template} WITH (FORCE)`).catch(() => undefined);
+      await cleanup.end();
+      await stop();
+    }
+  };
+}
+
+// Vitest runs each project's global setup in its own module instance, in one process: the
+// projects (integration, e2e) share the run's database through the process, and the last one
+// to finish stops it. One cluster and one migration instead of one per project.
+const SHARED = Symbol.for('pulse.tests.runDatabase');
+type Shared = { started: Promise<RunDatabase>; users: number };
+const holder = globalThis as { [SHARED]?: Shared };
+
+export default async function setup(project: TestProject) {
+  const shared = (holder[SHARED] ??= { started: startRunDatabase(), users: 0 });
+  shared.users += 1;
+  const { adminUrl, template, stop } = await shared.started;
   project.provide('pgAdminUrl', adminUrl);
   project.provide('pgTemplate', template);
 
   return async () => {
-    const cleanup = new pg.Client({ connectionString: adminUrl });
-    await cleanup.connect();
-    await cleanup.query(`DROP DATABASE IF EXISTS ${template} WITH (FORCE)`).catch(() => undefined);
-    await cleanup.end();
+    shared.users -= 1;
+    if (shared.users > 0) return;
+    delete holder[SHARED];
     await stop();
   };
 }
