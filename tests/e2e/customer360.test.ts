@@ -196,7 +196,7 @@ describe('the customer 360', () => {
   });
 
   it('edits the birth date inline: a future date is refused in place, a real one is saved, audited and live for another viewer', async () => {
-    const other = await signInPage(browser, server.url, world.agentA.email, PASSWORD);
+    const other = await app.signIn(world.agentA.email);
     try {
       await other.page.goto(`/customers/${customerId}`);
       await expectLive(other.page);
