@@ -36,12 +36,10 @@ const reply = (msg: FromClients) => process.send!(msg);
 async function connect(url: string, sockets: { cookie: string; kind: ClientKind }[]) {
   // In batches, as the bench did in one process: a thousand handshakes at once time out.
   for (let i = 0; i < sockets.length; i += 50) {
-    const batch = sockets
-      .slice(i, i + 50)
-      .map((s) => ({
-        kind: s.kind,
-        socket: new RawDashboard(url, s.cookie, [`${s.kind === 'dashboard' ? 'order' : 'ticket'}:created`])
-      }));
+    const batch = sockets.slice(i, i + 50).map((s) => ({
+      kind: s.kind,
+      socket: new RawDashboard(url, s.cookie, [`${s.kind === 'dashboard' ? 'order' : 'ticket'}:created`])
+    }));
     await Promise.all(batch.map((b) => b.socket.ready));
     for (const b of batch) (b.kind === 'dashboard' ? dashboards : agents).push(b.socket);
   }
