@@ -168,8 +168,8 @@ async function startServer(url: string) {
   const base = `http://127.0.0.1:${port}`;
   for (let i = 0; ; i++) {
     if (child.exitCode !== null) throw new Error(`the server exited (${child.exitCode})`);
-    const up = await fetch(`${base}/health`).then(
-      () => true,
+    const up = await fetch(`${base}/api/health`).then(
+      (res) => res.ok,
       () => false
     );
     if (up) break;
