@@ -12,6 +12,7 @@ import { parseArgs } from 'node:util';
 import pg from 'pg';
 import type { SegmentGroup } from '#shared/schemas/segments.js';
 import { poolDb } from '../../server/data/db.js';
+import { COMPILER_VERSION } from '../../server/services/segments/compile.js';
 import { compilePending } from '../../server/services/segments/reconcile.js';
 import {
   BASE,
@@ -147,8 +148,8 @@ async function main() {
       const id = ins[0].id;
       const { where, params } = await compile(db, rule, 'row');
       await pool.query(
-        `UPDATE segments SET compiled_where = $2, compiled_params = $3::jsonb, compiled_with = 1 WHERE id = $1`,
-        [id, where, JSON.stringify(params)]
+        `UPDATE segments SET compiled_where = $2, compiled_params = $3::jsonb, compiled_with = $4 WHERE id = $1`,
+        [id, where, JSON.stringify(params), COMPILER_VERSION]
       );
       t0 = now();
       await db.transaction((t) => fillSegment(t, id, rule, true));

@@ -206,7 +206,20 @@ describe('segment membership', () => {
           { field: 'averageOrderValue', operator: 'between', value: ['20', '90'] }
         ]
       },
-      { op: 'and', rules: [{ field: 'csat', operator: 'low', value: 2 }] }
+      { op: 'and', rules: [{ field: 'csat', operator: 'low', value: 2 }] },
+      // Read from what the summary keeps (migration 0039): the RFM segment and the first order.
+      {
+        op: 'and',
+        rules: [{ field: 'rfm', operator: 'is_any_of', value: ['champions', 'loyal', 'promising'] }]
+      },
+      {
+        op: 'or',
+        rules: [
+          { field: 'firstOrderAt', operator: 'in_last', value: 20 },
+          { field: 'rfm', operator: 'is_none_of', value: ['hibernating', 'champions'] }
+        ]
+      },
+      { op: 'and', rules: [{ field: 'supportVip', operator: 'is', value: true }] }
     ];
     const segs = [];
     for (const [i, rule] of rules.entries()) segs.push(await create(`Random ${i}`, rule));
@@ -222,6 +235,8 @@ describe('segment membership', () => {
     const orders: number[] = [];
     const tickets: number[] = [];
     for (let step = 0; step < 160; step++) {
+      // Midway the RFM cut-offs move (the reconcile refreshes them) under the stream.
+      if (step === 80) await reconcileSegments(poolDb(db.sql));
       const who = customers[rand(customers.length)];
       const client = await db.sql.connect();
       try {
@@ -279,6 +294,18 @@ describe('segment membership', () => {
         client.release();
       }
     }
+    // Cut-offs that moved far since the customers were last written: the reconcile brings them back
+    // and must rewrite every stored RFM the move changes (and correct the memberships).
+    await db.sql.query(`UPDATE segment_rfm_cutoffs SET frequency = '{1000,1000,1000,1000}'`);
+    await db.sql.query(`UPDATE customer_stats SET open_tickets = open_tickets`);
+    await reconcileSegments(poolDb(db.sql));
+    // What the summary keeps equals computing it afresh from the orders and the cut-offs.
+    const { rows: stale } = await db.sql.query(
+      `SELECT s.customer_id FROM customer_stats s
+        WHERE s.rfm IS DISTINCT FROM segment_rfm(s.last_order_at, s.order_count, s.lifetime_spend)
+           OR s.first_order_at IS DISTINCT FROM (SELECT min(o.order_date) FROM orders o WHERE o.customer_id = s.customer_id)`
+    );
+    expect(stale).toEqual([]);
     for (const [i, seg] of segs.entries()) {
       const expected = await recomputed(rules[i]);
       expect(await members(seg.id), `segment ${i}`).toEqual(expected);

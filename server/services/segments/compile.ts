@@ -12,12 +12,12 @@ import { compileRule, Params } from '../lists/compile.js';
 // Two shapes of the same rule:
 // - `row`: correlated subqueries per customer, for evaluating a few customers (the membership
 //   kept at commit, the reconcile's differences). Stored in the database.
-// - `set`: measures over orders as one set each (`c.id IN (SELECT customer_id ... GROUP BY ...)`),
-//   for counting and listing every member; the planner can start from an index of orders.
+// - `set`: measures over orders as one set each (`s.customer_id IN (SELECT customer_id ... GROUP
+//   BY ...)`), for counting and listing every member; the planner can start from an index of orders.
 // They select the same customers (tests/integration/segments-membership.test.ts compares them).
 
 /** Bumped whenever the compiled SQL changes: the server recompiles segments compiled before. */
-export const COMPILER_VERSION = 1;
+export const COMPILER_VERSION = 2;
 
 export type CompileMode = 'row' | 'set';
 
@@ -99,8 +99,8 @@ function orderMeasure(
   const grouped = `SELECT o.customer_id FROM orders o WHERE ${COUNTED} AND ${where} GROUP BY o.customer_id`;
   // A customer without such orders has 0: they are in when 0 passes, unless an order says otherwise.
   return zeroSatisfies(op, value)
-    ? `c.id NOT IN (${grouped} HAVING NOT (${test}))`
-    : `c.id IN (${grouped} HAVING ${test})`;
+    ? `s.customer_id NOT IN (${grouped} HAVING NOT (${test}))`
+    : `s.customer_id IN (${grouped} HAVING ${test})`;
 }
 
 /** Products or categories bought (any, all or none), optionally within `days`. */
@@ -122,12 +122,12 @@ function bought(
     const n = p.add(distinct.length, 'integer');
     return mode === 'row'
       ? `(SELECT count(DISTINCT ${key}) FROM ${from} WHERE o.customer_id = c.id AND ${COUNTED} AND ${match}) = ${n}`
-      : `c.id IN (SELECT o.customer_id FROM ${from} WHERE ${COUNTED} AND ${match} GROUP BY o.customer_id HAVING count(DISTINCT ${key}) = ${n})`;
+      : `s.customer_id IN (SELECT o.customer_id FROM ${from} WHERE ${COUNTED} AND ${match} GROUP BY o.customer_id HAVING count(DISTINCT ${key}) = ${n})`;
   }
   const any =
     mode === 'row'
       ? `EXISTS (SELECT 1 FROM ${from} WHERE o.customer_id = c.id AND ${COUNTED} AND ${match})`
-      : `c.id IN (SELECT o.customer_id FROM ${from} WHERE ${COUNTED} AND ${match})`;
+      : `s.customer_id IN (SELECT o.customer_id FROM ${from} WHERE ${COUNTED} AND ${match})`;
   return operator === 'none' ? `NOT (${any})` : any;
 }
 
@@ -234,23 +234,11 @@ function condition(rule: SegmentCondition, mode: CompileMode, types: AttributeTy
       return relativeDate('s.last_order_at', rule.operator, 'value' in rule ? rule.value : undefined, p);
     case 'createdAt':
       return relativeDate('c.created_at', rule.operator, 'value' in rule ? rule.value : undefined, p);
-    case 'firstOrderAt': {
-      // The first order's date: any order at or after the bound and none before it.
-      const first = `(SELECT min(o.order_date) FROM orders o WHERE o.customer_id = c.id)`;
-      if (mode === 'row' || rule.operator === 'is_empty')
-        return rule.operator === 'is_empty'
-          ? 's.order_count = 0'
-          : relativeDate(first, rule.operator, rule.value, p);
-      if (rule.operator === 'in_last' || rule.operator === 'after') {
-        // Recent buyers (an index range of the summary) without an older order.
-        const bound =
-          rule.operator === 'in_last'
-            ? since(rule.value, p)
-            : p.add(endOf(String(rule.value)), 'timestamptz');
-        return `(s.last_order_at >= ${bound} AND NOT EXISTS (SELECT 1 FROM orders o WHERE o.customer_id = c.id AND o.order_date < ${bound}))`;
-      }
-      return relativeDate(first, rule.operator, rule.value, p);
-    }
+    case 'firstOrderAt':
+      // The first order's date (any status), kept in the summary (migration 0039).
+      return rule.operator === 'is_empty'
+        ? 's.order_count = 0'
+        : relativeDate('s.first_order_at', rule.operator, rule.value, p);
     case 'recentSpend':
       return orderMeasure(
         mode,
@@ -284,7 +272,8 @@ function condition(rule: SegmentCondition, mode: CompileMode, types: AttributeTy
     case 'categoriesBought':
       return bought(mode, 'category', rule.operator, rule.value, rule.days, p);
     case 'rfm': {
-      const rfm = 'segment_rfm(s.last_order_at, s.order_count, s.lifetime_spend)';
+      // segment_rfm() of the customer's numbers, kept in the summary (migration 0039).
+      const rfm = 's.rfm';
       return rule.operator === 'is_any_of'
         ? `${rfm} = ANY (${p.add(rule.value, 'text[]')})`
         : `coalesce(${rfm}, '') <> ALL (${p.add(rule.value, 'text[]')})`;
@@ -308,6 +297,10 @@ function condition(rule: SegmentCondition, mode: CompileMode, types: AttributeTy
       return `coalesce((SELECT k.granted FROM customer_consents k WHERE k.customer_id = c.id AND k.channel = ${p.add(rule.channel)}
                          ORDER BY k.at DESC, k.id DESC LIMIT 1), false) = ${p.add(rule.value, 'boolean')}`;
     case 'supportVip':
+      // Selected when true: written without coalesce, so each side can be an index's (a bitmap OR).
+      if (rule.value)
+        return `(s.tier = ANY ((SELECT v.vip_tiers FROM support_settings v)::loyalty_tier[])
+                 OR s.lifetime_spend >= (SELECT v.vip_lifetime_value FROM support_settings v))`;
       return `coalesce(s.tier = ANY ((SELECT v.vip_tiers FROM support_settings v)::loyalty_tier[])
                        OR s.lifetime_spend >= (SELECT v.vip_lifetime_value FROM support_settings v), false) = ${p.add(rule.value, 'boolean')}`;
     case 'csat': {
@@ -316,7 +309,7 @@ function condition(rule: SegmentCondition, mode: CompileMode, types: AttributeTy
       const rated =
         mode === 'row'
           ? `EXISTS (SELECT 1 FROM tickets t WHERE t.customer_id = c.id AND t.csat_score IS NOT NULL${window}${low})`
-          : `c.id IN (SELECT t.customer_id FROM tickets t WHERE t.csat_score IS NOT NULL${window}${low})`;
+          : `s.customer_id IN (SELECT t.customer_id FROM tickets t WHERE t.csat_score IS NOT NULL${window}${low})`;
       return rule.operator === 'not_given' ? `NOT (${rated})` : rated;
     }
   }

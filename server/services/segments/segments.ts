@@ -200,11 +200,18 @@ export async function deleteSegment(db: Db, actor: Actor, id: number): Promise<v
   });
 }
 
+/**
+ * The relation a count of `where` reads: the summary alone when the condition names no column of
+ * `customers` (every summary row is a customer's, merged-away ones have none: the same rows as
+ * BASE), so the count is an index's and skips the join of a million customers.
+ */
+export const countBase = (where: string) => (/\bc\./.test(where) ? BASE : 'customer_stats s');
+
 /** How many customers a (draft) rule selects, counted now. */
 export async function countRule(db: Db, rule: SegmentGroup): Promise<SegmentCount> {
   const { where, params } = await compile(db, rule, 'set');
   const [row] = await db.query<{ n: string; at: Date }>(
-    `SELECT count(*) AS n, clock_timestamp() AS at FROM ${BASE} WHERE ${where}`,
+    `SELECT count(*) AS n, clock_timestamp() AS at FROM ${countBase(where)} WHERE ${where}`,
     [JSON.stringify(params)]
   );
   return { count: Number(row.n), countedAt: iso(row.at)! };
