@@ -207,27 +207,12 @@ export async function deleteSegment(db: Db, actor: Actor, id: number): Promise<v
  */
 export const countBase = (where: string) => (/\bc\./.test(where) ? BASE : 'customer_stats s');
 
-/**
- * Runs a draft rule's statement with room for its groupings: a measure over orders ("spent 200 in
- * 30 days") groups every recent order by customer (543,000 orders at 1M customers), which spills
- * to disk in five batches at the server's 16 MB.
- */
-async function roomy<T>(db: Db, where: string, run: (db: Db) => Promise<T>): Promise<T> {
-  if (!where.includes('GROUP BY')) return run(db);
-  return db.transaction(async (t) => {
-    await t.query(`SET LOCAL work_mem = '64MB'`);
-    return run(t);
-  });
-}
-
 /** How many customers a (draft) rule selects, counted now. */
 export async function countRule(db: Db, rule: SegmentGroup): Promise<SegmentCount> {
   const { where, params } = await compile(db, rule, 'set');
-  const [row] = await roomy(db, where, (t) =>
-    t.query<{ n: string; at: Date }>(
-      `SELECT count(*) AS n, clock_timestamp() AS at FROM ${countBase(where)} WHERE ${where}`,
-      [JSON.stringify(params)]
-    )
+  const [row] = await db.query<{ n: string; at: Date }>(
+    `SELECT count(*) AS n, clock_timestamp() AS at FROM ${countBase(where)} WHERE ${where}`,
+    [JSON.stringify(params)]
   );
   return { count: Number(row.n), countedAt: iso(row.at)! };
 }
@@ -247,12 +232,10 @@ export async function countSegment(db: Db, id: number): Promise<SegmentCount> {
 /** The first members of a draft rule, biggest spenders first. */
 export async function previewRule(db: Db, rule: SegmentGroup): Promise<SegmentMember[]> {
   const { where, params } = await compile(db, rule, 'set');
-  const rows = await roomy(db, where, (t) =>
-    t.query<Row>(
-      `SELECT ${MEMBER_COLUMNS}, NULL::timestamptz AS entered_at FROM ${BASE} WHERE ${where}
-        ORDER BY s.lifetime_spend DESC, s.customer_id DESC LIMIT ${SEGMENT_PREVIEW_SIZE}`,
-      [JSON.stringify(params)]
-    )
+  const rows = await db.query<Row>(
+    `SELECT ${MEMBER_COLUMNS}, NULL::timestamptz AS entered_at FROM ${BASE} WHERE ${where}
+      ORDER BY s.lifetime_spend DESC, s.customer_id DESC LIMIT ${SEGMENT_PREVIEW_SIZE}`,
+    [JSON.stringify(params)]
   );
   return rows.map(presentMember);
 }
