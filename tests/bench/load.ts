@@ -365,6 +365,8 @@ async function measure(target: Target, s: Setup, sockets: Awaited<ReturnType<typ
     /** Server CPU per frame delivered and per change written: a cost that holds on a busy machine. */
     serverUsPerMessage: (used.server * 1000) / Math.max(1, delivered),
     serverUsPerChange: (used.server * 1000) / Math.max(1, changes),
+    /** The clients' CPU per frame received: what the bench's own receivers take from the same cores. */
+    clientsUsPerMessage: (used.clients * 1000) / Math.max(1, delivered),
     /** The node(s)' reads of the change log per second, and per change written (the reader's own cost on Postgres). */
     readsPerSec: reads / elapsed,
     readsPerChange: reads / Math.max(1, changes),
@@ -401,6 +403,7 @@ async function main() {
       'µs/msg': r.serverUsPerMessage,
       'µs/change': Math.round(r.serverUsPerChange),
       'clients cpu%': r.clientsCpuPct,
+      'clients µs/msg': r.clientsUsPerMessage,
       'pg cpu%': r.postgresCpuPct,
       'reads/s': Math.round(r.readsPerSec),
       'reads/change': r.readsPerChange.toFixed(2),
