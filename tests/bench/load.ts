@@ -289,6 +289,19 @@ async function postgresCpuMs(sql: pg.Pool): Promise<number> {
   return ticks * 10;
 }
 
+/**
+ * Reads of the change log by the node(s) so far: every read also reads change_log_retention once
+ * (change-reader.ts), and nothing else scans that one-row table while the bench runs. Backends
+ * publish their counts when idle, at most once a second, so a caller waits STATS_FLUSH_MS first.
+ */
+async function changeReads(sql: pg.Pool): Promise<number> {
+  const { rows } = await sql.query<{ n: string }>(
+    `SELECT seq_scan + coalesce(idx_scan, 0) AS n FROM pg_stat_user_tables WHERE relname = 'change_log_retention'`
+  );
+  return Number(rows[0]?.n ?? 0);
+}
+const STATS_FLUSH_MS = 1_500;
+
 /** Orders (and a ticket for every eighth) written by SQL at `rate` per second, with API readers alongside. */
 async function measure(target: Target, s: Setup, sockets: Awaited<ReturnType<typeof connect>>, rate: number) {
   const run = `L${Date.now()}`;
@@ -302,6 +315,7 @@ async function measure(target: Target, s: Setup, sockets: Awaited<ReturnType<typ
     bench: (process.cpuUsage().user + process.cpuUsage().system) / 1000,
     postgres: postgresCpuMs(s.sql)
   });
+  const readsBefore = await changeReads(s.sql);
   const before = cpu();
   const t0 = now();
   const [, api] = await Promise.all([
@@ -336,6 +350,8 @@ async function measure(target: Target, s: Setup, sockets: Awaited<ReturnType<typ
   };
   const rssMiB = target.pids().reduce((sum, pid) => sum + processUsage(pid).rssMiB, 0);
   const { latencies, missing, agentFrames } = await sockets.clients.collect(sent);
+  await new Promise((r) => setTimeout(r, STATS_FLUSH_MS));
+  const reads = (await changeReads(s.sql)) - readsBefore;
   const delivered = latencies.length + agentFrames;
   const pct = (ms: number) => (ms / (elapsed * 1000)) * 100;
   return {
@@ -349,6 +365,11 @@ async function measure(target: Target, s: Setup, sockets: Awaited<ReturnType<typ
     /** Server CPU per frame delivered and per change written: a cost that holds on a busy machine. */
     serverUsPerMessage: (used.server * 1000) / Math.max(1, delivered),
     serverUsPerChange: (used.server * 1000) / Math.max(1, changes),
+    /** The clients' CPU per frame received: what the bench's own receivers take from the same cores. */
+    clientsUsPerMessage: (used.clients * 1000) / Math.max(1, delivered),
+    /** The node(s)' reads of the change log per second, and per change written (the reader's own cost on Postgres). */
+    readsPerSec: reads / elapsed,
+    readsPerChange: reads / Math.max(1, changes),
     rssMiB,
     missing
   };
@@ -382,7 +403,10 @@ async function main() {
       'µs/msg': r.serverUsPerMessage,
       'µs/change': Math.round(r.serverUsPerChange),
       'clients cpu%': r.clientsCpuPct,
+      'clients µs/msg': r.clientsUsPerMessage,
       'pg cpu%': r.postgresCpuPct,
+      'reads/s': Math.round(r.readsPerSec),
+      'reads/change': r.readsPerChange.toFixed(2),
       'bench cpu%': r.benchCpuPct,
       'rss MiB': r.rssMiB,
       'KiB/socket': ((r.rssMiB * 1024) / count).toFixed(0),
