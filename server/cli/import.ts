@@ -74,6 +74,7 @@ async function main() {
   }
   client.on('error', () => undefined);
   let errorsOut: ReturnType<typeof createWriteStream> | undefined;
+  const appliers: pg.Client[] = [];
   try {
     await migrateDatabase(url);
     const head = Buffer.alloc(Math.min(size, 64 * 1024));
@@ -110,8 +111,16 @@ async function main() {
     let headerWritten = false;
     const tty = process.stderr.isTTY;
     let lastShown = 0;
+    // A customer file's batches apply on two more connections, two at once (pipeline.ts).
+    for (let i = 0; entity === 'customers' && i < 2; i++) {
+      const applier = new pg.Client({ connectionString: url, application_name: 'pulse-import' });
+      applier.on('error', () => undefined);
+      appliers.push(applier);
+      await applier.connect();
+    }
     const totals = await runImport({
       client,
+      appliers,
       entity: entity as ImportEntity,
       options,
       source: createReadStream(file),
@@ -145,6 +154,7 @@ async function main() {
     process.stderr.write(`Import stopped: ${(err as Error).message}\n`);
     process.exitCode = 2;
   } finally {
+    for (const applier of appliers) await applier.end().catch(() => undefined);
     await client.end().catch(() => undefined);
   }
 }

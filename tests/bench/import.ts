@@ -1,8 +1,9 @@
-// npm run bench:import [-- --rows 1000000 --baseline-rows 20000]
+// npm run bench:import [-- --rows 1000000 --baseline-rows 20000 --connections 2]
 // A customer file of --rows rows (generated under /work/bench-import, or BENCH_IMPORT_DIR)
 // imported through the import pipeline (streamed parse, COPY into staging, one set-based upsert a
-// batch), then imported again (nothing changes: the idempotent path), against a baseline in the
-// same run: the same kind of rows written one INSERT ... ON CONFLICT a row, on a smaller file.
+// batch, --connections batches applying at once), then imported again (nothing changes: the
+// idempotent path), against a baseline in the same run: the same kind of rows written one
+// INSERT ... ON CONFLICT a row, on a smaller file.
 // Prints a table (rows, seconds, rows/s, peak RSS) and writes JSON next to the data.
 import { createReadStream, createWriteStream, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
@@ -20,11 +21,14 @@ import { withDatabase } from '../support/postgres.js';
 const { values } = parseArgs({
   options: {
     rows: { type: 'string', default: '1000000' },
-    'baseline-rows': { type: 'string', default: '20000' }
+    'baseline-rows': { type: 'string', default: '20000' },
+    /** Connections applying batches at once (1: the batches apply on the import's own). */
+    connections: { type: 'string', default: '2' }
   }
 });
 const ROWS = Number(values.rows);
 const BASELINE_ROWS = Number(values['baseline-rows']);
+const CONNECTIONS = Number(values.connections);
 const DIR = process.env.BENCH_IMPORT_DIR ?? '/work/bench-import';
 
 /** Peak resident memory since the last reset, in MiB (Linux: VmHWM, reset through clear_refs). */
@@ -52,13 +56,19 @@ const nodeCpuSeconds = () => {
   const { user, system } = process.cpuUsage();
   return (user + system) / 1e6;
 };
-/** The CPU used by this process and by the connection's backend while `work` runs. */
-async function measuringCpu<T>(client: pg.Client, work: () => Promise<T>) {
-  const { rows } = await client.query<{ pid: number }>(`SELECT pg_backend_pid() AS pid`);
-  const db0 = cpuSecondsOf(rows[0].pid);
+/** The CPU used by this process and by the connections' backends while `work` runs. */
+async function measuringCpu<T>(clients: pg.Client[], work: () => Promise<T>) {
+  const pids: number[] = [];
+  for (const client of clients)
+    pids.push((await client.query<{ pid: number }>(`SELECT pg_backend_pid() AS pid`)).rows[0].pid);
+  const backends = () => {
+    const each = pids.map(cpuSecondsOf);
+    return each.some((s) => s === null) ? null : (each as number[]).reduce((a, b) => a + b, 0);
+  };
+  const db0 = backends();
   const node0 = nodeCpuSeconds();
   const result = await work();
-  const db1 = cpuSecondsOf(rows[0].pid);
+  const db1 = backends();
   return {
     result,
     nodeCpuSeconds: nodeCpuSeconds() - node0,
@@ -106,7 +116,7 @@ interface Result {
   seconds: number;
   rowsPerSecond: number;
   peakRssMiB: number;
-  /** CPU seconds of the importing process, and of its database connection's backend. */
+  /** CPU seconds of the importing process, and of its database connections' backends. */
   nodeCpuSeconds: number;
   dbCpuSeconds: number | null;
   imported: number;
@@ -117,6 +127,11 @@ interface Result {
 async function viaPipeline(url: string, file: string, run: string): Promise<Result> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
+  const appliers: pg.Client[] = [];
+  for (let i = 0; CONNECTIONS > 1 && i < CONNECTIONS; i++) {
+    appliers.push(new pg.Client({ connectionString: url }));
+    await appliers[i].connect();
+  }
   resetPeak();
   const t0 = performance.now();
   const columns = ['email', 'first_name', 'last_name', 'phone', 'language', 'tags', 'marketing_consent'];
@@ -124,9 +139,10 @@ async function viaPipeline(url: string, file: string, run: string): Promise<Resu
     result: totals,
     nodeCpuSeconds,
     dbCpuSeconds
-  } = await measuringCpu(client, () =>
+  } = await measuringCpu([client, ...appliers], () =>
     runImport({
       client,
+      appliers,
       entity: 'customers',
       options: {
         format: 'csv',
@@ -141,6 +157,7 @@ async function viaPipeline(url: string, file: string, run: string): Promise<Resu
   );
   const seconds = (performance.now() - t0) / 1000;
   await client.end();
+  for (const a of appliers) await a.end();
   return {
     run,
     rows: totals.rows,
@@ -242,13 +259,18 @@ async function main() {
   );
   const speedup = results[1].rowsPerSecond / results[0].rowsPerSecond;
   console.log(`pipeline vs one INSERT a row on the same file: ${speedup.toFixed(1)}x`);
+  console.log(`batches applied on ${CONNECTIONS} connection(s) at once`);
   // The machine's load, as the numbers above depend on it (1, 5 and 15 minute averages).
   const loadAverage = os.loadavg().map((l) => Number(l.toFixed(1)));
   console.log(`load average at the end: ${loadAverage.join(', ')} (${os.cpus().length} cores)`);
   const out = path.join(DIR, 'import-bench.json');
   writeFileSync(
     out,
-    JSON.stringify({ at: new Date().toISOString(), rows: ROWS, results, speedup, loadAverage }, null, 2)
+    JSON.stringify(
+      { at: new Date().toISOString(), rows: ROWS, connections: CONNECTIONS, results, speedup, loadAverage },
+      null,
+      2
+    )
   );
   console.log(`wrote ${out}`);
 }

@@ -21,6 +21,8 @@ export interface ImportRunnerOptions {
   notify: (userId: number, job: ImportJob) => void;
   pollMs: number;
   batchSize?: number;
+  /** Connections a customer import applies its batches on at once (pipeline.ts); 2 by default. */
+  applyConnections?: number;
 }
 
 export class ImportRunner {
@@ -31,7 +33,9 @@ export class ImportRunner {
   private again = false;
 
   constructor(private readonly opts: ImportRunnerOptions) {
-    this.pool = new pg.Pool({ connectionString: opts.databaseUrl, max: 2, application_name: 'pulse-import' });
+    // The job's own connection, the upload's reader, and the connections batches apply on.
+    const max = 2 + (opts.applyConnections ?? 2);
+    this.pool = new pg.Pool({ connectionString: opts.databaseUrl, max, application_name: 'pulse-import' });
     const onError = (err: Error) =>
       opts.logger.warn({ err: err.message, pool: 'pulse-import' }, 'database connection lost');
     this.pool.on('error', onError);
@@ -120,9 +124,14 @@ export class ImportRunner {
     await client.query(`DELETE FROM import_rejects WHERE job_id = $1`, [id]);
     this.announce(job);
     let seq = 0;
+    const appliers: pg.PoolClient[] = [];
+    let failed = false;
     try {
+      if (job.entity === 'customers')
+        for (let i = 0; i < (this.opts.applyConnections ?? 2); i++) appliers.push(await this.pool.connect());
       const totals = await runImport({
         client,
+        appliers,
         entity: job.entity,
         options: job.options,
         // Read on another connection than the one the batches write through.
@@ -167,6 +176,7 @@ export class ImportRunner {
       await audit(client, rows[0]);
       this.announce(rows[0]);
     } catch (err) {
+      failed = true;
       if (this.stopping) throw err;
       this.opts.logger.warn({ err, job: id }, 'import job failed');
       const { rows } = await client.query<ImportJobRow>(
@@ -175,6 +185,9 @@ export class ImportRunner {
       );
       await audit(client, rows[0]);
       this.announce(rows[0]);
+    } finally {
+      // After a failure they may be broken: the pool makes new ones.
+      for (const applier of appliers) applier.release(failed);
     }
   }
 }
