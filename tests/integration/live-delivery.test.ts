@@ -250,7 +250,7 @@ describe('the doorbell', () => {
         await expect.poll(held, { timeout: 5000, interval: 20 }).toBe(false);
         const before = rung;
         const lone = await createOrder(db.sql, { customerId: world.customerId, total: 5 });
-        await waitFor(manager, 'order:created', (e) => e.data.id === lone, 1000);
+        await waitFor(manager, 'order:created', (e) => e.data.id === lone);
         await until(() => rung > before, 1000, 'the doorbell to ring');
       } finally {
         await bells.query('UNLISTEN *');
