@@ -210,7 +210,7 @@ describe('a reconnecting client', () => {
 
   it(
     'keeps live delivery fast while many sockets replay a large gap at once',
-    { timeout: 60_000 },
+    { timeout: 150_000 },
     async () => {
       const first = await openSocket(server.url, as.manager);
       const horizon = received<{ horizon: string }>(first, 'live:ready')[0].horizon;
@@ -233,13 +233,19 @@ describe('a reconnecting client', () => {
       const storm = Array.from({ length: 40 }, (_, i) =>
         connectSocket(server.url, managers[i % managers.length].cookie, { horizon })
       );
-      await until(() => storm.every((s) => s.connected), 30_000, 'the storm to connect');
-      const orderId = await createOrder(db.sql, { customerId: world.customerId, total: 4242 });
-      const t0 = Date.now();
-      await waitFor(watcher, 'order:created', (e) => e.data.id === orderId, 10_000);
-      const lag = Date.now() - t0;
-      await Promise.all(storm.map((s) => whenReady(s).catch(() => undefined)));
-      for (const s of storm) s.disconnect();
+      let lag: number;
+      try {
+        // Forty handshakes take tens of seconds on a loaded machine: a net, not the measure.
+        await until(() => storm.every((s) => s.connected), 90_000, 'the storm to connect');
+        const orderId = await createOrder(db.sql, { customerId: world.customerId, total: 4242 });
+        const t0 = Date.now();
+        await waitFor(watcher, 'order:created', (e) => e.data.id === orderId, 10_000);
+        lag = Date.now() - t0;
+        await Promise.all(storm.map((s) => whenReady(s).catch(() => undefined)));
+      } finally {
+        // Replays left running would slow the tests after this one.
+        for (const s of storm) s.disconnect();
+      }
       // Replays read on their own connections, 4 at a time: the live read never queues behind them.
       expect(lag).toBeLessThan(1000);
     }
