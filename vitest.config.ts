@@ -52,7 +52,9 @@ export default defineConfig({
           include: ['tests/integration/**/*.test.ts'],
           globalSetup: ['tests/support/global-setup.ts'],
           pool: 'forks',
-          testTimeout: 30_000,
+          // A net for a test that hangs, not a speed limit: a child server alone can take 30 s to
+          // start on a loaded machine (tests assert their latencies themselves).
+          testTimeout: 120_000,
           // A net for setups that start child servers (tests/support/processes.ts allows 120 s).
           hookTimeout: 180_000
         }

@@ -235,8 +235,19 @@ describe('a reconnecting client', () => {
       );
       let lag: number;
       try {
-        // Forty handshakes take tens of seconds on a loaded machine: a net, not the measure.
-        await until(() => storm.every((s) => s.connected), 90_000, 'the storm to connect');
+        // Forty handshakes take tens of seconds on a loaded machine: a net, not the measure. A
+        // handshake refused, or a socket dropped, fails the test at once and says why.
+        const ended: string[] = [];
+        for (const s of storm) {
+          s.once('connect_error', (err) => ended.push(`refused: ${err.message}`));
+          s.once('disconnect', (reason) => ended.push(`dropped: ${reason}`));
+        }
+        await until(
+          () => ended.length > 0 || storm.every((s) => s.connected),
+          90_000,
+          'the storm to connect'
+        );
+        expect(ended).toEqual([]);
         const orderId = await createOrder(db.sql, { customerId: world.customerId, total: 4242 });
         const t0 = Date.now();
         await waitFor(watcher, 'order:created', (e) => e.data.id === orderId, 10_000);
