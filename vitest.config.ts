@@ -39,7 +39,11 @@ export default defineConfig({
           setupFiles: ['tests/support/frontend-ready.ts'],
           pool: 'forks',
           testTimeout: 60_000,
-          hookTimeout: 60_000
+          hookTimeout: 60_000,
+          // expect.poll waits for what the page shows; its default second is a deadline a loaded
+          // machine misses (a wrong password's answer waits on argon2). A net, not the assertion:
+          // a test that asserts a latency passes its own timeout (the wallboard's one second).
+          expect: { poll: { timeout: 30_000 } }
         }
       },
       {
@@ -48,8 +52,11 @@ export default defineConfig({
           include: ['tests/integration/**/*.test.ts'],
           globalSetup: ['tests/support/global-setup.ts'],
           pool: 'forks',
-          testTimeout: 30_000,
-          hookTimeout: 60_000
+          // A net for a test that hangs, not a speed limit: a child server alone can take 30 s to
+          // start on a loaded machine (tests assert their latencies themselves).
+          testTimeout: 120_000,
+          // A net for setups that start child servers (tests/support/processes.ts allows 120 s).
+          hookTimeout: 180_000
         }
       }
     ]

@@ -1,5 +1,5 @@
 import { getRequestListener, RequestError } from '@hono/node-server';
-import { STATUS_CODES, type Server } from 'node:http';
+import { STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { ERROR_CODES, type ErrorBody, type ErrorCode } from '#shared/errors.js';
@@ -40,8 +40,17 @@ const PARSER_REFUSALS: Record<string, { code: ErrorCode; message: string }> = {
  * Requests Node's HTTP parser refuses before any listener sees them (a control character in a
  * header, a URL and headers past 16 KiB, a malformed Content-Length) answer in the one error
  * shape too, instead of Node's bare status line.
+ *
+ * Bytes refused after a whole request on the same connection (a body longer than its
+ * Content-Length: the rest is read as the next request) are answered after that request's own
+ * answer, as HTTP orders answers. Answering at once would put the refusal in place of the
+ * request's answer while the request still runs: the client would see a 400 for a request
+ * whose changes land after it.
  */
 export function answerClientErrors(server: Server) {
+  /** The request each connection received last, and its answer (answers go out in request order). */
+  const last = new WeakMap<Duplex, { req: IncomingMessage; res: ServerResponse }>();
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => last.set(req.socket, { req, res }));
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
     if (err.code === 'ECONNRESET' || !socket.writable) {
       socket.destroy();
@@ -53,8 +62,16 @@ export function answerClientErrors(server: Server) {
     };
     const status = ERROR_CODES[refusal.code];
     const body = JSON.stringify({ error: refusal } satisfies ErrorBody);
-    socket.end(
-      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`
-    );
+    const refuse = () => {
+      // The answer before it closed the connection (`Connection: close`, or the client left).
+      if (!socket.writable) return socket.destroy();
+      socket.end(
+        `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`
+      );
+    };
+    // A request whose body is still arriving is the one refused: its body never completes.
+    const pending = last.get(socket);
+    if (pending?.req.complete && !pending.res.writableFinished) pending.res.once('close', refuse);
+    else refuse();
   });
 }

@@ -131,7 +131,8 @@ export class Replayer {
   ): Promise<{ sent: Set<number> } | { resync: 'retention' | 'burst' }> {
     return this.gate.run(async () => {
       const upTo = this.position();
-      if (!upTo) return { sent: new Set<number>() };
+      // A client that went away while its replay queued (a storm of them gives up together) is not read for.
+      if (!upTo || !socket.connected) return { sent: new Set<number>() };
       const found = await readBetween(this.pool, from, upTo, REPLAY_LIMIT);
       if (found.purged) return { resync: 'retention' as const };
       if (found.tooMany) return { resync: 'burst' as const };

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { isFurther, type BulkJob } from '#shared/schemas/bulk.js';
 import type { RunningPulse } from '../../server/pulse.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
@@ -59,7 +59,10 @@ async function start(browser: Browser, body: unknown): Promise<BulkJob> {
   return res.body.job as BulkJob;
 }
 
-const finished = (socket: ClientSocket, id: number, timeoutMs = 30_000) =>
+// Jobs of thousands of rows: each test waits for its job's last event, and these deadlines are
+// only the net for one that never comes (a loaded machine runs a 5,000-row job for tens of seconds).
+vi.setConfig({ testTimeout: 180_000 });
+const finished = (socket: ClientSocket, id: number, timeoutMs = 150_000) =>
   waitFor<BulkJob>(
     socket,
     'bulk:progress',
@@ -122,7 +125,7 @@ describe('a bulk action over all matching rows', () => {
     // stays finished, progress never goes back): started, a step per batch, done. The job's row says
     // done a moment before its last event arrives: wait for that event.
     const progressOf = () => received<BulkJob>(managerSocket, 'bulk:progress').filter((e) => e.id === job.id);
-    await expect.poll(() => progressOf().some((e) => e.state === 'done'), { timeout: 5000 }).toBe(true);
+    await expect.poll(() => progressOf().some((e) => e.state === 'done'), { timeout: 30_000 }).toBe(true);
     const events = progressOf();
     expect(events[0]).toMatchObject({ state: 'running', processed: 0, total: 5000 });
     let shown: BulkJob | undefined;

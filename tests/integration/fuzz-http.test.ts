@@ -518,7 +518,7 @@ async function seedRows() {
     { entity: 'customers', action: 'add_tags', params: { tags: ['fuzz'] }, selection: { ids: [customerB] } }
   ])
     pools.bulk.push((await manager.post('/api/bulk', body)).body.job.id);
-  await bulkJobsSettled();
+  await backgroundWorkSettled();
   // An upload and a finished dry run of it (ids for the import endpoints).
   const imported = await manager.request(
     'POST',
@@ -540,7 +540,7 @@ async function seedRows() {
   pools.programVersions = [1];
   await manager.request('PUT', '/api/loyalty-program/draft', { config: STARTING_PROGRAM });
   pools.previews = [(await manager.post('/api/loyalty-program/previews')).body.job.id];
-  await bulkJobsSettled();
+  await backgroundWorkSettled();
   // A link the HTTP fuzzing cannot revoke (it is not in the pool), for the socket fuzzing.
   tvSecret = (await manager.post('/api/wallboard/tokens', { name: 'TV for sockets' })).body.secret;
   const admin = await Browser.signedIn(servers[0].url, world.admin.email);
@@ -614,7 +614,7 @@ async function watchWrites() {
  * position in `fuzz_writes` to compare with after the next request. One query when all is well.
  */
 async function prepareRun(): Promise<number> {
-  await bulkJobsSettled();
+  await backgroundWorkSettled();
   const who = Object.keys(identities) as ('agent' | 'manager' | 'admin')[];
   const { rows } = await db.sql.query<{ broken: string[]; mark: string }>(
     `SELECT coalesce(array_agg(w.who) FILTER (WHERE u.id IS NULL OR s.id IS NULL), '{}') AS broken,
@@ -636,20 +636,25 @@ async function prepareRun(): Promise<number> {
 }
 
 /**
- * A bulk job or an impact preview an accepted request started writes in the background (its rows, its progress): it
- * finishes before the next request's mark is taken, so its writes are not laid at that request's door.
+ * Work an accepted request leaves to the server's background runners (a bulk job, an impact preview,
+ * an import, a storefront delivery to apply) writes rows of its own after the answer: it finishes
+ * before the next request's mark is taken, so its writes are not laid at that request's door.
+ * (A campaign launches inside its request; the runners whose tables are in MAY_CHANGE may write
+ * at any time.) A delivery waiting for its retry is not due: it stays pending, unapplied.
  */
-async function bulkJobsSettled() {
-  const deadline = Date.now() + 30_000;
-  while (
-    (
-      await db.sql.query(
-        `SELECT 1 FROM bulk_jobs WHERE state IN ('queued', 'running')
-         UNION ALL SELECT 1 FROM loyalty_preview_jobs WHERE state = 'running' LIMIT 1`
-      )
-    ).rowCount
-  ) {
-    if (Date.now() > deadline) throw new Error('bulk jobs did not finish within 30 s');
+async function backgroundWorkSettled() {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const { rows } = await db.sql.query<{ kind: string }>(
+      `SELECT 'bulk job' AS kind FROM bulk_jobs WHERE state IN ('queued', 'running')
+       UNION ALL SELECT 'impact preview' FROM loyalty_preview_jobs WHERE state = 'running'
+       UNION ALL SELECT 'import' FROM import_jobs WHERE state IN ('queued', 'running')
+       UNION ALL SELECT 'storefront delivery' FROM store_deliveries WHERE state = 'pending' AND next_attempt_at <= now()
+       LIMIT 1`
+    );
+    if (rows.length === 0) return;
+    if (Date.now() > deadline)
+      throw new Error(`background work (${rows[0].kind}) did not finish within 60 s`);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }

@@ -228,7 +228,7 @@ async function fingerprint(): Promise<string> {
 /** A change written by SQL reaches the bystander socket: the server is up and still delivering. */
 async function probe() {
   const id = await createOrder(db.sql, { customerId: probeCustomer, total: 1 });
-  await waitFor(bystander, 'order:created', (e) => e.data.id === id, 3000);
+  await waitFor(bystander, 'order:created', (e) => e.data.id === id);
 }
 
 const polluted = () => ({}) as Record<string, unknown>;

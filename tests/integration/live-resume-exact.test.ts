@@ -58,7 +58,12 @@ describe('a REST answer and the live stream', () => {
     const ticketId = await createTicket(db.sql, { customerId: world.customerId, teamId: world.teamA });
     const socket = connectSocket(server.url, as.manager.cookie, { horizon: position! });
     await whenReady(socket);
-    expect(received(socket, 'ticket:created').map((e) => e.data.id)).toContain(ticketId);
+    // Replayed when the live reader had read it when the socket connected, else live right after
+    // `live:ready` (the replay reaches the reader's cursor, docs/decisions.md): either way, once.
+    await waitFor(socket, 'ticket:created', (e) => e.data.id === ticketId);
+    const marker = await createTicket(db.sql, { customerId: world.customerId, teamId: world.teamA });
+    await waitFor(socket, 'ticket:created', (e) => e.data.id === marker);
+    expect(received(socket, 'ticket:created').filter((e) => e.data.id === ticketId)).toHaveLength(1);
   });
 
   it('catches a newly watched room up from the position of the state the screen loaded', async () => {
@@ -79,10 +84,9 @@ describe('a REST answer and the live stream', () => {
     await waitFor(
       socket,
       'order:status_changed',
-      (e) => e.data.orderId === orderId && e.data.to === 'refunded',
-      1000
+      (e) => e.data.orderId === orderId && e.data.to === 'refunded'
     );
-    const refunded = await waitFor(socket, 'order:updated', (e) => e.data.id === orderId, 1000);
+    const refunded = await waitFor(socket, 'order:updated', (e) => e.data.id === orderId);
     expect(refunded.data).toMatchObject({ status: 'refunded', version: 2 });
   });
 
@@ -114,9 +118,9 @@ describe('a reconnecting client', () => {
     await whenReady(second);
     // No watch is sent after the handshake: the room came with it. The refund arrives once,
     // replayed (or live, when the reader had not read it yet when the socket connected).
-    await waitFor(second, 'order:updated', (e) => e.data.id === orderId, 2000);
+    await waitFor(second, 'order:updated', (e) => e.data.id === orderId);
     const marker = await createOrder(db.sql, { customerId, total: 1 });
-    await waitFor(second, 'order:created', (e) => e.data.id === marker, 2000);
+    await waitFor(second, 'order:created', (e) => e.data.id === marker);
     expect(events.map((e) => [e.payload.data.id, e.payload.data.status])).toEqual([[orderId, 'refunded']]);
   });
 
@@ -166,7 +170,7 @@ describe('a reconnecting client', () => {
       const last = await one<{ version: number }>(`SELECT version FROM orders WHERE id = $1`, [orderId]);
       await until(
         () => events.some((e) => e.payload.data.id === orderId && e.payload.data.version === last.version),
-        3000,
+        15_000,
         'the last version'
       );
       expect(received(second, 'live:resync')).toEqual([]);
@@ -206,7 +210,7 @@ describe('a reconnecting client', () => {
 
   it(
     'keeps live delivery fast while many sockets replay a large gap at once',
-    { timeout: 60_000 },
+    { timeout: 150_000 },
     async () => {
       const first = await openSocket(server.url, as.manager);
       const horizon = received<{ horizon: string }>(first, 'live:ready')[0].horizon;
@@ -229,13 +233,30 @@ describe('a reconnecting client', () => {
       const storm = Array.from({ length: 40 }, (_, i) =>
         connectSocket(server.url, managers[i % managers.length].cookie, { horizon })
       );
-      await until(() => storm.every((s) => s.connected), 30_000, 'the storm to connect');
-      const orderId = await createOrder(db.sql, { customerId: world.customerId, total: 4242 });
-      const t0 = Date.now();
-      await waitFor(watcher, 'order:created', (e) => e.data.id === orderId, 10_000);
-      const lag = Date.now() - t0;
-      await Promise.all(storm.map((s) => whenReady(s).catch(() => undefined)));
-      for (const s of storm) s.disconnect();
+      let lag: number;
+      try {
+        // Forty handshakes take tens of seconds on a loaded machine: a net, not the measure. A
+        // handshake refused, or a socket dropped, fails the test at once and says why.
+        const ended: string[] = [];
+        for (const s of storm) {
+          s.once('connect_error', (err) => ended.push(`refused: ${err.message}`));
+          s.once('disconnect', (reason) => ended.push(`dropped: ${reason}`));
+        }
+        await until(
+          () => ended.length > 0 || storm.every((s) => s.connected),
+          90_000,
+          'the storm to connect'
+        );
+        expect(ended).toEqual([]);
+        const orderId = await createOrder(db.sql, { customerId: world.customerId, total: 4242 });
+        const t0 = Date.now();
+        await waitFor(watcher, 'order:created', (e) => e.data.id === orderId, 10_000);
+        lag = Date.now() - t0;
+        await Promise.all(storm.map((s) => whenReady(s).catch(() => undefined)));
+      } finally {
+        // Replays left running would slow the tests after this one.
+        for (const s of storm) s.disconnect();
+      }
       // Replays read on their own connections, 4 at a time: the live read never queues behind them.
       expect(lag).toBeLessThan(1000);
     }
@@ -283,7 +304,7 @@ describe('access and rooms at the edges of a read', () => {
     } finally {
       client.release();
     }
-    await waitFor(socket, 'order:created', (e) => e.data.id === good, 2000);
+    await waitFor(socket, 'order:created', (e) => e.data.id === good);
   });
 
   it('a burst in one room resyncs a socket with the topics of everything it would have received', async () => {
@@ -302,7 +323,7 @@ describe('access and rooms at the edges of a read', () => {
     } finally {
       client.release();
     }
-    const resync = await waitFor(socket, 'live:resync', (e) => e.reason === 'burst', 3000);
+    const resync = await waitFor(socket, 'live:resync', (e) => e.reason === 'burst');
     expect(resync.topics).toEqual(expect.arrayContaining(['ticket', 'order']));
   });
 
@@ -355,8 +376,8 @@ describe('access and rooms at the edges of a read', () => {
               )
             ).n
           ) > 0;
-        for (let i = 0; !(await waiting()); i++) {
-          if (i > 200) throw new Error('the handshake never reached the session update');
+        for (const deadline = Date.now() + 20_000; !(await waiting());) {
+          if (Date.now() > deadline) throw new Error('the handshake never reached the session update');
           await new Promise((r) => setTimeout(r, 10));
         }
         // Demoted now; the live path delivers it while the socket is in no room yet.
@@ -376,8 +397,8 @@ describe('access and rooms at the edges of a read', () => {
       await whenReady(socket!);
       const orderId = await createOrder(db.sql, { customerId: world.customerId, total: 1 });
       const ticketId = await createTicket(db.sql, { customerId: world.customerId, teamId: world.teamB });
-      await waitFor(socket!, 'ticket:created', (e) => e.data.id === ticketId, 2000);
-      await waitFor(watcher, 'order:created', (e) => e.data.id === orderId, 2000);
+      await waitFor(socket!, 'ticket:created', (e) => e.data.id === ticketId);
+      await waitFor(watcher, 'order:created', (e) => e.data.id === orderId);
       expect(received(socket!, 'order:created').map((e) => e.data.id)).not.toContain(orderId);
     }
   );
@@ -409,7 +430,7 @@ describe('retention', () => {
     } finally {
       await pool.end();
     }
-    await waitFor(socket, 'order:created', (e) => e.data.id === orderId, 2000);
+    await waitFor(socket, 'order:created', (e) => e.data.id === orderId);
     expect(
       Number(
         (
@@ -422,6 +443,6 @@ describe('retention', () => {
 
     // Rows a reader had not read are gone (its database was out of reach for longer than the fence): clients reload.
     await db.sql.query(`UPDATE change_log_retention SET purged_through = pg_current_xact_id()`);
-    await waitFor(socket, 'live:resync', (e) => e.reason === 'retention', 2000);
+    await waitFor(socket, 'live:resync', (e) => e.reason === 'retention');
   });
 });

@@ -42,7 +42,7 @@ export async function fillSignIn(page: Page, email: string, password: string) {
 }
 
 /** Waits (up to `timeout` ms) for the page's connection badge to show it is live. */
-export async function expectLive(page: Page, timeout = 5000) {
+export async function expectLive(page: Page, timeout = 30_000) {
   await expect
     .poll(
       () =>

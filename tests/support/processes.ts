@@ -26,7 +26,9 @@ export function startChildServer(
     stdio: ['ignore', 'pipe', 'inherit']
   });
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('child server did not start')), 30_000);
+    // It starts when it prints its URL or exits; this deadline is only the net for neither (a
+    // loaded machine compiles and migrates for tens of seconds).
+    const timer = setTimeout(() => reject(new Error('child server did not start within 120 s')), 120_000);
     child.once('exit', (code) => reject(new Error(`child server exited with ${code}`)));
     createInterface({ input: child.stdout! }).once('line', (line) => {
       clearTimeout(timer);

@@ -67,10 +67,14 @@ export async function openSocket(
   return socket;
 }
 
-/** Resolves with the `live:ready` info once the socket is connected and resumed. */
+/** Resolves with the `live:ready` info once the socket is connected and resumed (or at once if it was). */
 export function whenReady(socket: ClientSocket) {
-  return new Promise<{ horizon: string; replayed: number }>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('socket not ready in time')), 5000);
+  type Ready = { horizon: string; replayed: number };
+  const earlier = histories.get(socket)?.find((e) => e.name === 'live:ready');
+  if (earlier) return Promise.resolve(earlier.payload as Ready);
+  return new Promise<Ready>((resolve, reject) => {
+    // A net, not a promise of speed: on a loaded machine the replay alone can take seconds.
+    const timer = setTimeout(() => reject(new Error('socket not ready within 20 s')), 20_000);
     socket.once('live:ready', (info) => {
       clearTimeout(timer);
       resolve(info);
@@ -111,7 +115,8 @@ export function waitFor<T = any>(
   socket: ClientSocket,
   name: keyof ServerToClientEvents,
   predicate: (p: T) => boolean = () => true,
-  timeoutMs = 5000
+  // A net for an event that should come (pass a shorter one where the delay is what is tested).
+  timeoutMs = 15_000
 ) {
   const earlier = histories.get(socket)?.find((e) => e.name === name && predicate(e.payload as T));
   if (earlier) return Promise.resolve(earlier.payload as T);
