@@ -47,6 +47,8 @@ const CURSOR_BATCH = 2000;
  */
 export class ChangeReader {
   private cursor: StreamPosition | null = null;
+  /** A large read in progress: its batches go out before the cursor moves past them. */
+  private large: Promise<number> | null = null;
 
   constructor(private readonly pool: pg.Pool) {}
 
@@ -58,6 +60,15 @@ export class ChangeReader {
   /** The same, as clients receive it. */
   get horizon(): string {
     return this.cursor ? formatPosition(this.cursor) : '0:0:';
+  }
+
+  /**
+   * Resolves when no large read is in progress. A large read hands on its batches before its cursor
+   * moves, so a replay that reads up to the cursor in the middle of one would miss the batches sent
+   * before its socket was held: replays wait for this, then read up to where that read ended.
+   */
+  async settled(): Promise<void> {
+    while (this.large) await this.large.catch(() => undefined);
   }
 
   /** Starts from the database's present: earlier changes are the clients' to resume, not ours. */
@@ -82,7 +93,14 @@ export class ChangeReader {
     });
     const found = rows[0];
     const gap = BigInt(found.purged ?? '0') >= since.xmin && since.xmin > 0n;
-    if ((found.rows?.length ?? 0) > FAST_LIMIT) return this.readLarge(params, horizon, gap, onRows);
+    if ((found.rows?.length ?? 0) > FAST_LIMIT) {
+      const large = (this.large = this.readLarge(params, horizon, gap, onRows));
+      try {
+        return await large;
+      } finally {
+        this.large = null;
+      }
+    }
     const changes = (found.rows ?? []).map(toChangeRow);
     this.cursor = parseSnapshot(found.snapshot);
     if (changes.length > 0 || gap) onRows({ rows: changes, horizon, ...(gap ? { gap } : {}) });

@@ -36,6 +36,8 @@ export interface HubOptions {
   trustProxy: boolean;
   /** The reader's cursor: everything before it has been dispatched. */
   position: () => StreamPosition | null;
+  /** Resolves when the reader is not in the middle of a large read (replays wait for it). */
+  settled: () => Promise<void>;
   /** The same, as clients receive it. */
   horizon: () => string;
   /** A session's absolute lifetime: a socket never outlives it. */
@@ -69,7 +71,7 @@ export class Hub {
 
   constructor(private readonly opts: HubOptions) {
     this.burstLimit = opts.burstLimit ?? 200;
-    this.replayer = new Replayer(opts.replayPool, opts.position);
+    this.replayer = new Replayer(opts.replayPool, opts.position, opts.settled);
     this.io = new Server(opts.httpServer, {
       path: '/socket.io',
       // WebSocket only: its handshake always carries Origin, which is checked before anything else.

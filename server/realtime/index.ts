@@ -66,6 +66,7 @@ export async function startRealtime(opts: RealtimeOptions): Promise<Realtime> {
     allowedOrigins: config.ALLOWED_ORIGINS,
     trustProxy: config.TRUST_PROXY,
     position: () => reader.position,
+    settled: () => reader.settled(),
     horizon: () => reader.horizon,
     sessionMaxMs: config.SESSION_MAX_HOURS * 3_600_000,
     burstLimit: config.LIVE_BURST_LIMIT,

@@ -52,6 +52,8 @@ export class Replayer {
     private readonly pool: pg.Pool,
     /** The reader's cursor: where the live stream takes over. */
     private readonly position: () => StreamPosition | null,
+    /** Resolves when the reader is between reads of a large backlog (see `ChangeReader.settled`). */
+    private readonly settled: () => Promise<void>,
     /** Most live events held for one socket; past it the socket reloads instead. */
     private readonly bufferLimit = REPLAY_LIMIT
   ) {}
@@ -130,6 +132,8 @@ export class Replayer {
     from: StreamPosition
   ): Promise<{ sent: Set<number> } | { resync: 'retention' | 'burst' }> {
     return this.gate.run(async () => {
+      // The socket is held already: what the reader hands on while we wait is kept for it.
+      await this.settled();
       const upTo = this.position();
       // A client that went away while its replay queued (a storm of them gives up together) is not read for.
       if (!upTo || !socket.connected) return { sent: new Set<number>() };
