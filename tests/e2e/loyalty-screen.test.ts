@@ -1,4 +1,4 @@
-import type { Page } from 'playwright-core';
+import type { Page, Request } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectAccessible, expectLive, expectNoSidewaysScroll } from '../support/browser.js';
 import { startBrowserApp, type BrowserApp } from '../support/browser-app.js';
@@ -202,5 +202,19 @@ describe('the program editor’s multipliers', () => {
     ).toBe('Lighting');
     await expectAccessible(page);
     await expectNoSidewaysScroll(page);
+
+    // The categories are read once a page: discarding the draft and starting another reads none.
+    const reads: string[] = [];
+    const onRequest = (r: Request) => {
+      if (new URL(r.url()).pathname === '/api/categories') reads.push(r.method());
+    };
+    page.on('request', onRequest);
+    await page.getByRole('button', { name: 'Discard' }).click();
+    await page.getByText('Draft discarded.').waitFor();
+    await page.getByRole('button', { name: 'Start a draft' }).click();
+    await page.getByRole('button', { name: 'Add a category multiplier' }).click();
+    await page.getByTestId('category-multiplier').getByLabel('Category').selectOption({ label: 'Lighting' });
+    page.off('request', onRequest);
+    expect(reads).toEqual([]);
   });
 });

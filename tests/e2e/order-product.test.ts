@@ -62,9 +62,20 @@ describe('the order page', () => {
     await expectLive(manager);
     await expectAccessible(manager);
     await manager.getByRole('button', { name: 'Refund', exact: true }).click();
-    const dialog = manager.getByRole('dialog');
+    // Named by its title, described by its question, focus on the confirmation; Escape keeps it.
+    const dialog = manager.getByRole('dialog', { name: 'Refund this order?' });
     await dialog.getByText('will be refunded in full').waitFor();
+    const description = await dialog.evaluate((d) =>
+      document.getElementById(d.getAttribute('aria-describedby') ?? '')?.textContent?.replace(/\s+/g, ' ')
+    );
+    expect(description).toContain('will be refunded in full');
+    await within(() =>
+      dialog.getByRole('button', { name: 'Refund order' }).evaluate((b) => b === document.activeElement)
+    );
     await expectAccessible(manager);
+    await manager.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'hidden' });
+    await manager.getByRole('button', { name: 'Refund', exact: true }).click();
     // Keeping it changes nothing.
     await dialog.getByRole('button', { name: 'Keep it' }).click();
     expect(await manager.locator('[data-testid="order-page"]').getAttribute('data-status')).toBe('paid');
@@ -128,7 +139,16 @@ describe('the product page', () => {
 
   it('records a movement through the dialog, and reads well on a phone', async () => {
     await manager.getByRole('button', { name: 'Record movement' }).click();
-    const dialog = manager.getByRole('dialog');
+    const dialog = manager.getByRole('dialog', { name: 'Record a stock movement' });
+    // Escape closes it; opened again, it starts empty.
+    await dialog.getByLabel('Units').fill('9');
+    await manager.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'hidden' });
+    await manager.getByRole('button', { name: 'Record movement' }).click();
+    expect(await dialog.getByLabel('Units').inputValue()).toBe('');
+    // Refused by the check: the field says why, nothing is sent.
+    await dialog.getByRole('button', { name: 'Record' }).click();
+    await dialog.getByText('A whole number of units, not zero').waitFor();
     await dialog.getByLabel('Units').fill('3');
     await dialog.getByLabel('Reason').fill('Returned by courier');
     await expectAccessible(manager);

@@ -10,6 +10,7 @@ let server: RunningPulse;
 let browser: Browser;
 let world: Awaited<ReturnType<typeof createWorld>>;
 let ticketId: number;
+const LONG_PRODUCT = 'Hand-thrown stoneware espresso cups with walnut saucers, set of two';
 
 beforeAll(async () => {
   app = await startBrowserApp({
@@ -22,6 +23,20 @@ beforeAll(async () => {
         subject: 'Where is the parcel I ordered three weeks ago for my sister’s birthday?'
       });
       await db.sql.query(`UPDATE tickets SET assignee_id = $1 WHERE id = $2`, [world.agentA.id, ticketId]);
+      // A best seller with a long name, for the analytics' top products.
+      const product = await db.sql.query<{ id: number }>(
+        `INSERT INTO products (sku, name, price, stock) VALUES ('CUP-2', $1, 24.00, 10) RETURNING id`,
+        [LONG_PRODUCT]
+      );
+      const order = await createOrder(db.sql, {
+        customerId: world.customerId,
+        total: '48.00',
+        status: 'paid'
+      });
+      await db.sql.query(
+        `INSERT INTO order_items (order_id, product_id, quantity, unit_price) VALUES ($1, $2, 2, 24.00)`,
+        [order, product.rows[0].id]
+      );
       // Enough conversation that a phone's thread scrolls (it opens at the newest message).
       for (let n = 1; n <= 6; n++)
         await db.sql.query(
@@ -116,6 +131,17 @@ describe.each([1440, 390])('the existing screens at %i px wide', (width) => {
       await expectNoSidewaysScroll(page);
       await expectAccessible(page);
     }
+    await page.context().close();
+  });
+
+  it('the analytics top products: a long product name reads whole', async () => {
+    const page = await signedIn(world.manager.email, width);
+    await page.goto('/analytics');
+    const name = page.getByTestId('report-top-products').getByText(LONG_PRODUCT);
+    await name.waitFor();
+    // Cut short with an ellipsis, the text would be wider than its box.
+    expect(await name.evaluate((el) => el.scrollWidth <= el.clientWidth)).toBe(true);
+    expect((await name.boundingBox())!.width).toBeGreaterThan(200);
     await page.context().close();
   });
 

@@ -493,6 +493,39 @@ describe('a merge', () => {
     });
   });
 
+  it('previews the points the survivor gains net of the repeated bonuses the merge takes back', async () => {
+    const survivor = await customer({ email: 'pat.keep@example.com', first: 'Pat' });
+    const merged = await customer({ email: 'pat.dup@example.com', first: 'Pat' });
+    const sAccount = await createLoyaltyAccount(db.sql, survivor);
+    const mAccount = await createLoyaltyAccount(db.sql, merged);
+    const bonus = (account: number, customerId: number, kind: string, points: number, year?: string) =>
+      db.sql.query(
+        `INSERT INTO loyalty_ledger (account_id, kind, points, reason, idempotency_key, bonus)
+         VALUES ($1, 'earn', $2, $3, $4, $5)`,
+        [account, points, `${kind} bonus`, `bonus:${kind}:${customerId}${year ? `:${year}` : ''}`, kind]
+      );
+    // Both signed up (the survivor first: the merged one's bonus is the repeat); only the merged
+    // one had a 2026 birthday bonus, and it spent 60 points of its oldest lot, the sign-up's.
+    await bonus(sAccount, survivor, 'sign_up', 100);
+    await earnPoints(db.sql, { accountId: sAccount, points: 300, reason: 'Order', key: 'mrg-bonus-s-1' });
+    await bonus(mAccount, merged, 'sign_up', 100);
+    await bonus(mAccount, merged, 'birthday', 250, '2026');
+    await earnPoints(db.sql, { accountId: mAccount, points: 500, reason: 'Order', key: 'mrg-bonus-m-1' });
+    await db.sql.query(
+      `INSERT INTO loyalty_ledger (account_id, kind, points, reason, idempotency_key) VALUES ($1, 'redeem', -60, 'Voucher', 'mrg-bonus-m-2')`,
+      [mAccount]
+    );
+
+    const preview = await as.manager.getOk(`/api/customers/${survivor}/merge-preview?with=${merged}`);
+    expect(preview.merged.points).toBe(790);
+    expect(preview).toMatchObject({ bonusPointsTakenBack: 40, pointsMoving: 750 });
+    const before = await one(`SELECT balance FROM loyalty_accounts WHERE id = $1`, [sAccount]);
+    expect((await merge(as.manager, survivor, merged)).status).toBe(200);
+    const after = await one(`SELECT balance FROM loyalty_accounts WHERE id = $1`, [sAccount]);
+    expect(after.balance - before.balance).toBe(preview.pointsMoving);
+    expect(await ledgerHolds()).toEqual({ bad: 0 });
+  });
+
   it('ingest by the merged customer’s email finds the survivor', async () => {
     const survivor = await customer({ email: 'ingest.keep@example.com', first: 'Ira' });
     const merged = await customer({ email: 'ingest.gone@example.com', first: 'Ira' });

@@ -190,6 +190,19 @@ export async function mergePreview(
       WHERE a.customer_id = $1 AND b.customer_id = $2`,
     [survivorId, mergedId]
   );
+  // Of two bonuses of one kind (and year, for birthdays) on both accounts, the merge takes back
+  // the newer, with the function it uses itself.
+  const [{ takenBack }] = await db.query<{ takenBack: number }>(
+    `SELECT coalesce(sum(d.take_back), 0)::int AS "takenBack"
+       FROM loyalty_repeated_bonuses(ARRAY(SELECT a.id FROM loyalty_accounts a WHERE a.customer_id = ANY($1::int[]))) d`,
+    [[survivorId, mergedId]]
+  );
   const side = ({ mergedInto: _, ...s }: MergeSide & { mergedInto: number | null }): MergeSide => s;
-  return { survivor: side(survivor), merged: side(merged), reviewConflicts: conflicts };
+  return {
+    survivor: side(survivor),
+    merged: side(merged),
+    reviewConflicts: conflicts,
+    bonusPointsTakenBack: takenBack,
+    pointsMoving: merged.points - takenBack
+  };
 }

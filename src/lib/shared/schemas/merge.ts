@@ -108,7 +108,11 @@ export const MergePreview = z.object({
   survivor: MergeSide,
   merged: MergeSide,
   /** Products both reviewed: the newer review stays, the other is kept in the merge's snapshot. */
-  reviewConflicts: z.number().int()
+  reviewConflicts: z.number().int(),
+  /** Repeated bonuses (sign-up, first review, a birthday's year) the merge takes back (0038). */
+  bonusPointsTakenBack: z.number().int(),
+  /** What the survivor's balance gains: the merged customer's points less those taken back. */
+  pointsMoving: z.number().int()
 });
 export type MergePreview = z.infer<typeof MergePreview>;
 
