@@ -149,7 +149,7 @@ export async function* exportCsv(
       await t.query(`SET LOCAL max_parallel_workers_per_gather = 0`);
       await t.query(`SET LOCAL jit = off`);
       return withSearch(t, query.q, (s) =>
-        s.query<{ n: number; lines: string } & Record<string, string>>(statement, [
+        s.query<{ n: number; lines: string; [key: `k${number}`]: string }>(statement, [
           ...where.params,
           ...p.values
         ])
