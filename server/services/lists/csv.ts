@@ -23,6 +23,13 @@ export const BOM = '\uFEFF';
  */
 export const EXPORT_BATCH = 10_000;
 
+/**
+ * Lines a chunk of a batch holds (about 9 KB). Not the whole batch in one string: V8 puts a string
+ * over 128 KB in its large-object space, freed only by a full collection, and an export of a
+ * million rows then left tens of MiB of dead 1 MB strings in the server between collections.
+ */
+const CHUNK_LINES = 100;
+
 /** Code points that make a spreadsheet read a cell as a formula when first: = + - @ tab CR. */
 const FORMULA_FIRST = [61, 43, 45, 64, 9, 13].join(', ');
 
@@ -95,6 +102,11 @@ async function headerLine(db: Db, defs: FieldDef[]): Promise<string> {
  * read by keyset (each batch a short query of its own, so no connection or snapshot is held
  * between batches however slowly the file is downloaded). The next batch is read while the
  * caller writes this one; memory holds at most two batches.
+ *
+ * A batch comes back as chunks of CHUNK_LINES lines joined by the database (`string_agg`, in the
+ * batch's order), each with the sort keys of its last line for the next batch's cursor. Node then
+ * handles 100 strings a batch instead of 10,000 rows of three strings, whose parsing and objects
+ * were most of the server's CPU during an export (docs/performance.md).
  */
 export async function* exportCsv(
   db: Db,
@@ -109,17 +121,27 @@ export async function* exportCsv(
   const sort = sortColumns(entity, query.sort);
   const where = compileWhere(entity, query);
   const values = defs.map((def, i) => `${valueText(def, sql.fields[def.key].select)} AS "c${i}"`);
-  const keys = sort.map((c, i) => `(${c.expr})::text AS "k${i}"`);
+  // The keys as the sort compares them; only the last line of a chunk has its keys printed (as text).
+  const keys = sort.map((c, i) => `${c.expr} AS "k${i}"`);
+  const order = sort.map((c, i) => `b."k${i}" ${c.dir === 'desc' ? 'DESC' : 'ASC'}`).join(', ');
+  // Each chunk's last keys; the input is sorted by chunk and line, so no aggregate sorts again.
+  const lastKeys = sort.map((_, i) => `((array_agg(g."k${i}" ORDER BY g.i))[count(*)])::text AS "k${i}"`);
 
   const read = (after: string[] | null) => {
     const p = new Params(where.params.length + 1);
     const condition = after ? `(${where.sql}) AND ${afterCursor(sort, after, p)}` : where.sql;
-    const statement = linesOf(
+    const lines = linesOf(
       defs,
       `SELECT ${[...values, ...keys].join(', ')} FROM ${sql.from}
         WHERE ${condition} ORDER BY ${orderBy(sort)} LIMIT ${p.add(EXPORT_BATCH, 'integer')}`,
       sort.map((_, i) => `k${i}`)
     );
+    // The lines are numbered in the batch's order (the input is already sorted: no sort) and cut
+    // into chunks of CHUNK_LINES, returned in order.
+    const statement = `SELECT count(*)::integer AS n, string_agg(g.line, chr(13) || chr(10) ORDER BY g.i) AS lines,
+      ${lastKeys.join(', ')}
+      FROM (SELECT b.*, row_number() OVER (ORDER BY ${order}) AS i FROM (${lines}) b) g
+      GROUP BY (g.i - 1) / ${CHUNK_LINES} ORDER BY min(g.i)`;
     return db.transaction(async (t) => {
       // One process reads a batch: parallel workers tripled the CPU a batch of 10,000 rows cost
       // (measured, docs/performance.md), and an export runs beside the requests. No JIT either:
@@ -127,7 +149,10 @@ export async function* exportCsv(
       await t.query(`SET LOCAL max_parallel_workers_per_gather = 0`);
       await t.query(`SET LOCAL jit = off`);
       return withSearch(t, query.q, (s) =>
-        s.query<Record<string, string>>(statement, [...where.params, ...p.values])
+        s.query<{ n: number; lines: string; [key: `k${number}`]: string }>(statement, [
+          ...where.params,
+          ...p.values
+        ])
       );
     });
   };
@@ -135,14 +160,12 @@ export async function* exportCsv(
   yield BOM + (await headerLine(db, defs)) + '\r\n';
   let next: ReturnType<typeof read> | null = read(null);
   while (next) {
-    const rows: Awaited<ReturnType<typeof read>> = await next;
-    const last = rows.length === EXPORT_BATCH ? rows[rows.length - 1] : null;
-    next = last ? read(sort.map((_, i) => last[`k${i}`])) : null;
+    const chunks: Awaited<ReturnType<typeof read>> = await next;
+    const last = chunks[chunks.length - 1];
+    const rows = chunks.reduce((n, chunk) => n + chunk.n, 0);
+    next = rows === EXPORT_BATCH ? read(sort.map((_, i) => last[`k${i}`])) : null;
     // A consumer that stops early leaves the read ahead to finish on its own: do not leave it unhandled.
     next?.catch(() => undefined);
-    if (rows.length === 0) continue;
-    const lines: string[] = [];
-    for (const row of rows) lines.push(row.line);
-    yield lines.join('\r\n') + '\r\n';
+    for (const chunk of chunks) yield chunk.lines + '\r\n';
   }
 }
