@@ -16,14 +16,9 @@ export interface ListenerOptions {
    * it silences the doorbell (writers then skip NOTIFY at commit) and reads every FOLLOW_MS.
    */
   silencer?: DoorbellSilencer;
-  /** The safety poll's period (POLL_MS); tests make it long to see which reads the doorbell and the follow-ups make. */
-  pollMs?: number;
 }
 
-/**
- * A read after one whose snapshot shows transactions in progress, when one of them may have
- * committed without ringing: see `followUp()`.
- */
+/** A read after a doorbell or after a read that found changes, for transactions that committed just after. */
 const FOLLOW_UP_MS = 5;
 /** The safety net: the longest the listener goes without reading (a ringer was busy, a notification was lost, a read failed). */
 const POLL_MS = 250;
@@ -34,23 +29,10 @@ const POLL_MS = 250;
 const COALESCE_MS = 2;
 /** The gap between reads while following a stream. */
 const FOLLOW_MS = 2;
-/**
- * When the listener follows the stream: after FOLLOW_AFTER_BUSY_READS reads in a row that found
- * changes, each within FOLLOW_GAP_MS of the one before (reads that find nothing in between do not
- * break the row): changes coming at 125 a second or more. Following means a read every
- * FOLLOW_MS; at 64 commits/s from one writer seven in eight of those find nothing, while the
- * doorbell costs such a writer little (NOTIFY's commit lock matters when writers commit together).
- */
+/** Consecutive reads that found changes before the listener follows the stream. */
 const FOLLOW_AFTER_BUSY_READS = 3;
-const FOLLOW_GAP_MS = 8;
-/** Consecutive empty reads after which it lets the doorbell ring again (the stream stopped). */
+/** Consecutive empty reads after which it lets the doorbell ring again. */
 const RING_AFTER_EMPTY_READS = 25;
-/**
- * It also lets the doorbell ring again when, over RING_WINDOW_MS, fewer than
- * RING_BELOW_BUSY_READS reads found changes (the stream thinned below about 80 commits/s).
- */
-const RING_BELOW_BUSY_READS = 8;
-const RING_WINDOW_MS = 100;
 
 export type ListenerState = 'connected' | 'reconnecting' | 'stopped';
 
@@ -67,27 +49,15 @@ export class ChangeListener {
   private again = false;
   private closed = false;
   private next: { at: number; timer: NodeJS.Timeout } | undefined;
-  /** When the reads of the last RING_WINDOW_MS that found changes were made. */
-  private busyAt: number[] = [];
-  /** Reads in a row that found changes, each soon after the one before. */
-  private busyRun = 0;
+  private busyReads = 0;
   private emptyReads = 0;
   private following = false;
-  private followingSince = 0;
-  /** A doorbell rang (or the key came back) since the last read began: see `followUp()`. */
-  private skippersPossible = false;
-  /** The transactions in progress at the last read, and the wait before the follow-up of it. */
-  private lastInProgress = new Set<bigint>();
-  private followUpMs = FOLLOW_UP_MS;
-  private readonly pollMs: number;
 
   constructor(private readonly opts: ListenerOptions) {
-    this.pollMs = opts.pollMs ?? POLL_MS;
     this.subscriber = listenConnection(opts.databaseUrl);
     this.subscriber.events.on('connected', () => {
       this.state = 'connected';
       opts.logger.info('change listener connected');
-      this.skippersPossible = true; // doorbells may have rung while we were away
       this.requestRead(); // whatever committed while we were away
     });
     this.subscriber.events.on('reconnect', (attempt) => {
@@ -96,8 +66,8 @@ export class ChangeListener {
     });
     this.subscriber.events.on('error', (err) => opts.logger.error({ err }, 'change listener error'));
     this.subscriber.notifications.on(DOORBELL_CHANNEL, () => {
-      this.skippersPossible = true;
       this.requestRead();
+      this.readWithin(FOLLOW_UP_MS);
     });
   }
 
@@ -122,7 +92,7 @@ export class ChangeListener {
     await this.opts.reader.start();
     await this.subscriber.connect();
     await this.subscriber.listenTo(DOORBELL_CHANNEL);
-    this.readWithin(this.pollMs);
+    this.readWithin(POLL_MS);
   }
 
   /** Reads now, or right after the read in progress. */
@@ -154,9 +124,7 @@ export class ChangeListener {
     try {
       for (;;) {
         this.again = false;
-        const skippersPossible = this.skippersPossible;
-        this.skippersPossible = false;
-        this.afterRead(await this.opts.reader.read(this.handOn), skippersPossible);
+        this.afterRead(await this.opts.reader.read(this.handOn));
         if (!this.again || this.closed) break;
         await new Promise((r) => setTimeout(r, COALESCE_MS));
       }
@@ -166,71 +134,37 @@ export class ChangeListener {
         this.opts.logger.warn({ err: (err as Error).message }, 'change read failed; will retry');
     } finally {
       this.reading = false;
-      this.readWithin(this.pollMs);
+      this.readWithin(POLL_MS);
     }
   }
 
   /**
-   * Decides when the next read is due: while changes come fast, follow them with the doorbell
-   * silenced; when the stream stops or thins out, let it ring again.
-   * Otherwise a read is followed up only when a transaction may have committed unseen.
+   * Decides when the next read is due: while changes keep coming, follow them with the doorbell
+   * silenced; when they stop, let it ring again. A read that found changes is always followed
+   * by one more shortly after, for transactions that committed just after it.
    */
-  private afterRead(found: number, skippersPossible: boolean) {
-    const now = Date.now();
+  private afterRead(found: number) {
     if (found > 0) {
-      const previous = this.busyAt.at(-1);
-      this.busyRun = previous !== undefined && now - previous <= FOLLOW_GAP_MS ? this.busyRun + 1 : 1;
-      this.busyAt.push(now);
+      this.busyReads += 1;
       this.emptyReads = 0;
-    } else this.emptyReads += 1;
-    while (this.busyAt.length > 0 && this.busyAt[0] <= now - RING_WINDOW_MS) this.busyAt.shift();
+    } else {
+      this.busyReads = 0;
+      this.emptyReads += 1;
+    }
+    // Without a silencer the listener never follows: a read that found changes gets its follow-up.
     const { silencer } = this.opts;
-    if (silencer && !this.following && this.busyRun >= FOLLOW_AFTER_BUSY_READS) {
+    if (silencer && !this.following && this.busyReads >= FOLLOW_AFTER_BUSY_READS) {
       this.following = true;
-      this.followingSince = now;
       void silencer.silence();
-    } else if (
-      silencer &&
-      this.following &&
-      (this.emptyReads >= RING_AFTER_EMPTY_READS ||
-        (now - this.followingSince >= RING_WINDOW_MS && this.busyAt.length < RING_BELOW_BUSY_READS))
-    ) {
+    } else if (silencer && this.following && this.emptyReads >= RING_AFTER_EMPTY_READS) {
       this.following = false;
-      this.busyRun = 0;
-      // Writers that saw the key held and are committing now are in the snapshot of the read
-      // right after the key is back, which follows them up.
-      void silencer.restore().then(() => {
-        this.skippersPossible = true;
-        this.readWithin(0);
-      });
+      // Writers that saw the key held and committed after this point are caught by the read
+      // right after the key is back, or by its follow-up.
+      void silencer.restore().then(() => this.readWithin(0));
       return;
     }
     if (this.following) this.readWithin(FOLLOW_MS);
-    else this.followUp(found > 0 || skippersPossible);
-  }
-
-  /**
-   * A transaction rings the doorbell at commit unless another holds it at that moment: then it
-   * commits unheard. It tried while the ringer was committing, so before the ringer's
-   * notification reached us: the read that notification starts has it in its snapshot's
-   * in-progress list, or already sees its rows. So a read needs a follow-up only when its
-   * snapshot shows transactions in progress, and only after a doorbell (or a read that found
-   * changes, or the key coming back): with nobody in progress, nothing can commit unseen. The
-   * follow-ups back off while the same transactions stay open: one that skipped was committing
-   * and ends within a commit's time; a long one is not committing yet, and rings when it does
-   * (or is in the snapshot of the read the ringer it skipped for starts).
-   */
-  private followUp(fresh: boolean) {
-    const inProgress = this.opts.reader.position?.xip ?? [];
-    const previous = this.lastInProgress;
-    this.lastInProgress = new Set(inProgress);
-    if (inProgress.length === 0) {
-      this.followUpMs = FOLLOW_UP_MS;
-      return;
-    }
-    const newcomer = inProgress.some((xid) => !previous.has(xid));
-    this.followUpMs = fresh || newcomer ? FOLLOW_UP_MS : Math.min(this.followUpMs * 2, this.pollMs);
-    this.readWithin(this.followUpMs);
+    else if (found > 0) this.readWithin(FOLLOW_UP_MS);
   }
 
   async close(): Promise<void> {
