@@ -1,4 +1,5 @@
-import type { UserRole } from '$shared/enums.js';
+import { USER_ROLES, type UserRole } from '$shared/enums.js';
+import { isManagerRole } from '$shared/rules/people.js';
 import type { IconName } from './components/icons.js';
 
 export interface NavItem {
@@ -13,8 +14,8 @@ export interface NavItem {
   section: 'workspace' | 'insights' | 'settings';
 }
 
-const EVERYONE = ['agent', 'manager', 'admin'] as const;
-const MANAGERS = ['manager', 'admin'] as const;
+const EVERYONE = USER_ROLES;
+const MANAGERS = USER_ROLES.filter(isManagerRole);
 
 export const NAV_ITEMS: readonly NavItem[] = [
   {

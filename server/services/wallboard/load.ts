@@ -1,4 +1,5 @@
 import type { Db } from '../../data/db.js';
+import { OPEN_WORK } from '../sql.js';
 import {
   KEPT_FACTS,
   WallboardState,
@@ -48,7 +49,7 @@ const TICKETS = `
                             'resolution_due_at', resolution_due_at, 'first_responded_at', first_responded_at,
                             'resolved_at', resolved_at, 'csat_score', csat_score, 'csat_at', csat_at) AS d
     FROM tickets
-   WHERE status IN ('new', 'open', 'pending') OR created_at >= $1 OR first_responded_at >= $1 OR resolved_at >= $1 OR csat_at >= $1`;
+   WHERE ${OPEN_WORK} OR created_at >= $1 OR first_responded_at >= $1 OR resolved_at >= $1 OR csat_at >= $1`;
 const LEDGER = `
   SELECT jsonb_build_object('id', id, 'created_at', created_at, 'kind', kind, 'points', points) AS d
     FROM loyalty_ledger WHERE created_at >= $1 AND kind IN ('earn', 'redeem')`;

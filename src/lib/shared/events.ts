@@ -1,3 +1,4 @@
+import type { AgentStatus, UserRole } from './enums.js';
 import type { StoreDelivery } from './schemas/storefront.js';
 import type {
   CustomerSummary,
@@ -172,11 +173,11 @@ export interface AgentAvailability {
   id: number;
   name: string;
   teamId: number | null;
-  status: 'online' | 'busy' | 'away' | 'offline';
+  status: AgentStatus;
   capacity: number;
   /** False once the user is deactivated; role tells whether they still take tickets. */
   active: boolean;
-  role: 'agent' | 'manager' | 'admin';
+  role: UserRole;
   statusChangedAt: string;
 }
 
@@ -216,7 +217,7 @@ export interface ClientToServerEvents {
 export interface SocketData {
   userId: number;
   name: string;
-  role: 'agent' | 'manager' | 'admin';
+  role: UserRole;
   teamId: number | null;
   /** SHA-256 of the session id, to find the socket when the session ends. */
   sessionHash: string;
