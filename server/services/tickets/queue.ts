@@ -50,15 +50,18 @@ export function presentQueueRow(row: Row): QueueTicket {
   };
 }
 
-interface Cursor {
+/** Where a queue page ends: the last row's SLA due time and id (base64url JSON, opaque to clients). */
+export interface Cursor {
   due: string | null;
   id: number;
 }
-const encodeCursor = (c: Cursor) => Buffer.from(JSON.stringify([c.due, c.id])).toString('base64url');
-function decodeCursor(raw: string): Cursor {
+export const encodeCursor = (c: Cursor) => Buffer.from(JSON.stringify([c.due, c.id])).toString('base64url');
+/** The cursor `raw` carries; anything this API did not hand out is a 400 (validation_failed). */
+export function decodeCursor(raw: string): Cursor {
   try {
     const [due, id] = JSON.parse(Buffer.from(raw, 'base64url').toString()) as [string | null, number];
-    if ((due === null || !Number.isNaN(Date.parse(due))) && Number.isSafeInteger(id)) return { due, id };
+    const dueOk = due === null || (typeof due === 'string' && !Number.isNaN(Date.parse(due)));
+    if (dueOk && Number.isSafeInteger(id)) return { due, id };
   } catch {
     /* fall through */
   }

@@ -86,7 +86,7 @@ export interface StartOptions {
  * screens subscribed to it. Screens reload what they show when told to resync. Rooms a screen
  * watches are joined again after every reconnect (a new socket starts with none).
  */
-class LiveClient {
+export class LiveClient {
   private socket: PulseSocket | null = null;
   /** Where to resume: every change before it has been applied (or is in state loaded over REST). */
   private horizon: StreamPosition | null = null;
