@@ -2,20 +2,21 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 
-// The server's layering, read from its import statements (type-only imports included: a type-only
-// circle is still a circle to read). realtime/ is transport and depends on services/, never the
-// reverse; routes/ never reach the transport; no module of server/ imports itself in a circle.
+// The layering of server/ and db/, read from their import statements (type-only imports included:
+// a type-only circle is still a circle to read). realtime/ is transport and depends on services/,
+// never the reverse; routes/ never reach the transport; no module of server/ or db/ (the seed, the
+// simulator, the migrations) imports itself in a circle, within either tree or across them.
 
-const SERVER = import.meta.dirname;
+const ROOT = path.resolve(import.meta.dirname, '..');
+/** The trees scanned, relative to the repository's root. */
+const TREES = ['server', 'db'];
 
-/** Every module of server/ (tests left out: they may import anything), by path relative to server/. */
-function serverModules(dir = SERVER): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
-    const full = path.join(dir, entry.name);
-    if (entry.isDirectory()) return serverModules(full);
-    return entry.name.endsWith('.ts') && !entry.name.endsWith('.test.ts')
-      ? [path.relative(SERVER, full)]
-      : [];
+/** Every module of `dir` (tests left out: they may import anything), by path relative to the root. */
+function modulesUnder(dir: string): string[] {
+  return readdirSync(path.join(ROOT, dir), { withFileTypes: true }).flatMap((entry) => {
+    const relative = path.join(dir, entry.name);
+    if (entry.isDirectory()) return modulesUnder(relative);
+    return entry.name.endsWith('.ts') && !entry.name.endsWith('.test.ts') ? [relative] : [];
   });
 }
 
@@ -28,22 +29,25 @@ export function specifiers(source: string): string[] {
   return found;
 }
 
-/** The server module a relative specifier names (`./hub.js` -> `realtime/hub.ts`), or null outside server/. */
+/**
+ * The scanned module a relative specifier names (`./hub.js` in server/realtime/ ->
+ * `server/realtime/hub.ts`), or null outside the scanned trees (the shared contract in src/).
+ */
 function resolve(from: string, specifier: string, modules: Set<string>): string | null {
   if (!specifier.startsWith('.')) return null;
   const target = path.normalize(path.join(path.dirname(from), specifier)).replace(/\.js$/, '.ts');
-  if (target.startsWith('..')) return null;
+  if (!TREES.includes(target.split(path.sep)[0])) return null;
   if (modules.has(target)) return target;
   if (modules.has(path.join(target, 'index.ts'))) return path.join(target, 'index.ts');
-  throw new Error(`${from} imports ${specifier}, which is not a module of server/`);
+  throw new Error(`${from} imports ${specifier}, which is not a module of ${TREES.join('/ or ')}/`);
 }
 
 function importGraph(): Map<string, string[]> {
-  const modules = serverModules();
+  const modules = TREES.flatMap((tree) => modulesUnder(tree));
   const known = new Set(modules);
   return new Map(
     modules.map((m) => {
-      const source = readFileSync(path.join(SERVER, m), 'utf8');
+      const source = readFileSync(path.join(ROOT, m), 'utf8');
       const edges = specifiers(source)
         .map((s) => resolve(m, s, known))
         .filter((t): t is string => t !== null);
@@ -71,15 +75,22 @@ function circles(graph: Map<string, string[]>): string[][] {
   return found;
 }
 
-const layer = (m: string) => m.split(path.sep)[0];
+/** A server module's layer (`services`, `routes`, `realtime`...); db/ modules have none. */
+const layer = (m: string) => {
+  const [tree, first] = m.split(path.sep);
+  return tree === 'server' ? first : null;
+};
 
-describe('the import graph of server/', () => {
+describe('the import graph of server/ and db/', () => {
   const graph = importGraph();
 
-  it('is read: the scan finds the modules and their imports', () => {
+  it('is read: the scan finds the modules and their imports, in both trees and across them', () => {
     expect(graph.size).toBeGreaterThan(50);
-    expect(graph.get('realtime/hub.ts')).toContain('realtime/types.ts');
-    expect(graph.get('pulse.ts')).toContain('realtime/index.ts');
+    expect(graph.get('server/realtime/hub.ts')).toContain('server/realtime/types.ts');
+    expect(graph.get('server/pulse.ts')).toContain('server/realtime/index.ts');
+    expect(graph.get('db/seed/generate-chunk.ts')).toContain('db/seed/types.ts');
+    expect(graph.get('db/simulate/simulator.ts')).toContain('db/seed/vocabulary/channels.ts');
+    expect(graph.get('server/services/demo-activity.ts')).toContain('db/simulate/simulator.ts');
   });
 
   it('services/ and routes/ never import realtime/ (realtime depends on services, not the reverse)', () => {

@@ -1,8 +1,7 @@
 import type { TicketPriority } from '#shared/enums.js';
-import type { Agent } from './context.js';
+import type { Agent, SlaPolicy } from './types.js';
 import { type Random, Weighted } from './random.js';
 import { HOUR, MINUTE } from './sales-calendar.js';
-import type { SlaPolicy } from './vip.js';
 import {
   AGENT_SIGN_OFFS,
   CUSTOMER_NUDGES,

@@ -1,5 +1,5 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
-import type { SeedContext } from './context.js';
+import type { SeedContext } from './types.js';
 import { addCustomerRow, createCustomerProfile } from './generate-customers.js';
 import { generateLoyalty } from './generate-loyalty.js';
 import { generateOrders } from './generate-orders.js';

@@ -1,10 +1,10 @@
 import type { SalesChannel } from '#shared/enums.js';
 import { phoneE164 } from '../../server/services/customers/phones.js';
-import type { SeedContext } from './context.js';
-import type { OrderFacts } from './generate-orders.js';
 import { type Random, Weighted } from './random.js';
 import { DAY, HOUR, MINUTE } from './sales-calendar.js';
 import type { CustomerBatches } from './tables.js';
+import type { CustomerProfile, OrderFacts, SeedContext, Segment } from './types.js';
+import { ORDER_CHANNELS } from './vocabulary/channels.js';
 import {
   ACQUISITION_SOURCES,
   CITIES,
@@ -17,22 +17,6 @@ import {
   type City
 } from './vocabulary/people.js';
 
-export type Segment = 'casual' | 'regular' | 'loyal';
-
-/** Who a customer is, decided before their orders; the customer row is written after them. */
-export interface CustomerProfile {
-  id: number;
-  firstName: string;
-  lastName: string;
-  city: City;
-  createdAt: number;
-  segment: Segment;
-  /** Orders per 30 days while a customer. */
-  orderRate: number;
-  loyaltyMember: boolean;
-  favouriteChannel: SalesChannel;
-}
-
 /** Customers who signed up before the order window (and still buy). */
 const SHARE_BEFORE_WINDOW = 0.5;
 const YEARS_BEFORE_WINDOW = 3;
@@ -44,14 +28,6 @@ const SEGMENTS = new Weighted<Segment>([
 ]);
 const ORDER_RATE: Record<Segment, number> = { casual: 0.075, regular: 0.42, loyal: 1.7 };
 const LOYALTY_MEMBERSHIP: Record<Segment, number> = { casual: 0.62, regular: 0.78, loyal: 0.92 };
-/** The channels orders come in through (the simulator's too). */
-export const ORDER_CHANNELS = new Weighted<SalesChannel>([
-  ['web', 50],
-  ['mobile', 30],
-  ['marketplace', 10],
-  ['pos', 6],
-  ['phone', 4]
-]);
 const CITY_CHOICE = new Weighted(CITIES.map((city) => [city, city.weight] as const));
 const LANGUAGES = new Weighted([
   ['en', 84],

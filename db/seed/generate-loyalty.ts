@@ -1,11 +1,9 @@
 import type { LoyaltyTier } from '#shared/enums.js';
-import type { SeedContext } from './context.js';
-import type { CustomerProfile } from './generate-customers.js';
-import type { OrderFacts } from './generate-orders.js';
 import { earnKey, pointsEarned, voucherFor, voucherReason } from './loyalty-rules.js';
 import type { Random } from './random.js';
 import { MINUTE } from './sales-calendar.js';
 import type { CustomerBatches } from './tables.js';
+import type { CustomerProfile, OrderFacts, SeedContext } from './types.js';
 import { tierFor } from './vip.js';
 
 const REDEEM_CHANCE = 0.3;

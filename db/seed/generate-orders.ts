@@ -1,24 +1,9 @@
 import type { OrderStatus } from '#shared/enums.js';
-import type { ProductInfo, SeedContext } from './context.js';
-import { type CustomerProfile, sampleChannel } from './generate-customers.js';
+import { sampleChannel } from './generate-customers.js';
 import { type Random, Weighted } from './random.js';
 import { DAY, HOUR, MINUTE } from './sales-calendar.js';
 import type { CustomerBatches } from './tables.js';
-
-/** What later generators (tickets, reviews, loyalty) need to know about an order. */
-export interface OrderFacts {
-  id: number;
-  externalId: string;
-  orderedAt: number;
-  status: OrderStatus;
-  totalCents: number;
-  products: ProductInfo[];
-  /** Moments that have happened by `now`; null otherwise. */
-  shippedAt: number | null;
-  deliveredAt: number | null;
-  refundedAt: number | null;
-  cancelledAt: number | null;
-}
+import type { CustomerProfile, OrderFacts, ProductInfo, SeedContext } from './types.js';
 
 const MAX_ORDERS_PER_CUSTOMER = 150;
 const ITEM_COUNT = new Weighted([

@@ -1,8 +1,9 @@
-import { type Agent, type Catalogue, firstNameOf, type ProductInfo, type Staff } from './context.js';
+import { firstNameOf } from './context.js';
 import { DEMO_TEAMS, DEMO_USERS } from './demo-users.js';
 import { Random, Weighted } from './random.js';
 import { DAY, HOUR } from './sales-calendar.js';
 import { createReferenceBatches, type ReferenceBatches } from './tables.js';
+import type { Agent, Catalogue, ProductInfo, Staff } from './types.js';
 import { CANNED_RESPONSES } from './vocabulary/canned.js';
 import { CATEGORIES, COLOURS, PRODUCT_ADJECTIVES, PRODUCT_BENEFITS } from './vocabulary/catalogue.js';
 

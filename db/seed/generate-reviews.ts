@@ -1,9 +1,7 @@
-import type { ProductInfo, SeedContext } from './context.js';
-import type { CustomerProfile } from './generate-customers.js';
-import type { OrderFacts } from './generate-orders.js';
 import { type Random, Weighted } from './random.js';
 import { DAY, HOUR } from './sales-calendar.js';
 import type { CustomerBatches } from './tables.js';
+import type { CustomerProfile, OrderFacts, ProductInfo, SeedContext } from './types.js';
 import { REVIEW_CLOSINGS, REVIEW_DETAILS, REVIEW_OPENINGS, REVIEW_TITLES } from './vocabulary/reviews.js';
 
 /** How many products a customer reviews, among those delivered to them (~1 review per 4 customers). */

@@ -1,5 +1,4 @@
-import type { TicketChannel, TicketPriority } from '#shared/enums.js';
-import type { SeedContext } from './context.js';
+import type { TicketPriority } from '#shared/enums.js';
 import {
   type BacklogStatus,
   type Conversation,
@@ -7,12 +6,12 @@ import {
   openConversation,
   resolvedConversation
 } from './conversation.js';
-import type { CustomerProfile } from './generate-customers.js';
-import type { OrderFacts } from './generate-orders.js';
 import { type Random, Weighted } from './random.js';
 import { DAY, HOUR, MINUTE } from './sales-calendar.js';
 import type { CustomerBatches } from './tables.js';
+import type { CustomerProfile, OrderFacts, SeedContext } from './types.js';
 import { raisePriority } from './vip.js';
+import { TICKET_CHANNELS } from './vocabulary/channels.js';
 import { type OrderMoment, SUPPORT_TOPICS, type SupportTopic } from './vocabulary/support.js';
 
 /** Resolved tickets: per order, and per customer for questions that are not about an order. */
@@ -26,14 +25,6 @@ const PRIORITIES = new Weighted<TicketPriority>([
   ['normal', 52],
   ['high', 20],
   ['urgent', 8]
-]);
-/** The channels customers write in on (the simulator's too). */
-export const TICKET_CHANNELS = new Weighted<TicketChannel>([
-  ['email', 40],
-  ['chat', 28],
-  ['web', 16],
-  ['phone', 10],
-  ['social', 6]
 ]);
 const BACKLOG_STATUS = new Weighted<BacklogStatus>([
   ['new', 30],

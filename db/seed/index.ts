@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { hashPassword } from '../../server/auth/password.js';
-import { newIdCounters, type SeedContext } from './context.js';
+import { newIdCounters } from './context.js';
 import { DEMO_PASSWORD } from './demo-users.js';
 import { generateCustomerChunk } from './generate-chunk.js';
 import { generateReference } from './generate-reference.js';
@@ -8,6 +8,7 @@ import { InsertPipeline, insertInSeedTransaction } from './insert-pipeline.js';
 import { count, createProgressBar } from './progress-bar.js';
 import { SalesCalendar } from './sales-calendar.js';
 import { SEEDED_TABLES, type SeededTable } from './tables.js';
+import type { SeedContext } from './types.js';
 import { readSlaPolicies, readTierThresholds, readVipRule } from './vip.js';
 
 export interface SeedOptions {

@@ -1,20 +1,7 @@
 import type pg from 'pg';
 import { type LoyaltyTier, TICKET_PRIORITIES, type TicketPriority } from '#shared/enums.js';
-import type { OrderFacts } from './generate-orders.js';
+import type { OrderFacts, SlaPolicies, TierThresholds, VipRule } from './types.js';
 import { MINUTE } from './sales-calendar.js';
-
-/**
- * Who is a VIP, as the database's ticket trigger (`ticket_flag_vip`, settings in `support_settings`)
- * decides it: a loyalty tier in `tiers`, or a lifetime value (orders neither cancelled nor refunded)
- * of at least `lifetimeValueCents`. The seed decides the same way, so that the trigger agrees with
- * the generated ticket (flag, raised priority, due times computed from that priority).
- */
-export interface VipRule {
-  tiers: readonly LoyaltyTier[];
-  lifetimeValueCents: number;
-  /** A VIP's ticket is raised to at least this priority. */
-  minimumPriority: TicketPriority;
-}
 
 /** Reads the rule from `support_settings`. */
 export async function readVipRule(client: pg.Client): Promise<VipRule> {
@@ -29,13 +16,6 @@ export async function readVipRule(client: pg.Client): Promise<VipRule> {
     minimumPriority: rows[0].priority
   };
 }
-
-/** A priority's SLA, in seconds after the ticket was opened. */
-export interface SlaPolicy {
-  firstResponse: number;
-  resolution: number;
-}
-export type SlaPolicies = Record<TicketPriority, SlaPolicy>;
 
 /** Reads the SLA of every priority from `sla_policies`, as the database's due-time trigger uses it. */
 export async function readSlaPolicies(client: pg.Client): Promise<SlaPolicies> {
@@ -73,25 +53,28 @@ export function raisePriority(priority: TicketPriority, minimum: TicketPriority)
   return TICKET_PRIORITIES.indexOf(priority) < TICKET_PRIORITIES.indexOf(minimum) ? minimum : priority;
 }
 
-/** The lifetime points from which each tier starts, lowest first: what `loyalty_tier_for()` decides. */
-export type TierThresholds = readonly { tier: LoyaltyTier; from: number }[];
-
-/** The lifetime points the search for tier thresholds covers. */
-const TIER_SEARCH_LIMIT = 1_000_000;
-
 /**
- * Reads the tier thresholds from the database's `loyalty_tier_for()`, as the ledger trigger applies
- * it, so the seed's tiers agree with the trigger's whatever the program says. Tiers rise with
- * points, so the lowest points of each tier are its threshold.
+ * Reads the tier thresholds of the loyalty program in force, asking the database's own
+ * `loyalty_tier_of()` (what `loyalty_account_tier()` applies, migration 0031) the tier at 0 and
+ * at each of the program's thresholds: a tier can only change at one of them, so the points where
+ * it does are the thresholds. The seed gives tiers on lifetime points; a program on another basis
+ * (spend or points of the last 12 months) is refused rather than guessed at.
  */
 export async function readTierThresholds(client: pg.Client): Promise<TierThresholds> {
-  const { rows } = await client.query<{ tier: LoyaltyTier; from: number }>(
-    `SELECT tier, min(p)::int AS from FROM generate_series(0, $1) p, loyalty_tier_for(p) tier GROUP BY tier ORDER BY 2`,
-    [TIER_SEARCH_LIMIT]
+  const { rows } = await client.query<{ basis: string | null; tier: LoyaltyTier; from: number }>(
+    `SELECT cfg -> 'tiers' ->> 'basis' AS basis, loyalty_tier_of(cfg, p) AS tier, p AS from
+       FROM (SELECT loyalty_program_at(now()) AS cfg) program,
+            LATERAL (SELECT 0 AS p
+                      UNION SELECT (level ->> 'threshold')::int FROM jsonb_array_elements(cfg -> 'tiers' -> 'levels') level) points
+      ORDER BY p`
   );
-  if (rows.length === 0 || rows[0].from !== 0)
-    throw new Error('loyalty_tier_for() gives no tier from 0 points: the seed needs the loyalty tiers.');
-  return rows;
+  if (rows.length === 0 || rows[0].basis !== 'points_lifetime')
+    throw new Error(
+      `The loyalty program in force gives tiers on ${rows[0]?.basis ?? 'nothing'}: the seed needs tiers on lifetime points.`
+    );
+  return rows
+    .filter((row, i) => i === 0 || row.tier !== rows[i - 1].tier)
+    .map(({ tier, from }) => ({ tier, from }));
 }
 
 export function tierFor(thresholds: TierThresholds, lifetimePoints: number): LoyaltyTier {

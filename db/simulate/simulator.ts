@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
-import { type Agent, firstNameOf } from '../seed/context.js';
+import { firstNameOf } from '../seed/context.js';
 import { fill } from '../seed/conversation.js';
-import { ORDER_CHANNELS } from '../seed/generate-customers.js';
-import { TICKET_CHANNELS } from '../seed/generate-tickets.js';
 import { earnKey, pointsEarned, VOUCHERS, voucherFor, voucherReason } from '../seed/loyalty-rules.js';
 import { Random, Weighted } from '../seed/random.js';
+import type { Agent } from '../seed/types.js';
+import { ORDER_CHANNELS, TICKET_CHANNELS } from '../seed/vocabulary/channels.js';
 import { EMAIL_DOMAINS, FIRST_NAMES, LAST_NAMES } from '../seed/vocabulary/people.js';
 import { SUPPORT_TOPICS, type SupportTopic } from '../seed/vocabulary/support.js';
 
