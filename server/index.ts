@@ -54,7 +54,7 @@ async function main() {
 
   // Simulated activity only ever writes into the demo: the Postgres Pulse started itself, holding
   // the generated demo data. Never into a database named by DATABASE_URL, seeded or not.
-  const demoActivity = !!embedded && config.DEMO_ACTIVITY && (await holdsDemoData(databaseUrl));
+  const demoActivity = !!embedded && config.DEMO_ACTIVITY && (await holdsDemoData(databaseUrl, logger));
 
   if (config.SERVE_FRONTEND) ensureFrontendBuilt(root, say);
   // Migrated above, before seeding.

@@ -31,29 +31,32 @@ export function sequelizeDb(sequelize: Sequelize, transaction?: Transaction): Db
 export function poolDb(pool: pg.Pool | pg.PoolClient): Db {
   return {
     query: async <T>(sql: string, params: unknown[] = []) => (await pool.query(sql, params)).rows as T[],
-    transaction: async (work) => {
-      if (!('release' in pool)) {
-        const client = await pool.connect();
-        try {
-          return await inTransaction(client, work);
-        } finally {
-          client.release();
-        }
-      }
-      return work(poolDb(pool));
-    }
+    // On a client, the caller's transaction (if any) is already open on it: the work joins it.
+    transaction: (work) => ('release' in pool ? work(poolDb(pool)) : inTransaction(pool, work))
   };
 }
 
-async function inTransaction<T>(client: pg.PoolClient, work: (db: Db) => Promise<T>): Promise<T> {
-  await client.query('BEGIN');
+/**
+ * Runs `work` in a transaction of its own on a dedicated client (kept: a job's connection holding
+ * its session lock) or on a connection of a pool (released after).
+ */
+export async function inTransaction<T>(
+  on: pg.Pool | pg.PoolClient,
+  work: (db: Db) => Promise<T>
+): Promise<T> {
+  const client = 'release' in on ? on : await on.connect();
   try {
-    const result = await work(poolDb(client));
-    await client.query('COMMIT');
-    return result;
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw err;
+    await client.query('BEGIN');
+    try {
+      const result = await work(poolDb(client));
+      await client.query('COMMIT');
+      return result;
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    }
+  } finally {
+    if (client !== on) client.release();
   }
 }
 

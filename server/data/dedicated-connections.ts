@@ -7,17 +7,43 @@ import type { Logger } from 'pino';
 // reader and replays, the background work (wallboard reconciles, analytics rollups), and the
 // Socket.IO adapter's LISTEN. Services never see these: they take a `Db` (poolDb over a pool here).
 
+/** Limits a pool may add: how long to wait for a connection, how long a statement may run. */
+export type PoolLimits = Pick<pg.PoolConfig, 'connectionTimeoutMillis' | 'statement_timeout'>;
+
 /**
  * A pool whose connections may die under it (a restart, pg_terminate_backend) without taking the
- * process down: the error is logged and the next query gets a fresh connection.
+ * process down: the error is logged and the next query gets a fresh connection. The pool only
+ * listens on idle connections; one checked out emits 'error' besides failing its query, so each
+ * connection gets a listener of its own for its whole life.
  */
-export function resilientPool(connectionString: string, name: string, max: number, logger: Logger): pg.Pool {
-  const pool = new pg.Pool({ connectionString, max, application_name: name });
-  const onError = (err: Error) => logger.warn({ err: err.message, pool: name }, 'database connection lost');
+export function resilientPool(
+  connectionString: string,
+  name: string,
+  max: number,
+  logger: Logger,
+  limits: PoolLimits = {}
+): pg.Pool {
+  const pool = new pg.Pool({ connectionString, max, application_name: name, ...limits });
+  const onError = connectionLost(name, logger);
   pool.on('error', onError);
   pool.on('connect', (client) => client.on('error', onError));
   return pool;
 }
+
+/** A connection of its own, outside any pool, that logs rather than throws when it dies. */
+export async function dedicatedClient(
+  connectionString: string,
+  name: string,
+  logger: Logger
+): Promise<pg.Client> {
+  const client = new pg.Client({ connectionString, application_name: name });
+  client.on('error', connectionLost(name, logger));
+  await client.connect();
+  return client;
+}
+
+const connectionLost = (name: string, logger: Logger) => (err: Error) =>
+  logger.warn({ err: err.message, pool: name }, 'database connection lost');
 
 /**
  * The one LISTEN connection of a process (`pulse-listener`). pg-listen gives up after 3 s of
@@ -48,9 +74,7 @@ export function adapterConnections(connectionString: string, logger: Logger) {
   return {
     query: queries.query.bind(queries),
     connect: async () => {
-      const client = new pg.Client({ connectionString, application_name: name });
-      client.on('error', (err) => logger.warn({ err: err.message, pool: name }, 'database connection lost'));
-      await client.connect();
+      const client = await dedicatedClient(connectionString, name, logger);
       listeners.add(client);
       return Object.assign(client, {
         release: () => {

@@ -1,10 +1,11 @@
-import pg from 'pg';
+import type pg from 'pg';
 import type { Logger } from 'pino';
 import { DEMO_USERS } from '../../db/seed/demo-users.js';
 import { Simulator } from '../../db/simulate/simulator.js';
 import type { DemoActivityStatus } from '#shared/schemas/demo.js';
 import type { Actor } from '../auth/actor.js';
 import type { Db } from '../data/db.js';
+import { dedicatedClient, resilientPool } from '../data/dedicated-connections.js';
 import { audit } from './audit.js';
 
 // A gentle stream of simulated shop activity on the embedded demo, so that someone trying Pulse
@@ -55,20 +56,11 @@ export class DemoActivity {
   ) {
     this.intervalMs = opts.intervalMs ?? DEMO_INTERVAL_MS;
     this.seed = opts.seed ?? Date.now() % 2 ** 31;
-    this.pool = new pg.Pool({
-      connectionString: databaseUrl,
-      max: 1,
-      application_name: 'pulse-demo-activity',
+    // A connection Postgres drops (a restart) is logged, never an uncaught error.
+    this.pool = resilientPool(databaseUrl, 'pulse-demo-activity', 1, logger, {
       connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
       statement_timeout: STATEMENT_TIMEOUT_MS
     });
-    // A connection Postgres drops (a restart) must never become an uncaught error. The pool only
-    // listens on idle connections; one checked out for an event emits 'error' besides failing its
-    // query, so each connection gets a listener of its own for its whole life.
-    this.pool.on('error', (err) => this.logger.debug({ err }, 'demo activity: idle connection lost'));
-    this.pool.on('connect', (client) =>
-      client.on('error', (err) => this.logger.debug({ err }, 'demo activity: connection lost'))
-    );
   }
 
   get eventsPerMinute(): number {
@@ -173,9 +165,8 @@ export const NO_DEMO_ACTIVITY: DemoActivityStatus = {
  * Whether the database holds Pulse's generated demo data (its demo logins and customers): the
  * only kind of database the demo activity may write into.
  */
-export async function holdsDemoData(databaseUrl: string): Promise<boolean> {
-  const client = new pg.Client({ connectionString: databaseUrl, application_name: 'pulse-demo-activity' });
-  await client.connect();
+export async function holdsDemoData(databaseUrl: string, logger: Logger): Promise<boolean> {
+  const client = await dedicatedClient(databaseUrl, 'pulse-demo-activity', logger);
   try {
     const { rows } = await client.query<{ demo: boolean }>(
       `SELECT EXISTS (SELECT 1 FROM users WHERE email = ANY($1::text[])) AND EXISTS (SELECT 1 FROM customers) AS demo`,

@@ -3,6 +3,7 @@ import type { Sequelize } from 'sequelize';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sequelizeDb, type Db } from '../../server/data/db.js';
 import { acquireSequelize } from '../../server/db.js';
+import { discardDraft, getDraft, saveDraft } from '../../server/services/loyalty-program/versions.js';
 import { createTeam } from '../../server/services/teams.js';
 import { saveThresholds } from '../../server/services/wallboard/thresholds.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
@@ -91,6 +92,19 @@ describe('audit rows commit with the change they record', () => {
     expect(await auditRows('wallboard.thresholds_updated')).toHaveLength(1);
     const { rows } = await db.sql.query(`SELECT metric, value::text AS value FROM wallboard_thresholds`);
     expect(rows).toEqual([{ metric: 'unassigned', value: '20.00' }]);
+  });
+
+  it('a draft whose discard cannot be recorded is not discarded', async () => {
+    const { current } = await getDraft(app);
+    await saveDraft(app, manager, { config: current.config });
+    // The audit row is refused (an address Postgres cannot read): the delete goes back with it.
+    await expect(discardDraft(app, { ...manager, ip: 'not an address' })).rejects.toThrow();
+    expect((await getDraft(app)).draft).not.toBeNull();
+    expect(await auditRows('loyalty_program.draft_discarded')).toHaveLength(0);
+
+    await discardDraft(app, manager);
+    expect((await getDraft(app)).draft).toBeNull();
+    expect(await auditRows('loyalty_program.draft_discarded')).toHaveLength(1);
   });
 });
 

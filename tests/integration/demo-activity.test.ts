@@ -70,10 +70,10 @@ const put = (browser: Browser, body: unknown) => browser.request('PUT', '/api/de
 
 describe('demo activity', () => {
   it('says the generated demo is a database it may write into, and an empty one is not', async () => {
-    expect(await holdsDemoData(db.url)).toBe(true);
+    expect(await holdsDemoData(db.url, pino({ level: 'silent' }))).toBe(true);
     const empty = await createTestDatabase();
     try {
-      expect(await holdsDemoData(empty.url)).toBe(false);
+      expect(await holdsDemoData(empty.url, pino({ level: 'silent' }))).toBe(false);
     } finally {
       await empty.drop();
     }

@@ -1,7 +1,7 @@
-import pg from 'pg';
 import type { Logger } from 'pino';
 import type { BulkJob } from '#shared/schemas/bulk.js';
 import type { Config } from '../../config.js';
+import { resilientPool } from '../../data/dedicated-connections.js';
 import { BulkRunner } from './runner.js';
 
 export { BulkRunner } from './runner.js';
@@ -17,15 +17,7 @@ export function startBulkRunner(opts: {
   notify: (userId: number, job: BulkJob) => void;
 }) {
   const { config, logger } = opts;
-  const pool = new pg.Pool({
-    connectionString: opts.databaseUrl,
-    max: config.BULK_CONCURRENCY + 1,
-    application_name: 'pulse-bulk'
-  });
-  const onError = (err: Error) =>
-    logger.warn({ err: err.message, pool: 'pulse-bulk' }, 'database connection lost');
-  pool.on('error', onError);
-  pool.on('connect', (client) => client.on('error', onError));
+  const pool = resilientPool(opts.databaseUrl, 'pulse-bulk', config.BULK_CONCURRENCY + 1, logger);
   const runner = new BulkRunner({
     pool,
     logger,

@@ -10,6 +10,7 @@ import { isManager } from '../../auth/policies.js';
 import type { Db } from '../../data/db.js';
 import { AppError, notFound } from '../../errors.js';
 import type { Actor } from '../../http/env.js';
+import { audit } from '../audit.js';
 import { ACTIONS } from './actions.js';
 import { EXPORT } from './export.js';
 import type { BulkJobRow } from './job-row.js';
@@ -134,31 +135,28 @@ export async function cancelBulkJob(db: Db, actor: Actor, id: number): Promise<B
   });
 }
 
-/** The one audit row of a job, written with its final state: who, what, which rows, how it went. */
+/**
+ * The one audit row of a job, written with its final state: who, what, which rows, how it went
+ * (the job as presented, less what the row itself says: its id, state and times, and the link).
+ */
 export async function auditJob(db: Db, row: BulkJobRow, actorUserId = row.created_by): Promise<void> {
-  await db.query(
-    `INSERT INTO audit_log (action, actor_user_id, target_type, target_id, details)
-     VALUES ($1, $2, 'bulk_job', $3, $4::jsonb)`,
-    [
-      `bulk.${row.state}`,
-      actorUserId,
-      String(row.id),
-      JSON.stringify({
-        entity: row.entity,
-        action: row.action,
-        params: row.params,
-        selection: row.selection,
-        createdBy: row.created_by,
-        total: row.total,
-        processed: row.processed,
-        updated: row.updated_count,
-        skipped: row.skipped_count,
-        failed: row.failed_count,
-        reasons: row.reasons,
-        ...(row.error ? { error: row.error } : {})
-      })
-    ]
-  );
+  const {
+    id: _id,
+    state: _state,
+    createdAt: _created,
+    startedAt: _started,
+    finishedAt: _finished,
+    downloadUrl: _link,
+    error,
+    ...job
+  } = presentJob(row);
+  await audit(db, {
+    action: `bulk.${row.state}`,
+    actorUserId,
+    targetType: 'bulk_job',
+    targetId: row.id,
+    details: { ...job, ...(error ? { error } : {}) }
+  });
 }
 
 /**

@@ -1,7 +1,8 @@
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { BulkJob, BulkSelection } from '#shared/schemas/bulk.js';
-import { poolDb, type Db } from '../../data/db.js';
+import { inTransaction, type Db } from '../../data/db.js';
+import { audit } from '../audit.js';
 import { ACTIONS, TABLES, type BatchResult } from './actions.js';
 import { EXPORT } from './export.js';
 import type { BulkJobRow } from './job-row.js';
@@ -253,20 +254,13 @@ export class BulkRunner {
         );
       if (result.updated.length && job.action !== 'export') {
         // Which rows this job changed, for anyone asking later who changed a record and how.
-        await db.query(
-          `INSERT INTO audit_log (action, actor_user_id, target_type, target_id, details)
-           VALUES ('bulk.batch', $1, 'bulk_job', $2, $3::jsonb)`,
-          [
-            job.created_by,
-            String(id),
-            JSON.stringify({
-              entity: job.entity,
-              action: job.action,
-              params: job.params,
-              ids: result.updated
-            })
-          ]
-        );
+        await audit(db, {
+          action: 'bulk.batch',
+          actorUserId: job.created_by,
+          targetType: 'bulk_job',
+          targetId: id,
+          details: { entity: job.entity, action: job.action, params: job.params, ids: result.updated }
+        });
       }
       const reasons = { ...job.reasons };
       const skippedCount = countInto(reasons, skipped);
@@ -379,21 +373,3 @@ function countInto(reasons: Record<string, number>, byReason: Record<string, num
 }
 
 const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Runs `work` in one transaction on a client (kept) or a pooled connection (released after). */
-async function inTransaction<T>(on: pg.Pool | pg.PoolClient, work: (db: Db) => Promise<T>): Promise<T> {
-  const client = 'release' in on ? on : await on.connect();
-  try {
-    await client.query('BEGIN');
-    try {
-      const result = await work(poolDb(client));
-      await client.query('COMMIT');
-      return result;
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw err;
-    }
-  } finally {
-    if (client !== on) client.release();
-  }
-}

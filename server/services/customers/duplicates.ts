@@ -12,6 +12,7 @@ import {
 import type { Db } from '../../data/db.js';
 import { AppError, notFound } from '../../errors.js';
 import type { Actor } from '../../http/env.js';
+import { auditIn } from './audit.js';
 
 // Duplicate suggestions, computed by the database over live (not merged) customers: the same
 // normalised email, the same phone in E.164 (migration 0030), or a similar name (pg_trgm) at a shared postcode.
@@ -178,10 +179,12 @@ export async function dismissDuplicate(
        ON CONFLICT DO NOTHING`,
       [a, b, actor.user.id]
     );
-    await t.query(
-      `INSERT INTO audit_log (actor_user_id, action, target_type, target_id, ip, details)
-       VALUES ($1, 'customer.duplicate_dismissed', 'customer', $2, $3, $4)`,
-      [actor.user.id, String(a), actor.ip, JSON.stringify({ customerIds: [a, b] })]
+    await auditIn(
+      t,
+      actor,
+      'customer.duplicate_dismissed',
+      { type: 'customer', id: a },
+      { customerIds: [a, b] }
     );
     return { customerIds: [a, b] };
   });

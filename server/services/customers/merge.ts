@@ -10,6 +10,7 @@ import type {
 import type { Db } from '../../data/db.js';
 import { AppError, notFound } from '../../errors.js';
 import type { Actor } from '../../http/env.js';
+import { auditIn } from './audit.js';
 
 // Merging two customers: the database's merge_customers() moves everything in the caller's
 // transaction (migration 0017); this service checks who and what first, and audits it there too.
@@ -89,21 +90,12 @@ export async function mergeCustomers(
       actor.user.id
     ]);
     const merge = (await mergesOf(t, { id: Number(id) }))[0];
-    await t.query(
-      `INSERT INTO audit_log (actor_user_id, action, target_type, target_id, ip, details)
-       VALUES ($1, 'customer.merged', 'customer', $2, $3, $4)`,
-      [
-        actor.user.id,
-        String(survivorId),
-        actor.ip,
-        JSON.stringify({
-          mergeId: merge.id,
-          survivorId,
-          mergedId,
-          choices: input.choices,
-          moved: merge.moved
-        })
-      ]
+    await auditIn(
+      t,
+      actor,
+      'customer.merged',
+      { type: 'customer', id: survivorId },
+      { mergeId: merge.id, survivorId, mergedId, choices: input.choices, moved: merge.moved }
     );
     return merge;
   });

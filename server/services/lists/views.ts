@@ -4,6 +4,7 @@ import type { SavedView, ViewVisibility } from '#shared/lists/views.js';
 import type { Db } from '../../data/db.js';
 import { AppError, notFound } from '../../errors.js';
 import type { Actor } from '../../http/env.js';
+import { audit } from '../audit.js';
 
 // Saved views. Who sees a view: its owner; the owner's team when it is shared with the team;
 // everyone when a manager or admin shared it with everyone. Who changes it: its owner, and for a
@@ -56,11 +57,14 @@ function checkVisibility(actor: Actor, visibility: ViewVisibility) {
 }
 
 const auditView = (db: Db, actor: Actor, action: string, id: number, details: Record<string, unknown>) =>
-  db.query(
-    `INSERT INTO audit_log (actor_user_id, action, target_type, target_id, ip, details)
-     VALUES ($1, $2, 'saved_view', $3, $4, $5::jsonb)`,
-    [actor.user.id, action, String(id), actor.ip, JSON.stringify(details)]
-  );
+  audit(db, {
+    action,
+    actorUserId: actor.user.id,
+    targetType: 'saved_view',
+    targetId: id,
+    ip: actor.ip,
+    details
+  });
 
 async function readView(db: Db, actor: Actor, id: number, lock = false): Promise<ViewRow> {
   const [row] = await db.query<ViewRow>(

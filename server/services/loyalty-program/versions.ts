@@ -116,16 +116,18 @@ export async function saveDraft(db: Db, actor: Actor, input: SaveDraftBody): Pro
 }
 
 export async function discardDraft(db: Db, actor: Actor): Promise<void> {
-  const rows = await db.query<{ id: number }>(
-    `DELETE FROM loyalty_program_versions WHERE status = 'draft' RETURNING id`
-  );
-  if (rows.length === 0) throw notFound('Draft');
-  await audit(db, {
-    action: 'loyalty_program.draft_discarded',
-    actorUserId: actor.user.id,
-    targetType: 'loyalty_program',
-    targetId: String(rows[0].id),
-    ip: actor.ip
+  await db.transaction(async (t) => {
+    const rows = await t.query<{ id: number }>(
+      `DELETE FROM loyalty_program_versions WHERE status = 'draft' RETURNING id`
+    );
+    if (rows.length === 0) throw notFound('Draft');
+    await audit(t, {
+      action: 'loyalty_program.draft_discarded',
+      actorUserId: actor.user.id,
+      targetType: 'loyalty_program',
+      targetId: String(rows[0].id),
+      ip: actor.ip
+    });
   });
 }
 

@@ -7,6 +7,7 @@ import type {
 import type { Db } from '../../data/db.js';
 import { AppError, notFound } from '../../errors.js';
 import type { Actor } from '../../http/env.js';
+import { audit } from '../audit.js';
 import { camelKeys } from '../../presenters/camel-keys.js';
 import { presentProduct, presentStockMovement } from '../../presenters/inventory.js';
 
@@ -39,16 +40,14 @@ export async function recordStockMovement(
           });
         throw err;
       });
-    await t.query(
-      `INSERT INTO audit_log (actor_user_id, action, target_type, target_id, ip, details)
-       VALUES ($1, 'stock.moved', 'product', $2, $3, $4::jsonb)`,
-      [
-        actor.user.id,
-        String(productId),
-        actor.ip,
-        JSON.stringify({ movementId: Number(movement.id), ...body })
-      ]
-    );
+    await audit(t, {
+      action: 'stock.moved',
+      actorUserId: actor.user.id,
+      targetType: 'product',
+      targetId: productId,
+      ip: actor.ip,
+      details: { movementId: Number(movement.id), ...body }
+    });
     const [product] = await t.query(`SELECT * FROM products WHERE id = $1`, [productId]);
     return {
       movement: presentStockMovement({ ...camelKeys(movement), actorName: actor.user.name }),
@@ -79,19 +78,17 @@ export async function updateProduct(
         WHERE id = $1 RETURNING *`,
       [productId, patch.lowStockThreshold ?? null, patch.active ?? null]
     );
-    await t.query(
-      `INSERT INTO audit_log (actor_user_id, action, target_type, target_id, ip, details)
-       VALUES ($1, 'product.updated', 'product', $2, $3, $4::jsonb)`,
-      [
-        actor.user.id,
-        String(productId),
-        actor.ip,
-        JSON.stringify({
-          old: { lowStockThreshold: current.low_stock_threshold, active: current.active },
-          new: { lowStockThreshold: row.low_stock_threshold, active: row.active }
-        })
-      ]
-    );
+    await audit(t, {
+      action: 'product.updated',
+      actorUserId: actor.user.id,
+      targetType: 'product',
+      targetId: productId,
+      ip: actor.ip,
+      details: {
+        old: { lowStockThreshold: current.low_stock_threshold, active: current.active },
+        new: { lowStockThreshold: row.low_stock_threshold, active: row.active }
+      }
+    });
     return presentProduct(camelKeys(row));
   });
 }

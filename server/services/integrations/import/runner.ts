@@ -1,7 +1,10 @@
-import pg from 'pg';
+import type pg from 'pg';
 import type { Logger } from 'pino';
 import { Readable } from 'node:stream';
 import type { ImportJob } from '#shared/schemas/imports.js';
+import { inTransaction, type Db } from '../../../data/db.js';
+import { resilientPool } from '../../../data/dedicated-connections.js';
+import { audit } from '../../audit.js';
 import { presentImportJob, type ImportJobRow } from './jobs.js';
 import { runImport } from './pipeline.js';
 
@@ -35,11 +38,7 @@ export class ImportRunner {
   constructor(private readonly opts: ImportRunnerOptions) {
     // The job's own connection, the upload's reader, and the connections batches apply on.
     const max = 2 + (opts.applyConnections ?? 2);
-    this.pool = new pg.Pool({ connectionString: opts.databaseUrl, max, application_name: 'pulse-import' });
-    const onError = (err: Error) =>
-      opts.logger.warn({ err: err.message, pool: 'pulse-import' }, 'database connection lost');
-    this.pool.on('error', onError);
-    this.pool.on('connect', (client) => client.on('error', onError));
+    this.pool = resilientPool(opts.databaseUrl, 'pulse-import', max, opts.logger);
   }
 
   start() {
@@ -168,23 +167,23 @@ export class ImportRunner {
           this.announce(rows[0]);
         }
       });
-      const { rows } = await client.query<ImportJobRow>(
+      const done = await finish(
+        client,
         `UPDATE import_jobs SET state = 'done', finished_at = now(), bytes_read = size, rows_count = $2,
                 imported = $3, updated = $4, unchanged = $5, rejected = $6 WHERE id = $1 RETURNING *`,
         [id, totals.rows, totals.imported, totals.updated, totals.unchanged, totals.rejected]
       );
-      await audit(client, rows[0]);
-      this.announce(rows[0]);
+      this.announce(done);
     } catch (err) {
       failed = true;
       if (this.stopping) throw err;
       this.opts.logger.warn({ err, job: id }, 'import job failed');
-      const { rows } = await client.query<ImportJobRow>(
+      const failedJob = await finish(
+        client,
         `UPDATE import_jobs SET state = 'failed', finished_at = now(), error = $2 WHERE id = $1 RETURNING *`,
         [id, (err as Error).message.slice(0, 500)]
       );
-      await audit(client, rows[0]);
-      this.announce(rows[0]);
+      this.announce(failedJob);
     } finally {
       // After a failure they may be broken: the pool makes new ones.
       for (const applier of appliers) applier.release(failed);
@@ -192,26 +191,32 @@ export class ImportRunner {
   }
 }
 
-async function audit(client: pg.PoolClient, row: ImportJobRow) {
+/** A job's final state and its audit row (none for a dry run), in one transaction on the job's connection. */
+function finish(client: pg.PoolClient, update: string, params: unknown[]): Promise<ImportJobRow> {
+  return inTransaction(client, async (t) => {
+    const [row] = await t.query<ImportJobRow>(update, params);
+    await auditJob(t, row);
+    return row;
+  });
+}
+
+async function auditJob(db: Db, row: ImportJobRow) {
   if (row.dry_run) return;
-  await client.query(
-    `INSERT INTO audit_log (action, actor_user_id, target_type, target_id, details)
-     VALUES ($1, $2, 'import_job', $3, $4::jsonb)`,
-    [
-      `import.${row.state}`,
-      row.created_by,
-      String(row.id),
-      JSON.stringify({
-        entity: row.entity,
-        file: row.file_name,
-        rows: row.rows_count,
-        imported: row.imported,
-        updated: row.updated,
-        rejected: row.rejected,
-        ...(row.error ? { error: row.error } : {})
-      })
-    ]
-  );
+  await audit(db, {
+    action: `import.${row.state}`,
+    actorUserId: row.created_by,
+    targetType: 'import_job',
+    targetId: row.id,
+    details: {
+      entity: row.entity,
+      file: row.file_name,
+      rows: row.rows_count,
+      imported: row.imported,
+      updated: row.updated,
+      rejected: row.rejected,
+      ...(row.error ? { error: row.error } : {})
+    }
+  });
 }
 
 /** An upload's bytes in order, one part in memory at a time. */
