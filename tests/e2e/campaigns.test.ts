@@ -102,7 +102,7 @@ describe('campaigns', () => {
     await db.sql.query(`INSERT INTO orders (customer_id, total, status) VALUES ($1, 120.00, 'paid')`, [
       treated[0].customer_id
     ]);
-    await expect.poll(() => armCell('Orders', 'treatment').innerText(), { timeout: 10_000 }).toBe('1');
+    await expect.poll(() => armCell('Orders', 'treatment').innerText()).toBe('1');
     expect(await armCell('Revenue', 'treatment').innerText()).toContain('120.00');
     expect(await armCell('Orders', 'holdout').innerText()).toBe('0');
     expect(await page.getByTestId('lift-revenue').innerText()).toMatch(/95% CI/);

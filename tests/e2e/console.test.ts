@@ -1,6 +1,6 @@
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { expectLive } from '../support/browser.js';
+import { expectLive, within } from '../support/browser.js';
 import { startBrowserApp, type BrowserApp } from '../support/browser-app.js';
 import type { TestDatabase } from '../support/database.js';
 import {
@@ -19,8 +19,6 @@ let alex: Page;
 let bea: Page;
 
 /** Polls a condition on a page; the live path promises a second, the poll allows two. */
-const within = (check: () => Promise<boolean>, timeout = 2000) =>
-  expect.poll(check, { timeout, interval: 50 }).toBe(true);
 
 beforeAll(async () => {
   app = await startBrowserApp({
@@ -74,7 +72,7 @@ describe('the live ticket console, two agents side by side', () => {
       [id]
     );
     await bea.goto(`/console/tickets/${id}`);
-    await within(() => bea.getByTestId('thread').getByText('Please refund my order').isVisible(), 5000);
+    await within(() => bea.getByTestId('thread').getByText('Please refund my order').isVisible());
     await alex.goto(`/console/tickets/${id}`);
 
     await within(() =>
@@ -114,10 +112,10 @@ describe('the live ticket console, two agents side by side', () => {
       subject: 'Who is looking?'
     });
     await alex.goto(`/console/tickets/${id}`);
-    await within(() => alex.getByTestId('thread').isVisible(), 5000);
+    await within(() => alex.getByTestId('thread').isVisible());
     await bea.goto('/console?view=team');
     const row = bea.locator(`[data-testid="queue-row"][data-ticket-id="${id}"]`);
-    await within(() => row.getByTestId('row-viewers').isVisible(), 5000);
+    await within(() => row.getByTestId('row-viewers').isVisible());
   });
 
   it('a refund from the customer panel shows on the other agent’s panel, points reversed, without a reload', async () => {
@@ -148,7 +146,7 @@ describe('the live ticket console, two agents side by side', () => {
     await bea.goto(`/console/tickets/${id}`);
     await alex.goto(`/console/tickets/${id}`);
     const beaPanel = bea.getByTestId('customer-panel');
-    await within(() => beaPanel.getByTestId('panel-loyalty').getByText('75').isVisible(), 5000);
+    await within(() => beaPanel.getByTestId('panel-loyalty').getByText('75').isVisible());
 
     const alexPanel = alex.getByTestId('customer-panel');
     await within(
@@ -234,7 +232,7 @@ describe('the live ticket console, two agents side by side', () => {
     const item = bea
       .locator('[data-testid="timeline"] [data-kind="loyalty"]')
       .filter({ hasText: 'Goodwill 150 points' });
-    await within(async () => (await item.count()) === 1, 10_000);
+    await within(async () => (await item.count()) === 1);
     expect(await item.getByRole('link', { name: `ticket #${id}` }).getAttribute('href')).toBe(
       `/console/tickets/${id}`
     );

@@ -1,6 +1,6 @@
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { expectAccessible, expectLive, expectNoSidewaysScroll } from '../support/browser.js';
+import { expectAccessible, expectLive, expectNoSidewaysScroll, within } from '../support/browser.js';
 import { startBrowserApp, type BrowserApp } from '../support/browser-app.js';
 import type { TestDatabase } from '../support/database.js';
 import { createCustomer, createWorld } from '../support/fixtures.js';
@@ -18,8 +18,6 @@ let app: BrowserApp;
 let world: Awaited<ReturnType<typeof createWorld>>;
 let page: Page;
 
-const within = (check: () => Promise<boolean>, timeout = 10_000) =>
-  expect.poll(check, { timeout, interval: 50 }).toBe(true);
 const shoot = async (p: Page, name: string) => {
   if (SHOTS) await p.screenshot({ path: `${SHOTS}/${name}.png`, fullPage: false });
 };

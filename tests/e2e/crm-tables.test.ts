@@ -1,7 +1,7 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningPulse } from '../../server/pulse.js';
-import { expectAccessible, expectLive } from '../support/browser.js';
+import { expectAccessible, expectLive, within } from '../support/browser.js';
 import { startBrowserApp, type BrowserApp } from '../support/browser-app.js';
 import type { TestDatabase } from '../support/database.js';
 import { createCustomer, createOrder, createWorld } from '../support/fixtures.js';
@@ -14,8 +14,6 @@ let world: Awaited<ReturnType<typeof createWorld>>;
 let page: Page;
 
 /** Polls a condition on a page; the live path promises a second, the poll allows two. */
-const within = (check: () => Promise<boolean>, timeout = 2000) =>
-  expect.poll(check, { timeout, interval: 50 }).toBe(true);
 
 const rowIds = (p: Page) =>
   p
@@ -29,7 +27,7 @@ const headers = (p: Page) =>
   p
     .locator('[role="columnheader"]')
     .evaluateAll((hs) => hs.map((h) => (h.textContent ?? '').trim()).filter(Boolean));
-const loaded = (p: Page) => within(() => p.locator('[data-testid="list-row"]').first().isVisible(), 10_000);
+const loaded = (p: Page) => within(() => p.locator('[data-testid="list-row"]').first().isVisible());
 
 const TOTALS = ['19.00', '250.00', '75.50', '1200.00', '42.00', '310.00'];
 const STATUSES = ['paid', 'refunded', 'shipped', 'refunded', 'delivered', 'paid'];
@@ -125,7 +123,7 @@ describe('the CRM tables', () => {
     expect(before).toContain(leaving);
 
     await db.sql.query(`UPDATE orders SET status = 'delivered' WHERE id = $1`, [leaving]);
-    await within(async () => !(await rowIds(page)).includes(leaving), 3000);
+    await within(async () => !(await rowIds(page)).includes(leaving));
     expect(await page.evaluate(() => (window as unknown as { marker: number }).marker)).toBe(marker);
   });
 
@@ -291,7 +289,7 @@ describe('the CRM tables', () => {
     await phone.addCookies(await page.context().cookies());
     const p = await phone.newPage();
     await p.goto('/orders');
-    await within(() => p.locator('[data-testid="list-card"]').first().isVisible(), 10_000);
+    await within(() => p.locator('[data-testid="list-card"]').first().isVisible());
     expect(await p.locator('[role="table"]').count()).toBe(0);
     expect(await p.locator('[data-testid="list-card"]').count()).toBeGreaterThanOrEqual(TOTALS.length);
     await expectAccessible(p);

@@ -1,7 +1,7 @@
 import axe from 'axe-core';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { expectAccessible, expectLive } from '../support/browser.js';
+import { expectAccessible, expectLive, within } from '../support/browser.js';
 import { startBrowserApp, type BrowserApp } from '../support/browser-app.js';
 import type { TestDatabase } from '../support/database.js';
 import {
@@ -23,8 +23,6 @@ let customerId: number;
 let orderId: number;
 
 /** Polls a condition on the page; the live path promises a second, the poll allows a few. */
-const within = (check: () => Promise<boolean>, timeout = 4000) =>
-  expect.poll(check, { timeout, interval: 50 }).toBe(true);
 
 beforeAll(async () => {
   app = await startBrowserApp({

@@ -43,9 +43,7 @@ async function chooseFile(page: Page) {
     mimeType: 'text/csv',
     buffer: Buffer.from(FILE)
   });
-  await expect
-    .poll(() => page.getByTestId('import-preview').locator('tbody tr').count(), { timeout: 15_000 })
-    .toBe(20);
+  await expect.poll(() => page.getByTestId('import-preview').locator('tbody tr').count()).toBe(20);
 }
 
 const resultState = (page: Page) => page.getByTestId('import-result').getAttribute('data-state');
@@ -78,7 +76,7 @@ describe('the imports screen', () => {
     await shoot(page, 'import-preview-1440');
 
     await page.getByTestId('import-dry-run').click();
-    await expect.poll(() => resultState(page), { timeout: 30_000 }).toBe('done');
+    await expect.poll(() => resultState(page)).toBe('done');
     await expect.poll(() => page.getByTestId('count-imported').textContent()).toBe('30');
     const written = await db.sql.query(
       `SELECT count(*)::int AS n FROM customers WHERE email LIKE '%@import-e2e.test'`
@@ -87,7 +85,7 @@ describe('the imports screen', () => {
 
     await page.getByTestId('import-run').click();
     await expect.poll(() => page.getByTestId('import-result').textContent()).not.toMatch(/Dry run done/);
-    await expect.poll(() => resultState(page), { timeout: 30_000 }).toBe('done');
+    await expect.poll(() => resultState(page)).toBe('done');
     await expect.poll(() => page.getByTestId('count-imported').textContent()).toBe('30');
     await expect.poll(() => page.getByTestId('count-rejected').textContent()).toBe('1');
     expect(await page.getByTestId('import-progress').getAttribute('aria-valuenow')).toBe('100');
@@ -127,7 +125,7 @@ describe('the imports screen', () => {
     await shoot(page, 'import-preview-390');
     await page.getByTestId('import-dry-run').focus();
     await page.keyboard.press('Enter');
-    await expect.poll(() => resultState(page), { timeout: 30_000 }).toBe('done');
+    await expect.poll(() => resultState(page)).toBe('done');
     await expectNoSidewaysScroll(page);
     await shoot(page, 'import-result-390');
     await context.close();

@@ -1,6 +1,6 @@
 import type { Page, Route } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { expectLive } from '../support/browser.js';
+import { expectLive, within } from '../support/browser.js';
 import { startBrowserApp, type BrowserApp } from '../support/browser-app.js';
 import {
   createCustomer,
@@ -20,8 +20,6 @@ let app: BrowserApp;
 let world: Awaited<ReturnType<typeof createWorld>>;
 let alex: Page;
 
-const within = (check: () => Promise<boolean>, timeout = 2000) =>
-  expect.poll(check, { timeout, interval: 50 }).toBe(true);
 const queueHas = (page: Page, ticketId: number) => () =>
   page
     .locator(`[data-testid="queue-row"][data-ticket-id="${ticketId}"]`)
@@ -57,7 +55,7 @@ describe('a screen that missed changes', () => {
         [world.customerId, world.teamA]
       );
       const last = rows[rows.length - 1].id;
-      await within(queueHas(alex, last), 10_000);
+      await within(queueHas(alex, last));
       expect(failures).toBe(2);
       await alex.unroute(/\/api\/tickets\?/, flaky);
     }
@@ -85,7 +83,7 @@ describe('a screen that missed changes', () => {
       await alex.goto(`/console/tickets/${ticketId}`);
       await expectLive(alex);
       const order = alex.locator(`[data-testid="panel-order"][data-order-id="${orderId}"]`);
-      await within(() => order.getAttribute('data-status').then((s) => s === 'paid'), 5000);
+      await within(() => order.getAttribute('data-status').then((s) => s === 'paid'));
 
       // The connection drops (the server is unreachable for the page), the order is refunded meanwhile.
       const context = alex.context();
@@ -101,7 +99,7 @@ describe('a screen that missed changes', () => {
       await db.sql.query(`UPDATE orders SET status = 'refunded' WHERE id = $1`, [orderId]);
       await context.setOffline(false);
       await expectLive(alex, 15_000);
-      await within(() => order.getAttribute('data-status').then((s) => s === 'refunded'), 5000);
+      await within(() => order.getAttribute('data-status').then((s) => s === 'refunded'));
     }
   );
 });

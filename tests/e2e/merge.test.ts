@@ -74,7 +74,7 @@ describe('merging two customers', () => {
         )
         .toBe(1);
       // The other manager's screen drops the pair without a reload.
-      await expect.poll(() => pair(max).count(), { timeout: 5000 }).toBe(0);
+      await expect.poll(() => pair(max).count()).toBe(0);
       await expect.poll(() => pair(mia).count()).toBe(0);
 
       const { rows } = await db.sql.query(
@@ -126,7 +126,7 @@ describe('merging two customers', () => {
       await dialog.getByRole('button', { name: 'Merge', exact: true }).click();
 
       // The merged customer's page, open elsewhere, moves to the survivor's and says why, live.
-      await max.waitForURL(`**/customers/${keep}?mergedFrom=${gone}`, { timeout: 5000 });
+      await max.waitForURL(`**/customers/${keep}?mergedFrom=${gone}`);
       const banner = max.getByTestId('merged-banner');
       await expect
         .poll(() => banner.textContent())

@@ -1,6 +1,6 @@
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { expectAccessible, expectLive, expectNoSidewaysScroll } from '../support/browser.js';
+import { expectAccessible, expectLive, expectNoSidewaysScroll, within } from '../support/browser.js';
 import { startBrowserApp, type BrowserApp } from '../support/browser-app.js';
 import type { TestDatabase } from '../support/database.js';
 import { createLoyaltyAccount, createOrder, createWorld, earnPoints } from '../support/fixtures.js';
@@ -14,9 +14,6 @@ let world: Awaited<ReturnType<typeof createWorld>>;
 let manager: Page;
 let orderId: number;
 let kettle: number;
-
-const within = (check: () => Promise<boolean>, timeout = 3000) =>
-  expect.poll(check, { timeout, interval: 50 }).toBe(true);
 
 beforeAll(async () => {
   app = await startBrowserApp({

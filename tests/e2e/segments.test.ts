@@ -52,21 +52,19 @@ describe('a segment', () => {
   it('counts the draft as the rule is edited, and its count follows a tag written by SQL', async () => {
     await page.goto(`/segments/${segmentId}`);
     await expectLive(page);
-    await expect.poll(countShown, { timeout: 5000 }).toBe('2');
+    await expect.poll(countShown).toBe('2');
     expect(await page.getByTestId('segment-preview').innerText()).toContain('Vera');
 
     // A second condition (the builder starts a new one as "lifetime spend at least 100"): nobody
     // here has bought anything, so the draft counts none; removing it counts two again.
     await page.getByRole('button', { name: 'Add condition' }).click();
-    await expect.poll(countShown, { timeout: 5000 }).toBe('0');
+    await expect.poll(countShown).toBe('0');
     await page.getByRole('button', { name: 'Remove this condition' }).nth(1).click();
-    await expect.poll(countShown, { timeout: 5000 }).toBe('2');
+    await expect.poll(countShown).toBe('2');
 
     await db.sql.query(`UPDATE customers SET tags = ARRAY['vip', 'press'] WHERE id = $1`, [newcomer]);
-    await expect.poll(countShown, { timeout: 4000 }).toBe('3');
-    await expect
-      .poll(() => page.getByTestId('segment-preview').innerText(), { timeout: 4000 })
-      .toContain('Nadia');
+    await expect.poll(countShown).toBe('3');
+    await expect.poll(() => page.getByTestId('segment-preview').innerText()).toContain('Nadia');
     await expectAccessible(page);
   });
 
@@ -89,7 +87,7 @@ describe('a segment', () => {
       [order, lamp]
     );
     await page.goto(`/segments/${segmentId}`);
-    await expect.poll(countShown, { timeout: 5000 }).toBe('3');
+    await expect.poll(countShown).toBe('3');
 
     await page.getByRole('button', { name: 'Add condition' }).click();
     await page.getByLabel('Field').nth(1).selectOption('productsBought');
@@ -100,18 +98,14 @@ describe('a segment', () => {
       .poll(() => page.getByRole('list', { name: 'Chosen Product values' }).innerText())
       .toContain('Brass desk lamp');
     // Tagged vip and bought the lamp: Vera only.
-    await expect.poll(countShown, { timeout: 5000 }).toBe('1');
-    await expect
-      .poll(() => page.getByTestId('segment-preview').innerText(), { timeout: 4000 })
-      .toContain('Vera');
+    await expect.poll(countShown).toBe('1');
+    await expect.poll(() => page.getByTestId('segment-preview').innerText()).toContain('Vera');
     await expectAccessible(page);
 
     await page.goto(
       `/customers?filter=${encodeURIComponent(JSON.stringify({ op: 'and', rules: [{ field: 'segment', operator: 'is_any_of', value: [String(segmentId)] }] }))}`
     );
-    await expect
-      .poll(() => page.getByTestId('filter-chips').innerText(), { timeout: 5000 })
-      .toContain('VIP tagged');
+    await expect.poll(() => page.getByTestId('filter-chips').innerText()).toContain('VIP tagged');
     expect(await page.getByTestId('filter-chips').innerText()).not.toContain(String(segmentId));
   });
 
@@ -134,7 +128,7 @@ describe('a segment', () => {
     try {
       await agent.goto(`/segments/${saved.body.segment.id}`);
       const chosen = agent.getByRole('list', { name: 'Chosen Product values' });
-      await expect.poll(() => chosen.innerText(), { timeout: 5000 }).toContain('Brass desk lamp');
+      await expect.poll(() => chosen.innerText()).toContain('Brass desk lamp');
       expect(await agent.getByRole('list', { name: 'Chosen Tier values' }).innerText()).toContain('Platinum');
       // Read-only: no picker to type in, nothing to remove.
       expect(await agent.getByRole('combobox', { name: 'Product values' }).count()).toBe(0);
@@ -164,7 +158,7 @@ describe('a segment', () => {
     expect(saved.status).toBe(201);
     await page.goto(`/segments/${saved.body.segment.id}`);
     const chosen = page.getByRole('list', { name: 'Chosen Product values' });
-    await expect.poll(() => chosen.innerText(), { timeout: 5000 }).toContain('Zinc planter');
+    await expect.poll(() => chosen.innerText()).toContain('Zinc planter');
     expect(await chosen.innerText()).not.toMatch(new RegExp(`^\\s*${planter}\\s*$`, 'm'));
     // Nothing was typed: the picker is empty and closed.
     expect(await page.getByRole('combobox', { name: 'Product values' }).inputValue()).toBe('');
@@ -173,13 +167,13 @@ describe('a segment', () => {
 
   it('lists segments with their counts, and both screens fit a 390 px phone', async () => {
     await page.goto('/segments');
-    await expect.poll(() => page.getByText('VIP tagged').count(), { timeout: 5000 }).toBeGreaterThan(0);
+    await expect.poll(() => page.getByText('VIP tagged').count()).toBeGreaterThan(0);
     await expectAccessible(page);
     await page.setViewportSize({ width: 390, height: 844 });
     try {
       await expectNoSidewaysScroll(page);
       await page.goto(`/segments/${segmentId}`);
-      await expect.poll(countShown, { timeout: 5000 }).toBe('3');
+      await expect.poll(countShown).toBe('3');
       await expectNoSidewaysScroll(page);
       await expectAccessible(page);
     } finally {

@@ -65,6 +65,7 @@ describe('signing in, in Chromium', () => {
     await expectLive(page);
     const cookie = (await context.cookies()).find((c) => c.name === 'pulse_session')!;
     await db.sql.query(`DELETE FROM sessions WHERE id = $1`, [hashSessionId(cookie.value)]);
+    // The promise in the title: a revoked session is noticed live, not on the next navigation.
     await page.waitForURL('**/login**', { timeout: 5000 });
     await context.close();
   });

@@ -31,7 +31,7 @@ afterAll(() => app?.close());
 describe('stores admin', () => {
   it('creates a store, shows its secret once, and shows a delivery live', async () => {
     await page.goto('/admin/stores');
-    await expect.poll(() => page.getByText('No stores yet').count(), { timeout: 10_000 }).toBe(1);
+    await expect.poll(() => page.getByText('No stores yet').count()).toBe(1);
     await page.getByRole('button', { name: 'New store' }).first().click();
     await page.getByLabel('Name').fill('Main shop');
     await page.getByLabel('Platform').selectOption('shopify');
@@ -58,8 +58,8 @@ describe('stores admin', () => {
     });
     expect(sent.status).toBe(200);
     const row = page.getByTestId('store-deliveries').locator('li', { hasText: 'orders/create' });
-    await expect.poll(() => row.count(), { timeout: 10_000 }).toBe(1);
-    await expect.poll(() => row.getAttribute('data-state'), { timeout: 10_000 }).toBe('processed');
+    await expect.poll(() => row.count()).toBe(1);
+    await expect.poll(() => row.getAttribute('data-state')).toBe('processed');
     expect(await row.textContent()).toMatch(/Order #\d+ created \(paid\)/);
     await expectAccessible(page);
     await page.screenshot({ path: 'test-results/stores-1440.png', fullPage: true });

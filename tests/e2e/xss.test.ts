@@ -1,6 +1,6 @@
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { expectLive } from '../support/browser.js';
+import { expectLive, within } from '../support/browser.js';
 import { startBrowserApp, type BrowserApp } from '../support/browser-app.js';
 import { createUser, createWorld } from '../support/fixtures.js';
 
@@ -63,8 +63,6 @@ async function expectInert(page: Page) {
 /** The text is on the page as written (somewhere inside `scope`). */
 const shows = (scope: ReturnType<Page['locator']> | Page, text: string) => () =>
   scope.getByText(text, { exact: false }).first().isVisible();
-const within = (check: () => Promise<boolean>, timeout = 5000) =>
-  expect.poll(check, { timeout, interval: 50 }).toBe(true);
 
 beforeAll(async () => {
   app = await startBrowserApp({
@@ -195,18 +193,18 @@ describe('stored text renders inert, in Chromium', () => {
       const manager = await pageFor(world.manager.email);
       await manager.setViewportSize({ width: 1920, height: 1080 });
       await manager.goto('/wallboard');
-      await within(() => manager.getByTestId('wallboard-agent').first().isVisible(), 10_000);
+      await within(() => manager.getByTestId('wallboard-agent').first().isVisible());
       await within(shows(manager.getByTestId('wallboard-agent').filter({ hasText: 'Eve' }), AGENT));
       await expectInert(manager);
 
       await manager.goto('/analytics');
       const products = manager.getByTestId('report-top-products');
-      await within(shows(products, PRODUCT), 10_000);
-      await within(shows(manager.getByTestId('report-top-categories'), CATEGORY), 10_000);
+      await within(shows(products, PRODUCT));
+      await within(shows(manager.getByTestId('report-top-categories'), CATEGORY));
       // Drilling into the product lists its orders, with the customer's name.
       await products.getByRole('button', { name: PRODUCT }).click();
       const drawer = manager.getByRole('dialog');
-      await within(shows(drawer, FIRST_NAME), 10_000);
+      await within(shows(drawer, FIRST_NAME));
       await expectInert(manager);
     }
   );

@@ -524,6 +524,12 @@ describe('a merge', () => {
     const after = await one(`SELECT balance FROM loyalty_accounts WHERE id = $1`, [sAccount]);
     expect(after.balance - before.balance).toBe(preview.pointsMoving);
     expect(await ledgerHolds()).toEqual({ bad: 0 });
+    // The record the banner and the timeline read says the same: 750 gained, 40 taken back.
+    const { merges } = await as.manager.getOk(`/api/customers/${survivor}/merges`);
+    expect(merges.find((m: { mergedId: number }) => m.mergedId === merged).moved).toMatchObject({
+      points: 750,
+      bonusPointsTakenBack: 40
+    });
   });
 
   it('ingest by the merged customer’s email finds the survivor', async () => {

@@ -115,3 +115,11 @@ export async function expectNoSidewaysScroll(page: Page) {
   }));
   expect(scroll).toBeLessThanOrEqual(viewport);
 }
+
+/**
+ * Waits until `check` holds, polling every 50 ms. The deadline is a net for a loaded machine (the
+ * e2e project's `expect.poll` timeout), not the assertion: a test that promises a latency passes
+ * its own `timeout` and says so.
+ */
+export const within = (check: () => Promise<boolean>, timeout?: number) =>
+  expect.poll(check, { ...(timeout === undefined ? {} : { timeout }), interval: 50 }).toBe(true);

@@ -122,7 +122,10 @@ export const MergeMoved = z.object({
   reviews: z.number().int(),
   reviewsDropped: z.number().int(),
   loyaltyEntries: z.number().int(),
-  points: z.number().int()
+  /** The points the survivor gained: the merged balance less the repeated bonuses taken back. */
+  points: z.number().int(),
+  /** Repeated bonus points the merge took back (absent on merges recorded before it was counted). */
+  bonusPointsTakenBack: z.number().int().optional()
 });
 export type MergeMoved = z.infer<typeof MergeMoved>;
 

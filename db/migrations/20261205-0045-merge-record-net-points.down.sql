@@ -1,0 +1,2 @@
+DROP TRIGGER customer_merges_net_points ON customer_merges;
+DROP FUNCTION customer_merges_net_points();
