@@ -484,6 +484,57 @@ describe('live screens', () => {
     expect(captured.rows.map((r) => r.id)).toEqual(captured.rows.map((r) => r.id).sort((a, b) => a - b));
     expect(captured.rows.every((r) => r.customer_id === r.id)).toBe(true);
   }, 120_000);
+
+  it('get each new customer and consent as the whole row (search aside), and an empty stats row', async () => {
+    // Migration 0044 builds these rows from the row's columns instead of the whole row's JSON,
+    // and runs the stats row's RFM trigger only where it can find a segment: same data either way.
+    const csv =
+      'email,first_name,last_name,phone,tags,marketing_consent\n' +
+      'whole1@capture.test,Whole,One,+1 555 0100,vip|new,yes\nwhole2@capture.test,Whole,Two,,,no\n';
+    expect(await run(await uploaded('customers', 'capture.csv', csv))).toMatchObject({ imported: 2 });
+    const customers = (
+      await db.sql.query(
+        `SELECT c.id, l.data = to_jsonb(c) - 'search' AS same, l.entity_id::int AS entity_id,
+                l.customer_id, l.version, l.data ->> 'phone_e164' AS phone_e164, l.data ? 'search' AS has_search,
+                s.customer_id IS NOT NULL AS has_stats, s.rfm
+           FROM customers c
+           JOIN change_log l ON l.topic = 'customer' AND l.op = 'insert' AND l.entity_id = c.id
+           LEFT JOIN customer_stats s ON s.customer_id = c.id
+          WHERE c.email LIKE '%@capture.test' ORDER BY c.email`
+      )
+    ).rows;
+    expect(customers).toEqual([
+      expect.objectContaining({ same: true, phone_e164: '+15550100', has_search: false, has_stats: true, rfm: null }),
+      expect.objectContaining({ same: true, phone_e164: null, has_search: false, has_stats: true, rfm: null })
+    ]);
+    for (const c of customers) expect([c.entity_id, c.customer_id, c.version]).toEqual([c.id, c.id, 1]);
+    const consent = await one(
+      `SELECT l.data = to_jsonb(k) AS same, l.entity_id::bigint = k.id AS entity, l.customer_id = k.customer_id AS customer,
+              l.version
+         FROM customer_consents k JOIN customers c ON c.id = k.customer_id
+         JOIN change_log l ON l.topic = 'customer_consent' AND l.op = 'insert' AND l.entity_id = k.id
+        WHERE c.email = 'whole1@capture.test'`
+    );
+    expect(consent).toEqual({ same: true, entity: true, customer: true, version: null });
+
+    // The RFM trigger still runs for a stats row that can have a segment, and clears one that cannot.
+    const [first] = customers;
+    const rfm = async (set: string) =>
+      (await one(`UPDATE customer_stats SET ${set} WHERE customer_id = $1 RETURNING rfm`, [first.id])).rfm;
+    await rfm(`order_count = 3, lifetime_spend = 90, last_order_at = now()`);
+    await db.sql.query(`SELECT segment_refresh_rfm_cutoffs()`);
+    const bought = await rfm(`rfm = NULL, lifetime_spend = 91`);
+    expect(bought).not.toBeNull();
+    expect(bought).toBe(
+      (
+        await one(
+          `SELECT segment_rfm(last_order_at, order_count, lifetime_spend) AS seg FROM customer_stats WHERE customer_id = $1`,
+          [first.id]
+        )
+      ).seg
+    );
+    expect(await rfm(`rfm = 'champions', order_count = 0, lifetime_spend = 0, last_order_at = NULL`)).toBeNull();
+  }, 120_000);
 });
 
 describe('products and orders', () => {
