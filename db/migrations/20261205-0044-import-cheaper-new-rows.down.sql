@@ -1,4 +1,19 @@
--- Undoes 0044: capture_inserted_rows as 0032 wrote it, customer_stats_rfm on every row again.
+-- Undoes 0044: phone_e164_fallback as 0030 wrote it, capture_inserted_rows as 0032 wrote it,
+-- customer_stats_rfm on every row again.
+CREATE OR REPLACE FUNCTION phone_e164_fallback(phone text, country_code text) RETURNS text
+  LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+  SELECT CASE
+           WHEN length(d) < 6 THEN NULL
+           WHEN plus THEN '+' || d
+           WHEN country_code <> '1' AND d LIKE '00%' THEN '+' || substr(d, 3)
+           WHEN country_code = '1' AND d LIKE '011%' THEN '+' || substr(d, 4)
+           WHEN country_code = '1' AND length(d) = 11 AND d LIKE '1%' THEN '+' || d
+           ELSE '+' || country_code || regexp_replace(d, '^0', '')
+         END
+    FROM (SELECT regexp_replace(coalesce(phone, ''), '[^0-9]', '', 'g') AS d,
+                 btrim(coalesce(phone, '')) LIKE '+%' AS plus) AS t
+$$;
+
 CREATE OR REPLACE FUNCTION capture_inserted_rows() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   IF current_setting('pulse.capture', true) = 'off' THEN

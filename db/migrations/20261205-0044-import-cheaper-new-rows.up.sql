@@ -46,3 +46,22 @@ BEGIN
   USING TG_ARGV[0];
   RETURN NULL;
 END $$;
+
+-- 3. phone_e164_fallback (0030), called for every imported row with a phone, was a SQL function
+--    whose body reads FROM a subquery: the planner cannot inline such a body, so each call ran
+--    through the SQL-function executor (about 25 µs here, against about 5 µs for its regexp). As
+--    plpgsql it computes the very same CASE over the same digits, a simple expression a call.
+CREATE OR REPLACE FUNCTION phone_e164_fallback(phone text, country_code text) RETURNS text
+  LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
+DECLARE
+  d text := regexp_replace(coalesce(phone, ''), '[^0-9]', '', 'g');
+BEGIN
+  RETURN CASE
+           WHEN length(d) < 6 THEN NULL
+           WHEN btrim(coalesce(phone, '')) LIKE '+%' THEN '+' || d
+           WHEN country_code <> '1' AND d LIKE '00%' THEN '+' || substr(d, 3)
+           WHEN country_code = '1' AND d LIKE '011%' THEN '+' || substr(d, 4)
+           WHEN country_code = '1' AND length(d) = 11 AND d LIKE '1%' THEN '+' || d
+           ELSE '+' || country_code || regexp_replace(d, '^0', '')
+         END;
+END $$;

@@ -535,6 +535,35 @@ describe('live screens', () => {
     );
     expect(await rfm(`rfm = 'champions', order_count = 0, lifetime_spend = 0, last_order_at = NULL`)).toBeNull();
   }, 120_000);
+
+  it('give each staged phone the E.164 form the fallback always gave (0044 made it plpgsql)', async () => {
+    // [phone, default country code, E.164], as migration 0030's SQL function computed them.
+    const cases: [string | null, string, string | null][] = [
+      [null, '1', null],
+      ['12345', '1', null],
+      ['+1 555 0100', '1', '+15550100'],
+      [' +44 20 7946 0958', '1', '+442079460958'],
+      ['0044 20 7946 0958', '1', '+10442079460958'],
+      ['01144207946', '1', '+44207946'],
+      ['1 555 123 4567', '1', '+15551234567'],
+      ['(555) 123-4567', '1', '+15551234567'],
+      ['020 7946 0958', '1', '+12079460958'],
+      [null, '44', null],
+      ['12345', '44', null],
+      ['+1 555 0100', '44', '+15550100'],
+      [' +44 20 7946 0958', '44', '+442079460958'],
+      ['0044 20 7946 0958', '44', '+442079460958'],
+      ['01144207946', '44', '+441144207946'],
+      ['1 555 123 4567', '44', '+4415551234567'],
+      ['(555) 123-4567', '44', '+445551234567'],
+      ['020 7946 0958', '44', '+442079460958']
+    ];
+    const { rows } = await db.sql.query<{ e164: string | null }>(
+      `SELECT phone_e164_fallback(p, c) AS e164 FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS u(p, c, i) ORDER BY i`,
+      [cases.map((c) => c[0]), cases.map((c) => c[1])]
+    );
+    expect(rows.map((r) => r.e164)).toEqual(cases.map((c) => c[2]));
+  });
 });
 
 describe('products and orders', () => {
