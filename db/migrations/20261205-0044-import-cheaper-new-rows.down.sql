@@ -1,5 +1,24 @@
--- Undoes 0044: phone_e164_fallback as 0030 wrote it, capture_inserted_rows as 0032 wrote it,
--- customer_stats_rfm on every row again.
+-- Undoes 0044: normalize_email and customer_postcodes as 0017 wrote them, phone_e164_fallback as
+-- 0030 wrote it, capture_inserted_rows as 0032 wrote it, customer_stats_rfm on every row again.
+CREATE OR REPLACE FUNCTION customer_postcodes(addresses jsonb) RETURNS text[] LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+  SELECT coalesce(array_agg(DISTINCT p ORDER BY p), '{}')
+    FROM (SELECT upper(regexp_replace(coalesce(a ->> 'postal_code', a ->> 'postcode', a ->> 'zip'), '\s', '', 'g')) AS p
+            FROM jsonb_array_elements(CASE WHEN jsonb_typeof(addresses) = 'array' THEN addresses ELSE '[]' END) AS a
+           WHERE jsonb_typeof(a) = 'object') AS t
+   WHERE p <> ''
+$$;
+DROP FUNCTION customer_postcodes_scan(jsonb);
+
+CREATE OR REPLACE FUNCTION normalize_email(email text) RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+  SELECT CASE
+           WHEN local = '' THEN e
+           WHEN domain IN ('gmail.com', 'googlemail.com') THEN replace(local, '.', '') || '@gmail.com'
+           ELSE local || '@' || domain
+         END
+    FROM (SELECT e, split_part(split_part(e, '@', 1), '+', 1) AS local, split_part(e, '@', 2) AS domain
+            FROM (SELECT lower(btrim(email)) AS e) AS t) AS parts
+$$;
+
 CREATE OR REPLACE FUNCTION phone_e164_fallback(phone text, country_code text) RETURNS text
   LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
   SELECT CASE
