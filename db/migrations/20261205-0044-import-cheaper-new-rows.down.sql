@@ -1,5 +1,8 @@
--- Undoes 0044: normalize_email and customer_postcodes as 0017 wrote them, phone_e164_fallback as
--- 0030 wrote it, capture_inserted_rows as 0032 wrote it, customer_stats_rfm on every row again.
+-- Undoes 0044: customers_list_email_idx again, normalize_email and customer_postcodes as 0017
+-- wrote them, phone_e164_fallback as 0030 wrote it, capture_inserted_rows as 0032 wrote it,
+-- customer_stats_rfm on every row again.
+CREATE INDEX customers_list_email_idx ON customers (lower(email), id);
+
 CREATE OR REPLACE FUNCTION customer_postcodes(addresses jsonb) RETURNS text[] LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
   SELECT coalesce(array_agg(DISTINCT p ORDER BY p), '{}')
     FROM (SELECT upper(regexp_replace(coalesce(a ->> 'postal_code', a ->> 'postcode', a ->> 'zip'), '\s', '', 'g')) AS p
