@@ -504,7 +504,13 @@ describe('live screens', () => {
       )
     ).rows;
     expect(customers).toEqual([
-      expect.objectContaining({ same: true, phone_e164: '+15550100', has_search: false, has_stats: true, rfm: null }),
+      expect.objectContaining({
+        same: true,
+        phone_e164: '+15550100',
+        has_search: false,
+        has_stats: true,
+        rfm: null
+      }),
       expect.objectContaining({ same: true, phone_e164: null, has_search: false, has_stats: true, rfm: null })
     ]);
     for (const c of customers) expect([c.entity_id, c.customer_id, c.version]).toEqual([c.id, c.id, 1]);
@@ -533,7 +539,9 @@ describe('live screens', () => {
         )
       ).seg
     );
-    expect(await rfm(`rfm = 'champions', order_count = 0, lifetime_spend = 0, last_order_at = NULL`)).toBeNull();
+    expect(
+      await rfm(`rfm = 'champions', order_count = 0, lifetime_spend = 0, last_order_at = NULL`)
+    ).toBeNull();
   }, 120_000);
 
   it('give each staged phone the E.164 form the fallback always gave (0044 made it plpgsql)', async () => {
