@@ -1,6 +1,6 @@
 -- A new customer costs the database less, same rows and same change_log data (docs/performance.md,
--- "importcpu"). Profiling one 5,000-row import batch into 100,000 customers put two avoidable costs
--- on every new customer:
+-- "importcpu"). Profiling one 5,000-row import batch into 100,000 customers found these costs on
+-- every new customer that buy nothing:
 --
 -- 1. customer_stats_rfm (0039), a plpgsql call on every customer_stats row written, about 80 µs a
 --    customer_stats row: the empty row each new customer gets (customer_stats_for_new_customers)
