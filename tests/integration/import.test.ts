@@ -572,6 +572,47 @@ describe('live screens', () => {
     );
     expect(rows.map((r) => r.e164)).toEqual(cases.map((c) => c[2]));
   });
+
+  it('index new customers by the normalised email and postcodes they always had (0044 inlined them)', async () => {
+    // As migration 0017's functions computed them; customers_email_norm_idx and
+    // customers_postcodes_idx were built with those, so any other answer would corrupt them.
+    const emails: [string | null, string | null][] = [
+      [null, null],
+      ['', ''],
+      [' J.Doe+tag@GMail.com ', 'jdoe@gmail.com'],
+      ['j.doe@googlemail.com', 'jdoe@gmail.com'],
+      ['+x@y.com', '+x@y.com'],
+      ['x@', 'x@'],
+      ['a+b+c@d.e', 'a@d.e'],
+      ['no-at', 'no-at@'],
+      ['x@gmail.com@z', 'x@gmail.com']
+    ];
+    const normalised = await db.sql.query<{ k: string | null }>(
+      `SELECT normalize_email(e) AS k FROM unnest($1::text[]) WITH ORDINALITY AS u(e, i) ORDER BY i`,
+      [emails.map((e) => e[0])]
+    );
+    expect(normalised.rows.map((r) => r.k)).toEqual(emails.map((e) => e[1]));
+    const addresses: [unknown, string[]][] = [
+      [null, []],
+      [[], []],
+      [{}, []],
+      [[1], []],
+      [[{ zip: 'ab 1' }], ['AB1']],
+      [
+        [{ postcode: 'x' }, { postal_code: ' y z ' }, { zip: '' }],
+        ['X', 'YZ']
+      ],
+      [
+        [{ zip: 'B' }, { zip: 'a' }, { zip: 'B' }],
+        ['A', 'B']
+      ]
+    ];
+    const postcodes = await db.sql.query<{ p: string[] }>(
+      `SELECT customer_postcodes(a) AS p FROM unnest($1::jsonb[]) WITH ORDINALITY AS u(a, i) ORDER BY i`,
+      [addresses.map((a) => (a[0] === null ? null : JSON.stringify(a[0])))]
+    );
+    expect(postcodes.rows.map((r) => r.p)).toEqual(addresses.map((a) => a[1]));
+  });
 });
 
 describe('products and orders', () => {
