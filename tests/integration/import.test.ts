@@ -484,6 +484,135 @@ describe('live screens', () => {
     expect(captured.rows.map((r) => r.id)).toEqual(captured.rows.map((r) => r.id).sort((a, b) => a - b));
     expect(captured.rows.every((r) => r.customer_id === r.id)).toBe(true);
   }, 120_000);
+
+  it('get each new customer and consent as the whole row (search aside), and an empty stats row', async () => {
+    // Migration 0044 builds these rows from the row's columns instead of the whole row's JSON,
+    // and runs the stats row's RFM trigger only where it can find a segment: same data either way.
+    const csv =
+      'email,first_name,last_name,phone,tags,marketing_consent\n' +
+      'whole1@capture.test,Whole,One,+1 555 0100,vip|new,yes\nwhole2@capture.test,Whole,Two,,,no\n';
+    expect(await run(await uploaded('customers', 'capture.csv', csv))).toMatchObject({ imported: 2 });
+    const customers = (
+      await db.sql.query(
+        `SELECT c.id, l.data = to_jsonb(c) - 'search' AS same, l.entity_id::int AS entity_id,
+                l.customer_id, l.version, l.data ->> 'phone_e164' AS phone_e164, l.data ? 'search' AS has_search,
+                s.customer_id IS NOT NULL AS has_stats, s.rfm
+           FROM customers c
+           JOIN change_log l ON l.topic = 'customer' AND l.op = 'insert' AND l.entity_id = c.id
+           LEFT JOIN customer_stats s ON s.customer_id = c.id
+          WHERE c.email LIKE '%@capture.test' ORDER BY c.email`
+      )
+    ).rows;
+    expect(customers).toEqual([
+      expect.objectContaining({
+        same: true,
+        phone_e164: '+15550100',
+        has_search: false,
+        has_stats: true,
+        rfm: null
+      }),
+      expect.objectContaining({ same: true, phone_e164: null, has_search: false, has_stats: true, rfm: null })
+    ]);
+    for (const c of customers) expect([c.entity_id, c.customer_id, c.version]).toEqual([c.id, c.id, 1]);
+    const consent = await one(
+      `SELECT l.data = to_jsonb(k) AS same, l.entity_id::bigint = k.id AS entity, l.customer_id = k.customer_id AS customer,
+              l.version
+         FROM customer_consents k JOIN customers c ON c.id = k.customer_id
+         JOIN change_log l ON l.topic = 'customer_consent' AND l.op = 'insert' AND l.entity_id = k.id
+        WHERE c.email = 'whole1@capture.test'`
+    );
+    expect(consent).toEqual({ same: true, entity: true, customer: true, version: null });
+
+    // The RFM trigger still runs for a stats row that can have a segment, and clears one that cannot.
+    const [first] = customers;
+    const rfm = async (set: string) =>
+      (await one(`UPDATE customer_stats SET ${set} WHERE customer_id = $1 RETURNING rfm`, [first.id])).rfm;
+    await rfm(`order_count = 3, lifetime_spend = 90, last_order_at = now()`);
+    await db.sql.query(`SELECT segment_refresh_rfm_cutoffs()`);
+    const bought = await rfm(`rfm = NULL, lifetime_spend = 91`);
+    expect(bought).not.toBeNull();
+    expect(bought).toBe(
+      (
+        await one(
+          `SELECT segment_rfm(last_order_at, order_count, lifetime_spend) AS seg FROM customer_stats WHERE customer_id = $1`,
+          [first.id]
+        )
+      ).seg
+    );
+    expect(
+      await rfm(`rfm = 'champions', order_count = 0, lifetime_spend = 0, last_order_at = NULL`)
+    ).toBeNull();
+  }, 120_000);
+
+  it('give each staged phone the E.164 form the fallback always gave (0044 made it plpgsql)', async () => {
+    // [phone, default country code, E.164], as migration 0030's SQL function computed them.
+    const cases: [string | null, string, string | null][] = [
+      [null, '1', null],
+      ['12345', '1', null],
+      ['+1 555 0100', '1', '+15550100'],
+      [' +44 20 7946 0958', '1', '+442079460958'],
+      ['0044 20 7946 0958', '1', '+10442079460958'],
+      ['01144207946', '1', '+44207946'],
+      ['1 555 123 4567', '1', '+15551234567'],
+      ['(555) 123-4567', '1', '+15551234567'],
+      ['020 7946 0958', '1', '+12079460958'],
+      [null, '44', null],
+      ['12345', '44', null],
+      ['+1 555 0100', '44', '+15550100'],
+      [' +44 20 7946 0958', '44', '+442079460958'],
+      ['0044 20 7946 0958', '44', '+442079460958'],
+      ['01144207946', '44', '+441144207946'],
+      ['1 555 123 4567', '44', '+4415551234567'],
+      ['(555) 123-4567', '44', '+445551234567'],
+      ['020 7946 0958', '44', '+442079460958']
+    ];
+    const { rows } = await db.sql.query<{ e164: string | null }>(
+      `SELECT phone_e164_fallback(p, c) AS e164 FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS u(p, c, i) ORDER BY i`,
+      [cases.map((c) => c[0]), cases.map((c) => c[1])]
+    );
+    expect(rows.map((r) => r.e164)).toEqual(cases.map((c) => c[2]));
+  });
+
+  it('index new customers by the normalised email and postcodes they always had (0044 inlined them)', async () => {
+    // As migration 0017's functions computed them; customers_email_norm_idx and
+    // customers_postcodes_idx were built with those, so any other answer would corrupt them.
+    const emails: [string | null, string | null][] = [
+      [null, null],
+      ['', ''],
+      [' J.Doe+tag@GMail.com ', 'jdoe@gmail.com'],
+      ['j.doe@googlemail.com', 'jdoe@gmail.com'],
+      ['+x@y.com', '+x@y.com'],
+      ['x@', 'x@'],
+      ['a+b+c@d.e', 'a@d.e'],
+      ['no-at', 'no-at@'],
+      ['x@gmail.com@z', 'x@gmail.com']
+    ];
+    const normalised = await db.sql.query<{ k: string | null }>(
+      `SELECT normalize_email(e) AS k FROM unnest($1::text[]) WITH ORDINALITY AS u(e, i) ORDER BY i`,
+      [emails.map((e) => e[0])]
+    );
+    expect(normalised.rows.map((r) => r.k)).toEqual(emails.map((e) => e[1]));
+    const addresses: [unknown, string[]][] = [
+      [null, []],
+      [[], []],
+      [{}, []],
+      [[1], []],
+      [[{ zip: 'ab 1' }], ['AB1']],
+      [
+        [{ postcode: 'x' }, { postal_code: ' y z ' }, { zip: '' }],
+        ['X', 'YZ']
+      ],
+      [
+        [{ zip: 'B' }, { zip: 'a' }, { zip: 'B' }],
+        ['A', 'B']
+      ]
+    ];
+    const postcodes = await db.sql.query<{ p: string[] }>(
+      `SELECT customer_postcodes(a) AS p FROM unnest($1::jsonb[]) WITH ORDINALITY AS u(a, i) ORDER BY i`,
+      [addresses.map((a) => (a[0] === null ? null : JSON.stringify(a[0])))]
+    );
+    expect(postcodes.rows.map((r) => r.p)).toEqual(addresses.map((a) => a[1]));
+  });
 });
 
 describe('products and orders', () => {
