@@ -38,6 +38,8 @@ export default defineConfig({
           globalSetup: ['tests/support/global-setup-e2e.ts', 'tests/support/global-setup.ts'],
           setupFiles: ['tests/support/frontend-ready.ts'],
           pool: 'forks',
+          // As the integration project: a file starts its own server, browser and database.
+          isolate: false,
           testTimeout: 60_000,
           hookTimeout: 60_000,
           // expect.poll waits for what the page shows; its default second is a deadline a loaded
