@@ -121,14 +121,14 @@ describe('demo activity', () => {
       const before = await footprint();
       const eventsBefore = (await status(manager)).events;
       expect(eventsBefore).toBe(paused.body.events);
+      // At least four looks, however long a look takes on a loaded machine.
       const watchUntil = Date.now() + 10 * 1.2 * INTERVAL_MS;
       let looks = 0;
-      while (Date.now() < watchUntil) {
+      while (Date.now() < watchUntil || looks < 4) {
         expect(await footprint()).toEqual(before);
         expect(await status(manager)).toMatchObject({ running: false, events: eventsBefore });
         looks++;
       }
-      expect(looks).toBeGreaterThan(3);
 
       // The same footprint does move while it runs: the watch above could have seen a write.
       const resumed = await put(manager, { running: true });
