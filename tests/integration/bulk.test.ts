@@ -234,7 +234,9 @@ describe('cancelling', () => {
 
 describe('the console keeps working during a bulk job', () => {
   it('is never kept waiting for more than a batch, and a row it holds is done later', async () => {
-    const ids = await seedCustomers(db.sql, 2000, 'console.test');
+    // Every update sleeps 1 ms, so the rows left after the first 1,000 hold a job-long lock for
+    // at least 5 s, whatever the machine's load, while one batch (250 rows) takes well under that.
+    const ids = await seedCustomers(db.sql, 6000, 'console.test');
     await slowDown(db.sql, 'console.test', 1);
     // The console holds one row in an open transaction (an agent's edit in flight).
     const held = ids[100];
@@ -253,22 +255,27 @@ describe('the console keeps working during a bulk job', () => {
     await consoleTx.query('COMMIT');
     consoleTx.release();
 
-    // Meanwhile the console writes rows the job is working through; none waits for a second.
+    // Meanwhile the console writes rows the job is working through: each waits at most for the
+    // batch holding it (a second on a quiet machine; the net allows a loaded one three), never for
+    // the job.
     const writes = ids.filter((_, i) => i % 97 === 0).slice(5, 15);
     for (const id of writes) {
       const c = await db.sql.connect();
       try {
         await c.query('BEGIN');
-        await c.query(`SET LOCAL lock_timeout = '1s'`);
+        await c.query(`SET LOCAL lock_timeout = '3s'`);
         await c.query(`UPDATE customers SET language = 'de' WHERE id = $1`, [id]);
         await c.query('COMMIT');
-      } finally {
         c.release();
+      } catch (err) {
+        // A connection left in a failed transaction would fail the next test that borrows it.
+        c.release(err as Error);
+        throw err;
       }
     }
 
     const done = await finished(managerSocket, job.id);
-    expect(done).toMatchObject({ state: 'done', total: 2000, updated: 2000, failed: 0 });
+    expect(done).toMatchObject({ state: 'done', total: 6000, updated: 6000, failed: 0 });
     expect(await one(`SELECT tags, language FROM customers WHERE id = $1`, [held])).toEqual({
       tags: ['busy'],
       language: 'fr'
