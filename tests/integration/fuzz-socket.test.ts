@@ -213,7 +213,9 @@ async function fingerprint(): Promise<string> {
     ['canned_responses', ''],
     ['audit_log', ''],
     ['agent_status_changes', ''],
-    ['change_log', `WHERE customer_id IS DISTINCT FROM ${probeCustomer}`]
+    // Less the segments' member counts: the server's own reconcile writes them, at its start (it
+    // may still be counting when the fuzzing begins) and on its schedule; no client event can.
+    ['change_log', `WHERE customer_id IS DISTINCT FROM ${probeCustomer} AND topic <> 'segment'`]
   ];
   const parts = await Promise.all(
     tables.map(([table, where]) =>
