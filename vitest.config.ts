@@ -15,7 +15,7 @@ const alias = {
 // built app in real Chromium. Both projects share the run's Postgres and migrated template.
 export default defineConfig({
   test: {
-    maxWorkers: 3,
+    maxWorkers: 2,
     // Longest files first across the projects (tests/support/durations.json).
     sequence: { sequencer: LongestFirstSequencer },
     reporters: ['default', './tests/support/summary-reporter.ts'],
