@@ -136,26 +136,35 @@ export async function cancelBulkJob(db: Db, actor: Actor, id: number): Promise<B
 }
 
 /**
- * The one audit row of a job, written with its final state: who, what, which rows, how it went
- * (the job as presented, less what the row itself says: its id, state and times, and the link).
+ * What a job's audit row keeps: what was asked, by whom, over which rows, and how it went. Its id
+ * is the row's target, its state the action, and the times and the link are the audit row's own.
  */
+function jobAuditDetails(row: BulkJobRow): Record<string, unknown> {
+  const job = presentJob(row);
+  return {
+    entity: job.entity,
+    action: job.action,
+    params: job.params,
+    selection: job.selection,
+    createdBy: job.createdBy,
+    total: job.total,
+    processed: job.processed,
+    updated: job.updated,
+    skipped: job.skipped,
+    failed: job.failed,
+    reasons: job.reasons,
+    ...(job.error ? { error: job.error } : {})
+  };
+}
+
+/** The one audit row of a job, written with its final state. */
 export async function auditJob(db: Db, row: BulkJobRow, actorUserId = row.created_by): Promise<void> {
-  const {
-    id: _id,
-    state: _state,
-    createdAt: _created,
-    startedAt: _started,
-    finishedAt: _finished,
-    downloadUrl: _link,
-    error,
-    ...job
-  } = presentJob(row);
   await audit(db, {
     action: `bulk.${row.state}`,
     actorUserId,
     targetType: 'bulk_job',
     targetId: row.id,
-    details: { ...job, ...(error ? { error } : {}) }
+    details: jobAuditDetails(row)
   });
 }
 

@@ -183,11 +183,10 @@ export async function mergePreview(
     [survivorId, mergedId]
   );
   // Of two bonuses of one kind (and year, for birthdays) on both accounts, the merge takes back
-  // the newer, with the function it uses itself.
+  // the newer: counted by the function its record's trigger uses.
   const [{ takenBack }] = await db.query<{ takenBack: number }>(
-    `SELECT coalesce(sum(d.take_back), 0)::int AS "takenBack"
-       FROM loyalty_repeated_bonuses(ARRAY(SELECT a.id FROM loyalty_accounts a WHERE a.customer_id = ANY($1::int[]))) d`,
-    [[survivorId, mergedId]]
+    `SELECT merge_bonus_take_back($1, $2) AS "takenBack"`,
+    [survivorId, mergedId]
   );
   const side = ({ mergedInto: _, ...s }: MergeSide & { mergedInto: number | null }): MergeSide => s;
   return {
