@@ -93,19 +93,43 @@ function segmentMembership(
   const members = `c.id IN (SELECT m.customer_id FROM segment_members m WHERE m.segment_id = ANY (${bind(ids, 'integer[]')}))`;
   return operator === 'is_none_of' ? `NOT (${members})` : members;
 }
-const customerSearch = (p: SearchParams, alias = 'c') =>
+/** Customers the search names as typed: an email or phone containing it, every word a prefix of a word of theirs. */
+const exactCustomerSearch = (p: SearchParams, alias: string) =>
   [
-    ...(p.letters ? [`${p.q} <% (${alias}.first_name || ' ' || ${alias}.last_name)`] : []),
     `${alias}.email ILIKE ${p.like}`,
     ...(p.tsquery ? [`${alias}.search @@ to_tsquery('simple', ${p.tsquery})`] : []),
     ...(p.digits ? [`${alias}.phone_e164 LIKE ${p.digits}`] : [])
   ].join(' OR ');
+/** Customers whose name is like the search (a typo forgiven), trigram word similarity. */
+const nameLike = (p: SearchParams, alias: string) =>
+  `${p.q} <% (${alias}.first_name || ' ' || ${alias}.last_name)`;
+const customerSearch = (p: SearchParams, alias = 'c') =>
+  [...(p.letters ? [nameLike(p, alias)] : []), exactCustomerSearch(p, alias)].join(' OR ');
 
 /**
  * At most this many customers, the best matches first, have their orders searched: a name that
  * matches thousands of customers would otherwise sort all their orders for one page (docs/performance.md).
  */
 export const ORDER_SEARCH_CUSTOMERS = 500;
+
+/**
+ * The customers whose orders a search finds, best matches first. Those the search names as typed
+ * (exactCustomerSearch); only when there is none is the search taken for a typo, and customers
+ * whose name is like it are found instead. "Isaac Hernandez" then finds Isaac Hernandez's orders,
+ * not every Hernandez's, without ranking the thousands of names a common surname is like
+ * (docs/performance.md, "Orders searched by a customer's name, exact names first").
+ */
+function orderSearchCustomers(p: SearchParams): string {
+  const rank =
+    `ORDER BY word_similarity(${p.q}, c2.first_name || ' ' || c2.last_name) DESC, c2.id` +
+    ` LIMIT ${ORDER_SEARCH_CUSTOMERS}`;
+  const exact = `SELECT c2.id FROM customers c2 WHERE ${exactCustomerSearch(p, 'c2')} ${rank}`;
+  if (!p.letters) return exact;
+  return (
+    `WITH exact AS MATERIALIZED (${exact}) SELECT id FROM exact UNION ALL` +
+    ` (SELECT c2.id FROM customers c2 WHERE ${nameLike(p, 'c2')} AND NOT EXISTS (SELECT 1 FROM exact) ${rank})`
+  );
+}
 
 /**
  * Orders whose number matches, or whose customer does. Matching order ids first (each branch an
@@ -120,9 +144,7 @@ export const ORDER_SEARCH_CUSTOMERS = 500;
 function orderSearch(p: SearchParams): string {
   if (p.id)
     return `o.id IN (SELECT o2.id FROM orders o2 WHERE o2.external_id ILIKE ${p.like} UNION ALL SELECT ${p.id})`;
-  const customers =
-    `SELECT c2.id FROM customers c2 WHERE ${customerSearch(p, 'c2')}` +
-    ` ORDER BY word_similarity(${p.q}, c2.first_name || ' ' || c2.last_name) DESC, c2.id LIMIT ${ORDER_SEARCH_CUSTOMERS}`;
+  const customers = orderSearchCustomers(p);
   if (!p.page)
     return (
       `o.id IN (SELECT o2.id FROM orders o2 WHERE o2.external_id ILIKE ${p.like}` +
