@@ -39,7 +39,8 @@ export async function buildServer(root: string): Promise<void> {
       minify: false,
       sourcemap: true,
       rollupOptions: {
-        output: { entryFileNames: path.basename(SERVER_BUNDLE) },
+        // Stack traces need the map's positions, not the sources' text (two thirds of its size).
+        output: { entryFileNames: path.basename(SERVER_BUNDLE), sourcemapExcludeSources: true },
         // db/migrate.ts loads server/db.ts lazily for its CLI; in one bundle that import is a no-op.
         onwarn: (warning, warn) => {
           if (!/dynamically imported .* but also statically imported/.test(warning.message)) warn(warning);

@@ -1,9 +1,7 @@
 import { createAdapter as createPostgresAdapter } from '@socket.io/postgres-adapter';
-import { createAdapter as createRedisAdapter } from '@socket.io/redis-adapter';
 import type { Server as HttpServer } from 'node:http';
 import type pg from 'pg';
 import type { Logger } from 'pino';
-import { createClient } from 'redis';
 import { rooms } from '#shared/rooms.js';
 import type { BulkJob } from '#shared/schemas/bulk.js';
 import type { ImportJob } from '#shared/schemas/imports.js';
@@ -121,6 +119,11 @@ async function attachAdapter(
   logger: Logger
 ): Promise<() => Promise<void>> {
   if (config.REDIS_URL) {
+    // Loaded only when used: the client and its command tables are megabytes of heap otherwise.
+    const [{ createClient }, { createAdapter: createRedisAdapter }] = await Promise.all([
+      import('redis'),
+      import('@socket.io/redis-adapter')
+    ]);
     const pub = createClient({ url: config.REDIS_URL });
     const sub = pub.duplicate();
     pub.on('error', (err) => logger.warn({ err: err.message }, 'redis adapter error'));
