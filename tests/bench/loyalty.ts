@@ -70,6 +70,20 @@ try {
   changed.earn.pointsPerUnit = 1.5;
   changed.tiers.levels[2].threshold = 10_000;
   changed.tiers.levels[3].multiplier = 2;
+  // Order lines and events in the replay: a category and a product multiplied, all three bonuses.
+  const [category] = await db.query<{ id: number; products: number }>(
+    `SELECT category_id AS id, count(*)::int AS products FROM products WHERE category_id IS NOT NULL
+      GROUP BY category_id ORDER BY count(*) DESC, category_id LIMIT 1`
+  );
+  const [product] = await db.query<{ id: number }>(
+    `SELECT id FROM products WHERE category_id IS DISTINCT FROM $1 ORDER BY id LIMIT 1`,
+    [category.id]
+  );
+  const extras: ProgramConfig = structuredClone(changed);
+  extras.earn.categoryMultipliers = [{ categoryId: category.id, multiplier: 2 }];
+  extras.earn.productMultipliers = [{ productId: product.id, multiplier: 3 }];
+  extras.earn.bonuses = { signUp: 100, birthday: 200, firstReview: 50 };
+  const extrasName = `draft: that, x2 on a category (${category.products} products), x3 on a product, three bonuses`;
 
   /** Saves `config` as the draft and runs its preview to the end; the time from start to result. */
   async function preview(config: ProgramConfig) {
@@ -96,7 +110,8 @@ try {
   const results: Record<string, unknown> = {};
   for (const [name, config] of [
     ['baseline: unchanged draft', unchanged],
-    ['draft: x1.5 points, gold at 10,000, platinum x2', changed]
+    ['draft: x1.5 points, gold at 10,000, platinum x2', changed],
+    [extrasName, extras]
   ] as const) {
     const samples: number[] = [];
     let last: Awaited<ReturnType<typeof preview>> | undefined;
