@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SegmentRule, type SegmentCondition, type SegmentGroup } from '#shared/schemas/segments.js';
 import { poolDb, type Db } from '../../server/data/db.js';
-import { compileSegment } from '../../server/services/segments/compile.js';
+import { compileSegment, compileSegmentTyped } from '../../server/services/segments/compile.js';
 import { BASE, countRule } from '../../server/services/segments/segments.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { createLoyaltyAccount, createTeam, earnPoints } from '../support/fixtures.js';
@@ -131,6 +131,15 @@ async function select(rule: SegmentGroup): Promise<string[]> {
     results.push(rows.map((r) => nameOf(r.id)!).sort());
   }
   expect(results[1], `row and set shapes of ${JSON.stringify(rule)}`).toEqual(results[0]);
+  // A draft's count and preview bind each value on its own (compileSegmentTyped): the same customers.
+  const typed = compileSegmentTyped(rule, 'set', types);
+  const { rows } = await db.sql.query<{ id: number }>(
+    `SELECT c.id FROM ${BASE} WHERE c.id = ANY ($${typed.values.length + 1}) AND ${typed.where} ORDER BY c.id`,
+    [...typed.values, fixtureIds()]
+  );
+  expect(rows.map((r) => nameOf(r.id)!).sort(), `typed values of ${JSON.stringify(rule)}`).toEqual(
+    results[0]
+  );
   return results[0];
 }
 const one = (c: SegmentCondition) => select({ op: 'and', rules: [c] });

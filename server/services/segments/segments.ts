@@ -12,7 +12,14 @@ import type { Db } from '../../data/db.js';
 import { AppError, notFound } from '../../errors.js';
 import type { Actor } from '../../http/env.js';
 import { audit } from '../audit.js';
-import { COMPILER_VERSION, compileSegment, type AttributeTypes, type CompiledRule } from './compile.js';
+import {
+  COMPILER_VERSION,
+  compileSegment,
+  compileSegmentTyped,
+  type AttributeTypes,
+  type CompiledRule,
+  type TypedRule
+} from './compile.js';
 
 // Segments: saved rules, their counts, previews and members. Membership itself is the
 // database's (migration 0028): this module compiles a rule, stores the compiled SQL beside it and
@@ -65,6 +72,11 @@ export async function attributeTypes(db: Db): Promise<AttributeTypes> {
 
 export async function compile(db: Db, rule: SegmentGroup, mode: 'row' | 'set'): Promise<CompiledRule> {
   return compileSegment(rule, mode, await attributeTypes(db));
+}
+
+/** A draft's rule, set-shaped, for one statement (compileSegmentTyped). */
+async function compileDraft(db: Db, rule: SegmentGroup): Promise<TypedRule> {
+  return compileSegmentTyped(rule, 'set', await attributeTypes(db));
 }
 
 export async function listSegments(db: Db): Promise<Segment[]> {
@@ -209,10 +221,10 @@ export const countBase = (where: string) => (/\bc\./.test(where) ? BASE : 'custo
 
 /** How many customers a (draft) rule selects, counted now. */
 export async function countRule(db: Db, rule: SegmentGroup): Promise<SegmentCount> {
-  const { where, params } = await compile(db, rule, 'set');
+  const { where, values } = await compileDraft(db, rule);
   const [row] = await db.query<{ n: string; at: Date }>(
     `SELECT count(*) AS n, clock_timestamp() AS at FROM ${countBase(where)} WHERE ${where}`,
-    [JSON.stringify(params)]
+    values
   );
   return { count: Number(row.n), countedAt: iso(row.at)! };
 }
@@ -231,11 +243,11 @@ export async function countSegment(db: Db, id: number): Promise<SegmentCount> {
 
 /** The first members of a draft rule, biggest spenders first. */
 export async function previewRule(db: Db, rule: SegmentGroup): Promise<SegmentMember[]> {
-  const { where, params } = await compile(db, rule, 'set');
+  const { where, values } = await compileDraft(db, rule);
   const rows = await db.query<Row>(
     `SELECT ${MEMBER_COLUMNS}, NULL::timestamptz AS entered_at FROM ${BASE} WHERE ${where}
       ORDER BY s.lifetime_spend DESC, s.customer_id DESC LIMIT ${SEGMENT_PREVIEW_SIZE}`,
-    [JSON.stringify(params)]
+    values
   );
   return rows.map(presentMember);
 }
