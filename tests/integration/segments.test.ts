@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SegmentRule, type SegmentCondition, type SegmentGroup } from '#shared/schemas/segments.js';
 import { poolDb, type Db } from '../../server/data/db.js';
 import { compileSegment, compileSegmentTyped } from '../../server/services/segments/compile.js';
-import { BASE, countRule } from '../../server/services/segments/segments.js';
+import { BASE, countRule, previewRule } from '../../server/services/segments/segments.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { createLoyaltyAccount, createTeam, earnPoints } from '../support/fixtures.js';
 
@@ -356,5 +356,30 @@ describe('segment operators', () => {
         rules: [{ field: 'attribute', key: 'unknown_key', operator: 'is', value: 'x' }]
       })
     ).rejects.toMatchObject({ code: 'validation_failed' });
+  });
+});
+
+describe('the preview of a draft rule', () => {
+  it('lists the members biggest spenders first, whether it sorts them all or walks the spenders index', async () => {
+    for (const rule of [
+      { op: 'and', rules: [{ field: 'lifetimeSpend', operator: 'gte', value: '0' }] },
+      { op: 'and', rules: [{ field: 'tags', operator: 'any', value: ['vip'] }] },
+      { op: 'and', rules: [{ field: 'orderCount', operator: 'eq', value: 0 }] }
+    ] as SegmentGroup[]) {
+      const { rows } = await db.sql.query<{ id: number }>(
+        `SELECT c.id FROM ${BASE} WHERE c.id = ANY ($1) ORDER BY s.lifetime_spend DESC, s.customer_id DESC`,
+        [fixtureIds()]
+      );
+      const members = new Set(await select(rule));
+      const expected = rows.map((r) => nameOf(r.id)!).filter((n) => members.has(n));
+      expect(expected.length, JSON.stringify(rule)).toBeGreaterThan(0);
+      for (const sortsBelow of [0, Infinity]) {
+        const preview = await previewRule(app, rule, sortsBelow);
+        expect(
+          preview.map((m) => nameOf(m.id)),
+          `${JSON.stringify(rule)} ${sortsBelow}`
+        ).toEqual(expected);
+      }
+    }
   });
 });

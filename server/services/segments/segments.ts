@@ -241,12 +241,35 @@ export async function countSegment(db: Db, id: number): Promise<SegmentCount> {
   return { count: Number(row.n), countedAt: iso(row.at)! };
 }
 
+/**
+ * Members the planner expects a rule to select, below which a preview sorts them all. Above it,
+ * walking the biggest spenders' index until the page is full is quick, since members are many;
+ * below it that walk can pass most customers first: the 542 customers whose first order is this
+ * month are among the smallest spenders (at 1M customers: 254 ms walking, 3 ms sorting).
+ */
+export const PREVIEW_SORTS_BELOW = 20_000;
+
 /** The first members of a draft rule, biggest spenders first. */
-export async function previewRule(db: Db, rule: SegmentGroup): Promise<SegmentMember[]> {
+export async function previewRule(
+  db: Db,
+  rule: SegmentGroup,
+  sortsBelow = PREVIEW_SORTS_BELOW
+): Promise<SegmentMember[]> {
   const { where, values } = await compileDraft(db, rule);
+  const [plan] = await db.query<{ 'QUERY PLAN': [{ Plan: { 'Plan Rows': number } }] }>(
+    `EXPLAIN (FORMAT JSON) SELECT 1 FROM ${BASE} WHERE ${where}`,
+    values
+  );
+  const order = `ORDER BY s.lifetime_spend DESC, s.customer_id DESC`;
+  // OFFSET 0 keeps the members' set whole (the planner would otherwise walk the index again).
+  const members =
+    plan['QUERY PLAN'][0].Plan['Plan Rows'] < sortsBelow
+      ? `s.customer_id IN (SELECT m.customer_id FROM (SELECT s.customer_id, s.lifetime_spend FROM ${BASE} WHERE ${where} OFFSET 0) m
+          ORDER BY m.lifetime_spend DESC, m.customer_id DESC LIMIT ${SEGMENT_PREVIEW_SIZE})`
+      : where;
   const rows = await db.query<Row>(
-    `SELECT ${MEMBER_COLUMNS}, NULL::timestamptz AS entered_at FROM ${BASE} WHERE ${where}
-      ORDER BY s.lifetime_spend DESC, s.customer_id DESC LIMIT ${SEGMENT_PREVIEW_SIZE}`,
+    `SELECT ${MEMBER_COLUMNS}, NULL::timestamptz AS entered_at FROM ${BASE} WHERE ${members}
+      ${order} LIMIT ${SEGMENT_PREVIEW_SIZE}`,
     values
   );
   return rows.map(presentMember);
