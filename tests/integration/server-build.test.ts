@@ -14,6 +14,7 @@ const root = path.resolve(import.meta.dirname, '../..');
 let db: TestDatabase;
 let child: ChildProcess;
 let base: string;
+let serverPort: number;
 
 beforeAll(async () => {
   if (serverIsStale(root)) await buildServer(root);
@@ -34,6 +35,7 @@ beforeAll(async () => {
     stdio: ['ignore', 'pipe', 'inherit']
   });
   base = `http://127.0.0.1:${port}`;
+  serverPort = port;
   // It prints its address once it serves.
   await new Promise<void>((resolve, reject) => {
     let out = '';
@@ -71,5 +73,31 @@ describe('the compiled server (npm start)', () => {
     const doc = (await (await fetch(`${base}/api/openapi.json`)).json()) as { info: { version: string } };
     const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { version: string };
     expect(doc.info.version).toBe(pkg.version);
+  });
+
+  it('started a second time on the same port, says so in one line and exits', async () => {
+    const second = spawn(process.execPath, ['--enable-source-maps', SERVER_BUNDLE], {
+      cwd: root,
+      env: {
+        ...process.env,
+        DATABASE_URL: db.url,
+        PORT: String(serverPort),
+        HOST: '127.0.0.1',
+        LOG_LEVEL: 'silent',
+        SERVE_FRONTEND: 'false',
+        SEED_DEMO_DATA: 'false',
+        DEMO_ACTIVITY: 'false'
+      },
+      stdio: ['ignore', 'ignore', 'pipe']
+    });
+    let err = '';
+    second.stderr!.on('data', (chunk: Buffer) => (err += chunk.toString()));
+    const code = await new Promise((resolve) => second.once('exit', resolve));
+    expect(code).toBe(1);
+    expect(err.trim()).toBe(
+      `Pulse failed to start: Port ${serverPort} is already in use: another Pulse is probably running there. Stop it, or set PORT to a free port.`
+    );
+    // The first one still serves.
+    expect((await fetch(`${base}/api/health`)).status).toBe(200);
   });
 });
