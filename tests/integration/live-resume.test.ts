@@ -79,6 +79,11 @@ describe('a reconnecting client', () => {
     const second = connectSocket(server.url, cookie, { horizon });
     const events = record(second, ['ticket:created']);
     await whenReady(second);
+    // The replay reads up to what the server's reader has read; a change it had not read yet comes
+    // live after `live:ready` (CI's loaded run saw `mine` arrive so). Changes arrive in commit
+    // order, so once a later ticket of the agent's team is in, anything before it is too.
+    const later = await createTicket(db.sql, { customerId: world.customerId, teamId: world.teamA });
+    await until(() => events.some((e) => e.payload.data.id === later), 10_000, 'a later ticket');
     const ids = events.map((e) => e.payload.data.id);
     expect(ids).toContain(mine);
     expect(ids).not.toContain(theirs);
