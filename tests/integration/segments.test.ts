@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SegmentRule, type SegmentCondition, type SegmentGroup } from '#shared/schemas/segments.js';
 import { poolDb, type Db } from '../../server/data/db.js';
 import { compileSegment, compileSegmentTyped } from '../../server/services/segments/compile.js';
-import { BASE, COUNT_BASE, countRule, previewRule } from '../../server/services/segments/segments.js';
+import { BASE, countRule, previewRule } from '../../server/services/segments/segments.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { createLoyaltyAccount, createTeam, earnPoints } from '../support/fixtures.js';
 
@@ -132,21 +132,14 @@ async function select(rule: SegmentGroup): Promise<string[]> {
   }
   expect(results[1], `row and set shapes of ${JSON.stringify(rule)}`).toEqual(results[0]);
   // A draft's count and preview bind each value on its own (compileSegmentTyped): the same customers.
-  for (const [mode, from, id] of [
-    ['set', BASE, 'c.id'],
-    // What a count reads: the summary alone, with no join to customers.
-    ['count', COUNT_BASE, 's.customer_id']
-  ] as const) {
-    const typed = compileSegmentTyped(rule, mode, types);
-    const { rows } = await db.sql.query<{ id: number }>(
-      `SELECT ${id} AS id FROM ${from} WHERE ${id} = ANY ($${typed.values.length + 1}) AND ${typed.where} ORDER BY 1`,
-      [...typed.values, fixtureIds()]
-    );
-    expect(
-      rows.map((r) => nameOf(r.id)!).sort(),
-      `the ${mode} shape with typed values of ${JSON.stringify(rule)}`
-    ).toEqual(results[0]);
-  }
+  const typed = compileSegmentTyped(rule, 'set', types);
+  const { rows } = await db.sql.query<{ id: number }>(
+    `SELECT c.id FROM ${BASE} WHERE c.id = ANY ($${typed.values.length + 1}) AND ${typed.where} ORDER BY c.id`,
+    [...typed.values, fixtureIds()]
+  );
+  expect(rows.map((r) => nameOf(r.id)!).sort(), `typed values of ${JSON.stringify(rule)}`).toEqual(
+    results[0]
+  );
   return results[0];
 }
 const one = (c: SegmentCondition) => select({ op: 'and', rules: [c] });

@@ -14,15 +14,12 @@ import { compileRule, Params } from '../lists/compile.js';
 //   kept at commit, the reconcile's differences). Stored in the database.
 // - `set`: measures over orders as one set each (`s.customer_id IN (SELECT customer_id ... GROUP
 //   BY ...)`), for counting and listing every member; the planner can start from an index of orders.
-// - `count`: the set shape over `customer_stats s` alone, for counting a draft: conditions on the
-//   customers table select their ids (ofCustomers), so nothing at the top reads `c`.
-// They select the same customers (tests/integration/segments.test.ts and
-// segments-membership.test.ts compare them).
+// They select the same customers (tests/integration/segments-membership.test.ts compares them).
 
 /** Bumped whenever the compiled SQL changes: the server recompiles segments compiled before. */
 export const COMPILER_VERSION = 2;
 
-export type CompileMode = 'row' | 'set' | 'count';
+export type CompileMode = 'row' | 'set';
 
 /** Values as elements of the one jsonb parameter `$1`. */
 class JsonParams extends Params {
@@ -220,18 +217,6 @@ function attribute(
   }
 }
 
-/**
- * A condition on the customers table alone. In the count shape it selects their ids, so nothing
- * there reads `c` at the top: the count scans customer_stats and finds the customers by index or
- * hash instead of joining a million of them (at 1M, "tag vip OR 10+ orders" counted in 640-685 ms
- * through the join, 350-390 ms so). Each summary row is one live customer's, so the set is the
- * same. Not in the set shape: a preview walking the spenders' index tests each row's customer
- * directly (with the ids it took 94 ms instead of 2 for that segment).
- */
-function ofCustomers(mode: CompileMode, sql: string): string {
-  return mode === 'count' ? `s.customer_id IN (SELECT c.id FROM customers c WHERE ${sql})` : sql;
-}
-
 function condition(rule: SegmentCondition, mode: CompileMode, types: AttributeTypes, p: Params): string {
   switch (rule.field) {
     case 'lifetimeSpend':
@@ -239,20 +224,16 @@ function condition(rule: SegmentCondition, mode: CompileMode, types: AttributeTy
     case 'points':
       return viaList({ field: rule.field, operator: rule.operator, value: rule.value }, p);
     case 'tier':
-      return viaList({ field: rule.field, operator: rule.operator, value: rule.value }, p);
     case 'country':
-      return ofCustomers(mode, viaList({ field: rule.field, operator: rule.operator, value: rule.value }, p));
+      return viaList({ field: rule.field, operator: rule.operator, value: rule.value }, p);
     case 'tags':
-      return ofCustomers(mode, viaList({ field: 'tags', operator: rule.operator, value: rule.value }, p));
+      return viaList({ field: 'tags', operator: rule.operator, value: rule.value }, p);
     case 'openTicket':
       return viaList({ field: 'hasOpenTicket', operator: 'is', value: rule.value }, p);
     case 'lastOrderAt':
       return relativeDate('s.last_order_at', rule.operator, 'value' in rule ? rule.value : undefined, p);
     case 'createdAt':
-      return ofCustomers(
-        mode,
-        relativeDate('c.created_at', rule.operator, 'value' in rule ? rule.value : undefined, p)
-      );
+      return relativeDate('c.created_at', rule.operator, 'value' in rule ? rule.value : undefined, p);
     case 'firstOrderAt':
       // The first order's date (any status), kept in the summary (migration 0039).
       return rule.operator === 'is_empty'
@@ -299,7 +280,7 @@ function condition(rule: SegmentCondition, mode: CompileMode, types: AttributeTy
     }
     case 'pointsExpiring': {
       const test = compare(
-        `segment_points_expiring(${mode === 'count' ? 's.customer_id' : 'c.id'}, ${p.add(rule.days, 'integer')})`,
+        `segment_points_expiring(c.id, ${p.add(rule.days, 'integer')})`,
         rule.operator,
         rule.value,
         p,
@@ -309,18 +290,12 @@ function condition(rule: SegmentCondition, mode: CompileMode, types: AttributeTy
       return zeroSatisfies(rule.operator, rule.value) ? test : `(s.points > 0 AND ${test})`;
     }
     case 'attribute':
-      return ofCustomers(mode, attribute(rule, types, p));
+      return attribute(rule, types, p);
     case 'consent':
       if (rule.channel === 'email')
-        return ofCustomers(
-          mode,
-          viaList({ field: 'marketingConsent', operator: 'is', value: rule.value }, p)
-        );
-      return ofCustomers(
-        mode,
-        `coalesce((SELECT k.granted FROM customer_consents k WHERE k.customer_id = c.id AND k.channel = ${p.add(rule.channel)}
-                         ORDER BY k.at DESC, k.id DESC LIMIT 1), false) = ${p.add(rule.value, 'boolean')}`
-      );
+        return viaList({ field: 'marketingConsent', operator: 'is', value: rule.value }, p);
+      return `coalesce((SELECT k.granted FROM customer_consents k WHERE k.customer_id = c.id AND k.channel = ${p.add(rule.channel)}
+                         ORDER BY k.at DESC, k.id DESC LIMIT 1), false) = ${p.add(rule.value, 'boolean')}`;
     case 'supportVip':
       // Selected when true: written without coalesce, so each side can be an index's (a bitmap OR).
       if (rule.value)
