@@ -80,7 +80,9 @@ export interface SearchParams {
   page: { limit: string; after: string[] | null } | null;
 }
 
-const customerName = `(c.first_name || ' ' || c.last_name)`;
+/** A customer's full name as the trigram index on names reads it. */
+const fullName = (alias: string) => `(${alias}.first_name || ' ' || ${alias}.last_name)`;
+const customerName = fullName('c');
 
 /** Members of any (or none) of the segments whose ids are the values, from segment_members. */
 function segmentMembership(
@@ -101,8 +103,7 @@ const exactCustomerSearch = (p: SearchParams, alias: string) =>
     ...(p.digits ? [`${alias}.phone_e164 LIKE ${p.digits}`] : [])
   ].join(' OR ');
 /** Customers whose name is like the search (a typo forgiven), trigram word similarity. */
-const nameLike = (p: SearchParams, alias: string) =>
-  `${p.q} <% (${alias}.first_name || ' ' || ${alias}.last_name)`;
+const nameLike = (p: SearchParams, alias: string) => `${p.q} <% ${fullName(alias)}`;
 const customerSearch = (p: SearchParams, alias = 'c') =>
   [...(p.letters ? [nameLike(p, alias)] : []), exactCustomerSearch(p, alias)].join(' OR ');
 
@@ -121,8 +122,7 @@ export const ORDER_SEARCH_CUSTOMERS = 500;
  */
 function orderSearchCustomers(p: SearchParams): string {
   const rank =
-    `ORDER BY word_similarity(${p.q}, c2.first_name || ' ' || c2.last_name) DESC, c2.id` +
-    ` LIMIT ${ORDER_SEARCH_CUSTOMERS}`;
+    `ORDER BY word_similarity(${p.q}, ${fullName('c2')}) DESC, c2.id` + ` LIMIT ${ORDER_SEARCH_CUSTOMERS}`;
   // A customer merged away has no orders (they moved to the survivor): never the answer, and never
   // in the way of the typo fallback.
   const live = 'c2.merged_into IS NULL';
