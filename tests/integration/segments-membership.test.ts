@@ -3,6 +3,7 @@ import { encodeListState } from '#shared/lists/query.js';
 import type { Segment, SegmentGroup } from '#shared/schemas/segments.js';
 import type { RunningPulse } from '../../server/pulse.js';
 import { poolDb } from '../../server/data/db.js';
+import { rollRecentWindows, untilNextRoll } from '../../server/services/segments/recent.js';
 import { reconcileSegments } from '../../server/services/segments/reconcile.js';
 import { BASE, compile } from '../../server/services/segments/segments.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
@@ -143,6 +144,116 @@ describe('segment membership', () => {
       `/api/segments/${seg.id}/members?limit=5&before=${encodeURIComponent(page.next)}`
     );
     expect([...page.rows, ...rest.rows].map((r: { id: number }) => r.id).sort()).toEqual([a, b].sort());
+  });
+
+  it("the summary's copy of tags follows every way tags are written, and a tag OR a number selects from it", async () => {
+    // Segments read tags from customer_stats (migration 0047); customers.tags is where they are written.
+    const { rows: made } = await db.sql.query<{ id: number }>(
+      `INSERT INTO customers (email, first_name, last_name, tags)
+       VALUES ('t1@copy.dev', 'Tam', 'Copy', '{copied,one}'), ('t2@copy.dev', 'Tim', 'Copy', '{}'),
+              ('t3@copy.dev', 'Tom', 'Copy', '{copied}')
+       RETURNING id`
+    );
+    const [t1, t2, t3] = made.map((r) => r.id);
+    const seg = await create('Copied or big', {
+      op: 'or',
+      rules: [
+        { field: 'tags', operator: 'any', value: ['copied'] },
+        { field: 'orderCount', operator: 'gte', value: 3 }
+      ]
+    });
+    expect(await members(seg.id)).toEqual(expect.arrayContaining([t1, t3]));
+    expect(await members(seg.id)).not.toContain(t2);
+    // One statement tags one and untags another; then an append, as psql would write it.
+    await db.sql.query(
+      `UPDATE customers SET tags = CASE id WHEN $1 THEN '{copied}'::text[] ELSE '{}'::text[] END WHERE id IN ($1, $2)`,
+      [t2, t3]
+    );
+    await db.sql.query(`UPDATE customers SET tags = array_append(tags, 'extra') WHERE id = $1`, [t1]);
+    const copy = await db.sql.query<{ id: number; tags: string[] }>(
+      `SELECT s.customer_id AS id, s.tags FROM customer_stats s WHERE s.customer_id = ANY ($1) ORDER BY 1`,
+      [[t1, t2, t3]]
+    );
+    expect(copy.rows).toEqual([
+      { id: t1, tags: ['copied', 'one', 'extra'] },
+      { id: t2, tags: ['copied'] },
+      { id: t3, tags: [] }
+    ]);
+    const inSegment = await members(seg.id);
+    expect(inSegment).toEqual(expect.arrayContaining([t1, t2]));
+    expect(inSegment).not.toContain(t3);
+    expect(inSegment).toEqual(await recomputed(seg.rule));
+    const { rows: drift } = await db.sql.query(
+      `SELECT c.id FROM customers c JOIN customer_stats s ON s.customer_id = c.id WHERE c.tags IS DISTINCT FROM s.tags`
+    );
+    expect(drift).toEqual([]);
+  });
+
+  it('recent windows: a count never reads a day-old figure, and the roll moves the figures to today', async () => {
+    // A spend of 250 thirty days and an hour before today began: out of today's 30-day window,
+    // in yesterday's. Another inside today's.
+    const outside = await createCustomer(db.sql, 'window-out@example.com');
+    const inside = await createCustomer(db.sql, 'window-in@example.com');
+    await db.sql.query(
+      `INSERT INTO orders (customer_id, total, status, order_date)
+       VALUES ($1, 250, 'paid', recent_window_start(30, now()) - interval '1 hour'),
+              ($2, 250, 'paid', recent_window_start(30, now()) + interval '1 hour')`,
+      [outside, inside]
+    );
+    const rule: SegmentGroup = {
+      op: 'and',
+      rules: [
+        { field: 'recentSpend', days: 30, operator: 'gte', value: '200' },
+        { field: 'orderCount', operator: 'eq', value: 1 }
+      ]
+    };
+    const kept = async (id: number) =>
+      (
+        await db.sql.query<{ spend: string; orders: number }>(
+          `SELECT spend_30d AS spend, orders_30d AS orders FROM customer_stats WHERE customer_id = $1`,
+          [id]
+        )
+      ).rows[0];
+    expect(await kept(outside)).toEqual({ spend: '0.00', orders: 0 });
+    expect(await kept(inside)).toEqual({ spend: '250.00', orders: 1 });
+    const mine = (ids: number[]) => ids.filter((id) => id === outside || id === inside);
+    expect(mine(await recomputed(rule))).toEqual([inside]);
+
+    // As the figures stood yesterday: the outside order still counted, the day not rolled.
+    await db.sql.query(`UPDATE customer_stats SET spend_30d = 250, orders_30d = 1 WHERE customer_id = $1`, [
+      outside
+    ]);
+    await db.sql.query(`UPDATE customer_stats_recent SET day = day - 1`);
+    // Before the roll, a count sums the orders: the stale figure is not read.
+    expect(mine(await recomputed(rule))).toEqual([inside]);
+    const draft = await manager.request('POST', '/api/segments/count', { rule });
+    expect(draft.status, JSON.stringify(draft.body)).toBe(200);
+    expect((draft.body as { count: number }).count).toBe((await recomputed(rule)).length);
+
+    const roll = await rollRecentWindows(poolDb(db.sql));
+    expect(roll.to > roll.from).toBe(true);
+    expect(roll.refreshed).toBeGreaterThanOrEqual(1);
+    expect(await kept(outside)).toEqual({ spend: '0.00', orders: 0 });
+    expect(mine(await recomputed(rule))).toEqual([inside]);
+    // Rolled: a second roll has nothing to do.
+    expect((await rollRecentWindows(poolDb(db.sql))).refreshed).toBe(0);
+    // Every customer's kept figures are what their orders sum to today.
+    const { rows: drift } = await db.sql.query(
+      `SELECT s.customer_id FROM customer_stats s
+         LEFT JOIN LATERAL (
+           SELECT coalesce(sum(o.total) FILTER (WHERE o.order_date >= recent_window_start(30, now())), 0) AS s30,
+                  coalesce(sum(o.total) FILTER (WHERE o.order_date >= recent_window_start(90, now())), 0) AS s90,
+                  coalesce(sum(o.total) FILTER (WHERE o.order_date >= recent_window_start(365, now())), 0) AS s365,
+                  count(*) FILTER (WHERE o.order_date >= recent_window_start(30, now())) AS n30,
+                  count(*) FILTER (WHERE o.order_date >= recent_window_start(90, now())) AS n90,
+                  count(*) FILTER (WHERE o.order_date >= recent_window_start(365, now())) AS n365
+             FROM orders o WHERE o.customer_id = s.customer_id AND o.status NOT IN ('cancelled', 'refunded')) k ON true
+        WHERE (s.spend_30d, s.spend_90d, s.spend_365d, s.orders_30d, s.orders_90d, s.orders_365d)
+              IS DISTINCT FROM (k.s30, k.s90, k.s365, k.n30::int, k.n90::int, k.n365::int)`
+    );
+    expect(drift).toEqual([]);
+    // The next roll is due just after midnight UTC.
+    expect(untilNextRoll(new Date('2026-12-05T23:59:59.000Z'))).toBe(2000);
   });
 
   it('exports members as CSV with formulas neutralised', async () => {

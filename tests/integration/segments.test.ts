@@ -122,8 +122,14 @@ async function select(rule: SegmentGroup): Promise<string[]> {
   expect(SegmentRule.safeParse(rule).success, JSON.stringify(rule)).toBe(true);
   const types = { shoe_size: 'number', nickname: 'text' } as const;
   const results: string[][] = [];
-  for (const mode of ['row', 'set'] as const) {
-    const { where, params } = compileSegment(rule, mode, types);
+  // Row-shaped, set-shaped summing orders, and set-shaped reading the kept recent windows (0048).
+  const shapes = [
+    ['row', false],
+    ['set', false],
+    ['set', true]
+  ] as const;
+  for (const [mode, recentKept] of shapes) {
+    const { where, params } = compileSegment(rule, mode, { types, recentKept });
     const { rows } = await db.sql.query<{ id: number }>(
       `SELECT c.id FROM ${BASE} WHERE c.id = ANY ($2) AND ${where} ORDER BY c.id`,
       [JSON.stringify(params), fixtureIds()]
@@ -131,8 +137,9 @@ async function select(rule: SegmentGroup): Promise<string[]> {
     results.push(rows.map((r) => nameOf(r.id)!).sort());
   }
   expect(results[1], `row and set shapes of ${JSON.stringify(rule)}`).toEqual(results[0]);
+  expect(results[2], `kept recent windows of ${JSON.stringify(rule)}`).toEqual(results[0]);
   // A draft's count and preview bind each value on its own (compileSegmentTyped): the same customers.
-  const typed = compileSegmentTyped(rule, 'set', types);
+  const typed = compileSegmentTyped(rule, 'set', { types, recentKept: true });
   const { rows } = await db.sql.query<{ id: number }>(
     `SELECT c.id FROM ${BASE} WHERE c.id = ANY ($${typed.values.length + 1}) AND ${typed.where} ORDER BY c.id`,
     [...typed.values, fixtureIds()]

@@ -17,7 +17,7 @@ import { compileRule, Params } from '../lists/compile.js';
 // They select the same customers (tests/integration/segments-membership.test.ts compares them).
 
 /** Bumped whenever the compiled SQL changes: the server recompiles segments compiled before. */
-export const COMPILER_VERSION = 2;
+export const COMPILER_VERSION = 3;
 
 export type CompileMode = 'row' | 'set';
 
@@ -36,6 +36,20 @@ export interface AttributeTypes {
   /** Key -> type of the customers' custom attribute definitions. */
   [key: string]: 'text' | 'number' | 'money' | 'date' | 'boolean' | 'choice';
 }
+
+/** What a rule compiles against besides itself. */
+export interface CompileContext {
+  /** The customers' custom attribute definitions. */
+  types: AttributeTypes;
+  /**
+   * Whether customer_stats' recent windows (migration 0048) hold today's figures: set-shaped
+   * recent spend and order counts over a kept window then read them instead of summing orders.
+   */
+  recentKept: boolean;
+}
+
+/** The windows, in days, whose recent spend and order count customer_stats keeps. */
+export const KEPT_WINDOWS = [30, 90, 365] as const;
 
 export interface CompiledRule {
   where: string;
@@ -68,6 +82,29 @@ function compare(x: string, op: keyof typeof SQL_OPS | 'between', value: unknown
 }
 
 const since = (days: number, p: Params) => `now() - make_interval(days => ${p.add(days, 'integer')})`;
+/** The start of a window of whole UTC days ending today, as customer_stats keeps them (migration 0048). */
+const windowStart = (days: number, p: Params) => `recent_window_start(${p.add(days, 'integer')}, now())`;
+
+/** A customer's recent spend or order count over `days`, from the kept figure when there is one. */
+function recent(
+  mode: CompileMode,
+  what: 'spend' | 'orders',
+  rule: { days: number; operator: keyof typeof SQL_OPS | 'between'; value: unknown },
+  cx: CompileContext,
+  p: Params
+) {
+  if (mode === 'set' && cx.recentKept && (KEPT_WINDOWS as readonly number[]).includes(rule.days))
+    return compare(`s.${what}_${rule.days}d`, rule.operator, rule.value, p, 'numeric');
+  return orderMeasure(
+    mode,
+    what === 'spend' ? 'sum(o.total)' : 'count(*)',
+    `o.order_date >= ${windowStart(rule.days, p)}`,
+    rule.operator,
+    rule.value,
+    'numeric',
+    p
+  );
+}
 
 /** A condition the customers table filters the same way: the lists' compiler does it. */
 function viaList(rule: FilterRule, p: Params) {
@@ -217,7 +254,7 @@ function attribute(
   }
 }
 
-function condition(rule: SegmentCondition, mode: CompileMode, types: AttributeTypes, p: Params): string {
+function condition(rule: SegmentCondition, mode: CompileMode, cx: CompileContext, p: Params): string {
   switch (rule.field) {
     case 'lifetimeSpend':
     case 'orderCount':
@@ -226,8 +263,14 @@ function condition(rule: SegmentCondition, mode: CompileMode, types: AttributeTy
     case 'tier':
     case 'country':
       return viaList({ field: rule.field, operator: rule.operator, value: rule.value }, p);
-    case 'tags':
-      return viaList({ field: 'tags', operator: rule.operator, value: rule.value }, p);
+    case 'tags': {
+      // The copy in the summary (migration 0047): beside the numbers, an OR of tags and a number
+      // is two indexes of one table. The same operators as the customers table's tags filter.
+      const tags = p.add(rule.value, 'text[]');
+      if (rule.operator === 'any') return `s.tags && ${tags}`;
+      if (rule.operator === 'all') return `s.tags @> ${tags}`;
+      return `NOT (s.tags && ${tags})`;
+    }
     case 'openTicket':
       return viaList({ field: 'hasOpenTicket', operator: 'is', value: rule.value }, p);
     case 'lastOrderAt':
@@ -240,25 +283,9 @@ function condition(rule: SegmentCondition, mode: CompileMode, types: AttributeTy
         ? 's.order_count = 0'
         : relativeDate('s.first_order_at', rule.operator, rule.value, p);
     case 'recentSpend':
-      return orderMeasure(
-        mode,
-        'sum(o.total)',
-        `o.order_date >= ${since(rule.days, p)}`,
-        rule.operator,
-        rule.value,
-        'numeric',
-        p
-      );
+      return recent(mode, 'spend', rule, cx, p);
     case 'recentOrderCount':
-      return orderMeasure(
-        mode,
-        'count(*)',
-        `o.order_date >= ${since(rule.days, p)}`,
-        rule.operator,
-        rule.value,
-        'numeric',
-        p
-      );
+      return recent(mode, 'orders', rule, cx, p);
     case 'averageOrderValue':
       return compare(
         '(s.lifetime_spend / nullif(s.order_count, 0))',
@@ -290,7 +317,7 @@ function condition(rule: SegmentCondition, mode: CompileMode, types: AttributeTy
       return zeroSatisfies(rule.operator, rule.value) ? test : `(s.points > 0 AND ${test})`;
     }
     case 'attribute':
-      return attribute(rule, types, p);
+      return attribute(rule, cx.types, p);
     case 'consent':
       if (rule.channel === 'email')
         return viaList({ field: 'marketingConsent', operator: 'is', value: rule.value }, p);
@@ -315,10 +342,10 @@ function condition(rule: SegmentCondition, mode: CompileMode, types: AttributeTy
   }
 }
 
-function group(node: SegmentGroup, mode: CompileMode, types: AttributeTypes, p: Params): string {
+function group(node: SegmentGroup, mode: CompileMode, cx: CompileContext, p: Params): string {
   if (node.rules.length === 0) return 'TRUE';
   const parts = node.rules.map((child) =>
-    isSegmentGroup(child) ? group(child, mode, types, p) : condition(child, mode, types, p)
+    isSegmentGroup(child) ? group(child, mode, cx, p) : condition(child, mode, cx, p)
   );
   return `(${parts.join(node.op === 'or' ? ' OR ' : ' AND ')})`;
 }
@@ -330,10 +357,10 @@ function group(node: SegmentGroup, mode: CompileMode, types: AttributeTypes, p: 
 export function compileSegment(
   rule: SegmentGroup,
   mode: CompileMode,
-  types: AttributeTypes = {}
+  cx: CompileContext = { types: {}, recentKept: false }
 ): CompiledRule {
   const p = new JsonParams();
-  const where = group(rule, mode, types, p);
+  const where = group(rule, mode, cx, p);
   // $1 is always bound; a rule without values still names it, so its type is known.
   return { where: p.list.length === 0 ? `(${where} AND $1::jsonb IS NOT NULL)` : where, params: p.list };
 }
@@ -355,8 +382,8 @@ export interface TypedRule {
 export function compileSegmentTyped(
   rule: SegmentGroup,
   mode: CompileMode,
-  types: AttributeTypes = {}
+  cx: CompileContext = { types: {}, recentKept: false }
 ): TypedRule {
   const p = new Params();
-  return { where: group(rule, mode, types, p), values: p.values };
+  return { where: group(rule, mode, cx, p), values: p.values };
 }

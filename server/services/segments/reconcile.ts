@@ -2,6 +2,7 @@ import type { SegmentGroup } from '#shared/schemas/segments.js';
 import type { Db } from '../../data/db.js';
 import type { Logger } from 'pino';
 import { COMPILER_VERSION } from './compile.js';
+import { rollRecentWindows, untilNextRoll } from './recent.js';
 import { BASE, compile, fillSegment } from './segments.js';
 
 // The periodic reconcile: what the commit-time evaluation cannot see. Rules that drift with time
@@ -42,6 +43,8 @@ export async function compilePending(db: Db): Promise<void> {
 }
 
 export async function reconcileSegments(db: Db): Promise<ReconcileResult[]> {
+  // First the day's roll of the recent windows, so the recompute below reads today's figures.
+  await rollRecentWindows(db);
   await db.query(`SELECT segment_refresh_rfm_cutoffs()`);
   await compilePending(db);
   const segments = await db.query<{ id: number; rule: SegmentGroup }>(
@@ -76,7 +79,10 @@ export async function reconcileSegments(db: Db): Promise<ReconcileResult[]> {
   return results;
 }
 
-/** Runs the reconcile now and then every `everyMs` (after the previous run ends). */
+/**
+ * Runs the reconcile now and then every `everyMs` (after the previous run ends), and just after
+ * each UTC midnight, when a day leaves the recent windows (recent.ts).
+ */
 export function startSegmentReconcile(opts: { db: Db; logger: Logger; everyMs: number }): {
   close(): Promise<void>;
 } {
@@ -94,7 +100,7 @@ export function startSegmentReconcile(opts: { db: Db; logger: Logger; everyMs: n
       })
       .finally(() => {
         if (closed) return;
-        timer = setTimeout(run, opts.everyMs);
+        timer = setTimeout(run, Math.min(opts.everyMs, untilNextRoll()));
         timer.unref();
       });
   };

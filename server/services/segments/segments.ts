@@ -17,6 +17,7 @@ import {
   compileSegment,
   compileSegmentTyped,
   type AttributeTypes,
+  type CompileContext,
   type CompiledRule,
   type TypedRule
 } from './compile.js';
@@ -70,13 +71,27 @@ export async function attributeTypes(db: Db): Promise<AttributeTypes> {
   return Object.fromEntries(rows.map((r) => [r.key, r.type]));
 }
 
+/**
+ * What rules compile against now. Set-shaped rules read the kept recent windows only while they
+ * hold today's figures: from midnight (UTC) until the day's roll has moved them
+ * (server/services/segments/recent.ts), the orders themselves are summed.
+ */
+async function compileContext(db: Db, mode: 'row' | 'set'): Promise<CompileContext> {
+  const types = await attributeTypes(db);
+  if (mode === 'row') return { types, recentKept: false };
+  const [row] = await db.query<{ current: boolean }>(
+    `SELECT day = (now() AT TIME ZONE 'UTC')::date AS current FROM customer_stats_recent`
+  );
+  return { types, recentKept: row?.current === true };
+}
+
 export async function compile(db: Db, rule: SegmentGroup, mode: 'row' | 'set'): Promise<CompiledRule> {
-  return compileSegment(rule, mode, await attributeTypes(db));
+  return compileSegment(rule, mode, await compileContext(db, mode));
 }
 
 /** A draft's rule, set-shaped, for one statement (compileSegmentTyped). */
 async function compileDraft(db: Db, rule: SegmentGroup): Promise<TypedRule> {
-  return compileSegmentTyped(rule, 'set', await attributeTypes(db));
+  return compileSegmentTyped(rule, 'set', await compileContext(db, 'set'));
 }
 
 export async function listSegments(db: Db): Promise<Segment[]> {
