@@ -352,10 +352,16 @@ async function main() {
         path: () => list('orders', { q: `${c.first_name} ${c.last_name}` })
       },
       {
-        // A typo names nobody: the customers whose name is like it are ranked instead.
+        // A typo names nobody: the customers whose name is closest to it are ranked instead.
         name: `search orders: customer name typo "${typo(c.first_name)} ${c.last_name}"`,
         kind: 'search',
         path: () => list('orders', { q: `${typo(c.first_name)} ${c.last_name}` })
+      },
+      {
+        // Nobody is that close to a typo in a surname alone: every name like it is ranked.
+        name: `search orders: surname typo "${typo(c.last_name)}"`,
+        kind: 'search',
+        path: () => list('orders', { q: typo(c.last_name) })
       },
       { name: `search products: SKU ${p.sku}`, kind: 'search', path: () => list('products', { q: p.sku }) }
     ];

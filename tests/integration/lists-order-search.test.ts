@@ -78,9 +78,19 @@ describe('orders searched by a customer name', () => {
     expect(await counted('hernandez')).toBe(3);
   });
 
-  it('a typo that names nobody (a customer merged away is nobody) finds the customers whose name is like it', async () => {
-    const typo = await found('Iasac Hernandez');
-    expect(typo).toEqual(expect.arrayContaining(['Isaac 1', 'Isaac 2']));
-    expect(await counted('Iasac Hernandez')).toBe(typo.length);
+  it('a typo that names nobody (a customer merged away is nobody) finds the closest names first', async () => {
+    // Isaac Hernandez is 0.69 like it; Maria Hernandez (0.63) and Isabel Hernandes (0.56) are not as close.
+    expect(await found('Iasac Hernandez')).toEqual(['Isaac 1', 'Isaac 2']);
+    expect(await counted('Iasac Hernandez')).toBe(2);
+  });
+
+  it('a typo nobody is that close to finds every name like it', async () => {
+    // "Hernadnez" is 0.6 like Hernandez and 0.5 like Hernandes: below the close threshold, above the search's.
+    expect(await found('Hernadnez')).toEqual(['Maria 1', 'Isaac 1', 'Isabel 1', 'Isaac 2']);
+    expect(await counted('Hernadnez')).toBe(4);
+    // The page a search picks, its next page and the footer agree on the wide set too.
+    const first = await manager.get(`/api/orders?${encodeListState({ q: 'Hernadnez', limit: 3 })}`);
+    expect(first.body.rows).toHaveLength(3);
+    expect(await found('Hernadnez', { limit: 3, cursor: first.body.nextCursor })).toEqual(['Isaac 2']);
   });
 });

@@ -114,23 +114,23 @@ const customerSearch = (p: SearchParams, alias = 'c') =>
 export const ORDER_SEARCH_CUSTOMERS = 500;
 
 /**
- * The customers whose orders a search finds, best matches first. Those the search names as typed
- * (exactCustomerSearch); only when there is none is the search taken for a typo, and customers
- * whose name is like it are found instead. "Isaac Hernandez" then finds Isaac Hernandez's orders,
- * not every Hernandez's, without ranking the thousands of names a common surname is like
- * (docs/performance.md, "Orders searched by a customer's name, exact names first").
+ * How close a name must be (trigram word similarity) for a typo to find only such names: a
+ * transposed letter in a two-word name is about 0.69, the same surname alone 0.63.
+ */
+export const ORDER_SEARCH_CLOSE = 0.65;
+
+/**
+ * The customers whose orders a search finds, best matches first (order_search_customers,
+ * migration 0050). Those the search names as typed (exactCustomerSearch's conditions); only when
+ * there is none is the search taken for a typo: the names at least ORDER_SEARCH_CLOSE like it,
+ * else those the search's threshold lets through. "Isaac Hernandez" then finds Isaac Hernandez's
+ * orders, and "Iasac Hernandez" too, not every Hernandez's (docs/performance.md, "Orders searched
+ * by a customer's name, exact names first", and session 11's closest names).
  */
 function orderSearchCustomers(p: SearchParams): string {
-  const rank =
-    `ORDER BY word_similarity(${p.q}, ${fullName('c2')}) DESC, c2.id` + ` LIMIT ${ORDER_SEARCH_CUSTOMERS}`;
-  // A customer merged away has no orders (they moved to the survivor): never the answer, and never
-  // in the way of the typo fallback.
-  const live = 'c2.merged_into IS NULL';
-  const exact = `SELECT c2.id FROM customers c2 WHERE ${live} AND (${exactCustomerSearch(p, 'c2')}) ${rank}`;
-  if (!p.letters) return exact;
   return (
-    `WITH exact AS MATERIALIZED (${exact}) SELECT id FROM exact UNION ALL` +
-    ` (SELECT c2.id FROM customers c2 WHERE ${live} AND ${nameLike(p, 'c2')} AND NOT EXISTS (SELECT 1 FROM exact) ${rank})`
+    `SELECT id FROM order_search_customers(${p.q}, ${p.like}, ${p.tsquery ?? 'NULL'}, ${p.digits ?? 'NULL'},` +
+    ` ${p.letters}, ${ORDER_SEARCH_CUSTOMERS}, ${ORDER_SEARCH_CLOSE})`
   );
 }
 
