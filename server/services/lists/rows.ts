@@ -101,6 +101,19 @@ async function readPage(db: Db, entity: ListEntity, query: ListQuery) {
   return { rows: page.map((r) => present(entity, r)), nextCursor };
 }
 
+/**
+ * Runs a page read without parallel workers (with the search's settings when searching), in one
+ * transaction. A page is at most a few hundred rows, and starting workers cost more than they
+ * saved: at 1M customers, "10+ orders by count" took 45-50 ms with two workers (most of it
+ * waiting for them to start) and 4-10 ms without (docs/performance.md, "The CRM, session 11").
+ */
+function withPageSettings<T>(db: Db, q: string | undefined, work: (db: Db) => Promise<T>): Promise<T> {
+  return db.transaction(async (t) => {
+    await t.query(`SELECT set_config('max_parallel_workers_per_gather', '0', true)`);
+    return withSearch(t, q, work);
+  });
+}
+
 /** One page of a list, in the order asked, after the cursor; with highlights when searching. */
 export async function listRows<E extends ListEntity>(
   db: Db,
@@ -109,7 +122,7 @@ export async function listRows<E extends ListEntity>(
   query: ListQuery
 ): Promise<ListPage<ListRowOf[E]>> {
   assertCanList(actor, entity);
-  const page = await withSearch(db, query.q, (t) => readPage(t, entity, query));
+  const page = await withPageSettings(db, query.q, (t) => readPage(t, entity, query));
   if (query.q) {
     for (const row of page.rows) {
       const highlights = highlightRow(row, ENTITY_SQL[entity].highlight, query.q);
