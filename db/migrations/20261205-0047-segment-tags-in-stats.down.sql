@@ -1,3 +1,6 @@
+-- Saved segments compiled by this migration's server read what is dropped here: the server
+-- being rolled back to recompiles them (compilePending) once their compiled SQL is gone.
+UPDATE segments SET compiled_where = NULL, compiled_with = 0;
 DROP INDEX customer_stats_tags_idx;
 DROP TRIGGER customers_stats_tags ON customers;
 DROP FUNCTION customer_stats_tags_follow();

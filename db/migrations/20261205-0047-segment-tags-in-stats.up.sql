@@ -16,9 +16,13 @@ BEGIN
   RETURN NULL;
 END $$;
 
--- Statement level, as the other summaries: a bulk tagging of 100,000 customers is one join.
+-- Statement level, as the other summaries: a bulk tagging of 100,000 customers is one join. The
+-- rows whose tags change are locked in customer order first, as refresh_customer_stats and
+-- segment_evaluate lock them, so a bulk tagging beside order commits queues instead of deadlocking.
 CREATE FUNCTION customer_stats_tags_follow() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
+  PERFORM 1 FROM public.customer_stats s JOIN new_rows n ON n.id = s.customer_id
+   WHERE s.tags IS DISTINCT FROM n.tags ORDER BY s.customer_id FOR UPDATE OF s;
   UPDATE public.customer_stats s SET tags = n.tags
     FROM new_rows n
    WHERE s.customer_id = n.id AND s.tags IS DISTINCT FROM n.tags;

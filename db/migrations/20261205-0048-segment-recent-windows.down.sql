@@ -1,3 +1,6 @@
+-- Saved segments compiled by this migration's server read what is dropped here: the server
+-- being rolled back to recompiles them (compilePending) once their compiled SQL is gone.
+UPDATE segments SET compiled_where = NULL, compiled_with = 0;
 DROP INDEX customer_stats_spend_30d_idx, customer_stats_spend_90d_idx, customer_stats_spend_365d_idx,
   customer_stats_orders_30d_idx, customer_stats_orders_90d_idx, customer_stats_orders_365d_idx;
 DROP FUNCTION recent_window_leavers(date, date);

@@ -27,10 +27,11 @@ CREATE TABLE customer_stats_recent (
   day       date NOT NULL
 );
 
--- The first instant of a window of `days` whole days ending on the UTC day of `at`.
+-- The first instant of a window of `days` whole days ending on the UTC day of `at`. Computed on
+-- UTC wall-clock time, so a session's own time zone (a daylight-saving change in it) moves nothing.
 CREATE FUNCTION recent_window_start(days integer, at timestamptz) RETURNS timestamptz
-LANGUAGE sql STABLE PARALLEL SAFE AS $$
-  SELECT date_trunc('day', at, 'UTC') - make_interval(days => days)
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+  SELECT (date_trunc('day', at AT TIME ZONE 'UTC') - make_interval(days => days)) AT TIME ZONE 'UTC'
 $$;
 
 -- 0047's refresh, with the windows. They start from the clock when the row is computed (after its

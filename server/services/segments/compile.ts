@@ -94,7 +94,14 @@ function recent(
   p: Params
 ) {
   if (mode === 'set' && cx.recentKept && (KEPT_WINDOWS as readonly number[]).includes(rule.days))
-    return compare(`s.${what}_${rule.days}d`, rule.operator, rule.value, p, 'numeric');
+    // Bound as the column's type, so the planner can use its index (and its `> 0` predicate).
+    return compare(
+      `s.${what}_${rule.days}d`,
+      rule.operator,
+      rule.value,
+      p,
+      what === 'spend' ? 'numeric' : 'integer'
+    );
   return orderMeasure(
     mode,
     what === 'spend' ? 'sum(o.total)' : 'count(*)',

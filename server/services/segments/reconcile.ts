@@ -43,8 +43,13 @@ export async function compilePending(db: Db): Promise<void> {
 }
 
 export async function reconcileSegments(db: Db): Promise<ReconcileResult[]> {
-  // First the day's roll of the recent windows, so the recompute below reads today's figures.
-  await rollRecentWindows(db);
+  // First the day's roll of the recent windows, so the recompute below reads today's figures. If
+  // it fails, the rules sum orders instead (compileContext) and the reconcile still runs; the
+  // failure is raised after it, for the caller to log.
+  const rolled = await rollRecentWindows(db).then(
+    () => null,
+    (err: unknown) => err
+  );
   await db.query(`SELECT segment_refresh_rfm_cutoffs()`);
   await compilePending(db);
   const segments = await db.query<{ id: number; rule: SegmentGroup }>(
@@ -76,6 +81,7 @@ export async function reconcileSegments(db: Db): Promise<ReconcileResult[]> {
     );
     results.push({ segmentId: seg.id, corrected: ids.length, members: Number(counted?.n ?? 0) });
   }
+  if (rolled) throw rolled;
   return results;
 }
 
