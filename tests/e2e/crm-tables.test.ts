@@ -227,7 +227,28 @@ describe('the CRM tables', () => {
     await page.getByRole('button', { name: 'Save view' }).click();
     await page.waitForURL(/view=\d+/);
 
-    // A manager in no team shares with everyone.
+    // A manager in no team shares with everyone. Reopening the menu fetches the list again; here
+    // that list is read before the share is written and reaches the page after the share's own
+    // answer, as a slow network can order them: the menu keeps the share.
+    let releaseShare!: () => void;
+    const shareHeld = new Promise<void>((resolve) => (releaseShare = resolve));
+    let shareAnswered!: () => void;
+    const shareDone = new Promise<void>((resolve) => (shareAnswered = resolve));
+    await page.route(/\/api\/views\/\d+$/, async (route) => {
+      if (route.request().method() !== 'PATCH') return route.continue();
+      await shareHeld;
+      const response = await route.fetch();
+      await route.fulfill({ response });
+      shareAnswered();
+    });
+    await page.route(/\/api\/views\?entity=/, async (route) => {
+      const stale = await route.fetch();
+      releaseShare();
+      await shareDone;
+      // The page has taken the share's answer (the menu's button shows the view as shared).
+      await page.locator('[data-testid="views-menu"] .shared-dot').waitFor();
+      await route.fulfill({ response: stale });
+    });
     await menu.click();
     await page.getByRole('menuitemradio', { name: 'Everyone' }).click();
     await menu.click();
@@ -235,6 +256,7 @@ describe('the CRM tables', () => {
       async () =>
         (await page.getByRole('menuitemradio', { name: 'Everyone' }).getAttribute('aria-checked')) === 'true'
     );
+    await page.unrouteAll({ behavior: 'wait' });
     await page.getByRole('menuitem', { name: 'Rename…' }).click();
     await page.getByRole('textbox', { name: 'Name' }).fill('Whole catalogue');
     await page.getByRole('button', { name: 'Rename' }).click();
