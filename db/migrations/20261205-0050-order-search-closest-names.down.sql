@@ -1,1 +1,1 @@
-DROP FUNCTION order_search_customers(text, text, text, text, boolean, integer, real);
+DROP FUNCTION order_search_customers(text, text, text, text, boolean, integer, real[]);

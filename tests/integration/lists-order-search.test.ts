@@ -50,6 +50,8 @@ beforeAll(async () => {
   await customerWithOrders('Isaac', 'Hernandez', [5, 20]);
   await customerWithOrders('Maria', 'Hernandez', [1]);
   await customerWithOrders('Isabel', 'Hernandes', [9]);
+  await customerWithOrders('Oscar', 'Mendoza', [3]);
+  await customerWithOrders('Emilia', 'Mendoza', [2]);
   // A duplicate with the typo in its name, merged into Isaac (its orders would be his now).
   await db.sql.query(
     `INSERT INTO customers (email, first_name, last_name, merged_into, merged_at)
@@ -84,8 +86,14 @@ describe('orders searched by a customer name', () => {
     expect(await counted('Iasac Hernandez')).toBe(2);
   });
 
+  it('a typo a shorter name leaves under the close step finds every name like it', async () => {
+    // Oscar Mendoza is 0.64 like "Ocsar Mendoza" (under 0.65), Emilia Mendoza 0.57: both are like it.
+    expect(await found('Ocsar Mendoza')).toEqual(['Emilia 1', 'Oscar 1']);
+    expect(await counted('Ocsar Mendoza')).toBe(2);
+  });
+
   it('a typo nobody is that close to finds every name like it', async () => {
-    // "Hernadnez" is 0.6 like Hernandez and 0.5 like Hernandes: below the close threshold, above the search's.
+    // "Hernadnez" is 0.5 like Hernandez and Hernandes: under the close step, above the search's 0.4.
     expect(await found('Hernadnez')).toEqual(['Maria 1', 'Isaac 1', 'Isabel 1', 'Isaac 2']);
     expect(await counted('Hernadnez')).toBe(4);
     // The page a search picks, its next page and the footer agree on the wide set too.
