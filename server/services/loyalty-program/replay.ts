@@ -113,7 +113,7 @@ export async function prepareExtras(
   // the replay computes anyway).
   await db.query(`DROP TABLE IF EXISTS ${EXTRA_TABLE}`);
   await db.query(
-    `CREATE TEMP TABLE loyalty_preview_extra ON COMMIT DROP AS
+    `CREATE TEMP TABLE ${EXTRA_TABLE} ON COMMIT DROP AS
      WITH window_start AS (
        SELECT (date_trunc('month', now() AT TIME ZONE $1) - make_interval(months => $2 - 1)) AT TIME ZONE $1 AS since),
      multiplied AS (SELECT * FROM unnest($3::int[], $4::float8[], $5::float8[]) AS m (id, m_a, m_b)),
@@ -232,7 +232,7 @@ function replaySql(a: ReplayTerms, b: ReplayTerms, extras: boolean): string {
      CROSS JOIN (SELECT extract(year FROM now() AT TIME ZONE $7)::int * 12
                         + extract(month FROM now() AT TIME ZONE $7)::int - 1 AS m) n
       LEFT JOIN customer_order_stats s ON s.customer_id = a.customer_id
-      ${extras ? 'LEFT JOIN loyalty_preview_extra x ON x.customer_id = a.customer_id AND x.customer_id >= $9 AND x.customer_id < $10' : ''}
+      ${extras ? `LEFT JOIN ${EXTRA_TABLE} x ON x.customer_id = a.customer_id AND x.customer_id >= $9 AND x.customer_id < $10` : ''}
      WHERE a.customer_id >= $9 AND a.customer_id < $10
     OFFSET 0`;
   const based = `
